@@ -1,0 +1,63 @@
+/**
+ * Configuration of the off-policy correction (THEORY.md section 2). One typed record, every
+ * field documented with its default; the CLI flags map one-to-one onto these fields.
+ */
+
+/** The method names, exactly as the CLI spells them (THEORY.md section 2). */
+export const METHODS = ['sft', 'is', 'ppo', 'cispo', 'vtrace', 'sapo', 'v3.1', 'v5', 'v5-fixed'] as const;
+export type MethodName = (typeof METHODS)[number];
+
+export type TrustForm = 'linear' | 'log';
+export type FloorForm = 'const' | 'neg-is';
+
+export interface ObjectiveConfig {
+  /** Which gradient weight g(w, A) to use. */
+  method: MethodName;
+  /** ppo / cispo: clip range epsilon. Default 0.2. */
+  eps: number;
+  /** vtrace: truncation rho_bar of the weight and of the V-trace targets. Default 1. */
+  rhoBar: number;
+  /** V-trace trace cutting c_bar (advantages, THEORY.md section 4). Default 1. */
+  cBar: number;
+  /** sapo: temperature for A > 0. Default 1.0. */
+  tauPos: number;
+  /** sapo: temperature for A <= 0. Default 1.05. */
+  tauNeg: number;
+  /** v3.1: the ESS floor that sets the batch exponent gamma_ess. Default 0.5. */
+  essMin: number;
+  /** v3.1 / v5: temperature of P_wrong = sigmoid(-A log w / tau_c). Default 1. */
+  tauC: number;
+  /** v5 / v5-fixed: width of the trust function h. Default 1. */
+  tauH: number;
+  /** v5: gamma at P_wrong = 0. Default 0.1. */
+  gammaBase: number;
+  /** v5: gamma at P_wrong = 1. Default 0.9. */
+  gammaMax: number;
+  /** v5-fixed: the constant gamma. Default 0.5. */
+  gamma: number;
+  /** v5 / v5-fixed: h(w) = sech2(tau_h (w-1)/2) ('linear', the draft) or sech2(tau_h log(w)/2) ('log'). */
+  trust: TrustForm;
+  /** v5 / v5-fixed: multiply the SFT floor by h(w) too. Default false (the draft's form). */
+  sftTrust: boolean;
+  /** v5 / v5-fixed: 'const' floor (1-gamma) (the draft) or 'neg-is': floor * min(w,1) when A < 0. */
+  floor: FloorForm;
+}
+
+/** THEORY.md section 2 defaults. Frozen: copy with a spread to change a field. */
+export const DEFAULT_OBJECTIVE: Readonly<ObjectiveConfig> = Object.freeze({
+  method: 'v5',
+  eps: 0.2,
+  rhoBar: 1,
+  cBar: 1,
+  tauPos: 1.0,
+  tauNeg: 1.05,
+  essMin: 0.5,
+  tauC: 1,
+  tauH: 1,
+  gammaBase: 0.1,
+  gammaMax: 0.9,
+  gamma: 0.5,
+  trust: 'linear',
+  sftTrust: false,
+  floor: 'const',
+});

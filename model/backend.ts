@@ -1,0 +1,67 @@
+/**
+ * Tensor backend selection. `auto` tries `@tensorflow/tfjs-node` (an optionalDependency that
+ * cannot install everywhere), then the wasm backend (SIMD, single-threaded in Node), then cpu.
+ * Call `initBackend` once per process or worker thread before any tensor op; every log record
+ * carries the returned name.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export const BACKEND_CHOICES = ['auto', 'node', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+let active: string | null = null;
+
+async function tryNode(): Promise<boolean> {
+  try {
+    // The package name is in a variable so that type-checking does not require it installed.
+    const name = '@tensorflow/tfjs-node';
+    await import(name);
+    return await tf.setBackend('tensorflow');
+  } catch {
+    return false;
+  }
+}
+
+async function tryWasm(): Promise<boolean> {
+  try {
+    await import('@tensorflow/tfjs-backend-wasm');
+    return await tf.setBackend('wasm');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Select and initialise the backend. Resolves to the tfjs backend name in use ('tensorflow',
+ * 'wasm' or 'cpu'). Rejects when an explicitly requested backend cannot load, naming it and
+ * what to do instead.
+ */
+export async function initBackend(choice: BackendChoice = 'auto'): Promise<string> {
+  if (active !== null && (choice === 'auto' || backendMatches(choice, active))) return active;
+  let ok: boolean;
+  if (choice === 'node') {
+    ok = await tryNode();
+    if (!ok) throw new Error("backend 'node' requested but @tensorflow/tfjs-node did not load (it is optional and cannot install on machines without network access to its binary); use --backend wasm or --backend auto");
+  } else if (choice === 'wasm') {
+    ok = await tryWasm();
+    if (!ok) throw new Error("backend 'wasm' requested but @tensorflow/tfjs-backend-wasm did not load; reinstall dependencies (npm ci) or use --backend cpu");
+  } else if (choice === 'cpu') {
+    ok = await tf.setBackend('cpu');
+  } else {
+    ok = (await tryNode()) || (await tryWasm()) || (await tf.setBackend('cpu'));
+  }
+  if (!ok) throw new Error(`could not initialise any tfjs backend for --backend ${choice}`);
+  await tf.ready();
+  tf.enableProdMode();
+  active = tf.getBackend();
+  return active;
+}
+
+function backendMatches(choice: BackendChoice, name: string): boolean {
+  return (choice === 'node' && name === 'tensorflow') || choice === name;
+}
+
+/** The backend initialised in this thread, or null before `initBackend`. */
+export function activeBackend(): string | null {
+  return active;
+}

@@ -1,0 +1,133 @@
+/**
+ * The NDJSON log schema: the contract between the learner and `analysis/`. Every line of a
+ * process's log is a pino record; the records that analysis reads carry `kind`. The README's
+ * "Log schema" section documents these fields; change both together.
+ */
+
+/** Fields pino and our logger put on every line. */
+export interface BaseRecord {
+  /** pino level (30 = info, 40 = warn, 50 = error). */
+  level: number;
+  /** Epoch milliseconds. */
+  time: number;
+  /** Which process wrote it. */
+  role: 'learner' | 'actor' | 'launcher' | 'eval';
+  /** Tensor backend in use: 'tensorflow' (tfjs-node), 'wasm' or 'cpu'. */
+  backend: string;
+  runId: string;
+  msg?: string;
+}
+
+export interface MinMeanMax {
+  min: number;
+  mean: number;
+  max: number;
+}
+
+/** One quadrant of (w > 1 or w <= 1) x (A > 0 or A <= 0). */
+export interface QuadrantStat {
+  n: number;
+  /** Mean g over the quadrant's samples; null when n = 0. */
+  meanG: number | null;
+}
+
+export interface Quadrants {
+  wHighAPos: QuadrantStat;
+  wHighANeg: QuadrantStat;
+  wLowAPos: QuadrantStat;
+  wLowANeg: QuadrantStat;
+}
+
+/** Lag bucket labels, THEORY.md section 5. */
+export const LAG_BUCKETS = ['0', '1', '2-3', '4-7', '8-15', '16-31', '32-63', '64+'] as const;
+export type LagBucketLabel = (typeof LAG_BUCKETS)[number];
+
+export interface LagBucketStat {
+  n: number;
+  ess: number | null;
+  essG: number | null;
+  klMuPiK1: number | null;
+  klMuPiK3: number | null;
+  klPiMu: number | null;
+  meanG: number | null;
+  quadrants: Quadrants;
+}
+
+export interface EvalStat {
+  /** Mean return of the current policy, sampling actions. */
+  stochastic: number;
+  /** Mean return of the current policy, argmax actions. */
+  greedy: number;
+  episodes: number;
+  /** Learner version evaluated. */
+  version: number;
+}
+
+/** One learner update. */
+export interface UpdateRecord extends BaseRecord {
+  kind: 'update';
+  version: number;
+  envSteps: number;
+  samples: number;
+  method: string;
+  lag: MinMeanMax;
+  ess: number;
+  essG: number;
+  klMuPiK1: number;
+  klMuPiK3: number;
+  klPiMu: number;
+  /** w quantiles 5 / 50 / 95 %. */
+  wQuantiles: { p05: number; p50: number; p95: number };
+  meanH: number | null;
+  meanGamma: number | null;
+  meanG: number;
+  quadrants: Quadrants;
+  lagBuckets: Partial<Record<LagBucketLabel, LagBucketStat>>;
+  policyLoss: number;
+  valueLoss: number;
+  entropy: number;
+  gradNorm: number;
+  /** Behaviour (actor) episode returns: mean of the last 100 and total episodes so far. */
+  return: { mean100: number | null; episodes: number };
+  eval?: EvalStat;
+  /** True when entropy is below the threshold and the eval return is below a random policy's. */
+  collapsed?: boolean;
+  fps: number;
+  queueDepth: number;
+  /** Cumulative rollout accounting since start. */
+  trained: number;
+  dropped: number;
+  rejected: number;
+  lost: number;
+}
+
+/** Periodic actor statistics. */
+export interface ActorRecord extends BaseRecord {
+  kind: 'actor';
+  actorId: number;
+  fps: number;
+  segmentsSent: number;
+  versionsReceived: number;
+  lagUsed: MinMeanMax;
+  envSteps: number;
+}
+
+/** Written once by the learner at the end of a run. */
+export interface SummaryRecord extends BaseRecord {
+  kind: 'summary';
+  version: number;
+  envSteps: number;
+  wallSeconds: number;
+  trained: number;
+  dropped: number;
+  rejected: number;
+  lost: number;
+  /** Rollouts received, by outcome; received = trained + dropped + rejected + pending (0 at the end). */
+  received: number;
+  dropReasons: Record<string, number>;
+  rejectReasons: Record<string, number>;
+  finalEval?: EvalStat;
+  return: { mean100: number | null; episodes: number };
+}
+
+export type LogRecord = UpdateRecord | ActorRecord | SummaryRecord;
