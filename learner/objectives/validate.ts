@@ -1,0 +1,85 @@
+/**
+ * Input and config validation for the off-policy correction (THEORY.md section 1: NaN or
+ * +/-Infinity in logp, logmu or A is bad input; reject the whole batch, never propagate it).
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { ObjectiveConfig } from './config.js';
+import { METHODS } from './config.js';
+
+/** Bad numeric input: names the field, the first bad index (or -1 for a scalar) and the value. */
+export class NonFiniteInputError extends Error {
+  override readonly name = 'NonFiniteInputError';
+  readonly code = 'OBJ_NON_FINITE';
+  constructor(
+    readonly field: string,
+    readonly index: number,
+    readonly value: number,
+    expected = 'a finite number',
+  ) {
+    const where = index >= 0 ? `${field}[${index}]` : field;
+    super(`${where} = ${String(value)}: expected ${expected}; reject the batch that carried it`);
+  }
+}
+
+/** Throw a NonFiniteInputError naming `field`, the first index and value that is NaN or +/-Infinity. */
+export function assertFiniteArray(field: string, a: ArrayLike<number>): void {
+  for (let i = 0; i < a.length; i++) {
+    if (!Number.isFinite(a[i])) throw new NonFiniteInputError(field, i, a[i]);
+  }
+}
+
+/**
+ * Tensor counterpart of `assertFiniteArray`. It reads the tensor back (dataSync), so callers
+ * on a hot path choose when to pay for it; `policyLoss` itself does not call it.
+ */
+export function assertFiniteTensor(field: string, t: tf.Tensor): void {
+  assertFiniteArray(field, t.dataSync() as ArrayLike<number>);
+}
+
+/** Throw unless `x` is finite (scalar form; `field` is how the caller names it). */
+export function assertFinite(field: string, x: number): void {
+  if (!Number.isFinite(x)) throw new NonFiniteInputError(field, -1, x);
+}
+
+/** Throw unless `w` is a finite importance ratio > 0. */
+export function assertRatio(field: string, w: number): void {
+  if (!Number.isFinite(w) || !(w > 0)) throw new NonFiniteInputError(field, -1, w, 'a finite ratio > 0');
+}
+
+/** A config field that fails its range check: which field, the value, and what is accepted. */
+export interface ConfigProblem {
+  field: keyof ObjectiveConfig;
+  value: unknown;
+  expected: string;
+}
+
+/**
+ * Check every field of an ObjectiveConfig against its accepted range. Returns the first
+ * problem, or null when the config is usable. Does not throw, so the CLI can name its flag.
+ */
+export function checkObjectiveConfig(cfg: ObjectiveConfig): ConfigProblem | null {
+  if (!(METHODS as readonly string[]).includes(cfg.method)) {
+    return { field: 'method', value: cfg.method, expected: `one of ${METHODS.join(', ')}` };
+  }
+  const ranges: [keyof ObjectiveConfig, (x: number) => boolean, string][] = [
+    ['eps', (x) => x >= 0 && x < 1, 'a number in [0, 1)'],
+    ['rhoBar', (x) => x > 0, 'a number > 0'],
+    ['cBar', (x) => x > 0, 'a number > 0'],
+    ['tauPos', (x) => x > 0, 'a number > 0'],
+    ['tauNeg', (x) => x > 0, 'a number > 0'],
+    ['essMin', (x) => x > 0 && x <= 1, 'a number in (0, 1]'],
+    ['tauC', (x) => x > 0, 'a number > 0'],
+    ['tauH', (x) => x > 0, 'a number > 0'],
+    ['gammaBase', (x) => x >= 0 && x <= 1, 'a number in [0, 1]'],
+    ['gammaMax', (x) => x >= 0 && x <= 1, 'a number in [0, 1]'],
+    ['gamma', (x) => x >= 0 && x <= 1, 'a number in [0, 1]'],
+  ];
+  for (const [field, ok, expected] of ranges) {
+    const x = cfg[field];
+    if (typeof x !== 'number' || !Number.isFinite(x) || !ok(x)) return { field, value: x, expected };
+  }
+  if (cfg.trust !== 'linear' && cfg.trust !== 'log') return { field: 'trust', value: cfg.trust, expected: 'linear or log' };
+  if (cfg.floor !== 'const' && cfg.floor !== 'neg-is') return { field: 'floor', value: cfg.floor, expected: 'const or neg-is' };
+  if (typeof cfg.sftTrust !== 'boolean') return { field: 'sftTrust', value: cfg.sftTrust, expected: 'true or false' };
+  return null;
+}

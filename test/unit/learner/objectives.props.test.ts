@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../../model/backend.js';
+import { DEFAULT_OBJECTIVE, METHODS, type ObjectiveConfig } from '../../../learner/objectives/config.js';
+import {
+  assertFiniteArray,
+  assertFiniteTensor,
+  gammaEss,
+  maxWH,
+  NonFiniteInputError,
+  policyLoss,
+  weightFromLogRatio,
+  weightOf,
+} from '../../../learner/objectives/index.js';
+
+const method = fc.constantFrom(...METHODS);
+/** Finite log-ratios, the extremes +/-1e4 included (they are clamped to +/-20). */
+const logRatio = fc.oneof(fc.constantFrom(1e4, -1e4, 20, -20, 0), fc.double({ min: -1e4, max: 1e4, noNaN: true }));
+const adv = fc.oneof(fc.constantFrom(0, 1, -1), fc.double({ min: -1e3, max: 1e3, noNaN: true }));
+/** Any option combination of THEORY.md section 2, within the accepted ranges. */
+const config = fc.record({
+  method,
+  trust: fc.constantFrom('linear' as const, 'log' as const),
+  sftTrust: fc.boolean(),
+  floor: fc.constantFrom('const' as const, 'neg-is' as const),
+  tauH: fc.double({ min: 0.1, max: 5, noNaN: true }),
+  tauC: fc.double({ min: 0.1, max: 5, noNaN: true }),
+  gammaBase: fc.double({ min: 0, max: 1, noNaN: true }),
+  gammaMax: fc.double({ min: 0, max: 1, noNaN: true }),
+  gamma: fc.double({ min: 0, max: 1, noNaN: true }),
+}).map((p): ObjectiveConfig => ({ ...DEFAULT_OBJECTIVE, ...p }));
+
+describe('properties of g (scalar form)', () => {
+  it('finite log-ratios, +/-1e4 included, give finite g >= 0 for every method and option', () => {
+    fc.assert(
+      fc.property(config, logRatio, adv, fc.double({ min: 0, max: 1, noNaN: true }), (cfg, lr, A, ge) => {
+        const { g } = weightFromLogRatio(cfg, lr, A, ge);
+        return Number.isFinite(g) && g >= 0;
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('v5 g lies strictly inside (1 - gamma_max, 1 + gamma_max (M - 1))', () => {
+    // |log w| <= 5, |A| <= 3 keeps P_wrong away from float64 saturation; beyond it the bound
+    // holds non-strictly (see the next property).
+    fc.assert(
+      fc.property(
+        fc.double({ min: -5, max: 5, noNaN: true }),
+        fc.double({ min: -3, max: 3, noNaN: true }),
+        fc.constantFrom(0.5, 1, 2),
+        (lr, A, tauH) => {
+          const cfg = { ...DEFAULT_OBJECTIVE, tauH };
+          const { g } = weightFromLogRatio(cfg, lr, A);
+          const m = maxWH(tauH).m;
+          return g > 1 - cfg.gammaMax && g < 1 + cfg.gammaMax * (m - 1);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('v5 g stays within [1 - gamma_max, 1 + gamma_max (M - 1)] at the clamp extremes', () => {
+    const m = maxWH(1).m;
+    fc.assert(
+      fc.property(logRatio, adv, (lr, A) => {
+        const { g } = weightFromLogRatio(DEFAULT_OBJECTIVE, lr, A);
+        return g >= 1 - DEFAULT_OBJECTIVE.gammaMax && g <= 1 + DEFAULT_OBJECTIVE.gammaMax * (m - 1);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('ppo is exactly 0 in the clipped branches and w elsewhere', () => {
+    const cfg = { ...DEFAULT_OBJECTIVE, method: 'ppo' as const };
+    fc.assert(
+      fc.property(fc.double({ min: 1e-3, max: 1e3, noNaN: true }), adv, (w, A) => {
+        const { g } = weightOf(cfg, w, A);
+        const clipped = (A > 0 && w > 1 + cfg.eps) || (A < 0 && w < 1 - cfg.eps);
+        return clipped ? g === 0 : g === w;
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('g(w = 1) = 1 for every method and option', () => {
+    fc.assert(
+      fc.property(config, adv, (cfg, A) => Math.abs(weightOf(cfg, 1, A).g - 1) <= 1e-12),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('gamma_ess is the largest feasible gamma: ESS(w^gamma) >= ess_min, and 1 when ESS(w) meets it', () => {
+    // ess_min <= 0.99: with ess_min within ~1e-12 of 1, ESS(w^gamma) is flat to rounding noise.
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: -6, max: 6, noNaN: true }), { minLength: 2, maxLength: 20 }), fc.double({ min: 0.05, max: 0.99, noNaN: true }), (lws, essMin) => {
+        const w = lws.map(Math.exp);
+        const ge = gammaEss(w, essMin);
+        const essAt = (gm: number): number => {
+          const v = w.map((x) => x ** gm);
+          const s = v.reduce((a, b) => a + b, 0);
+          return (s * s) / (v.length * v.reduce((a, b) => a + b * b, 0));
+        };
+        return ge >= 0 && ge <= 1 && essAt(ge) >= essMin && (ge === 1 || essAt(Math.min(1, ge + 2 ** -29)) < essMin);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('NaN and Infinity are rejected with the field named', () => {
+  const bad = fc.constantFrom(NaN, Infinity, -Infinity);
+  it('scalar form: w, A, logRatio', () => {
+    fc.assert(
+      fc.property(method, bad, (m, x) => {
+        const cfg = { ...DEFAULT_OBJECTIVE, method: m };
+        expect(() => weightOf(cfg, x, 1)).toThrow(/^w = /);
+        expect(() => weightOf(cfg, 1, x)).toThrow(/^A = /);
+        expect(() => weightFromLogRatio(cfg, x, 1)).toThrow(/^logRatio = /);
+        expect(() => weightOf(cfg, 0, 1)).toThrow(NonFiniteInputError);
+      }),
+      { numRuns: 50 },
+    );
+  });
+  it('arrays and tensors: the field, the first bad index and the value', async () => {
+    await initBackend('cpu');
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: 1, maxLength: 30 }), fc.nat(), bad, (xs, k, x) => {
+        const i = k % xs.length;
+        const a = xs.slice();
+        a[i] = x;
+        expect(() => assertFiniteArray('logmu', a)).toThrow(`logmu[${i}] = ${String(x)}`);
+        const t = tf.tensor1d(a);
+        try {
+          expect(() => assertFiniteTensor('adv', t)).toThrow(`adv[${i}] = ${String(x)}`);
+        } finally {
+          t.dispose();
+        }
+        expect(() => assertFiniteArray('logmu', xs)).not.toThrow();
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('properties of g (tensor form, cpu)', () => {
+  it('finite log-ratios, +/-1e4 included, give finite g >= 0 for every method and option', async () => {
+    await initBackend('cpu');
+    fc.assert(
+      fc.property(config, fc.array(fc.tuple(logRatio, adv), { minLength: 1, maxLength: 40 }), (cfg, samples) => {
+        const lp = tf.tensor1d(samples.map((s) => s[0]));
+        const lm = tf.zerosLike(lp) as tf.Tensor1D;
+        const a = tf.tensor1d(samples.map((s) => s[1]));
+        const out = policyLoss(cfg, lp, lm, a, { gammaEss: 0.7 });
+        const g = out.g.dataSync();
+        const loss = out.loss.dataSync()[0];
+        tf.dispose([lp, lm, a, out.loss, out.g, out.logRatio, out.h ?? [], out.gamma ?? []]);
+        return Array.from(g).every((x) => Number.isFinite(x) && x >= 0) && Number.isFinite(loss);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
