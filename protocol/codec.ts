@@ -1,0 +1,318 @@
+/**
+ * The versioned binary codec of the wire messages (`messages.ts`). Layout, little-endian:
+ *
+ *   offset 0   magic u32 (PROTOCOL_MAGIC)     offset 4   version u16    offset 6   type u16
+ *   offset 8   nFixed u16    offset 10  nSections u16    offset 12  reserved u32 (0)
+ *   offset 16  nFixed fixed fields, f64 each (integers; per-type order in SCHEMAS)
+ *   then       nSections section lengths in bytes, u32 each, padded to 8
+ *   then       the sections in order, each padded to a multiple of 8 bytes
+ *
+ * Every section starts 8-byte aligned relative to the message, so `decode` returns
+ * Float32Array / Int32Array views into the input without copying when the input's byteOffset
+ * allows it, and copies otherwise. The decoder checks the header, every fixed field's range and
+ * every section length against the shapes declared in the header before it touches any data;
+ * semantic checks (finiteness, action range, model hash) are `validate.ts`'s job.
+ */
+import { MsgType, PROTOCOL_MAGIC, PROTOCOL_VERSION, type Message } from './messages.js';
+import { ProtocolError, reason, type ProtocolErrorCode } from './errors.js';
+
+/** Maximum UTF-8 bytes of a string (envId, reason). */
+export const MAX_STRING_BYTES = 256;
+/** Maximum UTF-8 bytes of the ActorStats JSON. */
+export const MAX_STATS_BYTES = 64 * 1024;
+/** Maximum steps T * E of one rollout. */
+export const MAX_ROLLOUT_STEPS = 1 << 20;
+
+/** The outcome of `decode`: a message, or a reason `CODE: detail` with its code. */
+export type DecodeResult = { ok: true; msg: Message } | { ok: false; reason: string; code: ProtocolErrorCode };
+
+const HEADER_BYTES = 16;
+const U32_MAX = 0xffffffff;
+
+// Typed-array views below reinterpret wire bytes in host order; the wire is little-endian.
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+  throw new Error('protocol/codec: a little-endian host is required');
+}
+
+/** A fixed field: 'u32' is an integer in [0, 2^32), 'hash' any integer in [-2^31, 2^32). */
+type FieldKind = 'u32' | 'hash';
+interface Schema {
+  name: string;
+  fixed: readonly (readonly [string, FieldKind])[];
+  sections: readonly string[];
+}
+
+const SCHEMAS: Record<MsgType, Schema> = {
+  [MsgType.Hello]: {
+    name: 'hello',
+    fixed: [['actorId', 'u32'], ['obsDim', 'u32'], ['nActions', 'u32'], ['numEnvs', 'u32'], ['modelHash', 'hash']],
+    sections: ['envId'],
+  },
+  [MsgType.Rollout]: {
+    name: 'rollout',
+    fixed: [['actorId', 'u32'], ['seq', 'u32'], ['workerId', 'u32'], ['behaviourVersion', 'u32'], ['T', 'u32'], ['E', 'u32'], ['obsDim', 'u32']],
+    sections: ['obs', 'lastObs', 'actions', 'rewards', 'terminated', 'truncated', 'finalObs', 'logmu', 'episodeReturns', 'episodeLengths'],
+  },
+  [MsgType.Params]: { name: 'params', fixed: [['version', 'u32'], ['modelHash', 'hash']], sections: ['params'] },
+  [MsgType.Ack]: { name: 'ack', fixed: [['seq', 'u32'], ['version', 'u32'], ['status', 'u32']], sections: ['reason'] },
+  [MsgType.Reject]: { name: 'reject', fixed: [], sections: ['reason'] },
+  [MsgType.ActorStats]: { name: 'actorStats', fixed: [['actorId', 'u32']], sections: ['stats'] },
+};
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+const pad8 = (n: number): number => (n + 7) & ~7;
+
+function inRange(kind: FieldKind, x: number): boolean {
+  return Number.isInteger(x) && x <= U32_MAX && x >= (kind === 'u32' ? 0 : -0x80000000);
+}
+
+function bytesOf(a: Float32Array | Int32Array | Uint8Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** UTF-8 bytes of `s`, cut at a character boundary to at most MAX_STRING_BYTES. */
+function truncatedUtf8(s: string): Uint8Array {
+  const b = utf8Encoder.encode(s);
+  if (b.length <= MAX_STRING_BYTES) return b;
+  let end = MAX_STRING_BYTES;
+  while (end > 0 && (b[end] & 0xc0) === 0x80) end--; // back off to the start of a character
+  return b.subarray(0, end);
+}
+
+function fieldsAndSections(msg: Message): [number[], Uint8Array[]] {
+  switch (msg.type) {
+    case MsgType.Hello: {
+      const id = utf8Encoder.encode(msg.envId);
+      if (id.length < 1 || id.length > MAX_STRING_BYTES) {
+        throw new ProtocolError('BAD_STRING', `hello.envId has ${id.length} UTF-8 bytes, expected 1..${MAX_STRING_BYTES}`);
+      }
+      return [[msg.actorId, msg.obsDim, msg.nActions, msg.numEnvs, msg.modelHash], [id]];
+    }
+    case MsgType.Rollout:
+      return [
+        [msg.actorId, msg.seq, msg.workerId, msg.behaviourVersion, msg.T, msg.E, msg.obsDim],
+        [msg.obs, msg.lastObs, msg.actions, msg.rewards, msg.terminated, msg.truncated, msg.finalObs, msg.logmu, msg.episodeReturns, msg.episodeLengths].map(bytesOf),
+      ];
+    case MsgType.Params:
+      return [[msg.version, msg.modelHash], [bytesOf(msg.params)]];
+    case MsgType.Ack:
+      return [[msg.seq, msg.version, msg.status], [truncatedUtf8(msg.reason)]];
+    case MsgType.Reject:
+      return [[], [truncatedUtf8(msg.reason)]];
+    case MsgType.ActorStats: {
+      for (const [k, v] of Object.entries(msg.stats)) {
+        if (typeof v !== 'number' || !Number.isFinite(v)) {
+          throw new ProtocolError('BAD_STATS', `actorStats.stats.${k} is ${String(v)}, expected a finite number`);
+        }
+      }
+      const json = utf8Encoder.encode(JSON.stringify(msg.stats));
+      if (json.length > MAX_STATS_BYTES) {
+        throw new ProtocolError('TOO_LARGE', `actorStats.stats is ${json.length} bytes of JSON, max ${MAX_STATS_BYTES}`);
+      }
+      return [[msg.actorId], [json]];
+    }
+    default:
+      throw new ProtocolError('UNKNOWN_TYPE', `message type ${String((msg as { type: unknown }).type)}`);
+  }
+}
+
+/**
+ * Serialise a message. Throws a ProtocolError for a message that cannot be represented
+ * (a header field that is not an integer in range, an empty or over-long envId, non-finite
+ * stats); Ack/Reject reasons longer than MAX_STRING_BYTES are cut, not rejected. Array shapes
+ * are NOT checked here: inconsistent shapes encode, and the decoder rejects them.
+ */
+export function encode(msg: Message): Buffer {
+  const schema = SCHEMAS[msg.type];
+  const [fixed, sections] = fieldsAndSections(msg);
+  fixed.forEach((x, i) => {
+    const [field, kind] = schema.fixed[i];
+    if (!inRange(kind, x)) throw new ProtocolError('BAD_FIELD', `${schema.name}.${field} is ${x}, expected an integer ${kind === 'u32' ? 'in [0, 2^32)' : 'in [-2^31, 2^32)'}`);
+  });
+  const dataStart = pad8(HEADER_BYTES + 8 * fixed.length + 4 * sections.length);
+  let total = dataStart;
+  for (const s of sections) total += pad8(s.length);
+  const out = Buffer.alloc(total);
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  dv.setUint32(0, PROTOCOL_MAGIC, true);
+  dv.setUint16(4, PROTOCOL_VERSION, true);
+  dv.setUint16(6, msg.type, true);
+  dv.setUint16(8, fixed.length, true);
+  dv.setUint16(10, sections.length, true);
+  fixed.forEach((x, i) => dv.setFloat64(HEADER_BYTES + 8 * i, x, true));
+  let off = dataStart;
+  sections.forEach((s, i) => {
+    dv.setUint32(HEADER_BYTES + 8 * fixed.length + 4 * i, s.length, true);
+    out.set(s, off);
+    off += pad8(s.length);
+  });
+  return out;
+}
+
+/** A rejection inside the decoder; caught in `decode` and turned into `{ ok: false }`. */
+class Reject {
+  constructor(
+    readonly code: ProtocolErrorCode,
+    readonly detail: string,
+  ) {}
+}
+
+function fail(code: ProtocolErrorCode, detail: string): never {
+  throw new Reject(code, detail);
+}
+
+/** Byte ranges of the sections of one message, with typed readers that copy only if unaligned. */
+class Sections {
+  constructor(
+    private readonly u8: Uint8Array,
+    private readonly offsets: number[],
+    readonly lengths: number[],
+  ) {}
+
+  private aligned(i: number, elemBytes: number): boolean {
+    return (this.u8.byteOffset + this.offsets[i]) % elemBytes === 0;
+  }
+
+  bytes(i: number): Uint8Array {
+    return this.u8.subarray(this.offsets[i], this.offsets[i] + this.lengths[i]);
+  }
+
+  f32(i: number): Float32Array {
+    if (this.aligned(i, 4)) return new Float32Array(this.u8.buffer, this.u8.byteOffset + this.offsets[i], this.lengths[i] / 4);
+    return new Float32Array(this.bytes(i).slice().buffer);
+  }
+
+  i32(i: number): Int32Array {
+    if (this.aligned(i, 4)) return new Int32Array(this.u8.buffer, this.u8.byteOffset + this.offsets[i], this.lengths[i] / 4);
+    return new Int32Array(this.bytes(i).slice().buffer);
+  }
+
+  string(i: number, field: string, max: number, minBytes: number): string {
+    const n = this.lengths[i];
+    if (n > max) fail('TOO_LARGE', `${field} has ${n} bytes, max ${max}`);
+    if (n < minBytes) fail('BAD_STRING', `${field} is empty`);
+    try {
+      return utf8Decoder.decode(this.bytes(i));
+    } catch {
+      return fail('BAD_STRING', `${field} is not valid UTF-8`);
+    }
+  }
+}
+
+function expectBytes(s: Sections, i: number, field: string, expected: number, formula: string): void {
+  if (s.lengths[i] !== expected) fail('SHAPE_MISMATCH', `${field} has ${s.lengths[i]} bytes, expected ${formula} = ${expected}`);
+}
+
+function decodeRollout(f: number[], s: Sections): Message {
+  const [actorId, seq, workerId, behaviourVersion, T, E, obsDim] = f;
+  const n = T * E;
+  if (n > MAX_ROLLOUT_STEPS) fail('TOO_LARGE', `rollout T * E is ${T} * ${E} = ${n}, max ${MAX_ROLLOUT_STEPS}`);
+  expectBytes(s, 0, 'rollout.obs', n * obsDim * 4, 'T * E * obsDim * 4');
+  expectBytes(s, 1, 'rollout.lastObs', E * obsDim * 4, 'E * obsDim * 4');
+  expectBytes(s, 2, 'rollout.actions', n * 4, 'T * E * 4');
+  expectBytes(s, 3, 'rollout.rewards', n * 4, 'T * E * 4');
+  expectBytes(s, 4, 'rollout.terminated', n, 'T * E');
+  expectBytes(s, 5, 'rollout.truncated', n, 'T * E');
+  const fin = s.lengths[6];
+  if (obsDim === 0 ? fin !== 0 : fin % (obsDim * 4) !== 0) fail('SHAPE_MISMATCH', `rollout.finalObs has ${fin} bytes, not a multiple of obsDim * 4 = ${obsDim * 4}`);
+  expectBytes(s, 7, 'rollout.logmu', n * 4, 'T * E * 4');
+  if (s.lengths[8] % 4 !== 0) fail('SHAPE_MISMATCH', `rollout.episodeReturns has ${s.lengths[8]} bytes, not a multiple of 4`);
+  expectBytes(s, 9, 'rollout.episodeLengths', s.lengths[8], 'episodeReturns bytes');
+  return {
+    type: MsgType.Rollout, actorId, seq, workerId, behaviourVersion, T, E, obsDim,
+    obs: s.f32(0), lastObs: s.f32(1), actions: s.i32(2), rewards: s.f32(3), terminated: s.bytes(4), truncated: s.bytes(5),
+    finalObs: s.f32(6), logmu: s.f32(7), episodeReturns: s.f32(8), episodeLengths: s.i32(9),
+  };
+}
+
+function decodeStats(s: Sections): Record<string, number> {
+  const json = s.string(0, 'actorStats.stats', MAX_STATS_BYTES, 0);
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return fail('BAD_STATS', 'actorStats.stats is not valid JSON');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail('BAD_STATS', 'actorStats.stats is not a JSON object');
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x !== 'number' || !Number.isFinite(x)) fail('BAD_STATS', `actorStats.stats.${k.slice(0, 64)} is ${JSON.stringify(x)?.slice(0, 64)}, expected a finite number`);
+  }
+  return v as Record<string, number>;
+}
+
+function decodeBody(type: MsgType, f: number[], s: Sections): Message {
+  switch (type) {
+    case MsgType.Hello:
+      return { type, actorId: f[0], envId: s.string(0, 'hello.envId', MAX_STRING_BYTES, 1), obsDim: f[1], nActions: f[2], numEnvs: f[3], modelHash: f[4] };
+    case MsgType.Rollout:
+      return decodeRollout(f, s);
+    case MsgType.Params:
+      if (s.lengths[0] % 4 !== 0) fail('SHAPE_MISMATCH', `params.params has ${s.lengths[0]} bytes, not a multiple of 4`);
+      return { type, version: f[0], modelHash: f[1], params: s.f32(0) };
+    case MsgType.Ack:
+      if (f[2] > 2) fail('BAD_FLAG', `ack.status is ${f[2]}, expected 0 (queued), 1 (dropped) or 2 (rejected)`);
+      return { type, seq: f[0], version: f[1], status: f[2], reason: s.string(0, 'ack.reason', MAX_STRING_BYTES, 0) };
+    case MsgType.Reject:
+      return { type, reason: s.string(0, 'reject.reason', MAX_STRING_BYTES, 0) };
+    case MsgType.ActorStats:
+      return { type, actorId: f[0], stats: decodeStats(s) };
+  }
+}
+
+function decodeOrThrow(buf: Uint8Array): Message {
+  const u8 = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (u8.length < HEADER_BYTES) fail('TRUNCATED', `message has ${u8.length} bytes, the header alone is ${HEADER_BYTES}`);
+  const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+  const magic = dv.getUint32(0, true);
+  if (magic !== PROTOCOL_MAGIC) fail('BAD_MAGIC', `magic is 0x${magic.toString(16)}, expected 0x${PROTOCOL_MAGIC.toString(16)}`);
+  const version = dv.getUint16(4, true);
+  if (version !== PROTOCOL_VERSION) fail('BAD_VERSION', `protocol version is ${version}, this build speaks ${PROTOCOL_VERSION}`);
+  const type = dv.getUint16(6, true) as MsgType;
+  const schema = Object.prototype.hasOwnProperty.call(SCHEMAS, type) ? SCHEMAS[type] : undefined;
+  if (schema === undefined) fail('UNKNOWN_TYPE', `message type is ${type}, expected 1..${Object.keys(SCHEMAS).length}`);
+  const nFixed = dv.getUint16(8, true);
+  const nSections = dv.getUint16(10, true);
+  if (nFixed !== schema.fixed.length || nSections !== schema.sections.length || dv.getUint32(12, true) !== 0) {
+    fail('BAD_HEADER', `${schema.name} header declares ${nFixed} fields and ${nSections} sections, expected ${schema.fixed.length} and ${schema.sections.length} (reserved 0)`);
+  }
+  const tableEnd = HEADER_BYTES + 8 * nFixed + 4 * nSections;
+  const dataStart = pad8(tableEnd);
+  if (u8.length < dataStart) fail('TRUNCATED', `${schema.name} has ${u8.length} bytes, its header is ${dataStart}`);
+  const fixed: number[] = [];
+  for (let i = 0; i < nFixed; i++) {
+    const x = dv.getFloat64(HEADER_BYTES + 8 * i, true);
+    const [field, kind] = schema.fixed[i];
+    if (!inRange(kind, x)) fail('BAD_FIELD', `${schema.name}.${field} is ${x}, expected an integer ${kind === 'u32' ? 'in [0, 2^32)' : 'in [-2^31, 2^32)'}`);
+    fixed.push(x);
+  }
+  const offsets: number[] = [];
+  const lengths: number[] = [];
+  let end = dataStart;
+  for (let i = 0; i < nSections; i++) {
+    const len = dv.getUint32(HEADER_BYTES + 8 * nFixed + 4 * i, true);
+    offsets.push(end);
+    lengths.push(len);
+    end += pad8(len);
+  }
+  if (end > u8.length) fail('TRUNCATED', `${schema.name} sections declare ${end} bytes in all, the message has ${u8.length}`);
+  if (end < u8.length) fail('LENGTH_MISMATCH', `${schema.name} sections declare ${end} bytes in all, the message has ${u8.length}`);
+  return decodeBody(type, fixed, new Sections(u8, offsets, lengths));
+}
+
+/**
+ * Parse bytes into a message. Never throws: bad bytes (and any unexpected exception) become
+ * `{ ok: false, code, reason }`. Float32/Int32 arrays of the result are views into `buf` when
+ * its byteOffset keeps them 4-byte aligned and copies otherwise; Uint8 flags are always views,
+ * so do not reuse `buf` while the message is alive. The result is shape-consistent but not
+ * validated: run `validateRollout` / `validateHello` / `validateParams` before trusting it.
+ */
+export function decode(buf: Uint8Array): DecodeResult {
+  try {
+    return { ok: true, msg: decodeOrThrow(buf) };
+  } catch (e) {
+    if (e instanceof Reject) return { ok: false, code: e.code, reason: reason(e.code, e.detail) };
+    return { ok: false, code: 'INTERNAL', reason: reason('INTERNAL', e instanceof Error ? e.message : String(e)) };
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * Small typed socket classes over zeromq v6: the learner binds a ROUTER (`LearnerSocket`),
+ * each actor connects a DEALER (`ActorSocket`). Messages cross as one payload frame, encoded
+ * by `codec.ts`; what arrives is yielded as a `DecodeResult`, never thrown.
+ *
+ * Usage rules:
+ * - One consumer of `incoming()` per socket: zeromq.js allows one pending receive per socket,
+ *   and a second concurrent `for await` fails with EBUSY.
+ * - `send()` may be called concurrently: zeromq.js allows only one pending send per socket, so
+ *   sends are serialised internally by a promise queue, in call order.
+ * - `close()` ends every `for await (... of incoming())` loop cleanly and fails queued sends
+ *   (they resolve `false`); linger is small so close never hangs on unsent messages.
+ *
+ * ```ts
+ * const learner = await LearnerSocket.bind('tcp://127.0.0.1:0');
+ * for await (const { peer, result } of learner.incoming()) {
+ *   if (result.ok) await learner.send(peer, reply(result.msg));
+ * }
+ * ```
+ */
+import * as zmq from 'zeromq';
+import { decode, encode, type DecodeResult } from './codec.js';
+import { reason } from './errors.js';
+import type { Message } from './messages.js';
+
+/** Socket options; all optional, defaults in SOCKET_DEFAULTS. */
+export interface SocketOptions {
+  /** Incoming messages queued per peer before zmq applies backpressure (0 = unlimited). */
+  receiveHighWaterMark?: number;
+  /** Outgoing messages queued per peer before a send waits (0 = unlimited). */
+  sendHighWaterMark?: number;
+  /** How long close() keeps unsent messages, ms. */
+  lingerMs?: number;
+  /** How long one send may wait for room before failing (-1 = forever). */
+  sendTimeoutMs?: number;
+  /** Peers sending a larger message are disconnected by zmq (-1 = unlimited). */
+  maxMessageBytes?: number;
+}
+
+/** Defaults. The learner overrides sendTimeoutMs so one stuck actor cannot stall the others. */
+export const SOCKET_DEFAULTS: Readonly<Required<SocketOptions>> = Object.freeze({
+  receiveHighWaterMark: 1000,
+  sendHighWaterMark: 1000,
+  lingerMs: 100,
+  sendTimeoutMs: -1,
+  maxMessageBytes: 256 * 1024 * 1024,
+});
+
+const LEARNER_SEND_TIMEOUT_MS = 1000;
+
+function zmqOptions(opts: SocketOptions, sendTimeoutMs: number) {
+  const o = { ...SOCKET_DEFAULTS, sendTimeoutMs, ...opts };
+  return {
+    receiveHighWaterMark: o.receiveHighWaterMark,
+    sendHighWaterMark: o.sendHighWaterMark,
+    linger: o.lingerMs,
+    sendTimeout: o.sendTimeoutMs,
+    maxMessageSize: o.maxMessageBytes,
+  };
+}
+
+/** Serialises sends (one pending zmq send at a time) and counts failures instead of throwing. */
+class SendQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  failures = 0;
+  lastError: string | null = null;
+
+  push(send: () => Promise<void>): Promise<boolean> {
+    const p = this.tail.then(send).then(
+      () => true,
+      (e: unknown) => {
+        this.failures++;
+        this.lastError = reason('SEND_FAILED', e instanceof Error ? `${(e as { code?: string }).code ?? ''} ${e.message}`.trim() : String(e));
+        return false;
+      },
+    );
+    this.tail = p;
+    return p;
+  }
+}
+
+function totalBytes(frames: Buffer[]): number {
+  let n = 0;
+  for (const f of frames) n += f.length;
+  return n;
+}
+
+/** One message received by the learner: the sending peer's routing id and the decoded payload. */
+export interface Incoming {
+  peer: Buffer;
+  result: DecodeResult;
+  /** Bytes received, all frames. */
+  bytes: number;
+}
+
+/** The learner's ROUTER socket. Create with `LearnerSocket.bind`. */
+export class LearnerSocket {
+  private readonly queue = new SendQueue();
+
+  private constructor(
+    private readonly sock: zmq.Router,
+    private readonly sendTimeoutMs: number,
+  ) {}
+
+  /**
+   * Bind a ROUTER to `endpoint` (e.g. 'tcp://127.0.0.1:0' for a free port; read the actual one
+   * from `endpoint`). `mandatory` is set, so sends to vanished peers fail (counted, not thrown).
+   * Rejects if the address cannot be bound.
+   */
+  static async bind(endpoint: string, opts: SocketOptions = {}): Promise<LearnerSocket> {
+    const options = zmqOptions(opts, LEARNER_SEND_TIMEOUT_MS);
+    // Sends try first without waiting: zeromq.js reports EHOSTUNREACH only when sendTimeout
+    // expires, so a vanished peer would otherwise stall the send queue for the whole timeout.
+    const sock = new zmq.Router({ ...options, sendTimeout: 0, mandatory: true });
+    try {
+      await sock.bind(endpoint);
+    } catch (e) {
+      sock.close();
+      throw e;
+    }
+    return new LearnerSocket(sock, options.sendTimeout);
+  }
+
+  /** The bound endpoint with the actual port, e.g. 'tcp://127.0.0.1:41234'. */
+  get endpoint(): string {
+    return this.sock.lastEndpoint ?? '';
+  }
+
+  /** True after close(). */
+  get closed(): boolean {
+    return this.sock.closed;
+  }
+
+  /** Sends that failed so far (peer gone, timeout, closed), and the last failure's reason. */
+  get sendFailures(): number {
+    return this.queue.failures;
+  }
+
+  get lastSendError(): string | null {
+    return this.queue.lastError;
+  }
+
+  /**
+   * Received messages, decoded. Anything other than [identity, payload] frames yields a
+   * BAD_FRAMES rejection; bad bytes yield `{ ok: false }`. Ends when the socket is closed.
+   * One consumer per socket.
+   */
+  async *incoming(): AsyncGenerator<Incoming, void, undefined> {
+    for await (const frames of this.sock) {
+      const bytes = totalBytes(frames);
+      const peer = frames[0] ?? Buffer.alloc(0);
+      if (frames.length !== 2) {
+        const r = reason('BAD_FRAMES', `message has ${frames.length - 1} payload frames, expected 1`);
+        yield { peer, bytes, result: { ok: false, code: 'BAD_FRAMES', reason: r } };
+      } else {
+        yield { peer, bytes, result: decode(frames[1]) };
+      }
+    }
+  }
+
+  /**
+   * Queue `msg` for `peer`. Resolves true once zmq took it, false if the send failed (see
+   * sendFailures / lastSendError): peer vanished (at once), socket closed, or the peer's queue
+   * is full (sendHighWaterMark). A full peer waits up to sendTimeoutMs (default 1000) only
+   * while no other peer is writable: zeromq wakes on socket-wide writability, so with healthy
+   * peers around a send to a full one fails at once. Either way it never stalls other peers.
+   * Rejects only if `msg` cannot be encoded (a caller bug).
+   */
+  async send(peer: Buffer, msg: Message): Promise<boolean> {
+    const payload = encode(msg);
+    return this.queue.push(async () => {
+      try {
+        await this.sock.send([peer, payload]);
+      } catch (e) {
+        // EAGAIN: the peer exists but its queue is full; wait up to sendTimeoutMs for room.
+        if ((e as { code?: string }).code !== 'EAGAIN' || this.sendTimeoutMs === 0 || this.sock.closed) throw e;
+        this.sock.sendTimeout = this.sendTimeoutMs;
+        try {
+          await this.sock.send([peer, payload]);
+        } finally {
+          if (!this.sock.closed) this.sock.sendTimeout = 0;
+        }
+      }
+    });
+  }
+
+  /** Close now; ends incoming() loops, queued sends resolve false. Idempotent. */
+  close(): void {
+    if (!this.sock.closed) this.sock.close();
+  }
+}
+
+/** An actor's DEALER socket. Create with `ActorSocket.connect`. */
+export class ActorSocket {
+  private readonly queue = new SendQueue();
+
+  private constructor(private readonly sock: zmq.Dealer) {}
+
+  /**
+   * Connect a DEALER to the learner's endpoint. Connection happens in the background (zmq
+   * reconnects on its own); sends wait until there is room (sendTimeoutMs, default forever).
+   */
+  static async connect(endpoint: string, opts: SocketOptions = {}): Promise<ActorSocket> {
+    const sock = new zmq.Dealer(zmqOptions(opts, SOCKET_DEFAULTS.sendTimeoutMs));
+    try {
+      sock.connect(endpoint);
+    } catch (e) {
+      sock.close();
+      throw e;
+    }
+    return new ActorSocket(sock);
+  }
+
+  /** True after close(). */
+  get closed(): boolean {
+    return this.sock.closed;
+  }
+
+  /** Sends that failed so far, and the last failure's reason. */
+  get sendFailures(): number {
+    return this.queue.failures;
+  }
+
+  get lastSendError(): string | null {
+    return this.queue.lastError;
+  }
+
+  /**
+   * Received messages, decoded; a message of more than one frame yields a BAD_FRAMES
+   * rejection. Ends when the socket is closed. One consumer per socket.
+   */
+  async *incoming(): AsyncGenerator<DecodeResult, void, undefined> {
+    for await (const frames of this.sock) {
+      if (frames.length !== 1) {
+        yield { ok: false, code: 'BAD_FRAMES', reason: reason('BAD_FRAMES', `message has ${frames.length} frames, expected 1`) };
+      } else {
+        yield decode(frames[0]);
+      }
+    }
+  }
+
+  /**
+   * Queue `msg` for the learner. Resolves true once zmq took it, false if the send failed
+   * (timeout, socket closed). Rejects only if `msg` cannot be encoded (a caller bug).
+   */
+  async send(msg: Message): Promise<boolean> {
+    const payload = encode(msg);
+    return this.queue.push(() => this.sock.send(payload));
+  }
+
+  /** Close now; ends incoming() loops, queued sends resolve false. Idempotent. */
+  close(): void {
+    if (!this.sock.closed) this.sock.close();
+  }
+}
