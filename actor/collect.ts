@@ -1,0 +1,102 @@
+/**
+ * The actor's segment collector: E envs stepped in lockstep for T steps with one batched JS
+ * forward pass per step, each action stamped with log mu(a|s). Envs persist across calls, so
+ * a segment continues where the previous one stopped (IMPALA-style unrolls).
+ */
+import type { RolloutMsg } from '../protocol/messages.js';
+import type { ModelSpec } from '../model/spec.js';
+import { policyLogits, sampleActions } from '../model/forward.js';
+import { paramCount } from '../model/params.js';
+import { Rng } from '../model/rng.js';
+import { VectorEnv, type VectorStepOut } from './envs/vector.js';
+
+/** The data fields of a RolloutMsg (no header fields), time-major, as `collect` returns them. */
+export type Segment = Pick<RolloutMsg, 'obs' | 'lastObs' | 'actions' | 'rewards' | 'terminated' | 'truncated' | 'finalObs' | 'logmu' | 'episodeReturns' | 'episodeLengths' | 'T' | 'E' | 'obsDim'>;
+
+export interface SegmentCollectorOptions {
+  envId: string;
+  numEnvs: number;
+  /** Seeds env resets (substream 0) and action sampling (substream 1). */
+  seed: number;
+  modelSpec: ModelSpec;
+}
+
+/** Collects T-step segments from E persistent envs. Not thread-safe; one per worker. */
+export class SegmentCollector {
+  readonly vec: VectorEnv;
+  private readonly spec: ModelSpec;
+  private readonly actionRng: Rng;
+  private readonly nParams: number;
+  private readonly logits: Float32Array;
+  private readonly stepOut: VectorStepOut;
+  private readonly finalScratch: Float32Array;
+
+  /** Throws a RangeError when the env id is unknown or the model spec does not fit the env. */
+  constructor(opts: SegmentCollectorOptions) {
+    const root = new Rng(opts.seed);
+    this.vec = new VectorEnv(opts.envId, opts.numEnvs, root.fork(0));
+    this.actionRng = root.fork(1);
+    this.spec = opts.modelSpec;
+    const es = this.vec.spec;
+    if (this.spec.obsDim !== es.obsDim || this.spec.nActions !== es.nActions) {
+      throw new RangeError(`model spec (obsDim ${this.spec.obsDim}, nActions ${this.spec.nActions}) does not fit ${es.id} (obsDim ${es.obsDim}, nActions ${es.nActions})`);
+    }
+    this.nParams = paramCount(this.spec);
+    const E = opts.numEnvs;
+    this.logits = new Float32Array(E * es.nActions);
+    this.finalScratch = new Float32Array(E * es.obsDim);
+    this.stepOut = { obs: this.vec.obs, rewards: new Float32Array(E), terminated: new Uint8Array(E), truncated: new Uint8Array(E), finalObs: this.finalScratch };
+  }
+
+  /**
+   * Act T steps in every env with `params` (the behaviour policy mu) and return the segment in
+   * fresh arrays the caller owns. Throws a RangeError when params has the wrong length.
+   */
+  collect(params: Float32Array, T: number): Segment {
+    if (params.length !== this.nParams) throw new RangeError(`params has ${params.length} floats, model spec needs ${this.nParams}`);
+    if (!Number.isInteger(T) || T < 1) throw new RangeError(`T must be a positive integer, got ${T}`);
+    if (!this.vec.isStarted) this.vec.reset();
+    const E = this.vec.numEnvs;
+    const d = this.spec.obsDim;
+    const obs = new Float32Array(T * E * d);
+    const actions = new Int32Array(T * E);
+    const rewards = new Float32Array(T * E);
+    const terminated = new Uint8Array(T * E);
+    const truncated = new Uint8Array(T * E);
+    const logmu = new Float32Array(T * E);
+    const finals: Float32Array[] = [];
+    // One float64 copy per segment: same values, a faster forward loop (model/forward.ts).
+    const mu = Float64Array.from(params);
+    const out = this.stepOut;
+    for (let t = 0; t < T; t++) {
+      const o = t * E;
+      obs.set(this.vec.obs, o * d);
+      policyLogits(this.spec, mu, this.vec.obs, E, this.logits);
+      const act = actions.subarray(o, o + E);
+      sampleActions(this.logits, E, this.spec.nActions, this.actionRng, act, logmu.subarray(o, o + E));
+      out.rewards = rewards.subarray(o, o + E);
+      out.terminated = terminated.subarray(o, o + E);
+      out.truncated = truncated.subarray(o, o + E);
+      this.vec.step(act, out);
+      for (let e = 0; e < E; e++) if (out.truncated[e] === 1) finals.push(this.finalScratch.slice(e * d, (e + 1) * d));
+    }
+    const finalObs = new Float32Array(finals.length * d);
+    finals.forEach((f, i) => finalObs.set(f, i * d));
+    const eps = this.vec.takeEpisodes();
+    return {
+      T,
+      E,
+      obsDim: d,
+      obs,
+      lastObs: Float32Array.from(this.vec.obs),
+      actions,
+      rewards,
+      terminated,
+      truncated,
+      finalObs,
+      logmu,
+      episodeReturns: Float32Array.from(eps.returns),
+      episodeLengths: Int32Array.from(eps.lengths),
+    };
+  }
+}

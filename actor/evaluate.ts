@@ -1,0 +1,66 @@
+/**
+ * Policy evaluation: complete episodes with fixed parameters, batched over several envs with
+ * one JS forward pass per step. Episodes are assigned round-robin to envs up front (env e runs
+ * episodes e, e + numEnvs, ...), so short episodes are not over-represented.
+ */
+import type { ModelSpec } from '../model/spec.js';
+import { policyLogits, sampleActions } from '../model/forward.js';
+import { paramCount } from '../model/params.js';
+import { Rng } from '../model/rng.js';
+import { makeEnv } from './envs/registry.js';
+
+export interface EvaluateOptions {
+  envId: string;
+  modelSpec: ModelSpec;
+  params: Float32Array;
+  /** Number of complete episodes to run. */
+  episodes: number;
+  /** Act by argmax instead of sampling. */
+  greedy: boolean;
+  seed: number;
+  /** Envs stepped in a batch (default min(episodes, 16)). */
+  numEnvs?: number;
+}
+
+/** Run `episodes` complete episodes; returns their returns (in episode order) and the mean. */
+export function evaluatePolicy(opts: EvaluateOptions): { meanReturn: number; returns: number[] } {
+  const { envId, modelSpec: spec, params, episodes, greedy } = opts;
+  if (!Number.isInteger(episodes) || episodes < 1) throw new RangeError(`episodes must be a positive integer, got ${episodes}`);
+  if (params.length !== paramCount(spec)) throw new RangeError(`params has ${params.length} floats, model spec needs ${paramCount(spec)}`);
+  const E = Math.min(opts.numEnvs ?? 16, episodes);
+  if (!Number.isInteger(E) || E < 1) throw new RangeError(`numEnvs must be a positive integer, got ${opts.numEnvs}`);
+  const root = new Rng(opts.seed);
+  const actionRng = root.fork(1);
+  const envs = Array.from({ length: E }, () => makeEnv(envId));
+  const es = envs[0].spec;
+  if (es.obsDim !== spec.obsDim || es.nActions !== spec.nActions) throw new RangeError(`model spec does not fit ${envId} (obsDim ${es.obsDim}, nActions ${es.nActions})`);
+  const rngs = envs.map((_, e) => root.fork(0).fork(e));
+  const d = es.obsDim;
+  const obs = new Float32Array(E * d);
+  const logits = new Float32Array(E * es.nActions);
+  const actions = new Int32Array(E);
+  const logp = new Float32Array(E);
+  const returns = new Array<number>(episodes).fill(0);
+  const episodeOf = Array.from({ length: E }, (_, e) => e); // episode index run by env e, or >= episodes when idle
+  let remaining = episodes;
+  envs.forEach((env, e) => obs.set(env.reset(rngs[e]), e * d));
+  const p64 = Float64Array.from(params); // faster forward loop, same values
+  while (remaining > 0) {
+    policyLogits(spec, p64, obs, E, logits);
+    sampleActions(logits, E, es.nActions, actionRng, actions, logp, greedy);
+    for (let e = 0; e < E; e++) {
+      const ep = episodeOf[e];
+      if (ep >= episodes) continue;
+      const r = envs[e].step(actions[e]);
+      returns[ep] += r.reward;
+      let next = r.obs;
+      if (r.terminated || r.truncated) {
+        remaining--;
+        episodeOf[e] = ep + E;
+        if (ep + E < episodes) next = envs[e].reset(rngs[e]);
+      }
+      obs.set(next, e * d);
+    }
+  }
+  return { meanReturn: returns.reduce((a, b) => a + b, 0) / episodes, returns };
+}
