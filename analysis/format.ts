@@ -1,0 +1,54 @@
+/**
+ * Plain-text and HTML rendering of tables: a table is a title, a header row and rows of
+ * cells already formatted as strings. Numbers are formatted by `num` so text and HTML agree.
+ */
+
+export interface Table {
+  title: string;
+  headers: string[];
+  rows: string[][];
+  /** Optional line printed under the table (e.g. the statistical test used). */
+  note?: string;
+}
+
+/** Format a number for a table: '-' for null/undefined/NaN, integers plain, else `digits` significant-ish decimals. */
+export function num(x: number | null | undefined, digits = 3): string {
+  if (x === null || x === undefined || Number.isNaN(x)) return '-';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  if (Number.isInteger(x) && Math.abs(x) < 1e15) return String(x);
+  const a = Math.abs(x);
+  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return x.toExponential(digits - 1);
+  return x.toFixed(a >= 100 ? 1 : digits);
+}
+
+/** Mean with a 95% CI half-width: '12.3 ± 4.5', or '12.3 (n=1, no CI)'. */
+export function meanPm(mean: number, halfWidth: number | null, n: number): string {
+  return halfWidth === null ? `${num(mean)} (n=${n}, no CI)` : `${num(mean)} ± ${num(halfWidth)}`;
+}
+
+/** Render a table as aligned plain text: title line, header, rule, rows, optional note. */
+export function renderText(t: Table): string {
+  const widths = t.headers.map((h, i) => Math.max(h.length, ...t.rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const out = [t.title, line(t.headers), widths.map((w) => '-'.repeat(w)).join('  '), ...t.rows.map(line)];
+  if (t.rows.length === 0) out.push('(no data)');
+  if (t.note) out.push(t.note);
+  return out.join('\n');
+}
+
+/** Escape text for HTML element content and attribute values. */
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+/** Render a table as an HTML <table> with a caption (no inline styles; the report's CSS styles it). */
+export function renderHtml(t: Table): string {
+  const head = `<tr>${t.headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>`;
+  const body =
+    t.rows.length === 0
+      ? `<tr><td colspan="${t.headers.length}">(no data)</td></tr>`
+      : t.rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
+  const note = t.note ? `<p class="note">${escapeHtml(t.note)}</p>` : '';
+  return `<section><h2>${escapeHtml(t.title)}</h2><table>${head}\n${body}</table>${note}</section>`;
+}

@@ -1,0 +1,23 @@
+/**
+ * Shared by analyze / compare / sweep: turn an AnalysisError about a path (bad user input)
+ * into a UsageError so the CLI exits 2 with one line.
+ */
+import { AnalysisError } from '../../analysis/errors.js';
+import { UsageError } from '../errors.js';
+
+/** Run `f`; rethrow AnalysisErrors as UsageErrors, anything else unchanged. */
+export async function asUsage<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    if (err instanceof AnalysisError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** Check a --threshold value: a finite number. */
+export function checkThreshold(v: unknown): number {
+  const x = typeof v === 'number' ? v : Number(v);
+  if (!Number.isFinite(x)) throw new UsageError(`--threshold: '${String(v)}' is not a finite number; e.g. --threshold 475`);
+  return x;
+}

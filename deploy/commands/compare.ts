@@ -1,0 +1,52 @@
+/**
+ * `isreshape compare RUN_DIR... [--out DIR] [--json] [--threshold 475]`: group runs by
+ * (method label, lag), print mean and 95% CI over seeds, the per-lag rank table with ties to
+ * the best (Welch's t-test), method x lag tables, and write OUT/report.html with charts.
+ */
+import { dirname } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { compareRuns } from '../../analysis/compare.js';
+import { renderText } from '../../analysis/format.js';
+import { findRunDirs, isRunDir, readRun } from '../../analysis/read.js';
+import { DEFAULT_THRESHOLD } from '../../analysis/tables.js';
+import { asUsage, checkThreshold } from './analysisErrors.js';
+
+export interface CompareArgs {
+  runDirs: string[];
+  /** Where report.html goes. Default: the single directory given if it is a sweep directory, else the first run's parent. */
+  out?: string;
+  json: boolean;
+  threshold: number;
+}
+
+/** Compare run directories and write the report to `out`; returns the text printed. Used by sweep too. */
+export async function runCompare(paths: string[], out: string | undefined, json: boolean, threshold: number): Promise<string> {
+  const dirs = await asUsage(() => findRunDirs(paths));
+  const runs = await asUsage(() => Promise.all(dirs.map((d) => readRun(d))));
+  const outDir = out ?? (paths.length === 1 && !(await isRunDir(paths[0]!)) ? paths[0]! : dirname(dirs[0]!));
+  const a = compareRuns(runs, threshold);
+  const files = await (await loadReport()).writeReport(outDir, `isreshape compare: ${runs.length} runs`, a);
+  for (const w of a.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (json) return JSON.stringify({ ...a.figures, report: files }, null, 2) + '\n';
+  return a.tables.map(renderText).join('\n\n') + `\n\nreport: ${files.html} (${files.pngs.length} PNG charts)\n`;
+}
+
+export const compareCommand: CommandModule<object, CompareArgs> = {
+  command: 'compare <runDirs..>',
+  describe: 'Compare runs grouped by (method, lag) over seeds; writes report.html',
+  builder: (y) =>
+    y
+      .positional('runDirs', { type: 'string', array: true, demandOption: true, describe: 'run directories, or directories of runs (a sweep)' })
+      .option('out', { type: 'string', describe: 'directory for report.html and charts/ (default: the sweep dir or the runs\' parent)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the figures as JSON' })
+      .option('threshold', { type: 'number', default: DEFAULT_THRESHOLD, describe: 'return counted as solved' }),
+  handler: async (argv) => {
+    const threshold = checkThreshold(argv.threshold);
+    process.stdout.write(await runCompare(argv.runDirs.map(String), argv.out, argv.json, threshold));
+  },
+};
+
+/** vega and resvg take ~0.6 s to load: only commands that write a report pay for it. */
+function loadReport(): Promise<typeof import('../../analysis/report.js')> {
+  return import('../../analysis/report.js');
+}

@@ -1,0 +1,124 @@
+/**
+ * `isreshape sweep --methods ppo,v5,v5:floor=neg-is --lags 0,4,16,64 --seeds 3 --env CartPole-v1
+ *  --steps N --parallel P --out runs/sweep-<name> [--extra '...flags']`: run `train` for every
+ * (method, lag, seed) cell as a child process, at most P at once, skipping cells whose run dir
+ * already holds a summary record (resume), then write the compare report over <out>.
+ * Each child's stdout and stderr go to <out>/_logs/<cell>.log.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { readNdjson } from '../../analysis/read.js';
+import { DEFAULT_THRESHOLD } from '../../analysis/tables.js';
+import { requireFinite, UsageError } from '../errors.js';
+import { parseLags, parseMethods, splitWords, sweepCells, type SweepCell } from '../sweepGrid.js';
+import { runCompare } from './compare.js';
+
+export interface SweepArgs {
+  /** Comma-separated methods, options after ':' (v5:floor=neg-is). */
+  methods: string;
+  /** Comma-separated fixed lags in versions; 0 = no lag. Default 0,4,16,64. */
+  lags: string;
+  /** Seeds per cell, 0..seeds-1. Default 3. */
+  seeds: number;
+  env: string;
+  /** Env steps per run. */
+  steps: number;
+  /** Cells run at once. Default 1. */
+  parallel: number;
+  out: string;
+  /** Extra flags appended to every train command. */
+  extra: string;
+  threshold: number;
+  /** Hidden: the CLI script to spawn `train` with (default: this CLI). For tests. */
+  cli?: string;
+}
+
+/** True when `runDir/learner.ndjson` holds a summary record (the cell finished). */
+export async function cellDone(runDir: string): Promise<boolean> {
+  const path = join(runDir, 'learner.ndjson');
+  if (!existsSync(path)) return false;
+  let done = false;
+  await readNdjson(path, (r) => {
+    if (r.kind === 'summary') done = true;
+  });
+  return done;
+}
+
+/** Run one cell as a child process; resolves with its exit code (never rejects on exit != 0). */
+async function runCell(cli: string, cell: SweepCell, logDir: string): Promise<number> {
+  const log = await open(join(logDir, `${cell.name}.log`), 'w');
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      const child = spawn(process.execPath, [cli, 'train', ...cell.args], { stdio: ['ignore', log.fd, log.fd] });
+      child.on('error', reject);
+      child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    });
+  } finally {
+    await log.close();
+  }
+}
+
+export const sweepCommand: CommandModule<object, SweepArgs> = {
+  command: 'sweep',
+  describe: 'Run train over methods x lags x seeds (resumable), then compare them all',
+  builder: (y) =>
+    y
+      .option('methods', { type: 'string', demandOption: true, describe: 'e.g. ppo,v5,v5:floor=neg-is' })
+      .option('lags', { type: 'string', default: '0,4,16,64', describe: 'fixed lags in versions (0 = none)' })
+      .option('seeds', { type: 'number', default: 3, describe: 'seeds per cell (0..seeds-1)' })
+      .option('env', { type: 'string', default: 'CartPole-v1', describe: 'environment id' })
+      .option('steps', { type: 'number', default: 100_000, describe: 'env steps per run' })
+      .option('parallel', { type: 'number', default: 1, describe: 'cells run at once' })
+      .option('out', { type: 'string', demandOption: true, describe: 'sweep directory, e.g. runs/sweep-lag' })
+      .option('extra', { type: 'string', default: '', describe: 'extra flags for every train run, quoted' })
+      .option('threshold', { type: 'number', default: DEFAULT_THRESHOLD, describe: 'return counted as solved' })
+      .option('cli', { type: 'string', hidden: true }),
+  handler: async (argv) => {
+    const methods = parseMethods(argv.methods);
+    const lags = parseLags(argv.lags);
+    const seeds = positiveInt('seeds', argv.seeds);
+    const parallel = positiveInt('parallel', argv.parallel);
+    const steps = positiveInt('steps', argv.steps);
+    const cli = argv.cli ?? process.argv[1]!;
+    const cells = sweepCells({ methods, lags, seeds, env: argv.env, steps, out: argv.out, extra: splitWords(argv.extra) });
+    const logDir = join(argv.out, '_logs');
+    await mkdir(logDir, { recursive: true });
+
+    const todo: SweepCell[] = [];
+    for (const c of cells) if (!(await cellDone(c.runDir))) todo.push(c);
+    const total = cells.length;
+    let finished = total - todo.length;
+    const failed: string[] = [];
+    const tty = process.stdout.isTTY === true;
+    const say = (line: string) => process.stdout.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
+    if (finished > 0) say(`[${finished}/${total}] ${finished} cell(s) already done, skipped`);
+
+    let next = 0;
+    const worker = async () => {
+      while (next < todo.length) {
+        const cell = todo[next++]!;
+        const t0 = Date.now();
+        const code = await runCell(cli, cell, logDir);
+        finished++;
+        const secs = ((Date.now() - t0) / 1000).toFixed(1);
+        if (code !== 0) failed.push(`${cell.name} (exit ${code}, log ${join(logDir, `${cell.name}.log`)})`);
+        say(`[${finished}/${total}] ${cell.name} ${code === 0 ? 'ok' : `FAILED exit ${code}`} ${secs}s${tty ? `, ${failed.length} failed` : ''}`);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, todo.length) }, worker));
+    if (tty) process.stdout.write('\n');
+
+    if (failed.length === total) throw new Error(`every cell failed; first: ${failed[0]}`);
+    process.stdout.write(await runCompare([argv.out], argv.out, false, argv.threshold));
+    if (failed.length > 0) throw new Error(`${failed.length} of ${total} cell(s) failed: ${failed.join('; ')}`);
+  },
+};
+
+function positiveInt(flag: string, v: unknown): number {
+  const x = requireFinite(flag, v);
+  if (!Number.isInteger(x) || x < 1) throw new UsageError(`--${flag}: '${String(v)}' is not a positive integer`);
+  return x;
+}

@@ -1,0 +1,103 @@
+/**
+ * The sweep grid: parse `--methods`, `--lags`, `--seeds` into cells, each with its run
+ * directory name and the exact `train` arguments. Pure; errors are UsageErrors naming the flag.
+ */
+import { join } from 'node:path';
+import { DEFAULT_OBJECTIVE, METHODS, type MethodName } from '../learner/objectives/config.js';
+import { parseNumberList, UsageError } from './errors.js';
+
+/** One entry of --methods: 'v5' or 'v5:floor=neg-is' (more options separated by ':'). */
+export interface MethodSpec {
+  method: MethodName;
+  /** [flag name as written, value], passed to train as `--flag value`. */
+  options: [string, string][];
+  /** Label as config.json spells it: 'v5 floor=neg-is'. */
+  label: string;
+  /** File-name safe label: 'v5-floor-neg-is'. */
+  slug: string;
+}
+
+export interface SweepCell {
+  spec: MethodSpec;
+  lag: number;
+  seed: number;
+  /** `<label slug>_lag<K>_seed<S>`. */
+  name: string;
+  runDir: string;
+  /** Arguments after `train`. */
+  args: string[];
+}
+
+const OBJECTIVE_KEYS = new Set(Object.keys(DEFAULT_OBJECTIVE));
+
+/** Parse --methods; throws a UsageError naming an unknown method or option. */
+export function parseMethods(value: unknown): MethodSpec[] {
+  const s = value === undefined || value === true ? '' : String(value).trim();
+  if (s === '') throw new UsageError(`--methods: missing; expected e.g. --methods ppo,v5,v5:floor=neg-is (methods: ${METHODS.join(', ')})`);
+  return s.split(',').map((entry) => {
+    const [name, ...opts] = entry.trim().split(':');
+    if (!(METHODS as readonly string[]).includes(name ?? '')) {
+      throw new UsageError(`--methods: unknown method '${name}' in '${s}'; expected one of ${METHODS.join(', ')}`);
+    }
+    const options = opts.map((o): [string, string] => {
+      const m = /^([A-Za-z][\w-]*)=(.+)$/.exec(o);
+      const camel = m ? m[1]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) : '';
+      if (!m || !OBJECTIVE_KEYS.has(camel) || camel === 'method') {
+        throw new UsageError(`--methods: bad option '${o}' in '${entry}'; expected key=value with key an objective field, e.g. v5:floor=neg-is`);
+      }
+      return [m[1]!, m[2]!];
+    });
+    const label = [name!, ...options.map(([k, v]) => `${k}=${v}`)].join(' ');
+    return { method: name as MethodName, options, label, slug: label.replace(/[^A-Za-z0-9.]+/g, '-') };
+  });
+}
+
+/** Parse --lags: non-negative integers (0 = no lag). */
+export function parseLags(value: unknown): number[] {
+  const lags = parseNumberList('lags', value);
+  for (const k of lags) {
+    if (!Number.isInteger(k) || k < 0) throw new UsageError(`--lags: '${k}' is not a non-negative integer; e.g. --lags 0,4,16,64`);
+  }
+  return lags;
+}
+
+/** The train --lag value for a lag of K versions: 'none' for 0, else 'fixed:K'. */
+export function lagFlag(k: number): string {
+  return k === 0 ? 'none' : `fixed:${k}`;
+}
+
+export interface GridInput {
+  methods: MethodSpec[];
+  lags: number[];
+  seeds: number;
+  env: string;
+  steps: number;
+  out: string;
+  /** Extra train flags, already split into words. */
+  extra: string[];
+}
+
+/** Every (method, lag, seed) cell, seeds 0..seeds-1, in method-major order. */
+export function sweepCells(g: GridInput): SweepCell[] {
+  const cells: SweepCell[] = [];
+  for (const spec of g.methods) {
+    for (const lag of g.lags) {
+      for (let seed = 0; seed < g.seeds; seed++) {
+        const name = `${spec.slug}_lag${lag}_seed${seed}`;
+        const runDir = join(g.out, name);
+        const args = ['--env', g.env, '--method', spec.method];
+        for (const [k, v] of spec.options) args.push(`--${k}`, v);
+        args.push('--lag', lagFlag(lag), '--seed', String(seed), '--steps', String(g.steps), '--run-dir', runDir, '--quiet', ...g.extra);
+        cells.push({ spec, lag, seed, name, runDir, args });
+      }
+    }
+  }
+  return cells;
+}
+
+/** Split --extra into words, honouring single and double quotes. */
+export function splitWords(s: string): string[] {
+  const out: string[] = [];
+  for (const m of s.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) out.push(m[1] ?? m[2] ?? m[3]!);
+  return out;
+}

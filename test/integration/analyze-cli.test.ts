@@ -1,0 +1,117 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeSynthRun } from '../helpers/synthRun.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'dist/deploy/cli.js');
+const FAKE_TRAIN = join(ROOT, 'dist/test/helpers/fakeTrainCli.js');
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+beforeAll(() => {
+  // Other folders may have type errors in progress; tsc still emits, so check the outputs.
+  spawnSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, encoding: 'utf8' });
+  expect(existsSync(CLI), 'dist/deploy/cli.js built').toBe(true);
+  expect(existsSync(FAKE_TRAIN), 'dist/test/helpers/fakeTrainCli.js built').toBe(true);
+}, 180_000);
+
+describe('isreshape analyze', () => {
+  it('prints tables and writes report.html with PNG charts; warns about bad lines', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'isr-cli-')), 'run');
+    writeSynthRun(dir, { updates: 10, malformedLines: 2, evalEvery: 3, lag: 'fixed:4' });
+    const r = cli(['analyze', dir]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('Per lag bucket (sample-weighted over the run)');
+    expect(r.out).toContain('Learning curve (eval stochastic return)');
+    expect(r.out).toContain('Rollout accounting (summary record)');
+    expect(r.err).toMatch(/2 malformed line\(s\) skipped/);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html.match(/<svg /g)).toHaveLength(5);
+    expect(html).not.toMatch(/<script|https?:\/\//i);
+    expect(readdirSync(join(dir, 'charts')).sort()).toEqual(
+      ['ess-by-lag.png', 'g-by-quadrant.png', 'kl-by-lag.png', 'lag-over-time.png', 'return.png'],
+    );
+  });
+
+  it('--json parses and carries the figures; --threshold is used', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'isr-cli-')), 'run');
+    writeSynthRun(dir, { updates: 10, truncateLast: true });
+    const r = cli(['analyze', dir, '--json', '--threshold', '100']);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out) as { curve: { threshold: number; stepsToThreshold: number }; log: { truncated: boolean; hasSummary: boolean }; report: { charts: number } };
+    expect(j.curve.threshold).toBe(100);
+    expect(j.curve.stepsToThreshold).toBeGreaterThan(0);
+    expect(j.log).toMatchObject({ truncated: true, hasSummary: false });
+    expect(j.report.charts).toBe(5);
+  });
+
+  it('bad input exits 2 with one line', () => {
+    for (const args of [['analyze', '/definitely/not/here'], ['compare', tmpdir() + '/nope-isr'], ['analyze', tmpdir(), '--threshold', 'abc']]) {
+      const r = cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+    }
+  });
+});
+
+describe('isreshape compare', () => {
+  it('compares 2 methods x 2 lags x 3 seeds with --json and writes the report to --out', () => {
+    const root = mkdtempSync(join(tmpdir(), 'isr-cmp-'));
+    for (const m of ['ppo', 'v5'])
+      for (const lag of [0, 8])
+        for (const seed of [0, 1, 2])
+          writeSynthRun(join(root, `${m}_lag${lag}_seed${seed}`), { method: m, lag: lag ? `fixed:${lag}` : 'none', seed, updates: 6, returnAt: (s) => s / 10 + seed + (m === 'v5' ? 100 : 0) });
+    const out = join(root, 'report');
+    const r = cli(['compare', root, '--out', out, '--json']);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out) as { groups: unknown[]; lags: string[]; ranks: { rows: { label: string; tied: boolean }[] }[]; test: string };
+    expect(j.groups).toHaveLength(4);
+    expect(j.lags).toEqual(['none', 'fixed:8']);
+    expect(j.ranks.map((x) => x.rows.map((y) => [y.label, y.tied]))).toEqual([
+      [['v5', true], ['ppo', false]],
+      [['v5', true], ['ppo', false]],
+    ]);
+    expect(j.test).toMatch(/Welch/);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html.match(/<svg /g)).toHaveLength(3);
+    expect(html).toContain('tied with best');
+    const text = cli(['compare', ...['ppo', 'v5'].map((m) => join(root, `${m}_lag0_seed0`)), '--out', out]);
+    expect(text.code, text.err).toBe(0);
+    expect(text.out).toContain('(n=1, no CI)');
+    expect(text.out).toContain('n/a (n < 2)');
+  });
+});
+
+describe('isreshape sweep', () => {
+  it('runs every cell in parallel, resumes finished cells, and ends with the compare report', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'isr-sweep-')), 'sweep-t');
+    const args = ['sweep', '--methods', 'ppo,v5:floor=neg-is', '--lags', '0,4', '--seeds', '2', '--steps', '3000', '--parallel', '2', '--out', out, '--cli', FAKE_TRAIN];
+    const r = cli(args);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.match(/^\[\d+\/8\] .* ok /gm)).toHaveLength(8);
+    expect(r.out).toContain('v5 floor=neg-is');
+    expect(existsSync(join(out, 'v5-floor-neg-is_lag4_seed1', 'learner.ndjson'))).toBe(true);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+    const again = cli(args);
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).toContain('[8/8] 8 cell(s) already done, skipped');
+    const bad = cli(['sweep', '--methods', 'ppo,bogus', '--out', out]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/unknown method 'bogus'/);
+  });
+
+  it('a failing cell fails the sweep (exit 1) after reporting on the rest', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'isr-sweep-')), 'sweep-f');
+    const r = cli(['sweep', '--methods', 'ppo,v5', '--lags', '0', '--seeds', '1', '--steps', '3000', '--out', out, '--cli', FAKE_TRAIN], { FAKE_TRAIN_FAIL_METHOD: 'ppo' });
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/ppo_lag0_seed0 FAILED exit 3/);
+    expect(r.err).toMatch(/1 of 2 cell\(s\) failed/);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * Opens a generated report.html in Debian's headless Chromium with networking disabled and
+ * checks that every chart is in the DOM as an <svg>, nothing logged to the console, and a
+ * screenshot is written to test-output/report.png. Needs /usr/bin/chromium
+ * (scripts/ensure-chromium.sh installs it); it fails, never skips, when Chromium is missing.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { analyzeRun } from '../../analysis/analyzeRun.js';
+import { compareRuns } from '../../analysis/compare.js';
+import { readRun } from '../../analysis/read.js';
+import { writeReport } from '../../analysis/report.js';
+import { writeSynthRun } from '../helpers/synthRun.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const OUT = resolve(import.meta.dirname, '../../test-output');
+
+/** Run headless Chromium on `file` with `mode` flags; returns stdout and the console lines from stderr. */
+function chromium(file: string, mode: string[]): { stdout: string; console: string[]; status: number | null } {
+  const r = spawnSync(
+    CHROMIUM,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-default-apps',
+      '--disable-extensions',
+      // Networking off: every host resolves nowhere, so any remote reference would fail.
+      '--host-resolver-rules=MAP * ~NOTFOUND',
+      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'isr-chromium-'))}`,
+      '--enable-logging=stderr',
+      '--v=0',
+      ...mode,
+      pathToFileURL(file).href,
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  const consoleLines = r.stderr.split('\n').filter((l) => /:CONSOLE[:(]/.test(l));
+  return { stdout: r.stdout, console: consoleLines, status: r.status };
+}
+
+describe('report.html in headless Chromium', () => {
+  it('chromium is installed (run scripts/ensure-chromium.sh)', () => {
+    expect(existsSync(CHROMIUM), `${CHROMIUM} missing: run scripts/ensure-chromium.sh`).toBe(true);
+  });
+
+  it('the console check can fail: a page that logs is caught', () => {
+    const bad = join(mkdtempSync(join(tmpdir(), 'isr-neg-')), 'bad.html');
+    writeFileSync(bad, '<!DOCTYPE html><html><body><script>console.error("isr-negative-control")</script></body></html>');
+    const r = chromium(bad, ['--dump-dom']);
+    expect(r.console.join('\n')).toContain('isr-negative-control');
+  });
+
+  it('a run report renders every chart with no console output, and a compare report too', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'isr-browser-'));
+    writeSynthRun(join(root, 'run'), { updates: 12, evalEvery: 3, lag: 'fixed:4', malformedLines: 1 });
+    const run = await readRun(join(root, 'run'));
+    const files = await writeReport(run.dir, 'browser check', analyzeRun(run, 475));
+
+    const dom = chromium(files.html, ['--dump-dom']);
+    expect(dom.status).toBe(0);
+    expect(dom.console).toEqual([]);
+    expect((dom.stdout.match(/<svg[\s>]/g) ?? []).length).toBe(files.charts);
+    for (const name of ['return', 'ess-by-lag', 'kl-by-lag', 'g-by-quadrant', 'lag-over-time']) {
+      expect(dom.stdout).toContain(`data-chart="${name}"`);
+    }
+    expect(readFileSync(files.html, 'utf8')).not.toMatch(/<script|https?:\/\/|<link|src=/i);
+
+    mkdirSync(OUT, { recursive: true });
+    const shot = join(OUT, 'report.png');
+    const s = chromium(files.html, [`--screenshot=${shot}`, '--window-size=1280,2000']);
+    expect(s.status).toBe(0);
+    expect(statSync(shot).size).toBeGreaterThan(20_000);
+
+    const runs = [];
+    for (const m of ['ppo', 'v5'])
+      for (const seed of [0, 1]) {
+        writeSynthRun(join(root, `${m}_${seed}`), { method: m, seed, updates: 6 });
+        runs.push(await readRun(join(root, `${m}_${seed}`)));
+      }
+    const cmp = await writeReport(join(root, 'cmp'), 'compare check', compareRuns(runs, 475));
+    const cdom = chromium(cmp.html, ['--dump-dom']);
+    expect(cdom.console).toEqual([]);
+    expect((cdom.stdout.match(/<svg[\s>]/g) ?? []).length).toBe(cmp.charts);
+  });
+});

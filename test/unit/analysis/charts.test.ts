@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { compareCurvesChart, essByLagChart, lagOverTimeChart, quadrantChart, returnCurveChart } from '../../../analysis/charts.js';
+import { inlineSvg, renderSvg, svgToPng } from '../../../analysis/render.js';
+import { lagTable, learningCurve } from '../../../analysis/tables.js';
+import { bucket, makeUpdate } from '../../helpers/synthRun.js';
+
+const updates = [1, 2, 3].map((v) =>
+  makeUpdate({ version: v, envSteps: 100 * v, lag: { min: 0, mean: v, max: 2 * v }, lagBuckets: { '0': bucket(10), '4-7': bucket(30, { ess: 0.4 }) } }),
+);
+const count = (svg: string, re: RegExp) => (svg.match(re) ?? []).length;
+
+describe('charts', () => {
+  it('return curve renders one line path per series', async () => {
+    const svg = await renderSvg(returnCurveChart(learningCurve(updates, null).points));
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(count(svg, /role-mark[^"]*mark-line|class="mark-line role-mark/g)).toBe(1);
+    expect(svg).toContain('Return vs env steps');
+  });
+
+  it('quadrant chart renders one bar per (bucket, quadrant) with a value', async () => {
+    const svg = await renderSvg(quadrantChart(lagTable(updates)));
+    // 2 buckets x 4 quadrants = 8 rect paths inside the rect mark group
+    const group = svg.slice(svg.indexOf('class="mark-rect role-mark'));
+    expect(count(group.slice(0, group.indexOf('</g>')), /<path /g)).toBe(8);
+  });
+
+  it('ESS chart has one point per (bucket, metric); lag chart has three lines', async () => {
+    const ess = await renderSvg(essByLagChart(lagTable(updates)));
+    const pts = ess.slice(ess.indexOf('class="mark-symbol role-mark'));
+    expect(count(pts.slice(0, pts.indexOf('</g>')), /<path /g)).toBe(4);
+    const lag = await renderSvg(lagOverTimeChart(updates));
+    const lines = lag.slice(lag.indexOf('class="mark-group role-scope'));
+    expect(count(lines, /class="mark-line role-mark/g)).toBe(3);
+  });
+
+  it('facetted compare chart compiles and renders one panel per lag', async () => {
+    const pts = ['none', 'fixed:4'].flatMap((lag) =>
+      [0, 100].map((s) => ({ label: 'v5', lag, envSteps: s, mean: s, lo: s - 1, hi: s + 1 })),
+    );
+    const svg = await renderSvg(compareCurvesChart(pts, ['none', 'fixed:4']));
+    expect(svg).toContain('fixed:4');
+    expect(count(svg, /class="mark-area role-mark/g)).toBe(2);
+  });
+
+  it('PNG rasterisation works and inlining strips every URL', async () => {
+    const svg = await renderSvg(returnCurveChart(learningCurve(updates, null).points));
+    const png = svgToPng(svg);
+    expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expect(png.length).toBeGreaterThan(2000);
+    const inl = inlineSvg(svg, 'return');
+    expect(inl).not.toMatch(/https?:/);
+    expect(inl.startsWith('<svg data-chart="return"')).toBe(true);
+  });
+});
