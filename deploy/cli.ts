@@ -12,9 +12,12 @@ import { weightsCommand } from './commands/weights.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { compareCommand } from './commands/compare.js';
 import { sweepCommand } from './commands/sweep.js';
+import { trainCommand } from './commands/train.js';
+import { learnerCommand } from './commands/learner.js';
+import { actorCommand } from './commands/actor.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const commands: CommandModule<any, any>[] = [weightsCommand, analyzeCommand, compareCommand, sweepCommand];
+const commands: CommandModule<any, any>[] = [trainCommand, learnerCommand, actorCommand, weightsCommand, analyzeCommand, compareCommand, sweepCommand];
 
 async function main(): Promise<void> {
   let cli = yargs(hideBin(process.argv))

@@ -87,6 +87,8 @@ export interface UpdateRecord extends BaseRecord {
   valueLoss: number;
   entropy: number;
   gradNorm: number;
+  /** Learning rate used by this update. */
+  lr: number;
   /** Behaviour (actor) episode returns: mean of the last 100 and total episodes so far. */
   return: { mean100: number | null; episodes: number };
   eval?: EvalStat;
@@ -127,6 +129,10 @@ export interface SummaryRecord extends BaseRecord {
   dropReasons: Record<string, number>;
   rejectReasons: Record<string, number>;
   finalEval?: EvalStat;
+  /** Mean return of a uniform-random policy (all-zero parameters), the collapse baseline. */
+  randomReturn: number;
+  /** Why the run stopped. */
+  stopReason: string;
   return: { mean100: number | null; episodes: number };
 }
 

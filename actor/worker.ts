@@ -1,0 +1,31 @@
+/**
+ * The actor's worker thread (piscina). Each pool has exactly one thread, pinned to one slot,
+ * so the slot's environments persist in this thread across tasks (piscina has no task
+ * affinity; a segment must continue the episodes of the previous one).
+ * Task: collect one T-step segment with the given behaviour parameters.
+ */
+import { SegmentCollector, type Segment } from './collect.js';
+import type { ModelSpec } from '../model/spec.js';
+
+export interface CollectTask {
+  envId: string;
+  numEnvs: number;
+  /** Seed of this slot's environments and action sampling. */
+  seed: number;
+  modelSpec: ModelSpec;
+  params: Float32Array;
+  T: number;
+}
+
+let collector: SegmentCollector | null = null;
+let key = '';
+
+/** Collect one segment; the first task creates the slot's environments. */
+export default function collect(task: CollectTask): Segment {
+  const k = `${task.envId}/${task.numEnvs}/${task.seed}`;
+  if (collector === null || key !== k) {
+    collector = new SegmentCollector({ envId: task.envId, numEnvs: task.numEnvs, seed: task.seed, modelSpec: task.modelSpec });
+    key = k;
+  }
+  return collector.collect(task.params, task.T);
+}

@@ -1,0 +1,49 @@
+/**
+ * `isreshape actor --connect tcp://HOST:PORT --actor-id N [training flags | --config FILE]`:
+ * one actor process (W worker threads). The environment, network and lag flags must match the
+ * learner's (the model hash is checked). Stops on SIGINT/SIGTERM, when the learner rejects it,
+ * or when the learner is silent for --idle-timeout seconds.
+ */
+import type { CommandModule } from 'yargs';
+import path from 'node:path';
+import { Actor } from '../../actor/actor.js';
+import { envSpecOf } from '../../actor/envs/registry.js';
+import { createLogger } from '../logging.js';
+import { parseLag } from '../config.js';
+import { trainOptions } from '../options.js';
+import { configFromArgs } from '../runConfig.js';
+import { UsageError } from '../errors.js';
+
+export const actorCommand: CommandModule<object, Record<string, unknown>> = {
+  command: 'actor',
+  describe: 'Run one actor process (connects a ZeroMQ DEALER to the learner)',
+  builder: (y) => y.options({
+    ...trainOptions(),
+    connect: { type: 'string', demandOption: true, describe: "the learner's endpoint, e.g. tcp://learner-host:5555" },
+    'actor-id': { type: 'number', default: 0, describe: 'this actor\'s id, unique per run (0..actors-1)' },
+    'idle-timeout': { type: 'number', default: 120, describe: 'exit when the learner is silent this many seconds' },
+    config: { type: 'string', describe: 'read the resolved config from this file instead of the flags' },
+  }),
+  handler: async (argv) => {
+    const cfg = configFromArgs(argv);
+    const actorId = argv['actor-id'] as number;
+    if (!Number.isInteger(actorId) || actorId < 0) throw new UsageError(`--actor-id: ${actorId} must be an integer >= 0`);
+    const env = envSpecOf(cfg.env);
+    // Actors act with the pure-JS forward pass: no tensor backend is loaded in this process.
+    const logger = createLogger(path.join(cfg.runDir, `actor-${actorId}.ndjson`), { role: 'actor', backend: 'js', runId: cfg.runId });
+    const actor = new Actor({
+      actorId, endpoint: argv.connect as string, envId: cfg.env,
+      modelSpec: { obsDim: env.obsDim, nActions: env.nActions, hidden: cfg.hidden },
+      workers: cfg.workers, envsPerWorker: cfg.envsPerWorker, segmentSteps: cfg.segmentSteps, seed: cfg.seed,
+      lag: parseLag(cfg.lag), actorDelayMs: cfg.actorDelayMs, maxInFlight: cfg.maxInFlight, historyVersions: cfg.historyVersions,
+      deterministicSegmentsPerSlot: cfg.deterministic ? cfg.batchSegments / (cfg.actors * cfg.workers) : 0,
+      statsEveryMs: 2000, idleTimeoutMs: (argv['idle-timeout'] as number) * 1000, logger,
+    });
+    process.on('SIGINT', () => actor.stop());
+    process.on('SIGTERM', () => actor.stop());
+    logger.info({ kind: 'actor-start', actorId, endpoint: argv.connect }, 'actor starting');
+    await actor.run();
+    logger.info({ kind: 'actor-stop', actorId }, 'actor stopped');
+    logger.flush();
+  },
+};

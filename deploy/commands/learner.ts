@@ -1,0 +1,43 @@
+/**
+ * `isreshape learner --bind tcp://HOST:PORT [training flags | --config FILE]`: the learner
+ * process alone (for runs across machines; `train` starts it for you). Prints its endpoint,
+ * trains until a budget or SIGINT/SIGTERM, writes the summary and exits 0.
+ */
+import type { CommandModule } from 'yargs';
+import path from 'node:path';
+import { initBackend } from '../../model/backend.js';
+import { LearnerServer } from '../../learner/server.js';
+import { createLogger } from '../logging.js';
+import { trainOptions } from '../options.js';
+import { configFromArgs, writeRunConfig } from '../runConfig.js';
+
+export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
+  command: 'learner',
+  describe: 'Run the learner process (binds a ZeroMQ ROUTER; actors connect to it)',
+  builder: (y) => y.options({
+    ...trainOptions(),
+    bind: { type: 'string', default: 'tcp://127.0.0.1:5555', describe: 'endpoint to bind, e.g. tcp://0.0.0.0:5555 to accept other machines' },
+    config: { type: 'string', describe: 'read the resolved config from this file instead of the flags' },
+  }),
+  handler: async (argv) => {
+    const cfg = configFromArgs(argv);
+    if (!argv.config) writeRunConfig(cfg);
+    const backend = await initBackend(cfg.backend);
+    const logger = createLogger(path.join(cfg.runDir, 'learner.ndjson'), { role: 'learner', backend, runId: cfg.runId });
+    const server = await LearnerServer.start({
+      cfg, bind: argv.bind as string, logger,
+      onUpdate: (r) => process.send?.({ type: 'update', record: r }),
+      onStopping: (reason) => process.send?.({ type: 'stopping', reason }),
+    });
+    const onSignal = (sig: string) => server.stop(`${sig} received`);
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+    if (process.send) process.send({ type: 'ready', endpoint: server.endpoint, backend });
+    else process.stdout.write(`isreshape learner: backend ${backend}; listening on ${server.endpoint}; run directory ${cfg.runDir}\n`);
+    const summary = await server.run();
+    if (process.send) process.send({ type: 'summary', summary });
+    else process.stdout.write(`isreshape learner: ${summary.stopReason}; ${summary.envSteps} steps, final eval ${summary.finalEval?.stochastic.toFixed(1)} (greedy ${summary.finalEval?.greedy.toFixed(1)})\n`);
+    logger.flush();
+    if (process.disconnect && process.connected) process.disconnect();
+  },
+};

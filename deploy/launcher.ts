@@ -1,0 +1,131 @@
+/**
+ * The local launcher behind `isreshape train`: writes the run directory and its config, starts
+ * the learner and N actor processes on loopback, shows progress, stops them cleanly on
+ * SIGINT/SIGTERM or at the budget, reports any child that dies (exit code and stderr), and
+ * leaves the run directory complete.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { writeFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { TrainConfig } from './config.js';
+import type { SummaryRecord, UpdateRecord } from '../protocol/records.js';
+import { writeRunConfig } from './runConfig.js';
+import { createLogger } from './logging.js';
+import { formatProgress, formatSummary } from './progress.js';
+
+export interface LaunchOptions {
+  /** No progress lines (sweeps, tests); the final summary is still printed. */
+  quiet: boolean;
+  out: NodeJS.WritableStream;
+}
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+  stderrTail: string[];
+  exited: boolean;
+}
+
+const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
+
+function spawnChild(name: string, args: string[]): Child {
+  const proc = fork(CLI, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
+  const child: Child = { name, proc, stderrTail: [], exited: false };
+  proc.stderr?.setEncoding('utf8');
+  proc.stderr?.on('data', (d: string) => {
+    child.stderrTail.push(...d.split('\n').filter((l) => l.length > 0));
+    if (child.stderrTail.length > 20) child.stderrTail.splice(0, child.stderrTail.length - 20);
+  });
+  proc.stdout?.resume();
+  return child;
+}
+
+function waitExit(c: Child): Promise<number | null> {
+  if (c.exited) return Promise.resolve(c.proc.exitCode);
+  return new Promise((resolve) => c.proc.once('exit', (code) => resolve(code)));
+}
+
+/** Run a training job; resolves to the process exit code (0 = finished, 1 = a child failed). */
+export async function launchTraining(cfg: TrainConfig, opts: LaunchOptions): Promise<number> {
+  const cfgFile = writeRunConfig(cfg);
+  const log: Logger = createLogger(path.join(cfg.runDir, 'launcher.ndjson'), { role: 'launcher', backend: cfg.backend, runId: cfg.runId });
+  const tty = !opts.quiet && (opts.out as NodeJS.WriteStream).isTTY === true;
+  const say = (s: string) => opts.out.write(s + '\n');
+  say(`isreshape train: ${cfg.env}, method ${cfg.label}, lag ${cfg.lag}, seed ${cfg.seed}, ${cfg.actors} actors x ${cfg.workers} workers x ${cfg.envsPerWorker} envs${cfg.deterministic ? ', deterministic' : ''}`);
+  say(`run directory: ${cfg.runDir}`);
+
+  const learner = spawnChild('learner', ['learner', '--config', cfgFile, '--bind', 'tcp://127.0.0.1:0']);
+  const actors: Child[] = [];
+  let failure: string | null = null;
+  let summary: SummaryRecord | null = null;
+  let lastLine = 0;
+  let stopping = false;
+
+  const stopAll = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ kind: 'stopping', why });
+    if (!learner.exited) learner.proc.kill('SIGTERM');
+  };
+  const onSignal = (sig: NodeJS.Signals) => { say(`\n${sig}: stopping after the current update (final evaluation follows)`); stopAll(sig); };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const watch = (c: Child) => {
+    c.proc.on('exit', (code, signal) => {
+      c.exited = true;
+      const expected = c === learner ? summary !== null && code === 0 : stopping || summary !== null;
+      if (!expected && !failure) {
+        failure = `${c.name} exited with code ${code}${signal ? ` (signal ${signal})` : ''}; its stderr:\n  ${c.stderrTail.join('\n  ') || '(empty)'}`;
+        log.error({ kind: 'child-died', child: c.name, code, signal, stderr: c.stderrTail });
+        stopAll(`${c.name} died`);
+      }
+    });
+  };
+  watch(learner);
+
+  const ready = await new Promise<{ endpoint: string; backend: string } | null>((resolve) => {
+    learner.proc.on('message', (m: { type: string; endpoint?: string; backend?: string; record?: UpdateRecord; summary?: SummaryRecord }) => {
+      if (m.type === 'ready') resolve({ endpoint: m.endpoint!, backend: m.backend! });
+      else if (m.type === 'update' && m.record) {
+        const now = Date.now();
+        if (tty) opts.out.write(`\r\x1b[2K${formatProgress(m.record, cfg.steps)}`);
+        else if (!opts.quiet && now - lastLine >= 5000) { lastLine = now; say(formatProgress(m.record, cfg.steps)); }
+      } else if (m.type === 'summary' && m.summary) summary = m.summary;
+      else if (m.type === 'stopping') stopping = true;
+    });
+    learner.proc.once('exit', () => resolve(null));
+  });
+  if (ready) {
+    say(`learner on ${ready.endpoint}, tensor backend: ${ready.backend}`);
+    log.info({ kind: 'learner-ready', endpoint: ready.endpoint, backend: ready.backend });
+    for (let i = 0; i < cfg.actors && !stopping; i++) {
+      const a = spawnChild(`actor ${i}`, ['actor', '--config', cfgFile, '--connect', ready.endpoint, '--actor-id', String(i)]);
+      actors.push(a);
+      watch(a);
+    }
+  }
+  await waitExit(learner);
+  stopping = true;
+  for (const a of actors) if (!a.exited) a.proc.kill('SIGTERM');
+  const killTimer = setTimeout(() => { for (const a of actors) if (!a.exited) a.proc.kill('SIGKILL'); }, 5000);
+  await Promise.all(actors.map(waitExit));
+  clearTimeout(killTimer);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  if (tty) opts.out.write('\n');
+  if (failure) {
+    say(`isreshape train: ${failure}`);
+    return 1;
+  }
+  if (!summary) {
+    say(`isreshape train: the learner exited without a summary; stderr:\n  ${learner.stderrTail.join('\n  ')}`);
+    return 1;
+  }
+  writeFileSync(path.join(cfg.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  log.info({ kind: 'finished', summary });
+  say(formatSummary(summary, cfg.runDir));
+  return 0;
+}

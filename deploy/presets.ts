@@ -1,0 +1,72 @@
+/**
+ * Presets: hyperparameters of the best public results, each number with its source. A preset
+ * fills the config before explicit flags, so `--preset cartpole --epochs 4` changes one field.
+ *
+ * Mapping onto this system: an update trains on `batchSegments` segments of `segmentSteps` x
+ * `envsPerWorker` samples, so Stable-Baselines3's n_envs = actors x workers x envsPerWorker,
+ * n_steps = segmentSteps, and minibatches = (n_envs x n_steps) / batch_size.
+ */
+import type { TrainConfig } from './config.js';
+
+export interface Preset {
+  description: string;
+  config: Partial<TrainConfig>;
+  /** Where each number comes from, by field. */
+  sources: Record<string, string>;
+}
+
+const ZOO = 'rl-baselines3-zoo hyperparams/ppo.yml, CartPole-v1 (reaches 500 in 1e5 steps)';
+const SB3 = 'stable-baselines3 PPO / ActorCriticPolicy defaults';
+const CLEANRL = 'CleanRL cleanrl/ppo.py Args defaults (Acrobot-v1: about -86 at 500k steps)';
+
+export const PRESETS: Readonly<Record<string, Preset>> = Object.freeze({
+  cartpole: {
+    description: 'CartPole-v1 with RL Baselines Zoo PPO settings: 8 envs x 32 steps, one 256 minibatch, 20 epochs, lr 1e-3 annealed',
+    config: {
+      env: 'CartPole-v1', actors: 2, workers: 1, envsPerWorker: 4, segmentSteps: 32, batchSegments: 2,
+      minibatches: 1, epochs: 20, discount: 0.98, lambda: 0.8, lr: 1e-3, annealLr: true, entCoef: 0.0,
+      vfCoef: 0.5, maxGradNorm: 0.5, adamEps: 1e-5, hidden: [64, 64], steps: 100_000,
+      evalEvery: 10, evalEpisodes: 10, targetReturn: null,
+    },
+    sources: {
+      'actors x workers x envsPerWorker = 8': `${ZOO}: n_envs 8`,
+      segmentSteps: `${ZOO}: n_steps 32`,
+      minibatches: `${ZOO}: batch_size 256 = the whole 8 x 32 batch`,
+      epochs: `${ZOO}: n_epochs 20`,
+      discount: `${ZOO}: gamma 0.98`,
+      lambda: `${ZOO}: gae_lambda 0.8`,
+      lr: `${ZOO}: learning_rate lin_0.001 (linear decay)`,
+      entCoef: `${ZOO}: ent_coef 0.0`,
+      'objective.eps': `${ZOO}: clip_range lin_0.2 (here constant 0.2, THEORY.md default)`,
+      steps: `${ZOO}: n_timesteps 1e5`,
+      vfCoef: `${SB3}: vf_coef 0.5`,
+      maxGradNorm: `${SB3}: max_grad_norm 0.5`,
+      adamEps: `${SB3}: Adam eps 1e-5`,
+      hidden: `${SB3}: net_arch pi [64, 64], vf [64, 64], tanh`,
+    },
+  },
+  acrobot: {
+    description: "Acrobot-v1 with CleanRL's PPO settings: 4 envs x 128 steps, 4 minibatches, 4 epochs, lr 2.5e-4 annealed",
+    config: {
+      env: 'Acrobot-v1', actors: 2, workers: 1, envsPerWorker: 2, segmentSteps: 128, batchSegments: 2,
+      minibatches: 4, epochs: 4, discount: 0.99, lambda: 0.95, lr: 2.5e-4, annealLr: true, entCoef: 0.01,
+      vfCoef: 0.5, maxGradNorm: 0.5, adamEps: 1e-5, hidden: [64, 64], steps: 500_000,
+      evalEvery: 20, evalEpisodes: 10, targetReturn: null,
+    },
+    sources: {
+      'actors x workers x envsPerWorker = 4': `${CLEANRL}: num_envs 4`,
+      segmentSteps: `${CLEANRL}: num_steps 128`,
+      minibatches: `${CLEANRL}: num_minibatches 4`,
+      epochs: `${CLEANRL}: update_epochs 4`,
+      discount: `${CLEANRL}: gamma 0.99`,
+      lambda: `${CLEANRL}: gae_lambda 0.95`,
+      lr: `${CLEANRL}: learning_rate 2.5e-4, anneal_lr True`,
+      entCoef: `${CLEANRL}: ent_coef 0.01`,
+      vfCoef: `${CLEANRL}: vf_coef 0.5`,
+      maxGradNorm: `${CLEANRL}: max_grad_norm 0.5`,
+      adamEps: `${CLEANRL}: Adam eps 1e-5`,
+      steps: `${CLEANRL}: total_timesteps 500000`,
+      hidden: `${CLEANRL}: two hidden layers of 64, tanh, separate actor and critic`,
+    },
+  },
+});

@@ -1,0 +1,33 @@
+/** The one-line progress display and the final summary of `isreshape train`. */
+import type { SummaryRecord, UpdateRecord } from '../protocol/records.js';
+
+const f1 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(1));
+const kSteps = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n));
+
+/** `v 120 | 30.7k/100k steps | 1234 fps | return 260.0 | eval 500.0/500.0 | ESS 0.998 | KL 1.2e-3 | lag 0/0.5/1` */
+export function formatProgress(r: UpdateRecord, budget: number): string {
+  const ev = r.eval ? `eval ${f1(r.eval.stochastic)}/${f1(r.eval.greedy)} (v${r.eval.version})` : 'eval -';
+  return [
+    `v ${r.version}`,
+    `${kSteps(r.envSteps)}/${kSteps(budget)} steps`,
+    `${Math.round(r.fps)} fps`,
+    `return ${f1(r.return.mean100)}`,
+    ev,
+    `ESS ${r.ess.toFixed(3)}`,
+    `KL ${r.klMuPiK3.toExponential(1)}`,
+    `lag ${r.lag.min}/${r.lag.mean.toFixed(1)}/${r.lag.max}`,
+    `H ${r.entropy.toFixed(2)}${r.collapsed ? ' COLLAPSED' : ''}`,
+  ].join(' | ');
+}
+
+export function formatSummary(s: SummaryRecord, runDir: string): string {
+  const fe = s.finalEval;
+  return [
+    `finished: ${s.stopReason}`,
+    `  updates ${s.version}, environment steps ${s.envSteps}, wall ${s.wallSeconds.toFixed(1)} s`,
+    fe ? `  final evaluation of the current policy over ${fe.episodes} episodes: mean return ${f1(fe.stochastic)} (sampling), ${f1(fe.greedy)} (greedy); random policy ${f1(s.randomReturn)}` : '  no final evaluation',
+    `  behaviour return (actors, last 100 episodes): ${f1(s.return.mean100)} over ${s.return.episodes} episodes`,
+    `  rollouts: received ${s.received}, trained ${s.trained}, dropped ${s.dropped}, rejected ${s.rejected}, lost ${s.lost}`,
+    `  run directory: ${runDir}  (isreshape analyze ${runDir})`,
+  ].join('\n');
+}

@@ -1,0 +1,145 @@
+/**
+ * Advantage estimators, THEORY.md section 4. Pure float64 functions over one time-major
+ * T x E segment; the learner calls them once per segment before its epochs.
+ *
+ * Episode boundaries: where `terminated[t]` the next value is 0 and the recursion is cut;
+ * where `truncated[t]` (time limit) the next value is V(final observation) and the recursion
+ * is cut too (the next state in the buffer belongs to a new episode).
+ */
+
+/** One segment's inputs, time-major: index t * E + e. */
+export interface SegmentValues {
+  T: number;
+  E: number;
+  rewards: ArrayLike<number>;
+  terminated: ArrayLike<number>;
+  truncated: ArrayLike<number>;
+  /** V(s_t) under the learner's current value network, T * E. */
+  values: ArrayLike<number>;
+  /** V(s_T) of the observation after the segment, E. */
+  bootstrapValues: ArrayLike<number>;
+  /** V(final observation) for each truncated step, in time-major order of the truncated flags. */
+  finalValues: ArrayLike<number>;
+}
+
+export interface AdvantageResult {
+  /** Policy advantages A_t, T * E. */
+  advantages: Float64Array;
+  /** Value targets (GAE: A + V; V-trace: v_s), T * E. */
+  targets: Float64Array;
+}
+
+/**
+ * The value of the state after step t for environment e, and whether the recursion continues
+ * past it: 0 after a termination, V(final obs) after a truncation, else V(s_{t+1}).
+ */
+function nextValues(seg: SegmentValues): { next: Float64Array; cont: Uint8Array } {
+  const { T, E } = seg;
+  const next = new Float64Array(T * E);
+  const cont = new Uint8Array(T * E);
+  let k = 0; // index into finalValues, time-major order of truncations
+  for (let t = 0; t < T; t++) {
+    for (let e = 0; e < E; e++) {
+      const i = t * E + e;
+      if (seg.terminated[i]) {
+        next[i] = 0;
+        if (seg.truncated[i]) k++; // both flags: termination wins, its final value is unused
+      } else if (seg.truncated[i]) {
+        next[i] = seg.finalValues[k++];
+      } else {
+        next[i] = t + 1 < T ? seg.values[i + E] : seg.bootstrapValues[e];
+        cont[i] = 1;
+      }
+    }
+  }
+  return { next, cont };
+}
+
+/** Generalised advantage estimation (Schulman et al. 2016), ignoring off-policyness. */
+export function gae(seg: SegmentValues, gamma: number, lambda: number): AdvantageResult {
+  const { T, E } = seg;
+  const { next, cont } = nextValues(seg);
+  const advantages = new Float64Array(T * E);
+  const targets = new Float64Array(T * E);
+  for (let e = 0; e < E; e++) {
+    let acc = 0;
+    for (let t = T - 1; t >= 0; t--) {
+      const i = t * E + e;
+      const delta = seg.rewards[i] + gamma * next[i] - seg.values[i];
+      acc = delta + (cont[i] ? gamma * lambda * acc : 0);
+      advantages[i] = acc;
+      targets[i] = acc + seg.values[i];
+    }
+  }
+  return { advantages, targets };
+}
+
+/**
+ * V-trace (Espeholt et al. 2018, eq. 1), computed backwards:
+ * v_s - V(s) = rho_s delta_s + gamma c_s (v_{s+1} - V(s_{s+1})), rho = min(rhoBar, w),
+ * c = lambda min(cBar, w); policy advantage A_s = r_s + gamma v_{s+1} - V(s_s).
+ * `logRatio` is log w = log pi - log mu per sample (clamped by the caller).
+ */
+export function vtrace(
+  seg: SegmentValues,
+  logRatio: ArrayLike<number>,
+  gamma: number,
+  lambda: number,
+  rhoBar: number,
+  cBar: number,
+): AdvantageResult {
+  const { T, E } = seg;
+  const { next, cont } = nextValues(seg);
+  const advantages = new Float64Array(T * E);
+  const targets = new Float64Array(T * E);
+  for (let e = 0; e < E; e++) {
+    let accNext = 0; // v_{s+1} - V(s_{s+1}) along a continuing trajectory
+    for (let t = T - 1; t >= 0; t--) {
+      const i = t * E + e;
+      const w = Math.exp(logRatio[i]);
+      const rho = Math.min(rhoBar, w);
+      const c = lambda * Math.min(cBar, w);
+      const delta = seg.rewards[i] + gamma * next[i] - seg.values[i];
+      const carried = cont[i] ? accNext : 0;
+      const acc = rho * delta + gamma * c * carried;
+      targets[i] = seg.values[i] + acc;
+      // v_{s+1}: the next state's V-trace target, or the bootstrap/zero at a boundary.
+      const vNext = next[i] + carried;
+      advantages[i] = seg.rewards[i] + gamma * vNext - seg.values[i];
+      accNext = acc;
+    }
+  }
+  return { advantages, targets };
+}
+
+/** Group-relative advantages for sequence tasks: (R - mean) / (std + 1e-6) over each group of K. */
+export function groupAdvantages(rewards: ArrayLike<number>, groupSize: number): Float64Array {
+  if (!Number.isInteger(groupSize) || groupSize < 1 || rewards.length % groupSize !== 0) {
+    throw new RangeError(`groupSize ${groupSize} must be a positive integer dividing ${rewards.length}`);
+  }
+  const out = new Float64Array(rewards.length);
+  for (let g = 0; g < rewards.length; g += groupSize) {
+    let mean = 0;
+    for (let k = 0; k < groupSize; k++) mean += rewards[g + k];
+    mean /= groupSize;
+    let v = 0;
+    for (let k = 0; k < groupSize; k++) v += (rewards[g + k] - mean) ** 2;
+    const std = Math.sqrt(v / groupSize);
+    for (let k = 0; k < groupSize; k++) out[g + k] = (rewards[g + k] - mean) / (std + 1e-6);
+  }
+  return out;
+}
+
+/** Normalise in place to mean 0, std 1 (population std, + 1e-8). Returns the array. */
+export function normalize(a: Float64Array): Float64Array {
+  const n = a.length;
+  if (n === 0) return a;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += a[i];
+  mean /= n;
+  let v = 0;
+  for (let i = 0; i < n; i++) v += (a[i] - mean) ** 2;
+  const std = Math.sqrt(v / n);
+  for (let i = 0; i < n; i++) a[i] = (a[i] - mean) / (std + 1e-8);
+  return a;
+}

@@ -1,0 +1,131 @@
+/**
+ * Turning B rollout segments into one flat training batch: a forward pass of the current
+ * parameters over every observation (plus the bootstrap and final observations), the
+ * log-ratios log w = clamp(log pi - log mu, -20, 20), and the advantages of THEORY.md section 4.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { RolloutMsg } from '../protocol/messages.js';
+import type { ModelSpec } from '../model/spec.js';
+import { tfForward } from '../model/tf.js';
+import { LOG_RATIO_CLAMP } from './objectives/scalar.js';
+import { gae, normalize, vtrace } from './advantages.js';
+import type { LearnerConfig } from './config.js';
+
+/** A segment taken from the intake queue, with its policy lag at this update. */
+export interface TrainingSegment {
+  msg: RolloutMsg;
+  /** Learner version being updated minus the segment's behaviour version. */
+  lag: number;
+}
+
+/** One flat batch, sample-major. */
+export interface Batch {
+  n: number;
+  obs: Float32Array;
+  actions: Int32Array;
+  logmu: Float32Array;
+  /** Advantages that enter the loss (normalised when configured). */
+  adv: Float32Array;
+  /** Value targets. */
+  targets: Float32Array;
+  /** Lag of each sample, in versions. */
+  lag: Int32Array;
+  /** log w under the parameters before the update (clamped). */
+  logRatio: Float64Array;
+  /** Mean policy entropy (nats) before the update. */
+  entropy: number;
+}
+
+function softmaxRowLogp(logits: Float32Array, row: number, nA: number, action: number): { logp: number; ent: number } {
+  let max = -Infinity;
+  for (let k = 0; k < nA; k++) max = Math.max(max, logits[row * nA + k]);
+  let z = 0;
+  for (let k = 0; k < nA; k++) z += Math.exp(logits[row * nA + k] - max);
+  const logZ = Math.log(z) + max;
+  let ent = 0;
+  for (let k = 0; k < nA; k++) {
+    const lp = logits[row * nA + k] - logZ;
+    ent -= Math.exp(lp) * lp;
+  }
+  return { logp: logits[row * nA + action] - logZ, ent };
+}
+
+/** Build the batch. `params` is the current flat parameter tensor (read, not changed). */
+export function buildBatch(spec: ModelSpec, params: tf.Tensor1D, segs: TrainingSegment[], cfg: LearnerConfig): Batch {
+  const d = spec.obsDim;
+  const nA = spec.nActions;
+  let n = 0, nBoot = 0, nFinal = 0;
+  for (const { msg } of segs) {
+    n += msg.T * msg.E;
+    nBoot += msg.E;
+    nFinal += msg.finalObs.length / d;
+  }
+  // All observations in one forward pass: [samples | bootstrap | final].
+  const allObs = new Float32Array((n + nBoot + nFinal) * d);
+  const actions = new Int32Array(n);
+  const logmu = new Float32Array(n);
+  const lag = new Int32Array(n);
+  let o = 0, b = n * d, f = (n + nBoot) * d, s = 0;
+  for (const { msg, lag: l } of segs) {
+    allObs.set(msg.obs, o); o += msg.obs.length;
+    allObs.set(msg.lastObs, b); b += msg.lastObs.length;
+    allObs.set(msg.finalObs, f); f += msg.finalObs.length;
+    actions.set(msg.actions, s);
+    logmu.set(msg.logmu, s);
+    lag.fill(l, s, s + msg.T * msg.E);
+    s += msg.T * msg.E;
+  }
+  const total = n + nBoot + nFinal;
+  const [logits, values] = tf.tidy(() => {
+    const out = tfForward(spec, params, tf.tensor2d(allObs, [total, d]));
+    return [out.logits.dataSync() as Float32Array, out.value.dataSync() as Float32Array];
+  });
+
+  const logRatio = new Float64Array(n);
+  let entSum = 0;
+  for (let i = 0; i < n; i++) {
+    const { logp, ent } = softmaxRowLogp(logits, i, nA, actions[i]);
+    entSum += ent;
+    logRatio[i] = Math.min(LOG_RATIO_CLAMP, Math.max(-LOG_RATIO_CLAMP, logp - logmu[i]));
+  }
+
+  const adv64 = new Float64Array(n);
+  const targets = new Float32Array(n);
+  let s0 = 0, b0 = n, f0 = n + nBoot;
+  for (const { msg } of segs) {
+    const m = msg.T * msg.E;
+    const nTr = msg.finalObs.length / d;
+    const seg = {
+      T: msg.T, E: msg.E, rewards: msg.rewards, terminated: msg.terminated, truncated: msg.truncated,
+      values: values.subarray(s0, s0 + m),
+      bootstrapValues: values.subarray(b0, b0 + msg.E),
+      finalValues: values.subarray(f0, f0 + nTr),
+    };
+    const r = cfg.advantage === 'vtrace'
+      ? vtrace(seg, logRatio.subarray(s0, s0 + m), cfg.discount, cfg.lambda, cfg.objective.rhoBar, cfg.objective.cBar)
+      : gae(seg, cfg.discount, cfg.lambda);
+    adv64.set(r.advantages, s0);
+    targets.set(r.targets, s0);
+    s0 += m; b0 += msg.E; f0 += nTr;
+  }
+  if (cfg.normalizeAdvantages) normalize(adv64);
+  return {
+    n, obs: allObs.slice(0, n * d), actions, logmu, adv: Float32Array.from(adv64), targets, lag, logRatio,
+    entropy: entSum / n,
+  };
+}
+
+/** The rows `idx` of a batch, as a new batch (minibatch). */
+export function selectRows(batch: Batch, idx: ArrayLike<number>, obsDim: number): Batch {
+  const m = idx.length;
+  const obs = new Float32Array(m * obsDim);
+  const actions = new Int32Array(m), logmu = new Float32Array(m), adv = new Float32Array(m);
+  const targets = new Float32Array(m), lag = new Int32Array(m), logRatio = new Float64Array(m);
+  for (let k = 0; k < m; k++) {
+    const i = idx[k];
+    obs.set(batch.obs.subarray(i * obsDim, (i + 1) * obsDim), k * obsDim);
+    actions[k] = batch.actions[i]; logmu[k] = batch.logmu[i]; adv[k] = batch.adv[i];
+    targets[k] = batch.targets[i]; lag[k] = batch.lag[i]; logRatio[k] = batch.logRatio[i];
+  }
+  return { n: m, obs, actions, logmu, adv, targets, lag, logRatio, entropy: batch.entropy };
+}

@@ -1,0 +1,34 @@
+/**
+ * Evaluation of the current policy in a worker thread (never lagged): a piscina pool of one
+ * thread running actor/evalWorker.js. The learner passes parameters in and gets an EvalStat.
+ */
+import { Piscina } from 'piscina';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import type { ModelSpec } from '../model/spec.js';
+import type { EvalStat } from '../protocol/records.js';
+
+function evalWorkerFile(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const p of [path.join(here, '..', 'actor', 'evalWorker.js'), path.join(here, '..', 'dist', 'actor', 'evalWorker.js')]) {
+    if (existsSync(p)) return p;
+  }
+  throw new Error('actor/evalWorker.js not found; run npm run build first');
+}
+
+export class Evaluator {
+  private readonly pool = new Piscina({ filename: evalWorkerFile(), minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
+
+  constructor(private readonly envId: string, private readonly spec: ModelSpec, private readonly seed: number) {}
+
+  /** Evaluate `params` of `version` over `episodes` episodes, sampling and greedy. Seeds depend only on (seed, version). */
+  run(params: Float32Array, version: number, episodes: number): Promise<EvalStat> {
+    const seed = (this.seed * 7919 + version * 104729 + 17) >>> 0;
+    return this.pool.run({ envId: this.envId, modelSpec: this.spec, params, episodes, seed, version }) as Promise<EvalStat>;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}

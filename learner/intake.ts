@@ -1,0 +1,126 @@
+/**
+ * The learner's intake: every rollout that reaches the learner is accounted for, exactly once,
+ * as trained, dropped (with a reason) or rejected (with a reason); sequence gaps per actor are
+ * counted as lost. Accepted rollouts wait in a bounded queue (asynchronous mode, FIFO) or in a
+ * keyed buffer (deterministic mode: update u takes exactly the sequence numbers it is due).
+ */
+import type { RolloutMsg } from '../protocol/messages.js';
+
+export interface QueuedRollout {
+  msg: RolloutMsg;
+  peer: Buffer;
+}
+
+export interface IntakeCounts {
+  received: number;
+  trained: number;
+  dropped: number;
+  rejected: number;
+  lost: number;
+  pending: number;
+  dropReasons: Record<string, number>;
+  rejectReasons: Record<string, number>;
+}
+
+export class Intake {
+  private readonly fifo: QueuedRollout[] = [];
+  private readonly keyed = new Map<string, QueuedRollout>();
+  private readonly nextSeq = new Map<number, number>();
+  private readonly waiters = new Set<() => void>();
+  readonly counts: IntakeCounts = { received: 0, trained: 0, dropped: 0, rejected: 0, lost: 0, pending: 0, dropReasons: {}, rejectReasons: {} };
+
+  /** @param capacity most rollouts held at once; more are dropped with reason 'queue-full'. */
+  constructor(readonly capacity: number, readonly deterministic: boolean) {}
+
+  get depth(): number {
+    return this.deterministic ? this.keyed.size : this.fifo.length;
+  }
+
+  /** Count a message that failed decoding or validation. */
+  reject(reasonCode: string): void {
+    this.counts.received++;
+    this.counts.rejected++;
+    this.counts.rejectReasons[reasonCode] = (this.counts.rejectReasons[reasonCode] ?? 0) + 1;
+  }
+
+  /** Count a valid rollout that will not be trained on. */
+  drop(reason: string): void {
+    this.counts.dropped++;
+    this.counts.dropReasons[reason] = (this.counts.dropReasons[reason] ?? 0) + 1;
+  }
+
+  /**
+   * Offer a validated rollout. Returns null when queued, or the drop reason ('duplicate',
+   * 'queue-full') when it was counted as dropped. Sequence gaps are counted as lost.
+   */
+  offer(r: QueuedRollout): string | null {
+    this.counts.received++;
+    const { actorId, seq } = r.msg;
+    const expected = this.nextSeq.get(actorId) ?? 0;
+    if (seq < expected) {
+      this.drop('duplicate');
+      return 'duplicate';
+    }
+    if (seq > expected) this.counts.lost += seq - expected;
+    this.nextSeq.set(actorId, seq + 1);
+    if (this.depth >= this.capacity) {
+      this.drop('queue-full');
+      return 'queue-full';
+    }
+    if (this.deterministic) this.keyed.set(`${actorId}/${seq}`, r);
+    else this.fifo.push(r);
+    this.counts.pending++;
+    for (const w of [...this.waiters]) w();
+    return null;
+  }
+
+  /** Asynchronous mode: take the oldest `b` rollouts, or null if fewer are queued. */
+  takeFifo(b: number): QueuedRollout[] | null {
+    if (this.fifo.length < b) return null;
+    const out = this.fifo.splice(0, b);
+    this.counts.pending -= out.length;
+    return out;
+  }
+
+  /** Deterministic mode: take exactly `keys` ([actorId, seq]) in that order, or null if any is missing. */
+  takeKeys(keys: Array<[number, number]>): QueuedRollout[] | null {
+    for (const [a, s] of keys) if (!this.keyed.has(`${a}/${s}`)) return null;
+    const out = keys.map(([a, s]) => {
+      const k = `${a}/${s}`;
+      const r = this.keyed.get(k)!;
+      this.keyed.delete(k);
+      return r;
+    });
+    this.counts.pending -= out.length;
+    return out;
+  }
+
+  /** Mark rollouts as trained on. */
+  trained(n: number): void {
+    this.counts.trained += n;
+  }
+
+  /** Drop everything still queued (at shutdown), with reason 'shutdown'. Returns them. */
+  drain(): QueuedRollout[] {
+    const all = [...this.fifo, ...this.keyed.values()];
+    this.fifo.length = 0;
+    this.keyed.clear();
+    for (let i = 0; i < all.length; i++) this.drop('shutdown');
+    this.counts.pending = 0;
+    return all;
+  }
+
+  /** Resolve when something is offered or after `ms`. */
+  wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(t); this.waiters.delete(done); resolve(); };
+      const t = setTimeout(done, ms);
+      this.waiters.add(done);
+    });
+  }
+
+  /** Wake waiters (e.g. at shutdown). */
+  wakeAll(): void {
+    for (const w of [...this.waiters]) w();
+  }
+}

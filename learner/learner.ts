@@ -1,0 +1,132 @@
+/**
+ * The learner's update, readable top to bottom (CleanRL order): anneal the learning rate,
+ * build the batch (forward pass, log-ratios, advantages), measure the off-policy diagnostics,
+ * then epochs x minibatches of gradient steps with global-norm clipping and Adam. A gradient
+ * with a NaN or infinity skips its step (counted, logged by the caller): it never reaches the
+ * parameters.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ModelSpec } from '../model/spec.js';
+import { Rng } from '../model/rng.js';
+import { policyLoss } from './objectives/tensor.js';
+import { summarizeBatch, type BatchDiagnostics } from './diagnostics.js';
+import { buildBatch, selectRows, type Batch, type TrainingSegment } from './batch.js';
+import { lossAndGrad } from './loss.js';
+import { FlatAdam } from './adam.js';
+import type { LearnerConfig } from './config.js';
+
+export interface UpdateStats extends BatchDiagnostics {
+  samples: number;
+  policyLoss: number;
+  valueLoss: number;
+  /** Mean policy entropy before the update, nats. */
+  entropy: number;
+  /** Mean global gradient norm before clipping, over the steps taken. */
+  gradNorm: number;
+  lr: number;
+  /** Gradient steps skipped because the gradient was not finite. */
+  nonFiniteSkips: number;
+  lagMin: number;
+  lagMean: number;
+  lagMax: number;
+}
+
+/** A uniformly random permutation of 0..n-1 (Fisher-Yates) drawn from `rng`. */
+function permutation(n: number, rng: Rng): Int32Array {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = p[i]; p[i] = p[j]; p[j] = t;
+  }
+  return p;
+}
+
+export class Learner {
+  /** Number of updates applied so far: the version of the current parameters. */
+  version = 0;
+  private readonly params: tf.Variable<tf.Rank.R1>;
+  private readonly adam: FlatAdam;
+  private readonly rng: Rng;
+
+  constructor(readonly spec: ModelSpec, private readonly cfg: LearnerConfig, initial: Float32Array, seed: number) {
+    this.params = tf.variable(tf.tensor1d(initial), true) as tf.Variable<tf.Rank.R1>;
+    this.adam = new FlatAdam(initial.length, 0.9, 0.999, cfg.adamEps);
+    this.rng = new Rng(seed);
+  }
+
+  /** A copy of the current parameters. */
+  paramsArray(): Float32Array {
+    return this.params.dataSync().slice() as Float32Array;
+  }
+
+  /** Learning rate for an update that starts after `envSteps` steps. */
+  lrAt(envSteps: number): number {
+    if (!this.cfg.annealLr) return this.cfg.lr;
+    return this.cfg.lr * Math.max(0.02, 1 - envSteps / this.cfg.steps);
+  }
+
+  /** One update on `segs`; increments `version`. `envSteps` is the count before this batch. */
+  step(segs: TrainingSegment[], envSteps: number): UpdateStats {
+    const cfg = this.cfg;
+    const lr = this.lrAt(envSteps);
+    const batch = buildBatch(this.spec, this.params, segs, cfg);
+    const diag = this.diagnose(batch);
+
+    const mbSize = Math.floor(batch.n / cfg.minibatches);
+    let plSum = 0, vlSum = 0, normSum = 0, steps = 0, skips = 0;
+    for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+      const perm = permutation(batch.n, this.rng);
+      for (let k = 0; k < cfg.minibatches; k++) {
+        const mb = selectRows(batch, perm.subarray(k * mbSize, (k + 1) * mbSize), this.spec.obsDim);
+        const { grad, terms } = lossAndGrad(this.spec, cfg, this.params, mb);
+        const norm = tf.tidy(() => tf.norm(grad).dataSync()[0]);
+        if (!Number.isFinite(norm) || !Number.isFinite(terms.total)) {
+          skips++;
+          grad.dispose();
+          continue;
+        }
+        const scale = Math.min(1, cfg.maxGradNorm / (norm + 1e-6));
+        const clipped = tf.mul(grad, scale) as tf.Tensor1D;
+        this.adam.step(this.params, clipped, lr);
+        clipped.dispose();
+        grad.dispose();
+        plSum += terms.policyLoss; vlSum += terms.valueLoss; normSum += norm; steps++;
+      }
+    }
+    this.version += 1;
+    let lagMin = Infinity, lagMax = -Infinity, lagSum = 0;
+    for (const { msg, lag } of segs) {
+      lagMin = Math.min(lagMin, lag); lagMax = Math.max(lagMax, lag); lagSum += lag * msg.T * msg.E;
+    }
+    return {
+      ...diag,
+      samples: batch.n,
+      policyLoss: steps ? plSum / steps : NaN,
+      valueLoss: steps ? vlSum / steps : NaN,
+      entropy: batch.entropy,
+      gradNorm: steps ? normSum / steps : NaN,
+      lr,
+      nonFiniteSkips: skips,
+      lagMin, lagMean: lagSum / batch.n, lagMax,
+    };
+  }
+
+  /** THEORY.md section 5 diagnostics of the batch under the parameters before the update. */
+  private diagnose(batch: Batch): BatchDiagnostics {
+    let out: { g: ArrayLike<number>; h: ArrayLike<number> | null; gamma: ArrayLike<number> | null } = { g: [], h: null, gamma: null };
+    tf.tidy(() => {
+      const logmu = tf.tensor1d(batch.logmu);
+      // logp = logmu + log w reproduces the clamped ratio inside policyLoss (to float32 rounding).
+      const logp = tf.add(logmu, tf.tensor1d(Float32Array.from(batch.logRatio))) as tf.Tensor1D;
+      const r = policyLoss(this.cfg.objective, logp, logmu, tf.tensor1d(batch.adv));
+      out = { g: r.g.dataSync(), h: r.h ? r.h.dataSync() : null, gamma: r.gamma ? r.gamma.dataSync() : null };
+    });
+    return summarizeBatch({ logRatio: batch.logRatio, adv: batch.adv, g: out.g, h: out.h, gamma: out.gamma, lag: batch.lag });
+  }
+
+  dispose(): void {
+    this.params.dispose();
+    this.adam.dispose();
+  }
+}
