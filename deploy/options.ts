@@ -100,6 +100,7 @@ export function buildConfig(argv: Record<string, unknown>): TrainConfig {
   for (const [flag, f] of Object.entries(TRAIN_FLAGS)) {
     const v = argv[flag];
     if (v === undefined) continue;
+    if (Array.isArray(v)) throw new UsageError(`--${flag}: given ${v.length} times (${v.join(', ')}); give it once`);
     explicit.add(f.field);
     if (f.opt.type === 'number') {
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new UsageError(`--${flag}: '${String(v)}' is not a finite number`);

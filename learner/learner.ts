@@ -29,6 +29,8 @@ export interface UpdateStats extends BatchDiagnostics {
   lagMin: number;
   lagMean: number;
   lagMax: number;
+  /** max |log w| over the batch before the update: 0 up to float32 rounding when on-policy. */
+  maxAbsLogRatio: number;
 }
 
 /** A uniformly random permutation of 0..n-1 (Fisher-Yates) drawn from `rng`. */
@@ -109,6 +111,7 @@ export class Learner {
       lr,
       nonFiniteSkips: skips,
       lagMin, lagMean: lagSum / batch.n, lagMax,
+      maxAbsLogRatio: batch.logRatio.reduce((m, x) => Math.max(m, Math.abs(x)), 0),
     };
   }
 

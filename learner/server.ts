@@ -248,6 +248,7 @@ export class LearnerServer {
   private async onHello(peer: Buffer, key: string, m: HelloMsg): Promise<void> {
     const bad = validateHello(m, { modelHash: this.hash, env: envShape(this.o.cfg.env) });
     if (bad) {
+      this.intake.reject(reasonCode(bad) ?? 'BAD_HELLO');
       this.warnOnce('BAD_HELLO', { kind: 'rejected', reason: bad, actorId: m.actorId }, 'actor hello rejected');
       await this.socket.send(peer, { type: MsgType.Reject, reason: bad });
       return;

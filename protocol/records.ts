@@ -81,6 +81,8 @@ export interface UpdateRecord extends BaseRecord {
   meanH: number | null;
   meanGamma: number | null;
   meanG: number;
+  /** max |log w| in the batch (on-policy: float32 rounding only). */
+  maxAbsLogRatio: number;
   quadrants: Quadrants;
   lagBuckets: Partial<Record<LagBucketLabel, LagBucketStat>>;
   policyLoss: number;

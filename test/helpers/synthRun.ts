@@ -59,6 +59,7 @@ export function makeUpdate(u: Partial<UpdateRecord> = {}): UpdateRecord {
     ess: 0.9,
     essG: 0.8,
     lr: 1e-3,
+    maxAbsLogRatio: 0.1,
     klMuPiK1: 0.01,
     klMuPiK3: 0.02,
     klPiMu: 0.03,

@@ -1,0 +1,108 @@
+/**
+ * Bad input reaches a real learner process over real ZeroMQ: garbage bytes, a hello with the
+ * wrong model hash, rollouts with NaN rewards or impossible actions, a rollout from a peer
+ * that never said hello. The learner answers each with a reason, keeps serving a real actor,
+ * finishes its budget and accounts for every message.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as zmq from 'zeromq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, ROOT, ensureBuilt, recordsOf } from '../helpers/cli.js';
+import { decode, encode } from '../../protocol/codec.js';
+import { MsgType, type AckMsg, type Message } from '../../protocol/messages.js';
+import { modelHash } from '../../model/params.js';
+import { makeRollout } from '../unit/protocol/helpers.js';
+import type { SummaryRecord } from '../../protocol/records.js';
+
+const FLAGS = ['--actors', '1', '--envs-per-worker', '4', '--segment-steps', '16', '--epochs', '1', '--minibatches', '1', '--steps', '2048', '--eval-every', '0', '--final-eval-episodes', '3'];
+const SPEC = { obsDim: 4, nActions: 2, hidden: [64, 64] };
+const children: ChildProcess[] = [];
+
+function start(args: string[]): { proc: ChildProcess; out: () => string } {
+  const proc = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(proc);
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  return { proc, out: () => out };
+}
+
+async function until<T>(f: () => T | undefined, what: string, ms = 60_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = f();
+    if (v !== undefined) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function reply(sock: zmq.Dealer, ms = 10_000): Promise<Message> {
+  const timer = new Promise<never>((_, rej) => setTimeout(() => rej(new Error('no reply from the learner')), ms));
+  for (;;) {
+    const [frame] = await Promise.race([sock.receive(), timer]);
+    const r = decode(frame);
+    if (!r.ok) throw new Error(r.reason);
+    if (r.msg.type !== MsgType.Params) return r.msg;
+  }
+}
+
+beforeAll(() => ensureBuilt(), 300_000);
+afterAll(() => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL'); });
+
+describe('learner under bad input', () => {
+  it('rejects each bad message with a reason, keeps training and accounts for everything', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'isr-fault-')), 'run');
+    const learner = start(['learner', '--bind', 'tcp://127.0.0.1:0', '--run-dir', dir, ...FLAGS]);
+    const endpoint = await until(() => /listening on (tcp:\/\/\S+);/.exec(learner.out())?.[1], 'the learner endpoint');
+
+    const evil = new zmq.Dealer({ linger: 0 });
+    evil.connect(endpoint);
+    await evil.send(Buffer.from('definitely not a message'));
+    await evil.send([Buffer.from('two'), Buffer.from('frames')]);
+    const hello = { type: MsgType.Hello as const, actorId: 7, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 4, modelHash: modelHash(SPEC) };
+    // A rollout before any hello is refused with a reason.
+    const orphan = makeRollout(4, 2);
+    await evil.send(encode({ ...orphan, actorId: 7, seq: 0, behaviourVersion: 0 }));
+    const a0 = (await reply(evil)) as AckMsg;
+    expect(a0.type).toBe(MsgType.Ack);
+    expect(a0.status).toBe(2);
+    expect(a0.reason).toMatch(/UNKNOWN_ACTOR/);
+
+    await evil.send(encode({ ...hello, modelHash: (hello.modelHash + 1) >>> 0 }));
+    const rej = await reply(evil);
+    expect(rej.type).toBe(MsgType.Reject);
+    expect((rej as { reason: string }).reason).toMatch(/model|hash/i);
+
+    await evil.send(encode(hello));
+    const nan = makeRollout(4, 2);
+    nan.rewards[5] = NaN;
+    await evil.send(encode({ ...nan, actorId: 7, seq: 0, behaviourVersion: 0 }));
+    const a1 = (await reply(evil)) as AckMsg;
+    expect(a1.status).toBe(2);
+    expect(a1.reason).toMatch(/rewards\[5\]/);
+    const badAction = makeRollout(4, 2);
+    badAction.actions[3] = 9;
+    await evil.send(encode({ ...badAction, actorId: 7, seq: 1, behaviourVersion: 0 }));
+    const a2 = (await reply(evil)) as AckMsg;
+    expect(a2.status).toBe(2);
+    expect(a2.reason).toMatch(/actions\[3\]/);
+    evil.close();
+
+    // A real actor still trains the learner to its budget.
+    const actor = start(['actor', '--connect', endpoint, '--actor-id', '0', '--run-dir', dir, ...FLAGS]);
+    const code = await new Promise<number | null>((r) => learner.proc.on('exit', r));
+    expect(code, learner.out()).toBe(0);
+    await new Promise((r) => (actor.proc.exitCode !== null ? r(null) : actor.proc.on('exit', r)));
+    expect(actor.proc.exitCode, actor.out()).toBe(0);
+
+    const [s] = recordsOf<SummaryRecord>(join(dir, 'learner.ndjson'), 'summary');
+    expect(s.envSteps).toBeGreaterThanOrEqual(2048);
+    expect(s.received).toBe(s.trained + s.dropped + s.rejected);
+    expect(s.rejected).toBe(6);
+    expect(Object.keys(s.rejectReasons).sort()).toEqual(['BAD_ACTION', 'BAD_FRAMES', 'BAD_MAGIC', 'MODEL_HASH', 'NOT_FINITE', 'UNKNOWN_ACTOR'].sort());
+  });
+});
