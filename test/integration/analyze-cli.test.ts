@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ensureBuilt } from '../helpers/cli.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeSynthRun } from '../helpers/synthRun.js';
 
@@ -15,8 +16,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
 }
 
 beforeAll(() => {
-  // Other folders may have type errors in progress; tsc still emits, so check the outputs.
-  spawnSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, encoding: 'utf8' });
+  ensureBuilt();
   expect(existsSync(CLI), 'dist/deploy/cli.js built').toBe(true);
   expect(existsSync(FAKE_TRAIN), 'dist/test/helpers/fakeTrainCli.js built').toBe(true);
 }, 180_000);

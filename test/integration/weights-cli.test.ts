@@ -1,5 +1,6 @@
+import { ensureBuilt } from '../helpers/cli.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,9 +42,7 @@ function flagsOf(c: GoldenCase): string[] {
   return out;
 }
 
-beforeAll(() => {
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
-}, 120_000);
+beforeAll(() => ensureBuilt(), 300_000);
 
 describe('isreshape weights (no flags)', () => {
   it('prints the four-quadrant table and every method', () => {
