@@ -70,6 +70,7 @@ export const TRAIN_FLAGS: Record<string, Field> = {
   'final-eval-episodes': { field: 'finalEvalEpisodes', opt: num(`episodes of the final evaluation (${D.finalEvalEpisodes})`) },
   'collapse-entropy': { field: 'collapseEntropy', opt: num(`entropy (nats) below which a policy worse than random is flagged collapsed (${D.collapseEntropy})`) },
   deterministic: { field: 'deterministic', opt: bool('fixed schedule of versions and training order: the run is a function of config and seed') },
+  grad: { field: 'grad', opt: str('gradient path: js (float64 backward pass, default) or tfjs (autodiff on --backend)', ['js', 'tfjs']) },
   backend: { field: 'backend', opt: str('tensor backend (auto: tfjs-node if it loads, else wasm, else cpu)', ['auto', 'node', 'wasm', 'cpu']) },
 };
 

@@ -1,37 +1,29 @@
 /**
- * Adam (Kingma & Ba 2015) on one flat parameter variable, with the learning rate passed per
- * step so that it can be annealed. Written out (a handful of tfjs ops) rather than using
- * tf.train.adam so that the state is explicit and the learning rate can change.
+ * Adam (Kingma & Ba 2015) on one flat float64 parameter vector, with the learning rate passed
+ * per step so that it can be annealed. Plain JavaScript: the state is explicit, the update is
+ * exactly reproducible, and no tensor is read back per step.
  */
-import * as tf from '@tensorflow/tfjs';
-
 export class FlatAdam {
-  private readonly m: tf.Variable<tf.Rank.R1>;
-  private readonly v: tf.Variable<tf.Rank.R1>;
+  private readonly m: Float64Array;
+  private readonly v: Float64Array;
   private t = 0;
 
   constructor(size: number, private readonly beta1 = 0.9, private readonly beta2 = 0.999, private readonly eps = 1e-5) {
-    this.m = tf.variable(tf.zeros([size]), false) as tf.Variable<tf.Rank.R1>;
-    this.v = tf.variable(tf.zeros([size]), false) as tf.Variable<tf.Rank.R1>;
+    this.m = new Float64Array(size);
+    this.v = new Float64Array(size);
   }
 
-  /** Apply one step of gradient `grad` (already clipped and checked finite) to `param`. */
-  step(param: tf.Variable<tf.Rank.R1>, grad: tf.Tensor1D, lr: number): void {
+  /** Apply one step of `grad` times `scale` (gradient clipping) to `param` in place. */
+  step(param: Float64Array, grad: ArrayLike<number>, lr: number, scale = 1): void {
     this.t += 1;
-    const { beta1: b1, beta2: b2, eps, t } = this;
-    tf.tidy(() => {
-      const m = tf.add(tf.mul(this.m, b1), tf.mul(grad, 1 - b1));
-      const v = tf.add(tf.mul(this.v, b2), tf.mul(tf.square(grad), 1 - b2));
-      this.m.assign(m as tf.Tensor1D);
-      this.v.assign(v as tf.Tensor1D);
-      const mHat = tf.div(m, 1 - b1 ** t);
-      const vHat = tf.div(v, 1 - b2 ** t);
-      param.assign(tf.sub(param, tf.mul(lr, tf.div(mHat, tf.add(tf.sqrt(vHat), eps)))) as tf.Tensor1D);
-    });
-  }
-
-  dispose(): void {
-    this.m.dispose();
-    this.v.dispose();
+    const { beta1: b1, beta2: b2, eps, m, v } = this;
+    const c1 = 1 - b1 ** this.t;
+    const c2 = 1 - b2 ** this.t;
+    for (let i = 0; i < param.length; i++) {
+      const g = grad[i] * scale;
+      m[i] = b1 * m[i] + (1 - b1) * g;
+      v[i] = b2 * v[i] + (1 - b2) * g * g;
+      param[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
+    }
   }
 }

@@ -22,6 +22,8 @@ export interface LearnerConfig {
   maxGradNorm: number;
   /** Step budget, for the learning-rate schedule. */
   steps: number;
+  /** Gradient computation: 'js' (float64 hand-written backward pass, default) or 'tfjs' (autodiff). */
+  grad: 'js' | 'tfjs';
 }
 
 /** What the learner process reads besides the update's hyperparameters (see TrainConfig). */

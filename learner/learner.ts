@@ -11,7 +11,9 @@ import { Rng } from '../model/rng.js';
 import { policyLoss } from './objectives/tensor.js';
 import { summarizeBatch, type BatchDiagnostics } from './diagnostics.js';
 import { buildBatch, selectRows, type Batch, type TrainingSegment } from './batch.js';
-import { lossAndGrad } from './loss.js';
+import { lossAndGrad, type LossTerms } from './loss.js';
+import { lossAndGradJs } from './lossJs.js';
+import { Workspace } from '../model/grad.js';
 import { FlatAdam } from './adam.js';
 import type { LearnerConfig } from './config.js';
 
@@ -47,19 +49,38 @@ function permutation(n: number, rng: Rng): Int32Array {
 export class Learner {
   /** Number of updates applied so far: the version of the current parameters. */
   version = 0;
-  private readonly params: tf.Variable<tf.Rank.R1>;
+  /** Master copy of the parameters, float64; actors get float32 copies. */
+  private readonly params: Float64Array;
   private readonly adam: FlatAdam;
   private readonly rng: Rng;
+  private readonly ws: Workspace;
 
   constructor(readonly spec: ModelSpec, private readonly cfg: LearnerConfig, initial: Float32Array, seed: number) {
-    this.params = tf.variable(tf.tensor1d(initial), true) as tf.Variable<tf.Rank.R1>;
+    this.params = Float64Array.from(initial);
     this.adam = new FlatAdam(initial.length, 0.9, 0.999, cfg.adamEps);
     this.rng = new Rng(seed);
+    this.ws = new Workspace(spec, 256);
   }
 
-  /** A copy of the current parameters. */
+  /** A float32 copy of the current parameters (what actors act with). */
   paramsArray(): Float32Array {
-    return this.params.dataSync().slice() as Float32Array;
+    return Float32Array.from(this.params);
+  }
+
+  /**
+   * Loss terms and gradient of a minibatch: the float64 JavaScript backward pass (`grad: 'js'`,
+   * the default, ~2x faster here) or tfjs autodiff over the batched objective (`grad: 'tfjs'`).
+   * Both are tested equal (test/unit/learner/lossJs.test.ts).
+   */
+  private gradient(mb: Batch): { grad: Float64Array; terms: LossTerms } {
+    if (this.cfg.grad !== 'tfjs') return lossAndGradJs(this.spec, this.cfg, this.params, mb, this.ws);
+    let out: { grad: Float64Array; terms: LossTerms } | null = null;
+    tf.tidy(() => {
+      const r = lossAndGrad(this.spec, this.cfg, tf.tensor1d(Float32Array.from(this.params)), mb);
+      out = { grad: Float64Array.from(r.grad.dataSync()), terms: r.terms };
+      r.grad.dispose();
+    });
+    return out!;
   }
 
   /** Learning rate for an update that starts after `envSteps` steps. */
@@ -72,7 +93,9 @@ export class Learner {
   step(segs: TrainingSegment[], envSteps: number): UpdateStats {
     const cfg = this.cfg;
     const lr = this.lrAt(envSteps);
-    const batch = buildBatch(this.spec, this.params, segs, cfg);
+    const pT = tf.tensor1d(Float32Array.from(this.params));
+    const batch = buildBatch(this.spec, pT, segs, cfg);
+    pT.dispose();
     const diag = this.diagnose(batch);
 
     const mbSize = Math.floor(batch.n / cfg.minibatches);
@@ -81,18 +104,15 @@ export class Learner {
       const perm = permutation(batch.n, this.rng);
       for (let k = 0; k < cfg.minibatches; k++) {
         const mb = selectRows(batch, perm.subarray(k * mbSize, (k + 1) * mbSize), this.spec.obsDim);
-        const { grad, terms } = lossAndGrad(this.spec, cfg, this.params, mb);
-        const norm = tf.tidy(() => tf.norm(grad).dataSync()[0]);
+        const { grad, terms } = this.gradient(mb);
+        let sq = 0;
+        for (let i = 0; i < grad.length; i++) sq += grad[i] * grad[i];
+        const norm = Math.sqrt(sq);
         if (!Number.isFinite(norm) || !Number.isFinite(terms.total)) {
-          skips++;
-          grad.dispose();
+          skips++; // a NaN or infinity never reaches the parameters
           continue;
         }
-        const scale = Math.min(1, cfg.maxGradNorm / (norm + 1e-6));
-        const clipped = tf.mul(grad, scale) as tf.Tensor1D;
-        this.adam.step(this.params, clipped, lr);
-        clipped.dispose();
-        grad.dispose();
+        this.adam.step(this.params, grad, lr, Math.min(1, cfg.maxGradNorm / (norm + 1e-6)));
         plSum += terms.policyLoss; vlSum += terms.valueLoss; normSum += norm; steps++;
       }
     }
@@ -128,8 +148,6 @@ export class Learner {
     return summarizeBatch({ logRatio: batch.logRatio, adv: batch.adv, g: out.g, h: out.h, gamma: out.gamma, lag: batch.lag });
   }
 
-  dispose(): void {
-    this.params.dispose();
-    this.adam.dispose();
-  }
+  /** Nothing to release: the parameters live in plain arrays (kept for callers that dispose). */
+  dispose(): void {}
 }

@@ -1,0 +1,152 @@
+/**
+ * The learner's pure-JavaScript training pass: a float64 forward pass over n rows that keeps
+ * every layer's activations, and the matching backward pass (reverse-mode, by hand) that turns
+ * d loss / d logits and d loss / d values into d loss / d params in the flat layout of
+ * params.ts (policy layers, then value layers; each W row-major in x out, then b). It is the
+ * fast replacement for tf.grad over model/tf.ts and must agree with it (test/unit/learner/
+ * lossJs.test.ts). All buffers live in a `Workspace` reused across calls: once its capacity
+ * covers n, neither pass allocates.
+ */
+import type { ModelSpec } from './spec.js';
+import { layerOffsets, paramCount, type LayerSlice } from './params.js';
+import { backTanh, denseForward, gradW } from './gemm.js';
+
+/** Preallocated buffers for `forwardTrain` / `backward` (and the loss in learner/lossJs.ts). */
+export class Workspace {
+  /** Rows the buffers hold; `reserve` grows it. */
+  maxN = 0;
+  /** Rows of the last `forwardTrain` (what `backward` differentiates). */
+  n = 0;
+  readonly policy: LayerSlice[];
+  readonly value: LayerSlice[];
+  readonly count: number;
+  /** obs as float64 (maxN x obsDim). */
+  x = new Float64Array(0);
+  /** Outputs of each policy / value layer (tanh applied on hidden layers; last = logits / values). */
+  actsP: Float64Array[] = [];
+  actsV: Float64Array[] = [];
+  /** Two ping-pong buffers for d loss / d pre-activation (maxN x widest layer). */
+  deltaA = new Float64Array(0);
+  deltaB = new Float64Array(0);
+  /** d loss / d logits (maxN x nActions) and d loss / d values (maxN), filled by the loss. */
+  dLogits = new Float64Array(0);
+  dValues = new Float64Array(0);
+  /** Per-row scratch for the loss (maxN): clamped log w (w itself while v3.1 finds gamma_ess). */
+  rowW = new Float64Array(0);
+  /** Per-row scratch for the loss (maxN): log pi(a|s). */
+  rowLogp = new Float64Array(0);
+  /** d loss / d params (paramCount). */
+  readonly grad: Float64Array;
+  private readonly widest: number;
+
+  /** Buffers for `spec` and up to `maxN` rows (grown on demand by `reserve`). */
+  constructor(readonly spec: ModelSpec, maxN = 256) {
+    const layers = layerOffsets(spec);
+    this.policy = layers.filter((l) => l.net === 'policy');
+    this.value = layers.filter((l) => l.net === 'value');
+    this.count = paramCount(spec);
+    this.grad = new Float64Array(this.count);
+    this.widest = Math.max(spec.obsDim, spec.nActions, ...spec.hidden);
+    this.reserve(maxN);
+  }
+
+  /** Make room for n rows; allocates only when n exceeds the current capacity. */
+  reserve(n: number): void {
+    if (n <= this.maxN) return;
+    const s = this.spec;
+    this.maxN = n;
+    this.x = new Float64Array(n * s.obsDim);
+    this.actsP = this.policy.map((L) => new Float64Array(n * L.outDim));
+    this.actsV = this.value.map((L) => new Float64Array(n * L.outDim));
+    this.deltaA = new Float64Array(n * this.widest);
+    this.deltaB = new Float64Array(n * this.widest);
+    this.dLogits = new Float64Array(n * s.nActions);
+    this.dValues = new Float64Array(n);
+    this.rowW = new Float64Array(n);
+    this.rowLogp = new Float64Array(n);
+  }
+
+  /** Logits of the last `forwardTrain` (n x nActions, valid for its n rows). */
+  get logits(): Float64Array {
+    return this.actsP[this.actsP.length - 1];
+  }
+
+  /** Values of the last `forwardTrain` (n, valid for its n rows). */
+  get values(): Float64Array {
+    return this.actsV[this.actsV.length - 1];
+  }
+}
+
+/**
+ * Forward pass of both networks over n rows of obs (row-major n x obsDim), in float64,
+ * keeping every layer's output in `ws` for `backward`. Afterwards `ws.logits` (n x nActions)
+ * and `ws.values` (n) hold the outputs. Throws a RangeError when params or obs are too short
+ * (a caller bug); NaN or infinite inputs propagate into the outputs without a throw.
+ */
+export function forwardTrain(spec: ModelSpec, params: Float64Array, obs: Float32Array, n: number, ws: Workspace): void {
+  if (ws.spec !== spec && (ws.spec.obsDim !== spec.obsDim || ws.spec.nActions !== spec.nActions || ws.spec.hidden.join() !== spec.hidden.join())) {
+    throw new RangeError('workspace was built for a different model spec');
+  }
+  if (params.length !== ws.count) throw new RangeError(`params has ${params.length} elements, model spec needs ${ws.count}`);
+  if (obs.length < n * spec.obsDim) throw new RangeError(`obs has ${obs.length} floats, need n * obsDim = ${n * spec.obsDim}`);
+  ws.reserve(n);
+  ws.n = n;
+  const x = ws.x;
+  const m = n * spec.obsDim;
+  for (let i = 0; i < m; i++) x[i] = obs[i];
+  mlpForward(ws.policy, ws.actsP, params, x, n);
+  mlpForward(ws.value, ws.actsV, params, x, n);
+}
+
+function mlpForward(layers: LayerSlice[], acts: Float64Array[], params: Float64Array, x: Float64Array, n: number): void {
+  let inp: Float64Array = x;
+  for (let l = 0; l < layers.length; l++) {
+    const L = layers[l];
+    denseForward(params, L.wOffset, L.bOffset, L.inDim, L.outDim, inp, acts[l], n, !L.isOutput);
+    inp = acts[l];
+  }
+}
+
+/**
+ * One layer backward. `delta` = d loss / d z (n x out). Writes dW = inp^T delta and db =
+ * sum_r delta into grad; when `dPrev` is given, writes d loss / d z of the previous (tanh)
+ * layer, (delta W^T) * (1 - inp^2).
+ */
+function denseBackward(L: LayerSlice, params: Float64Array, inp: Float64Array, delta: Float64Array, dPrev: Float64Array | null, grad: Float64Array, n: number): void {
+  const od = L.outDim;
+  const bOff = L.bOffset;
+  for (let j = 0; j < od; j++) grad[bOff + j] = 0;
+  for (let r = 0, o = 0; r < n; r++, o += od) {
+    for (let j = 0; j < od; j++) grad[bOff + j] += delta[o + j];
+  }
+  gradW(inp, delta, grad, L.wOffset, L.inDim, od, n);
+  if (dPrev !== null) backTanh(params, L.wOffset, L.inDim, od, delta, inp, dPrev, n);
+}
+
+/**
+ * Backward pass after `forwardTrain` with the same params and ws: given dLogits (n x
+ * nActions) and dValues (n) = d loss / d outputs for the n rows of that forward pass, writes
+ * d loss / d params into `grad` (paramCount elements, overwritten). dLogits and dValues are
+ * read only (they may be ws.dLogits / ws.dValues). Allocates nothing.
+ */
+export function backward(spec: ModelSpec, params: Float64Array, ws: Workspace, dLogits: Float64Array, dValues: Float64Array, grad: Float64Array): void {
+  const n = ws.n;
+  if (grad.length !== ws.count) throw new RangeError(`grad has ${grad.length} elements, model spec needs ${ws.count}`);
+  if (dLogits.length < n * spec.nActions || dValues.length < n) throw new RangeError(`dLogits / dValues hold fewer than the ${n} rows of the last forwardTrain`);
+  mlpBackward(ws.policy, ws.actsP, dLogits, params, ws, grad, n);
+  mlpBackward(ws.value, ws.actsV, dValues, params, ws, grad, n);
+}
+
+function mlpBackward(layers: LayerSlice[], acts: Float64Array[], dOut: Float64Array, params: Float64Array, ws: Workspace, grad: Float64Array, n: number): void {
+  let delta: Float64Array = dOut;
+  let spare = ws.deltaA;
+  for (let l = layers.length - 1; l >= 0; l--) {
+    const inp = l === 0 ? ws.x : acts[l - 1];
+    const dPrev = l === 0 ? null : spare;
+    denseBackward(layers[l], params, inp, delta, dPrev, grad, n);
+    if (dPrev !== null) {
+      spare = dPrev === ws.deltaA ? ws.deltaB : ws.deltaA;
+      delta = dPrev;
+    }
+  }
+}
