@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ModelSpec } from '../model/spec.js';
+import type { Quadrants } from '../protocol/records.js';
 import { Rng } from '../model/rng.js';
 import { policyLoss } from './objectives/tensor.js';
 import { summarizeBatch, type BatchDiagnostics } from './diagnostics.js';
@@ -33,7 +34,15 @@ export interface UpdateStats extends BatchDiagnostics {
   lagMax: number;
   /** max |log w| over the batch before the update: 0 up to float32 rounding when on-policy. */
   maxAbsLogRatio: number;
+  /**
+   * Count and mean g per quadrant over every sample of every gradient step (all epochs), with
+   * w measured against the parameters at that step: what the multi-epoch updates actually
+   * weighted (THEORY.md 3.6). Null on the tfjs gradient path.
+   */
+  trainQuadrants: Quadrants | null;
 }
+
+const QUADRANT_KEYS = ['wHighAPos', 'wHighANeg', 'wLowAPos', 'wLowANeg'] as const;
 
 /** A uniformly random permutation of 0..n-1 (Fisher-Yates) drawn from `rng`. */
 function permutation(n: number, rng: Rng): Int32Array {
@@ -100,6 +109,7 @@ export class Learner {
 
     const mbSize = Math.floor(batch.n / cfg.minibatches);
     let plSum = 0, vlSum = 0, normSum = 0, steps = 0, skips = 0;
+    const qn = [0, 0, 0, 0], qg = [0, 0, 0, 0];
     for (let epoch = 0; epoch < cfg.epochs; epoch++) {
       const perm = permutation(batch.n, this.rng);
       for (let k = 0; k < cfg.minibatches; k++) {
@@ -111,6 +121,12 @@ export class Learner {
         if (!Number.isFinite(norm) || !Number.isFinite(terms.total)) {
           skips++; // a NaN or infinity never reaches the parameters
           continue;
+        }
+        if (cfg.grad !== 'tfjs') {
+          for (let r = 0; r < mb.n; r++) {
+            const q = (this.ws.rowW[r] > 0 ? 0 : 2) + (mb.adv[r] > 0 ? 0 : 1);
+            qn[q]++; qg[q] += this.ws.rowG[r];
+          }
         }
         this.adam.step(this.params, grad, lr, Math.min(1, cfg.maxGradNorm / (norm + 1e-6)));
         plSum += terms.policyLoss; vlSum += terms.valueLoss; normSum += norm; steps++;
@@ -132,6 +148,7 @@ export class Learner {
       nonFiniteSkips: skips,
       lagMin, lagMean: lagSum / batch.n, lagMax,
       maxAbsLogRatio: batch.logRatio.reduce((m, x) => Math.max(m, Math.abs(x)), 0),
+      trainQuadrants: cfg.grad === 'tfjs' ? null : Object.fromEntries(QUADRANT_KEYS.map((k, q) => [k, { n: qn[q], meanG: qn[q] ? qg[q] / qn[q] : null }])) as unknown as Quadrants,
     };
   }
 

@@ -101,6 +101,7 @@ export function lossAndGradJs(spec: ModelSpec, cfg: LearnerConfig, params: Float
     const A = mb.adv[r];
     const logp = rowLogp[r];
     const g = weightFromLogRatio(obj, rowW[r], A, ge).g;
+    ws.rowG[r] = g;
     const c = g * A;
     plSum += c * logp;
     const o = r * nA;

@@ -135,7 +135,8 @@ export class LearnerServer {
       };
       log.info(rec);
       this.o.onUpdate?.(rec as unknown as UpdateRecord);
-      this.checkStop(ev);
+      this.checkStop();
+      if (!this.stopping && ev && c.targetReturn !== null && ev.stochastic >= c.targetReturn) await this.confirmTarget(params, c.targetReturn);
     }
     return this.finish();
   }
@@ -150,11 +151,24 @@ export class LearnerServer {
     return this.returns.length ? this.returns.reduce((a, b) => a + b, 0) / this.returns.length : null;
   }
 
-  private checkStop(ev: EvalStat | undefined): void {
+  private checkStop(): void {
     const c = this.o.cfg;
     if (this.envSteps >= c.steps) this.stop(`step budget ${c.steps} reached`);
     else if (c.timeSec > 0 && (Date.now() - this.t0) / 1000 >= c.timeSec) this.stop(`time budget ${c.timeSec} s reached`);
-    else if (c.targetReturn !== null && ev && ev.stochastic >= c.targetReturn) this.stop(`evaluation return ${ev.stochastic.toFixed(1)} reached the target ${c.targetReturn}`);
+  }
+
+  /**
+   * A short evaluation reached --target-return: confirm it over finalEvalEpisodes episodes of
+   * the same parameters before stopping, so that the claim is a 100-episode mean of the
+   * current policy, not a lucky handful.
+   */
+  private async confirmTarget(params: Float32Array, target: number): Promise<void> {
+    const c = this.o.cfg;
+    const v = this.learner.version;
+    const check = await this.evaluator.run(params, v, c.finalEvalEpisodes);
+    const reached = check.stochastic >= target;
+    this.o.logger.info({ kind: 'target-check', version: v, envSteps: this.envSteps, target, eval: check, reached });
+    if (reached) this.stop(`the current policy's mean return over ${check.episodes} episodes, ${check.stochastic.toFixed(1)}, reached the target ${target} at ${this.envSteps} steps`);
   }
 
   /** Evaluate every evalEvery updates. Deterministic mode waits for the result; asynchronous mode attaches it when ready. */
@@ -193,7 +207,7 @@ export class LearnerServer {
       }
       if (b) return b;
       await this.intake.wait(200);
-      this.checkStop(undefined);
+      this.checkStop();
     }
     return null;
   }

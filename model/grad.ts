@@ -35,6 +35,8 @@ export class Workspace {
   rowW = new Float64Array(0);
   /** Per-row scratch for the loss (maxN): log pi(a|s). */
   rowLogp = new Float64Array(0);
+  /** Per-row gradient weight g of the last loss evaluation (learner diagnostics). */
+  rowG = new Float64Array(0);
   /** d loss / d params (paramCount). */
   readonly grad: Float64Array;
   private readonly widest: number;
@@ -64,6 +66,7 @@ export class Workspace {
     this.dValues = new Float64Array(n);
     this.rowW = new Float64Array(n);
     this.rowLogp = new Float64Array(n);
+    this.rowG = new Float64Array(n);
   }
 
   /** Logits of the last `forwardTrain` (n x nActions, valid for its n rows). */

@@ -60,6 +60,7 @@ export function makeUpdate(u: Partial<UpdateRecord> = {}): UpdateRecord {
     essG: 0.8,
     lr: 1e-3,
     maxAbsLogRatio: 0.1,
+    trainQuadrants: null,
     klMuPiK1: 0.01,
     klMuPiK3: 0.02,
     klPiMu: 0.03,
