@@ -50,10 +50,11 @@ export class Intake {
   }
 
   /**
-   * Offer a validated rollout. Returns null when queued, or the drop reason ('duplicate',
-   * 'queue-full') when it was counted as dropped. Sequence gaps are counted as lost.
+   * Offer a validated rollout. `dropReason` (e.g. 'stale', 'shutdown') drops it after its
+   * sequence number is accounted for. Returns null when queued, or the drop reason (also
+   * 'duplicate', 'queue-full') when it was counted as dropped. Sequence gaps count as lost.
    */
-  offer(r: QueuedRollout): string | null {
+  offer(r: QueuedRollout, dropReason: string | null = null): string | null {
     this.counts.received++;
     const { actorId, seq } = r.msg;
     const expected = this.nextSeq.get(actorId) ?? 0;
@@ -63,6 +64,10 @@ export class Intake {
     }
     if (seq > expected) this.counts.lost += seq - expected;
     this.nextSeq.set(actorId, seq + 1);
+    if (dropReason !== null) {
+      this.drop(dropReason);
+      return dropReason;
+    }
     if (this.depth >= this.capacity) {
       this.drop('queue-full');
       return 'queue-full';

@@ -286,21 +286,12 @@ export class LearnerServer {
       void this.socket.send(peer, { type: MsgType.Ack, seq: m.seq, version: this.learner.version, status: 2, reason: `BAD_FIELD: behaviourVersion ${m.behaviourVersion} is newer than the learner's ${this.learner.version}` });
       return;
     }
-    let dropped: string | null = null;
-    if (this.stopping) {
-      this.intake.counts.received++;
-      this.intake.drop('shutdown');
-      dropped = 'shutdown: the learner is stopping';
-    } else if (!c.deterministic && c.maxLag >= 0 && lag > c.maxLag) {
-      this.intake.counts.received++;
-      this.intake.drop('stale');
-      dropped = `stale: lag ${lag} > --max-lag ${c.maxLag}`;
-    } else {
-      dropped = this.intake.offer({ msg: m, peer });
-    }
+    const reason = this.stopping ? 'shutdown' : !c.deterministic && c.maxLag >= 0 && lag > c.maxLag ? 'stale' : null;
+    const dropped = this.intake.offer({ msg: m, peer }, reason);
     if (dropped) {
-      this.warnOnce(`drop:${dropped.split(':')[0]}`, { kind: 'dropped', reason: dropped, actorId: m.actorId, seq: m.seq }, 'rollout dropped');
-      void this.socket.send(peer, { type: MsgType.Ack, seq: m.seq, version: this.learner.version, status: 1, reason: dropped });
+      const detail = dropped === 'stale' ? `stale: lag ${lag} > --max-lag ${c.maxLag}` : dropped === 'shutdown' ? 'shutdown: the learner is stopping' : dropped;
+      this.warnOnce(`drop:${dropped}`, { kind: 'dropped', reason: detail, actorId: m.actorId, seq: m.seq }, 'rollout dropped');
+      void this.socket.send(peer, { type: MsgType.Ack, seq: m.seq, version: this.learner.version, status: 1, reason: detail });
     }
   }
 
