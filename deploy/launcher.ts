@@ -55,6 +55,7 @@ export async function launchTraining(cfg: TrainConfig, opts: LaunchOptions): Pro
   const say = (s: string) => opts.out.write(s + '\n');
   say(`isreshape train: ${cfg.env}, method ${cfg.label}, lag ${cfg.lag}, seed ${cfg.seed}, ${cfg.actors} actors x ${cfg.workers} workers x ${cfg.envsPerWorker} envs${cfg.deterministic ? ', deterministic' : ''}`);
   say(`run directory: ${cfg.runDir}`);
+  if (!opts.quiet) say(`resolved config (also in config.json): ${JSON.stringify(cfg)}`);
 
   const learner = spawnChild('learner', ['learner', '--config', cfgFile, '--bind', 'tcp://127.0.0.1:0']);
   const actors: Child[] = [];

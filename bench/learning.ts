@@ -1,0 +1,183 @@
+/**
+ * The learning benchmark: methods x lags x seeds, each cell a real `train` child run
+ *   node dist/deploy/cli.js train --preset cartpole --env CartPole-v1 --method M [--floor neg-is]
+ *     --lag none|fixed:K --seed S --steps N --run-dir <out>/<cell> --quiet
+ * at most --parallel at once (cells whose run dir already holds a summary are reused), then a
+ * table per (method, lag): steps to the threshold on the stochastic evaluation, final
+ * evaluation (100 episodes), behaviour return, AUC, ESS, KL(mu||pi) k3, entropy, collapses,
+ * and for v5 the mean g per quadrant over the last 10 updates (THEORY.md 3.6).
+ * Flags: --methods ppo,v5,v5:floor=neg-is --lags 0 --seeds 1 --steps 100000 --parallel 1
+ *        --env CartPole-v1|Acrobot-v1 (or --acrobot) --threshold R --out DIR
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, open } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { readRun } from '../analysis/read.js';
+import { DEFAULT_THRESHOLD, type QuadrantKey } from '../analysis/tables.js';
+import { meanPm, num, renderText, type Table } from '../analysis/format.js';
+import { UsageError } from '../deploy/errors.js';
+import { parseLags, parseMethods, sweepCells, type SweepCell } from '../deploy/sweepGrid.js';
+import { cellDone } from '../deploy/commands/sweep.js';
+import { aggregate, cellFigures, type CellAggregate, type CellFigures } from './learningFigures.js';
+import { resultsDir, stamp } from './results.js';
+
+const CLI = fileURLToPath(new URL('../deploy/cli.js', import.meta.url));
+
+/** Per environment: the preset and the return that counts as solved. */
+const ENVS: Record<string, { preset: string; threshold: number }> = {
+  'CartPole-v1': { preset: 'cartpole', threshold: DEFAULT_THRESHOLD },
+  'Acrobot-v1': { preset: 'acrobot', threshold: -100 },
+};
+
+export interface LearningOptions {
+  methods: string;
+  lags: string;
+  seeds: number;
+  steps: number;
+  parallel: number;
+  env: string;
+  threshold: number;
+  out: string;
+}
+
+export interface LearningResults {
+  options: LearningOptions;
+  commands: string[];
+  failed: string[];
+  cells: CellFigures[];
+  aggregates: CellAggregate[];
+  seconds: number;
+}
+
+function posInt(flag: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < 1) throw new UsageError(`--${flag}: '${v}' is not a positive integer`);
+  return x;
+}
+
+/** Parse the learning flags (argv after 'learning'); throws a UsageError naming the bad flag. */
+export function parseLearningArgs(argv: string[]): LearningOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: argv, allowPositionals: false, strict: true,
+      options: {
+        methods: { type: 'string' }, lags: { type: 'string' }, seeds: { type: 'string' }, steps: { type: 'string' },
+        parallel: { type: 'string' }, env: { type: 'string' }, acrobot: { type: 'boolean' }, threshold: { type: 'string' }, out: { type: 'string' },
+      },
+    }).values;
+  } catch (e) {
+    throw new UsageError(`learning: ${e instanceof Error ? e.message : String(e)}; flags: --methods --lags --seeds --steps --parallel --env --acrobot --threshold --out`);
+  }
+  const env = values.acrobot === true ? 'Acrobot-v1' : ((values.env as string | undefined) ?? 'CartPole-v1');
+  if (!ENVS[env]) throw new UsageError(`--env: '${env}' is not one of ${Object.keys(ENVS).join(', ')}`);
+  const threshold = values.threshold === undefined ? ENVS[env]!.threshold : Number(values.threshold);
+  if (!Number.isFinite(threshold)) throw new UsageError(`--threshold: '${String(values.threshold)}' is not a finite number`);
+  return {
+    methods: (values.methods as string | undefined) ?? 'ppo,v5,v5:floor=neg-is',
+    lags: (values.lags as string | undefined) ?? '0',
+    seeds: posInt('seeds', values.seeds as string | undefined, 1),
+    steps: posInt('steps', values.steps as string | undefined, 100_000),
+    parallel: posInt('parallel', values.parallel as string | undefined, 1),
+    env, threshold,
+    out: (values.out as string | undefined) ?? path.join(resultsDir(), `learning-${stamp()}`),
+  };
+}
+
+async function runCell(cell: SweepCell, logDir: string): Promise<number> {
+  const log = await open(path.join(logDir, `${cell.name}.log`), 'w');
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, 'train', ...cell.args], { stdio: ['ignore', log.fd, log.fd] });
+      child.on('error', reject);
+      child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    });
+  } finally {
+    await log.close();
+  }
+}
+
+/** Run the grid (resuming finished cells), print the tables, return the figures. */
+export async function runLearning(o: LearningOptions, say: (s: string) => void = (s) => console.log(s)): Promise<LearningResults> {
+  const t0 = performance.now();
+  const methods = parseMethods(o.methods);
+  const lags = parseLags(o.lags);
+  const cells = sweepCells({ methods, lags, seeds: o.seeds, env: o.env, steps: o.steps, out: o.out, extra: ['--preset', ENVS[o.env]!.preset] });
+  const logDir = path.join(o.out, '_logs');
+  await mkdir(logDir, { recursive: true });
+  say(`learning bench: ${o.env}, ${cells.length} cell(s) (${methods.map((m) => m.label).join(', ')} x lags ${lags.join(',')} x ${o.seeds} seed(s)), ${o.steps} steps each, ${o.parallel} at once; runs in ${o.out}`);
+
+  const figures: CellFigures[] = [];
+  const failed: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < cells.length) {
+      const cell = cells[next++]!;
+      const t = performance.now();
+      const reused = await cellDone(cell.runDir);
+      const code = reused ? 0 : await runCell(cell, logDir);
+      const secs = ((performance.now() - t) / 1000).toFixed(1);
+      if (code !== 0) {
+        failed.push(`${cell.name} (exit ${code}, log ${path.join(logDir, `${cell.name}.log`)})`);
+        say(`  ${cell.name}: FAILED exit ${code} after ${secs} s`);
+        continue;
+      }
+      const f = cellFigures(cell.name, cell.spec.label, cell.lag, cell.seed, await readRun(cell.runDir), o.threshold);
+      figures.push(f);
+      say(`  ${cell.name}: ${reused ? 'reused' : `${secs} s`}, final eval ${num(f.finalStochastic)} (greedy ${num(f.finalGreedy)}), steps to ${o.threshold} ${f.stepsToThreshold ?? 'never'}${f.collapsed ? ', COLLAPSED' : ''}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(o.parallel, cells.length) }, worker));
+
+  const aggregates: CellAggregate[] = [];
+  for (const m of methods) {
+    for (const lag of lags) {
+      const group = figures.filter((f) => f.label === m.label && f.lag === lag).sort((a, b) => a.seed - b.seed);
+      if (group.length > 0) aggregates.push(aggregate(group));
+    }
+  }
+  figures.sort((a, b) => cells.findIndex((c) => c.name === a.name) - cells.findIndex((c) => c.name === b.name));
+  say('');
+  say(renderText(learningTable(o, aggregates)));
+  const v5 = aggregates.filter((a) => a.label.startsWith('v5'));
+  if (v5.length > 0) {
+    say('');
+    say(renderText(quadrantTable(v5)));
+  }
+  if (failed.length > 0) say(`\n${failed.length} cell(s) failed: ${failed.join('; ')}`);
+  return {
+    options: o, commands: cells.map((c) => `node dist/deploy/cli.js train ${c.args.join(' ')}`),
+    failed, cells: figures, aggregates, seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+function learningTable(o: LearningOptions, rows: CellAggregate[]): Table {
+  return {
+    title: `Learning: ${o.env}, ${o.steps} env steps, ${o.seeds} seed(s) per cell`,
+    headers: ['method', 'lag', 'seeds', `steps to ${o.threshold}`, 'reached', 'final eval stoch', 'final eval greedy', 'behaviour', 'AUC', 'ESS', 'KL k3', 'entropy', 'collapsed'],
+    rows: rows.map((a) => [
+      a.label, String(a.lag), String(a.seeds),
+      a.medianStepsToThreshold === null ? 'never' : num(a.medianStepsToThreshold, 0), `${a.reached}/${a.seeds}`,
+      a.finalStochastic ? meanPm(a.finalStochastic.mean, a.finalStochastic.halfWidth, a.finalStochastic.n) : '-',
+      a.finalGreedy ? meanPm(a.finalGreedy.mean, a.finalGreedy.halfWidth, a.finalGreedy.n) : '-',
+      num(a.finalBehaviour, 1), num(a.auc, 1), num(a.ess), num(a.klK3), num(a.finalEntropy), `${a.collapsed}/${a.seeds}`,
+    ]),
+    note: `steps to ${o.threshold}: median over seeds of the first evaluation (stochastic) at or above it, a seed that never got there counting as infinite; ` +
+      'final eval: summary finalEval (100 episodes), mean ± 95% CI over seeds; behaviour: mean of the last 100 actor episodes; ' +
+      'AUC: mean evaluation return over the step axis; ESS, KL(mu||pi) k3: sample-weighted over all updates; entropy: last update; ' +
+      'collapsed: an update flagged collapsed in the last 20%, or final entropy < 0.05 with final eval below the random return',
+  };
+}
+
+const Q_HEADERS: [QuadrantKey, string][] = [['wHighAPos', 'w>1 A>0'], ['wHighANeg', 'w>1 A<=0'], ['wLowAPos', 'w<=1 A>0'], ['wLowANeg', 'w<=1 A<=0']];
+
+function quadrantTable(rows: CellAggregate[]): Table {
+  return {
+    title: 'v5: mean g per quadrant over the last 10 updates (THEORY.md 3.6), mean over seeds',
+    headers: ['method', 'lag', ...Q_HEADERS.map(([, h]) => h)],
+    rows: rows.map((a) => [a.label, String(a.lag), ...Q_HEADERS.map(([k]) => num(a.endQuadrantG[k]))]),
+  };
+}
