@@ -24,7 +24,7 @@ import { envSpecOf } from './envs/registry.js';
 import { sampleLag, type LagSpec } from './lag.js';
 import { actorWorkerFile } from './workerFile.js';
 import type { CollectTask } from './worker.js';
-import type { Segment } from './collect.js';
+import { unpackSegment } from './segmentPack.js';
 
 export interface ActorOptions {
   actorId: number;
@@ -48,7 +48,7 @@ export interface ActorOptions {
 }
 
 interface Slot {
-  pool: Piscina<CollectTask, Segment>;
+  pool: Piscina<CollectTask, Uint8Array>;
   inFlight: number;
   j: number;
   rng: Rng;
@@ -92,7 +92,7 @@ export class Actor {
     for (let w = 0; w < o.workers; w++) {
       const seed = mix32(o.seed * 1_000_003 + o.actorId * 1009 + w + 1);
       this.slots.push({
-        pool: new Piscina<CollectTask, Segment>({ filename, minThreads: 1, maxThreads: 1, idleTimeout: Infinity }),
+        pool: new Piscina<CollectTask, Uint8Array>({ filename, minThreads: 1, maxThreads: 1, idleTimeout: Infinity }),
         inFlight: 0, j: 0, rng: new Rng(mix32(seed ^ 0x9e3779b9)), seed,
       });
     }
@@ -198,7 +198,7 @@ export class Actor {
       let version = Math.max(0, latest - k);
       if (!this.history.has(version)) { version = this.history.oldest; this.clampedLag++; }
       const params = this.history.get(version)!;
-      const seg = await slot.pool.run({ envId: o.envId, numEnvs: o.envsPerWorker, seed: slot.seed, modelSpec: o.modelSpec, params, T: o.segmentSteps });
+      const seg = unpackSegment(await slot.pool.run({ envId: o.envId, numEnvs: o.envsPerWorker, seed: slot.seed, modelSpec: o.modelSpec, params, T: o.segmentSteps }));
       if (o.actorDelayMs > 0) await sleep(o.actorDelayMs);
       const seq = o.deterministicSegmentsPerSlot > 0 ? slot.j * o.workers + w : this.nextSeq++;
       slot.j++;

@@ -2,9 +2,12 @@
  * The actor's worker thread (piscina). Each pool has exactly one thread, pinned to one slot,
  * so the slot's environments persist in this thread across tasks (piscina has no task
  * affinity; a segment must continue the episodes of the previous one).
- * Task: collect one T-step segment with the given behaviour parameters.
+ * Task: collect one T-step segment with the given behaviour parameters; the result is packed
+ * into one buffer and transferred (not copied) to the actor's main thread.
  */
-import { SegmentCollector, type Segment } from './collect.js';
+import { move } from 'piscina';
+import { SegmentCollector } from './collect.js';
+import { packSegment } from './segmentPack.js';
 import type { ModelSpec } from '../model/spec.js';
 
 export interface CollectTask {
@@ -20,12 +23,12 @@ export interface CollectTask {
 let collector: SegmentCollector | null = null;
 let key = '';
 
-/** Collect one segment; the first task creates the slot's environments. */
-export default function collect(task: CollectTask): Segment {
+/** Collect one segment (packed, see segmentPack.ts); the first task creates the slot's environments. */
+export default function collect(task: CollectTask): ReturnType<typeof move> {
   const k = `${task.envId}/${task.numEnvs}/${task.seed}`;
   if (collector === null || key !== k) {
     collector = new SegmentCollector({ envId: task.envId, numEnvs: task.numEnvs, seed: task.seed, modelSpec: task.modelSpec });
     key = k;
   }
-  return collector.collect(task.params, task.T);
+  return move(packSegment(collector.collect(task.params, task.T)));
 }

@@ -7,7 +7,7 @@
 import { Piscina } from 'piscina';
 import { actorWorkerFile } from '../actor/workerFile.js';
 import type { CollectTask } from '../actor/worker.js';
-import { SegmentCollector, type Segment } from '../actor/collect.js';
+import { SegmentCollector } from '../actor/collect.js';
 import { Learner } from '../learner/learner.js';
 import type { TrainingSegment } from '../learner/batch.js';
 import type { LearnerConfig } from '../learner/config.js';
@@ -29,7 +29,7 @@ export interface FpsResult {
 export async function actorOnlyFps(workers: number, T: number, E: number, ms: number): Promise<FpsResult> {
   const filename = actorWorkerFile('worker');
   const params = initParams(CARTPOLE_SPEC, 0);
-  const pools = Array.from({ length: workers }, () => new Piscina<CollectTask, Segment>({ filename, minThreads: 1, maxThreads: 1, idleTimeout: Infinity }));
+  const pools = Array.from({ length: workers }, () => new Piscina<CollectTask, Uint8Array>({ filename, minThreads: 1, maxThreads: 1, idleTimeout: Infinity }));
   const task = (w: number): CollectTask => ({ envId: 'CartPole-v1', numEnvs: E, seed: 1000 + w, modelSpec: CARTPOLE_SPEC, params, T });
   try {
     // Warm-up: thread start, env creation, JIT.
