@@ -10,7 +10,7 @@ import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { TrainConfig } from './config.js';
-import type { SummaryRecord, UpdateRecord } from '../protocol/records.js';
+import type { EvalStat, SummaryRecord, UpdateRecord } from '../protocol/records.js';
 import { writeRunConfig } from './runConfig.js';
 import { createLogger } from './logging.js';
 import { formatProgress, formatSummary } from './progress.js';
@@ -62,6 +62,7 @@ export async function launchTraining(cfg: TrainConfig, opts: LaunchOptions): Pro
   let failure: string | null = null;
   let summary: SummaryRecord | null = null;
   let lastLine = 0;
+  let lastEval: EvalStat | undefined;
   let stopping = false;
 
   const stopAll = (why: string) => {
@@ -92,8 +93,9 @@ export async function launchTraining(cfg: TrainConfig, opts: LaunchOptions): Pro
       if (m.type === 'ready') resolve({ endpoint: m.endpoint!, backend: m.backend! });
       else if (m.type === 'update' && m.record) {
         const now = Date.now();
-        if (tty) opts.out.write(`\r\x1b[2K${formatProgress(m.record, cfg.steps)}`);
-        else if (!opts.quiet && now - lastLine >= 5000) { lastLine = now; say(formatProgress(m.record, cfg.steps)); }
+        if (m.record.eval) lastEval = m.record.eval;
+        if (tty) opts.out.write(`\r\x1b[2K${formatProgress(m.record, cfg.steps, lastEval)}`);
+        else if (!opts.quiet && now - lastLine >= 5000) { lastLine = now; say(formatProgress(m.record, cfg.steps, lastEval)); }
       } else if (m.type === 'summary' && m.summary) summary = m.summary;
       else if (m.type === 'stopping') stopping = true;
     });

@@ -1,12 +1,16 @@
 /** The one-line progress display and the final summary of `isreshape train`. */
-import type { SummaryRecord, UpdateRecord } from '../protocol/records.js';
+import type { EvalStat, SummaryRecord, UpdateRecord } from '../protocol/records.js';
 
 const f1 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(1));
 const kSteps = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n));
 
-/** `v 120 | 30.7k/100k steps | 1234 fps | return 260.0 | eval 500.0/500.0 | ESS 0.998 | KL 1.2e-3 | lag 0/0.5/1` */
-export function formatProgress(r: UpdateRecord, budget: number): string {
-  const ev = r.eval ? `eval ${f1(r.eval.stochastic)}/${f1(r.eval.greedy)} (v${r.eval.version})` : 'eval -';
+/**
+ * `v 120 | 30.7k/100k steps | 1234 fps | return 260.0 | eval 500.0/500.0 (v120) | ESS 0.998 | KL 1.2e-3 | lag 0/0.5/1 | H 0.52`:
+ * behaviour return (actors), then the latest evaluation of the current policy (sampling/greedy).
+ */
+export function formatProgress(r: UpdateRecord, budget: number, lastEval?: EvalStat): string {
+  const e = r.eval ?? lastEval;
+  const ev = e ? `eval ${f1(e.stochastic)}/${f1(e.greedy)} (v${e.version})` : 'eval -';
   return [
     `v ${r.version}`,
     `${kSteps(r.envSteps)}/${kSteps(budget)} steps`,
