@@ -106,11 +106,13 @@ function overview(base: ObjectiveConfig, ge: number): string {
   const ws = [0.2, 0.5, 0.8, 1, 1.25, 2, 5, 10];
   lines.push('', `g(w, A) for every method (v3.1 with gamma_ess = ${ge}; eps=${base.eps} rho_bar=${base.rhoBar} tau_pos=${base.tauPos} tau_neg=${base.tauNeg} gamma=${base.gamma})`);
   lines.push(`${'method'.padEnd(9)} ${pad('A', 3)} ${ws.map((w) => pad(`w=${w}`, 7)).join(' ')}`);
-  for (const method of METHODS) {
+  // v5 with the neg-is floor (THEORY.md 3.6) is listed too: it is the variant that does not collapse.
+  const rows: Array<[string, ObjectiveConfig]> = METHODS.map((method) => [method, { ...base, method }]);
+  rows.splice(rows.findIndex(([m]) => m === 'v5') + 1, 0, ['v5 neg-is', { ...base, method: 'v5', floor: 'neg-is' }]);
+  for (const [name, cfg] of rows) {
     for (const A of [1, -1]) {
-      const cfg = { ...base, method };
       const gs = ws.map((w) => pad(fmt(weightOf(cfg, w, A, ge).g), 7)).join(' ');
-      lines.push(`${(A > 0 ? method : '').padEnd(9)} ${pad(A > 0 ? '+1' : '-1', 3)} ${gs}`);
+      lines.push(`${(A > 0 ? name : '').padEnd(9)} ${pad(A > 0 ? '+1' : '-1', 3)} ${gs}`);
     }
   }
   return lines.join('\n') + '\n';
