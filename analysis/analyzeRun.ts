@@ -3,6 +3,7 @@
  * from a RunData by the pure functions in tables.ts and charts.ts.
  */
 import {
+  entropyChart,
   essByLagChart,
   klByLagChart,
   lagOverTimeChart,
@@ -10,7 +11,8 @@ import {
   returnCurveChart,
   type Chart,
 } from './charts.js';
-import { num, type Table } from './format.js';
+import { dec, num, type Table } from './format.js';
+import { runOutcome, trainQuadrantTable, type RunOutcome, type TrainQuadrantSummary } from './outcome.js';
 import type { RunConfig, RunData } from './read.js';
 import {
   accounting,
@@ -28,7 +30,9 @@ export interface RunFigures {
   dir: string;
   config: RunConfig;
   lagTable: LagRow[];
-  curve: Omit<CurveSummary, 'points'> & { points: number };
+  curve: Omit<CurveSummary, 'points' | 'series'> & { points: number };
+  outcome: RunOutcome;
+  trainQuadrants: TrainQuadrantSummary;
   throughput: Throughput;
   accounting: Accounting;
   log: { malformed: number; truncated: boolean; hasSummary: boolean; warnings: string[] };
@@ -44,16 +48,20 @@ export interface Analysis<F> {
 /** Analyse one run; `threshold` is the return that counts as solved (steps-to-threshold). */
 export function analyzeRun(run: RunData, threshold: number): Analysis<RunFigures> {
   const rows = lagTable(run.updates);
-  const curve = learningCurve(run.updates, run.summary, threshold);
+  const outcome = runOutcome(run.updates, run.summary, run.config);
+  const curve = learningCurve(run.updates, run.summary, threshold, outcome.stoppedAtTarget ? run.config.steps : undefined);
+  const tq = trainQuadrantTable(run.updates);
   const tp = throughput(run.updates, run.summary, run.actors);
   const acc = accounting(run.updates, run.summary);
   const c = run.config;
-  const { points, ...curveRest } = curve;
+  const { points, series: _series, ...curveRest } = curve;
   const figures: RunFigures = {
     dir: run.dir,
     config: c,
     lagTable: rows,
     curve: { ...curveRest, points: points.length },
+    outcome,
+    trainQuadrants: tq,
     throughput: tp,
     accounting: acc,
     log: { malformed: run.malformed, truncated: run.truncated, hasSummary: run.summary !== null, warnings: run.warnings },
@@ -72,33 +80,24 @@ export function analyzeRun(run: RunData, threshold: number): Analysis<RunFigures
       ],
     },
     {
-      title: 'Per lag bucket (sample-weighted over the run)',
+      title: 'Per lag bucket (sample-weighted over the run; w and g before each update)',
       headers: ['lag', 'samples', 'ESS', 'ESS(g)', 'KL(mu||pi) k3', 'KL(pi||mu)', 'mean g', 'g w>1 A>0', 'g w>1 A<=0', 'g w<=1 A>0', 'g w<=1 A<=0'],
       rows: rows.map((r) => [
         r.bucket,
         String(r.n),
-        num(r.ess),
-        num(r.essG),
-        num(r.klMuPiK3),
-        num(r.klPiMu),
-        num(r.meanG),
-        num(r.quadrantG.wHighAPos),
-        num(r.quadrantG.wHighANeg),
-        num(r.quadrantG.wLowAPos),
-        num(r.quadrantG.wLowANeg),
+        dec(r.ess),
+        dec(r.essG),
+        dec(r.klMuPiK3),
+        dec(r.klPiMu),
+        dec(r.meanG),
+        dec(r.quadrantG.wHighAPos),
+        dec(r.quadrantG.wHighANeg),
+        dec(r.quadrantG.wLowAPos),
+        dec(r.quadrantG.wLowANeg),
       ]),
     },
-    {
-      title: `Learning curve (${curve.source === 'eval' ? 'eval stochastic return' : 'behaviour return.mean100'})`,
-      headers: ['figure', 'value'],
-      rows: [
-        ['final return', num(curve.finalReturn)],
-        ['at env steps', num(curve.finalSteps)],
-        [`steps to return >= ${threshold}`, curve.stepsToThreshold === null ? 'not reached' : num(curve.stepsToThreshold)],
-        ['AUC (mean return over steps, trapezoid)', num(curve.auc)],
-        ['curve points', String(points.length)],
-      ],
-    },
+    trainQuadrantTableOf(tq, c),
+    curveTable(curve, outcome, threshold, curve.series.length - (curve.heldFrom === null ? 0 : run.summary?.finalEval ? 2 : 1)),
     {
       title: 'Throughput',
       headers: ['figure', 'value'],
@@ -112,8 +111,65 @@ export function analyzeRun(run: RunData, threshold: number): Analysis<RunFigures
     },
     accountingTable(acc),
   ];
-  const charts = [returnCurveChart(points), essByLagChart(rows), klByLagChart(rows), quadrantChart(rows), lagOverTimeChart(run.updates)];
+  const charts = [
+    returnCurveChart(points),
+    entropyChart(run.updates, c.collapseEntropy),
+    essByLagChart(rows),
+    klByLagChart(rows),
+    quadrantChart(rows),
+    lagOverTimeChart(run.updates),
+  ];
   return { figures, tables, charts, warnings: run.warnings };
+}
+
+const QUADRANT_NAME: Record<string, string> = {
+  wHighAPos: 'w>1, A>0',
+  wHighANeg: 'w>1, A<=0',
+  wLowAPos: 'w<=1, A>0',
+  wLowANeg: 'w<=1, A<=0',
+  all: 'all',
+};
+
+function trainQuadrantTableOf(tq: TrainQuadrantSummary, c: RunConfig): Table {
+  const why = c.grad === 'tfjs' ? 'the tfjs gradient path does not log it' : 'this log predates the field or uses --grad tfjs';
+  return {
+    title: 'g per quadrant during training (all epochs)',
+    headers: ['quadrant', 'samples (run)', 'mean g (run)', `samples (last ${tq.lastUpdates} updates)`, 'mean g (last 10%)'],
+    rows: tq.rows.map((r) => [QUADRANT_NAME[r.quadrant]!, String(r.n), dec(r.meanG), String(r.nLast), dec(r.meanGLast)]),
+    note:
+      tq.updatesWith === 0
+        ? `No update carries trainQuadrants (${why}).`
+        : `Every sample of every gradient step, w against the parameters at that step, sample-weighted; ${tq.updatesWith} of ${tq.updates} updates carry it. The per-lag table above uses w before each update (1 on-policy).`,
+  };
+}
+
+function curveTable(curve: CurveSummary, o: RunOutcome, threshold: number, points: number): Table {
+  const fe = o.finalEval;
+  const collapsed = o.collapsedAt
+    ? `yes, first at version ${o.collapsedAt.version} (${num(o.collapsedAt.envSteps)} env steps)${o.collapsedAtEnd ? ', still at the end' : ', not at the end'}`
+    : 'no';
+  return {
+    title: `Learning curve (${curve.source === 'eval' ? 'eval stochastic return' : 'behaviour return.mean100'})`,
+    headers: ['figure', 'value'],
+    rows: [
+      [`final return (${fe ? 'the final eval' : 'last curve point'})`, dec(curve.finalReturn)],
+      ['at env steps', num(curve.finalSteps)],
+      [`steps to return >= ${threshold} (held to the end)`, curve.stepsToThreshold === null ? 'not reached' : num(curve.stepsToThreshold)],
+      [`first return >= ${threshold}`, curve.firstReachedSteps === null ? 'never' : num(curve.firstReachedSteps)],
+      [
+        `AUC (mean return over steps, trapezoid${curve.heldFrom !== null ? '; held at the final return after the stop' : ''})`,
+        dec(curve.auc),
+      ],
+      [`curve points (${curve.source === 'eval' ? 'evaluations' : 'updates with a behaviour return'})`, String(points)],
+      ['final entropy (nats)', dec(o.finalEntropy)],
+      ['collapsed', collapsed],
+      ['final eval stochastic', fe ? dec(fe.stochastic) : '- (no summary finalEval)'],
+      ['final eval greedy', fe ? dec(fe.greedy) : '-'],
+      ['final eval episodes', fe ? String(fe.episodes) : '-'],
+      ['random policy return', dec(o.randomReturn)],
+      ['stop reason', o.stopReason ?? '- (no summary)'],
+    ],
+  };
 }
 
 function accountingTable(a: Accounting): Table {

@@ -92,6 +92,38 @@ export function lagOverTimeChart(updates: readonly UpdateRecord[]): Chart {
   });
 }
 
+/**
+ * Policy entropy (nats, before each update) against env steps; with `collapseEntropy`, a dashed
+ * rule at the threshold below which a policy worse than random is flagged collapsed.
+ */
+export function entropyChart(updates: readonly UpdateRecord[], collapseEntropy?: number): Chart {
+  const values = updates.filter((u) => Number.isFinite(u.entropy)).map((u) => ({ envSteps: u.envSteps, entropy: u.entropy }));
+  const line = {
+    data: { values },
+    mark: 'line',
+    encoding: {
+      x: { field: 'envSteps', type: 'quantitative', title: 'env steps' },
+      y: { field: 'entropy', type: 'quantitative', title: 'entropy (nats)' },
+    },
+  };
+  if (collapseEntropy === undefined) return chart('entropy', 'Entropy against steps', line);
+  return chart('entropy', 'Entropy against steps', {
+    layer: [
+      line,
+      {
+        data: { values: [{ y: collapseEntropy, label: `collapse threshold ${collapseEntropy}` }] },
+        mark: { type: 'rule', strokeDash: [4, 4], color: '#b00' },
+        encoding: { y: { field: 'y', type: 'quantitative' } },
+      },
+      {
+        data: { values: [{ y: collapseEntropy, label: `collapse threshold ${collapseEntropy}` }] },
+        mark: { type: 'text', align: 'left', dx: 4, dy: -6, color: '#b00' },
+        encoding: { y: { field: 'y', type: 'quantitative' }, x: { value: 0 }, text: { field: 'label' } },
+      },
+    ],
+  });
+}
+
 /** One point of a seed-averaged curve for the compare report. */
 export interface BandPoint {
   label: string;
@@ -103,8 +135,8 @@ export interface BandPoint {
 }
 
 /** Seed-mean return curves overlaid per method (colour), one panel per lag, 95% CI band. */
-export function compareCurvesChart(points: readonly BandPoint[], lagOrder: readonly string[]): Chart {
-  return chart('compare-return', 'Return vs env steps (mean over seeds, 95% CI band)', {
+export function compareCurvesChart(points: readonly BandPoint[], lagOrder: readonly string[], title = 'Return vs env steps (mean over seeds, 95% CI band)'): Chart {
+  return chart('compare-return', title, {
     data: { values: points as BandPoint[] },
     facet: { column: { field: 'lag', type: 'ordinal', sort: [...lagOrder], title: 'lag' } },
     spec: {

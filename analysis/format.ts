@@ -21,9 +21,26 @@ export function num(x: number | null | undefined, digits = 3): string {
   return x.toFixed(a >= 100 ? 1 : digits);
 }
 
-/** Mean with a 95% CI half-width: '12.3 ± 4.5', or '12.3 (n=1, no CI)'. */
+/**
+ * Format a measured quantity with a fixed number of decimals even when it is a whole number,
+ * so a column reads 1.000 next to 0.998 (`num` prints whole numbers bare, for counts and steps).
+ * '-' for null/undefined/NaN; exponent form below 1e-3 or from 1e6; 1 decimal from 100.
+ */
+export function dec(x: number | null | undefined, digits = 3): string {
+  if (x === null || x === undefined || Number.isNaN(x)) return '-';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  const a = Math.abs(x);
+  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return x.toExponential(digits - 1);
+  return x.toFixed(a >= 100 ? 1 : digits);
+}
+
+/** Mean with a 95% CI half-width, the half-width to the mean's decimals: '12.300 ± 4.500', or '12.300 (n=1, no CI)'. */
 export function meanPm(mean: number, halfWidth: number | null, n: number): string {
-  return halfWidth === null ? `${num(mean)} (n=${n}, no CI)` : `${num(mean)} ± ${num(halfWidth)}`;
+  if (halfWidth === null) return `${dec(mean)} (n=${n}, no CI)`;
+  const m = dec(mean);
+  // The half-width takes the mean's decimals, so 1.000 ± 0.000 rather than 1.000 ± 3.60e-15.
+  const places = /^-?\d+\.(\d+)$/.exec(m)?.[1]?.length;
+  return `${m} ± ${places !== undefined && Math.abs(halfWidth) < 1e6 ? halfWidth.toFixed(places) : dec(halfWidth)}`;
 }
 
 /** Render a table as aligned plain text: title line, header, rule, rows, optional note. */

@@ -23,8 +23,15 @@ export interface RunConfig {
   label: string;
   objective?: Partial<ObjectiveConfig>;
   steps?: number;
+  /** train --target-return: a run whose evaluation reaches it (confirmed over the final-eval episodes) stops early. */
+  targetReturn?: number | null;
+  /** Entropy below which a policy worse than random is flagged collapsed. */
+  collapseEntropy?: number;
   deterministic?: boolean;
   backend?: string;
+  /** Gradient path: 'js' or 'tfjs' (tfjs logs no trainQuadrants). */
+  grad?: string;
+  preset?: string | null;
 }
 
 /** What reading one NDJSON file found. */

@@ -85,21 +85,35 @@ export interface CurveSummary {
   /** 'eval' when any update carries `eval` (then stochastic eval is the primary series), else 'behaviour' (return.mean100). */
   source: 'eval' | 'behaviour';
   points: CurvePoint[];
+  /** The primary series (envSteps, return), with the hold point appended when `holdToSteps` applied. */
+  series: [number, number][];
   threshold: number;
-  /** First env step at which the primary return reached the threshold; null if never. */
+  /**
+   * First env step from which the primary return stays >= the threshold to the end of the run
+   * (and the summary's final evaluation, when present, is >= it too); null if it never holds.
+   */
   stepsToThreshold: number | null;
-  /** Trapezoid area under the primary curve divided by its step span: mean return over the step axis. */
+  /** First env step at which the primary return reached the threshold at all (a short evaluation can be lucky). */
+  firstReachedSteps: number | null;
+  /** Trapezoid area under the primary series divided by its step span: mean return over the step axis. */
   auc: number | null;
   /** summary.finalEval.stochastic when present, else the last primary point. */
   finalReturn: number | null;
   finalSteps: number | null;
+  /** When the series was held at the final return from the run's last step to `holdToSteps`: that last step. */
+  heldFrom: number | null;
 }
 
-/** The learning curve (return vs env steps) and its summary figures; see CurveSummary. */
+/**
+ * The learning curve (return vs env steps) and its summary figures; see CurveSummary. With
+ * `holdToSteps` beyond the run's last step (a run stopped early at its target return), the
+ * series is held at the final return up to `holdToSteps`, so AUC compares with full-length runs.
+ */
 export function learningCurve(
   updates: readonly UpdateRecord[],
   summary: SummaryRecord | null,
   threshold = DEFAULT_THRESHOLD,
+  holdToSteps?: number,
 ): CurveSummary {
   const source = updates.some((u) => u.eval !== undefined) ? 'eval' : 'behaviour';
   const points: CurvePoint[] = [];
@@ -120,7 +134,31 @@ export function learningCurve(
     finalReturn = summary.finalEval.stochastic;
     finalSteps = summary.envSteps;
   }
-  return { source, points, threshold, stepsToThreshold: hit ? hit[0] : null, auc: trapezoidMean(primary), finalReturn, finalSteps };
+  let held: number | null = null;
+  if (finalReturn !== null && finalReturn >= threshold) {
+    for (let i = primary.length - 1; i >= 0 && primary[i]![1] >= threshold; i--) held = primary[i]![0];
+    if (held === null && finalSteps !== null) held = finalSteps;
+  }
+  const series = [...primary];
+  let heldFrom: number | null = null;
+  const lastStep = finalSteps ?? primary[primary.length - 1]?.[0];
+  if (holdToSteps !== undefined && finalReturn !== null && lastStep !== undefined && holdToSteps > lastStep) {
+    if (summary?.finalEval) series.push([lastStep, finalReturn]);
+    series.push([holdToSteps, finalReturn]);
+    heldFrom = lastStep;
+  }
+  return {
+    source,
+    points,
+    series,
+    threshold,
+    stepsToThreshold: held,
+    firstReachedSteps: hit ? hit[0] : null,
+    auc: trapezoidMean(series),
+    finalReturn,
+    finalSteps,
+    heldFrom,
+  };
 }
 
 /** The (envSteps, return) pairs of the curve's primary series. */

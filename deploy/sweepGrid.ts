@@ -30,6 +30,14 @@ export interface SweepCell {
 
 const OBJECTIVE_KEYS = new Set(Object.keys(DEFAULT_OBJECTIVE));
 
+/** The default sweep --methods: every method, plus v5 with the neg-is floor right after v5. */
+export const DEFAULT_SWEEP_METHODS: string = METHODS.flatMap((m) => (m === 'v5' ? ['v5', 'v5:floor=neg-is'] : [m])).join(',');
+
+/** The default sweep --out: `runs/sweep-<env>-<YYYYMMDDTHHMMSS>` (UTC). */
+export function defaultSweepOut(env: string, now = new Date()): string {
+  return join('runs', `sweep-${env}-${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}`);
+}
+
 /** Parse --methods; throws a UsageError naming an unknown method or option. */
 export function parseMethods(value: unknown): MethodSpec[] {
   const s = value === undefined || value === true ? '' : String(value).trim();
@@ -75,6 +83,20 @@ export interface GridInput {
   out: string;
   /** Extra train flags, already split into words. */
   extra: string[];
+  /** `--preset` for every run; null: none. */
+  preset?: string | null;
+  /** `--target-return` for every run; null: none. */
+  targetReturn?: number | null;
+}
+
+/** The train preset matching an env: cartpole for CartPole-v1, acrobot for Acrobot-v1, else null. */
+export function presetForEnv(env: string): string | null {
+  return env === 'CartPole-v1' ? 'cartpole' : env === 'Acrobot-v1' ? 'acrobot' : null;
+}
+
+/** The default sweep --target-return: 475 (solved) for CartPole-v1, else null. */
+export function targetForEnv(env: string): number | null {
+  return env === 'CartPole-v1' ? 475 : null;
 }
 
 /** Every (method, lag, seed) cell, seeds 0..seeds-1, in method-major order. */
@@ -85,9 +107,11 @@ export function sweepCells(g: GridInput): SweepCell[] {
       for (let seed = 0; seed < g.seeds; seed++) {
         const name = `${spec.slug}_lag${lag}_seed${seed}`;
         const runDir = join(g.out, name);
-        const args = ['--env', g.env, '--method', spec.method];
+        const args = [...(g.preset ? ['--preset', g.preset] : []), '--env', g.env, '--method', spec.method];
         for (const [k, v] of spec.options) args.push(`--${k}`, v);
-        args.push('--lag', lagFlag(lag), '--seed', String(seed), '--steps', String(g.steps), '--run-dir', runDir, '--quiet', ...g.extra);
+        args.push('--lag', lagFlag(lag), '--seed', String(seed), '--steps', String(g.steps));
+        if (g.targetReturn !== undefined && g.targetReturn !== null) args.push('--target-return', String(g.targetReturn));
+        args.push('--run-dir', runDir, '--quiet', ...g.extra);
         cells.push({ spec, lag, seed, name, runDir, args });
       }
     }

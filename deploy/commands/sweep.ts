@@ -1,8 +1,9 @@
 /**
- * `isreshape sweep --methods ppo,v5,v5:floor=neg-is --lags 0,4,16,64 --seeds 3 --env CartPole-v1
- *  --steps N --parallel P --out runs/sweep-<name> [--extra '...flags']`: run `train` for every
- * (method, lag, seed) cell as a child process, at most P at once, skipping cells whose run dir
- * already holds a summary record (resume), then write the compare report over <out>.
+ * `isreshape sweep [--methods ppo,v5,v5:floor=neg-is] [--lags 0,4,16,64] [--seeds 3]
+ *  [--env CartPole-v1] [--steps 60000] [--parallel P] [--out runs/sweep-<env>-<time>]
+ *  [--preset cartpole|acrobot|none] [--target-return 475|none] [--extra '...flags']`: run `train`
+ * for every (method, lag, seed) cell as a child process, at most P at once, skipping cells whose
+ * run dir already holds a summary record (resume), then write the compare report over <out>.
  * Each child's stdout and stderr go to <out>/_logs/<cell>.log.
  */
 import { spawn } from 'node:child_process';
@@ -13,7 +14,18 @@ import type { CommandModule } from 'yargs';
 import { readNdjson } from '../../analysis/read.js';
 import { DEFAULT_THRESHOLD } from '../../analysis/tables.js';
 import { requireFinite, UsageError } from '../errors.js';
-import { parseLags, parseMethods, splitWords, sweepCells, type SweepCell } from '../sweepGrid.js';
+import {
+  DEFAULT_SWEEP_METHODS,
+  defaultSweepOut,
+  parseLags,
+  parseMethods,
+  presetForEnv,
+  splitWords,
+  sweepCells,
+  targetForEnv,
+  type SweepCell,
+} from '../sweepGrid.js';
+import { PRESETS } from '../presets.js';
 import { runCompare } from './compare.js';
 
 export interface SweepArgs {
@@ -28,10 +40,16 @@ export interface SweepArgs {
   steps: number;
   /** Cells run at once. Default 1. */
   parallel: number;
-  out: string;
+  /** Default runs/sweep-<env>-<timestamp>. */
+  out?: string;
+  /** Train preset for every run; default by env (cartpole, acrobot), 'none' for no preset. */
+  preset?: string;
+  /** Train --target-return for every run; default 475 on CartPole-v1, 'none' for none. */
+  targetReturn?: string;
   /** Extra flags appended to every train command. */
   extra: string;
-  threshold: number;
+  /** Return counted as solved in the comparison; default the target return, else 475. */
+  threshold?: number;
   /** Hidden: the CLI script to spawn `train` with (default: this CLI). For tests. */
   cli?: string;
 }
@@ -66,15 +84,17 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
   describe: 'Run train over methods x lags x seeds (resumable), then compare them all',
   builder: (y) =>
     y
-      .option('methods', { type: 'string', demandOption: true, describe: 'e.g. ppo,v5,v5:floor=neg-is' })
+      .option('methods', { type: 'string', default: DEFAULT_SWEEP_METHODS, describe: 'methods, options after \':\' (e.g. ppo,v5,v5:floor=neg-is)' })
       .option('lags', { type: 'string', default: '0,4,16,64', describe: 'fixed lags in versions (0 = none)' })
       .option('seeds', { type: 'number', default: 3, describe: 'seeds per cell (0..seeds-1)' })
       .option('env', { type: 'string', default: 'CartPole-v1', describe: 'environment id' })
-      .option('steps', { type: 'number', default: 100_000, describe: 'env steps per run' })
+      .option('steps', { type: 'number', default: 60_000, describe: 'env steps per run' })
       .option('parallel', { type: 'number', default: 1, describe: 'cells run at once' })
-      .option('out', { type: 'string', demandOption: true, describe: 'sweep directory, e.g. runs/sweep-lag' })
+      .option('out', { type: 'string', describe: 'sweep directory (default runs/sweep-<env>-<timestamp>)' })
+      .option('preset', { type: 'string', describe: `train preset for every run (${Object.keys(PRESETS).join(', ')}, none; default by env: cartpole, acrobot)` })
+      .option('target-return', { type: 'string', describe: 'train --target-return for every run: a solved run stops early (default 475 on CartPole-v1, else none; \'none\' disables)' })
       .option('extra', { type: 'string', default: '', describe: 'extra flags for every train run, quoted' })
-      .option('threshold', { type: 'number', default: DEFAULT_THRESHOLD, describe: 'return counted as solved' })
+      .option('threshold', { type: 'number', describe: `return counted as solved in the comparison (default: the target return, else ${DEFAULT_THRESHOLD})` })
       .option('cli', { type: 'string', hidden: true }),
   handler: async (argv) => {
     const methods = parseMethods(argv.methods);
@@ -83,8 +103,12 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     const parallel = positiveInt('parallel', argv.parallel);
     const steps = positiveInt('steps', argv.steps);
     const cli = argv.cli ?? process.argv[1]!;
-    const cells = sweepCells({ methods, lags, seeds, env: argv.env, steps, out: argv.out, extra: splitWords(argv.extra) });
-    const logDir = join(argv.out, '_logs');
+    const preset = parsePreset(argv.preset, argv.env);
+    const targetReturn = parseTarget(argv.targetReturn, argv.env);
+    const threshold = argv.threshold === undefined ? (targetReturn ?? DEFAULT_THRESHOLD) : requireFinite('threshold', argv.threshold);
+    const out = argv.out ?? defaultSweepOut(argv.env);
+    const cells = sweepCells({ methods, lags, seeds, env: argv.env, steps, out, extra: splitWords(argv.extra), preset, targetReturn });
+    const logDir = join(out, '_logs');
     await mkdir(logDir, { recursive: true });
 
     const todo: SweepCell[] = [];
@@ -95,7 +119,10 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     const tty = process.stdout.isTTY === true;
     const say = (line: string) => process.stdout.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
     if (finished > 0) say(`[${finished}/${total}] ${finished} cell(s) already done, skipped`);
+    process.stdout.write(`${tty ? '\n' : ''}sweep: ${total} cells (${methods.length} methods x ${lags.length} lags x ${seeds} seeds), ${steps} steps each, preset ${preset ?? 'none'}, target return ${targetReturn ?? 'none'}, out ${out}\n`);
 
+    const start = Date.now();
+    let ranHere = 0;
     let next = 0;
     const worker = async () => {
       while (next < todo.length) {
@@ -103,19 +130,48 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
         const t0 = Date.now();
         const code = await runCell(cli, cell, logDir);
         finished++;
+        ranHere++;
         const secs = ((Date.now() - t0) / 1000).toFixed(1);
         if (code !== 0) failed.push(`${cell.name} (exit ${code}, log ${join(logDir, `${cell.name}.log`)})`);
-        say(`[${finished}/${total}] ${cell.name} ${code === 0 ? 'ok' : `FAILED exit ${code}`} ${secs}s${tty ? `, ${failed.length} failed` : ''}`);
+        const eta = etaText(Date.now() - start, ranHere, total - finished);
+        say(`[${finished}/${total}] ${cell.name} ${code === 0 ? 'ok' : `FAILED exit ${code}`} ${secs}s; ${eta}${tty ? `, ${failed.length} failed` : ''}`);
       }
     };
     await Promise.all(Array.from({ length: Math.min(parallel, todo.length) }, worker));
     if (tty) process.stdout.write('\n');
 
     if (failed.length === total) throw new Error(`every cell failed; first: ${failed[0]}`);
-    process.stdout.write(await runCompare([argv.out], argv.out, false, argv.threshold));
+    process.stdout.write(await runCompare([out], out, false, threshold));
     if (failed.length > 0) throw new Error(`${failed.length} of ${total} cell(s) failed: ${failed.join('; ')}`);
   },
 };
+
+/** `elapsed 1m05s, ETA 3m20s`: the remaining cells at the mean rate of the cells run so far. */
+export function etaText(elapsedMs: number, done: number, remaining: number): string {
+  const eta = done > 0 ? (elapsedMs / done) * remaining : null;
+  return `elapsed ${duration(elapsedMs)}, ETA ${remaining === 0 ? '0s' : eta === null ? '?' : duration(eta)}`;
+}
+
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+function parsePreset(v: string | undefined, env: string): string | null {
+  if (v === undefined) return presetForEnv(env);
+  if (v === 'none') return null;
+  if (!(v in PRESETS)) throw new UsageError(`--preset: '${v}' is not a preset; use one of ${Object.keys(PRESETS).join(', ')}, none`);
+  return v;
+}
+
+function parseTarget(v: string | undefined, env: string): number | null {
+  if (v === undefined) return targetForEnv(env);
+  if (v === 'none') return null;
+  return requireFinite('target-return', v);
+}
 
 function positiveInt(flag: string, v: unknown): number {
   const x = requireFinite(flag, v);

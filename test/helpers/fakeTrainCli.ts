@@ -20,7 +20,7 @@ for (let i = 1; i < args.length; i++) {
 }
 const method = flags.get('method') ?? 'v5';
 if (method === process.env.FAKE_TRAIN_FAIL_METHOD) process.exit(3);
-const known = new Set(['env', 'method', 'lag', 'seed', 'steps', 'run-dir', 'quiet']);
+const known = new Set(['env', 'method', 'lag', 'seed', 'steps', 'run-dir', 'quiet', 'preset', 'target-return']);
 const label = [method, ...[...flags].filter(([k]) => !known.has(k)).map(([k, v]) => `${k}=${v}`)].join(' ');
 const lag = flags.get('lag') ?? 'none';
 const seed = Number(flags.get('seed') ?? 0);
@@ -33,4 +33,4 @@ writeSynthRun(flags.get('run-dir')!, {
   updates: 6,
   returnAt: (s) => (s / 3000) * (method === 'ppo' ? 400 - lagK * 10 : 480) + seed,
 });
-process.stdout.write(`fake train ${label} ${lag} seed ${seed}\n`);
+process.stdout.write(`fake train ${label} ${lag} seed ${seed}\nargs: ${args.join(' ')}\n`);

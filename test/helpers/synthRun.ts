@@ -104,6 +104,32 @@ export interface SynthOptions {
   truncateLast?: boolean;
   /** Write the summary record (default true unless truncateLast). */
   summary?: boolean;
+  /** Entropy as a function of env steps (default 0.6). */
+  entropyAt?: (envSteps: number) => number;
+  /** Flag `collapsed` on updates from this version on (default: never; the field is always written). */
+  collapseFrom?: number;
+  /** Last version flagged `collapsed` (the run recovers after it); default: to the end. */
+  collapseUntil?: number;
+  /** Give every update `trainQuadrants` (default true); false writes null, as --grad tfjs does. */
+  trainQuadrants?: boolean;
+  /** The summary's finalEval.stochastic (greedy = +1); null omits finalEval (default: returnAt at the end). */
+  finalEval?: number | null;
+  /** --target-return written to config.json. */
+  targetReturn?: number;
+  /** Last update written (the run stopped early there); default `updates`. */
+  stopAtUpdate?: number;
+  /** Collapse entropy written to config.json. */
+  collapseEntropy?: number;
+}
+
+/** trainQuadrants of update `i`: g falls in the w<=1, A<=0 quadrant as training goes on (for tests). */
+export function trainQuadrantsAt(i: number): Quadrants {
+  return quadrants([
+    [40, 1.2],
+    [30, 1.1],
+    [20, 0.7],
+    [10, 1 / i],
+  ]);
 }
 
 /** Write a synthetic run into `dir` (created). Returns the config written. */
@@ -116,6 +142,7 @@ export function writeSynthRun(dir: string, o: SynthOptions = {}): RunConfig {
   const n = o.updates ?? 20;
   const stepsPer = o.stepsPerUpdate ?? 500;
   const returnAt = o.returnAt ?? ((s: number) => Math.min(500, (s / (n * stepsPer)) * 500));
+  const last = Math.min(n, o.stopAtUpdate ?? n);
   const config: RunConfig = {
     runId: `synth-${method}-${lagK}-${seed}`,
     env: 'CartPole-v1',
@@ -126,13 +153,16 @@ export function writeSynthRun(dir: string, o: SynthOptions = {}): RunConfig {
     steps: n * stepsPer,
     deterministic: true,
     backend: 'cpu',
+    grad: 'js',
+    ...(o.targetReturn !== undefined ? { targetReturn: o.targetReturn } : {}),
+    ...(o.collapseEntropy !== undefined ? { collapseEntropy: o.collapseEntropy } : {}),
   };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
 
   const lines: string[] = [JSON.stringify({ ...BASE, role: 'learner', runId: config.runId, msg: 'learner started' })];
   const bucketLabel = lagBucketOf(lagK);
   const essAtLag = 1 / (1 + 0.02 * lagK);
-  for (let i = 1; i <= n; i++) {
+  for (let i = 1; i <= last; i++) {
     const envSteps = i * stepsPer;
     const ret = returnAt(envSteps);
     const u = makeUpdate({
@@ -150,19 +180,24 @@ export function writeSynthRun(dir: string, o: SynthOptions = {}): RunConfig {
           : undefined,
       fps: 1000 + seed,
       trained: i,
+      entropy: o.entropyAt ? o.entropyAt(envSteps) : 0.6,
+      collapsed: o.collapseFrom !== undefined && i >= o.collapseFrom && i <= (o.collapseUntil ?? Infinity),
+      trainQuadrants: o.trainQuadrants === false ? null : trainQuadrantsAt(i),
     });
     if (u.eval === undefined) delete u.eval;
     lines.push(JSON.stringify(u));
     if (o.malformedLines && i <= o.malformedLines) lines.push('{"kind":"update", broken');
   }
   if ((o.summary ?? !o.truncateLast) && !o.truncateLast) {
+    const fe = o.finalEval === undefined ? returnAt(last * stepsPer) : o.finalEval;
     const s: SummaryRecord = {
       ...BASE,
       role: 'learner',
       runId: config.runId,
       kind: 'summary',
-      version: n,
-      envSteps: n * stepsPer,
+      version: last,
+      envSteps: last * stepsPer,
+      ...(fe === null ? {} : { finalEval: { stochastic: fe, greedy: fe + 1, episodes: 100, version: last } }),
       wallSeconds: 10,
       randomReturn: 22,
       stopReason: 'step budget reached',
@@ -173,7 +208,7 @@ export function writeSynthRun(dir: string, o: SynthOptions = {}): RunConfig {
       received: n + 3,
       dropReasons: { stale: 2 },
       rejectReasons: { badVersion: 1 },
-      return: { mean100: returnAt(n * stepsPer) - 5, episodes: n * 2 },
+      return: { mean100: returnAt(last * stepsPer) - 5, episodes: last * 2 },
     };
     lines.push(JSON.stringify(s));
   }

@@ -24,18 +24,29 @@ beforeAll(() => {
 describe('isreshape analyze', () => {
   it('prints tables and writes report.html with PNG charts; warns about bad lines', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'isr-cli-')), 'run');
-    writeSynthRun(dir, { updates: 10, malformedLines: 2, evalEvery: 3, lag: 'fixed:4' });
+    writeSynthRun(dir, { updates: 10, malformedLines: 2, evalEvery: 3, lag: 'fixed:4', collapseFrom: 4, collapseEntropy: 0.05 });
     const r = cli(['analyze', dir]);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toContain('Per lag bucket (sample-weighted over the run)');
+    expect(r.out).toContain('Per lag bucket (sample-weighted over the run');
     expect(r.out).toContain('Learning curve (eval stochastic return)');
+    expect(r.out).toContain('g per quadrant during training (all epochs)');
+    expect(r.out).toMatch(/^w<=1, A<=0 +100 +0\.293 +10 +0\.100$/m); // g = 1/i over updates 1..10; the last 10% is update 10
+    expect(r.out).toMatch(/^collapsed +yes, first at version 4 \(2000 env steps\), still at the end$/m);
+    expect(r.out).toMatch(/^final entropy \(nats\) +0\.600$/m);
+    expect(r.out).toMatch(/^final eval stochastic +500\.0$/m);
+    expect(r.out).toMatch(/^final eval greedy +501\.0$/m);
+    expect(r.out).toMatch(/^final eval episodes +100$/m);
+    expect(r.out).toMatch(/^random policy return +22\.000$/m);
+    expect(r.out).toMatch(/^stop reason +step budget reached$/m);
+    expect(r.out).toMatch(/^4-7 +640 +0\.926 +0\.800 /m);
     expect(r.out).toContain('Rollout accounting (summary record)');
     expect(r.err).toMatch(/2 malformed line\(s\) skipped/);
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
-    expect(html.match(/<svg /g)).toHaveLength(5);
+    expect(html.match(/<svg /g)).toHaveLength(6);
     expect(html).not.toMatch(/<script|https?:\/\//i);
+    expect(html).toContain('Entropy against steps');
     expect(readdirSync(join(dir, 'charts')).sort()).toEqual(
-      ['ess-by-lag.png', 'g-by-quadrant.png', 'kl-by-lag.png', 'lag-over-time.png', 'return.png'],
+      ['entropy.png', 'ess-by-lag.png', 'g-by-quadrant.png', 'kl-by-lag.png', 'lag-over-time.png', 'return.png'],
     );
   });
 
@@ -48,7 +59,7 @@ describe('isreshape analyze', () => {
     expect(j.curve.threshold).toBe(100);
     expect(j.curve.stepsToThreshold).toBeGreaterThan(0);
     expect(j.log).toMatchObject({ truncated: true, hasSummary: false });
-    expect(j.report.charts).toBe(5);
+    expect(j.report.charts).toBe(6);
   });
 
   it('bad input exits 2 with one line', () => {
@@ -94,7 +105,12 @@ describe('isreshape sweep', () => {
     const args = ['sweep', '--methods', 'ppo,v5:floor=neg-is', '--lags', '0,4', '--seeds', '2', '--steps', '3000', '--parallel', '2', '--out', out, '--cli', FAKE_TRAIN];
     const r = cli(args);
     expect(r.code, r.err).toBe(0);
-    expect(r.out.match(/^\[\d+\/8\] .* ok /gm)).toHaveLength(8);
+    expect(r.out).toContain('preset cartpole, target return 475');
+    expect(r.out.match(/^\[\d+\/8\] .* ok [\d.]+s; elapsed \d+s, ETA (\d+s|\d+m\d\ds)/gm)).toHaveLength(8);
+    expect(r.out).toMatch(/^\[8\/8\] .* ETA 0s$/m);
+    const log = readFileSync(join(out, '_logs', 'ppo_lag4_seed1.log'), 'utf8');
+    expect(log).toContain('--preset cartpole');
+    expect(log).toContain('--target-return 475');
     expect(r.out).toContain('v5 floor=neg-is');
     expect(existsSync(join(out, 'v5-floor-neg-is_lag4_seed1', 'learner.ndjson'))).toBe(true);
     expect(existsSync(join(out, 'report.html'))).toBe(true);
@@ -104,6 +120,9 @@ describe('isreshape sweep', () => {
     const bad = cli(['sweep', '--methods', 'ppo,bogus', '--out', out]);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/unknown method 'bogus'/);
+    const badPreset = cli(['sweep', '--preset', 'mountaincar', '--out', out, '--cli', FAKE_TRAIN]);
+    expect(badPreset.code).toBe(2);
+    expect(badPreset.err).toMatch(/--preset: 'mountaincar' is not a preset/);
   });
 
   it('a failing cell fails the sweep (exit 1) after reporting on the rest', () => {

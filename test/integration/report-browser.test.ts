@@ -69,7 +69,7 @@ describe('report.html in headless Chromium', () => {
     expect(dom.status).toBe(0);
     expect(dom.console).toEqual([]);
     expect((dom.stdout.match(/<svg[\s>]/g) ?? []).length).toBe(files.charts);
-    for (const name of ['return', 'ess-by-lag', 'kl-by-lag', 'g-by-quadrant', 'lag-over-time']) {
+    for (const name of ['return', 'entropy', 'ess-by-lag', 'kl-by-lag', 'g-by-quadrant', 'lag-over-time']) {
       expect(dom.stdout).toContain(`data-chart="${name}"`);
     }
     expect(readFileSync(files.html, 'utf8')).not.toMatch(/<script|https?:\/\/|<link|src=/i);

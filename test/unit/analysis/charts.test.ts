@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareCurvesChart, essByLagChart, lagOverTimeChart, quadrantChart, returnCurveChart } from '../../../analysis/charts.js';
+import { compareCurvesChart, entropyChart, essByLagChart, lagOverTimeChart, quadrantChart, returnCurveChart } from '../../../analysis/charts.js';
 import { inlineSvg, renderSvg, svgToPng } from '../../../analysis/render.js';
 import { lagTable, learningCurve } from '../../../analysis/tables.js';
 import { bucket, makeUpdate } from '../../helpers/synthRun.js';
@@ -31,6 +31,16 @@ describe('charts', () => {
     const lag = await renderSvg(lagOverTimeChart(updates));
     const lines = lag.slice(lag.indexOf('class="mark-group role-scope'));
     expect(count(lines, /class="mark-line role-mark/g)).toBe(3);
+  });
+
+  it('entropy chart draws one line over every update, plus the collapse threshold rule when given', async () => {
+    const plain = await renderSvg(entropyChart(updates));
+    expect(count(plain, /class="mark-line role-mark/g)).toBe(1);
+    expect(count(plain, /class="mark-rule role-mark/g)).toBe(0);
+    const withRule = await renderSvg(entropyChart(updates, 0.05));
+    expect(count(withRule, /class="mark-rule role-mark/g)).toBe(1);
+    expect(withRule).toContain('collapse threshold 0.05');
+    expect(withRule).toContain('Entropy against steps');
   });
 
   it('facetted compare chart compiles and renders one panel per lag', async () => {

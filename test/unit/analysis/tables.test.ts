@@ -85,6 +85,34 @@ describe('learningCurve', () => {
   });
 });
 
+describe('learningCurve on real-looking runs', () => {
+  const ev = (i: number, s: number, r: number) => makeUpdate({ version: i, envSteps: s, eval: { stochastic: r, greedy: r, episodes: 10, version: i } });
+
+  it('steps to threshold is where the return stays at or above it; a lucky early evaluation only counts as first reached', () => {
+    // THE m-v5-negis shape: 500 at 8192 steps, 41.7 at 10752, then 500 from 33792 on.
+    const us = [ev(1, 3072, 413.6), ev(2, 8192, 500), ev(3, 10752, 41.7), ev(4, 33792, 500), ev(5, 36608, 500)];
+    const c = learningCurve(us, null, 475);
+    expect(c.firstReachedSteps).toBe(8192);
+    expect(c.stepsToThreshold).toBe(33792);
+    const failedAtEnd = learningCurve(us, { envSteps: 37000, finalEval: { stochastic: 300, greedy: 300, episodes: 100, version: 5 } } as SummaryRecord, 475);
+    expect(failedAtEnd.stepsToThreshold).toBeNull();
+    expect(failedAtEnd.firstReachedSteps).toBe(8192);
+  });
+
+  it('holds a run stopped at its target at the final eval to the step budget for AUC', () => {
+    const us = [ev(1, 0, 0), ev(2, 1000, 500)];
+    const summary = { envSteps: 1000, finalEval: { stochastic: 490, greedy: 500, episodes: 100, version: 2 } } as SummaryRecord;
+    const plain = learningCurve(us, summary, 475);
+    expect(plain.auc).toBe(250);
+    expect(plain.heldFrom).toBeNull();
+    const held = learningCurve(us, summary, 475, 3000);
+    expect(held.heldFrom).toBe(1000);
+    expect(held.series).toEqual([[0, 0], [1000, 500], [1000, 490], [3000, 490]]);
+    expect(held.auc).toBeCloseTo((250 * 1000 + 490 * 2000) / 3000, 12);
+    expect(learningCurve(us, summary, 475, 500).heldFrom).toBeNull(); // budget not beyond the run
+  });
+});
+
 describe('trapezoidMean / weightedMean', () => {
   it('handles the edge cases', () => {
     expect(trapezoidMean([])).toBeNull();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../deploy/errors.js';
-import { lagFlag, parseLags, parseMethods, splitWords, sweepCells } from '../../../deploy/sweepGrid.js';
+import { DEFAULT_SWEEP_METHODS, defaultSweepOut, lagFlag, parseLags, parseMethods, presetForEnv, splitWords, sweepCells, targetForEnv } from '../../../deploy/sweepGrid.js';
 
 describe('sweep grid', () => {
   it('parses methods with options into labels and slugs', () => {
@@ -31,5 +31,15 @@ describe('sweep grid', () => {
       '--run-dir', 'runs/s/v5-floor-neg-is_lag4_seed1', '--quiet', '--actors', '2', '--note', 'a b',
     ]);
     expect(lagFlag(0)).toBe('none');
+  });
+
+  it('defaults: every method plus v5 neg-is, presets and target by env, timestamped out; preset and target reach train', () => {
+    expect(DEFAULT_SWEEP_METHODS).toBe('sft,is,ppo,cispo,vtrace,sapo,v3.1,v5,v5:floor=neg-is,v5-fixed');
+    expect(parseMethods(DEFAULT_SWEEP_METHODS)).toHaveLength(10);
+    expect([presetForEnv('CartPole-v1'), presetForEnv('Acrobot-v1'), presetForEnv('Other')]).toEqual(['cartpole', 'acrobot', null]);
+    expect([targetForEnv('CartPole-v1'), targetForEnv('Acrobot-v1')]).toEqual([475, null]);
+    expect(defaultSweepOut('CartPole-v1', new Date('2026-11-26T08:05:06.789Z'))).toBe('runs/sweep-CartPole-v1-20261126T080506');
+    const [c] = sweepCells({ methods: parseMethods('ppo'), lags: [0], seeds: 1, env: 'CartPole-v1', steps: 60000, out: 'o', extra: [], preset: 'cartpole', targetReturn: 475 });
+    expect(c!.args).toEqual(['--preset', 'cartpole', '--env', 'CartPole-v1', '--method', 'ppo', '--lag', 'none', '--seed', '0', '--steps', '60000', '--target-return', '475', '--run-dir', 'o/ppo_lag0_seed0', '--quiet']);
   });
 });
