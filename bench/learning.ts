@@ -40,6 +40,8 @@ export interface LearningOptions {
   env: string;
   threshold: number;
   out: string;
+  /** Extra flags for every train run (e.g. --target-return -100). */
+  extra: string[];
 }
 
 export interface LearningResults {
@@ -66,11 +68,11 @@ export function parseLearningArgs(argv: string[]): LearningOptions {
       args: argv, allowPositionals: false, strict: true,
       options: {
         methods: { type: 'string' }, lags: { type: 'string' }, seeds: { type: 'string' }, steps: { type: 'string' },
-        parallel: { type: 'string' }, env: { type: 'string' }, acrobot: { type: 'boolean' }, threshold: { type: 'string' }, out: { type: 'string' },
+        parallel: { type: 'string' }, env: { type: 'string' }, acrobot: { type: 'boolean' }, threshold: { type: 'string' }, out: { type: 'string' }, extra: { type: 'string' },
       },
     }).values;
   } catch (e) {
-    throw new UsageError(`learning: ${e instanceof Error ? e.message : String(e)}; flags: --methods --lags --seeds --steps --parallel --env --acrobot --threshold --out`);
+    throw new UsageError(`learning: ${e instanceof Error ? e.message : String(e)}; flags: --methods --lags --seeds --steps --parallel --env --acrobot --threshold --out --extra`);
   }
   const env = values.acrobot === true ? 'Acrobot-v1' : ((values.env as string | undefined) ?? 'CartPole-v1');
   if (!ENVS[env]) throw new UsageError(`--env: '${env}' is not one of ${Object.keys(ENVS).join(', ')}`);
@@ -84,6 +86,7 @@ export function parseLearningArgs(argv: string[]): LearningOptions {
     parallel: posInt('parallel', values.parallel as string | undefined, 1),
     env, threshold,
     out: (values.out as string | undefined) ?? path.join(resultsDir(), `learning-${stamp()}`),
+    extra: ((values.extra as string | undefined) ?? '').split(/\s+/).filter((x) => x.length > 0),
   };
 }
 
@@ -105,7 +108,7 @@ export async function runLearning(o: LearningOptions, say: (s: string) => void =
   const t0 = performance.now();
   const methods = parseMethods(o.methods);
   const lags = parseLags(o.lags);
-  const cells = sweepCells({ methods, lags, seeds: o.seeds, env: o.env, steps: o.steps, out: o.out, extra: ['--preset', ENVS[o.env]!.preset] });
+  const cells = sweepCells({ methods, lags, seeds: o.seeds, env: o.env, steps: o.steps, out: o.out, extra: ['--preset', ENVS[o.env]!.preset, ...o.extra] });
   const logDir = path.join(o.out, '_logs');
   await mkdir(logDir, { recursive: true });
   say(`learning bench: ${o.env}, ${cells.length} cell(s) (${methods.map((m) => m.label).join(', ')} x lags ${lags.join(',')} x ${o.seeds} seed(s)), ${o.steps} steps each, ${o.parallel} at once; runs in ${o.out}`);
