@@ -57,3 +57,29 @@ describe('Learner.step', () => {
     expect(Array.from(l.paramsArray())).toEqual(Array.from(p0));
   });
 });
+
+describe('every method and option trains on real segments under lag', () => {
+  const variants: Array<[string, Partial<LearnerConfig>]> = [
+    ...(['sft', 'is', 'ppo', 'cispo', 'vtrace', 'sapo', 'v3.1', 'v5', 'v5-fixed'] as const).map((m): [string, Partial<LearnerConfig>] => [m, { objective: { ...DEFAULT_OBJECTIVE, method: m } }]),
+    ['v5 trust=log sft-trust floor=neg-is', { objective: { ...DEFAULT_OBJECTIVE, method: 'v5', trust: 'log', sftTrust: true, floor: 'neg-is' } }],
+    ['v5 gae, no normalisation', { advantage: 'gae', normalizeAdvantages: false }],
+    ['ppo tfjs gradients', { objective: { ...DEFAULT_OBJECTIVE, method: 'ppo' }, grad: 'tfjs' }],
+  ];
+  for (const [name, over] of variants) {
+    it(name, () => {
+      const p0 = initParams(spec, 11);
+      const l = new Learner(spec, { ...base, ...over }, p0, 2);
+      // Segments acted by the initial parameters and trained on after 0, 1, 2 updates (lag grows).
+      const segs = [segment(p0, 21), segment(p0, 22), segment(p0, 23)];
+      for (let k = 0; k < segs.length; k++) {
+        const st = l.step([{ msg: segs[k], lag: k }], k * 64);
+        expect(st.nonFiniteSkips).toBe(0);
+        for (const x of [st.policyLoss, st.valueLoss, st.entropy, st.gradNorm, st.ess, st.essG, st.klMuPiK3]) expect(Number.isFinite(x)).toBe(true);
+        if (k > 0) expect(st.ess).toBeLessThan(1);
+      }
+      const p = l.paramsArray();
+      expect(p.every(Number.isFinite)).toBe(true);
+      expect(p.some((x, i) => x !== p0[i])).toBe(true);
+    });
+  }
+});
