@@ -5,6 +5,7 @@
  */
 import type { RunData } from '../analysis/read.js';
 import { lagTable, learningCurve, QUADRANT_KEYS, type QuadrantKey } from '../analysis/tables.js';
+import { trainQuadrantTable } from '../analysis/outcome.js';
 import { mean, meanCI, type MeanCI } from '../analysis/stats.js';
 
 /** Entropy (nats) under which a policy worse than random counts as collapsed. */
@@ -54,6 +55,12 @@ export function cellFigures(name: string, label: string, lag: number, seed: numb
     collapseWhy = `final entropy ${finalEntropy.toFixed(3)} < ${COLLAPSE_ENTROPY} and final eval ${s.finalEval.stochastic.toFixed(1)} < random ${s.randomReturn.toFixed(1)}`;
   }
   const emptyQ = Object.fromEntries(QUADRANT_KEYS.map((k) => [k, null])) as Record<QuadrantKey, number | null>;
+  // g as the gradient steps used it over the last 10 updates (all epochs), when logged; the
+  // before-update quadrants are all 1 at lag 0 and explain nothing about a collapse.
+  const tq = trainQuadrantTable(u.slice(-10));
+  const trainQ = tq.updatesWith > 0
+    ? Object.fromEntries(QUADRANT_KEYS.map((k) => [k, tq.rows.find((r) => r.quadrant === k)?.meanG ?? null])) as Record<QuadrantKey, number | null>
+    : null;
   return {
     name, label, lag, seed,
     envSteps: s?.envSteps ?? last?.envSteps ?? 0,
@@ -71,7 +78,7 @@ export function cellFigures(name: string, label: string, lag: number, seed: numb
     randomReturn: s?.randomReturn ?? null,
     collapsed: collapseWhy !== null,
     collapseWhy,
-    endQuadrantG: end?.quadrantG ?? emptyQ,
+    endQuadrantG: trainQ ?? end?.quadrantG ?? emptyQ,
   };
 }
 
