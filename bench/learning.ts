@@ -5,7 +5,7 @@
  * at most --parallel at once (cells whose run dir already holds a summary are reused), then a
  * table per (method, lag): steps to the threshold on the stochastic evaluation, final
  * evaluation (100 episodes), behaviour return, AUC, ESS, KL(mu||pi) k3, entropy, collapses,
- * and for v5 the mean g per quadrant over every gradient step of the last 10 updates (trainQuadrants; THEORY.md 3.6).
+ * and for v5 the mean g per quadrant over every gradient step of the first 10% of updates (trainQuadrants; THEORY.md 3.6).
  * Flags: --methods ppo,v5,v5:floor=neg-is --lags 0 --seeds 1 --steps 100000 --parallel 1
  *        --env CartPole-v1|Acrobot-v1 (or --acrobot) --threshold R --out DIR
  */
@@ -168,7 +168,7 @@ function learningTable(o: LearningOptions, rows: CellAggregate[]): Table {
       a.finalGreedy ? meanPm(a.finalGreedy.mean, a.finalGreedy.halfWidth, a.finalGreedy.n) : '-',
       num(a.finalBehaviour, 1), num(a.auc, 1), num(a.ess), num(a.klK3), num(a.finalEntropy), `${a.collapsed}/${a.seeds}`,
     ]),
-    note: `steps to ${o.threshold}: median over seeds of the first evaluation (stochastic) at or above it, a seed that never got there counting as infinite; ` +
+    note: `steps to ${o.threshold}: median over seeds of the first step from which the evaluation (stochastic) stays at or above it, a seed that never got there counting as infinite; ` +
       'final eval: summary finalEval (100 episodes), mean ± 95% CI over seeds; behaviour: mean of the last 100 actor episodes; ' +
       'AUC: mean evaluation return over the step axis; ESS, KL(mu||pi) k3: sample-weighted over all updates; entropy: last update; ' +
       'collapsed: an update flagged collapsed in the last 20%, or final entropy < 0.05 with final eval below the random return',
@@ -179,7 +179,7 @@ const Q_HEADERS: [QuadrantKey, string][] = [['wHighAPos', 'w>1 A>0'], ['wHighANe
 
 function quadrantTable(rows: CellAggregate[]): Table {
   return {
-    title: 'v5: mean g per quadrant over every gradient step of the last 10 updates (trainQuadrants; THEORY.md 3.6), mean over seeds',
+    title: 'v5: mean g per quadrant over every gradient step of the first 10% of updates (trainQuadrants; THEORY.md 3.6), mean over seeds',
     headers: ['method', 'lag', ...Q_HEADERS.map(([, h]) => h)],
     rows: rows.map((a) => [a.label, String(a.lag), ...Q_HEADERS.map(([k]) => num(a.endQuadrantG[k]))]),
   };

@@ -55,9 +55,10 @@ export function cellFigures(name: string, label: string, lag: number, seed: numb
     collapseWhy = `final entropy ${finalEntropy.toFixed(3)} < ${COLLAPSE_ENTROPY} and final eval ${s.finalEval.stochastic.toFixed(1)} < random ${s.randomReturn.toFixed(1)}`;
   }
   const emptyQ = Object.fromEntries(QUADRANT_KEYS.map((k) => [k, null])) as Record<QuadrantKey, number | null>;
-  // g as the gradient steps used it over the last 10 updates (all epochs), when logged; the
-  // before-update quadrants are all 1 at lag 0 and explain nothing about a collapse.
-  const tq = trainQuadrantTable(u.slice(-10));
+  // g as the gradient steps used it (all epochs) over the first 10% of updates, when logged:
+  // that is when a collapse happens (THEORY.md 3.6); once a policy is deterministic w = 1 and
+  // every quadrant's g is 1. The before-update quadrants are all 1 at lag 0.
+  const tq = trainQuadrantTable(u.slice(0, Math.max(1, Math.ceil(u.length / 10))));
   const trainQ = tq.updatesWith > 0
     ? Object.fromEntries(QUADRANT_KEYS.map((k) => [k, tq.rows.find((r) => r.quadrant === k)?.meanG ?? null])) as Record<QuadrantKey, number | null>
     : null;
