@@ -55,6 +55,7 @@ export class LearnerServer {
   private episodes = 0;
   private pendingEval: Promise<EvalStat> | null = null;
   private evalDone: EvalStat | undefined;
+  private confirmed: EvalStat | undefined;
   private lastEval: EvalStat | undefined;
   private randomReturn = NaN;
   private receiving: Promise<void> = Promise.resolve();
@@ -166,6 +167,7 @@ export class LearnerServer {
     const c = this.o.cfg;
     const v = this.learner.version;
     const check = await this.evaluator.run(params, v, c.finalEvalEpisodes);
+    this.confirmed = check;
     const reached = check.stochastic >= target;
     this.o.logger.info({ kind: 'target-check', version: v, envSteps: this.envSteps, target, eval: check, reached });
     if (reached) this.stop(`the current policy's mean return over ${check.episodes} episodes, ${check.stochastic.toFixed(1)}, reached the target ${target} at ${this.envSteps} steps`);
@@ -302,7 +304,11 @@ export class LearnerServer {
       void this.socket.send(q.peer, { type: MsgType.Ack, seq: q.msg.seq, version: this.learner.version, status: 1, reason: 'shutdown' });
     }
     if (this.pendingEval) await this.pendingEval.catch(() => undefined);
-    const finalEval = await this.evaluator.run(this.learner.paramsArray(), this.learner.version, c.finalEvalEpisodes);
+    // The evaluation is a function of (parameters, version, episodes, seed): a confirmation of
+    // these very parameters is the final evaluation already.
+    const finalEval = this.confirmed?.version === this.learner.version && this.confirmed.episodes === c.finalEvalEpisodes
+      ? this.confirmed
+      : await this.evaluator.run(this.learner.paramsArray(), this.learner.version, c.finalEvalEpisodes);
     // Stop receiving before counting, so that the summary accounts for every message received.
     this.socket.close();
     await this.receiving;
