@@ -124,11 +124,10 @@ export class LearnerServer {
       const fps = ((this.envSteps - lastSteps) * 1000) / Math.max(1, now - lastT);
       lastT = now; lastSteps = this.envSteps;
       const k = this.intake.counts;
-      const { lagMin, lagMean, lagMax, samples, policyLoss, valueLoss, entropy, gradNorm, lr: _lr, nonFiniteSkips: _n, ...diag } = st;
+      const { lagMin, lagMean, lagMax, samples, policyLoss, valueLoss, entropy, gradNorm, lr, nonFiniteSkips: _n, ...diag } = st;
       const rec = {
         kind: 'update' as const, version: this.learner.version, envSteps: this.envSteps, samples, method: c.objective.method,
-        lag: { min: lagMin, mean: lagMean, max: lagMax }, ...diag, policyLoss, valueLoss, entropy, gradNorm,
-        lr: st.lr,
+        lag: { min: lagMin, mean: lagMean, max: lagMax }, ...diag, policyLoss, valueLoss, entropy, gradNorm, lr,
         return: { mean100: this.mean100(), episodes: this.episodes },
         ...(ev ? { eval: ev } : {}),
         collapsed: this.lastEval !== undefined && entropy < c.collapseEntropy && this.lastEval.stochastic < this.randomReturn,
