@@ -1,6 +1,6 @@
 /**
  * `isreshape sweep [--methods ppo,v5,v5:floor=neg-is] [--lags 0,4,16,64] [--seeds 3]
- *  [--env CartPole-v1] [--steps 40000] [--parallel P] [--out runs/sweep-<env>-<time>]
+ *  [--env CartPole-v1] [--steps 60000] [--parallel P] [--out runs/sweep-<env>-<time>]
  *  [--preset cartpole|acrobot|none] [--target-return 475|none] [--extra '...flags']`: run `train`
  * for every (method, lag, seed) cell as a child process, at most P at once, skipping cells whose
  * run dir already holds a summary record (resume), then write the compare report over <out>.
@@ -88,7 +88,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       .option('lags', { type: 'string', default: '0,4,16,64', describe: 'fixed lags in versions (0 = none)' })
       .option('seeds', { type: 'number', default: 3, describe: 'seeds per cell (0..seeds-1)' })
       .option('env', { type: 'string', default: 'CartPole-v1', describe: 'environment id' })
-      .option('steps', { type: 'number', default: 40_000, describe: "env steps per run (40k: lag-0 ppo and v5 --floor neg-is reach a confirmed 475 well within it)" })
+      .option('steps', { type: 'number', default: 60_000, describe: 'env steps per run (60k: measured large enough for lag-0 ppo and v5 --floor neg-is to reach a confirmed 475)' })
       .option('parallel', { type: 'number', default: 1, describe: 'cells run at once' })
       .option('out', { type: 'string', describe: 'sweep directory (default runs/sweep-<env>-<timestamp>)' })
       .option('preset', { type: 'string', describe: `train preset for every run (${Object.keys(PRESETS).join(', ')}, none; default by env: cartpole, acrobot)` })
