@@ -62,4 +62,13 @@ describe('isreshape train (2 actor processes)', () => {
     expect(late.some((u) => u.lagBuckets['8-15'] && u.lagBuckets['8-15'].n > 0)).toBe(true);
     expect(summary.received).toBe(summary.trained + summary.dropped + summary.rejected);
   });
+
+  it('--max-lag drops too-stale rollouts with the reason and trains only on admitted ones', async () => {
+    const { updates, summary } = await train('maxlag', ['--steps', '3000', '--time', '120', '--method', 'vtrace', '--lag', 'uniform:0-8', '--max-lag', '4']);
+    expect(updates.length).toBeGreaterThan(5);
+    for (const u of updates) expect(u.lag.max).toBeLessThanOrEqual(4);
+    expect(summary.dropReasons.stale).toBeGreaterThan(0);
+    expect(summary.received).toBe(summary.trained + summary.dropped + summary.rejected);
+    expect(summary.lost).toBe(0);
+  });
 });
