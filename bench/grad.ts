@@ -1,8 +1,9 @@
 /**
  * Benchmark: ms per loss-and-gradient call of the tfjs path (learner/loss.ts, on the backend
- * given as argv[2], default wasm) against the pure-JS float64 path (learner/lossJs.ts), for the
- * CartPole-sized [64, 64] policy + value MLPs at minibatch sizes 64, 256 and 1024. Prints both
- * figures and their ratio from the same run; asserts nothing.
+ * given as argv[2], default wasm) against the float64 path (learner/lossJs.ts) on its two kernel
+ * builds, plain JS (model/gemm.ts) and WebAssembly SIMD (model/kernels.wat, the default), for
+ * the CartPole-sized [64, 64] policy + value MLPs at minibatch sizes 64, 256 and 1024. Prints the
+ * figures and their ratios from the same run; asserts nothing.
  *   npx tsc -p . && node dist/bench/grad.js [wasm|cpu]
  */
 import * as tf from '@tensorflow/tfjs';
@@ -54,8 +55,9 @@ function msPerCall(f: () => void, budgetMs = 1500): number {
 }
 
 console.log(`lossAndGrad, spec [${spec.hidden}] obs ${spec.obsDim} actions ${spec.nActions}, method ${method}; tfjs backend ${backend}`);
-console.log('     n   tfjs ms     js ms   tfjs/js');
-const ws = new Workspace(spec, 1024);
+console.log('     n   tfjs ms  js-kernels ms  wasm-kernels ms   tfjs/wasm   js/wasm');
+const wsJs = new Workspace(spec, 1024, 'js');
+const wsWasm = new Workspace(spec, 1024, 'wasm');
 for (const n of [64, 256, 1024]) {
   const mb = batchOf(n);
   const tfMs = msPerCall(() => {
@@ -64,8 +66,11 @@ for (const n of [64, 256, 1024]) {
     r.grad.dispose();
   });
   const jsMs = msPerCall(() => {
-    lossAndGradJs(spec, cfg, params64, mb, ws);
+    lossAndGradJs(spec, cfg, params64, mb, wsJs);
   });
-  console.log(`${String(n).padStart(6)} ${tfMs.toFixed(2).padStart(9)} ${jsMs.toFixed(3).padStart(9)} ${(tfMs / jsMs).toFixed(1).padStart(9)}`);
+  const wasmMs = msPerCall(() => {
+    lossAndGradJs(spec, cfg, params64, mb, wsWasm);
+  });
+  console.log(`${String(n).padStart(6)} ${tfMs.toFixed(2).padStart(9)} ${jsMs.toFixed(3).padStart(14)} ${wasmMs.toFixed(3).padStart(16)} ${(tfMs / wasmMs).toFixed(1).padStart(11)} ${(jsMs / wasmMs).toFixed(2).padStart(9)}`);
 }
 paramsTf.dispose();

@@ -5,11 +5,22 @@
  * params.ts (policy layers, then value layers; each W row-major in x out, then b). It is the
  * fast replacement for tf.grad over model/tf.ts and must agree with it (test/unit/learner/
  * lossJs.test.ts). All buffers live in a `Workspace` reused across calls: once its capacity
- * covers n, neither pass allocates.
+ * covers n, neither pass allocates. The dense-layer kernels run as WebAssembly SIMD
+ * (model/gemmWasm.ts, buffers in the module's memory) when it loads, else as plain JS
+ * (model/gemm.ts); the two give the same products bit for bit and tanh within a few ulp.
  */
 import type { ModelSpec } from './spec.js';
 import { layerOffsets, paramCount, type LayerSlice } from './params.js';
 import { backTanh, denseForward, gradW } from './gemm.js';
+import { DenseMode, WasmKernels, wasmKernelsAvailable } from './gemmWasm.js';
+
+/** Which dense-layer kernels a Workspace uses: 'wasm' (SIMD, the default where it loads) or 'js'. */
+export type KernelKind = 'wasm' | 'js';
+
+/** 'wasm' when the WebAssembly kernels load here, else 'js'. */
+export function defaultKernels(): KernelKind {
+  return wasmKernelsAvailable() ? 'wasm' : 'js';
+}
 
 /** Preallocated buffers for `forwardTrain` / `backward` (and the loss in learner/lossJs.ts). */
 export class Workspace {
@@ -39,16 +50,26 @@ export class Workspace {
   rowG = new Float64Array(0);
   /** d loss / d params (paramCount). */
   readonly grad: Float64Array;
+  /** The kernels in use. */
+  readonly kernels: KernelKind;
+  /** With 'wasm': the instance whose memory holds every buffer above but `grad`. */
+  readonly wasm: WasmKernels | null;
+  /** With 'wasm': params copied in (paramCount), d loss / d params, and W^T of one layer. */
+  wasmParams: Float64Array = new Float64Array(0);
+  wasmGrad: Float64Array = new Float64Array(0);
+  wasmWt: Float64Array = new Float64Array(0);
   private readonly widest: number;
 
-  /** Buffers for `spec` and up to `maxN` rows (grown on demand by `reserve`). */
-  constructor(readonly spec: ModelSpec, maxN = 256) {
+  /** Buffers for `spec` and up to `maxN` rows (grown on demand by `reserve`), on `kernels`. */
+  constructor(readonly spec: ModelSpec, maxN = 256, kernels: KernelKind = defaultKernels()) {
     const layers = layerOffsets(spec);
     this.policy = layers.filter((l) => l.net === 'policy');
     this.value = layers.filter((l) => l.net === 'value');
     this.count = paramCount(spec);
     this.grad = new Float64Array(this.count);
     this.widest = Math.max(spec.obsDim, spec.nActions, ...spec.hidden);
+    this.kernels = kernels;
+    this.wasm = kernels === 'wasm' ? new WasmKernels() : null;
     this.reserve(maxN);
   }
 
@@ -57,16 +78,41 @@ export class Workspace {
     if (n <= this.maxN) return;
     const s = this.spec;
     this.maxN = n;
-    this.x = new Float64Array(n * s.obsDim);
-    this.actsP = this.policy.map((L) => new Float64Array(n * L.outDim));
-    this.actsV = this.value.map((L) => new Float64Array(n * L.outDim));
-    this.deltaA = new Float64Array(n * this.widest);
-    this.deltaB = new Float64Array(n * this.widest);
-    this.dLogits = new Float64Array(n * s.nActions);
-    this.dValues = new Float64Array(n);
-    this.rowW = new Float64Array(n);
-    this.rowLogp = new Float64Array(n);
-    this.rowG = new Float64Array(n);
+    const sizes = {
+      x: n * s.obsDim,
+      actsP: this.policy.map((L) => n * L.outDim),
+      actsV: this.value.map((L) => n * L.outDim),
+      delta: n * this.widest,
+      dLogits: n * s.nActions,
+      row: n,
+    };
+    const wasm = this.wasm;
+    let next = 64; // byte offset of the next buffer in the wasm memory (16-byte aligned)
+    const alloc = (len: number): Float64Array<ArrayBuffer> => {
+      if (wasm === null) return new Float64Array(len);
+      const v = wasm.view(next, len);
+      next += Math.ceil((len * 8) / 16) * 16;
+      return v;
+    };
+    if (wasm !== null) {
+      const maxW = Math.max(...[...this.policy, ...this.value].map((L) => L.inDim * L.outDim));
+      const total = [this.count, this.count, maxW, sizes.x, ...sizes.actsP, ...sizes.actsV, sizes.delta, sizes.delta, sizes.dLogits, sizes.row * 5]
+        .reduce((acc, len) => acc + Math.ceil((len * 8) / 16) * 16 + 16, 64);
+      wasm.ensure(total);
+      this.wasmParams = alloc(this.count);
+      this.wasmGrad = alloc(this.count);
+      this.wasmWt = alloc(maxW);
+    }
+    this.x = alloc(sizes.x);
+    this.actsP = sizes.actsP.map(alloc);
+    this.actsV = sizes.actsV.map(alloc);
+    this.deltaA = alloc(sizes.delta);
+    this.deltaB = alloc(sizes.delta);
+    this.dLogits = alloc(sizes.dLogits);
+    this.dValues = alloc(sizes.row);
+    this.rowW = alloc(sizes.row);
+    this.rowLogp = alloc(sizes.row);
+    this.rowG = alloc(sizes.row);
   }
 
   /** Logits of the last `forwardTrain` (n x nActions, valid for its n rows). */
@@ -97,8 +143,25 @@ export function forwardTrain(spec: ModelSpec, params: Float64Array, obs: Float32
   const x = ws.x;
   const m = n * spec.obsDim;
   for (let i = 0; i < m; i++) x[i] = obs[i];
+  if (ws.wasm !== null) {
+    ws.wasmParams.set(params);
+    mlpForwardWasm(ws.wasm, ws.policy, ws.actsP, ws.wasmParams, x, n);
+    mlpForwardWasm(ws.wasm, ws.value, ws.actsV, ws.wasmParams, x, n);
+    return;
+  }
   mlpForward(ws.policy, ws.actsP, params, x, n);
   mlpForward(ws.value, ws.actsV, params, x, n);
+}
+
+function mlpForwardWasm(k: WasmKernels, layers: LayerSlice[], acts: Float64Array[], P: Float64Array, x: Float64Array, n: number): void {
+  let inp: Float64Array = x;
+  for (let l = 0; l < layers.length; l++) {
+    const L = layers[l];
+    const W = P.subarray(L.wOffset, L.wOffset + L.inDim * L.outDim);
+    const b = P.subarray(L.bOffset, L.bOffset + L.outDim);
+    k.dense(W, b, L.inDim, L.outDim, inp, acts[l], n, L.isOutput ? DenseMode.identity : DenseMode.tanh, null);
+    inp = acts[l];
+  }
 }
 
 function mlpForward(layers: LayerSlice[], acts: Float64Array[], params: Float64Array, x: Float64Array, n: number): void {
@@ -117,11 +180,7 @@ function mlpForward(layers: LayerSlice[], acts: Float64Array[], params: Float64A
  */
 function denseBackward(L: LayerSlice, params: Float64Array, inp: Float64Array, delta: Float64Array, dPrev: Float64Array | null, grad: Float64Array, n: number): void {
   const od = L.outDim;
-  const bOff = L.bOffset;
-  for (let j = 0; j < od; j++) grad[bOff + j] = 0;
-  for (let r = 0, o = 0; r < n; r++, o += od) {
-    for (let j = 0; j < od; j++) grad[bOff + j] += delta[o + j];
-  }
+  biasGrad(delta, grad, L.bOffset, od, n);
   gradW(inp, delta, grad, L.wOffset, L.inDim, od, n);
   if (dPrev !== null) backTanh(params, L.wOffset, L.inDim, od, delta, inp, dPrev, n);
 }
@@ -136,8 +195,53 @@ export function backward(spec: ModelSpec, params: Float64Array, ws: Workspace, d
   const n = ws.n;
   if (grad.length !== ws.count) throw new RangeError(`grad has ${grad.length} elements, model spec needs ${ws.count}`);
   if (dLogits.length < n * spec.nActions || dValues.length < n) throw new RangeError(`dLogits / dValues hold fewer than the ${n} rows of the last forwardTrain`);
+  if (ws.wasm !== null) {
+    // The kernels read their inputs from the module's memory: copy the output gradients in
+    // (a no-op when they are ws.dLogits / ws.dValues already) and the params (cheap next to the
+    // products); the gradient is assembled there and copied out.
+    if (dLogits !== ws.dLogits) ws.dLogits.set(dLogits.subarray(0, n * spec.nActions));
+    if (dValues !== ws.dValues) ws.dValues.set(dValues.subarray(0, n));
+    ws.wasmParams.set(params);
+    mlpBackwardWasm(ws.wasm, ws.policy, ws.actsP, ws.dLogits, ws, n);
+    mlpBackwardWasm(ws.wasm, ws.value, ws.actsV, ws.dValues, ws, n);
+    grad.set(ws.wasmGrad);
+    return;
+  }
   mlpBackward(ws.policy, ws.actsP, dLogits, params, ws, grad, n);
   mlpBackward(ws.value, ws.actsV, dValues, params, ws, grad, n);
+}
+
+/** mlpBackward on the wasm kernels: d-input through a tanh layer is dense(delta, W^T) * (1 - H^2). */
+function mlpBackwardWasm(k: WasmKernels, layers: LayerSlice[], acts: Float64Array[], dOut: Float64Array, ws: Workspace, n: number): void {
+  const P = ws.wasmParams;
+  const G = ws.wasmGrad;
+  let delta: Float64Array = dOut;
+  let spare = ws.deltaA;
+  for (let l = layers.length - 1; l >= 0; l--) {
+    const L = layers[l];
+    const I = L.inDim;
+    const J = L.outDim;
+    const inp = l === 0 ? ws.x : acts[l - 1];
+    biasGrad(delta, G, L.bOffset, J, n);
+    k.gradW(inp, delta, G.subarray(L.wOffset, L.wOffset + I * J), I, J, n);
+    if (l === 0) break;
+    const Wt = ws.wasmWt;
+    for (let i = 0; i < I; i++) {
+      const row = L.wOffset + i * J;
+      for (let j = 0; j < J; j++) Wt[j * I + i] = P[row + j];
+    }
+    k.dense(Wt, null, J, I, delta, spare, n, DenseMode.tanhGrad, inp);
+    delta = spare;
+    spare = spare === ws.deltaA ? ws.deltaB : ws.deltaA;
+  }
+}
+
+/** grad[bOff + j] = sum_r delta[r, j] (assigned). */
+function biasGrad(delta: Float64Array, grad: Float64Array, bOff: number, od: number, n: number): void {
+  for (let j = 0; j < od; j++) grad[bOff + j] = 0;
+  for (let r = 0, o = 0; r < n; r++, o += od) {
+    for (let j = 0; j < od; j++) grad[bOff + j] += delta[o + j];
+  }
 }
 
 function mlpBackward(layers: LayerSlice[], acts: Float64Array[], dOut: Float64Array, params: Float64Array, ws: Workspace, grad: Float64Array, n: number): void {
