@@ -7,6 +7,7 @@
 import type { ModelSpec } from './spec.js';
 import { layerOffsets, type LayerSlice } from './params.js';
 import type { Rng } from './rng.js';
+import { denseForward } from './gemm.js';
 
 interface Compiled {
   policy: LayerSlice[];
@@ -129,6 +130,43 @@ export function policyLogits(spec: ModelSpec, params: ParamVector, obs: Float32A
   const res = out ?? new Float32Array(n * spec.nActions);
   checkSizes(spec, obs, n, res, spec.nActions);
   mlp(c.policy, params, obs, n, spec.obsDim, c.maxWidth, res);
+  return res;
+}
+
+// Whole-batch activations for policyLogitsBatch (n x maxWidth each), grown on demand.
+let batchA = new Float64Array(0);
+let batchB = new Float64Array(0);
+
+/**
+ * Policy logits for n observations like `policyLogits`, but each layer runs over the whole
+ * batch in model/gemm.ts's register-blocked `denseForward` (~2x faster for n >= 8). Takes the
+ * float64 copy of the parameters only. Each row is computed independently of the others (a
+ * row's logits do not depend on n or on its neighbours); the sums run in a different order
+ * than in `policyLogits`, so the float32 logits agree with it to float64 rounding (in practice
+ * bit-identical, at most one float32 ulp apart). For policy evaluation; acting keeps
+ * `policyLogits`, whose row-pair loop is faster for the actors' few envs per worker.
+ */
+export function policyLogitsBatch(spec: ModelSpec, params: Float64Array, obs: Float32Array, n: number, out?: Float32Array): Float32Array {
+  const c = compile(spec);
+  const res = out ?? new Float32Array(n * spec.nActions);
+  checkSizes(spec, obs, n, res, spec.nActions);
+  const need = n * c.maxWidth;
+  if (batchA.length < need) {
+    batchA = new Float64Array(need);
+    batchB = new Float64Array(need);
+  }
+  let a = batchA;
+  let b = batchB;
+  const inFloats = n * spec.obsDim;
+  for (let i = 0; i < inFloats; i++) a[i] = obs[i];
+  for (const L of c.policy) {
+    denseForward(params, L.wOffset, L.bOffset, L.inDim, L.outDim, a, b, n, !L.isOutput);
+    const t = a;
+    a = b;
+    b = t;
+  }
+  const outFloats = n * spec.nActions;
+  for (let i = 0; i < outFloats; i++) res[i] = a[i];
   return res;
 }
 

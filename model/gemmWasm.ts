@@ -11,6 +11,7 @@ interface KernelExports {
   memory: WebAssembly.Memory;
   dense(w: number, b: number, hasBias: number, I: number, J: number, x: number, o: number, n: number, mode: number, h: number): void;
   gradW(x: number, d: number, g: number, I: number, J: number, n: number): void;
+  colSum(d: number, out: number, J: number, n: number): void;
   tanh(x: number): number;
 }
 
@@ -69,6 +70,11 @@ export class WasmKernels {
   /** G = X^T D (assigned): X (n x I), D (n x J), G (I x J); views into this instance's memory. */
   gradW(X: Float64Array, D: Float64Array, G: Float64Array, I: number, J: number, n: number): void {
     this.k.gradW(X.byteOffset, D.byteOffset, G.byteOffset, I, J, n);
+  }
+
+  /** out[j] = sum_r D[r, j] (assigned): D (n x J), out (J); views into this instance's memory. */
+  colSum(D: Float64Array, out: Float64Array, J: number, n: number): void {
+    this.k.colSum(D.byteOffset, out.byteOffset, J, n);
   }
 
   /** The module's tanh, for tests. */

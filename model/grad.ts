@@ -222,7 +222,7 @@ function mlpBackwardWasm(k: WasmKernels, layers: LayerSlice[], acts: Float64Arra
     const I = L.inDim;
     const J = L.outDim;
     const inp = l === 0 ? ws.x : acts[l - 1];
-    biasGrad(delta, G, L.bOffset, J, n);
+    k.colSum(delta, G.subarray(L.bOffset, L.bOffset + J), J, n);
     k.gradW(inp, delta, G.subarray(L.wOffset, L.wOffset + I * J), I, J, n);
     if (l === 0) break;
     const Wt = ws.wasmWt;

@@ -15,24 +15,29 @@
   ;; (relative error below 1e-16); e^y - 1 = (2^k - 1) + 2^k q, 2^k from the exponent bits.
   (func $tanh2 (param $x v128) (result v128)
     (local $a v128) (local $y v128) (local $k v128) (local $r v128) (local $p v128) (local $s v128) (local $m v128)
+    (local $r2 v128) (local $r4 v128) (local $r8 v128)
+    (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128) (local $b4 v128) (local $b5 v128)
     (local.set $a (f64x2.abs (local.get $x)))
     (local.set $y (f64x2.add (local.get $a) (local.get $a)))
     (local.set $k (f64x2.nearest (f64x2.mul (local.get $y) (f64x2.splat (f64.const 1.4426950408889634)))))
     (local.set $r (f64x2.sub (f64x2.sub (local.get $y) (f64x2.mul (local.get $k) (f64x2.splat (f64.const 6.93147180369123816490e-01))))
                              (f64x2.mul (local.get $k) (f64x2.splat (f64.const 1.90821492927058770002e-10)))))
-    (local.set $p (f64x2.splat (f64.const 1.6059043836821613e-10))) ;; 1/13!
-    (local.set $p (f64x2.add (f64x2.splat (f64.const 2.08767569878681e-09)) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/12!
-    (local.set $p (f64x2.add (f64x2.splat (f64.const 2.505210838544172e-08)) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/11!
-    (local.set $p (f64x2.add (f64x2.splat (f64.const 2.755731922398589e-07)) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/10!
-    (local.set $p (f64x2.add (f64x2.splat (f64.const 2.7557319223985893e-06)) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/9!
-    (local.set $p (f64x2.add (f64x2.splat (f64.const 2.48015873015873e-05)) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/8!
-    (local.set $p (f64x2.add (f64x2.splat (f64.const 1.984126984126984e-04)) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/7!
-    (local.set $p (f64x2.add (f64x2.splat (f64.const 1.388888888888889e-03)) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/6!
-    (local.set $p (f64x2.add (f64x2.splat (f64.const 8.333333333333333e-03)) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/5!
-    (local.set $p (f64x2.add (f64x2.splat (f64.const 4.1666666666666664e-02)) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/4!
-    (local.set $p (f64x2.add (f64x2.splat (f64.const 1.6666666666666666e-01)) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/3!
-    (local.set $p (f64x2.add (f64x2.splat (f64.const 0.5)) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/2!
-    (local.set $p (f64x2.add (f64x2.splat (f64.const 1)) (f64x2.mul (local.get $r) (local.get $p)))) ;; 1/1!
+    ;; q / r = sum_{i<=12} r^i / (i+1)! by Estrin's scheme (short dependency chains)
+    (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
+    (local.set $r4 (f64x2.mul (local.get $r2) (local.get $r2)))
+    (local.set $r8 (f64x2.mul (local.get $r4) (local.get $r4)))
+    (local.set $b0 (f64x2.add (f64x2.splat (f64.const 1)) (f64x2.mul (f64x2.splat (f64.const 0.5)) (local.get $r))))
+    (local.set $b1 (f64x2.add (f64x2.splat (f64.const 1.6666666666666666e-01)) (f64x2.mul (f64x2.splat (f64.const 4.1666666666666664e-02)) (local.get $r))))
+    (local.set $b2 (f64x2.add (f64x2.splat (f64.const 8.333333333333333e-03)) (f64x2.mul (f64x2.splat (f64.const 1.388888888888889e-03)) (local.get $r))))
+    (local.set $b3 (f64x2.add (f64x2.splat (f64.const 1.984126984126984e-04)) (f64x2.mul (f64x2.splat (f64.const 2.48015873015873e-05)) (local.get $r))))
+    (local.set $b4 (f64x2.add (f64x2.splat (f64.const 2.7557319223985893e-06)) (f64x2.mul (f64x2.splat (f64.const 2.755731922398589e-07)) (local.get $r))))
+    (local.set $b5 (f64x2.add (f64x2.splat (f64.const 2.505210838544172e-08)) (f64x2.mul (f64x2.splat (f64.const 2.08767569878681e-09)) (local.get $r))))
+    (local.set $b0 (f64x2.add (local.get $b0) (f64x2.mul (local.get $b1) (local.get $r2))))
+    (local.set $b1 (f64x2.add (local.get $b2) (f64x2.mul (local.get $b3) (local.get $r2))))
+    (local.set $b2 (f64x2.add (local.get $b4) (f64x2.mul (local.get $b5) (local.get $r2))))
+    (local.set $b0 (f64x2.add (local.get $b0) (f64x2.mul (local.get $b1) (local.get $r4))))
+    (local.set $b2 (f64x2.add (local.get $b2) (f64x2.mul (f64x2.splat (f64.const 1.6059043836821613e-10)) (local.get $r4))))
+    (local.set $p (f64x2.add (local.get $b0) (f64x2.mul (local.get $b2) (local.get $r8))))
     (local.set $p (f64x2.mul (local.get $r) (local.get $p))) ;; q = e^r - 1
     ;; 2^k: k (an integer-valued double, 0 <= k <= 64 here; NaN or huge lanes are replaced below)
     (local.set $s (i64x2.shl
@@ -281,4 +286,39 @@
         (br $cols)))
       (local.set $i (i32.add (local.get $i) (i32.const 2)))
       (br $rows))))
+
+  ;; out[j] = sum_{r < n} D[r, j] (assigned), summed over r in order: D is n x J. Two columns
+  ;; at a time; an odd last column alone.
+  (func (export "colSum") (param $d i32) (param $out i32) (param $J i32) (param $n i32)
+    (local $j i32) (local $J2 i32) (local $r i32) (local $dp i32) (local $rowJ i32)
+    (local $acc v128) (local $s f64)
+    (local.set $J2 (i32.and (local.get $J) (i32.const -2)))
+    (local.set $rowJ (i32.shl (local.get $J) (i32.const 3)))
+    (local.set $j (i32.const 0))
+    (block $pairsDone (loop $pairs
+      (br_if $pairsDone (i32.ge_s (local.get $j) (local.get $J2)))
+      (local.set $acc (f64x2.splat (f64.const 0)))
+      (local.set $dp (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 3))))
+      (local.set $r (i32.const 0))
+      (block $kDone (loop $k
+        (br_if $kDone (i32.ge_s (local.get $r) (local.get $n)))
+        (local.set $acc (f64x2.add (local.get $acc) (v128.load (local.get $dp))))
+        (local.set $dp (i32.add (local.get $dp) (local.get $rowJ)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $k)))
+      (v128.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 3))) (local.get $acc))
+      (local.set $j (i32.add (local.get $j) (i32.const 2)))
+      (br $pairs)))
+    (if (i32.lt_s (local.get $j) (local.get $J))
+      (then
+        (local.set $s (f64.const 0))
+        (local.set $dp (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 3))))
+        (local.set $r (i32.const 0))
+        (block $k2Done (loop $k2
+          (br_if $k2Done (i32.ge_s (local.get $r) (local.get $n)))
+          (local.set $s (f64.add (local.get $s) (f64.load (local.get $dp))))
+          (local.set $dp (i32.add (local.get $dp) (local.get $rowJ)))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $k2)))
+        (f64.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 3))) (local.get $s)))))
 )

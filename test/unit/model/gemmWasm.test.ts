@@ -97,6 +97,19 @@ describe('WebAssembly SIMD kernels (model/kernels.wat)', () => {
     expect(Array.from(wG)).toEqual(Array.from(want));
   });
 
+  it.each(shapes)('colSum sums each column over the rows in order (the bias gradient): n %i, J %i', (n, _I, J) => {
+    const rng = new Rng(3 * n + J);
+    const k = new WasmKernels();
+    k.ensure(1 << 20);
+    const D = randomArray(n * J, rng);
+    const want = new Float64Array(J);
+    for (let r = 0; r < n; r++) for (let j = 0; j < J; j++) want[j] += D[r * J + j];
+    const wD = place(k, 64, D);
+    const out = k.view(wD.byteOffset + D.length * 8 + 64, J).fill(9); // assigned, not accumulated
+    k.colSum(wD, out, J, n);
+    expect(Array.from(out)).toEqual(Array.from(want));
+  });
+
   it.each(shapes)('dense on W^T with the tanh-gradient mode is bit-identical to the JS backTanh: n %i, %i x %i', (n, I, J) => {
     const rng = new Rng(11 * n + J);
     const k = new WasmKernels();
