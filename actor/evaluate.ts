@@ -2,9 +2,12 @@
  * Policy evaluation: complete episodes with fixed parameters, batched over several envs with
  * one JS forward pass per step. Episodes are assigned round-robin to envs up front (env e runs
  * episodes e, e + numEnvs, ...), so short episodes are not over-represented.
+ * The forward pass covers only the envs still running an episode (idle envs' rows are left
+ * stale); actions are still drawn for all envs so the random stream, and so every return,
+ * does not depend on which envs are idle.
  */
 import type { ModelSpec } from '../model/spec.js';
-import { policyLogits, sampleActions } from '../model/forward.js';
+import { policyLogitsBatch, sampleActions } from '../model/forward.js';
 import { paramCount } from '../model/params.js';
 import { Rng } from '../model/rng.js';
 import { makeEnv } from './envs/registry.js';
@@ -37,7 +40,11 @@ export function evaluatePolicy(opts: EvaluateOptions): { meanReturn: number; ret
   const rngs = envs.map((_, e) => root.fork(0).fork(e));
   const d = es.obsDim;
   const obs = new Float32Array(E * d);
-  const logits = new Float32Array(E * es.nActions);
+  const A = es.nActions;
+  const logits = new Float32Array(E * A);
+  const activeObs = new Float32Array(E * d);
+  const activeLogits = new Float32Array(E * A);
+  const activeEnvs = new Int32Array(E);
   const actions = new Int32Array(E);
   const logp = new Float32Array(E);
   const returns = new Array<number>(episodes).fill(0);
@@ -46,8 +53,19 @@ export function evaluatePolicy(opts: EvaluateOptions): { meanReturn: number; ret
   envs.forEach((env, e) => obs.set(env.reset(rngs[e]), e * d));
   const p64 = Float64Array.from(params); // faster forward loop, same values
   while (remaining > 0) {
-    policyLogits(spec, p64, obs, E, logits);
-    sampleActions(logits, E, es.nActions, actionRng, actions, logp, greedy);
+    let k = 0;
+    for (let e = 0; e < E; e++) {
+      if (episodeOf[e] >= episodes) continue;
+      activeEnvs[k] = e;
+      for (let i = 0; i < d; i++) activeObs[k * d + i] = obs[e * d + i];
+      k++;
+    }
+    policyLogitsBatch(spec, p64, activeObs, k, activeLogits);
+    for (let q = 0; q < k; q++) {
+      const e = activeEnvs[q];
+      for (let j = 0; j < A; j++) logits[e * A + j] = activeLogits[q * A + j];
+    }
+    sampleActions(logits, E, A, actionRng, actions, logp, greedy);
     for (let e = 0; e < E; e++) {
       const ep = episodeOf[e];
       if (ep >= episodes) continue;

@@ -3,35 +3,63 @@
  * The `isreshape` command line. One yargs command module per verb in `deploy/commands/`.
  * Bad input exits with status 2 and one line naming the flag and the value; anything else
  * that fails exits 1 with its message.
+ *
+ * Command modules are loaded lazily: when the first argument names a command, only that
+ * module is imported (the learner's import of tfjs costs ~0.5 s of CPU, which every actor
+ * and launcher process would otherwise pay). With no command, `--help` or an unknown word,
+ * all of them are imported so the command list and yargs' strict errors are unchanged.
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { CommandModule } from 'yargs';
 import { UsageError } from './errors.js';
-import { weightsCommand } from './commands/weights.js';
-import { analyzeCommand } from './commands/analyze.js';
-import { compareCommand } from './commands/compare.js';
-import { sweepCommand } from './commands/sweep.js';
-import { trainCommand } from './commands/train.js';
-import { learnerCommand } from './commands/learner.js';
-import { actorCommand } from './commands/actor.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const commands: CommandModule<any, any>[] = [trainCommand, learnerCommand, actorCommand, weightsCommand, analyzeCommand, compareCommand, sweepCommand];
+type AnyCommand = CommandModule<any, any>;
+
+/** Every command, in `--help` order, with a loader that imports only its own module. */
+const COMMANDS: readonly { name: string; load: () => Promise<AnyCommand> }[] = [
+  { name: 'train', load: async () => (await import('./commands/train.js')).trainCommand },
+  { name: 'learner', load: async () => (await import('./commands/learner.js')).learnerCommand },
+  { name: 'actor', load: async () => (await import('./commands/actor.js')).actorCommand },
+  { name: 'weights', load: async () => (await import('./commands/weights.js')).weightsCommand },
+  { name: 'analyze', load: async () => (await import('./commands/analyze.js')).analyzeCommand },
+  { name: 'compare', load: async () => (await import('./commands/compare.js')).compareCommand },
+  { name: 'sweep', load: async () => (await import('./commands/sweep.js')).sweepCommand },
+];
+
+/** The command modules this invocation needs: none for a bare `--version`, the named one, or all. */
+async function loadCommands(args: readonly string[]): Promise<AnyCommand[]> {
+  if (args.length === 1 && args[0] === '--version') return [];
+  const named = COMMANDS.find((c) => c.name === args[0]);
+  if (named) return [await named.load()];
+  return Promise.all(COMMANDS.map((c) => c.load()));
+}
+
+/**
+ * Help text width. yargs renders the command's help text on every run (to cache it), and
+ * wrapping it to a width costs ~40 ms of CPU per process; the text is shown only for `--help`
+ * or `help` (our .fail() never prints usage), so other invocations skip the wrapping.
+ */
+function helpWidth(args: readonly string[]): number | null {
+  const asksHelp = args.some((a) => a === 'help' || a.startsWith('--help'));
+  return asksHelp ? Math.min(110, process.stdout.columns ?? 110) : null;
+}
 
 async function main(): Promise<void> {
-  let cli = yargs(hideBin(process.argv))
+  const args = hideBin(process.argv);
+  let cli = yargs(args)
     .scriptName('isreshape')
     .strict()
     .demandCommand(1, 'name a command: isreshape --help lists them')
     .help()
-    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .wrap(helpWidth(args))
     .fail((msg, err) => {
       // yargs' own parse errors (YError, e.g. "Not enough arguments following: w") are bad input too.
       if (err && err.name !== 'YError') throw err;
       throw new UsageError(msg ?? err?.message ?? 'bad arguments');
     });
-  for (const c of commands) cli = cli.command(c);
+  for (const c of await loadCommands(args)) cli = cli.command(c);
   await cli.parseAsync();
 }
 

@@ -6,9 +6,7 @@
  */
 import type { CommandModule } from 'yargs';
 import path from 'node:path';
-import { Actor } from '../../actor/actor.js';
 import { envSpecOf } from '../../actor/envs/registry.js';
-import { createLogger } from '../logging.js';
 import { parseLag } from '../config.js';
 import { trainOptions } from '../options.js';
 import { configFromArgs } from '../runConfig.js';
@@ -29,6 +27,8 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
     const actorId = argv['actor-id'] as number;
     if (!Number.isInteger(actorId) || actorId < 0) throw new UsageError(`--actor-id: ${actorId} must be an integer >= 0`);
     const env = envSpecOf(cfg.env);
+    // Imported here so that `--help` and the other commands do not load zeromq, piscina and pino.
+    const [{ Actor }, { createLogger }] = await Promise.all([import('../../actor/actor.js'), import('../logging.js')]);
     // Actors act with the pure-JS forward pass: no tensor backend is loaded in this process.
     const logger = createLogger(path.join(cfg.runDir, `actor-${actorId}.ndjson`), { role: 'actor', backend: 'js', runId: cfg.runId });
     const actor = new Actor({

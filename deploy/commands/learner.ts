@@ -5,9 +5,6 @@
  */
 import type { CommandModule } from 'yargs';
 import path from 'node:path';
-import { initBackend } from '../../model/backend.js';
-import { LearnerServer } from '../../learner/server.js';
-import { createLogger } from '../logging.js';
 import { trainOptions } from '../options.js';
 import { configFromArgs, writeRunConfig } from '../runConfig.js';
 
@@ -22,6 +19,11 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   handler: async (argv) => {
     const cfg = configFromArgs(argv);
     if (!argv.config) writeRunConfig(cfg);
+    // Imported here, not at the top: tfjs costs ~0.5 s of CPU to load, and `isreshape --help`
+    // or any other command should not pay it (cli.ts imports every command module for --help).
+    const [{ initBackend }, { LearnerServer }, { createLogger }] = await Promise.all([
+      import('../../model/backend.js'), import('../../learner/server.js'), import('../logging.js'),
+    ]);
     const backend = await initBackend(cfg.backend);
     const logger = createLogger(path.join(cfg.runDir, 'learner.ndjson'), { role: 'learner', backend, runId: cfg.runId });
     const server = await LearnerServer.start({

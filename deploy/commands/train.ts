@@ -3,9 +3,7 @@
  * the learner and --actors actor processes (each with --workers threads) on loopback.
  */
 import type { CommandModule } from 'yargs';
-import { trainOptions } from '../options.js';
-import { buildConfig } from '../options.js';
-import { launchTraining } from '../launcher.js';
+import { buildConfig, trainOptions } from '../options.js';
 
 export const trainCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'train',
@@ -16,6 +14,8 @@ export const trainCommand: CommandModule<object, Record<string, unknown>> = {
   }),
   handler: async (argv) => {
     const cfg = buildConfig(argv);
+    // Imported here so that `--help` and the other commands do not load pino.
+    const { launchTraining } = await import('../launcher.js');
     process.exitCode = await launchTraining(cfg, { quiet: argv.quiet as boolean, out: process.stdout });
   },
 };

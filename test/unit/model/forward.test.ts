@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { entropyOf, logSoftmaxRow, policyLogits, sampleActions, valuesOf } from '../../../model/forward.js';
+import { entropyOf, logSoftmaxRow, policyLogits, policyLogitsBatch, sampleActions, valuesOf } from '../../../model/forward.js';
 import { initParams, layerOffsets } from '../../../model/params.js';
 import { Rng } from '../../../model/rng.js';
 
@@ -45,6 +45,43 @@ describe('JS forward pass', () => {
       expect(policyLogits(spec, p, obs.subarray(r * 5, r * 5 + 5), 1)).toEqual(batch.subarray(r * 3, r * 3 + 3));
       expect(valuesOf(spec, p, obs.subarray(r * 5, r * 5 + 5), 1)[0]).toBe(vBatch[r]);
     }
+  });
+});
+
+describe('policyLogitsBatch (gemm kernels, for evaluation)', () => {
+  const cases = [
+    { obsDim: 5, nActions: 3, hidden: [7, 9] }, // odd widths exercise the kernels' clamped edge tiles
+    { obsDim: 4, nActions: 2, hidden: [64, 64] },
+    { obsDim: 6, nActions: 3, hidden: [] },
+  ];
+
+  it('agrees with policyLogits to float32 rounding for batches of 1..17 rows', () => {
+    for (const spec of cases) {
+      const p = initParams(spec, 5).map((v, i) => v + 0.3 * Math.sin(i));
+      const p64 = Float64Array.from(p);
+      const rng = new Rng(10);
+      for (const n of [1, 2, 5, 16, 17]) {
+        const obs = Float32Array.from({ length: n * spec.obsDim }, () => 2 * rng.normal());
+        const want = policyLogits(spec, p64, obs, n);
+        const got = policyLogitsBatch(spec, p64, obs, n, new Float32Array(n * spec.nActions));
+        expect(got.length).toBe(want.length);
+        for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[i])));
+      }
+    }
+  });
+
+  it('a row gives the same bits alone as inside a batch', () => {
+    const spec = cases[0];
+    const p64 = Float64Array.from(initParams(spec, 6).map((v, i) => v + 0.2 * Math.cos(i)));
+    const rng = new Rng(11);
+    const n = 7;
+    const obs = Float32Array.from({ length: n * 5 }, () => rng.normal());
+    const batch = policyLogitsBatch(spec, p64, obs, n);
+    for (let r = 0; r < n; r++) {
+      expect(policyLogitsBatch(spec, p64, obs.subarray(r * 5, r * 5 + 5), 1)).toEqual(batch.subarray(r * 3, r * 3 + 3));
+    }
+    expect(() => policyLogitsBatch(spec, p64, obs, n + 1)).toThrow(RangeError);
+    expect(() => policyLogitsBatch(spec, p64, obs, n, new Float32Array(3))).toThrow(RangeError);
   });
 });
 
