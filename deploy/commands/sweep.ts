@@ -1,6 +1,6 @@
 /**
  * `isreshape sweep [--methods ppo,v5,v5:floor=neg-is] [--lags 0,4,16,64] [--seeds 3]
- *  [--env CartPole-v1] [--steps 60000] [--parallel P] [--out runs/sweep-<env>-<time>]
+ *  [--env CartPole-v1] [--steps 60000] [--parallel cores] [--out runs/sweep-<env>-<time>]
  *  [--preset cartpole|acrobot|none] [--target-return 475|none] [--extra '...flags']`: run `train`
  * for every (method, lag, seed) cell as a child process, at most P at once, skipping cells whose
  * run dir already holds a summary record (resume), then write the compare report over <out>.
@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { readNdjson } from '../../analysis/read.js';
@@ -38,7 +39,7 @@ export interface SweepArgs {
   env: string;
   /** Env steps per run. */
   steps: number;
-  /** Cells run at once. Default 1. */
+  /** Cells run at once. Default: the number of cores (os.availableParallelism()). */
   parallel: number;
   /** Default runs/sweep-<env>-<timestamp>. */
   out?: string;
@@ -89,7 +90,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       .option('seeds', { type: 'number', default: 3, describe: 'seeds per cell (0..seeds-1)' })
       .option('env', { type: 'string', default: 'CartPole-v1', describe: 'environment id' })
       .option('steps', { type: 'number', default: 60_000, describe: 'env steps per run (60k: measured large enough for lag-0 ppo and v5 --floor neg-is to reach a confirmed 475)' })
-      .option('parallel', { type: 'number', default: 1, describe: 'cells run at once' })
+      .option('parallel', { type: 'number', default: availableParallelism(), defaultDescription: 'the number of cores', describe: 'cells run at once (each is one learner and its actors)' })
       .option('out', { type: 'string', describe: 'sweep directory (default runs/sweep-<env>-<timestamp>)' })
       .option('preset', { type: 'string', describe: `train preset for every run (${Object.keys(PRESETS).join(', ')}, none; default by env: cartpole, acrobot)` })
       .option('target-return', { type: 'string', describe: 'train --target-return for every run: a solved run stops early (default 475 on CartPole-v1, else none; \'none\' disables)' })
