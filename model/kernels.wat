@@ -39,10 +39,10 @@
     (local.set $b2 (f64x2.add (local.get $b2) (f64x2.mul (f64x2.splat (f64.const 1.6059043836821613e-10)) (local.get $r4))))
     (local.set $p (f64x2.add (local.get $b0) (f64x2.mul (local.get $b2) (local.get $r8))))
     (local.set $p (f64x2.mul (local.get $r) (local.get $p))) ;; q = e^r - 1
-    ;; 2^k: k (an integer-valued double, 0 <= k <= 64 here; NaN or huge lanes are replaced below)
-    (local.set $s (i64x2.shl
-      (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k))) (i64x2.splat (i64.const 1023)))
-      (i32.const 52)))
+    ;; 2^k: adding 1023 + 1.5 * 2^52 puts the integer k + 1023 in the low mantissa bits, and a
+    ;; shift by 52 moves it into the exponent field (0 <= k <= 64 here; NaN or huge lanes are
+    ;; replaced below)
+    (local.set $s (i64x2.shl (f64x2.add (local.get $k) (f64x2.splat (f64.const 6755399441056767))) (i32.const 52)))
     (local.set $m (f64x2.add (f64x2.sub (local.get $s) (f64x2.splat (f64.const 1))) (f64x2.mul (local.get $s) (local.get $p))))
     (local.set $m (f64x2.div (local.get $m) (f64x2.add (local.get $m) (f64x2.splat (f64.const 2)))))
     ;; saturate |x| >= 22 to 1 (also +-Infinity), then give it the sign of x
