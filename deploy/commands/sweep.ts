@@ -124,6 +124,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
 
     const start = Date.now();
     let ranHere = 0;
+    let cellMsSum = 0;
     let next = 0;
     const worker = async () => {
       while (next < todo.length) {
@@ -132,9 +133,10 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
         const code = await runCell(cli, cell, logDir);
         finished++;
         ranHere++;
+        cellMsSum += Date.now() - t0;
         const secs = ((Date.now() - t0) / 1000).toFixed(1);
         if (code !== 0) failed.push(`${cell.name} (exit ${code}, log ${join(logDir, `${cell.name}.log`)})`);
-        const eta = etaText(Date.now() - start, ranHere, total - finished);
+        const eta = etaText(Date.now() - start, cellMsSum / ranHere, total - finished, parallel);
         say(`[${finished}/${total}] ${cell.name} ${code === 0 ? 'ok' : `FAILED exit ${code}`} ${secs}s; ${eta}${tty ? `, ${failed.length} failed` : ''}`);
       }
     };
@@ -147,10 +149,13 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
   },
 };
 
-/** `elapsed 1m05s, ETA 3m20s`: the remaining cells at the mean rate of the cells run so far. */
-export function etaText(elapsedMs: number, done: number, remaining: number): string {
-  const eta = done > 0 ? (elapsedMs / done) * remaining : null;
-  return `elapsed ${duration(elapsedMs)}, ETA ${remaining === 0 ? '0s' : eta === null ? '?' : duration(eta)}`;
+/**
+ * `elapsed 1m05s, ETA 3m20s`: the remaining cells at the mean duration of the cells run so far,
+ * `parallel` at a time (the last wave may be partial, so at most `remaining` at a time).
+ */
+export function etaText(elapsedMs: number, meanCellMs: number, remaining: number, parallel: number): string {
+  const eta = remaining === 0 ? 0 : Number.isFinite(meanCellMs) ? (meanCellMs * remaining) / Math.min(parallel, remaining) : null;
+  return `elapsed ${duration(elapsedMs)}, ETA ${eta === null ? '?' : duration(eta)}`;
 }
 
 function duration(ms: number): string {
