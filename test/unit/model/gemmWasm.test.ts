@@ -52,34 +52,30 @@ describe('WebAssembly SIMD kernels (model/kernels.wat)', () => {
     expect(Number.isNaN(k.tanh(NaN))).toBe(true);
   });
 
-  it.each(shapes)('dense (identity) is bit-identical to the JS denseForward: n %i, %i -> %i', (n, I, J) => {
-    const rng = new Rng(n * 1000 + I * 10 + J);
+  /** The JS denseForward and the wasm dense on the same random layer: [JS output, wasm output]. */
+  function bothDense(n: number, I: number, J: number, tanh: boolean): [Float64Array, Float64Array] {
+    const rng = new Rng(n * 1000 + I * 10 + J + (tanh ? 7 : 0));
     const k = new WasmKernels();
     k.ensure(1 << 20);
     const P = randomArray(I * J + J, rng, 0.3);
     const X = randomArray(n * I, rng);
     const want = new Float64Array(n * J);
-    denseForward(P, 0, I * J, I, J, X, want, n, false);
+    denseForward(P, 0, I * J, I, J, X, want, n, tanh);
     const wP = place(k, 64, P);
     const wX = place(k, 64 + P.length * 8 + 64, X);
     const wO = k.view(wX.byteOffset + X.length * 8 + 64, n * J);
-    k.dense(wP.subarray(0, I * J), wP.subarray(I * J), I, J, wX, wO, n, DenseMode.identity, null);
-    expect(Array.from(wO)).toEqual(Array.from(want));
+    k.dense(wP.subarray(0, I * J), wP.subarray(I * J), I, J, wX, wO, n, tanh ? DenseMode.tanh : DenseMode.identity, null);
+    return [want, wO];
+  }
+
+  it.each(shapes)('dense (identity) is bit-identical to the JS denseForward: n %i, %i -> %i', (n, I, J) => {
+    const [want, got] = bothDense(n, I, J, false);
+    expect(Array.from(got)).toEqual(Array.from(want));
   });
 
   it.each(shapes)('dense (tanh) agrees with the JS denseForward to 2 ulp: n %i, %i -> %i', (n, I, J) => {
-    const rng = new Rng(n + I + J);
-    const k = new WasmKernels();
-    k.ensure(1 << 20);
-    const P = randomArray(I * J + J, rng, 0.3);
-    const X = randomArray(n * I, rng);
-    const want = new Float64Array(n * J);
-    denseForward(P, 0, I * J, I, J, X, want, n, true);
-    const wP = place(k, 64, P);
-    const wX = place(k, 64 + P.length * 8 + 64, X);
-    const wO = k.view(wX.byteOffset + X.length * 8 + 64, n * J);
-    k.dense(wP.subarray(0, I * J), wP.subarray(I * J), I, J, wX, wO, n, DenseMode.tanh, null);
-    for (let i = 0; i < want.length; i++) expect(Math.abs(wO[i] - want[i])).toBeLessThanOrEqual(4.5e-16);
+    const [want, got] = bothDense(n, I, J, true);
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(4.5e-16);
   });
 
   it.each(shapes)('gradW is bit-identical to the JS gradW: n %i, %i x %i', (n, I, J) => {
