@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import { LearnerSocket } from '../protocol/transport.js';
-import { MsgType, type HelloMsg, type RolloutMsg } from '../protocol/messages.js';
+import { MsgType, NOTICE_SEQ, type HelloMsg, type RolloutMsg } from '../protocol/messages.js';
 import { validateHello, validateRollout } from '../protocol/validate.js';
 import { reasonCode } from '../protocol/errors.js';
 import { envShape } from '../protocol/envs.js';
@@ -299,6 +299,11 @@ export class LearnerServer {
   private async finish(): Promise<SummaryRecord> {
     const c = this.o.cfg;
     const log = this.o.logger;
+    // Tell every actor now, not only those with a rollout in the queue: an actor whose rollout
+    // was just trained would otherwise wait for an ack until its idle timeout. Best effort (the
+    // idle timeout stays the fallback); rollouts still arriving are dropped with 'shutdown'.
+    const notice = { type: MsgType.Ack as const, seq: NOTICE_SEQ, version: this.learner.version, status: 1, reason: 'shutdown: the learner is stopping' };
+    await Promise.all([...this.actorsByPeer.values()].map((a) => this.socket.send(a.peer, notice)));
     for (const q of this.intake.drain()) {
       void this.socket.send(q.peer, { type: MsgType.Ack, seq: q.msg.seq, version: this.learner.version, status: 1, reason: 'shutdown' });
     }

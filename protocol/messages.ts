@@ -83,7 +83,14 @@ export interface ParamsMsg {
   params: Float32Array;
 }
 
-/** The learner took rollout `seq` of this actor (into training or a counted drop). */
+/**
+ * An Ack with this seq acknowledges no rollout: with status 1 and a reason starting 'shutdown'
+ * it is the learner's notice to every actor that it is stopping (actors stop collecting and
+ * exit). Actor seqs count up from 0 and never reach it.
+ */
+export const NOTICE_SEQ = 0xffffffff;
+
+/** The learner took rollout `seq` of this actor (into training or a counted drop), or a notice (NOTICE_SEQ). */
 export interface AckMsg {
   type: MsgType.Ack;
   seq: number;

@@ -12,7 +12,7 @@ import * as zmq from 'zeromq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT, ensureBuilt, recordsOf } from '../helpers/cli.js';
 import { decode, encode } from '../../protocol/codec.js';
-import { MsgType, type AckMsg, type Message } from '../../protocol/messages.js';
+import { MsgType, NOTICE_SEQ, type AckMsg, type Message } from '../../protocol/messages.js';
 import { modelHash } from '../../model/params.js';
 import { makeRollout } from '../unit/protocol/helpers.js';
 import type { SummaryRecord } from '../../protocol/records.js';
@@ -92,12 +92,29 @@ describe('learner under bad input', () => {
     expect(a2.reason).toMatch(/actions\[3\]/);
     evil.close();
 
-    // A real actor still trains the learner to its budget.
+    // A bystander says hello and never sends a rollout: nothing of it is in the learner's queue
+    // when the learner stops, so only the learner's stop notice can tell it to exit.
+    const bystander = new zmq.Dealer({ linger: 0 });
+    bystander.connect(endpoint);
+    await bystander.send(encode({ ...hello, actorId: 8 }));
+    const notice = (async () => {
+      for (;;) {
+        const m = await reply(bystander, 120_000);
+        if (m.type === MsgType.Ack) return m;
+      }
+    })();
+
+    // A real actor still trains the learner to its budget, and exits when the learner stops.
+    const learnerExit = new Promise<number | null>((r) => learner.proc.on('exit', r));
     const actor = start(['actor', '--connect', endpoint, '--actor-id', '0', '--run-dir', dir, ...FLAGS]);
-    const code = await new Promise<number | null>((r) => learner.proc.on('exit', r));
-    expect(code, learner.out()).toBe(0);
-    await new Promise((r) => (actor.proc.exitCode !== null ? r(null) : actor.proc.on('exit', r)));
-    expect(actor.proc.exitCode, actor.out()).toBe(0);
+    const actorExit = new Promise<number | null>((r) => actor.proc.on('exit', r));
+    expect(await learnerExit, learner.out()).toBe(0);
+    expect(await actorExit, actor.out()).toBe(0);
+    const n = await notice;
+    bystander.close();
+    expect(n.seq).toBe(NOTICE_SEQ);
+    expect(n.status).toBe(1);
+    expect(n.reason).toMatch(/^shutdown/);
 
     const [s] = recordsOf<SummaryRecord>(join(dir, 'learner.ndjson'), 'summary');
     expect(s.envSteps).toBeGreaterThanOrEqual(2048);
