@@ -60,6 +60,21 @@ export class WasmKernels {
   }
 
   /**
+   * Lay out one float64 buffer per entry of `lengths`, one after another from byte 64, each
+   * 16-byte aligned; grows the memory to fit. The views replace any earlier ones (see ensure).
+   */
+  views(lengths: number[]): Float64Array<ArrayBuffer>[] {
+    const offsets: number[] = [];
+    let next = 64;
+    for (const len of lengths) {
+      offsets.push(next);
+      next += Math.ceil((len * 8) / 16) * 16;
+    }
+    this.ensure(next);
+    return lengths.map((len, i) => this.view(offsets[i], len));
+  }
+
+  /**
    * O = f(X W + b) over n rows (see kernels.wat): W (I x J), X (n x I), O and H (n x J), b (J)
    * when given; f by `mode`. Arguments are views into this instance's memory.
    */

@@ -78,41 +78,32 @@ export class Workspace {
     if (n <= this.maxN) return;
     const s = this.spec;
     this.maxN = n;
-    const sizes = {
-      x: n * s.obsDim,
-      actsP: this.policy.map((L) => n * L.outDim),
-      actsV: this.value.map((L) => n * L.outDim),
-      delta: n * this.widest,
-      dLogits: n * s.nActions,
-      row: n,
-    };
+    // One ordered list of buffer lengths; on wasm they are laid out in the module's memory.
     const wasm = this.wasm;
-    let next = 64; // byte offset of the next buffer in the wasm memory (16-byte aligned)
-    const alloc = (len: number): Float64Array<ArrayBuffer> => {
-      if (wasm === null) return new Float64Array(len);
-      const v = wasm.view(next, len);
-      next += Math.ceil((len * 8) / 16) * 16;
-      return v;
-    };
+    const maxW = Math.max(...[...this.policy, ...this.value].map((L) => L.inDim * L.outDim));
+    const lengths = [
+      ...(wasm === null ? [] : [this.count, this.count, maxW]),
+      n * s.obsDim, ...this.policy.map((L) => n * L.outDim), ...this.value.map((L) => n * L.outDim),
+      n * this.widest, n * this.widest, n * s.nActions, n, n, n, n, n,
+    ];
+    const views = wasm === null ? lengths.map((len) => new Float64Array(len)) : wasm.views(lengths);
+    let i = 0;
+    const next = (): Float64Array<ArrayBuffer> => views[i++];
     if (wasm !== null) {
-      const maxW = Math.max(...[...this.policy, ...this.value].map((L) => L.inDim * L.outDim));
-      const total = [this.count, this.count, maxW, sizes.x, ...sizes.actsP, ...sizes.actsV, sizes.delta, sizes.delta, sizes.dLogits, sizes.row * 5]
-        .reduce((acc, len) => acc + Math.ceil((len * 8) / 16) * 16 + 16, 64);
-      wasm.ensure(total);
-      this.wasmParams = alloc(this.count);
-      this.wasmGrad = alloc(this.count);
-      this.wasmWt = alloc(maxW);
+      this.wasmParams = next();
+      this.wasmGrad = next();
+      this.wasmWt = next();
     }
-    this.x = alloc(sizes.x);
-    this.actsP = sizes.actsP.map(alloc);
-    this.actsV = sizes.actsV.map(alloc);
-    this.deltaA = alloc(sizes.delta);
-    this.deltaB = alloc(sizes.delta);
-    this.dLogits = alloc(sizes.dLogits);
-    this.dValues = alloc(sizes.row);
-    this.rowW = alloc(sizes.row);
-    this.rowLogp = alloc(sizes.row);
-    this.rowG = alloc(sizes.row);
+    this.x = next();
+    this.actsP = this.policy.map(next);
+    this.actsV = this.value.map(next);
+    this.deltaA = next();
+    this.deltaB = next();
+    this.dLogits = next();
+    this.dValues = next();
+    this.rowW = next();
+    this.rowLogp = next();
+    this.rowG = next();
   }
 
   /** Logits of the last `forwardTrain` (n x nActions, valid for its n rows). */
