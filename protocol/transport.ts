@@ -93,21 +93,48 @@ export interface Incoming {
   bytes: number;
 }
 
-/** The learner's ROUTER socket. Create with `LearnerSocket.bind`. */
-export class LearnerSocket {
-  private readonly queue = new SendQueue();
+/** What both sockets share: the zmq socket, its send queue, failure counts and close(). */
+abstract class QueuedSocket<S extends zmq.Router | zmq.Dealer> {
+  protected readonly queue = new SendQueue();
 
+  protected constructor(protected readonly sock: S) {}
+
+  /** True after close(). */
+  get closed(): boolean {
+    return this.sock.closed;
+  }
+
+  /** Sends that failed so far (peer gone, timeout, closed), and the last failure's reason. */
+  get sendFailures(): number {
+    return this.queue.failures;
+  }
+
+  get lastSendError(): string | null {
+    return this.queue.lastError;
+  }
+
+  /** Close now; ends incoming() loops, queued sends resolve false. Idempotent. */
+  close(): void {
+    if (!this.sock.closed) this.sock.close();
+  }
+}
+
+/** The learner's ROUTER socket. Create with `LearnerSocket.bind`. */
+export class LearnerSocket extends QueuedSocket<zmq.Router> {
   private constructor(
-    private readonly sock: zmq.Router,
+    sock: zmq.Router,
     private readonly sendTimeoutMs: number,
-  ) {}
+  ) {
+    super(sock);
+  }
 
   /**
    * Bind a ROUTER to `endpoint` (e.g. 'tcp://127.0.0.1:0' for a free port; read the actual one
    * from `endpoint`). `mandatory` is set, so sends to vanished peers fail (counted, not thrown).
    * Rejects if the address cannot be bound.
    */
-  static async bind(endpoint: string, opts: SocketOptions = {}): Promise<LearnerSocket> {
+  // `override`: a static `bind` shadows Function.prototype.bind on the class object.
+  static override async bind(endpoint: string, opts: SocketOptions = {}): Promise<LearnerSocket> {
     const options = zmqOptions(opts, LEARNER_SEND_TIMEOUT_MS);
     // Sends try first without waiting: zeromq.js reports EHOSTUNREACH only when sendTimeout
     // expires, so a vanished peer would otherwise stall the send queue for the whole timeout.
@@ -124,20 +151,6 @@ export class LearnerSocket {
   /** The bound endpoint with the actual port, e.g. 'tcp://127.0.0.1:41234'. */
   get endpoint(): string {
     return this.sock.lastEndpoint ?? '';
-  }
-
-  /** True after close(). */
-  get closed(): boolean {
-    return this.sock.closed;
-  }
-
-  /** Sends that failed so far (peer gone, timeout, closed), and the last failure's reason. */
-  get sendFailures(): number {
-    return this.queue.failures;
-  }
-
-  get lastSendError(): string | null {
-    return this.queue.lastError;
   }
 
   /**
@@ -183,18 +196,13 @@ export class LearnerSocket {
       }
     });
   }
-
-  /** Close now; ends incoming() loops, queued sends resolve false. Idempotent. */
-  close(): void {
-    if (!this.sock.closed) this.sock.close();
-  }
 }
 
 /** An actor's DEALER socket. Create with `ActorSocket.connect`. */
-export class ActorSocket {
-  private readonly queue = new SendQueue();
-
-  private constructor(private readonly sock: zmq.Dealer) {}
+export class ActorSocket extends QueuedSocket<zmq.Dealer> {
+  private constructor(sock: zmq.Dealer) {
+    super(sock);
+  }
 
   /**
    * Connect a DEALER to the learner's endpoint. Connection happens in the background (zmq
@@ -209,20 +217,6 @@ export class ActorSocket {
       throw e;
     }
     return new ActorSocket(sock);
-  }
-
-  /** True after close(). */
-  get closed(): boolean {
-    return this.sock.closed;
-  }
-
-  /** Sends that failed so far, and the last failure's reason. */
-  get sendFailures(): number {
-    return this.queue.failures;
-  }
-
-  get lastSendError(): string | null {
-    return this.queue.lastError;
   }
 
   /**
@@ -246,10 +240,5 @@ export class ActorSocket {
   async send(msg: Message): Promise<boolean> {
     const payload = encode(msg);
     return this.queue.push(() => this.sock.send(payload));
-  }
-
-  /** Close now; ends incoming() loops, queued sends resolve false. Idempotent. */
-  close(): void {
-    if (!this.sock.closed) this.sock.close();
   }
 }
