@@ -88,7 +88,10 @@ export interface TrainConfig {
   collapseEntropy: number;
   /** Fixed schedule of versions and training order: a run is a function of config and seed. */
   deterministic: boolean;
-  /** Gradient path: 'js' (float64 hand-written backward pass, on wasm SIMD kernels, about 5x faster than tfjs-wasm here at n = 256) or 'tfjs' (autodiff on --backend). */
+  /**
+   * Gradient path: 'js' (float64 hand-written backward pass on wasm SIMD kernels, about 5x
+   * faster than tfjs-wasm here at n = 256) or 'tfjs' (autodiff on --backend).
+   */
   grad: 'js' | 'tfjs';
   /** Tensor backend: 'auto' | 'node' | 'wasm' | 'cpu'. */
   backend: 'auto' | 'node' | 'wasm' | 'cpu';

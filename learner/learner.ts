@@ -77,8 +77,9 @@ export class Learner {
   }
 
   /**
-   * Loss terms and gradient of a minibatch: the float64 JavaScript backward pass (`grad: 'js'`,
-   * the default, on wasm SIMD kernels: about 5x faster than tfjs-wasm at n = 256, bench/grad.ts) or tfjs autodiff over the batched objective (`grad: 'tfjs'`).
+   * Loss terms and gradient of a minibatch: the float64 hand-written backward pass (`grad:
+   * 'js'`, the default, on wasm SIMD kernels: about 5x faster than tfjs-wasm at n = 256, see
+   * bench/grad.ts) or tfjs autodiff over the batched objective (`grad: 'tfjs'`).
    * Both are tested equal (test/unit/learner/lossJs.test.ts).
    */
   private gradient(mb: Batch): { grad: Float64Array; terms: LossTerms } {
