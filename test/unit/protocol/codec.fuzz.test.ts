@@ -45,7 +45,8 @@ describe('decode never throws', () => {
       type: fc.integer({ min: 1, max: 6 }),
       fixed: fc.array(fc.oneof(fc.nat(8), fc.double()), { minLength: 7, maxLength: 7 }),
       lengths: fc.array(fc.oneof(fc.nat(8).map((x) => x * 4), fc.nat(70)), { minLength: 10, maxLength: 10 }),
-      slack: fc.integer({ min: -9, max: 9 }),
+      // exact-length buffers half the time: otherwise few runs get past the length checks
+      slack: fc.oneof(fc.constant(0), fc.integer({ min: -9, max: 9 })),
       seed: fc.nat(),
     });
     let ok = 0;
