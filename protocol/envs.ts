@@ -1,17 +1,18 @@
 /**
  * Shapes of the environments the system knows, by id: what an actor announces in its hello and
- * what the learner validates rollouts against. The dynamics live in actor/envs/.
+ * what the learner validates rollouts against. They come from the env registry
+ * (actor/envs/registry.ts: the built-ins plus any loaded env module), so adding an env needs
+ * no edit here.
  */
 import type { EnvSpec } from '../model/spec.js';
+import { envIds, envSpecOf } from '../actor/envs/registry.js';
 
-export const ENV_SHAPES: Readonly<Record<string, EnvSpec>> = Object.freeze({
-  'CartPole-v1': Object.freeze({ id: 'CartPole-v1', obsDim: 4, nActions: 2, maxEpisodeSteps: 500 }),
-  'Acrobot-v1': Object.freeze({ id: 'Acrobot-v1', obsDim: 6, nActions: 3, maxEpisodeSteps: 500 }),
-});
+/** Every known env id (built-ins first, then loaded modules'). */
+export function knownEnvIds(): string[] {
+  return envIds();
+}
 
-/** The spec of `id`, or a RangeError listing the known ids. */
+/** The discrete spec of `id`; a RangeError listing the known ids, or saying a box env needs the Gaussian policy. */
 export function envShape(id: string): EnvSpec {
-  const s = ENV_SHAPES[id];
-  if (!s) throw new RangeError(`unknown environment '${id}'; known: ${Object.keys(ENV_SHAPES).join(', ')}`);
-  return s;
+  return envSpecOf(id);
 }

@@ -1,14 +1,14 @@
 /**
  * Acrobot-v1 exactly as Gymnasium's classic_control/acrobot.py: "book" dynamics, one RK4 step
  * over [0, dt = 0.2], no torque noise, angles wrapped to [-pi, pi], velocities bounded,
- * reward -1 per step and 0 on the terminal step, truncation after 500 steps. As in
- * Gymnasium, the reset state is float32 and the stepped state float64.
+ * reward -1 per step and 0 on the terminal step; the framework truncates after 500 steps. As
+ * in Gymnasium, the reset state is float32 and the stepped state float64. A plug-in
+ * (actor/envs/api.ts).
  */
-import type { EnvSpec } from '../../model/spec.js';
-import type { Rng } from '../../model/rng.js';
-import type { Env, StepResult } from './types.js';
+import { Rng } from '../../model/rng.js';
+import type { EnvPlugin, EnvPluginInstance, EnvPluginSpec, EnvPluginStep } from './api.js';
 
-export const ACROBOT_SPEC: EnvSpec = Object.freeze({ id: 'Acrobot-v1', obsDim: 6, nActions: 3, maxEpisodeSteps: 500 });
+export const ACROBOT_SPEC: EnvPluginSpec = { observationSize: 6, action: { type: 'discrete', n: 3 }, maxEpisodeSteps: 500 };
 
 const DT = 0.2;
 const L1 = 1.0; // link lengths (only link 1's enters the dynamics)
@@ -57,28 +57,26 @@ function bound(x: number, m: number, M: number): number {
 }
 
 /** Gymnasium Acrobot-v1. */
-export class Acrobot implements Env {
-  readonly spec = ACROBOT_SPEC;
+export class Acrobot implements EnvPluginInstance {
   /** [theta1, theta2, dtheta1, dtheta2]. */
   readonly state = new Float64Array(4);
-  private steps = 0;
   private readonly k = [new Float64Array(4), new Float64Array(4), new Float64Array(4), new Float64Array(4)];
   private readonly tmp = new Float64Array(4);
 
-  reset(rng: Rng): Float32Array {
+  /** Each entry a float32 uniform in [-0.1, 0.1) from `new Rng(seed)`. */
+  reset(seed: number): Float32Array {
+    const rng = new Rng(seed);
     for (let i = 0; i < 4; i++) this.state[i] = Math.fround(rng.uniformRange(-0.1, 0.1));
-    this.steps = 0;
     return this.observe();
   }
 
-  /** Set the state directly (tests, replays); resets the step counter to `steps`. */
-  setState(s: ArrayLike<number>, steps = 0): void {
+  /** Set the state directly (tests, replays). */
+  setState(s: ArrayLike<number>): void {
     for (let i = 0; i < 4; i++) this.state[i] = s[i];
-    this.steps = steps;
   }
 
-  step(action: number): StepResult {
-    if (!(action === 0 || action === 1 || action === 2)) throw new RangeError(`Acrobot-v1 action must be 0, 1 or 2, got ${action}`);
+  step(action: number | ArrayLike<number>): EnvPluginStep {
+    if (!(action === 0 || action === 1 || action === 2)) throw new RangeError(`Acrobot-v1 action must be 0, 1 or 2, got ${String(action)}`);
     const torque = AVAIL_TORQUE[action];
     const s = this.state;
     const [k1, k2, k3, k4] = this.k;
@@ -97,9 +95,8 @@ export class Acrobot implements Env {
     s[1] = wrap(s[1], -Math.PI, Math.PI);
     s[2] = bound(s[2], -MAX_VEL_1, MAX_VEL_1);
     s[3] = bound(s[3], -MAX_VEL_2, MAX_VEL_2);
-    this.steps++;
     const terminated = -Math.cos(s[0]) - Math.cos(s[1] + s[0]) > 1.0;
-    return { obs: this.observe(), reward: terminated ? 0.0 : -1.0, terminated, truncated: this.steps >= this.spec.maxEpisodeSteps };
+    return { observation: this.observe(), reward: terminated ? 0.0 : -1.0, terminated, truncated: false };
   }
 
   private observe(): Float32Array {
@@ -107,3 +104,6 @@ export class Acrobot implements Env {
     return Float32Array.of(Math.cos(s[0]), Math.sin(s[0]), Math.cos(s[1]), Math.sin(s[1]), s[2], s[3]);
   }
 }
+
+/** The Acrobot-v1 plug-in. */
+export const ACROBOT: EnvPlugin = { spec: ACROBOT_SPEC, create: () => new Acrobot() };

@@ -1,13 +1,12 @@
 /**
  * CartPole-v1 exactly as Gymnasium's classic_control/cartpole.py (euler integrator): state
  * kept in float64, observations returned as float32, reward 1 on every step including the
- * terminating one, truncation after 500 steps.
+ * terminating one; the framework truncates after 500 steps. A plug-in (actor/envs/api.ts).
  */
-import type { EnvSpec } from '../../model/spec.js';
-import type { Rng } from '../../model/rng.js';
-import type { Env, StepResult } from './types.js';
+import { Rng } from '../../model/rng.js';
+import type { EnvPlugin, EnvPluginInstance, EnvPluginSpec, EnvPluginStep } from './api.js';
 
-export const CARTPOLE_SPEC: EnvSpec = Object.freeze({ id: 'CartPole-v1', obsDim: 4, nActions: 2, maxEpisodeSteps: 500 });
+export const CARTPOLE_SPEC: EnvPluginSpec = { observationSize: 4, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 500 };
 
 const GRAVITY = 9.8;
 const MASSCART = 1.0;
@@ -21,26 +20,24 @@ const THETA_THRESHOLD = (12 * 2 * Math.PI) / 360;
 const X_THRESHOLD = 2.4;
 
 /** Gymnasium CartPole-v1. */
-export class CartPole implements Env {
-  readonly spec = CARTPOLE_SPEC;
+export class CartPole implements EnvPluginInstance {
   /** [x, x_dot, theta, theta_dot] in float64. */
   readonly state = new Float64Array(4);
-  private steps = 0;
 
-  reset(rng: Rng): Float32Array {
+  /** Each entry uniform in [-0.05, 0.05) from `new Rng(seed)`. */
+  reset(seed: number): Float32Array {
+    const rng = new Rng(seed);
     for (let i = 0; i < 4; i++) this.state[i] = rng.uniformRange(-0.05, 0.05);
-    this.steps = 0;
     return Float32Array.from(this.state);
   }
 
-  /** Set the float64 state directly (tests, replays); resets the step counter to `steps`. */
-  setState(s: ArrayLike<number>, steps = 0): void {
+  /** Set the float64 state directly (tests, replays). */
+  setState(s: ArrayLike<number>): void {
     for (let i = 0; i < 4; i++) this.state[i] = s[i];
-    this.steps = steps;
   }
 
-  step(action: number): StepResult {
-    if (action !== 0 && action !== 1) throw new RangeError(`CartPole-v1 action must be 0 or 1, got ${action}`);
+  step(action: number | ArrayLike<number>): EnvPluginStep {
+    if (action !== 0 && action !== 1) throw new RangeError(`CartPole-v1 action must be 0 or 1, got ${String(action)}`);
     const s = this.state;
     const x = s[0];
     const xDot = s[1];
@@ -57,8 +54,10 @@ export class CartPole implements Env {
     s[1] = xDot + TAU * xacc;
     s[2] = theta + TAU * thetaDot;
     s[3] = thetaDot + TAU * thetaacc;
-    this.steps++;
     const terminated = s[0] < -X_THRESHOLD || s[0] > X_THRESHOLD || s[2] < -THETA_THRESHOLD || s[2] > THETA_THRESHOLD;
-    return { obs: Float32Array.from(s), reward: 1.0, terminated, truncated: this.steps >= this.spec.maxEpisodeSteps };
+    return { observation: Float32Array.from(s), reward: 1.0, terminated, truncated: false };
   }
 }
+
+/** The CartPole-v1 plug-in. */
+export const CARTPOLE: EnvPlugin = { spec: CARTPOLE_SPEC, create: () => new CartPole() };

@@ -1,34 +1,146 @@
-/** The known environments, by Gymnasium id. */
+/**
+ * The known environments, by id: the built-ins merged with user env modules loaded by path
+ * (`loadEnvModule`). Every entry is validated when registered. A process that steps a user
+ * env (each actor worker thread too) must load its module first: registries are per thread.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { EnvSpec } from '../../model/spec.js';
-import { Acrobot, ACROBOT_SPEC } from './acrobot.js';
-import { CartPole, CARTPOLE_SPEC } from './cartpole.js';
+import type { EnvPlugin, EnvPluginSpec } from './api.js';
+import { envs as BUILTIN_ENVS } from './builtin.js';
+import { EnvModuleError, validatePlugin } from './check.js';
+import { DiscreteEnv, discreteSpec, ManagedEnv } from './managed.js';
 import type { Env } from './types.js';
 
-const FACTORIES: Readonly<Record<string, () => Env>> = Object.freeze({
-  'CartPole-v1': () => new CartPole(),
-  'Acrobot-v1': () => new Acrobot(),
-});
+/** Where the built-in envs come from, in messages. */
+export const BUILTIN_SOURCE = 'built-in';
 
-/** Specs of every registered env, keyed by id. */
-export const ENV_SPECS: Readonly<Record<string, EnvSpec>> = Object.freeze({
-  'CartPole-v1': CARTPOLE_SPEC,
-  'Acrobot-v1': ACROBOT_SPEC,
-});
+interface Entry {
+  plugin: EnvPlugin;
+  source: string;
+}
 
-/** The spec of `id`; throws a RangeError listing the known ids when it is unknown. */
+/** Env ids -> validated plug-ins, each with the module it came from. */
+export class EnvRegistry {
+  private readonly entries = new Map<string, Entry>();
+  private readonly loaded = new Map<string, string[]>();
+
+  /**
+   * Validate every entry of a module's `envs` object, then add them all (nothing is added when
+   * one is invalid). `source` names the module in errors. Returns the ids added, in order.
+   */
+  register(source: string, envs: unknown): string[] {
+    if (typeof envs !== 'object' || envs === null || Array.isArray(envs)) {
+      throw new EnvModuleError(`env module ${source}: must export \`envs\`, an object from env names to { spec, create }`);
+    }
+    const names = Object.keys(envs);
+    if (names.length === 0) throw new EnvModuleError(`env module ${source}: \`envs\` is empty; export at least one env`);
+    const checked = names.map((name) => {
+      if (!/^\S+$/.test(name)) throw new EnvModuleError(`env module ${source}: env name '${name}' must be non-empty with no whitespace`);
+      const prev = this.entries.get(name);
+      if (prev) throw new EnvModuleError(`env module ${source}: env '${name}' is already defined by ${prev.source === BUILTIN_SOURCE ? 'the built-in envs' : `env module ${prev.source}`}; rename it`);
+      return validatePlugin(source, name, (envs as Record<string, unknown>)[name]);
+    });
+    names.forEach((name, i) => this.entries.set(name, { plugin: checked[i], source }));
+    return names;
+  }
+
+  /**
+   * Import the env module at `file` (a path, resolved against the working directory) and
+   * register its `envs`. Loading the same file again is a no-op returning the same ids.
+   */
+  async load(file: string): Promise<string[]> {
+    const abs = path.resolve(file);
+    const done = this.loaded.get(abs);
+    if (done) return done;
+    if (!existsSync(abs)) throw new EnvModuleError(`env module ${abs}: file not found`);
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+    } catch (e) {
+      throw new EnvModuleError(`env module ${abs}: failed to load: ${(e as Error).message}`);
+    }
+    const def = mod.default as Record<string, unknown> | undefined;
+    const envs = mod.envs ?? (typeof def === 'object' && def !== null ? def.envs : undefined);
+    if (envs === undefined) throw new EnvModuleError(`env module ${abs}: must export \`envs\`, an object from env names to { spec, create }`);
+    const ids = this.register(abs, envs);
+    this.loaded.set(abs, ids);
+    return ids;
+  }
+
+  /** Registered ids, built-ins first, then in loading order. */
+  ids(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  has(id: string): boolean {
+    return this.entries.has(id);
+  }
+
+  /** The module an env came from: a path or 'built-in'. */
+  sourceOf(id: string): string {
+    return this.entry(id).source;
+  }
+
+  /** The validated plug-in spec of `id` (discrete or box). */
+  pluginSpec(id: string): EnvPluginSpec {
+    return this.entry(id).plugin.spec;
+  }
+
+  /** The discrete EnvSpec of `id`; a RangeError for box envs ("...need the Gaussian policy..."). */
+  spec(id: string): EnvSpec {
+    return discreteSpec(id, this.pluginSpec(id));
+  }
+
+  /** A fresh framework-managed env (any action type). */
+  makeManaged(id: string): ManagedEnv {
+    return new ManagedEnv(id, this.entry(id).plugin);
+  }
+
+  /** A fresh discrete env behind the `Env` interface; a RangeError for box envs. */
+  make(id: string): Env {
+    this.spec(id);
+    return new DiscreteEnv(this.makeManaged(id));
+  }
+
+  private entry(id: string): Entry {
+    const e = this.entries.get(id);
+    if (e === undefined) throw new RangeError(`unknown env id '${id}'; known ids: ${this.ids().join(', ')} (set --env to one of them, or load a module with --env-module)`);
+    return e;
+  }
+}
+
+/** This thread's registry: the built-ins plus any modules loaded with `loadEnvModule`. */
+export const envRegistry = new EnvRegistry();
+envRegistry.register(BUILTIN_SOURCE, BUILTIN_ENVS);
+
+/** Import a user env module by path into this thread's registry; returns its env ids. */
+export function loadEnvModule(file: string): Promise<string[]> {
+  return envRegistry.load(file);
+}
+
+/** Every known env id. */
+export function envIds(): string[] {
+  return envRegistry.ids();
+}
+
+/** The plug-in spec of `id` (discrete or box). */
+export function envPluginSpecOf(id: string): EnvPluginSpec {
+  return envRegistry.pluginSpec(id);
+}
+
+/** The discrete spec of `id`; throws a RangeError listing the known ids, or for a box env. */
 export function envSpecOf(id: string): EnvSpec {
-  const spec = Object.hasOwn(ENV_SPECS, id) ? ENV_SPECS[id] : undefined;
-  if (spec === undefined) throw unknownEnv(id);
-  return spec;
+  return envRegistry.spec(id);
 }
 
-/** A fresh env for `id` (call reset before stepping); throws a RangeError listing the known ids. */
+/** A fresh discrete env for `id` (call reset before stepping); RangeError as envSpecOf. */
 export function makeEnv(id: string): Env {
-  const f = Object.hasOwn(FACTORIES, id) ? FACTORIES[id] : undefined;
-  if (f === undefined) throw unknownEnv(id);
-  return f();
+  return envRegistry.make(id);
 }
 
-function unknownEnv(id: string): RangeError {
-  return new RangeError(`unknown env id '${id}'; known ids: ${Object.keys(ENV_SPECS).join(', ')} (set --env to one of them)`);
+/** A fresh framework-managed env for `id`, discrete or box. */
+export function makeManagedEnv(id: string): ManagedEnv {
+  return envRegistry.makeManaged(id);
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Acrobot } from '../../../../actor/envs/acrobot.js';
+import { makeManagedEnv } from '../../../../actor/envs/registry.js';
 import { Rng } from '../../../../model/rng.js';
 
 interface Golden { state0: number[]; actions: number[]; steps: { obs: number[]; state: number[]; r: number; term: boolean }[] }
@@ -38,7 +39,7 @@ describe('Acrobot-v1', () => {
       const e = rk4(s, tau, 0.2);
       for (let i = 0; i < 4; i++) expect(env.state[i]).toBeCloseTo(e[i], 12);
       const obs = [Math.cos(e[0]), Math.sin(e[0]), Math.cos(e[1]), Math.sin(e[1]), e[2], e[3]];
-      for (let i = 0; i < 6; i++) expect(r.obs[i]).toBeCloseTo(obs[i], 6);
+      for (let i = 0; i < 6; i++) expect(r.observation[i]).toBeCloseTo(obs[i], 6);
       expect(r.reward).toBe(-1);
     }
   });
@@ -49,7 +50,7 @@ describe('Acrobot-v1', () => {
     env.setState(g.state0);
     g.actions.forEach((a, t) => {
       const r = env.step(a);
-      for (let i = 0; i < 6; i++) expect(r.obs[i]).toBeCloseTo(g.steps[t].obs[i], 6);
+      for (let i = 0; i < 6; i++) expect(r.observation[i]).toBeCloseTo(g.steps[t].obs[i], 6);
       for (let i = 0; i < 4; i++) expect(env.state[i]).toBeCloseTo(g.steps[t].state[i], 12);
       expect(r.reward).toBe(g.steps[t].r);
       expect(r.terminated).toBe(g.steps[t].term);
@@ -85,13 +86,14 @@ describe('Acrobot-v1', () => {
     expect(r2.reward).toBe(-1);
   });
 
-  it('truncates at 500 steps with terminated = false and reward -1', () => {
-    const env = new Acrobot();
+  it('truncates at 500 steps with terminated = false and reward -1 (the framework time limit)', () => {
+    const env = makeManagedEnv('Acrobot-v1');
     env.reset(new Rng(3));
+    const inner = env.instance as Acrobot;
     let last = env.step(1);
     for (let t = 2; t <= 500; t++) {
       expect(last.truncated).toBe(false);
-      env.setState([0, 0, 0, 0], t - 1);
+      inner.setState([0, 0, 0, 0]);
       last = env.step(1);
     }
     expect(last.truncated).toBe(true);
@@ -102,7 +104,7 @@ describe('Acrobot-v1', () => {
   it('resets reproducibly to float32 values in [-0.1, 0.1)', () => {
     const a = new Acrobot();
     const b = new Acrobot();
-    expect(a.reset(new Rng(9))).toEqual(b.reset(new Rng(9)));
+    expect(a.reset(9)).toEqual(b.reset(9));
     for (let i = 0; i < 4; i++) {
       expect(Math.fround(a.state[i])).toBe(a.state[i]);
       expect(Math.abs(a.state[i])).toBeLessThanOrEqual(0.1);

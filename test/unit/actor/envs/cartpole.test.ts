@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CartPole } from '../../../../actor/envs/cartpole.js';
+import { makeManagedEnv } from '../../../../actor/envs/registry.js';
 import { Rng } from '../../../../model/rng.js';
 
 interface Golden { state0: number[]; actions: number[]; steps: { obs: number[]; state: number[]; r: number; term: boolean }[] }
@@ -27,7 +28,7 @@ describe('CartPole-v1', () => {
       s = handStep(s, a);
       for (let i = 0; i < 4; i++) {
         expect(env.state[i]).toBeCloseTo(s[i], 14);
-        expect(r.obs[i]).toBe(Math.fround(s[i]));
+        expect(r.observation[i]).toBe(Math.fround(s[i]));
       }
       expect(r.reward).toBe(1);
       expect(r.terminated).toBe(false);
@@ -44,8 +45,8 @@ describe('CartPole-v1', () => {
     const thacc = -temp / (0.5 * (4 / 3 - 0.1 / 1.1));
     const xacc = temp - (0.05 * thacc) / 1.1;
     expect(Array.from(env.state)).toEqual([0, 0.02 * xacc, 0, 0.02 * thacc]);
-    expect(r.obs[1]).toBeCloseTo(0.195122, 5);
-    expect(r.obs[3]).toBeCloseTo(-0.292683, 5);
+    expect(r.observation[1]).toBeCloseTo(0.195122, 5);
+    expect(r.observation[3]).toBeCloseTo(-0.292683, 5);
   });
 
   it('reproduces a Gymnasium 1.3.0 trajectory', () => {
@@ -54,7 +55,7 @@ describe('CartPole-v1', () => {
     env.setState(g.state0);
     g.actions.forEach((a, t) => {
       const r = env.step(a);
-      expect(Array.from(r.obs)).toEqual(g.steps[t].obs);
+      expect(Array.from(r.observation)).toEqual(g.steps[t].obs);
       for (let i = 0; i < 4; i++) expect(env.state[i]).toBeCloseTo(g.steps[t].state[i], 13);
       expect(r.terminated).toBe(g.steps[t].term);
       expect(r.reward).toBe(g.steps[t].r);
@@ -79,12 +80,13 @@ describe('CartPole-v1', () => {
     expect(env.step(0).terminated).toBe(false);
   });
 
-  it('truncates at 500 steps with terminated = false', () => {
-    const env = new CartPole();
+  it('truncates at 500 steps with terminated = false (the framework time limit)', () => {
+    const env = makeManagedEnv('CartPole-v1');
     env.reset(new Rng(1));
+    const inner = env.instance as CartPole;
     for (let t = 1; t <= 500; t++) {
-      // Keep the pole up: a balancing state is reset each step, the step counter is kept.
-      env.setState([0, 0, 0, 0], t - 1);
+      // Keep the pole up: a balancing state is set each step, the framework's step counter is kept.
+      inner.setState([0, 0, 0, 0]);
       const r = env.step(t % 2);
       expect(r.terminated).toBe(false);
       expect(r.truncated).toBe(t === 500);
@@ -92,16 +94,16 @@ describe('CartPole-v1', () => {
   });
 
   it('resets reproducibly from a seed, uniformly in [-0.05, 0.05)', () => {
-    const a = new CartPole().reset(new Rng(42));
-    const b = new CartPole().reset(new Rng(42));
-    const c = new CartPole().reset(new Rng(43));
+    const a = new CartPole().reset(42);
+    const b = new CartPole().reset(42);
+    const c = new CartPole().reset(43);
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
     const env = new CartPole();
     const rng = new Rng(7);
     let min = Infinity, max = -Infinity;
     for (let k = 0; k < 2000; k++) {
-      for (const v of env.reset(rng)) {
+      for (const v of env.reset(rng.nextU32())) {
         min = Math.min(min, v);
         max = Math.max(max, v);
       }
@@ -114,7 +116,11 @@ describe('CartPole-v1', () => {
 
   it('rejects an invalid action', () => {
     const env = new CartPole();
-    env.reset(new Rng(0));
+    env.reset(0);
     expect(() => env.step(2)).toThrow(RangeError);
+    const managed = makeManagedEnv('CartPole-v1');
+    managed.reset(new Rng(0));
+    expect(() => managed.step(2)).toThrow(/CartPole-v1' action must be an integer in \[0, 2\), got 2/);
+    expect(() => managed.step(0.5)).toThrow(RangeError);
   });
 });
