@@ -1,7 +1,8 @@
 /**
- * The environment interface behind which every simulator sits. An env counts its own steps
- * and reports truncation at spec.maxEpisodeSteps (as Gymnasium's TimeLimit); truncation is
- * not termination: a truncated episode is bootstrapped from its final observation.
+ * The discrete environment interface the actor's code steps (makeEnv in registry.ts). Every
+ * simulator is a plug-in (api.ts) run by the framework (managed.ts), which seeds its resets,
+ * counts steps and reports truncation at spec.maxEpisodeSteps (as Gymnasium's TimeLimit);
+ * truncation is not termination: a truncated episode is bootstrapped from its final observation.
  */
 import type { EnvSpec } from '../../model/spec.js';
 import type { Rng } from '../../model/rng.js';
