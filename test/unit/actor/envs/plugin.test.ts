@@ -165,6 +165,19 @@ describe('a user env module loaded by path', () => {
     expect(reg.has('Fine-v0')).toBe(false);
   });
 
+  it('checks reset observations too, and loads a CommonJS module', async () => {
+    const reg = new EnvRegistry();
+    reg.register('inline', { 'Nan-v0': { spec: { observationSize: 2, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 5 }, create: () => ({ reset: () => [1, NaN], step: () => null }) } });
+    expect(() => reg.makeManaged('Nan-v0').resetSeeded(0)).toThrow("env 'Nan-v0': reset returned observation[1] = NaN; observations must be finite numbers (float32)");
+    reg.register('inline2', { 'Short-v0': { spec: { observationSize: 2, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 5 }, create: () => ({ reset: () => 7, step: () => null }) } });
+    expect(() => reg.makeManaged('Short-v0').resetSeeded(0)).toThrow("env 'Short-v0': reset returned an observation that is not an array, got 7");
+    const cjs = writeModule('coin.cjs', `const envs = { 'Coin-v0': { spec: { observationSize: 1, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 1 }, ${stub} } };\nmodule.exports = { envs };\n`);
+    expect(await reg.load(cjs)).toEqual(['Coin-v0']);
+    const coin = reg.makeManaged('Coin-v0');
+    coin.resetSeeded(3);
+    expect(coin.step(1)).toEqual({ obs: Float32Array.of(0), reward: 0, terminated: false, truncated: true });
+  });
+
   it('a create() that does not return an env is a clear error', () => {
     const reg = new EnvRegistry();
     reg.register('inline', { 'Hollow-v0': { spec: { observationSize: 1, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 5 }, create: () => ({ reset: () => [0] }) } });
