@@ -26,6 +26,7 @@ const COMMANDS: readonly { name: string; load: () => Promise<AnyCommand> }[] = [
   { name: 'analyze', load: async () => (await import('./commands/analyze.js')).analyzeCommand },
   { name: 'compare', load: async () => (await import('./commands/compare.js')).compareCommand },
   { name: 'sweep', load: async () => (await import('./commands/sweep.js')).sweepCommand },
+  { name: 'keys', load: async () => (await import('./commands/keys.js')).keysCommand },
 ];
 
 /** The command modules this invocation needs: none for a bare `--version`, the named one, or all. */

@@ -1,0 +1,197 @@
+/**
+ * Checkpoint files: the learner's state at one version, written atomically and verified when
+ * read back.
+ *
+ * One file per checkpoint, `ckpt-<version, 10 digits>.bin`:
+ *
+ *   magic "ISRCKPT1" (8 bytes) | header length (u32 LE) | header (UTF-8 JSON) |
+ *   float64 sections, in the header's order (little-endian) | SHA-256 of everything before (32 bytes)
+ *
+ * The header holds `meta` (the caller's JSON state: version, counters, RNG states, config, model
+ * hash, code version...) and the name and length of every float64 section (parameters, optimiser
+ * moments). Writing goes to a temporary file in the same directory, is fsynced, renamed over the
+ * final name and the directory fsynced, so a crash leaves either the old set of checkpoints or
+ * the old set plus the new one, never a partial file under a checkpoint name. Only the newest
+ * `keep` checkpoints are kept.
+ *
+ * Reading takes the newest checkpoint whose checksum and structure verify; a corrupt or
+ * truncated one is reported through `onSkip` (with the file and what is wrong) and the previous
+ * one is tried.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+
+const MAGIC = Buffer.from('ISRCKPT1', 'ascii');
+const DIGEST_BYTES = 32;
+const NAME_RE = /^ckpt-(\d{10})\.bin$/;
+// Sections are the platform's float64 bytes; every platform Node supports here is little-endian.
+if (new Uint8Array(new Float64Array([1]).buffer)[7] !== 0x3f) throw new Error('checkpoints need a little-endian platform');
+
+/** What a checkpoint holds besides its float64 sections. `version` orders checkpoints. */
+export interface CheckpointMeta {
+  version: number;
+  [key: string]: unknown;
+}
+
+export interface Checkpoint<M extends CheckpointMeta = CheckpointMeta> {
+  meta: M;
+  /** Named float64 sections (parameters, optimiser moments...). */
+  arrays: Record<string, Float64Array>;
+}
+
+/** A checkpoint that failed to verify: thrown by `decodeCheckpoint`, reported by `loadLatest`. */
+export class CorruptCheckpointError extends Error {
+  override readonly name = 'CorruptCheckpointError';
+}
+
+interface Header {
+  meta: CheckpointMeta;
+  sections: { name: string; length: number }[];
+}
+
+/** The bytes of a checkpoint file. */
+export function encodeCheckpoint(c: Checkpoint): Buffer {
+  if (!Number.isInteger(c.meta.version) || c.meta.version < 0) {
+    throw new RangeError(`checkpoint meta.version must be an integer >= 0, got ${String(c.meta.version)}`);
+  }
+  const sections = Object.entries(c.arrays).map(([name, a]) => ({ name, length: a.length }));
+  const header = Buffer.from(JSON.stringify({ meta: c.meta, sections } satisfies Header), 'utf8');
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(header.length, 0);
+  const body: Buffer[] = [MAGIC, len, header];
+  for (const a of Object.values(c.arrays)) {
+    body.push(Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+  }
+  const payload = Buffer.concat(body);
+  return Buffer.concat([payload, createHash('sha256').update(payload).digest()]);
+}
+
+/** Parse and verify checkpoint bytes; throws CorruptCheckpointError saying what is wrong. */
+export function decodeCheckpoint(buf: Buffer): Checkpoint {
+  const minLen = MAGIC.length + 4 + DIGEST_BYTES;
+  if (buf.length < minLen) throw new CorruptCheckpointError(`truncated: ${buf.length} bytes, a checkpoint has at least ${minLen}`);
+  if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new CorruptCheckpointError('not a checkpoint: bad magic bytes');
+  const payload = buf.subarray(0, buf.length - DIGEST_BYTES);
+  const digest = createHash('sha256').update(payload).digest();
+  if (!digest.equals(buf.subarray(buf.length - DIGEST_BYTES))) throw new CorruptCheckpointError('checksum mismatch: the file is corrupt or was cut short');
+  const hLen = buf.readUInt32LE(MAGIC.length);
+  const hStart = MAGIC.length + 4;
+  if (hStart + hLen > payload.length) throw new CorruptCheckpointError(`header length ${hLen} runs past the end of the file`);
+  let header: Header;
+  try {
+    header = JSON.parse(buf.subarray(hStart, hStart + hLen).toString('utf8')) as Header;
+  } catch (e) {
+    throw new CorruptCheckpointError(`header is not JSON: ${(e as Error).message}`);
+  }
+  if (!header || typeof header !== 'object' || !header.meta || !Number.isInteger(header.meta.version) || !Array.isArray(header.sections)) {
+    throw new CorruptCheckpointError('header lacks meta.version or sections');
+  }
+  let off = hStart + hLen;
+  const arrays: Record<string, Float64Array> = {};
+  for (const s of header.sections) {
+    if (typeof s.name !== 'string' || !Number.isInteger(s.length) || s.length < 0) throw new CorruptCheckpointError(`bad section entry ${JSON.stringify(s)}`);
+    if (off + s.length * 8 > payload.length) throw new CorruptCheckpointError(`section '${s.name}' (${s.length} float64) runs past the end of the file`);
+    const a = new Float64Array(s.length);
+    new Uint8Array(a.buffer).set(buf.subarray(off, off + s.length * 8));
+    arrays[s.name] = a;
+    off += s.length * 8;
+  }
+  if (off !== payload.length) throw new CorruptCheckpointError(`${payload.length - off} unexpected bytes after the last section`);
+  return { meta: header.meta, arrays };
+}
+
+/** Write `data` to `file` atomically: temporary file, fsync, rename, fsync of the directory. */
+export function writeFileAtomic(file: string, data: Buffer | string): void {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}`);
+  const fd = openSync(tmp, 'w', 0o644);
+  try {
+    const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let done = 0;
+    while (done < b.length) done += writeSync(fd, b, done, b.length - done);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  fsyncDir(dir);
+}
+
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some file systems refuse fsync on a directory; the rename itself is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+export interface CheckpointStoreOptions {
+  /** How many checkpoints to keep (newest first). Default 3. */
+  keep?: number;
+  /** Called for every checkpoint skipped while loading, with its path and the reason. */
+  onSkip?: (file: string, reason: string) => void;
+}
+
+/** The checkpoints of one run directory (`<runDir>/checkpoints/`). */
+export class CheckpointStore {
+  private readonly keep: number;
+  private readonly onSkip: (file: string, reason: string) => void;
+
+  constructor(readonly dir: string, o: CheckpointStoreOptions = {}) {
+    this.keep = o.keep ?? 3;
+    if (!Number.isInteger(this.keep) || this.keep < 1) throw new RangeError(`keep must be an integer >= 1, got ${String(o.keep)}`);
+    this.onSkip = o.onSkip ?? (() => undefined);
+  }
+
+  /** The file name of the checkpoint at `version`. */
+  static fileName(version: number): string {
+    return `ckpt-${String(version).padStart(10, '0')}.bin`;
+  }
+
+  /** Checkpoint files present, newest (highest version) first. */
+  list(): string[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    return names.filter((n) => NAME_RE.test(n)).sort().reverse().map((n) => path.join(this.dir, n));
+  }
+
+  /** Write a checkpoint atomically, then delete all but the newest `keep`; returns its path. */
+  save(c: Checkpoint): string {
+    mkdirSync(this.dir, { recursive: true });
+    const file = path.join(this.dir, CheckpointStore.fileName(c.meta.version));
+    writeFileAtomic(file, encodeCheckpoint(c));
+    for (const old of this.list().slice(this.keep)) rmSync(old, { force: true });
+    return file;
+  }
+
+  /** The newest checkpoint that verifies, or null when there is none; corrupt ones are skipped. */
+  loadLatest(): { file: string; checkpoint: Checkpoint } | null {
+    for (const file of this.list()) {
+      try {
+        return { file, checkpoint: decodeCheckpoint(readFileSync(file)) };
+      } catch (e) {
+        this.onSkip(file, e instanceof Error ? e.message : String(e));
+      }
+    }
+    return null;
+  }
+}
+
+/** Load one checkpoint file (for `eval` and `export` given a file); throws naming the file. */
+export function loadCheckpointFile(file: string): Checkpoint {
+  try {
+    return decodeCheckpoint(readFileSync(file));
+  } catch (e) {
+    throw new CorruptCheckpointError(`${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
