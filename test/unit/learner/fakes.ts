@@ -1,0 +1,157 @@
+/**
+ * In-process stand-ins for what the training loop is given: a transport whose incoming side
+ * the test feeds (each message through the real codec) and whose sends it records, a clock
+ * whose time passes only when someone sleeps, an evaluator whose results are a function of
+ * (version, episodes), and a logger that keeps its records.
+ */
+import { decode, encode, type DecodeResult } from '../../../protocol/codec.js';
+import type { Clock } from '../../../protocol/clock.js';
+import type { Message } from '../../../protocol/messages.js';
+import type { Incoming } from '../../../protocol/transport.js';
+import type { EvalStat } from '../../../protocol/records.js';
+import type { LoopTransport, PolicyEvaluator } from '../../../learner/loop.js';
+
+export interface Sent {
+  peer: Buffer;
+  msg: Message;
+}
+
+export class FakeLearnerTransport implements LoopTransport {
+  readonly sent: Sent[] = [];
+  closed = false;
+  /** Called after every send (the fake actors' reaction). */
+  onSend: (s: Sent) => void = () => {};
+  private readonly queue: Incoming[] = [];
+  private wake: (() => void) | null = null;
+
+  /** Deliver `msg` from `peer`, encoded and decoded by the real codec. */
+  push(peer: Buffer, msg: Message): void {
+    const bytes = encode(msg);
+    this.pushResult(peer, decode(bytes), bytes.length);
+  }
+
+  /** Deliver raw bytes (e.g. garbage) from `peer`. */
+  pushBytes(peer: Buffer, bytes: Uint8Array): void {
+    this.pushResult(peer, decode(bytes), bytes.length);
+  }
+
+  private pushResult(peer: Buffer, result: DecodeResult, bytes: number): void {
+    if (this.closed) return;
+    this.queue.push({ peer, result, bytes });
+    this.wake?.();
+  }
+
+  async send(peer: Buffer, msg: Message): Promise<boolean> {
+    if (this.closed) return false;
+    encode(msg); // what the real socket does first: an unencodable message is a bug
+    const s = { peer, msg };
+    this.sent.push(s);
+    this.onSend(s);
+    return true;
+  }
+
+  async *incoming(): AsyncGenerator<Incoming, void, undefined> {
+    for (;;) {
+      const next = this.queue.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      if (this.closed) return;
+      await new Promise<void>((r) => { this.wake = r; });
+      this.wake = null;
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wake?.();
+  }
+
+  /** Messages sent to `peer` (all peers when omitted) of type `type`. */
+  to<T extends Message['type']>(type: T, peer?: Buffer): Array<Extract<Message, { type: T }>> {
+    return this.sent.filter((s) => s.msg.type === type && (!peer || s.peer.equals(peer))).map((s) => s.msg as Extract<Message, { type: T }>);
+  }
+}
+
+/** Time passes only in sleep(): each sleep advances the clock by its duration and resolves on the next turn. */
+export class ManualClock implements Clock {
+  sleeps = 0;
+  constructor(public t = 1_700_000_000_000) {}
+
+  now(): number {
+    return this.t;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    this.sleeps++;
+    if (signal?.aborted) return Promise.resolve();
+    this.t += ms;
+    return new Promise((r) => setImmediate(r));
+  }
+}
+
+/** Results depend only on (version, episodes): `returnOf(version)` for both greedy and sampled. */
+export class FakeEvaluator implements PolicyEvaluator {
+  readonly calls: Array<{ version: number; episodes: number; nParams: number }> = [];
+  closed = false;
+  /** When set, the run for these episodes waits for release(). */
+  holdEpisodes: number | null = null;
+  private held: Array<() => void> = [];
+
+  constructor(private readonly returnOf: (version: number) => number = (v) => 10 + v) {}
+
+  async run(params: Float32Array, version: number, episodes: number): Promise<EvalStat> {
+    this.calls.push({ version, episodes, nParams: params.length });
+    if (episodes === this.holdEpisodes) await new Promise<void>((r) => this.held.push(r));
+    const x = this.returnOf(version);
+    return { stochastic: x, greedy: x + 1, episodes, version };
+  }
+
+  release(): void {
+    for (const r of this.held.splice(0)) r();
+  }
+
+  get waiting(): number {
+    return this.held.length;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+export interface LogLine {
+  level: 'info' | 'warn' | 'error';
+  obj: Record<string, unknown>;
+  msg?: string;
+}
+
+export class MemoryLogger {
+  readonly lines: LogLine[] = [];
+
+  info(obj: object, msg?: string): void {
+    this.lines.push({ level: 'info', obj: obj as Record<string, unknown>, msg });
+  }
+
+  warn(obj: object, msg?: string): void {
+    this.lines.push({ level: 'warn', obj: obj as Record<string, unknown>, msg });
+  }
+
+  error(obj: object, msg?: string): void {
+    this.lines.push({ level: 'error', obj: obj as Record<string, unknown>, msg });
+  }
+
+  kind(k: string): Array<Record<string, unknown>> {
+    return this.lines.filter((l) => l.obj.kind === k).map((l) => l.obj);
+  }
+}
+
+/** Resolve once `f()` is true, checking on every turn of the event loop (at most `turns` turns). */
+export async function until(f: () => boolean, what: string, turns = 100_000): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    if (f()) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
