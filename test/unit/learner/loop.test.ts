@@ -180,7 +180,7 @@ describe('TrainingLoop, asynchronous mode', () => {
     send(rollout(0, seq++, 0, p0));
     send(rollout(0, 0, 1, p1));
     send(rollout(0, seq++, 1, p1));
-    send(rollout(0, seq++, 1, p1));
+    send(rollout(0, seq, 1, p1));
     const s = await running;
 
     expect(s.version).toBe(2);
