@@ -74,9 +74,16 @@ export class FakeLearnerTransport implements LoopTransport {
   }
 }
 
-/** Time passes only in sleep(): each sleep advances the clock by its duration and resolves on the next turn. */
+/**
+ * Virtual time: sleeps register timers, and whenever the event loop comes round (setImmediate)
+ * with timers pending, the clock jumps to the earliest deadline and fires every timer due.
+ * So time passes only while someone waits for it, concurrent sleeps overlap as on a real
+ * clock, and a run of any length takes no wall time.
+ */
 export class ManualClock implements Clock {
-  sleeps = 0;
+  private timers: Array<{ due: number; fire: () => void }> = [];
+  private ticking = false;
+
   constructor(public t = 1_700_000_000_000) {}
 
   now(): number {
@@ -84,10 +91,33 @@ export class ManualClock implements Clock {
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    this.sleeps++;
     if (signal?.aborted) return Promise.resolve();
-    this.t += ms;
-    return new Promise((r) => setImmediate(r));
+    return new Promise((resolve) => {
+      const timer = { due: this.t + ms, fire: () => { signal?.removeEventListener('abort', onAbort); resolve(); } };
+      const onAbort = () => { this.timers = this.timers.filter((x) => x !== timer); resolve(); };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.timers.push(timer);
+      this.tick();
+    });
+  }
+
+  /** Timers not yet fired. */
+  get pending(): number {
+    return this.timers.length;
+  }
+
+  private tick(): void {
+    if (this.ticking) return;
+    this.ticking = true;
+    setImmediate(() => {
+      this.ticking = false;
+      if (this.timers.length === 0) return;
+      this.t = Math.max(this.t, Math.min(...this.timers.map((x) => x.due)));
+      const due = this.timers.filter((x) => x.due <= this.t);
+      this.timers = this.timers.filter((x) => x.due > this.t);
+      for (const x of due) x.fire();
+      if (this.timers.length) this.tick();
+    });
   }
 }
 
