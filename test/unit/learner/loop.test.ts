@@ -9,27 +9,18 @@ import { initBackend } from '../../../model/backend.js';
 import { initParams, modelHash } from '../../../model/params.js';
 import { SegmentCollector } from '../../../actor/collect.js';
 import { Learner } from '../../../learner/learner.js';
-import { DEFAULT_OBJECTIVE } from '../../../learner/objectives/config.js';
 import type { LearnerServerConfig } from '../../../learner/config.js';
 import { TrainingLoop } from '../../../learner/loop.js';
 import { ParamPublisher } from '../../../learner/publisher.js';
 import { AckStatus, MsgType, type HelloMsg, type RolloutMsg } from '../../../protocol/messages.js';
 import type { SummaryRecord, UpdateRecord } from '../../../protocol/records.js';
-import { FakeEvaluator, FakeLearnerTransport, ManualClock, MemoryLogger, until, type Sent } from './fakes.js';
+import { FakeEvaluator, FakeLearnerTransport, ManualClock, MemoryLogger, testConfig, until, type Sent } from './fakes.js';
 
 const spec = { obsDim: 4, nActions: 2, hidden: [8] };
 const HASH = modelHash(spec);
 const SEG_SAMPLES = 16 * 4; // T x E of every segment below
 
-function config(over: Partial<LearnerServerConfig> = {}): LearnerServerConfig {
-  return {
-    objective: { ...DEFAULT_OBJECTIVE, method: 'v5' }, advantage: 'vtrace', normalizeAdvantages: true, discount: 0.99, lambda: 0.95,
-    lr: 1e-3, annealLr: true, adamEps: 1e-5, epochs: 1, minibatches: 1, entCoef: 0.01, vfCoef: 0.5, maxGradNorm: 0.5, steps: 3 * 2 * SEG_SAMPLES, grad: 'js',
-    runId: 'unit', env: 'CartPole-v1', seed: 3, hidden: spec.hidden, actors: 1, workers: 1, batchSegments: 2, maxLag: -1, historyVersions: 4,
-    queueCapacity: 16, timeSec: 0, targetReturn: null, evalEvery: 1, evalEpisodes: 2, finalEvalEpisodes: 5, collapseEntropy: 0.1, deterministic: false,
-    ...over,
-  };
-}
+const config = (over: Partial<LearnerServerConfig> = {}) => testConfig({ steps: 3 * 2 * SEG_SAMPLES, ...over });
 
 const collectors = new Map<number, SegmentCollector>();
 /** A real segment of actor `actorId`'s environments, acting with `params`. */
