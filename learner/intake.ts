@@ -1,7 +1,8 @@
 /**
  * The learner's intake: every rollout that reaches the learner is accounted for, exactly once,
- * as trained, dropped (with a reason) or rejected (with a reason); sequence gaps per actor are
- * counted as lost. Accepted rollouts wait in a bounded queue (asynchronous mode, FIFO) or in a
+ * as trained, dropped (with a reason) or rejected (with a code); sequence gaps per actor are
+ * counted as lost (a rejected rollout never reaches offer(), so its number counts as lost too
+ * once a later one arrives). Accepted rollouts wait in a bounded queue (asynchronous mode, FIFO) or in a
  * keyed buffer (deterministic mode: update u takes exactly the sequence numbers it is due).
  */
 import type { DropReason, RolloutMsg } from '../protocol/messages.js';
