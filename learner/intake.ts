@@ -1,10 +1,12 @@
 /**
  * The learner's intake: every rollout that reaches the learner is accounted for, exactly once,
- * as trained, dropped (with a reason) or rejected (with a reason); sequence gaps per actor are
- * counted as lost. Accepted rollouts wait in a bounded queue (asynchronous mode, FIFO) or in a
+ * as trained, dropped (with a reason) or rejected (with a code); sequence gaps per actor are
+ * counted as lost (a rejected rollout never reaches offer(), so its number counts as lost too
+ * once a later one arrives). Accepted rollouts wait in a bounded queue (asynchronous mode, FIFO) or in a
  * keyed buffer (deterministic mode: update u takes exactly the sequence numbers it is due).
  */
-import type { RolloutMsg } from '../protocol/messages.js';
+import type { DropReason, RolloutMsg } from '../protocol/messages.js';
+import { wallClock, type Clock } from '../protocol/clock.js';
 
 export interface QueuedRollout {
   msg: RolloutMsg;
@@ -44,7 +46,7 @@ export class Intake {
   }
 
   /** Count a valid rollout that will not be trained on. */
-  drop(reason: string): void {
+  drop(reason: DropReason): void {
     this.counts.dropped++;
     this.counts.dropReasons[reason] = (this.counts.dropReasons[reason] ?? 0) + 1;
   }
@@ -54,7 +56,7 @@ export class Intake {
    * sequence number is accounted for. Returns null when queued, or the drop reason (also
    * 'duplicate', 'queue-full') when it was counted as dropped. Sequence gaps count as lost.
    */
-  offer(r: QueuedRollout, dropReason: string | null = null): string | null {
+  offer(r: QueuedRollout, dropReason: DropReason | null = null): DropReason | null {
     this.counts.received++;
     const { actorId, seq } = r.msg;
     const expected = this.nextSeq.get(actorId) ?? 0;
@@ -115,13 +117,16 @@ export class Intake {
     return all;
   }
 
-  /** Resolve when something is offered or after `ms`. */
-  wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => { clearTimeout(t); this.waiters.delete(done); resolve(); };
-      const t = setTimeout(done, ms);
-      this.waiters.add(done);
-    });
+  /** Resolve when something is offered, at wakeAll(), or after `ms` of `clock` (default: the wall clock). */
+  async wait(ms: number, clock: Clock = wallClock): Promise<void> {
+    const ac = new AbortController();
+    const done = () => ac.abort();
+    this.waiters.add(done);
+    try {
+      await clock.sleep(ms, ac.signal);
+    } finally {
+      this.waiters.delete(done);
+    }
   }
 
   /** Wake waiters (e.g. at shutdown). */

@@ -13,10 +13,10 @@
  * every section length against the shapes declared in the header before it touches any data;
  * semantic checks (finiteness, action range, model hash) are `validate.ts`'s job.
  */
-import { MsgType, PROTOCOL_MAGIC, PROTOCOL_VERSION, type Message } from './messages.js';
-import { ProtocolError, reason, type ProtocolErrorCode } from './errors.js';
+import { AckStatus, DROP_REASONS, MsgType, PROTOCOL_MAGIC, PROTOCOL_VERSION, type AckMsg, type Message } from './messages.js';
+import { PROTOCOL_ERROR_CODES, ProtocolError, reason, type ProtocolErrorCode } from './errors.js';
 
-/** Maximum UTF-8 bytes of a string (envId, reason). */
+/** Maximum UTF-8 bytes of a string (envId, reason, detail). */
 export const MAX_STRING_BYTES = 256;
 /** Maximum UTF-8 bytes of the ActorStats JSON. */
 export const MAX_STATS_BYTES = 64 * 1024;
@@ -54,9 +54,11 @@ const SCHEMAS: Record<MsgType, Schema> = {
     sections: ['obs', 'lastObs', 'actions', 'rewards', 'terminated', 'truncated', 'finalObs', 'logmu', 'episodeReturns', 'episodeLengths'],
   },
   [MsgType.Params]: { name: 'params', fixed: [['version', 'u32'], ['modelHash', 'hash']], sections: ['params'] },
-  [MsgType.Ack]: { name: 'ack', fixed: [['seq', 'u32'], ['version', 'u32'], ['status', 'u32']], sections: ['reason'] },
+  // status: AckStatus; code: 0 (trained), index into DROP_REASONS (dropped) or PROTOCOL_ERROR_CODES (rejected).
+  [MsgType.Ack]: { name: 'ack', fixed: [['seq', 'u32'], ['version', 'u32'], ['status', 'u32'], ['code', 'u32']], sections: ['text'] },
   [MsgType.Reject]: { name: 'reject', fixed: [], sections: ['reason'] },
   [MsgType.ActorStats]: { name: 'actorStats', fixed: [['actorId', 'u32']], sections: ['stats'] },
+  [MsgType.Stop]: { name: 'stop', fixed: [['version', 'u32']], sections: ['reason'] },
 };
 
 const utf8Encoder = new TextEncoder();
@@ -81,6 +83,25 @@ function truncatedUtf8(s: string): Uint8Array {
   return b.subarray(0, end);
 }
 
+function ackFields(msg: AckMsg): [number[], Uint8Array[]] {
+  switch (msg.status) {
+    case AckStatus.Trained:
+      return [[msg.seq, msg.version, msg.status, 0], [new Uint8Array(0)]];
+    case AckStatus.Dropped: {
+      const i = DROP_REASONS.indexOf(msg.drop);
+      if (i < 0) throw new ProtocolError('BAD_FIELD', `ack.drop is '${String(msg.drop)}', expected one of ${DROP_REASONS.join(', ')}`);
+      return [[msg.seq, msg.version, msg.status, i], [truncatedUtf8(msg.detail)]];
+    }
+    case AckStatus.Rejected: {
+      const i = PROTOCOL_ERROR_CODES.indexOf(msg.code);
+      if (i < 0) throw new ProtocolError('BAD_FIELD', `ack.code is '${String(msg.code)}', not a protocol error code`);
+      return [[msg.seq, msg.version, msg.status, i], [truncatedUtf8(msg.reason)]];
+    }
+    default:
+      throw new ProtocolError('BAD_FLAG', `ack.status is ${String((msg as { status: unknown }).status)}, expected an AckStatus`);
+  }
+}
+
 function fieldsAndSections(msg: Message): [number[], Uint8Array[]] {
   switch (msg.type) {
     case MsgType.Hello: {
@@ -98,7 +119,7 @@ function fieldsAndSections(msg: Message): [number[], Uint8Array[]] {
     case MsgType.Params:
       return [[msg.version, msg.modelHash], [bytesOf(msg.params)]];
     case MsgType.Ack:
-      return [[msg.seq, msg.version, msg.status], [truncatedUtf8(msg.reason)]];
+      return ackFields(msg);
     case MsgType.Reject:
       return [[], [truncatedUtf8(msg.reason)]];
     case MsgType.ActorStats: {
@@ -113,6 +134,8 @@ function fieldsAndSections(msg: Message): [number[], Uint8Array[]] {
       }
       return [[msg.actorId], [json]];
     }
+    case MsgType.Stop:
+      return [[msg.version], [truncatedUtf8(msg.reason)]];
     default:
       throw new ProtocolError('UNKNOWN_TYPE', `message type ${String((msg as { type: unknown }).type)}`);
   }
@@ -242,6 +265,24 @@ function decodeStats(s: Sections): Record<string, number> {
   return v as Record<string, number>;
 }
 
+function decodeAck(f: number[], s: Sections): AckMsg {
+  const [seq, version, status, code] = f;
+  const text = s.string(0, 'ack.text', MAX_STRING_BYTES, 0);
+  switch (status) {
+    case AckStatus.Trained:
+      if (code !== 0 || text !== '') fail('BAD_FIELD', `ack of a trained rollout has code ${code} and ${s.lengths[0]} text bytes, expected 0 and 0`);
+      return { type: MsgType.Ack, status, seq, version };
+    case AckStatus.Dropped:
+      if (code >= DROP_REASONS.length) fail('BAD_FIELD', `ack.code is ${code}, expected a drop reason index 0..${DROP_REASONS.length - 1}`);
+      return { type: MsgType.Ack, status, seq, version, drop: DROP_REASONS[code], detail: text };
+    case AckStatus.Rejected:
+      if (code >= PROTOCOL_ERROR_CODES.length) fail('BAD_FIELD', `ack.code is ${code}, expected an error code index 0..${PROTOCOL_ERROR_CODES.length - 1}`);
+      return { type: MsgType.Ack, status, seq, version, code: PROTOCOL_ERROR_CODES[code], reason: text };
+    default:
+      return fail('BAD_FLAG', `ack.status is ${status}, expected 0 (trained), 1 (dropped) or 2 (rejected)`);
+  }
+}
+
 function decodeBody(type: MsgType, f: number[], s: Sections): Message {
   switch (type) {
     case MsgType.Hello:
@@ -252,12 +293,13 @@ function decodeBody(type: MsgType, f: number[], s: Sections): Message {
       if (s.lengths[0] % 4 !== 0) fail('SHAPE_MISMATCH', `params.params has ${s.lengths[0]} bytes, not a multiple of 4`);
       return { type, version: f[0], modelHash: f[1], params: s.f32(0) };
     case MsgType.Ack:
-      if (f[2] > 2) fail('BAD_FLAG', `ack.status is ${f[2]}, expected 0 (queued), 1 (dropped) or 2 (rejected)`);
-      return { type, seq: f[0], version: f[1], status: f[2], reason: s.string(0, 'ack.reason', MAX_STRING_BYTES, 0) };
+      return decodeAck(f, s);
     case MsgType.Reject:
       return { type, reason: s.string(0, 'reject.reason', MAX_STRING_BYTES, 0) };
     case MsgType.ActorStats:
       return { type, actorId: f[0], stats: decodeStats(s) };
+    case MsgType.Stop:
+      return { type, version: f[0], reason: s.string(0, 'stop.reason', MAX_STRING_BYTES, 0) };
   }
 }
 

@@ -32,10 +32,16 @@ export const PROTOCOL_ERRORS = {
   BAD_FRAMES: 'a ZeroMQ message did not have exactly the frames [identity, payload]',
   SEND_FAILED: 'a send failed (peer vanished, high water mark, or socket closed)',
   INTERNAL: 'an unexpected exception inside the decoder (a bug; the message was rejected)',
+  FUTURE_VERSION: 'a rollout\'s behaviourVersion is newer than the learner\'s version (an actor of another run?); restart the actor',
+  BAD_ACTOR_ID: 'a message names another actor id than the hello from the same peer; give each actor its own --actor-id',
+  UNEXPECTED_TYPE: 'a valid message of a type the receiver does not accept (e.g. Params sent to the learner)',
 } as const;
 
 /** One of the stable protocol error codes. */
 export type ProtocolErrorCode = keyof typeof PROTOCOL_ERRORS;
+
+/** Every code in table order; an ack carries a code as its index here (the table is append only). */
+export const PROTOCOL_ERROR_CODES = Object.keys(PROTOCOL_ERRORS) as ProtocolErrorCode[];
 
 /** Format a reason string `CODE: detail`. */
 export function reason(code: ProtocolErrorCode, detail: string): string {

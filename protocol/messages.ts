@@ -4,13 +4,17 @@
  * `validate.ts` checks everything a decoder cannot trust (shapes, finiteness, model hash).
  *
  * Transport (see `transport.ts`): the learner binds a ROUTER socket, each actor connects a
- * DEALER socket. Actor -> learner: Hello, Rollout, ActorStats. Learner -> actor: Params
- * (pushed on every new version and on Hello), Ack (one per rollout taken into the intake
- * queue; actors keep at most `maxInFlight` unacknowledged rollouts, which is the backpressure).
+ * DEALER socket. Actor -> learner: Hello, Rollout, ActorStats (logged by the learner as an
+ * `actor-stats` record). Learner -> actor: Params (pushed on every new version and on Hello),
+ * Ack (exactly one per rollout: trained, dropped with a reason or rejected with a code; actors
+ * keep at most `maxInFlight` unacknowledged rollouts, which is the backpressure), Reject (a
+ * refused hello), Stop (the learner is stopping: actors stop collecting and exit).
  */
+import type { ProtocolErrorCode } from './errors.js';
 
 export const PROTOCOL_MAGIC = 0x49535250; // 'ISRP'
-export const PROTOCOL_VERSION = 1;
+/** 2: typed acks (status + reason/code index) and the Stop message; 1 had magic-number notices. */
+export const PROTOCOL_VERSION = 2;
 
 export enum MsgType {
   Hello = 1,
@@ -19,6 +23,7 @@ export enum MsgType {
   Ack = 4,
   ActorStats = 5,
   Reject = 6,
+  Stop = 7,
 }
 
 /** First message of an actor: who it is and what it runs. */
@@ -83,25 +88,59 @@ export interface ParamsMsg {
   params: Float32Array;
 }
 
-/**
- * An Ack with this seq acknowledges no rollout: with status 1 and a reason starting 'shutdown'
- * it is the learner's notice to every actor that it is stopping (actors stop collecting and
- * exit). Actor seqs count up from 0 and never reach it.
- */
-export const NOTICE_SEQ = 0xffffffff;
+/** What became of a rollout, as the learner answers it. */
+export enum AckStatus {
+  /** Trained on: the update that used it has published its parameters. */
+  Trained = 0,
+  /** Valid but not trained on (`drop` says why). */
+  Dropped = 1,
+  /** Invalid (`code` says why); counted in the learner's rejectReasons under the same code. */
+  Rejected = 2,
+}
 
-/** The learner took rollout `seq` of this actor (into training or a counted drop), or a notice (NOTICE_SEQ). */
-export interface AckMsg {
+/** Why a valid rollout was not trained on. The wire carries the index into this list (append only). */
+export const DROP_REASONS = ['stale', 'duplicate', 'queue-full', 'shutdown'] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+interface AckBase {
   type: MsgType.Ack;
+  /** The acknowledged rollout's sequence number. */
   seq: number;
   /** The learner's current version at the time of the ack. */
   version: number;
-  /** 0 = queued, 1 = dropped (reason in `reason`), 2 = rejected as invalid. */
-  status: number;
+}
+
+export interface TrainedAck extends AckBase {
+  status: AckStatus.Trained;
+}
+
+export interface DroppedAck extends AckBase {
+  status: AckStatus.Dropped;
+  drop: DropReason;
+  /** Human-readable detail, e.g. 'stale: lag 9 > --max-lag 8'. */
+  detail: string;
+}
+
+export interface RejectedAck extends AckBase {
+  status: AckStatus.Rejected;
+  code: ProtocolErrorCode;
+  /** `CODE: detail`, naming the field and the bad value. */
   reason: string;
 }
 
-/** Learner -> actor: a message from this actor was refused (bad hello, bad bytes). */
+/** The learner's answer to one rollout of this actor: exactly one per rollout received. */
+export type AckMsg = TrainedAck | DroppedAck | RejectedAck;
+
+/** Learner -> every actor: the learner is stopping; stop collecting and exit. */
+export interface StopMsg {
+  type: MsgType.Stop;
+  /** The learner's final version. */
+  version: number;
+  /** Why the learner stops, e.g. 'step budget 2048 reached'. */
+  reason: string;
+}
+
+/** Learner -> actor: this actor's hello was refused (model hash, environment); the actor exits. */
 export interface RejectMsg {
   type: MsgType.Reject;
   reason: string;
@@ -114,4 +153,4 @@ export interface ActorStatsMsg {
   stats: Record<string, number>;
 }
 
-export type Message = HelloMsg | RolloutMsg | ParamsMsg | AckMsg | RejectMsg | ActorStatsMsg;
+export type Message = HelloMsg | RolloutMsg | ParamsMsg | AckMsg | RejectMsg | ActorStatsMsg | StopMsg;

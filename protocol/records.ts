@@ -118,6 +118,15 @@ export interface ActorRecord extends BaseRecord {
   envSteps: number;
 }
 
+/** An actor's ActorStats message as the learner received it (learner.ndjson), one per message. */
+export interface ActorStatsRecord extends BaseRecord {
+  kind: 'actor-stats';
+  /** The actor id registered by the sending peer's hello. */
+  actorId: number;
+  /** The actor's numbers as sent: fps, segmentsSent, versionsReceived, lagMean, envSteps. */
+  stats: Record<string, number>;
+}
+
 /** Written once by the learner at the end of a run. */
 export interface SummaryRecord extends BaseRecord {
   kind: 'summary';
@@ -140,4 +149,4 @@ export interface SummaryRecord extends BaseRecord {
   return: { mean100: number | null; episodes: number };
 }
 
-export type LogRecord = UpdateRecord | ActorRecord | SummaryRecord;
+export type LogRecord = UpdateRecord | ActorRecord | ActorStatsRecord | SummaryRecord;

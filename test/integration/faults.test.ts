@@ -12,7 +12,7 @@ import * as zmq from 'zeromq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT, ensureBuilt, recordsOf } from '../helpers/cli.js';
 import { decode, encode } from '../../protocol/codec.js';
-import { MsgType, NOTICE_SEQ, type AckMsg, type Message } from '../../protocol/messages.js';
+import { AckStatus, MsgType, type Message, type RejectedAck, type StopMsg } from '../../protocol/messages.js';
 import { modelHash } from '../../model/params.js';
 import { makeRollout } from '../unit/protocol/helpers.js';
 import type { SummaryRecord } from '../../protocol/records.js';
@@ -67,10 +67,11 @@ describe('learner under bad input', () => {
     // A rollout before any hello is refused with a reason.
     const orphan = makeRollout(4, 2);
     await evil.send(encode({ ...orphan, actorId: 7, seq: 0, behaviourVersion: 0 }));
-    const a0 = (await reply(evil)) as AckMsg;
+    const a0 = (await reply(evil)) as RejectedAck;
     expect(a0.type).toBe(MsgType.Ack);
-    expect(a0.status).toBe(2);
-    expect(a0.reason).toMatch(/UNKNOWN_ACTOR/);
+    expect(a0.status).toBe(AckStatus.Rejected);
+    expect(a0.code).toBe('UNKNOWN_ACTOR');
+    expect(a0.reason).toMatch(/^UNKNOWN_ACTOR: /);
 
     await evil.send(encode({ ...hello, modelHash: (hello.modelHash + 1) >>> 0 }));
     const rej = await reply(evil);
@@ -81,26 +82,28 @@ describe('learner under bad input', () => {
     const nan = makeRollout(4, 2);
     nan.rewards[5] = NaN;
     await evil.send(encode({ ...nan, actorId: 7, seq: 0, behaviourVersion: 0 }));
-    const a1 = (await reply(evil)) as AckMsg;
-    expect(a1.status).toBe(2);
+    const a1 = (await reply(evil)) as RejectedAck;
+    expect(a1.status).toBe(AckStatus.Rejected);
+    expect(a1.code).toBe('NOT_FINITE');
     expect(a1.reason).toMatch(/rewards\[5\]/);
     const badAction = makeRollout(4, 2);
     badAction.actions[3] = 9;
     await evil.send(encode({ ...badAction, actorId: 7, seq: 1, behaviourVersion: 0 }));
-    const a2 = (await reply(evil)) as AckMsg;
-    expect(a2.status).toBe(2);
+    const a2 = (await reply(evil)) as RejectedAck;
+    expect(a2.status).toBe(AckStatus.Rejected);
+    expect(a2.code).toBe('BAD_ACTION');
     expect(a2.reason).toMatch(/actions\[3\]/);
     evil.close();
 
     // A bystander says hello and never sends a rollout: nothing of it is in the learner's queue
-    // when the learner stops, so only the learner's stop notice can tell it to exit.
+    // when the learner stops, so only the learner's Stop message can tell it to exit.
     const bystander = new zmq.Dealer({ linger: 0 });
     bystander.connect(endpoint);
     await bystander.send(encode({ ...hello, actorId: 8 }));
     const notice = (async () => {
       for (;;) {
         const m = await reply(bystander, 120_000);
-        if (m.type === MsgType.Ack) return m;
+        if (m.type === MsgType.Stop) return m as StopMsg;
       }
     })();
 
@@ -112,9 +115,8 @@ describe('learner under bad input', () => {
     expect(await actorExit, actor.out()).toBe(0);
     const n = await notice;
     bystander.close();
-    expect(n.seq).toBe(NOTICE_SEQ);
-    expect(n.status).toBe(1);
-    expect(n.reason).toMatch(/^shutdown/);
+    expect(n.reason).toMatch(/^step budget 2048 reached/);
+    expect(n.version).toBeGreaterThan(0);
 
     const [s] = recordsOf<SummaryRecord>(join(dir, 'learner.ndjson'), 'summary');
     expect(s.envSteps).toBeGreaterThanOrEqual(2048);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decode, encode, type DecodeResult } from '../../../protocol/codec.js';
 import { PROTOCOL_ERRORS } from '../../../protocol/errors.js';
-import { MsgType, PROTOCOL_MAGIC, PROTOCOL_VERSION, type Message } from '../../../protocol/messages.js';
+import { AckStatus, MsgType, PROTOCOL_MAGIC, PROTOCOL_VERSION, type Message } from '../../../protocol/messages.js';
 import { validateHello, validateParams, validateRollout } from '../../../protocol/validate.js';
 import { CARTPOLE, makeRollout, rolloutDiff } from './helpers.js';
 
@@ -28,7 +28,10 @@ const VALID: Message[] = [
   makeRollout(1, 1, 4, { episodes: 0 }),
   { type: MsgType.Hello, actorId: 1, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 8, modelHash: 1 },
   { type: MsgType.Params, version: 2, modelHash: 1, params: Float32Array.from([1, 2, 3]) },
-  { type: MsgType.Ack, seq: 5, version: 2, status: 0, reason: 'ok' },
+  { type: MsgType.Ack, seq: 5, version: 2, status: AckStatus.Trained },
+  { type: MsgType.Ack, seq: 6, version: 2, status: AckStatus.Dropped, drop: 'stale', detail: 'stale: lag 3 > 2' },
+  { type: MsgType.Ack, seq: 7, version: 2, status: AckStatus.Rejected, code: 'NOT_FINITE', reason: 'NOT_FINITE: rollout.rewards[0] is NaN' },
+  { type: MsgType.Stop, version: 9, reason: 'step budget reached' },
   { type: MsgType.Reject, reason: 'no' },
   { type: MsgType.ActorStats, actorId: 1, stats: { fps: 10, sent: 3 } },
 ];
@@ -40,9 +43,9 @@ describe('decode never throws', () => {
   });
 
   it('on structurally valid headers with random fields, lengths and data', () => {
-    const COUNTS: Record<number, [number, number]> = { 1: [5, 1], 2: [7, 10], 3: [2, 1], 4: [3, 1], 5: [0, 1], 6: [1, 1] };
+    const COUNTS: Record<number, [number, number]> = { 1: [5, 1], 2: [7, 10], 3: [2, 1], 4: [4, 1], 5: [1, 1], 6: [0, 1], 7: [1, 1] };
     const arb = fc.record({
-      type: fc.integer({ min: 1, max: 6 }),
+      type: fc.integer({ min: 1, max: 7 }),
       fixed: fc.array(fc.oneof(fc.nat(8), fc.double()), { minLength: 7, maxLength: 7 }),
       lengths: fc.array(fc.oneof(fc.nat(8).map((x) => x * 4), fc.nat(70)), { minLength: 10, maxLength: 10 }),
       // exact-length buffers half the time: otherwise few runs get past the length checks

@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { decode, encode, MAX_ROLLOUT_STEPS, MAX_STRING_BYTES, type DecodeResult } from '../../../protocol/codec.js';
 import { ProtocolError } from '../../../protocol/errors.js';
-import { MsgType, PROTOCOL_MAGIC, type Message } from '../../../protocol/messages.js';
+import { AckStatus, MsgType, PROTOCOL_MAGIC, PROTOCOL_VERSION, type Message } from '../../../protocol/messages.js';
 import { makeRollout, rolloutDiff } from './helpers.js';
 
 function roundTrip(msg: Message): Message {
   const r = decode(encode(msg));
+  if (!r.ok) throw new Error(r.reason);
+  return r.msg;
+}
+
+function roundTripBytes(b: Uint8Array): Message {
+  const r = decode(b);
   if (!r.ok) throw new Error(r.reason);
   return r.msg;
 }
@@ -53,12 +59,17 @@ describe('codec round trip', () => {
     expect(rolloutDiff(back as typeof m, m)).toEqual([]);
   });
 
-  it('params, ack, reject, actor stats', () => {
+  it('params, acks of every status, reject, actor stats, stop', () => {
     const msgs: Message[] = [
       { type: MsgType.Params, version: 12, modelHash: 99, params: Float32Array.from([1.5, -2, 3e-8]) },
       { type: MsgType.Params, version: 0, modelHash: 0, params: new Float32Array(0) },
-      { type: MsgType.Ack, seq: 4, version: 9, status: 1, reason: 'queue full' },
-      { type: MsgType.Ack, seq: 0, version: 0, status: 0, reason: '' },
+      { type: MsgType.Ack, seq: 4, version: 9, status: AckStatus.Dropped, drop: 'queue-full', detail: 'queue-full' },
+      { type: MsgType.Ack, seq: 5, version: 9, status: AckStatus.Dropped, drop: 'shutdown', detail: '' },
+      { type: MsgType.Ack, seq: 0, version: 0, status: AckStatus.Trained },
+      { type: MsgType.Ack, seq: 3, version: 2, status: AckStatus.Rejected, code: 'FUTURE_VERSION', reason: 'FUTURE_VERSION: behaviourVersion 5 is newer than 2' },
+      { type: MsgType.Ack, seq: 3, version: 2, status: AckStatus.Rejected, code: 'TRUNCATED', reason: 'TRUNCATED: x' },
+      { type: MsgType.Stop, version: 17, reason: 'step budget 2048 reached' },
+      { type: MsgType.Stop, version: 0, reason: '' },
       { type: MsgType.Reject, reason: 'MODEL_HASH: hello.modelHash is 1' },
       { type: MsgType.Reject, reason: '' },
       { type: MsgType.ActorStats, actorId: 2, stats: { fps: 1234.5, segmentsSent: 10, lagUsed: -0.25 } },
@@ -108,7 +119,7 @@ describe('codec header errors', () => {
 
   it('bad version', () => {
     const b = Buffer.from(valid);
-    b.writeUInt16LE(2, 4);
+    b.writeUInt16LE(PROTOCOL_VERSION + 1, 4);
     expect(rejected(decode(b))).toMatchObject({ code: 'BAD_VERSION' });
   });
 
@@ -155,8 +166,23 @@ describe('codec header errors', () => {
     expect(r.code).toBe('TOO_LARGE');
   });
 
-  it('bad ack status, bad UTF-8, bad stats JSON', () => {
-    expect(rejected(decode(encode({ type: MsgType.Ack, seq: 1, version: 1, status: 3, reason: '' }))).code).toBe('BAD_FLAG');
+  it('bad ack status or code, bad UTF-8, bad stats JSON', () => {
+    const ack = encode({ type: MsgType.Ack, seq: 1, version: 1, status: AckStatus.Dropped, drop: 'stale', detail: '' });
+    const fx = (i: number) => 16 + 8 * i; // fixed fields: seq, version, status, code
+    const bad = (field: number, x: number) => { const b = Buffer.from(ack); b.writeDoubleLE(x, fx(field)); return rejected(decode(b)); };
+    expect(bad(2, 3).code).toBe('BAD_FLAG');
+    expect(bad(3, 4).reason).toMatch(/^BAD_FIELD: ack.code is 4, expected a drop reason index/);
+    const last = Buffer.from(ack);
+    last.writeDoubleLE(3, fx(3));
+    expect(roundTripBytes(last)).toMatchObject({ status: AckStatus.Dropped, drop: 'shutdown' });
+    const rj = Buffer.from(ack);
+    rj.writeDoubleLE(AckStatus.Rejected, fx(2));
+    rj.writeDoubleLE(9999, fx(3));
+    expect(rejected(decode(rj)).reason).toMatch(/an error code index/);
+    const tr = Buffer.from(ack);
+    tr.writeDoubleLE(AckStatus.Trained, fx(2));
+    tr.writeDoubleLE(1, fx(3));
+    expect(rejected(decode(tr)).reason).toMatch(/trained rollout has code 1/);
     const rej = encode({ type: MsgType.Reject, reason: 'ab' });
     rej[rej.length - 8] = 0xff; // first byte of the reason section
     expect(rejected(decode(rej)).code).toBe('BAD_STRING');
@@ -169,8 +195,21 @@ describe('codec header errors', () => {
   });
 });
 
+describe('protocol version', () => {
+  it('is 2 (typed acks, Stop), and a message of version 1 is rejected as BAD_VERSION', () => {
+    expect(PROTOCOL_VERSION).toBe(2);
+    const b = encode({ type: MsgType.Stop, version: 1, reason: 'x' });
+    b.writeUInt16LE(1, 4);
+    expect(rejected(decode(b)).reason).toBe('BAD_VERSION: protocol version is 1, this build speaks 2');
+  });
+});
+
 describe('encode rejects unrepresentable messages', () => {
   it('throws ProtocolError with a code', () => {
+    const ack = { type: MsgType.Ack, seq: 1, version: 1 } as const;
+    expect(() => encode({ ...ack, status: AckStatus.Dropped, drop: 'late' as 'stale', detail: '' })).toThrow(/BAD_FIELD: ack.drop is 'late'/);
+    expect(() => encode({ ...ack, status: AckStatus.Rejected, code: 'NOPE' as 'TRUNCATED', reason: '' })).toThrow(/BAD_FIELD: ack.code is 'NOPE'/);
+    expect(() => encode({ ...ack, status: 7 as AckStatus.Trained })).toThrow(/BAD_FLAG/);
     const hello = { type: MsgType.Hello, actorId: 1, envId: '', obsDim: 4, nActions: 2, numEnvs: 1, modelHash: 1 } as const;
     expect(() => encode(hello)).toThrow(ProtocolError);
     expect(() => encode({ ...hello, envId: 'x'.repeat(257) })).toThrow(/BAD_STRING/);

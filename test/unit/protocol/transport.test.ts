@@ -1,7 +1,7 @@
 import * as zmq from 'zeromq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encode, type DecodeResult } from '../../../protocol/codec.js';
-import { MsgType, type HelloMsg, type Message } from '../../../protocol/messages.js';
+import { AckStatus, MsgType, type HelloMsg, type Message } from '../../../protocol/messages.js';
 import { ActorSocket, LearnerSocket, type Incoming } from '../../../protocol/transport.js';
 import { validateHello, validateRollout } from '../../../protocol/validate.js';
 import { CARTPOLE, makeRollout } from './helpers.js';
@@ -140,7 +140,7 @@ describe('LearnerSocket / ActorSocket over tcp://127.0.0.1', () => {
     while (sent < 200 && (await within(5000, l.send(stuckPeer, big)))) sent++;
     expect(sent).toBeLessThan(200); // TCP buffers and both high water marks filled up
     expect(l.lastSendError).toMatch(/^SEND_FAILED: EAGAIN/);
-    const small: Message = { type: MsgType.Ack, seq: 0, version: 1, status: 0, reason: '' };
+    const small: Message = { type: MsgType.Ack, seq: 0, version: 1, status: AckStatus.Trained };
     expect(await within(5000, l.send(healthyPeer, small))).toBe(true);
     const [got] = await within(5000, take(healthy.incoming(), 1));
     expect(got).toEqual({ ok: true, msg: small });

@@ -1,0 +1,294 @@
+/**
+ * The actor's loop, with its transport, clock and segment sources (one per slot) injected:
+ * actor/actor.ts wires the real DEALER socket, the wall clock and one piscina worker thread per
+ * slot; tests wire fakes and drive it in-process.
+ *
+ * Each slot loops: wait for credit -> choose the behaviour version (newest held minus the
+ * injected lag, clamped to the oldest held) -> collect a T-step segment -> send it as a Rollout
+ * with the next sequence number. Flow control: a slot may have `maxInFlight` unacknowledged
+ * rollouts; the learner acks a rollout once the update that trained on it has published its
+ * parameters (at once when it drops or rejects it), so with one in flight the natural lag is 0.
+ * Deterministic mode: each slot has exactly `segmentsPerUpdate` in flight, segment j of slot w
+ * gets sequence number j * W + w, and rollouts are sent in sequence order.
+ */
+import { AckStatus, MsgType, type Message, type RolloutMsg } from '../protocol/messages.js';
+import type { DecodeResult } from '../protocol/codec.js';
+import type { Clock } from '../protocol/clock.js';
+import { validateParams } from '../protocol/validate.js';
+import type { ModelSpec } from '../model/spec.js';
+import { modelHash, paramCount } from '../model/params.js';
+import { ParamHistory } from '../model/history.js';
+import { Rng } from '../model/rng.js';
+import { mix32 } from '../model/hash.js';
+import { envSpecOf } from './envs/registry.js';
+import { sampleLag, type LagSpec } from './lag.js';
+import type { CollectTask } from './worker.js';
+import type { Segment } from './collect.js';
+
+/** The actor's side of the transport. */
+export interface ActorTransport {
+  send(msg: Message): Promise<boolean>;
+  /** Messages from the learner, decoded; ends after close(). One consumer. */
+  incoming(): AsyncIterable<DecodeResult>;
+  close(): void;
+}
+
+/** Where a slot's segments come from (a worker thread holding the slot's environments). */
+export interface SegmentSource {
+  collect(task: CollectTask): Promise<Segment>;
+  destroy(): Promise<void>;
+}
+
+export interface ActorLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface ActorLoopOptions {
+  actorId: number;
+  /** The learner's endpoint, for messages. */
+  endpoint: string;
+  envId: string;
+  modelSpec: ModelSpec;
+  workers: number;
+  envsPerWorker: number;
+  segmentSteps: number;
+  seed: number;
+  lag: LagSpec;
+  actorDelayMs: number;
+  maxInFlight: number;
+  historyVersions: number;
+  /** Deterministic schedule: segments per slot per learner update (0 = asynchronous mode). */
+  deterministicSegmentsPerSlot: number;
+  statsEveryMs: number;
+  /** Fail when the learner has been silent this long (ms) while a slot waits for credit. */
+  idleTimeoutMs: number;
+  logger: ActorLogger;
+}
+
+export interface ActorLoopDeps {
+  transport: ActorTransport;
+  clock: Clock;
+  /** Segment source of slot w (w = 0..workers-1). */
+  source: (w: number) => SegmentSource;
+}
+
+interface Slot {
+  source: SegmentSource;
+  inFlight: number;
+  j: number;
+  rng: Rng;
+  seed: number;
+}
+
+/** How often a slot without credit checks for acks and for a silent learner, ms. */
+export const CREDIT_POLL_MS = 200;
+/** How often the actor repeats its hello until the first parameters arrive, ms. */
+export const HELLO_EVERY_MS = 1000;
+
+/** Seed of slot `w`'s environments (and, mixed, of its lag draws). */
+export function slotSeed(seed: number, actorId: number, w: number): number {
+  return mix32(seed * 1_000_003 + actorId * 1009 + w + 1);
+}
+
+export class ActorLoop {
+  readonly history: ParamHistory;
+  private readonly slots: Slot[] = [];
+  private stopped = false;
+  private readonly stopCtl = new AbortController();
+  private readonly waiters = new Set<() => void>();
+  private lastHeard: number;
+  private fatal: Error | null = null;
+  private readonly seqToSlot = new Map<number, number>();
+  private nextSeq = 0;
+  private readonly pendingSends = new Map<number, RolloutMsg>();
+  private nextSendSeq = 0;
+  // Statistics.
+  private segmentsSent = 0;
+  private versionsReceived = 0;
+  private envSteps = 0;
+  private lagSum = 0;
+  private lagN = 0;
+  private lagMin = Infinity;
+  private lagMax = -Infinity;
+  private clampedLag = 0;
+  private statsT0: number;
+  private statsSteps0 = 0;
+
+  constructor(private readonly o: ActorLoopOptions, private readonly d: ActorLoopDeps) {
+    this.history = new ParamHistory(o.historyVersions);
+    this.lastHeard = d.clock.now();
+    this.statsT0 = d.clock.now();
+  }
+
+  /** Run until `stop()`, the learner's Stop, or a fatal error (rejects with it: a Reject from the learner, a silent learner). */
+  async run(): Promise<void> {
+    const o = this.o;
+    const env = envSpecOf(o.envId);
+    for (let w = 0; w < o.workers; w++) {
+      const seed = slotSeed(o.seed, o.actorId, w);
+      this.slots.push({ source: this.d.source(w), inFlight: 0, j: 0, rng: new Rng(mix32(seed ^ 0x9e3779b9)), seed });
+    }
+    const receiving = this.receive();
+    let stats: Promise<void> = Promise.resolve();
+    try {
+      const hello: Message = { type: MsgType.Hello, actorId: o.actorId, envId: o.envId, obsDim: env.obsDim, nActions: env.nActions, numEnvs: o.workers * o.envsPerWorker, modelHash: modelHash(o.modelSpec) };
+      // Hello until the first parameters arrive: a send can succeed without reaching anyone.
+      while (!this.stopped && this.history.latest < 0) {
+        await this.d.transport.send(hello);
+        await this.waitFor(HELLO_EVERY_MS);
+        this.checkFatal();
+      }
+      stats = this.statsLoop();
+      await Promise.all(this.slots.map((_, w) => this.slotLoop(w)));
+      this.checkFatal();
+    } finally {
+      this.stop();
+      await stats;
+      this.reportStats();
+      this.d.transport.close();
+      await receiving;
+      await Promise.all(this.slots.map((s) => s.source.destroy()));
+    }
+  }
+
+  /** Ask the loops to end after their current segment. Idempotent. */
+  stop(): void {
+    this.stopped = true;
+    this.stopCtl.abort();
+    this.notify();
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  private checkFatal(): void {
+    if (this.fatal) throw this.fatal;
+  }
+
+  private fail(e: Error): void {
+    this.fatal ??= e;
+    this.stop();
+  }
+
+  private notify(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** Resolve after `ms` or at the next notify(), whichever comes first. */
+  private async waitFor(ms: number): Promise<void> {
+    const ac = new AbortController();
+    const done = () => ac.abort();
+    this.waiters.add(done);
+    try {
+      await this.d.clock.sleep(ms, ac.signal);
+    } finally {
+      this.waiters.delete(done);
+    }
+  }
+
+  private async receive(): Promise<void> {
+    const o = this.o;
+    const count = paramCount(o.modelSpec);
+    const hash = modelHash(o.modelSpec);
+    for await (const r of this.d.transport.incoming()) {
+      this.lastHeard = this.d.clock.now();
+      if (!r.ok) {
+        o.logger.warn({ kind: 'bad-message', reason: r.reason }, 'message from learner rejected');
+        continue;
+      }
+      const m = r.msg;
+      if (m.type === MsgType.Params) {
+        const bad = validateParams(m, { modelHash: hash, paramCount: count });
+        if (bad) o.logger.warn({ kind: 'bad-params', reason: bad }, 'parameters rejected');
+        else {
+          this.history.add(m.version, m.params.slice());
+          this.versionsReceived++;
+        }
+      } else if (m.type === MsgType.Ack) {
+        const w = this.seqToSlot.get(m.seq);
+        if (w !== undefined) {
+          this.seqToSlot.delete(m.seq);
+          this.slots[w].inFlight--;
+        }
+        if (m.status === AckStatus.Dropped) o.logger.warn({ kind: 'rollout-not-trained', seq: m.seq, status: 'dropped', drop: m.drop, reason: m.detail }, 'learner did not train a rollout');
+        else if (m.status === AckStatus.Rejected) o.logger.warn({ kind: 'rollout-not-trained', seq: m.seq, status: 'rejected', code: m.code, reason: m.reason }, 'learner rejected a rollout');
+      } else if (m.type === MsgType.Stop) {
+        o.logger.info({ kind: 'learner-stopping', version: m.version, reason: m.reason }, 'the learner is stopping; this actor stops too');
+        this.stop();
+      } else if (m.type === MsgType.Reject) {
+        this.fail(new Error(`learner rejected actor ${o.actorId}: ${m.reason}`));
+      } else {
+        o.logger.warn({ kind: 'bad-message', type: m.type }, 'message type not expected by an actor');
+      }
+      this.notify();
+    }
+  }
+
+  private credit(): number {
+    return this.o.deterministicSegmentsPerSlot > 0 ? this.o.deterministicSegmentsPerSlot : this.o.maxInFlight;
+  }
+
+  private async slotLoop(w: number): Promise<void> {
+    const o = this.o;
+    const slot = this.slots[w];
+    while (!this.stopped) {
+      if (slot.inFlight >= this.credit()) {
+        await this.waitFor(CREDIT_POLL_MS);
+        const silent = this.d.clock.now() - this.lastHeard;
+        if (silent > o.idleTimeoutMs) this.fail(new Error(`learner at ${o.endpoint} silent for ${Math.round(silent / 1000)} s; exiting`));
+        continue;
+      }
+      const k = sampleLag(o.lag, slot.rng);
+      const latest = this.history.latest;
+      let version = Math.max(0, latest - k);
+      if (!this.history.has(version)) { version = this.history.oldest; this.clampedLag++; }
+      const params = this.history.get(version)!;
+      const seg = await slot.source.collect({ envId: o.envId, numEnvs: o.envsPerWorker, seed: slot.seed, modelSpec: o.modelSpec, params, T: o.segmentSteps });
+      if (o.actorDelayMs > 0) await this.d.clock.sleep(o.actorDelayMs);
+      const seq = o.deterministicSegmentsPerSlot > 0 ? slot.j * o.workers + w : this.nextSeq++;
+      slot.j++;
+      slot.inFlight++;
+      this.seqToSlot.set(seq, w);
+      this.noteLag(latest - version);
+      this.envSteps += seg.T * seg.E;
+      this.pendingSends.set(seq, { type: MsgType.Rollout, actorId: o.actorId, seq, workerId: w, behaviourVersion: version, ...seg });
+      await this.flushInOrder();
+    }
+  }
+
+  /** Send buffered rollouts in sequence order (deterministic mode may finish them out of order). */
+  private async flushInOrder(): Promise<void> {
+    while (this.pendingSends.has(this.nextSendSeq)) {
+      const msg = this.pendingSends.get(this.nextSendSeq)!;
+      this.pendingSends.delete(this.nextSendSeq);
+      this.nextSendSeq++;
+      this.segmentsSent++;
+      await this.d.transport.send(msg);
+    }
+  }
+
+  private noteLag(l: number): void {
+    this.lagSum += l; this.lagN++;
+    this.lagMin = Math.min(this.lagMin, l); this.lagMax = Math.max(this.lagMax, l);
+  }
+
+  /** Report every statsEveryMs until stopped. */
+  private async statsLoop(): Promise<void> {
+    while (!this.stopped) {
+      await this.d.clock.sleep(Math.max(1, this.statsT0 + this.o.statsEveryMs - this.d.clock.now()), this.stopCtl.signal);
+      if (!this.stopped && this.d.clock.now() - this.statsT0 >= this.o.statsEveryMs) this.reportStats();
+    }
+  }
+
+  /** Log an `actor` record and send the same numbers to the learner (its `actor-stats` record). */
+  private reportStats(): void {
+    const now = this.d.clock.now();
+    const fps = ((this.envSteps - this.statsSteps0) * 1000) / Math.max(1, now - this.statsT0);
+    this.statsT0 = now; this.statsSteps0 = this.envSteps;
+    const lagUsed = this.lagN ? { min: this.lagMin, mean: this.lagSum / this.lagN, max: this.lagMax } : { min: 0, mean: 0, max: 0 };
+    this.o.logger.info({ kind: 'actor', actorId: this.o.actorId, fps, segmentsSent: this.segmentsSent, versionsReceived: this.versionsReceived, lagUsed, envSteps: this.envSteps, clampedLag: this.clampedLag });
+    void this.d.transport.send({ type: MsgType.ActorStats, actorId: this.o.actorId, stats: { fps, segmentsSent: this.segmentsSent, versionsReceived: this.versionsReceived, lagMean: lagUsed.mean, envSteps: this.envSteps } });
+  }
+}

@@ -1,0 +1,305 @@
+/**
+ * The learner's training loop, with everything outside it injected: the transport (send to a
+ * peer, incoming messages), the clock, the evaluator, the parameter publisher and the logger.
+ * learner/server.ts wires the real ZeroMQ socket, Date.now and the worker-thread evaluator;
+ * tests wire fakes and drive it in-process.
+ *
+ * Per update: take a batch (schedule.ts) -> Learner.step -> version + 1 -> publish the
+ * parameters -> ack the batch as trained (an actor's credit returns only now) -> evaluate when
+ * due -> log the update record -> stop checks (stopPolicy.ts). Every message received is
+ * accounted for exactly once by the intake: trained, dropped (with a reason) or rejected (with
+ * the same code that is answered to the actor).
+ */
+import type { Incoming } from '../protocol/transport.js';
+import { AckStatus, MsgType, type HelloMsg, type Message, type RolloutMsg } from '../protocol/messages.js';
+import type { EvalStat, SummaryRecord, UpdateRecord } from '../protocol/records.js';
+import { envShape } from '../protocol/envs.js';
+import type { Clock } from '../protocol/clock.js';
+import type { ModelSpec } from '../model/spec.js';
+import type { UpdateStats } from './learner.js';
+import type { TrainingSegment } from './batch.js';
+import type { LearnerServerConfig } from './config.js';
+import { Intake, type QueuedRollout } from './intake.js';
+import { Admission, type Refusal } from './admission.js';
+import { batchSchedule, type BatchSchedule } from './schedule.js';
+import { EvalSchedule, StopPolicy } from './stopPolicy.js';
+import { ReturnWindow, stepsPerSecond, summaryFields, summaryRecord, updateRecord } from './records.js';
+import type { Publisher } from './publisher.js';
+
+/** The learner's side of the transport. */
+export interface LoopTransport {
+  /** Resolves false when the send failed (counted by the transport), never rejects for a valid message. */
+  send(peer: Buffer, msg: Message): Promise<boolean>;
+  /** Every message received, decoded; ends after close(). One consumer. */
+  incoming(): AsyncIterable<Incoming>;
+  close(): void;
+}
+
+export interface PolicyEvaluator {
+  /** Mean returns of `params` (version `version`) over `episodes` episodes. */
+  run(params: Float32Array, version: number, episodes: number): Promise<EvalStat>;
+  close(): Promise<void>;
+}
+
+/** The calls the loop makes on learner/learner.ts's Learner. */
+export interface TrainableLearner {
+  readonly version: number;
+  step(segs: TrainingSegment[], envSteps: number): UpdateStats;
+  paramsArray(): Float32Array;
+  dispose?(): void;
+}
+
+export interface LoopLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface TrainingLoopOptions {
+  cfg: LearnerServerConfig;
+  spec: ModelSpec;
+  modelHash: number;
+  learner: TrainableLearner;
+  transport: LoopTransport;
+  clock: Clock;
+  evaluator: PolicyEvaluator;
+  publisher: Publisher;
+  logger: LoopLogger;
+  /** Tensor backend in use, for the summary record. */
+  backend: string;
+  /** Where actors connect, for the start record. */
+  endpoint: string;
+  onUpdate?: (r: UpdateRecord) => void;
+  onStopping?: (reason: string) => void;
+}
+
+/** How long the loop waits for rollouts before it checks the budgets again, ms. */
+export const IDLE_POLL_MS = 200;
+/** A warning of one code is logged for its first 10 occurrences, then every 100th. */
+const WARN_FIRST = 10;
+const WARN_EVERY = 100;
+
+export class TrainingLoop {
+  readonly intake: Intake;
+  readonly admission: Admission;
+  private readonly schedule: BatchSchedule;
+  private readonly stopPolicy: StopPolicy;
+  private readonly evals: EvalSchedule;
+  private readonly returns = new ReturnWindow(100);
+  private readonly t0: number;
+  private stopping = false;
+  private stopReason = '';
+  private envSteps = 0;
+  private pendingEval: Promise<EvalStat> | null = null;
+  private evalDone: EvalStat | undefined;
+  private confirmed: EvalStat | undefined;
+  private lastEval: EvalStat | undefined;
+  private randomReturn = NaN;
+  private receiving: Promise<void> = Promise.resolve();
+  private readonly warned = new Map<string, number>();
+
+  constructor(private readonly o: TrainingLoopOptions) {
+    const c = o.cfg;
+    this.intake = new Intake(c.queueCapacity, c.deterministic);
+    this.admission = new Admission({ modelHash: o.modelHash, env: envShape(c.env), maxLag: c.maxLag, deterministic: c.deterministic });
+    this.schedule = batchSchedule(c);
+    this.stopPolicy = new StopPolicy(c, o.clock.now());
+    this.evals = new EvalSchedule(c);
+    this.t0 = o.clock.now();
+  }
+
+  /** Ask the loop to stop after the current update (budget, target, signal). Idempotent. */
+  stop(reason: string): void {
+    if (!this.stopping) {
+      this.stopping = true;
+      this.stopReason = reason;
+      this.o.onStopping?.(reason);
+    }
+    this.intake.wakeAll();
+  }
+
+  /** Train until a stop condition; returns the summary record (also logged). */
+  async run(): Promise<SummaryRecord> {
+    const { cfg: c, learner, logger: log } = this.o;
+    await this.o.publisher.publish(learner.version, learner.paramsArray(), []);
+    this.receiving = this.receive();
+    // A uniform policy (all-zero parameters) is the random baseline for the collapse flag.
+    const zeros = new Float32Array(learner.paramsArray().length);
+    this.randomReturn = (await this.o.evaluator.run(zeros, -1, Math.max(10, c.evalEpisodes))).stochastic;
+    log.info({ kind: 'start', endpoint: this.o.endpoint, modelHash: this.o.modelHash, randomReturn: this.randomReturn }, 'learner ready');
+    let lastT = this.o.clock.now(), lastSteps = 0;
+    while (!this.stopping) {
+      const batch = await this.nextBatch();
+      if (!batch) break;
+      const st = this.train(batch);
+      const params = learner.paramsArray();
+      await this.o.publisher.publish(learner.version, params, this.admission.actors.map((a) => a.peer));
+      for (const q of batch) void this.o.transport.send(q.peer, { type: MsgType.Ack, status: AckStatus.Trained, seq: q.msg.seq, version: learner.version });
+      const ev = await this.maybeEvaluate(params);
+      const now = this.o.clock.now();
+      const fps = stepsPerSecond(this.envSteps - lastSteps, now - lastT);
+      lastT = now; lastSteps = this.envSteps;
+      const rec = updateRecord({
+        version: learner.version, envSteps: this.envSteps, method: c.objective.method, stats: st, returns: this.returns,
+        eval: ev, lastEval: this.lastEval, randomReturn: this.randomReturn, collapseEntropy: c.collapseEntropy,
+        fps, queueDepth: this.intake.depth, counts: this.intake.counts,
+      });
+      log.info(rec);
+      this.o.onUpdate?.(rec as unknown as UpdateRecord);
+      this.checkBudgets();
+      if (!this.stopping && this.stopPolicy.needsConfirmation(ev)) await this.confirmTarget(params);
+    }
+    return this.finish();
+  }
+
+  private train(batch: QueuedRollout[]): UpdateStats {
+    const learner = this.o.learner;
+    const version = learner.version;
+    const st = learner.step(batch.map((q) => ({ msg: q.msg, lag: version - q.msg.behaviourVersion })), this.envSteps);
+    if (st.nonFiniteSkips > 0) this.o.logger.error({ kind: 'non-finite-gradient', version, skipped: st.nonFiniteSkips }, 'gradient with NaN or Infinity: step skipped, parameters unchanged');
+    this.envSteps += st.samples;
+    this.intake.trained(batch.length);
+    for (const q of batch) for (const r of q.msg.episodeReturns) this.returns.note(r);
+    return st;
+  }
+
+  private checkBudgets(): void {
+    const why = this.stopPolicy.budgetReached(this.envSteps, this.o.clock.now());
+    if (why) this.stop(why);
+  }
+
+  /**
+   * A short evaluation reached the target return: confirm it over finalEvalEpisodes episodes of
+   * the same parameters before stopping, so that the claim is a long mean of the current
+   * policy, not a lucky handful.
+   */
+  private async confirmTarget(params: Float32Array): Promise<void> {
+    const v = this.o.learner.version;
+    const check = await this.o.evaluator.run(params, v, this.o.cfg.finalEvalEpisodes);
+    this.confirmed = check;
+    const why = this.stopPolicy.confirmed(check, this.envSteps);
+    this.o.logger.info({ kind: 'target-check', version: v, envSteps: this.envSteps, target: this.o.cfg.targetReturn, eval: check, reached: why !== null });
+    if (why) this.stop(why);
+  }
+
+  /** Evaluate when due. Deterministic mode waits for the result; asynchronous mode attaches it to the first update after it is ready. */
+  private async maybeEvaluate(params: Float32Array): Promise<EvalStat | undefined> {
+    const v = this.o.learner.version;
+    let ready: EvalStat | undefined;
+    if (this.evalDone) { ready = this.evalDone; this.evalDone = undefined; }
+    if (this.evals.due(v) && !this.pendingEval) {
+      const p = this.o.evaluator.run(params, v, this.o.cfg.evalEpisodes);
+      if (this.o.cfg.deterministic) ready = await p;
+      else {
+        this.pendingEval = p;
+        p.then((r) => { this.evalDone = r; }, (e: unknown) => this.o.logger.error({ kind: 'eval-failed', err: String(e) }, 'evaluation failed'))
+          .finally(() => { this.pendingEval = null; });
+      }
+    }
+    if (ready) this.lastEval = ready;
+    return ready;
+  }
+
+  private async nextBatch(): Promise<QueuedRollout[] | null> {
+    while (!this.stopping) {
+      const b = this.schedule.take(this.intake, this.o.learner.version);
+      if (b) return b;
+      await this.intake.wait(IDLE_POLL_MS, this.o.clock);
+      this.checkBudgets();
+    }
+    return null;
+  }
+
+  private warn(code: string, fields: Record<string, unknown>, msg: string): void {
+    const n = (this.warned.get(code) ?? 0) + 1;
+    this.warned.set(code, n);
+    if (n <= WARN_FIRST || n % WARN_EVERY === 0) this.o.logger.warn({ ...fields, code, occurrences: n }, msg);
+  }
+
+  /** Count a refusal under its code (and warn); the caller answers with the same code. */
+  private refuse(r: Refusal, fields: Record<string, unknown>, msg: string): void {
+    this.intake.reject(r.code);
+    this.warn(r.code, { kind: 'rejected', reason: r.reason, ...fields }, msg);
+  }
+
+  private async receive(): Promise<void> {
+    for await (const inc of this.o.transport.incoming()) {
+      const r = inc.result;
+      if (!r.ok) {
+        this.refuse(r, { bytes: inc.bytes }, 'message rejected');
+        continue;
+      }
+      const m = r.msg;
+      switch (m.type) {
+        case MsgType.Hello:
+          await this.onHello(inc.peer, m);
+          break;
+        case MsgType.Rollout:
+          this.onRollout(inc.peer, m);
+          break;
+        case MsgType.ActorStats: {
+          const bad = this.admission.stats(inc.peer, m);
+          if (bad) this.refuse(bad, { actorId: m.actorId }, 'actor stats rejected');
+          else this.o.logger.info({ kind: 'actor-stats', actorId: m.actorId, stats: m.stats });
+          break;
+        }
+        default:
+          this.refuse({ code: 'UNEXPECTED_TYPE', reason: `UNEXPECTED_TYPE: message type ${m.type} is not sent to the learner` }, { type: m.type }, 'message type not expected by the learner');
+      }
+    }
+  }
+
+  private async onHello(peer: Buffer, m: HelloMsg): Promise<void> {
+    const v = this.admission.hello(peer, m);
+    if (!v.ok) {
+      this.refuse(v, { actorId: m.actorId }, 'actor hello rejected');
+      await this.o.transport.send(peer, { type: MsgType.Reject, reason: v.reason });
+      return;
+    }
+    if (v.joined) this.o.logger.info({ kind: 'actor-joined', actorId: m.actorId, numEnvs: m.numEnvs }, 'actor joined');
+    await this.o.publisher.welcome(peer);
+  }
+
+  private onRollout(peer: Buffer, m: RolloutMsg): void {
+    const version = this.o.learner.version;
+    const bad = this.admission.rollout(peer, m, version);
+    if (bad) {
+      this.refuse(bad, { actorId: m.actorId, seq: m.seq }, 'rollout rejected');
+      void this.o.transport.send(peer, { type: MsgType.Ack, status: AckStatus.Rejected, seq: m.seq, version, code: bad.code, reason: bad.reason });
+      return;
+    }
+    const decision = this.admission.dropFor(version - m.behaviourVersion, this.stopping);
+    const dropped = this.intake.offer({ msg: m, peer }, decision?.drop ?? null);
+    if (dropped) {
+      const detail = decision?.drop === dropped ? decision.detail : dropped;
+      this.warn(`drop:${dropped}`, { kind: 'dropped', reason: detail, actorId: m.actorId, seq: m.seq }, 'rollout dropped');
+      void this.o.transport.send(peer, { type: MsgType.Ack, status: AckStatus.Dropped, seq: m.seq, version, drop: dropped, detail });
+    }
+  }
+
+  private async finish(): Promise<SummaryRecord> {
+    const { cfg: c, learner, transport } = this.o;
+    // Tell every actor now, not only those with a rollout in the queue: an actor whose rollout
+    // was just trained would otherwise wait for an ack until its idle timeout. Best effort (the
+    // idle timeout stays the fallback); rollouts still arriving are dropped with 'shutdown'.
+    const stop = { type: MsgType.Stop as const, version: learner.version, reason: this.stopReason };
+    await Promise.all(this.admission.actors.map((a) => transport.send(a.peer, stop)));
+    for (const q of this.intake.drain()) {
+      void transport.send(q.peer, { type: MsgType.Ack, status: AckStatus.Dropped, seq: q.msg.seq, version: learner.version, drop: 'shutdown', detail: 'shutdown: the learner is stopping' });
+    }
+    if (this.pendingEval) await this.pendingEval.catch(() => undefined);
+    const finalEval = this.evals.reusableFinal(this.confirmed, learner.version)
+      ?? await this.o.evaluator.run(learner.paramsArray(), learner.version, c.finalEvalEpisodes);
+    // Stop receiving before counting, so that the summary accounts for every message received.
+    transport.close();
+    await this.receiving;
+    const summary = summaryRecord({
+      runId: c.runId, backend: this.o.backend, now: this.o.clock.now(), t0: this.t0, version: learner.version, envSteps: this.envSteps,
+      counts: this.intake.counts, finalEval, randomReturn: this.randomReturn, returns: this.returns, stopReason: this.stopReason,
+    });
+    this.o.logger.info(summaryFields(summary), 'run finished');
+    await this.o.evaluator.close();
+    learner.dispose?.();
+    return summary;
+  }
+}
