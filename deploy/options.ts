@@ -11,14 +11,14 @@ import { UsageError } from './errors.js';
 import { defaultText, FIELD_BY_FLAG, FIELDS, getKey, parseField, setKey, type FieldRow } from './schema.js';
 
 /**
- * The yargs option of one row: numbers parsed by yargs (and re-checked), the rest as strings.
- * No yargs `choices`: `parseField` rejects a bad value in one line that names the flag.
+ * The yargs option of one row: booleans as flags, everything else a string that `parseField`
+ * types and checks (so an error quotes the value as typed, and no yargs `choices`: a bad value
+ * is refused in one line that names the flag).
  */
 export function rowOption(r: FieldRow): Options {
   const describe = `${r.help} (default ${defaultText(r)})`;
   switch (r.kind) {
     case 'boolean': return { type: 'boolean', describe };
-    case 'number': case 'integer': case 'number-or-null': return { type: 'number', nargs: 1, describe };
     case 'choice': return { type: 'string', nargs: 1, describe: `${r.help}: ${r.choices!.join(' | ')} (default ${defaultText(r)})` };
     default: return { type: 'string', nargs: 1, describe };
   }
