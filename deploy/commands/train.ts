@@ -6,7 +6,6 @@
 import type { CommandModule } from 'yargs';
 import { trainOptions } from '../options.js';
 import { configFileOptions, configFromArgs } from '../runConfig.js';
-import { UsageError } from '../errors.js';
 
 export const trainCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'train',
@@ -17,7 +16,6 @@ export const trainCommand: CommandModule<object, Record<string, unknown>> = {
     quiet: { type: 'boolean', default: false, describe: 'no progress lines (the final summary is still printed)' },
   }),
   handler: async (argv) => {
-    if (argv.join !== undefined) throw new UsageError('--join: train always starts a new run; --join is for learner and actor');
     const cfg = configFromArgs(argv);
     // Imported here so that `--help` and the other commands do not load pino.
     const { launchTraining } = await import('../launcher.js');
