@@ -1,9 +1,9 @@
 /**
  * The local launcher behind `isreshape train`: creates the run directory (refusing one that
  * exists) and its config.json, starts the learner and N actor processes on loopback with
- * `--config <run>/config.json --join` (the one way to write into an existing run directory), shows progress, stops them cleanly on
- * SIGINT/SIGTERM or at the budget, reports any child that dies (exit code and stderr), and
- * leaves the run directory complete.
+ * `--config <run>/config.json --join` (the one way to write into an existing run directory),
+ * shows progress, stops them cleanly on SIGINT/SIGTERM or at the budget, reports any child that
+ * dies (exit code and stderr), and leaves the run directory complete.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
