@@ -61,15 +61,18 @@ export interface EvalConfig {
   collapseEntropy: number;
 }
 
+/** The run group's fields the learner reads. */
+export interface RunModeConfig {
+  /** Run id, stamped on every log record. */
+  runId: string;
+  /** Fixed schedule of versions and training order. */
+  deterministic: boolean;
+}
+
 /** What one update reads. */
 export interface LearnerConfig extends ObjectiveGroup, OptimiserConfig, Pick<StopConfig, 'steps'> {}
 
 /** What the learner process reads. */
 export interface LearnerServerConfig
   extends LearnerConfig, IntakeConfig, StopConfig, EvalConfig, EnvConfig, ModelConfig,
-    Pick<ActorsConfig, 'actors' | 'workers' | 'batchSegments' | 'historyVersions'> {
-  /** Run id, stamped on every log record. */
-  runId: string;
-  /** Fixed schedule of versions and training order. */
-  deterministic: boolean;
-}
+    RunModeConfig, Pick<ActorsConfig, 'actors' | 'workers' | 'batchSegments' | 'historyVersions'> {}
