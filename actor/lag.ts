@@ -26,6 +26,32 @@ export function parseLagSpec(s: string): LagSpec | null {
   return Number.isFinite(mean) && mean > 0 ? { kind: 'geometric', mean } : null;
 }
 
+/** The schedule as `--lag` spells it: the one formatter for labels, run ids and echoes. */
+export function formatLag(spec: LagSpec): string {
+  switch (spec.kind) {
+    case 'none': return 'none';
+    case 'fixed': return `fixed:${spec.k}`;
+    case 'uniform': return `uniform:${spec.lo}-${spec.hi}`;
+    case 'geometric': return `geometric:${spec.mean}`;
+  }
+}
+
+/**
+ * A schedule from its string form or from the typed form a config.json holds (older run dirs
+ * saved the string); null when `x` is neither. Object forms are checked as strictly as strings.
+ */
+export function lagSpecFrom(x: unknown): LagSpec | null {
+  if (typeof x === 'string') return parseLagSpec(x.trim());
+  if (!x || typeof x !== 'object') return null;
+  const o = x as Record<string, unknown>;
+  const nat = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  if (o.kind === 'none') return { kind: 'none' };
+  if (o.kind === 'fixed' && nat(o.k)) return { kind: 'fixed', k: o.k };
+  if (o.kind === 'uniform' && nat(o.lo) && nat(o.hi) && o.lo <= o.hi) return { kind: 'uniform', lo: o.lo, hi: o.hi };
+  if (o.kind === 'geometric' && typeof o.mean === 'number' && Number.isFinite(o.mean) && o.mean > 0) return { kind: 'geometric', mean: o.mean };
+  return null;
+}
+
 /** Largest lag a schedule asks for (geometric: its 99.9% quantile). */
 export function maxLagOf(spec: LagSpec): number {
   switch (spec.kind) {

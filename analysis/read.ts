@@ -9,10 +9,15 @@ import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ObjectiveConfig } from '../learner/objectives/config.js';
+import { formatLag, lagSpecFrom } from '../actor/lag.js';
 import type { ActorRecord, SummaryRecord, UpdateRecord } from '../protocol/records.js';
 import { runDirEmpty, runDirMissing } from './errors.js';
 
-/** The resolved run config the training side writes to `config.json` (fields analysis reads). */
+/**
+ * The fields of `config.json` that analysis reads (the training side's full type is
+ * deploy/config.ts `RunConfig`). `lag` is its label as `--lag` spells it (`formatLag`), whether
+ * the file holds the typed form (newer runs) or the string (older runs).
+ */
 export interface RunConfig {
   runId: string;
   env: string;
@@ -176,6 +181,13 @@ export async function isRunDir(dir: string): Promise<boolean> {
   }
 }
 
+/** A config.json's lag as `--lag` spells it: newer runs save the typed form, older ones the string. */
+function lagLabel(x: unknown): string | null {
+  if (typeof x === 'string') return x;
+  const spec = lagSpecFrom(x);
+  return spec ? formatLag(spec) : null;
+}
+
 async function readConfig(
   dir: string,
   exists: boolean,
@@ -195,14 +207,14 @@ async function readConfig(
     return { config: fallback, found: false };
   }
   try {
-    const raw = JSON.parse(await readFile(path, 'utf8')) as Partial<RunConfig>;
+    const raw = JSON.parse(await readFile(path, 'utf8')) as Omit<Partial<RunConfig>, 'lag'> & { lag?: unknown };
     const method = raw.objective?.method;
     return {
       config: {
         ...fallback,
         ...raw,
         runId: typeof raw.runId === 'string' ? raw.runId : fallback.runId,
-        lag: typeof raw.lag === 'string' ? raw.lag : fallback.lag,
+        lag: lagLabel(raw.lag) ?? fallback.lag,
         label: typeof raw.label === 'string' ? raw.label : (method ?? fallback.label),
         seed: typeof raw.seed === 'number' ? raw.seed : 0,
       },

@@ -2,15 +2,14 @@
  * The learning benchmark: methods x lags x seeds, each cell a real `train` child run
  *   node dist/deploy/cli.js train --preset cartpole --env CartPole-v1 --method M [--floor neg-is]
  *     --lag none|fixed:K --seed S --steps N --run-dir <out>/<cell> --quiet
- * at most --parallel at once (cells whose run dir already holds a summary are reused), then a
+ * run by the sweep's grid runner (deploy/sweepGrid.ts `runGrid`: at most --parallel at once,
+ * cells whose run dir already holds a summary reused), then a
  * table per (method, lag): steps to the threshold on the stochastic evaluation, final
  * evaluation (100 episodes), behaviour return, AUC, ESS, KL(mu||pi) k3, entropy, collapses,
  * and for v5 the mean g per quadrant over every gradient step of the first 10% of updates (trainQuadrants; THEORY.md 3.6).
  * Flags: --methods ppo,v5,v5:floor=neg-is --lags 0 --seeds 1 --steps 100000 --parallel 1
  *        --env CartPole-v1|Acrobot-v1 (or --acrobot) --threshold R --out DIR
  */
-import { spawn } from 'node:child_process';
-import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -18,8 +17,7 @@ import { readRun } from '../analysis/read.js';
 import { DEFAULT_THRESHOLD, type QuadrantKey } from '../analysis/tables.js';
 import { meanPm, num, renderText, type Table } from '../analysis/format.js';
 import { UsageError } from '../deploy/errors.js';
-import { parseLags, parseMethods, sweepCells, type SweepCell } from '../deploy/sweepGrid.js';
-import { cellDone } from '../deploy/commands/sweep.js';
+import { parseLags, parseMethods, runGrid, sweepCells } from '../deploy/sweepGrid.js';
 import { aggregate, cellFigures, type CellAggregate, type CellFigures } from './learningFigures.js';
 import { resultsDir, stamp } from './results.js';
 
@@ -90,50 +88,31 @@ export function parseLearningArgs(argv: string[]): LearningOptions {
   };
 }
 
-async function runCell(cell: SweepCell, logDir: string): Promise<number> {
-  const log = await open(path.join(logDir, `${cell.name}.log`), 'w');
-  try {
-    return await new Promise<number>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, 'train', ...cell.args], { stdio: ['ignore', log.fd, log.fd] });
-      child.on('error', reject);
-      child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-    });
-  } finally {
-    await log.close();
-  }
-}
-
 /** Run the grid (resuming finished cells), print the tables, return the figures. */
 export async function runLearning(o: LearningOptions, say: (s: string) => void = (s) => console.log(s)): Promise<LearningResults> {
   const t0 = performance.now();
   const methods = parseMethods(o.methods);
   const lags = parseLags(o.lags);
-  const cells = sweepCells({ methods, lags, seeds: o.seeds, env: o.env, steps: o.steps, out: o.out, extra: ['--preset', ENVS[o.env]!.preset, ...o.extra] });
+  const cells = sweepCells({ methods, lags, seeds: o.seeds, env: o.env, steps: o.steps, out: o.out, preset: ENVS[o.env]!.preset, extra: o.extra });
   const logDir = path.join(o.out, '_logs');
-  await mkdir(logDir, { recursive: true });
   say(`learning bench: ${o.env}, ${cells.length} cell(s) (${methods.map((m) => m.label).join(', ')} x lags ${lags.join(',')} x ${o.seeds} seed(s)), ${o.steps} steps each, ${o.parallel} at once; runs in ${o.out}`);
 
   const figures: CellFigures[] = [];
   const failed: string[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < cells.length) {
-      const cell = cells[next++]!;
-      const t = performance.now();
-      const reused = await cellDone(cell.runDir);
-      const code = reused ? 0 : await runCell(cell, logDir);
-      const secs = ((performance.now() - t) / 1000).toFixed(1);
+  await runGrid(cells, {
+    cli: CLI, logDir, parallel: o.parallel,
+    onCell: async ({ cell, code, reused, ms, log }) => {
+      const secs = (ms / 1000).toFixed(1);
       if (code !== 0) {
-        failed.push(`${cell.name} (exit ${code}, log ${path.join(logDir, `${cell.name}.log`)})`);
+        failed.push(`${cell.name} (exit ${code}, log ${log})`);
         say(`  ${cell.name}: FAILED exit ${code} after ${secs} s`);
-        continue;
+        return;
       }
       const f = cellFigures(cell.name, cell.spec.label, cell.lag, cell.seed, await readRun(cell.runDir), o.threshold);
       figures.push(f);
       say(`  ${cell.name}: ${reused ? 'reused' : `${secs} s`}, final eval ${num(f.finalStochastic)} (greedy ${num(f.finalGreedy)}), steps to ${o.threshold} ${f.stepsToThreshold ?? 'never'}${f.collapsed ? ', COLLAPSED' : ''}`);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(o.parallel, cells.length) }, worker));
+    },
+  });
 
   const aggregates: CellAggregate[] = [];
   for (const m of methods) {

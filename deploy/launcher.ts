@@ -1,15 +1,17 @@
 /**
- * The local launcher behind `isreshape train`: writes the run directory and its config, starts
- * the learner and N actor processes on loopback, shows progress, stops them cleanly on
- * SIGINT/SIGTERM or at the budget, reports any child that dies (exit code and stderr), and
- * leaves the run directory complete.
+ * The local launcher behind `isreshape train`: creates the run directory (refusing one that
+ * exists) and its config.json, starts the learner and N actor processes on loopback with
+ * `--config <run>/config.json --join` (the one way to write into an existing run directory),
+ * shows progress, stops them cleanly on SIGINT/SIGTERM or at the budget, reports any child that
+ * dies (exit code and stderr), and leaves the run directory complete.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { TrainConfig } from './config.js';
+import { constFloorNotice, type RunConfig } from './config.js';
+import { formatLag } from '../actor/lag.js';
 import type { EvalStat, SummaryRecord, UpdateRecord } from '../protocol/records.js';
 import { writeRunConfig } from './runConfig.js';
 import { createLogger } from './logging.js';
@@ -48,16 +50,18 @@ function waitExit(c: Child): Promise<number | null> {
 }
 
 /** Run a training job; resolves to the process exit code (0 = finished, 1 = a child failed). */
-export async function launchTraining(cfg: TrainConfig, opts: LaunchOptions): Promise<number> {
+export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promise<number> {
   const cfgFile = writeRunConfig(cfg);
   const log: Logger = createLogger(path.join(cfg.runDir, 'launcher.ndjson'), { role: 'launcher', backend: cfg.backend, runId: cfg.runId });
   const tty = !opts.quiet && (opts.out as NodeJS.WriteStream).isTTY === true;
   const say = (s: string) => opts.out.write(s + '\n');
-  say(`isreshape train: ${cfg.env}, method ${cfg.label}, lag ${cfg.lag}, seed ${cfg.seed}, ${cfg.actors} actors x ${cfg.workers} workers x ${cfg.envsPerWorker} envs${cfg.deterministic ? ', deterministic' : ''}`);
+  say(`isreshape train: ${cfg.env}, method ${cfg.label}, lag ${formatLag(cfg.lag)}, seed ${cfg.seed}, ${cfg.actors} actors x ${cfg.workers} workers x ${cfg.envsPerWorker} envs${cfg.deterministic ? ', deterministic' : ''}`);
+  const notice = constFloorNotice(cfg.objective);
+  if (notice) say(notice);
   say(`run directory: ${cfg.runDir}`);
   if (!opts.quiet) say(`resolved config (also in config.json): ${JSON.stringify(cfg)}`);
 
-  const learner = spawnChild('learner', ['learner', '--config', cfgFile, '--bind', 'tcp://127.0.0.1:0']);
+  const learner = spawnChild('learner', ['learner', '--config', cfgFile, '--join', '--bind', 'tcp://127.0.0.1:0']);
   const actors: Child[] = [];
   let failure: string | null = null;
   let summary: SummaryRecord | null = null;
@@ -105,7 +109,7 @@ export async function launchTraining(cfg: TrainConfig, opts: LaunchOptions): Pro
     say(`learner on ${ready.endpoint}, tensor backend: ${ready.backend}`);
     log.info({ kind: 'learner-ready', endpoint: ready.endpoint, backend: ready.backend });
     for (let i = 0; i < cfg.actors && !stopping; i++) {
-      const a = spawnChild(`actor ${i}`, ['actor', '--config', cfgFile, '--connect', ready.endpoint, '--actor-id', String(i)]);
+      const a = spawnChild(`actor ${i}`, ['actor', '--config', cfgFile, '--join', '--connect', ready.endpoint, '--actor-id', String(i)]);
       actors.push(a);
       watch(a);
     }

@@ -6,11 +6,11 @@
  * `envsPerWorker` samples, so Stable-Baselines3's n_envs = actors x workers x envsPerWorker,
  * n_steps = segmentSteps, and minibatches = (n_envs x n_steps) / batch_size.
  */
-import type { TrainConfig } from './config.js';
+import type { RunConfig } from './config.js';
 
 export interface Preset {
   description: string;
-  config: Partial<TrainConfig>;
+  config: Partial<RunConfig>;
   /** Where each number comes from, by field. */
   sources: Record<string, string>;
 }

@@ -1,8 +1,14 @@
 /**
  * The sweep grid: parse `--methods`, `--lags`, `--seeds` into cells, each with its run
- * directory name and the exact `train` arguments. Pure; errors are UsageErrors naming the flag.
+ * directory name and the exact `train` arguments (pure; errors are UsageErrors naming the
+ * flag), and the one grid runner (`runGrid`) that `isreshape sweep` and the learning bench use:
+ * each cell a `train` child process, at most P at once, finished cells reused.
  */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readNdjson } from '../analysis/read.js';
 import { DEFAULT_OBJECTIVE, METHODS, type MethodName } from '../learner/objectives/config.js';
 import { parseNumberList, UsageError } from './errors.js';
 
@@ -87,6 +93,8 @@ export interface GridInput {
   preset?: string | null;
   /** `--target-return` for every run; null: none. */
   targetReturn?: number | null;
+  /** `--config FILE` for every run (its flags override the file); undefined: none. */
+  config?: string;
 }
 
 /** The train preset matching an env: cartpole for CartPole-v1, acrobot for Acrobot-v1, else null. */
@@ -107,7 +115,7 @@ export function sweepCells(g: GridInput): SweepCell[] {
       for (let seed = 0; seed < g.seeds; seed++) {
         const name = `${spec.slug}_lag${lag}_seed${seed}`;
         const runDir = join(g.out, name);
-        const args = [...(g.preset ? ['--preset', g.preset] : []), '--env', g.env, '--method', spec.method];
+        const args = [...(g.config ? ['--config', g.config] : []), ...(g.preset ? ['--preset', g.preset] : []), '--env', g.env, '--method', spec.method];
         for (const [k, v] of spec.options) args.push(`--${k}`, v);
         args.push('--lag', lagFlag(lag), '--seed', String(seed), '--steps', String(g.steps));
         if (g.targetReturn !== undefined && g.targetReturn !== null) args.push('--target-return', String(g.targetReturn));
@@ -124,4 +132,85 @@ export function splitWords(s: string): string[] {
   const out: string[] = [];
   for (const m of s.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) out.push(m[1] ?? m[2] ?? m[3]!);
   return out;
+}
+
+/** True when `runDir/learner.ndjson` holds a summary record (the cell finished). */
+export async function cellDone(runDir: string): Promise<boolean> {
+  const path = join(runDir, 'learner.ndjson');
+  if (!existsSync(path)) return false;
+  let done = false;
+  await readNdjson(path, (r) => {
+    if (r.kind === 'summary') done = true;
+  });
+  return done;
+}
+
+/** What running (or reusing) one cell gave. */
+export interface CellResult {
+  cell: SweepCell;
+  /** Exit code of `train` (0 for a reused cell). */
+  code: number;
+  /** The cell had finished before (its run dir holds a summary): not run again. */
+  reused: boolean;
+  ms: number;
+  /** The cell's stdout + stderr. */
+  log: string;
+}
+
+export interface GridRunOptions {
+  /** The CLI script to spawn `train` with. */
+  cli: string;
+  /** Where each cell's log goes (`<logDir>/<cell>.log`). */
+  logDir: string;
+  /** Cells run at once. */
+  parallel: number;
+  /** Called after every cell, in completion order (awaited). */
+  onCell?: (r: CellResult) => void | Promise<void>;
+}
+
+/**
+ * A cell's run dir that exists without a summary (an interrupted or failed run) is moved to
+ * `<out>/_partial/<cell>-<time>` so that the re-run starts a new directory (train refuses an
+ * existing one) and no data is lost.
+ */
+async function setAsidePartial(cell: SweepCell): Promise<void> {
+  if (!existsSync(cell.runDir)) return;
+  const dir = join(cell.runDir, '..', '_partial');
+  await mkdir(dir, { recursive: true });
+  await rename(cell.runDir, join(dir, `${cell.name}-${new Date().toISOString().replace(/[-:.]/g, '')}`));
+}
+
+async function runCell(cli: string, cell: SweepCell, logFile: string): Promise<number> {
+  await setAsidePartial(cell);
+  const log = await open(logFile, 'w');
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      const child = spawn(process.execPath, [cli, 'train', ...cell.args], { stdio: ['ignore', log.fd, log.fd] });
+      child.on('error', reject);
+      child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    });
+  } finally {
+    await log.close();
+  }
+}
+
+/** Run every cell not already done, at most `parallel` at once; finished cells are reported as reused. */
+export async function runGrid(cells: readonly SweepCell[], o: GridRunOptions): Promise<CellResult[]> {
+  await mkdir(o.logDir, { recursive: true });
+  const results: CellResult[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < cells.length) {
+      const cell = cells[next++]!;
+      const t0 = Date.now();
+      const log = join(o.logDir, `${cell.name}.log`);
+      const reused = await cellDone(cell.runDir);
+      const code = reused ? 0 : await runCell(o.cli, cell, log);
+      const r: CellResult = { cell, code, reused, ms: Date.now() - t0, log };
+      results.push(r);
+      await o.onCell?.(r);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, o.parallel), cells.length) }, worker));
+  return results;
 }

@@ -1,17 +1,27 @@
 /**
- * The learner's hyperparameters: the subset of the run config that the update reads. Every
- * field is documented on `TrainConfig` in deploy/config.ts, which contains these fields.
+ * The learner's settings, by concern. `LearnerConfig` is what one update reads;
+ * `LearnerServerConfig` is what the learner process reads; both are compositions of the group
+ * interfaces (here and in actor/config.ts). Flags, defaults, ranges and help for every field
+ * are in deploy/schema.ts; the run config (deploy/config.ts `RunConfig`) contains all of them.
  */
 import type { ObjectiveConfig } from './objectives/config.js';
+import type { ActorsConfig, EnvConfig, ModelConfig } from '../actor/config.js';
 
 export type AdvantageKind = 'gae' | 'vtrace';
 
-export interface LearnerConfig {
+/** Objective group (owned by learner/objectives/config.ts). */
+export interface ObjectiveGroup {
+  /** The off-policy correction (THEORY.md section 2). */
   objective: ObjectiveConfig;
+}
+
+/** Learner-and-optimiser group: advantages, loss and Adam. */
+export interface OptimiserConfig {
   advantage: AdvantageKind;
   normalizeAdvantages: boolean;
   discount: number;
   lambda: number;
+  /** Adam learning rate; with annealLr it decays linearly over `steps`, floored at 2% of lr. */
   lr: number;
   annealLr: boolean;
   adamEps: number;
@@ -20,29 +30,49 @@ export interface LearnerConfig {
   entCoef: number;
   vfCoef: number;
   maxGradNorm: number;
-  /** Step budget, for the learning-rate schedule. */
-  steps: number;
-  /** Gradient computation: 'js' (float64 hand-written backward pass, default) or 'tfjs' (autodiff). */
+  /** Gradient computation: 'js' (float64 hand-written backward pass) or 'tfjs' (autodiff). */
   grad: 'js' | 'tfjs';
 }
 
-/** What the learner process reads besides the update's hyperparameters (see TrainConfig). */
-export interface LearnerServerConfig extends LearnerConfig {
-  runId: string;
-  env: string;
-  seed: number;
-  hidden: number[];
-  actors: number;
-  workers: number;
-  batchSegments: number;
+/** Intake group (part of learner and optimiser): admission and backpressure. */
+export interface IntakeConfig {
+  /** Drop rollouts older than this many versions at admission; -1 = no limit. */
   maxLag: number;
-  historyVersions: number;
+  /** Intake queue capacity in segments. */
   queueCapacity: number;
+}
+
+/** Stopping group. */
+export interface StopConfig {
+  /** Environment-step budget (also the learning-rate schedule's horizon). */
+  steps: number;
+  /** Wall-time budget in seconds (0 = none). */
   timeSec: number;
+  /** Stop when an evaluation reaches this mean return (null = never). */
   targetReturn: number | null;
+}
+
+/** Evaluation group. */
+export interface EvalConfig {
   evalEvery: number;
   evalEpisodes: number;
   finalEvalEpisodes: number;
+  /** Entropy (nats) below which a policy with eval return below random counts as collapsed. */
   collapseEntropy: number;
+}
+
+/** The run group's fields the learner reads. */
+export interface RunModeConfig {
+  /** Run id, stamped on every log record. */
+  runId: string;
+  /** Fixed schedule of versions and training order. */
   deterministic: boolean;
 }
+
+/** What one update reads. */
+export interface LearnerConfig extends ObjectiveGroup, OptimiserConfig, Pick<StopConfig, 'steps'> {}
+
+/** What the learner process reads. */
+export interface LearnerServerConfig
+  extends LearnerConfig, IntakeConfig, StopConfig, EvalConfig, EnvConfig, ModelConfig,
+    RunModeConfig, Pick<ActorsConfig, 'actors' | 'workers' | 'batchSegments' | 'historyVersions'> {}

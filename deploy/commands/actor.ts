@@ -1,15 +1,18 @@
 /**
- * `isreshape actor --connect tcp://HOST:PORT --actor-id N [training flags | --config FILE]`:
- * one actor process (W worker threads). The environment, network and lag flags must match the
- * learner's (the model hash is checked). Stops on SIGINT/SIGTERM, when the learner rejects it,
- * or when the learner is silent for --idle-timeout seconds.
+ * `isreshape actor --connect tcp://HOST:PORT --actor-id N [--config FILE] [training flags]`:
+ * one actor process (W worker threads). The environment, network and lag settings must match
+ * the learner's (the model hash is checked). With --join it logs into the learner's run
+ * directory and uses its config.json (what `train` does); without, into a new run directory
+ * (default runs/<run-id>-actor<N>). Stops on SIGINT/SIGTERM, when the learner rejects it, or
+ * when the learner is silent for --idle-timeout seconds.
  */
 import type { CommandModule } from 'yargs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { envSpecOf } from '../../actor/envs/registry.js';
-import { parseLag } from '../config.js';
+import { segmentsPerSlot } from '../../actor/config.js';
 import { trainOptions } from '../options.js';
-import { configFromArgs } from '../runConfig.js';
+import { configFileOptions, configFromArgs, writeRunConfig } from '../runConfig.js';
 import { UsageError } from '../errors.js';
 
 export const actorCommand: CommandModule<object, Record<string, unknown>> = {
@@ -20,12 +23,16 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
     connect: { type: 'string', demandOption: true, describe: "the learner's endpoint, e.g. tcp://learner-host:5555" },
     'actor-id': { type: 'number', default: 0, describe: 'this actor\'s id, unique per run (0..actors-1)' },
     'idle-timeout': { type: 'number', default: 120, describe: 'exit when the learner is silent this many seconds' },
-    config: { type: 'string', describe: 'read the resolved config from this file instead of the flags' },
+    ...configFileOptions(),
   }),
   handler: async (argv) => {
-    const cfg = configFromArgs(argv);
     const actorId = argv['actor-id'] as number;
     if (!Number.isInteger(actorId) || actorId < 0) throw new UsageError(`--actor-id: ${actorId} must be an integer >= 0`);
+    const cfg = configFromArgs(argv, { runDirSuffix: `-actor${actorId}` });
+    if (argv.join !== true) writeRunConfig(cfg);
+    else if (existsSync(path.join(cfg.runDir, `actor-${actorId}.ndjson`))) {
+      throw new UsageError(`--actor-id: ${cfg.runDir} already has a log for actor ${actorId}; give each actor of a run its own --actor-id`);
+    }
     const env = envSpecOf(cfg.env);
     // Imported here so that `--help` and the other commands do not load zeromq, piscina and pino.
     const [{ Actor }, { createLogger }] = await Promise.all([import('../../actor/actor.js'), import('../logging.js')]);
@@ -35,8 +42,8 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
       actorId, endpoint: argv.connect as string, envId: cfg.env,
       modelSpec: { obsDim: env.obsDim, nActions: env.nActions, hidden: cfg.hidden },
       workers: cfg.workers, envsPerWorker: cfg.envsPerWorker, segmentSteps: cfg.segmentSteps, seed: cfg.seed,
-      lag: parseLag(cfg.lag), actorDelayMs: cfg.actorDelayMs, maxInFlight: cfg.maxInFlight, historyVersions: cfg.historyVersions,
-      deterministicSegmentsPerSlot: cfg.deterministic ? cfg.batchSegments / (cfg.actors * cfg.workers) : 0,
+      lag: cfg.lag, actorDelayMs: cfg.actorDelayMs, maxInFlight: cfg.maxInFlight, historyVersions: cfg.historyVersions,
+      deterministicSegmentsPerSlot: cfg.deterministic ? segmentsPerSlot(cfg) : 0,
       statsEveryMs: 2000, idleTimeoutMs: (argv['idle-timeout'] as number) * 1000, logger,
     });
     process.on('SIGINT', () => actor.stop());

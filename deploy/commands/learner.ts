@@ -1,12 +1,17 @@
 /**
- * `isreshape learner --bind tcp://HOST:PORT [training flags | --config FILE]`: the learner
- * process alone (for runs across machines; `train` starts it for you). Prints its endpoint,
- * trains until a budget or SIGINT/SIGTERM, writes the summary and exits 0.
+ * `isreshape learner --bind tcp://HOST:PORT [--config FILE] [training flags]`: the learner
+ * process alone (for runs across machines; `train` starts it for you with --join). Without
+ * --join it starts a new run directory (refusing one that exists); with --join it trains the
+ * run whose config.json `train` wrote. Prints its endpoint, trains until a budget or
+ * SIGINT/SIGTERM, writes the summary and exits 0.
  */
 import type { CommandModule } from 'yargs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { trainOptions } from '../options.js';
-import { configFromArgs, writeRunConfig } from '../runConfig.js';
+import { configFileOptions, configFromArgs, writeRunConfig } from '../runConfig.js';
+import { constFloorNotice } from '../config.js';
+import { UsageError } from '../errors.js';
 
 export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'learner',
@@ -14,11 +19,18 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   builder: (y) => y.options({
     ...trainOptions(),
     bind: { type: 'string', default: 'tcp://127.0.0.1:5555', describe: 'endpoint to bind, e.g. tcp://0.0.0.0:5555 to accept other machines' },
-    config: { type: 'string', describe: 'read the resolved config from this file instead of the flags' },
+    ...configFileOptions(),
   }),
   handler: async (argv) => {
     const cfg = configFromArgs(argv);
-    if (!argv.config) writeRunConfig(cfg);
+    if (argv.join === true) {
+      const log = path.join(cfg.runDir, 'learner.ndjson');
+      if (existsSync(log)) throw new UsageError(`--join: ${cfg.runDir} already has a learner log (learner.ndjson); a run has one learner: start a new run instead`);
+    } else {
+      writeRunConfig(cfg);
+      const notice = constFloorNotice(cfg.objective);
+      if (notice) process.stdout.write(`isreshape learner: ${notice}\n`);
+    }
     // Imported here, not at the top: tfjs costs ~0.5 s of CPU to load, and `isreshape --help`
     // or any other command should not pay it (cli.ts imports every command module for --help).
     const [{ initBackend }, { LearnerServer }, { createLogger }] = await Promise.all([

@@ -6,28 +6,29 @@
  * run dir already holds a summary record (resume), then write the compare report over <out>.
  * Each child's stdout and stderr go to <out>/_logs/<cell>.log.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { readNdjson } from '../../analysis/read.js';
 import { DEFAULT_THRESHOLD } from '../../analysis/tables.js';
 import { requireFinite, UsageError } from '../errors.js';
 import {
+  cellDone,
   DEFAULT_SWEEP_METHODS,
   defaultSweepOut,
   parseLags,
   parseMethods,
   presetForEnv,
+  runGrid,
   splitWords,
   sweepCells,
   targetForEnv,
-  type SweepCell,
 } from '../sweepGrid.js';
 import { PRESETS } from '../presets.js';
+import { loadConfigFile } from '../runConfig.js';
+import { buildConfig } from '../options.js';
 import { runCompare } from './compare.js';
+
+export { cellDone };
 
 export interface SweepArgs {
   /** Comma-separated methods, options after ':' (v5:floor=neg-is). */
@@ -51,33 +52,10 @@ export interface SweepArgs {
   extra: string;
   /** Return counted as solved in the comparison; default the target return, else 475. */
   threshold?: number;
+  /** Train --config FILE for every run (the sweep's flags override it). */
+  config?: string;
   /** Hidden: the CLI script to spawn `train` with (default: this CLI). For tests. */
   cli?: string;
-}
-
-/** True when `runDir/learner.ndjson` holds a summary record (the cell finished). */
-export async function cellDone(runDir: string): Promise<boolean> {
-  const path = join(runDir, 'learner.ndjson');
-  if (!existsSync(path)) return false;
-  let done = false;
-  await readNdjson(path, (r) => {
-    if (r.kind === 'summary') done = true;
-  });
-  return done;
-}
-
-/** Run one cell as a child process; resolves with its exit code (never rejects on exit != 0). */
-async function runCell(cli: string, cell: SweepCell, logDir: string): Promise<number> {
-  const log = await open(join(logDir, `${cell.name}.log`), 'w');
-  try {
-    return await new Promise<number>((resolve, reject) => {
-      const child = spawn(process.execPath, [cli, 'train', ...cell.args], { stdio: ['ignore', log.fd, log.fd] });
-      child.on('error', reject);
-      child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-    });
-  } finally {
-    await log.close();
-  }
 }
 
 export const sweepCommand: CommandModule<object, SweepArgs> = {
@@ -94,6 +72,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       .option('out', { type: 'string', describe: 'sweep directory (default runs/sweep-<env>-<timestamp>)' })
       .option('preset', { type: 'string', describe: `train preset for every run (${Object.keys(PRESETS).join(', ')}, none; default by env: cartpole, acrobot)` })
       .option('target-return', { type: 'string', describe: 'train --target-return for every run: a solved run stops early (default 475 on CartPole-v1, else none; \'none\' disables)' })
+      .option('config', { type: 'string', nargs: 1, describe: "train settings for every run from a YAML or JSON file keyed by long flag names; the sweep's own flags (env, steps, preset, target-return, method, lag, seed) override it" })
       .option('extra', { type: 'string', default: '', describe: 'extra flags for every train run, quoted' })
       .option('threshold', { type: 'number', describe: `return counted as solved in the comparison (default: the target return, else ${DEFAULT_THRESHOLD})` })
       .option('cli', { type: 'string', hidden: true }),
@@ -108,14 +87,15 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     const targetReturn = parseTarget(argv.targetReturn, argv.env);
     const threshold = argv.threshold === undefined ? (targetReturn ?? DEFAULT_THRESHOLD) : requireFinite('threshold', argv.threshold);
     const out = argv.out ?? defaultSweepOut(argv.env);
-    const cells = sweepCells({ methods, lags, seeds, env: argv.env, steps, out, extra: splitWords(argv.extra), preset, targetReturn });
+    const config = argv.config === undefined ? undefined : resolve(argv.config);
+    if (config !== undefined) buildConfig({}, { file: loadConfigFile(config) });
+    const cells = sweepCells({ methods, lags, seeds, env: argv.env, steps, out, extra: splitWords(argv.extra), preset, targetReturn, config });
     const logDir = join(out, '_logs');
-    await mkdir(logDir, { recursive: true });
 
-    const todo: SweepCell[] = [];
-    for (const c of cells) if (!(await cellDone(c.runDir))) todo.push(c);
+    const done = new Set<string>();
+    for (const c of cells) if (await cellDone(c.runDir)) done.add(c.name);
     const total = cells.length;
-    let finished = total - todo.length;
+    let finished = done.size;
     const failed: string[] = [];
     const tty = process.stdout.isTTY === true;
     const say = (line: string) => process.stdout.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
@@ -125,22 +105,18 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     const start = Date.now();
     let ranHere = 0;
     let cellMsSum = 0;
-    let next = 0;
-    const worker = async () => {
-      while (next < todo.length) {
-        const cell = todo[next++]!;
-        const t0 = Date.now();
-        const code = await runCell(cli, cell, logDir);
+    await runGrid(cells.filter((c) => !done.has(c.name)), {
+      cli, logDir, parallel,
+      onCell: (r) => {
+        if (r.reused) return;
         finished++;
         ranHere++;
-        cellMsSum += Date.now() - t0;
-        const secs = ((Date.now() - t0) / 1000).toFixed(1);
-        if (code !== 0) failed.push(`${cell.name} (exit ${code}, log ${join(logDir, `${cell.name}.log`)})`);
+        cellMsSum += r.ms;
+        if (r.code !== 0) failed.push(`${r.cell.name} (exit ${r.code}, log ${r.log})`);
         const eta = etaText(Date.now() - start, cellMsSum / ranHere, total - finished, parallel);
-        say(`[${finished}/${total}] ${cell.name} ${code === 0 ? 'ok' : `FAILED exit ${code}`} ${secs}s; ${eta}${tty ? `, ${failed.length} failed` : ''}`);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(parallel, todo.length) }, worker));
+        say(`[${finished}/${total}] ${r.cell.name} ${r.code === 0 ? 'ok' : `FAILED exit ${r.code}`} ${(r.ms / 1000).toFixed(1)}s; ${eta}${tty ? `, ${failed.length} failed` : ''}`);
+      },
+    });
     if (tty) process.stdout.write('\n');
 
     if (failed.length === total) throw new Error(`every cell failed; first: ${failed[0]}`);

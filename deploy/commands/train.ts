@@ -1,19 +1,22 @@
 /**
- * `isreshape train [--preset cartpole] [training flags]`: the whole system on this machine:
- * the learner and --actors actor processes (each with --workers threads) on loopback.
+ * `isreshape train [--config FILE] [--preset cartpole] [training flags]`: the whole system on
+ * this machine: the learner and --actors actor processes (each with --workers threads) on
+ * loopback, in a new run directory.
  */
 import type { CommandModule } from 'yargs';
-import { buildConfig, trainOptions } from '../options.js';
+import { trainOptions } from '../options.js';
+import { configFileOptions, configFromArgs } from '../runConfig.js';
 
 export const trainCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'train',
   describe: 'Train: start the learner and the actors on this machine and show progress',
   builder: (y) => y.options({
     ...trainOptions(),
+    config: configFileOptions().config,
     quiet: { type: 'boolean', default: false, describe: 'no progress lines (the final summary is still printed)' },
   }),
   handler: async (argv) => {
-    const cfg = buildConfig(argv);
+    const cfg = configFromArgs(argv);
     // Imported here so that `--help` and the other commands do not load pino.
     const { launchTraining } = await import('../launcher.js');
     process.exitCode = await launchTraining(cfg, { quiet: argv.quiet as boolean, out: process.stdout });

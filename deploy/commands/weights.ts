@@ -7,46 +7,21 @@
  *   JSON array of {"w", "A", "g"} over the cartesian product, w outer and A inner;
  * - `--stats --w CSV [--ess-min X] --json` prints {"ess", "k1", "k3", "klPiMu", "gammaEss"};
  * - `--plot FILE.svg` writes g(w) for A = +1 / -1 of the `--method` list (default all).
- * Bad input throws a UsageError naming the flag and the value (the CLI exits 2).
+ * Bad input throws a UsageError naming the flag and the value (the CLI exits 2); the objective
+ * flags are checked by the same rows of deploy/schema.ts as train's, so their ranges agree.
  */
 import { writeFileSync } from 'node:fs';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { DEFAULT_OBJECTIVE, METHODS, type MethodName, type ObjectiveConfig } from '../../learner/objectives/config.js';
 import { gammaEss, weightOf } from '../../learner/objectives/scalar.js';
-import { checkObjectiveConfig } from '../../learner/objectives/validate.js';
 import { ess, klMuPiK1, klMuPiK3, klPiMu } from '../../learner/diagnostics.js';
 import { parseNumberList, UsageError } from '../errors.js';
+import { validateObjective } from '../config.js';
+import { defaultText, expectedOf, OBJECTIVE_FIELDS, parseField, setKey } from '../schema.js';
 import { weightsSvg } from './weights-plot.js';
 
-/** Numeric flag -> ObjectiveConfig field. Values are parsed by us (type string) so that a missing value is caught. */
-const NUMERIC_FLAGS = {
-  eps: 'eps',
-  'rho-bar': 'rhoBar',
-  'tau-pos': 'tauPos',
-  'tau-neg': 'tauNeg',
-  'tau-h': 'tauH',
-  'tau-c': 'tauC',
-  'gamma-base': 'gammaBase',
-  'gamma-max': 'gammaMax',
-  gamma: 'gamma',
-  'ess-min': 'essMin',
-} as const satisfies Record<string, keyof ObjectiveConfig>;
-
-const FLAG_OF: Partial<Record<keyof ObjectiveConfig, string>> = { trust: 'trust', floor: 'floor', sftTrust: 'sft-trust', method: 'method' };
-for (const [flag, field] of Object.entries(NUMERIC_FLAGS)) FLAG_OF[field] = flag;
-
-const FLAG_DOCS: Record<keyof typeof NUMERIC_FLAGS, string> = {
-  eps: 'ppo / cispo clip range',
-  'rho-bar': 'vtrace truncation rho_bar',
-  'tau-pos': 'sapo temperature for A > 0',
-  'tau-neg': 'sapo temperature for A <= 0',
-  'tau-h': 'v5 / v5-fixed trust width tau_h',
-  'tau-c': 'v3.1 / v5 temperature of P_wrong',
-  'gamma-base': 'v5 gamma at P_wrong = 0',
-  'gamma-max': 'v5 gamma at P_wrong = 1',
-  gamma: 'v5-fixed constant gamma',
-  'ess-min': 'v3.1 / --stats ESS floor for gamma_ess',
-};
+/** The objective rows of the field table except --method, which here takes a list for --plot. */
+const PARAM_ROWS = OBJECTIVE_FIELDS.filter((r) => r.flag !== 'method');
 
 type Args = Record<string, unknown>;
 
@@ -71,15 +46,20 @@ function parseMethods(raw: unknown): MethodName[] {
   });
 }
 
-/** Build and check the config (method filled in later); throws a UsageError naming the flag. */
+/**
+ * Build the config (method filled in later) from the objective flags, each parsed and checked by
+ * its row of the field table: the same ranges as train, learner and actor. Throws a UsageError
+ * naming the flag.
+ */
 function configFrom(argv: Args): ObjectiveConfig {
-  const cfg: ObjectiveConfig = { ...DEFAULT_OBJECTIVE };
-  for (const [flag, field] of Object.entries(NUMERIC_FLAGS)) cfg[field] = numberFlag(flag, argv[flag], DEFAULT_OBJECTIVE[field]);
-  if (argv.trust !== undefined) cfg.trust = String(argv.trust) as ObjectiveConfig['trust'];
-  if (argv.floor !== undefined) cfg.floor = String(argv.floor) as ObjectiveConfig['floor'];
-  cfg.sftTrust = argv['sft-trust'] === true;
-  const problem = checkObjectiveConfig(cfg);
-  if (problem) throw new UsageError(`--${FLAG_OF[problem.field] ?? problem.field}: '${String(problem.value)}' is not accepted; expected ${problem.expected}`);
+  const cfg = { ...DEFAULT_OBJECTIVE } as ObjectiveConfig;
+  for (const r of PARAM_ROWS) {
+    const raw = argv[r.flag];
+    if (raw === undefined) continue;
+    if (r.kind !== 'boolean' && (raw === '' || raw === true)) throw new UsageError(`--${r.flag}: missing value; expected ${expectedOf(r)}`);
+    setKey({ objective: cfg }, r.key, parseField(r, raw));
+  }
+  validateObjective(cfg);
   return cfg;
 }
 
@@ -169,12 +149,10 @@ export const weightsCommand: CommandModule<object, Args> = {
       .option('json', { type: 'boolean', describe: 'print JSON (the machine contract)' })
       .option('stats', { type: 'boolean', describe: 'print ess, k1, k3, klPiMu and v3.1 gammaEss for the batch --w' })
       .option('plot', { type: 'string', describe: 'write an SVG of g(w) for A = +1 and -1 to this file' })
-      .option('trust', { type: 'string', describe: "v5 / v5-fixed trust form: linear | log (default linear)" })
-      .option('sft-trust', { type: 'boolean', describe: 'v5 / v5-fixed: multiply the SFT floor by h(w) too (default off)' })
-      .option('floor', { type: 'string', describe: 'v5 / v5-fixed floor: const | neg-is (default const)' })
       .option('gamma-ess', { type: 'string', nargs: 1, describe: "v3.1's batch exponent gamma_ess in [0, 1] (default 1)" });
-    for (const [flag, field] of Object.entries(NUMERIC_FLAGS)) {
-      b = b.option(flag, { type: 'string', nargs: 1, describe: `${FLAG_DOCS[flag as keyof typeof NUMERIC_FLAGS]} (default ${DEFAULT_OBJECTIVE[field]})` });
+    for (const r of PARAM_ROWS) {
+      const describe = `${r.help}: ${expectedOf(r)} (default ${defaultText(r)})`;
+      b = b.option(r.flag, r.kind === 'boolean' ? { type: 'boolean', describe } : { type: 'string', nargs: 1, describe });
     }
     return b as Argv<Args>;
   },

@@ -62,7 +62,7 @@ export function checkObjectiveConfig(cfg: ObjectiveConfig): ConfigProblem | null
     return { field: 'method', value: cfg.method, expected: `one of ${METHODS.join(', ')}` };
   }
   const ranges: [keyof ObjectiveConfig, (x: number) => boolean, string][] = [
-    ['eps', (x) => x >= 0 && x < 1, 'a number in [0, 1)'],
+    ['eps', (x) => x > 0 && x < 1, 'a number in (0, 1)'], // the same range as deploy/schema.ts
     ['rhoBar', (x) => x > 0, 'a number > 0'],
     ['cBar', (x) => x > 0, 'a number > 0'],
     ['tauPos', (x) => x > 0, 'a number > 0'],

@@ -109,7 +109,7 @@ describe('learner under bad input', () => {
 
     // A real actor still trains the learner to its budget, and exits when the learner stops.
     const learnerExit = new Promise<number | null>((r) => learner.proc.on('exit', r));
-    const actor = start(['actor', '--connect', endpoint, '--actor-id', '0', '--run-dir', dir, ...FLAGS]);
+    const actor = start(['actor', '--connect', endpoint, '--actor-id', '0', '--run-dir', dir, '--join']);
     const actorExit = new Promise<number | null>((r) => actor.proc.on('exit', r));
     expect(await learnerExit, learner.out()).toBe(0);
     expect(await actorExit, actor.out()).toBe(0);

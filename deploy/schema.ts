@@ -1,0 +1,228 @@
+/**
+ * The one field table: every run setting, one row each, with its long flag, its config key,
+ * type, default, accepted range, help text, group and where the default comes from. It drives
+ * the yargs options (options.ts), the one validator (config.ts `validateConfig`, also used by
+ * `weights` for its objective flags), config files (`--config`, keyed by long flag names), the
+ * saved config.json and the README's flag table (`flagTableMarkdown`).
+ */
+import { DEFAULT_OBJECTIVE, METHODS } from '../learner/objectives/config.js';
+import { formatLag, lagSpecFrom, type LagSpec } from '../actor/lag.js';
+import { UsageError } from './errors.js';
+import { PRESETS } from './presets.js';
+
+export const GROUPS = ['objective', 'model', 'environment', 'actors and lag', 'learner and optimiser', 'evaluation', 'stopping', 'run'] as const;
+export type Group = (typeof GROUPS)[number];
+
+/**
+ * How a value is typed: a finite number, an integer, a boolean, one of `choices`, a list of
+ * positive integers (`64,64`), a lag schedule, a number or null, or a free string.
+ */
+export type Kind = 'number' | 'integer' | 'boolean' | 'choice' | 'int-list' | 'lag' | 'number-or-null' | 'string';
+
+export interface FieldRow {
+  /** Long flag name, also the key in a config file. */
+  flag: string;
+  /** Config key: a RunConfig field, or 'objective.<field>'. */
+  key: string;
+  kind: Kind;
+  choices?: readonly string[];
+  /** The default value (typed), or null for "none". Ignored when `derived` is set and the field is not given. */
+  default: unknown;
+  /** How the default is computed when the field is not given (shown instead of `default`). */
+  derived?: string;
+  /** Accepted range of a numeric field: the test and how the error states it. */
+  range?: { ok: (x: number) => boolean; text: string };
+  help: string;
+  group: Group;
+  /** Where the default comes from. */
+  source: string;
+}
+
+const O = DEFAULT_OBJECTIVE;
+const pos = { ok: (x: number) => x > 0, text: '> 0' };
+const nonNeg = { ok: (x: number) => x >= 0, text: '>= 0' };
+const atLeast1 = { ok: (x: number) => x >= 1, text: '>= 1' };
+const unit = { ok: (x: number) => x >= 0 && x <= 1, text: 'in [0, 1]' };
+const SPEC = 'THEORY.md section 2 (the draft spec)';
+const CLEANRL = 'CleanRL ppo.py';
+const ZOO = 'RL Baselines Zoo ppo.yml CartPole-v1';
+
+/** Every setting, grouped by concern, in help and README order. */
+export const FIELDS: readonly FieldRow[] = [
+  // objective
+  { flag: 'method', key: 'objective.method', kind: 'choice', choices: METHODS, default: O.method, help: 'off-policy correction', group: 'objective', source: SPEC },
+  { flag: 'eps', key: 'objective.eps', kind: 'number', default: O.eps, range: { ok: (x) => x > 0 && x < 1, text: 'in (0, 1): clip(w, 1-eps, 1+eps) needs 1-eps > 0' }, help: 'ppo / cispo clip range', group: 'objective', source: SPEC },
+  { flag: 'rho-bar', key: 'objective.rhoBar', kind: 'number', default: O.rhoBar, range: pos, help: "V-trace rho_bar, also the vtrace weight's cap", group: 'objective', source: SPEC },
+  { flag: 'c-bar', key: 'objective.cBar', kind: 'number', default: O.cBar, range: pos, help: 'V-trace trace cutting c_bar', group: 'objective', source: SPEC },
+  { flag: 'tau-pos', key: 'objective.tauPos', kind: 'number', default: O.tauPos, range: pos, help: 'sapo temperature for A > 0', group: 'objective', source: SPEC },
+  { flag: 'tau-neg', key: 'objective.tauNeg', kind: 'number', default: O.tauNeg, range: pos, help: 'sapo temperature for A <= 0', group: 'objective', source: SPEC },
+  { flag: 'ess-min', key: 'objective.essMin', kind: 'number', default: O.essMin, range: { ok: (x) => x > 0 && x <= 1, text: 'in (0, 1]' }, help: 'v3.1 ESS floor for gamma_ess', group: 'objective', source: SPEC },
+  { flag: 'tau-c', key: 'objective.tauC', kind: 'number', default: O.tauC, range: pos, help: 'v3.1 / v5 temperature of P_wrong', group: 'objective', source: SPEC },
+  { flag: 'tau-h', key: 'objective.tauH', kind: 'number', default: O.tauH, range: pos, help: 'v5 / v5-fixed trust width tau_h', group: 'objective', source: SPEC },
+  { flag: 'gamma-base', key: 'objective.gammaBase', kind: 'number', default: O.gammaBase, range: unit, help: 'v5 gamma at P_wrong = 0 (<= --gamma-max)', group: 'objective', source: SPEC },
+  { flag: 'gamma-max', key: 'objective.gammaMax', kind: 'number', default: O.gammaMax, range: unit, help: 'v5 gamma at P_wrong = 1', group: 'objective', source: SPEC },
+  { flag: 'gamma', key: 'objective.gamma', kind: 'number', default: O.gamma, range: unit, help: 'v5-fixed constant gamma', group: 'objective', source: SPEC },
+  { flag: 'trust', key: 'objective.trust', kind: 'choice', choices: ['linear', 'log'], default: O.trust, help: 'v5 / v5-fixed trust function h', group: 'objective', source: SPEC },
+  { flag: 'sft-trust', key: 'objective.sftTrust', kind: 'boolean', default: O.sftTrust, help: 'v5 / v5-fixed: multiply the SFT floor by h(w) too', group: 'objective', source: SPEC },
+  { flag: 'floor', key: 'objective.floor', kind: 'choice', choices: ['const', 'neg-is'], default: O.floor, help: 'v5 / v5-fixed floor: const (the draft) or neg-is (docs/METHODS.md section 3)', group: 'objective', source: `${SPEC}; neg-is measured better` },
+  // model
+  { flag: 'hidden', key: 'hidden', kind: 'int-list', default: [64, 64], help: 'hidden layer widths of the policy and value MLPs (tanh)', group: 'model', source: CLEANRL },
+  { flag: 'grad', key: 'grad', kind: 'choice', choices: ['js', 'tfjs'], default: 'js', help: 'gradient path: js (float64 backward pass) or tfjs (autodiff on --backend)', group: 'model', source: 'measured: about 5x faster than tfjs-wasm at n = 256 (bench grad)' },
+  { flag: 'backend', key: 'backend', kind: 'choice', choices: ['auto', 'node', 'wasm', 'cpu'], default: 'auto', help: 'tensor backend (auto: tfjs-node if it loads, else wasm, else cpu)', group: 'model', source: 'project choice' },
+  // environment
+  { flag: 'env', key: 'env', kind: 'choice', choices: ['CartPole-v1', 'Acrobot-v1'], default: 'CartPole-v1', help: 'environment (Gymnasium dynamics)', group: 'environment', source: 'project choice' },
+  { flag: 'seed', key: 'seed', kind: 'integer', default: 1, range: nonNeg, help: 'master seed (env resets, sampling, init, minibatch order)', group: 'environment', source: CLEANRL },
+  // actors and lag
+  { flag: 'actors', key: 'actors', kind: 'integer', default: 2, range: atLeast1, help: 'actor processes, N', group: 'actors and lag', source: 'project choice (2 cores)' },
+  { flag: 'workers', key: 'workers', kind: 'integer', default: 1, range: atLeast1, help: 'worker threads per actor, W', group: 'actors and lag', source: 'project choice' },
+  { flag: 'envs-per-worker', key: 'envsPerWorker', kind: 'integer', default: 4, range: atLeast1, help: 'environments per worker thread, E', group: 'actors and lag', source: `${CLEANRL} num_envs` },
+  { flag: 'segment-steps', key: 'segmentSteps', kind: 'integer', default: 32, range: atLeast1, help: 'steps per environment per rollout, T', group: 'actors and lag', source: `${ZOO} n_steps` },
+  { flag: 'batch-segments', key: 'batchSegments', kind: 'integer', default: 2, derived: 'actors x workers', range: atLeast1, help: 'rollouts per update, B', group: 'actors and lag', source: 'one rollout per worker slot' },
+  { flag: 'lag', key: 'lag', kind: 'lag', default: { kind: 'none' }, help: 'lag injection: none | fixed:K | uniform:K1-K2 | geometric:MEAN', group: 'actors and lag', source: 'no injected lag' },
+  { flag: 'actor-delay-ms', key: 'actorDelayMs', kind: 'number', default: 0, range: nonNeg, help: 'delay each rollout in the actor, ms (stress tests)', group: 'actors and lag', source: 'no delay' },
+  { flag: 'max-inflight', key: 'maxInFlight', kind: 'integer', default: 1, derived: '1; deterministic: batch-segments / (actors x workers)', range: atLeast1, help: 'unacknowledged rollouts per worker (1: no natural lag)', group: 'actors and lag', source: 'measured: natural lag 0 (README, asynchronous mode)' },
+  { flag: 'history-versions', key: 'historyVersions', kind: 'integer', default: 128, range: atLeast1, help: 'parameter versions kept for lag injection (>= max lag + 2)', group: 'actors and lag', source: "project choice: the sweep's largest lag 64, twice" },
+  // learner and optimiser
+  { flag: 'advantage', key: 'advantage', kind: 'choice', choices: ['vtrace', 'gae'], default: 'vtrace', help: 'advantage estimator (THEORY.md section 4)', group: 'learner and optimiser', source: 'THEORY.md section 4: corrects targets for lag' },
+  { flag: 'normalize-advantages', key: 'normalizeAdvantages', kind: 'boolean', default: true, help: 'normalise advantages per batch (--no-normalize-advantages)', group: 'learner and optimiser', source: `${CLEANRL} norm_adv` },
+  { flag: 'discount', key: 'discount', kind: 'number', default: 0.99, range: { ok: (x) => x > 0 && x <= 1, text: 'in (0, 1]' }, help: 'discount gamma', group: 'learner and optimiser', source: CLEANRL },
+  { flag: 'lambda', key: 'lambda', kind: 'number', default: 0.95, range: unit, help: 'GAE / V-trace lambda', group: 'learner and optimiser', source: `${CLEANRL} gae_lambda` },
+  { flag: 'lr', key: 'lr', kind: 'number', default: 2.5e-4, range: pos, help: 'Adam learning rate', group: 'learner and optimiser', source: CLEANRL },
+  { flag: 'anneal-lr', key: 'annealLr', kind: 'boolean', default: true, help: 'decay the learning rate linearly over --steps, floored at 2%', group: 'learner and optimiser', source: CLEANRL },
+  { flag: 'adam-eps', key: 'adamEps', kind: 'number', default: 1e-5, range: pos, help: 'Adam epsilon', group: 'learner and optimiser', source: CLEANRL },
+  { flag: 'epochs', key: 'epochs', kind: 'integer', default: 4, range: atLeast1, help: 'passes over each batch', group: 'learner and optimiser', source: `${CLEANRL} update_epochs` },
+  { flag: 'minibatches', key: 'minibatches', kind: 'integer', default: 4, range: atLeast1, help: 'minibatches per epoch', group: 'learner and optimiser', source: `${CLEANRL} num_minibatches` },
+  { flag: 'ent-coef', key: 'entCoef', kind: 'number', default: 0.01, range: nonNeg, help: 'entropy bonus', group: 'learner and optimiser', source: CLEANRL },
+  { flag: 'vf-coef', key: 'vfCoef', kind: 'number', default: 0.5, range: nonNeg, help: 'value loss coefficient', group: 'learner and optimiser', source: CLEANRL },
+  { flag: 'max-grad-norm', key: 'maxGradNorm', kind: 'number', default: 0.5, range: pos, help: 'global gradient-norm clip', group: 'learner and optimiser', source: CLEANRL },
+  { flag: 'max-lag', key: 'maxLag', kind: 'integer', default: -1, range: { ok: (x) => x >= -1, text: '>= 0, or -1 for no limit' }, help: 'drop rollouts older than this many versions (-1: no limit)', group: 'learner and optimiser', source: 'no limit' },
+  { flag: 'queue-capacity', key: 'queueCapacity', kind: 'integer', default: 8, derived: 'max(4 x batch-segments, actors x workers x max-inflight)', range: atLeast1, help: 'intake queue capacity in rollouts', group: 'learner and optimiser', source: 'four updates of rollouts' },
+  // evaluation
+  { flag: 'eval-every', key: 'evalEvery', kind: 'integer', default: 10, range: nonNeg, help: 'evaluate the current policy every N updates (0: never)', group: 'evaluation', source: 'project choice' },
+  { flag: 'eval-episodes', key: 'evalEpisodes', kind: 'integer', default: 10, range: atLeast1, help: 'episodes per evaluation', group: 'evaluation', source: 'project choice' },
+  { flag: 'final-eval-episodes', key: 'finalEvalEpisodes', kind: 'integer', default: 100, range: atLeast1, help: 'episodes of the final evaluation', group: 'evaluation', source: 'Gymnasium CartPole-v1: solved = mean 475 over 100 episodes' },
+  { flag: 'collapse-entropy', key: 'collapseEntropy', kind: 'number', default: 0.05, range: nonNeg, help: 'entropy (nats) below which a policy worse than random is flagged collapsed', group: 'evaluation', source: 'measured: collapsed v5 const runs ended at 0.048 (README)' },
+  // stopping
+  { flag: 'steps', key: 'steps', kind: 'integer', default: 100_000, range: atLeast1, help: 'environment-step budget', group: 'stopping', source: `${ZOO} n_timesteps` },
+  { flag: 'time', key: 'timeSec', kind: 'number', default: 0, range: nonNeg, help: 'wall-time budget in seconds (0: none)', group: 'stopping', source: 'no limit' },
+  { flag: 'target-return', key: 'targetReturn', kind: 'number-or-null', default: null, help: 'stop when an evaluation of the current policy reaches this mean return', group: 'stopping', source: 'never' },
+  // run
+  { flag: 'deterministic', key: 'deterministic', kind: 'boolean', default: false, help: 'fixed schedule of versions and training order: the run is a function of config and seed', group: 'run', source: 'asynchronous by default' },
+  { flag: 'preset', key: 'preset', kind: 'choice', choices: Object.keys(PRESETS), default: null, help: 'start from a preset (deploy/presets.ts); flags and file keys override it', group: 'run', source: 'none' },
+  { flag: 'run-dir', key: 'runDir', kind: 'string', default: null, derived: 'runs/<run-id>', help: 'run directory (must not exist)', group: 'run', source: 'runs/<run-id>' },
+  { flag: 'run-id', key: 'runId', kind: 'string', default: null, derived: '<env>_<label>_<lag>_s<seed>_<time>', help: 'run id', group: 'run', source: 'env, method, lag, seed, start time' },
+];
+
+/** Rows by long flag name. */
+export const FIELD_BY_FLAG: ReadonlyMap<string, FieldRow> = new Map(FIELDS.map((r) => [r.flag, r]));
+/** Rows by config key ('lr', 'objective.eps'). */
+export const FIELD_BY_KEY: ReadonlyMap<string, FieldRow> = new Map(FIELDS.map((r) => [r.key, r]));
+/** The objective group's rows (what `weights` takes). */
+export const OBJECTIVE_FIELDS: readonly FieldRow[] = FIELDS.filter((r) => r.group === 'objective');
+
+/** Where a value came from, for error messages: the command line, or a config file. */
+export type Origin = { file?: string };
+
+function where(o: Origin): string {
+  return o.file ? ` (in ${o.file})` : '';
+}
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? `'${v}'` : Array.isArray(v) ? `'${v.join(',')}'` : JSON.stringify(v) ?? String(v);
+}
+
+/** The accepted values of a row, as error messages state them. */
+export function expectedOf(r: FieldRow): string {
+  switch (r.kind) {
+    case 'choice': return `one of ${r.choices!.join(', ')}`;
+    case 'boolean': return 'true or false';
+    case 'int-list': return 'comma-separated positive integers, e.g. 64,64';
+    case 'lag': return 'none, fixed:K, uniform:K1-K2 or geometric:MEAN (K integers >= 0, K1 <= K2, MEAN > 0)';
+    case 'string': return 'a string';
+    case 'number-or-null': return 'a finite number, or none';
+    case 'integer': return `an integer ${r.range?.text ?? ''}`.trim();
+    case 'number': return `a finite number ${r.range?.text ?? ''}`.trim();
+  }
+}
+
+function bad(r: FieldRow, v: unknown, o: Origin): UsageError {
+  return new UsageError(`--${r.flag}: ${show(v)}${where(o)} is not accepted; expected ${expectedOf(r)}`);
+}
+
+/**
+ * Turn a raw value (from yargs or a config file) into the row's typed value, checking type and
+ * range; throws a UsageError naming the flag, the value, the file if any, and what is accepted.
+ */
+export function parseField(r: FieldRow, raw: unknown, o: Origin = {}): unknown {
+  if (Array.isArray(raw) && r.kind !== 'int-list') throw new UsageError(`--${r.flag}: given ${raw.length} times (${raw.join(', ')})${where(o)}; give it once`);
+  switch (r.kind) {
+    case 'number':
+    case 'integer':
+    case 'number-or-null': {
+      if (r.kind === 'number-or-null' && (raw === null || raw === 'none')) return null;
+      const x = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      if (!Number.isFinite(x) || (r.kind === 'integer' && !Number.isInteger(x)) || (r.range && !r.range.ok(x))) throw bad(r, raw, o);
+      return x;
+    }
+    case 'boolean':
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === 'false') return raw === 'true';
+      throw bad(r, raw, o);
+    case 'choice':
+      if (typeof raw !== 'string' || !r.choices!.includes(raw)) throw bad(r, raw, o);
+      return raw;
+    case 'string':
+      if (typeof raw !== 'string' || raw.trim() === '') throw bad(r, raw, o);
+      return raw;
+    case 'lag': {
+      const spec = lagSpecFrom(raw);
+      if (!spec) throw bad(r, raw, o);
+      return spec;
+    }
+    case 'int-list': {
+      const parts = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',').map((s) => s.trim()) : typeof raw === 'number' ? [raw] : null;
+      const xs = parts?.map((p) => (typeof p === 'number' ? p : typeof p === 'string' && p !== '' ? Number(p) : NaN));
+      if (!xs || xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) throw bad(r, raw, o);
+      return xs;
+    }
+  }
+}
+
+/** The value of `key` ('lr' or 'objective.eps') in a config-shaped object. */
+export function getKey(obj: object, key: string): unknown {
+  const rec = obj as Record<string, unknown>;
+  if (key.startsWith('objective.')) return (rec.objective as Record<string, unknown> | undefined)?.[key.slice(10)];
+  return rec[key];
+}
+
+/** Set `key` in a config-shaped object (creating `objective` if needed). */
+export function setKey(obj: object, key: string, value: unknown): void {
+  const rec = obj as Record<string, unknown>;
+  if (key.startsWith('objective.')) {
+    rec.objective ??= {};
+    (rec.objective as Record<string, unknown>)[key.slice(10)] = value;
+  } else rec[key] = value;
+}
+
+/** A typed value as a flag or config file spells it: the inverse of `parseField`. */
+export function formatField(r: FieldRow, v: unknown): string {
+  if (v === null || v === undefined) return 'none';
+  if (r.kind === 'lag') return formatLag(v as LagSpec);
+  if (r.kind === 'int-list') return (v as number[]).join(',');
+  return String(v);
+}
+
+/** The default column of the README and --help: the derived rule, or the value. */
+export function defaultText(r: FieldRow): string {
+  return r.derived ?? formatField(r, r.default);
+}
+
+/** The README's flag table, generated from FIELDS (`node dist/deploy/flagTable.js`). */
+export function flagTableMarkdown(): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const lines = ['| group | flag | default | accepted | meaning | default from |', '|---|---|---|---|---|---|'];
+  for (const r of FIELDS) {
+    lines.push(`| ${r.group} | \`--${r.flag}\` | ${esc(defaultText(r))} | ${esc(expectedOf(r))} | ${esc(r.help)} | ${esc(r.source)} |`);
+  }
+  return lines.join('\n') + '\n';
+}
