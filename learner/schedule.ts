@@ -5,6 +5,7 @@
  * run is a function of its seed regardless of timing.
  */
 import type { Intake, QueuedRollout } from './intake.js';
+import { segmentsPerSlot } from '../actor/config.js';
 
 export interface BatchSchedule {
   /** The batch of the update that produces version + 1, or null when it is not complete yet. */
@@ -26,7 +27,7 @@ export class SequenceSchedule implements BatchSchedule {
   readonly perActor: number;
 
   constructor(readonly actors: number, workers: number, batchSegments: number) {
-    const perSlot = batchSegments / (actors * workers);
+    const perSlot = segmentsPerSlot({ actors, workers, batchSegments });
     if (!Number.isInteger(perSlot) || perSlot < 1) {
       throw new RangeError(`deterministic schedule: batchSegments ${batchSegments} must be a positive multiple of actors x workers = ${actors * workers}`);
     }
