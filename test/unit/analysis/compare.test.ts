@@ -62,9 +62,9 @@ describe('compareRuns', () => {
     expect(v5lag.finalEntropy!.mean).toBeCloseTo(0.01, 12);
     const text = a.tables.map(renderText).join('\n');
     expect(text).toContain("Welch's unequal-variances t-test");
-    expect(text).toContain('Rank per lag by final evaluation return of the current policy (summary finalEval stochastic)');
+    expect(text).toContain('Ranking per lag by the IQM of the final evaluation return');
     expect(text).toMatch(/v5 +fixed:16 +3 .* 3\/3 +0\.010 ± 0\.000/);
-    expect(a.charts.map((c) => c.name)).toEqual(['compare-return', 'return-vs-lag', 'ess-vs-lag']);
+    expect(a.charts.map((c) => c.name)).toEqual(['heat-return', 'heat-collapse', 'profile', 'compare-return', 'return-vs-lag', 'ess-vs-lag']);
   });
 
   it('ranks on the summary finalEval, not the last curve point, and counts recovered collapses as "ever"', async () => {
@@ -83,6 +83,6 @@ describe('compareRuns', () => {
     expect(a.figures.ranks[0]!.rows.map((r) => [r.label, r.mean])).toEqual([['early', 301], ['late', 100.5]]);
     const late = a.figures.groups.find((g) => g.label === 'late')!;
     expect(late).toMatchObject({ collapsed: 1, collapsedEver: 2 });
-    expect(renderText(a.tables[0]!)).toMatch(/late +none +2 .* 1\/2 \(ever 2\) /);
+    expect(renderText(a.tables.find((t) => t.title.startsWith('Every group'))!)).toMatch(/late +none +2 .* 1\/2 \(ever 2\) /);
   });
 });
