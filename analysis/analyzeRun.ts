@@ -11,7 +11,7 @@ import {
   returnCurveChart,
   type Chart,
 } from './charts.js';
-import { dec, num, type Table } from './format.js';
+import { dec, num, sig, type Table } from './format.js';
 import type { Block } from './layout.js';
 import { runOutcome, trainQuadrantTable, type RunOutcome, type TrainQuadrantSummary } from './outcome.js';
 import type { RunConfig, RunData } from './read.js';
@@ -171,13 +171,13 @@ function outcomeTable(curve: CurveSummary, o: RunOutcome, threshold: number, c: 
     title: `Outcome: ${c.label}, lag ${c.lag}, env ${c.env}, seed ${c.seed}`,
     headers: ['figure', 'value'],
     rows: [
-      ['final eval stochastic', fe ? dec(fe.stochastic) : '- (no summary finalEval)'],
-      ['final eval greedy', fe ? dec(fe.greedy) : '-'],
+      ['final eval stochastic', fe ? sig(fe.stochastic, 4) : '- (no summary finalEval)'],
+      ['final eval greedy', fe ? sig(fe.greedy, 4) : '-'],
       ['final eval episodes', fe ? String(fe.episodes) : '-'],
-      ['random policy return', dec(o.randomReturn)],
+      ['random policy return', sig(o.randomReturn, 4)],
       [`steps to return >= ${threshold} (held to the end)`, curve.stepsToThreshold === null ? 'not reached' : num(curve.stepsToThreshold)],
       ['collapsed', collapsed],
-      ['final entropy (nats)', dec(o.finalEntropy)],
+      ['final entropy (nats)', sig(o.finalEntropy)],
       ['stop reason', o.stopReason ?? '- (no summary)'],
     ],
     note: fe ? `The final evaluation runs the final policy for ${fe.episodes} episodes after training; it is the return compare ranks on.` : undefined,

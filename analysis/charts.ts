@@ -360,7 +360,7 @@ function chart(name: string, title: string, body: Record<string, unknown>, sized
     title,
     background: 'white',
     ...(sized ? { width: W, height: H } : {}),
-    config: { font: 'DejaVu Sans, sans-serif', axisQuantitative: { labelExpr: AXIS_LABEL } },
+    config: { font: 'DejaVu Sans, sans-serif', axisQuantitative: { labelExpr: AXIS_LABEL }, legend: { labelLimit: 260 } },
     ...body,
   } as TopLevelSpec;
   return { name, title, spec };

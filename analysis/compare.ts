@@ -16,7 +16,6 @@ import {
   metricVsLagChart,
   profileChart,
   type BandPoint,
-  type Chart,
   type FlagCell,
   type HeatCell,
   type LagCell,
@@ -338,14 +337,14 @@ export function sentence(lag: string, env: string, rows: readonly RankRowFigures
   if (!best) return `${where}, no run has a final return.`;
   const collapsed = groups
     .filter((g) => g.lag === lag && g.env === env && g.collapsed > 0)
-    .map((g) => `${g.row} collapsed in ${g.collapsed}/${g.seeds.length} seeds`);
-  const tail = collapsed.length > 0 ? ` ${cap(collapsed.join('; '))}.` : ' No seed collapsed.';
+    .map((g) => `${g.row} in ${g.collapsed}/${g.seeds.length} seeds`);
+  const tail = collapsed.length > 0 ? ` Collapsed: ${collapsed.join('; ')}.` : ' No seed collapsed.';
   if (rows.length === 1) return `${where}, only ${best.label} was run: IQM ${interval(best.iqm)}.${tail}`;
   const behind = rows.filter((r) => r.poi !== null && r.poi.hi < 0.5).map((r) => r.label);
-  const close = rows.filter((r) => r.poi !== null && r.poi.hi >= 0.5).map((r) => r.label);
+  const close = rows.filter((r) => r.poi !== null && r.poi.hi >= 0.5).map((r) => `${r.label} (${interval(r.poi, 2)})`);
   const parts = [`${where}, ${best.label} leads with IQM ${interval(best.iqm)} over ${best.n} seed(s)`];
   if (behind.length > 0) parts.push(`${list(behind)} ${behind.length === 1 ? 'is' : 'are'} behind it (P(X > ${best.label}) CI entirely below 0.5)`);
-  if (close.length > 0) parts.push(`${list(close)} cannot be told apart from it at these seeds (the P(X > ${best.label}) CI reaches 0.5)`);
+  if (close.length > 0) parts.push(`${list(close)} cannot be told apart from it at these seeds (P(X > ${best.label}) [95% CI] reaches 0.5)`);
   return `${parts.join('; ')}.${tail}`;
 }
 
@@ -510,10 +509,6 @@ function finite(xs: readonly (number | null)[]): number[] {
 
 function list(xs: readonly string[]): string {
   return xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
-}
-
-function cap(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 function safe(flag: string): string {
