@@ -74,6 +74,26 @@ describe('isreshape analyze', () => {
   });
 });
 
+describe('isreshape export-tb', () => {
+  it('writes one event file per run (default RUN_DIR/tensorboard, or --out); bad input exits 2 with one line', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'isr-tb-')), 'run');
+    writeSynthRun(dir, { updates: 7, evalEvery: 2 });
+    const r = cli(['export-tb', dir]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^wrote 9 events \(\d+ scalars, 7 updates\) to .*tensorboard\/events\.out\.tfevents\.1700000000\.\S+\n$/);
+    const files = readdirSync(join(dir, 'tensorboard'));
+    expect(files).toHaveLength(1);
+    // Framing of the first record: file_version "brain.Event:2".
+    expect(readFileSync(join(dir, 'tensorboard', files[0]!)).includes(Buffer.from('brain.Event:2'))).toBe(true);
+    const out = join(dir, '..', 'tb-out');
+    expect(cli(['export-tb', dir, '--out', out]).code).toBe(0);
+    expect(readdirSync(out)).toEqual(files);
+    const bad = cli(['export-tb', '/definitely/not/here']);
+    expect(bad.code).toBe(2);
+    expect(bad.err.trim().split('\n')).toHaveLength(1);
+  });
+});
+
 describe('isreshape compare', () => {
   it('compares 2 methods x 2 lags x 3 seeds with --json and writes the report to --out', () => {
     const root = mkdtempSync(join(tmpdir(), 'isr-cmp-'));
