@@ -288,6 +288,7 @@ export function compareRuns(runs: readonly RunData[], threshold: number, options
   const t = tables(figures, envs.length > 1);
   const ch = charts(figures, bands, range);
   const layout: Block[] = [
+    { kind: 'table', table: t.heat, textOnly: true },
     { kind: 'chart', chart: ch.heatReturn },
     { kind: 'chart', chart: ch.heatCollapse },
     { kind: 'text', title: 'In one sentence per lag', lines: ranks.map((r) => r.summary) },
@@ -372,7 +373,18 @@ function acrossTasks(points: readonly RunPoint[], lags: readonly string[], boot:
   return { aggregate, profiles: { taus, curves } };
 }
 
-function tables(f: CompareFigures, multiTask: boolean): { rank: Table; groups: Table; essByLag: Table; aggregate: Table | null } {
+function tables(f: CompareFigures, multiTask: boolean): { heat: Table; rank: Table; groups: Table; essByLag: Table; aggregate: Table | null } {
+  const heat: Table = {
+    title: 'Final evaluation return (IQM over seeds) and seeds collapsed, by method and lag',
+    headers: ['method', ...f.lags],
+    rows: f.rows.map((row) => [
+      row,
+      ...f.lags.map((lag) => {
+        const g = f.groups.find((x) => x.row === row && x.lag === lag);
+        return g ? `${sig(g.iqm?.value)} (${g.collapsed}/${g.seeds.length} collapsed)` : '-';
+      }),
+    ]),
+  };
   const cell = (s: MeanCI | null) => (s ? meanPm(s.mean, s.halfWidth, s.n) : '-');
   const rate = (g: { collapseRate: Interval }, k: number, n: number) => `${k}/${n} [${sig(g.collapseRate.lo, 2)}, ${sig(g.collapseRate.hi, 2)}]`;
   const rank: Table = {
@@ -433,7 +445,7 @@ function tables(f: CompareFigures, multiTask: boolean): { rank: Table; groups: T
         note: 'Bootstrap resamples seeds within each task (stratified), then pools the tasks.',
       }
     : null;
-  return { rank, groups, essByLag, aggregate };
+  return { heat, rank, groups, essByLag, aggregate };
 }
 
 /**

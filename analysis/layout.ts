@@ -7,7 +7,8 @@ import type { Chart } from './charts.js';
 import { renderText, type Table } from './format.js';
 
 export type Block =
-  | { kind: 'table'; table: Table }
+  /** `textOnly`: printed by the CLI, left out of the HTML (where a chart shows the same numbers). */
+  | { kind: 'table'; table: Table; textOnly?: boolean }
   | { kind: 'chart'; chart: Chart }
   /** A heading with paragraphs (e.g. one computed sentence per lag). */
   | { kind: 'text'; title: string; lines: string[] };
