@@ -99,6 +99,7 @@ export function quadrantChart(rows: readonly LagRow[]): Chart {
   const buckets = new Set(values.map((v) => v.bucket)).size;
   return chart('g-by-quadrant', 'Mean g per quadrant and lag bucket', {
     width: Math.max(240, buckets * 4 * 22),
+    height: 200,
     data: { values },
     mark: 'bar',
     encoding: {
@@ -344,6 +345,7 @@ function metricsByLag(name: string, title: string, rows: readonly LagRow[], metr
   const buckets = new Set(values.map((v) => v.bucket)).size;
   return chart(name, title, {
     width: Math.max(200, buckets * 90),
+    height: 180,
     data: { values },
     mark: { type: 'line', point: true },
     encoding: {
