@@ -11,7 +11,8 @@ import {
   returnCurveChart,
   type Chart,
 } from './charts.js';
-import { dec, num, type Table } from './format.js';
+import { dec, num, sig, type Table } from './format.js';
+import type { Block } from './layout.js';
 import { runOutcome, trainQuadrantTable, type RunOutcome, type TrainQuadrantSummary } from './outcome.js';
 import type { RunConfig, RunData } from './read.js';
 import {
@@ -43,6 +44,8 @@ export interface Analysis<F> {
   tables: Table[];
   charts: Chart[];
   warnings: string[];
+  /** Reading order of the report: every table and chart above, answer first. */
+  layout: Block[];
 }
 
 /** Analyse one run; `threshold` is the return that counts as solved (steps-to-threshold). */
@@ -67,59 +70,74 @@ export function analyzeRun(run: RunData, threshold: number): Analysis<RunFigures
     log: { malformed: run.malformed, truncated: run.truncated, hasSummary: run.summary !== null, warnings: run.warnings },
   };
 
-  const tables: Table[] = [
-    {
-      title: `Run ${c.runId}: ${c.label}, lag ${c.lag}, env ${c.env}, seed ${c.seed}`,
-      headers: ['field', 'value'],
-      rows: [
-        ['updates', String(run.updates.length)],
-        ['env steps', num(tp.envSteps)],
-        ['summary record', run.summary ? 'yes' : 'no (run did not finish)'],
-        ['malformed lines skipped', String(run.malformed)],
-        ['truncated last line', run.truncated ? 'yes (skipped)' : 'no'],
-      ],
-    },
-    {
-      title: 'Per lag bucket (sample-weighted over the run; w and g before each update)',
-      headers: ['lag', 'samples', 'ESS', 'ESS(g)', 'KL(mu||pi) k3', 'KL(pi||mu)', 'mean g', 'g w>1 A>0', 'g w>1 A<=0', 'g w<=1 A>0', 'g w<=1 A<=0'],
-      rows: rows.map((r) => [
-        r.bucket,
-        String(r.n),
-        dec(r.ess),
-        dec(r.essG),
-        dec(r.klMuPiK3),
-        dec(r.klPiMu),
-        dec(r.meanG),
-        dec(r.quadrantG.wHighAPos),
-        dec(r.quadrantG.wHighANeg),
-        dec(r.quadrantG.wLowAPos),
-        dec(r.quadrantG.wLowANeg),
-      ]),
-    },
-    trainQuadrantTableOf(tq, c),
-    curveTable(curve, outcome, threshold, curve.series.length - (curve.heldFrom === null ? 0 : run.summary?.finalEval ? 2 : 1)),
-    {
-      title: 'Throughput',
-      headers: ['figure', 'value'],
-      rows: [
-        ['learner fps (mean over updates)', num(tp.learnerFpsMean)],
-        ['overall fps (env steps / wall s)', num(tp.overallFps)],
-        ['wall seconds', num(tp.wallSeconds)],
-        ['actors', String(tp.actors)],
-        ['actor fps (sum of per-actor means)', num(tp.actorFpsTotal)],
-      ],
-    },
-    accountingTable(acc),
+  const outcomeT = outcomeTable(curve, outcome, threshold, c);
+  const lagT: Table = {
+    title: 'Per lag bucket (sample-weighted over the run; w and g before each update)',
+    headers: ['lag', 'samples', 'ESS', 'ESS(g)', 'KL(mu||pi) k3', 'KL(pi||mu)', 'mean g', 'g w>1 A>0', 'g w>1 A<=0', 'g w<=1 A>0', 'g w<=1 A<=0'],
+    rows: rows.map((r) => [
+      r.bucket,
+      String(r.n),
+      dec(r.ess),
+      dec(r.essG),
+      dec(r.klMuPiK3),
+      dec(r.klPiMu),
+      dec(r.meanG),
+      dec(r.quadrantG.wHighAPos),
+      dec(r.quadrantG.wHighANeg),
+      dec(r.quadrantG.wLowAPos),
+      dec(r.quadrantG.wLowANeg),
+    ]),
+  };
+  const tqT = trainQuadrantTableOf(tq, c);
+  const curveT = curveTable(curve, threshold, curve.series.length - (curve.heldFrom === null ? 0 : run.summary?.finalEval ? 2 : 1));
+  const tpT: Table = {
+    title: 'Throughput',
+    headers: ['figure', 'value'],
+    rows: [
+      ['learner fps (mean over updates)', num(tp.learnerFpsMean)],
+      ['overall fps (env steps / wall s)', num(tp.overallFps)],
+      ['wall seconds', num(tp.wallSeconds)],
+      ['actors', String(tp.actors)],
+      ['actor fps (sum of per-actor means)', num(tp.actorFpsTotal)],
+    ],
+  };
+  const logT: Table = {
+    title: 'Log parsing',
+    headers: ['field', 'value'],
+    rows: [
+      ['run directory', run.dir],
+      ['updates', String(run.updates.length)],
+      ['env steps', num(tp.envSteps)],
+      ['summary record', run.summary ? 'yes' : 'no (run did not finish)'],
+      ['malformed lines skipped', String(run.malformed)],
+      ['truncated last line', run.truncated ? 'yes (skipped)' : 'no'],
+    ],
+  };
+  const fe = outcome.finalEval && run.summary ? { envSteps: run.summary.envSteps, ...outcome.finalEval } : null;
+  const ret = returnCurveChart(points, fe);
+  const ent = entropyChart(run.updates, c.collapseEntropy);
+  const essC = essByLagChart(rows);
+  const klC = klByLagChart(rows);
+  const qC = quadrantChart(rows);
+  const lagC = lagOverTimeChart(run.updates);
+  const layout: Block[] = [
+    { kind: 'table', table: outcomeT },
+    { kind: 'chart', chart: ret },
+    { kind: 'table', table: curveT },
+    { kind: 'chart', chart: ent },
+    { kind: 'table', table: lagT },
+    { kind: 'chart', chart: essC },
+    { kind: 'chart', chart: klC },
+    { kind: 'chart', chart: qC },
+    { kind: 'table', table: tqT },
+    { kind: 'chart', chart: lagC },
+    { kind: 'table', table: tpT },
+    { kind: 'table', table: accountingTable(acc) },
+    { kind: 'table', table: logT },
   ];
-  const charts = [
-    returnCurveChart(points),
-    entropyChart(run.updates, c.collapseEntropy),
-    essByLagChart(rows),
-    klByLagChart(rows),
-    quadrantChart(rows),
-    lagOverTimeChart(run.updates),
-  ];
-  return { figures, tables, charts, warnings: run.warnings };
+  const tables = layout.flatMap((x) => (x.kind === 'table' ? [x.table] : []));
+  const charts = layout.flatMap((x) => (x.kind === 'chart' ? [x.chart] : []));
+  return { figures, tables, charts, warnings: run.warnings, layout };
 }
 
 const QUADRANT_NAME: Record<string, string> = {
@@ -143,31 +161,42 @@ function trainQuadrantTableOf(tq: TrainQuadrantSummary, c: RunConfig): Table {
   };
 }
 
-function curveTable(curve: CurveSummary, o: RunOutcome, threshold: number, points: number): Table {
+/** The answer first: the final evaluation, steps to threshold, collapse and why the run stopped. */
+function outcomeTable(curve: CurveSummary, o: RunOutcome, threshold: number, c: RunConfig): Table {
   const fe = o.finalEval;
   const collapsed = o.collapsedAt
     ? `yes, first at version ${o.collapsedAt.version} (${num(o.collapsedAt.envSteps)} env steps)${o.collapsedAtEnd ? ', still at the end' : ', not at the end'}`
     : 'no';
   return {
+    title: `Outcome: ${c.label}, lag ${c.lag}, env ${c.env}, seed ${c.seed}`,
+    headers: ['figure', 'value'],
+    rows: [
+      ['final eval stochastic', fe ? sig(fe.stochastic, 4) : '- (no summary finalEval)'],
+      ['final eval greedy', fe ? sig(fe.greedy, 4) : '-'],
+      ['final eval episodes', fe ? String(fe.episodes) : '-'],
+      ['random policy return', sig(o.randomReturn, 4)],
+      [`steps to return >= ${threshold} (held to the end)`, curve.stepsToThreshold === null ? 'not reached' : num(curve.stepsToThreshold)],
+      ['collapsed', collapsed],
+      ['final entropy (nats)', sig(o.finalEntropy)],
+      ['stop reason', o.stopReason ?? '- (no summary)'],
+    ],
+    note: fe ? `The final evaluation runs the final policy for ${fe.episodes} episodes after training; it is the return compare ranks on.` : undefined,
+  };
+}
+
+function curveTable(curve: CurveSummary, threshold: number, points: number): Table {
+  return {
     title: `Learning curve (${curve.source === 'eval' ? 'eval stochastic return' : 'behaviour return.mean100'})`,
     headers: ['figure', 'value'],
     rows: [
-      [`final return (${fe ? 'the final eval' : 'last curve point'})`, dec(curve.finalReturn)],
+      [`final return (${curve.finalSteps !== null && curve.finalReturn !== null ? 'the final eval when logged, else the last curve point' : '-'})`, dec(curve.finalReturn)],
       ['at env steps', num(curve.finalSteps)],
-      [`steps to return >= ${threshold} (held to the end)`, curve.stepsToThreshold === null ? 'not reached' : num(curve.stepsToThreshold)],
       [`first return >= ${threshold}`, curve.firstReachedSteps === null ? 'never' : num(curve.firstReachedSteps)],
       [
         `AUC (mean return over steps, trapezoid${curve.heldFrom !== null ? '; held at the final return after the stop' : ''})`,
         dec(curve.auc),
       ],
       [`curve points (${curve.source === 'eval' ? 'evaluations' : 'updates with a behaviour return'})`, String(points)],
-      ['final entropy (nats)', dec(o.finalEntropy)],
-      ['collapsed', collapsed],
-      ['final eval stochastic', fe ? dec(fe.stochastic) : '- (no summary finalEval)'],
-      ['final eval greedy', fe ? dec(fe.greedy) : '-'],
-      ['final eval episodes', fe ? String(fe.episodes) : '-'],
-      ['random policy return', dec(o.randomReturn)],
-      ['stop reason', o.stopReason ?? '- (no summary)'],
     ],
   };
 }

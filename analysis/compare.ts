@@ -1,27 +1,71 @@
 /**
- * Comparing runs: group by (method label, lag), mean and 95% CI over seeds, the fraction of
- * seeds collapsed and the final entropy, seed-averaged return curves, a rank table per lag on
- * the final evaluation return with Welch's test against the best, and method x lag tables of
- * final return and ESS. Pure: takes RunData, returns figures, tables and charts.
+ * Comparing runs. Runs are grouped by method label, lag, and every other config flag that
+ * varies across the runs compared (so a sweep over a new axis is grouped without code here);
+ * seeds are the replicates. Per group: the interquartile mean (IQM) and mean of the final
+ * evaluation return with stratified bootstrap 95% CIs, the Student-t CI, the collapse rate with
+ * a Wilson interval; per lag: a ranking by IQM with each method's probability of improvement
+ * over the best (bootstrap CI) and Welch's test; across tasks: IQM of returns normalised
+ * between the random policy and the task's maximum, and performance profiles. Pure: takes
+ * RunData, returns figures, tables, charts and the report's reading order.
  */
 import type { Analysis } from './analyzeRun.js';
-import { compareCurvesChart, metricVsLagChart, type BandPoint, type Chart, type LagCell } from './charts.js';
-import { dec, meanPm, num, type Table } from './format.js';
+import {
+  compareCurvesChart,
+  heatmapChart,
+  metricVsFlagChart,
+  metricVsLagChart,
+  profileChart,
+  type BandPoint,
+  type FlagCell,
+  type HeatCell,
+  type LagCell,
+  type ProfilePoint,
+} from './charts.js';
+import { dec, interval, meanPm, num, sig, type Table } from './format.js';
+import type { Block } from './layout.js';
 import { runOutcome } from './outcome.js';
 import type { RunData } from './read.js';
-import { meanCI, rankWithTies, TIE_TEST_NAME, type MeanCI } from './stats.js';
+import {
+  DEFAULT_BOOTSTRAP,
+  iqmCI,
+  linspace,
+  meanBootCI,
+  normalise,
+  performanceProfile,
+  probabilityOfImprovement,
+  TASK_MAX_RETURN,
+  wilson,
+  type Interval,
+} from './robust.js';
+import { ALPHA, meanCI, welchTest, TIE_TEST_NAME, type MeanCI } from './stats.js';
 import { lagTable, learningCurve } from './tables.js';
+
+/** Config fields that identify a run rather than a condition: never grouped on. */
+const NOT_A_CONDITION = new Set(['runId', 'runDir', 'seed', 'label', 'lag', 'objective']);
+
+export const ROBUST_METHOD =
+  'IQM = mean of the middle 50% of seeds (scipy trim_mean 0.25; with n < 4 it is the mean); [lo, hi] = 95% stratified bootstrap percentile CI (seeds resampled within each task)';
+export const POI_METHOD =
+  'P(X > best) = probability that a random seed of X scores above a random seed of the best method at that lag (ties 1/2; Agarwal et al. 2021), with a 95% bootstrap CI';
 
 /** Per-run figures used for comparison. */
 export interface RunPoint {
   dir: string;
+  /** The method label (config label). */
   label: string;
   lag: string;
+  env: string;
   seed: number;
+  /** Values of the varied config flags other than label / lag / seed, as strings. */
+  flags: Record<string, string>;
+  /** The heatmap row: label plus the varied flags. */
+  row: string;
   /** summary.finalEval.stochastic when present, else the last point of the return curve. */
   finalReturn: number | null;
   /** Where finalReturn comes from. */
   finalSource: 'final eval' | 'last eval' | 'behaviour' | 'none';
+  /** finalReturn normalised: 0 = random policy (summary.randomReturn), 1 = the task's maximum; null when unknown. */
+  normalised: number | null;
   /** The last update is flagged `collapsed`. */
   collapsed: boolean;
   /** Some update was flagged `collapsed` (a run can recover). */
@@ -33,19 +77,31 @@ export interface RunPoint {
   stepsToThreshold: number | null;
   /** Sample-weighted ESS of w over the run. */
   ess: number | null;
+  randomReturn: number | null;
   curve: [number, number][];
 }
 
 export interface GroupFigures {
+  /** Method label; `method` repeats it for --json readers. */
   label: string;
+  method: string;
+  row: string;
+  env: string;
+  flags: Record<string, string>;
   lag: string;
   seeds: number[];
+  /** Final evaluation return: mean with a Student-t CI (kept for Welch's test). */
   finalReturn: MeanCI | null;
+  /** Final evaluation return: IQM and mean with stratified bootstrap CIs. */
+  iqm: Interval | null;
+  mean: Interval | null;
   auc: MeanCI | null;
   ess: MeanCI | null;
   /** Seeds whose last update is flagged collapsed, and seeds flagged on any update. */
   collapsed: number;
   collapsedEver: number;
+  /** collapsed / seeds with a Wilson 95% interval. */
+  collapseRate: Interval;
   finalEntropy: MeanCI | null;
   /** Seeds whose finalReturn is not a summary finalEval (run unfinished or older log). */
   noFinalEval: number;
@@ -54,14 +110,50 @@ export interface GroupFigures {
   stepsToThresholdMean: number | null;
 }
 
+export interface RankRowFigures {
+  label: string;
+  rank: number;
+  n: number;
+  iqm: Interval;
+  mean: number;
+  halfWidth: number | null;
+  /** P(this > best) with its bootstrap CI; null for the best itself. */
+  poi: Interval | null;
+  /** Welch's test against the best: p, and tied = p >= alpha; null when n < 2 on either side. */
+  p: number | null;
+  tied: boolean | null;
+  note: string;
+  /** Seeds collapsed at the end, of `seeds`, with the Wilson interval of the rate. */
+  collapsed: number;
+  seeds: number;
+  collapseRate: Interval;
+}
+
+export interface CompareOptions {
+  /** Bootstrap resamples (default 2000). */
+  bootstrap?: number;
+  /** Bootstrap seed (default 0), so reports are reproducible. */
+  seed?: number;
+}
+
 export interface CompareFigures {
   threshold: number;
   test: string;
+  robust: string;
+  bootstrap: { reps: number; seed: number };
+  /** Config flags (besides label, lag and seed) that vary across the runs, grouped on. */
+  varied: string[];
   runs: Omit<RunPoint, 'curve'>[];
   groups: GroupFigures[];
   lags: string[];
   labels: string[];
-  ranks: { lag: string; rows: { label: string; rank: number; n: number; mean: number; halfWidth: number | null; p: number | null; tied: boolean | null; note: string }[] }[];
+  /** Heatmap rows: label plus varied flags. */
+  rows: string[];
+  ranks: { lag: string; env: string; rows: RankRowFigures[]; summary: string }[];
+  /** Across tasks, per (row without env, lag): IQM / mean of normalised returns, stratified by env. */
+  aggregate: { row: string; lag: string; tasks: string[]; n: number; iqm: Interval; mean: Interval }[];
+  /** Performance profiles on normalised returns (null when some run cannot be normalised). */
+  profiles: { taus: number[]; curves: { row: string; lag: string; fraction: number[] }[] } | null;
 }
 
 /** Sort key of a lag spec: none = 0, fixed:K = K, uniform:a-b = (a+b)/2, geometric:m = m; unknown last. */
@@ -74,19 +166,54 @@ export function lagSortKey(lag: string): number {
   return Number.POSITIVE_INFINITY;
 }
 
-/** Compare runs (any number of labels, lags and seeds); `threshold` as in analyze. */
-export function compareRuns(runs: readonly RunData[], threshold: number): Analysis<CompareFigures> {
-  const points: RunPoint[] = runs.map((r) => {
+/** Config fields (other than identity, label, lag) whose value differs between runs; sorted. */
+export function variedFlags(configs: readonly Record<string, unknown>[]): string[] {
+  const keys = new Set(configs.flatMap((c) => Object.keys(c)));
+  return [...keys].filter((k) => !NOT_A_CONDITION.has(k) && new Set(configs.map((c) => flagValue(c[k]))).size > 1).sort();
+}
+
+function flagValue(v: unknown): string {
+  if (v === undefined) return '(unset)';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** Compare runs (any number of labels, lags, seeds and varied flags); `threshold` as in analyze. */
+export function compareRuns(runs: readonly RunData[], threshold: number, options: CompareOptions = {}): Analysis<CompareFigures> {
+  const reps = options.bootstrap ?? DEFAULT_BOOTSTRAP;
+  const bseed = options.seed ?? 0;
+  if (!Number.isInteger(reps) || reps < 1) throw new RangeError(`compareRuns: bootstrap must be a positive integer, got ${reps}`);
+  const boot = { reps, seed: bseed };
+  const configs = runs.map((r) => r.config as unknown as Record<string, unknown>);
+  const varied = variedFlags(configs);
+  const randomByEnv = new Map<string, number[]>();
+  for (const r of runs) {
+    const rr = r.summary?.randomReturn;
+    if (typeof rr === 'number' && Number.isFinite(rr)) randomByEnv.set(r.config.env, [...(randomByEnv.get(r.config.env) ?? []), rr]);
+  }
+  const randomOf = (env: string) => {
+    const xs = randomByEnv.get(env);
+    return xs ? xs.reduce((s, x) => s + x, 0) / xs.length : null;
+  };
+
+  const points: RunPoint[] = runs.map((r, i) => {
     const o = runOutcome(r.updates, r.summary, r.config);
     const c = learningCurve(r.updates, r.summary, threshold, o.stoppedAtTarget ? r.config.steps : undefined);
     const all = lagTable(r.updates).find((row) => row.bucket === 'all');
+    const flags: Record<string, string> = {};
+    for (const f of varied) flags[f] = flagValue(configs[i]![f]);
+    const random = randomOf(r.config.env);
+    const max = TASK_MAX_RETURN[r.config.env];
     return {
       dir: r.dir,
       label: r.config.label,
       lag: r.config.lag,
+      env: r.config.env,
       seed: r.config.seed,
+      flags,
+      row: [r.config.label, ...varied.map((f) => `${f}=${flags[f]}`)].join(' '),
       finalReturn: c.finalReturn,
       finalSource: o.finalEval ? 'final eval' : c.finalReturn === null ? 'none' : c.source === 'eval' ? 'last eval' : 'behaviour',
+      normalised: c.finalReturn !== null && random !== null && max !== undefined && max !== random ? normalise(c.finalReturn, random, max) : null,
       collapsed: o.collapsedAtEnd,
       collapsedEver: o.collapsedAt !== null,
       finalEntropy: o.finalEntropy,
@@ -94,71 +221,201 @@ export function compareRuns(runs: readonly RunData[], threshold: number): Analys
       auc: c.auc,
       stepsToThreshold: c.stepsToThreshold,
       ess: all?.ess ?? null,
+      randomReturn: o.randomReturn,
       curve: c.series,
     };
   });
   const lags = [...new Set(points.map((p) => p.lag))].sort((a, b) => lagSortKey(a) - lagSortKey(b) || a.localeCompare(b));
   const labels = [...new Set(points.map((p) => p.label))].sort();
+  const rows = [...new Set(points.map((p) => p.row))].sort();
+  const envs = [...new Set(points.map((p) => p.env))].sort();
   const cells = new Map<string, RunPoint[]>();
-  for (const p of points) cells.set(key(p.label, p.lag), [...(cells.get(key(p.label, p.lag)) ?? []), p]);
+  for (const p of points) cells.set(key(p.row, p.lag), [...(cells.get(key(p.row, p.lag)) ?? []), p]);
 
   const groups: GroupFigures[] = [];
   const bands: BandPoint[] = [];
   for (const lag of lags) {
-    for (const label of labels) {
-      const ps = cells.get(key(label, lag));
+    for (const row of rows) {
+      const ps = cells.get(key(row, lag));
       if (!ps) continue;
+      const first = ps[0]!;
       const reachedSteps = ps.map((p) => p.stepsToThreshold).filter((s): s is number => s !== null);
+      const finals = finite(ps.map((p) => p.finalReturn));
       groups.push({
-        label,
+        label: first.label,
+        method: first.label,
+        row,
+        env: first.env,
+        flags: first.flags,
         lag,
         seeds: ps.map((p) => p.seed).sort((a, b) => a - b),
-        finalReturn: ci(ps.map((p) => p.finalReturn)),
+        finalReturn: ci(finals),
+        iqm: finals.length > 0 ? iqmCI([finals], boot) : null,
+        mean: finals.length > 0 ? meanBootCI([finals], boot) : null,
         auc: ci(ps.map((p) => p.auc)),
         ess: ci(ps.map((p) => p.ess)),
         collapsed: ps.filter((p) => p.collapsed).length,
         collapsedEver: ps.filter((p) => p.collapsedEver).length,
+        collapseRate: wilson(ps.filter((p) => p.collapsed).length, ps.length),
         finalEntropy: ci(ps.map((p) => p.finalEntropy)),
         noFinalEval: ps.filter((p) => p.finalSource !== 'final eval').length,
         reached: reachedSteps.length,
         stepsToThresholdMean: reachedSteps.length > 0 ? reachedSteps.reduce((s, x) => s + x, 0) / reachedSteps.length : null,
       });
-      bands.push(...seedBand(label, lag, ps.map((p) => p.curve)));
+      bands.push(...seedBand(row, lag, ps.map((p) => p.curve)));
     }
   }
 
-  const ranks = lags.map((lag) => ({
-    lag,
-    rows: rankWithTies(
-      labels.flatMap((label) => {
-        const vals = (cells.get(key(label, lag)) ?? []).map((p) => p.finalReturn).filter((x): x is number => x !== null);
-        return vals.length > 0 ? [{ key: label, values: vals }] : [];
-      }),
-    ).map((r) => ({ label: r.key, rank: r.rank, n: r.stat.n, mean: r.stat.mean, halfWidth: r.stat.halfWidth, p: r.p, tied: r.tied, note: r.note })),
-  }));
+  const ranks = lags.flatMap((lag) => envs.map((env) => rankAtLag(lag, env, groups, cells, boot))).filter((r) => r.rows.length > 0);
+  const { aggregate, profiles } = acrossTasks(points, lags, boot);
 
   const figures: CompareFigures = {
     threshold,
     test: TIE_TEST_NAME,
+    robust: ROBUST_METHOD,
+    bootstrap: boot,
+    varied,
     runs: points.map(({ curve: _curve, ...rest }) => rest),
     groups,
     lags,
     labels,
+    rows,
     ranks,
+    aggregate,
+    profiles,
   };
   const range = observedRange(points.flatMap((p) => [...p.curve.map(([, y]) => y), ...(p.finalReturn === null ? [] : [p.finalReturn])]));
-  return { figures, tables: tables(figures), charts: charts(figures, bands, range), warnings: runs.flatMap((r) => r.warnings) };
+  const t = tables(figures, envs.length > 1);
+  const ch = charts(figures, bands, range);
+  const layout: Block[] = [
+    { kind: 'table', table: t.heat, textOnly: true },
+    { kind: 'chart', chart: ch.heatReturn },
+    { kind: 'chart', chart: ch.heatCollapse },
+    { kind: 'text', title: 'In one sentence per lag', lines: ranks.map((r) => r.summary) },
+    { kind: 'table', table: t.rank },
+    ...(t.aggregate ? [{ kind: 'table' as const, table: t.aggregate }] : []),
+    ...(ch.profile ? [{ kind: 'chart' as const, chart: ch.profile }] : []),
+    { kind: 'chart', chart: ch.curves },
+    ...ch.byFlag.map((c) => ({ kind: 'chart' as const, chart: c })),
+    { kind: 'table', table: t.groups },
+    { kind: 'chart', chart: ch.returnVsLag },
+    { kind: 'chart', chart: ch.essVsLag },
+    { kind: 'table', table: t.essByLag },
+  ];
+  const allCharts = layout.flatMap((b) => (b.kind === 'chart' ? [b.chart] : []));
+  const allTables = layout.flatMap((b) => (b.kind === 'table' ? [b.table] : []));
+  return { figures, tables: allTables, charts: allCharts, warnings: runs.flatMap((r) => r.warnings), layout };
 }
 
-function tables(f: CompareFigures): Table[] {
+function rankAtLag(
+  lag: string,
+  env: string,
+  groups: readonly GroupFigures[],
+  cells: Map<string, RunPoint[]>,
+  boot: { reps: number; seed: number },
+): CompareFigures['ranks'][number] {
+  const gs = groups
+    .filter((g) => g.lag === lag && g.env === env && g.iqm !== null)
+    .sort((a, b) => b.iqm!.value - a.iqm!.value || b.finalReturn!.mean - a.finalReturn!.mean || a.row.localeCompare(b.row));
+  const vals = (g: GroupFigures) => finite((cells.get(key(g.row, lag)) ?? []).map((p) => p.finalReturn));
+  const best = gs[0];
+  const rows: RankRowFigures[] = gs.map((g, i) => {
+    const v = vals(g);
+    const base = { label: g.row, rank: i + 1, n: v.length, iqm: g.iqm!, mean: g.finalReturn!.mean, halfWidth: g.finalReturn!.halfWidth, collapsed: g.collapsed, seeds: g.seeds.length, collapseRate: g.collapseRate };
+    if (i === 0) return { ...base, poi: null, p: null, tied: true, note: 'best' };
+    const poi = probabilityOfImprovement([v], [vals(best!)], boot);
+    if (v.length < 2 || vals(best!).length < 2) return { ...base, poi, p: null, tied: null, note: 'n < 2: no test' };
+    const { p } = welchTest(v, vals(best!));
+    return { ...base, poi, p, tied: p >= ALPHA, note: p >= ALPHA ? 'tied' : 'worse' };
+  });
+  return { lag, env, rows, summary: sentence(lag, env, rows, groups) };
+}
+
+/** One sentence per lag from the numbers: who leads, who is clearly behind, who collapsed. */
+export function sentence(lag: string, env: string, rows: readonly RankRowFigures[], groups: readonly GroupFigures[]): string {
+  const where = `At lag ${lag}${groups.some((g) => g.env !== env) ? ` on ${env}` : ''}`;
+  const best = rows[0];
+  if (!best) return `${where}, no run has a final return.`;
+  const collapsed = groups
+    .filter((g) => g.lag === lag && g.env === env && g.collapsed > 0)
+    .map((g) => `${g.row} in ${g.collapsed}/${g.seeds.length} seeds`);
+  const tail = collapsed.length > 0 ? ` Collapsed: ${collapsed.join('; ')}.` : ' No seed collapsed.';
+  if (rows.length === 1) return `${where}, only ${best.label} was run: IQM ${interval(best.iqm)}.${tail}`;
+  const behind = rows.filter((r) => r.poi !== null && r.poi.hi < 0.5).map((r) => r.label);
+  const close = rows.filter((r) => r.poi !== null && r.poi.hi >= 0.5).map((r) => `${r.label} (${interval(r.poi, 2)})`);
+  const parts = [`${where}, ${best.label} leads with IQM ${interval(best.iqm)} over ${best.n} seed(s)`];
+  if (behind.length > 0) parts.push(`${list(behind)} ${behind.length === 1 ? 'is' : 'are'} behind it (P(X > ${best.label}) CI entirely below 0.5)`);
+  if (close.length > 0) parts.push(`${list(close)} cannot be told apart from it at these seeds (P(X > ${best.label}) [95% CI] reaches 0.5)`);
+  return `${parts.join('; ')}.${tail}`;
+}
+
+function acrossTasks(points: readonly RunPoint[], lags: readonly string[], boot: { reps: number; seed: number }): Pick<CompareFigures, 'aggregate' | 'profiles'> {
+  const rowNoEnv = (p: RunPoint) => [p.label, ...Object.entries(p.flags).filter(([k]) => k !== 'env').map(([k, v]) => `${k}=${v}`)].join(' ');
+  const byCell = new Map<string, RunPoint[]>();
+  for (const p of points) byCell.set(key(rowNoEnv(p), p.lag), [...(byCell.get(key(rowNoEnv(p), p.lag)) ?? []), p]);
+  const normalisable = points.length > 0 && points.every((p) => p.normalised !== null || p.finalReturn === null);
+  if (!normalisable) return { aggregate: [], profiles: null };
+  const taus = linspace(0, 1, 41);
+  const aggregate: CompareFigures['aggregate'] = [];
+  const curves: { row: string; lag: string; fraction: number[] }[] = [];
+  const rowsNoEnv = [...new Set(points.map(rowNoEnv))].sort();
+  for (const lag of lags) {
+    for (const row of rowsNoEnv) {
+      const ps = byCell.get(key(row, lag));
+      if (!ps) continue;
+      const tasks = [...new Set(ps.map((p) => p.env))].sort();
+      const strata = tasks.map((t) => finite(ps.filter((p) => p.env === t).map((p) => p.normalised))).filter((s) => s.length > 0);
+      if (strata.length === 0) continue;
+      aggregate.push({ row, lag, tasks, n: strata.reduce((s, x) => s + x.length, 0), iqm: iqmCI(strata, boot), mean: meanBootCI(strata, boot) });
+      curves.push({ row, lag, fraction: performanceProfile(strata, taus) });
+    }
+  }
+  return { aggregate, profiles: { taus, curves } };
+}
+
+function tables(f: CompareFigures, multiTask: boolean): { heat: Table; rank: Table; groups: Table; essByLag: Table; aggregate: Table | null } {
+  const heat: Table = {
+    title: 'Final evaluation return (IQM over seeds) and seeds collapsed, by method and lag',
+    headers: ['method', ...f.lags],
+    rows: f.rows.map((row) => [
+      row,
+      ...f.lags.map((lag) => {
+        const g = f.groups.find((x) => x.row === row && x.lag === lag);
+        return g ? `${sig(g.iqm?.value)} (${g.collapsed}/${g.seeds.length} collapsed)` : '-';
+      }),
+    ]),
+  };
   const cell = (s: MeanCI | null) => (s ? meanPm(s.mean, s.halfWidth, s.n) : '-');
-  const groupTable: Table = {
-    title: 'Groups (method, lag): mean ± 95% CI over seeds (Student t, df = n-1)',
-    headers: ['method', 'lag', 'seeds', 'final eval return', 'AUC', 'ESS', 'collapsed', 'final entropy', `reached ${f.threshold}`, 'steps to threshold (mean of reached)'],
+  const rate = (g: { collapseRate: Interval }, k: number, n: number) => `${k}/${n} [${sig(g.collapseRate.lo, 2)}, ${sig(g.collapseRate.hi, 2)}]`;
+  const rank: Table = {
+    title: 'Ranking per lag by the IQM of the final evaluation return (100-episode evaluation of the final policy)',
+    headers: ['lag', ...(multiTask ? ['env'] : []), 'rank', 'method', 'seeds', 'IQM [95% CI]', 'P(X > best) [95% CI]', 'collapsed [Wilson 95%]', 'mean ± t CI', 'Welch p vs best', 'tied with best'],
+    rows: f.ranks.flatMap((r) =>
+      r.rows.map((row) => [
+        r.lag,
+        ...(multiTask ? [r.env] : []),
+        String(row.rank),
+        row.label,
+        String(row.n),
+        interval(row.iqm),
+        row.poi ? interval(row.poi, 2) : 'best',
+        rate(row, row.collapsed, row.seeds),
+        meanPm(row.mean, row.halfWidth, row.n),
+        dec(row.p),
+        row.tied === null ? 'n/a (n < 2)' : row.note === 'best' ? 'best' : row.tied ? 'yes' : 'no',
+      ]),
+    ),
+    note: `${f.robust}; ${f.bootstrap.reps} resamples, seed ${f.bootstrap.seed}. ${POI_METHOD}. Welch: ${f.test}.`,
+  };
+  const groups: Table = {
+    title: 'Every group (method, lag): final return, AUC, ESS, collapse and entropy over seeds',
+    headers: ['method', 'lag', 'seeds', 'final return IQM [95% CI]', 'final return mean [95% CI]', 'mean ± t CI', 'AUC', 'ESS', 'collapsed', 'final entropy', `reached ${f.threshold}`, 'steps to threshold (mean of reached)'],
     rows: f.groups.map((g) => [
-      g.label,
+      g.row,
       g.lag,
       String(g.seeds.length),
+      interval(g.iqm),
+      interval(g.mean),
       cell(g.finalReturn),
       cell(g.auc),
       cell(g.ess),
@@ -169,60 +426,74 @@ function tables(f: CompareFigures): Table[] {
     ]),
     note: groupNote(f),
   };
-  const rankTable: Table = {
-    title: "Rank per lag by final evaluation return of the current policy (summary finalEval stochastic), Welch's test for ties with the best",
-    headers: ['lag', 'rank', 'method', 'n', 'final eval return', 'p vs best', 'tied with best'],
-    rows: f.ranks.flatMap((r) =>
-      r.rows.map((row) => [
-        r.lag,
-        String(row.rank),
-        row.label,
-        String(row.n),
-        meanPm(row.mean, row.halfWidth, row.n),
-        dec(row.p),
-        row.tied === null ? 'n/a (n < 2)' : row.note === 'best' ? 'best' : row.tied ? 'yes' : 'no',
-      ]),
-    ),
-    note: `Test: ${f.test}.`,
-  };
-  const byMethod = (title: string, pick: (g: GroupFigures) => MeanCI | null): Table => ({
-    title,
+  const essByLag: Table = {
+    title: 'ESS by method and lag (mean over seeds)',
     headers: ['method', ...f.lags],
-    rows: f.labels.map((label) => [
-      label,
+    rows: f.rows.map((row) => [
+      row,
       ...f.lags.map((lag) => {
-        const g = f.groups.find((x) => x.label === label && x.lag === lag);
-        const s = g ? pick(g) : null;
-        return s ? dec(s.mean) : '-';
+        const g = f.groups.find((x) => x.row === row && x.lag === lag);
+        return g?.ess ? dec(g.ess.mean) : '-';
       }),
     ]),
-  });
-  return [
-    groupTable,
-    rankTable,
-    byMethod('Final eval return by method and lag (mean over seeds)', (g) => g.finalReturn),
-    byMethod('ESS by method and lag (mean over seeds)', (g) => g.ess),
-  ];
+  };
+  const aggregate: Table | null = multiTask
+    ? {
+        title: 'Across tasks: normalised final return (0 = random policy, 1 = task maximum)',
+        headers: ['method', 'lag', 'tasks', 'runs', 'IQM [95% CI]', 'mean [95% CI]'],
+        rows: f.aggregate.map((a) => [a.row, a.lag, a.tasks.join(', '), String(a.n), interval(a.iqm), interval(a.mean)]),
+        note: 'Bootstrap resamples seeds within each task (stratified), then pools the tasks.',
+      }
+    : null;
+  return { heat, rank, groups, essByLag, aggregate };
 }
 
 /**
- * With few seeds a Student-t CI is wider than any return can be (n = 2: t = 12.7), which would
- * flatten every curve; charts clip CI ends to `range` (returns: the range observed over all runs;
- * ESS: [0, 1]) and say so. The tables keep the unclipped CI.
+ * With few seeds a Student-t CI is wider than any return can be (n = 2: t = 12.7); the charts
+ * show bootstrap intervals, which stay inside the observed values, and clip t CIs to `range`.
  */
-function charts(f: CompareFigures, bands: BandPoint[], range: [number, number] | null): Chart[] {
+function charts(f: CompareFigures, bands: BandPoint[], range: [number, number] | null) {
   const clip = (x: number | null, r: [number, number] | null) => (x === null || r === null ? x : Math.min(r[1], Math.max(r[0], x)));
-  const cellsOf = (pick: (g: GroupFigures) => MeanCI | null, r: [number, number] | null): LagCell[] =>
-    f.groups.flatMap((g) => {
-      const s = pick(g);
-      return s ? [{ label: g.label, lag: g.lag, mean: s.mean, lo: clip(s.lo, r), hi: clip(s.hi, r) }] : [];
-    });
   const clipped = bands.map((b) => ({ ...b, lo: clip(b.lo, range), hi: clip(b.hi, range) }));
-  return [
-    compareCurvesChart(clipped, f.lags, 'Return vs env steps (mean over seeds, 95% CI band clipped to the observed return range)'),
-    metricVsLagChart('return-vs-lag', 'Final eval return vs lag (mean, 95% CI clipped to the observed return range)', 'final eval return', cellsOf((g) => g.finalReturn, range), f.lags),
-    metricVsLagChart('ess-vs-lag', 'ESS vs lag (mean, 95% CI clipped to [0, 1])', 'ESS', cellsOf((g) => g.ess, [0, 1]), f.lags),
-  ];
+  const heat = (pick: (g: GroupFigures) => { value: number; text: string } | null): HeatCell[] =>
+    f.groups.flatMap((g) => {
+      const v = pick(g);
+      return v ? [{ row: g.row, lag: g.lag, ...v }] : [];
+    });
+  const iqmCells: LagCell[] = f.groups.flatMap((g) => (g.iqm ? [{ label: g.row, lag: g.lag, mean: g.iqm.value, lo: g.iqm.lo, hi: g.iqm.hi }] : []));
+  const essCells: LagCell[] = f.groups.flatMap((g) => (g.ess ? [{ label: g.row, lag: g.lag, mean: g.ess.mean, lo: clip(g.ess.lo, [0, 1]), hi: clip(g.ess.hi, [0, 1]) }] : []));
+  const byFlag = f.varied.flatMap((flag) => {
+    const cellsOf = (pick: (g: GroupFigures) => Interval | null): FlagCell[] =>
+      f.groups.flatMap((g) => {
+        const v = pick(g);
+        return v ? [{ label: g.label, lag: g.lag, value: g.flags[flag] ?? '(unset)', y: v.value, lo: v.lo, hi: v.hi }] : [];
+      });
+    return [
+      metricVsFlagChart(`return-vs-${safe(flag)}`, `Final return (IQM, 95% bootstrap CI) against ${flag}`, flag, 'final return (IQM)', cellsOf((g) => g.iqm), f.lags),
+      metricVsFlagChart(`collapse-vs-${safe(flag)}`, `Collapse rate (Wilson 95%) against ${flag}`, flag, 'collapse rate', cellsOf((g) => g.collapseRate), f.lags),
+    ];
+  });
+  const profilePoints: ProfilePoint[] = f.profiles
+    ? f.profiles.curves.flatMap((c) => c.fraction.map((y, i) => ({ label: c.row, lag: c.lag, tau: f.profiles!.taus[i]!, fraction: y })))
+    : [];
+  return {
+    heatReturn: heatmapChart('heat-return', 'Final evaluation return (IQM over seeds) by method and lag', heat((g) => (g.iqm ? { value: g.iqm.value, text: sig(g.iqm.value) } : null)), f.rows, f.lags, 'IQM return'),
+    heatCollapse: heatmapChart(
+      'heat-collapse',
+      'Collapse rate (seeds collapsed at the end) by method and lag',
+      heat((g) => ({ value: g.collapseRate.value, text: `${g.collapsed}/${g.seeds.length}` })),
+      f.rows,
+      f.lags,
+      'collapse rate',
+      [0, 1],
+      'reds',
+    ),
+    profile: f.profiles ? profileChart(profilePoints, f.lags) : null,
+    curves: compareCurvesChart(clipped, f.lags, 'Return vs env steps (mean over seeds, 95% t band clipped to the observed returns)'),
+    byFlag,
+    returnVsLag: metricVsLagChart('return-vs-lag', 'Final evaluation return vs lag (IQM, 95% bootstrap CI)', 'final return (IQM)', iqmCells, f.lags),
+    essVsLag: metricVsLagChart('ess-vs-lag', 'ESS vs lag (mean, 95% t CI clipped to [0, 1])', 'ESS', essCells, f.lags),
+  };
 }
 
 function observedRange(xs: readonly number[]): [number, number] | null {
@@ -232,15 +503,28 @@ function observedRange(xs: readonly number[]): [number, number] | null {
 
 function groupNote(f: CompareFigures): string {
   const parts = [
-    'final eval return: summary finalEval stochastic (the current policy at the end, 100 episodes by default)',
+    'final return: summary finalEval stochastic (the final policy, 100 episodes by default)',
     'collapsed: seeds whose last update is flagged `collapsed` (entropy below --collapse-entropy and the last evaluation below a random policy), "ever" counts seeds flagged on any update',
     `steps to threshold: first step from which the return stays >= ${f.threshold} to the end`,
   ];
+  if (f.varied.length > 0) parts.push(`grouped also on the config flags that vary across these runs: ${f.varied.join(', ')}`);
   const held = f.runs.filter((r) => r.stoppedAtTarget).length;
   if (held > 0) parts.push(`${held} run(s) stopped early at the target return: AUC and curves hold their final return to the step budget`);
   const missing = f.runs.filter((r) => r.finalSource !== 'final eval');
   if (missing.length > 0) parts.push(`${missing.length} run(s) have no summary finalEval (unfinished or older logs): their last curve point is used`);
   return parts.join('; ') + '.';
+}
+
+function finite(xs: readonly (number | null)[]): number[] {
+  return xs.filter((x): x is number => x !== null && Number.isFinite(x));
+}
+
+function list(xs: readonly string[]): string {
+  return xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
+}
+
+function safe(flag: string): string {
+  return flag.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
 const GRID = 40;

@@ -11,6 +11,9 @@ export interface Table {
   note?: string;
 }
 
+/** Below this a logged value is float rounding (e.g. a KL of 1.6e-15 on-policy): shown as 0. */
+export const TINY = 1e-12;
+
 /** Format a number for a table: '-' for null/undefined/NaN, integers plain, else `digits` significant-ish decimals. */
 export function num(x: number | null | undefined, digits = 3): string {
   if (x === null || x === undefined || Number.isNaN(x)) return '-';
@@ -30,8 +33,28 @@ export function dec(x: number | null | undefined, digits = 3): string {
   if (x === null || x === undefined || Number.isNaN(x)) return '-';
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
   const a = Math.abs(x);
+  if (a < TINY) return (0).toFixed(digits);
   if (a !== 0 && (a < 1e-3 || a >= 1e6)) return x.toExponential(digits - 1);
   return x.toFixed(a >= 100 ? 1 : digits);
+}
+
+/**
+ * A number for people: `digits` significant digits without trailing zeros (480, 0.123, 12.5),
+ * 0 for |x| < TINY, exponent form only below 1e-4 or from 1e6.
+ */
+export function sig(x: number | null | undefined, digits = 3): string {
+  if (x === null || x === undefined || Number.isNaN(x)) return '-';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  const a = Math.abs(x);
+  if (a < TINY) return '0';
+  if (a >= 1e6 || a < 1e-4) return x.toExponential(digits - 1);
+  if (a >= 10 ** digits) return String(Math.round(x));
+  return String(Number(x.toPrecision(digits)));
+}
+
+/** A value with its interval: '480 [470, 490]'. */
+export function interval(i: { value: number; lo: number; hi: number } | null | undefined, digits = 3): string {
+  return i ? `${sig(i.value, digits)} [${sig(i.lo, digits)}, ${sig(i.hi, digits)}]` : '-';
 }
 
 /** Mean with a 95% CI half-width, the half-width to the mean's decimals: '12.300 ± 4.500', or '12.300 (n=1, no CI)'. */

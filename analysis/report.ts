@@ -25,25 +25,35 @@ th:first-child, td:first-child { text-align: left; }
 th { background: #f0f0f0; }
 .note { font-size: 12px; color: #555; max-width: 900px; }
 .warn { color: #8a4b00; font-size: 13px; }
-figure { margin: 16px 0; } figcaption { font-size: 13px; color: #444; }
+figure { margin: 16px 0; } figcaption { font-size: 11px; color: #777; }
+.summary p { font-size: 14px; max-width: 900px; margin: 6px 0; }
 svg { max-width: 100%; height: auto; }
 `;
 
 /**
- * Render `a`'s charts and write `<outDir>/report.html` plus `<outDir>/charts/<name>.png`.
- * Creates `outDir`; rejects if a chart fails to render or a file cannot be written.
+ * Render `a` in its layout order (answer first, parsing notes last) and write
+ * `<outDir>/report.html` plus `<outDir>/charts/<name>.png` (2x pixel density). Creates `outDir`;
+ * rejects if a chart fails to render or a file cannot be written.
  */
 export async function writeReport(outDir: string, title: string, a: Analysis<unknown>): Promise<ReportFiles> {
   const chartDir = join(outDir, 'charts');
   await mkdir(chartDir, { recursive: true });
-  const figures: string[] = [];
   const pngs: string[] = [];
-  for (const c of a.charts) {
-    const svg = await renderSvg(c);
-    const png = join(chartDir, `${c.name}.png`);
-    await writeFile(png, svgToPng(svg));
-    pngs.push(png);
-    figures.push(`<figure>${inlineSvg(svg, c.name)}<figcaption>${escapeHtml(c.title)} (charts/${escapeHtml(c.name)}.png)</figcaption></figure>`);
+  const parts: string[] = [];
+  for (const b of a.layout) {
+    if (b.kind === 'table') {
+      if (!b.textOnly) parts.push(renderHtml(b.table));
+    }
+    else if (b.kind === 'text') parts.push(`<section class="summary"><h2>${escapeHtml(b.title)}</h2>${b.lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('')}</section>`);
+    else {
+      const c = b.chart;
+      const svg = await renderSvg(c);
+      const png = join(chartDir, `${c.name}.png`);
+      await writeFile(png, svgToPng(svg, 2));
+      pngs.push(png);
+      // The chart carries its own title; the caption only names the PNG.
+      parts.push(`<figure>${inlineSvg(svg, c.name)}<figcaption>charts/${escapeHtml(c.name)}.png</figcaption></figure>`);
+    }
   }
   const warnings =
     a.warnings.length > 0
@@ -52,12 +62,11 @@ export async function writeReport(outDir: string, title: string, a: Analysis<unk
   const html = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${CSS}</style></head>
 <body><h1>${escapeHtml(title)}</h1>
-${a.tables.map(renderHtml).join('\n')}
-<section><h2>Charts</h2>${figures.join('\n')}</section>
+${parts.join('\n')}
 ${warnings}
 </body></html>
 `;
   const htmlPath = join(outDir, 'report.html');
   await writeFile(htmlPath, html);
-  return { html: htmlPath, pngs, charts: a.charts.length };
+  return { html: htmlPath, pngs, charts: pngs.length };
 }

@@ -7,7 +7,7 @@
 
 /** The test named in reports: keep in step with `welchTest` and `rankWithTies`. */
 export const TIE_TEST_NAME =
-  "Welch's unequal-variances t-test, two-sided, alpha = 0.05, of each method's final evaluation return against the best method's (highest mean) at the same lag; p >= alpha means tied";
+  "Welch's unequal-variances t-test, two-sided, alpha = 0.05, of each method's final evaluation return against the best method's (highest IQM) at the same lag; p >= alpha means tied";
 
 export const ALPHA = 0.05;
 

@@ -25,6 +25,7 @@ const COMMANDS: readonly { name: string; load: () => Promise<AnyCommand> }[] = [
   { name: 'weights', load: async () => (await import('./commands/weights.js')).weightsCommand },
   { name: 'analyze', load: async () => (await import('./commands/analyze.js')).analyzeCommand },
   { name: 'compare', load: async () => (await import('./commands/compare.js')).compareCommand },
+  { name: 'export-tb', load: async () => (await import('./commands/exportTb.js')).exportTbCommand },
   { name: 'sweep', load: async () => (await import('./commands/sweep.js')).sweepCommand },
   { name: 'keys', load: async () => (await import('./commands/keys.js')).keysCommand },
 ];

@@ -4,7 +4,7 @@
  */
 import type { CommandModule } from 'yargs';
 import { analyzeRun } from '../../analysis/analyzeRun.js';
-import { renderText } from '../../analysis/format.js';
+import { renderBlocksText } from '../../analysis/layout.js';
 import { readRun } from '../../analysis/read.js';
 import { DEFAULT_THRESHOLD } from '../../analysis/tables.js';
 import { asUsage, checkThreshold } from './analysisErrors.js';
@@ -35,7 +35,7 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       process.stdout.write(JSON.stringify({ ...a.figures, report: files }, null, 2) + '\n');
       return;
     }
-    process.stdout.write(a.tables.map(renderText).join('\n\n') + `\n\nreport: ${files.html} (${files.pngs.length} PNG charts)\n`);
+    process.stdout.write(renderBlocksText(a.layout) + `\n\nreport: ${files.html} (${files.pngs.length} PNG charts)\n`);
   },
 };
 

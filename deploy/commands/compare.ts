@@ -1,12 +1,15 @@
 /**
- * `isreshape compare RUN_DIR... [--out DIR] [--json] [--threshold 475]`: group runs by
- * (method label, lag), print mean and 95% CI over seeds, the per-lag rank table with ties to
- * the best (Welch's t-test), method x lag tables, and write OUT/report.html with charts.
+ * `isreshape compare RUN_DIR... [--out DIR] [--json] [--threshold 475] [--bootstrap 2000]`:
+ * group runs by method label, lag and every other varied config flag; print one sentence per
+ * lag, the per-lag ranking by IQM with bootstrap CIs, probability of improvement over the best
+ * and Welch's test, the per-group table; write OUT/report.html with heatmaps and charts.
  */
 import { dirname } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { compareRuns } from '../../analysis/compare.js';
-import { renderText } from '../../analysis/format.js';
+import { renderBlocksText } from '../../analysis/layout.js';
+import { DEFAULT_BOOTSTRAP } from '../../analysis/robust.js';
+import { UsageError } from '../errors.js';
 import { findRunDirs, isRunDir, readRun } from '../../analysis/read.js';
 import { DEFAULT_THRESHOLD } from '../../analysis/tables.js';
 import { asUsage, checkThreshold } from './analysisErrors.js';
@@ -17,18 +20,19 @@ export interface CompareArgs {
   out?: string;
   json: boolean;
   threshold: number;
+  bootstrap: number;
 }
 
 /** Compare run directories and write the report to `out`; returns the text printed. Used by sweep too. */
-export async function runCompare(paths: string[], out: string | undefined, json: boolean, threshold: number): Promise<string> {
+export async function runCompare(paths: string[], out: string | undefined, json: boolean, threshold: number, bootstrap = DEFAULT_BOOTSTRAP): Promise<string> {
   const dirs = await asUsage(() => findRunDirs(paths));
   const runs = await asUsage(() => Promise.all(dirs.map((d) => readRun(d))));
   const outDir = out ?? (paths.length === 1 && !(await isRunDir(paths[0]!)) ? paths[0]! : dirname(dirs[0]!));
-  const a = compareRuns(runs, threshold);
+  const a = compareRuns(runs, threshold, { bootstrap });
   const files = await (await loadReport()).writeReport(outDir, `isreshape compare: ${runs.length} runs`, a);
   for (const w of a.warnings) process.stderr.write(`warning: ${w}\n`);
   if (json) return JSON.stringify({ ...a.figures, report: files }, null, 2) + '\n';
-  return a.tables.map(renderText).join('\n\n') + `\n\nreport: ${files.html} (${files.pngs.length} PNG charts)\n`;
+  return renderBlocksText(a.layout) + `\n\nreport: ${files.html} (${files.pngs.length} PNG charts)\n`;
 }
 
 export const compareCommand: CommandModule<object, CompareArgs> = {
@@ -39,14 +43,24 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       .positional('runDirs', { type: 'string', array: true, demandOption: true, describe: 'run directories, or directories of runs (a sweep)' })
       .option('out', { type: 'string', describe: 'directory for report.html and charts/ (default: the sweep dir or the runs\' parent)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the figures as JSON' })
-      .option('threshold', { type: 'number', default: DEFAULT_THRESHOLD, describe: 'return counted as solved' }),
+      .option('threshold', { type: 'number', default: DEFAULT_THRESHOLD, describe: 'return counted as solved' })
+      .option('bootstrap', { type: 'number', default: DEFAULT_BOOTSTRAP, describe: 'bootstrap resamples for the IQM / mean / P(improvement) CIs (seeded: reports are reproducible)' }),
   handler: async (argv) => {
     const threshold = checkThreshold(argv.threshold);
-    process.stdout.write(await runCompare(argv.runDirs.map(String), argv.out, argv.json, threshold));
+    process.stdout.write(await runCompare(argv.runDirs.map(String), argv.out, argv.json, threshold, checkBootstrap(argv.bootstrap)));
   },
 };
 
 /** vega and resvg take ~0.6 s to load: only commands that write a report pay for it. */
 function loadReport(): Promise<typeof import('../../analysis/report.js')> {
   return import('../../analysis/report.js');
+}
+
+/** Check a --bootstrap value: a whole number of resamples from 100 to 1,000,000. */
+export function checkBootstrap(v: unknown): number {
+  const x = typeof v === 'number' ? v : Number(v);
+  if (!Number.isInteger(x) || x < 100 || x > 1_000_000) {
+    throw new UsageError(`--bootstrap: '${String(v)}' is not a whole number of resamples from 100 to 1000000; e.g. --bootstrap 2000`);
+  }
+  return x;
 }

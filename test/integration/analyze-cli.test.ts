@@ -32,11 +32,14 @@ describe('isreshape analyze', () => {
     expect(r.out).toContain('g per quadrant during training (all epochs)');
     expect(r.out).toMatch(/^w<=1, A<=0 +100 +0\.293 +10 +0\.100$/m); // g = 1/i over updates 1..10; the last 10% is update 10
     expect(r.out).toMatch(/^collapsed +yes, first at version 4 \(2000 env steps\), still at the end$/m);
-    expect(r.out).toMatch(/^final entropy \(nats\) +0\.600$/m);
-    expect(r.out).toMatch(/^final eval stochastic +500\.0$/m);
-    expect(r.out).toMatch(/^final eval greedy +501\.0$/m);
+    expect(r.out).toMatch(/^final entropy \(nats\) +0\.6$/m);
+    expect(r.out).toMatch(/^final eval stochastic +500$/m);
+    expect(r.out).toMatch(/^final eval greedy +501$/m);
     expect(r.out).toMatch(/^final eval episodes +100$/m);
-    expect(r.out).toMatch(/^random policy return +22\.000$/m);
+    expect(r.out).toMatch(/^random policy return +22$/m);
+    // The answer first: the outcome table opens the output, log parsing closes it.
+    expect(r.out.indexOf('Outcome: v5, lag fixed:4')).toBe(0);
+    expect(r.out.indexOf('Log parsing')).toBeGreaterThan(r.out.indexOf('Rollout accounting'));
     expect(r.out).toMatch(/^stop reason +step budget reached$/m);
     expect(r.out).toMatch(/^4-7 +640 +0\.926 +0\.800 /m);
     expect(r.out).toContain('Rollout accounting (summary record)');
@@ -71,6 +74,26 @@ describe('isreshape analyze', () => {
   });
 });
 
+describe('isreshape export-tb', () => {
+  it('writes one event file per run (default RUN_DIR/tensorboard, or --out); bad input exits 2 with one line', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'isr-tb-')), 'run');
+    writeSynthRun(dir, { updates: 7, evalEvery: 2 });
+    const r = cli(['export-tb', dir]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^wrote 9 events \(\d+ scalars, 7 updates\) to .*tensorboard\/events\.out\.tfevents\.1700000000\.\S+\n$/);
+    const files = readdirSync(join(dir, 'tensorboard'));
+    expect(files).toHaveLength(1);
+    // Framing of the first record: file_version "brain.Event:2".
+    expect(readFileSync(join(dir, 'tensorboard', files[0]!)).includes(Buffer.from('brain.Event:2'))).toBe(true);
+    const out = join(dir, '..', 'tb-out');
+    expect(cli(['export-tb', dir, '--out', out]).code).toBe(0);
+    expect(readdirSync(out)).toEqual(files);
+    const bad = cli(['export-tb', '/definitely/not/here']);
+    expect(bad.code).toBe(2);
+    expect(bad.err.trim().split('\n')).toHaveLength(1);
+  });
+});
+
 describe('isreshape compare', () => {
   it('compares 2 methods x 2 lags x 3 seeds with --json and writes the report to --out', () => {
     const root = mkdtempSync(join(tmpdir(), 'isr-cmp-'));
@@ -81,8 +104,22 @@ describe('isreshape compare', () => {
     const out = join(root, 'report');
     const r = cli(['compare', root, '--out', out, '--json']);
     expect(r.code, r.err).toBe(0);
-    const j = JSON.parse(r.out) as { groups: unknown[]; lags: string[]; ranks: { rows: { label: string; tied: boolean }[] }[]; test: string };
+    const j = JSON.parse(r.out) as {
+      groups: { method: string; lag: string; iqm: { value: number; lo: number; hi: number } }[];
+      lags: string[];
+      ranks: { rows: { label: string; tied: boolean; poi: { value: number } | null }[]; summary: string }[];
+      test: string;
+      bootstrap: { reps: number };
+    };
     expect(j.groups).toHaveLength(4);
+    // final = 3000 steps / 10 + seed (+ 100 for v5): IQM of 3 seeds = their mean.
+    const v5 = j.groups.find((g) => g.method === 'v5' && g.lag === 'fixed:8')!;
+    expect(v5.iqm.value).toBeCloseTo(401, 9);
+    expect(v5.iqm.lo).toBeGreaterThanOrEqual(400);
+    expect(v5.iqm.hi).toBeLessThanOrEqual(402);
+    expect(j.bootstrap.reps).toBe(2000);
+    expect(j.ranks[0]!.rows[1]!.poi!.value).toBe(0); // every ppo seed is below every v5 seed
+    expect(j.ranks[0]!.summary).toMatch(/^At lag none, v5 leads with IQM 401 \[400, 402\] over 3 seed\(s\); ppo is behind it/);
     expect(j.lags).toEqual(['none', 'fixed:8']);
     expect(j.ranks.map((x) => x.rows.map((y) => [y.label, y.tied]))).toEqual([
       [['v5', true], ['ppo', false]],
@@ -90,8 +127,12 @@ describe('isreshape compare', () => {
     ]);
     expect(j.test).toMatch(/Welch/);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
-    expect(html.match(/<svg /g)).toHaveLength(3);
+    expect(html.match(/<svg /g)).toHaveLength(6);
     expect(html).toContain('tied with best');
+    expect(html.indexOf('data-chart="heat-return"')).toBeLessThan(html.indexOf('Ranking per lag'));
+    const bad = cli(['compare', root, '--out', out, '--bootstrap', '5']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/^isreshape: --bootstrap: '5' is not a whole number of resamples from 100/);
     const text = cli(['compare', ...['ppo', 'v5'].map((m) => join(root, `${m}_lag0_seed0`)), '--out', out]);
     expect(text.code, text.err).toBe(0);
     expect(text.out).toContain('(n=1, no CI)');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, ROOT, runCli } from '../helpers/cli.js';
 
-const COMMANDS = ['train', 'learner', 'actor', 'weights', 'analyze', 'compare', 'sweep', 'keys'];
+const COMMANDS = ['train', 'learner', 'actor', 'weights', 'analyze', 'compare', 'export-tb', 'sweep', 'keys'];
 
 describe('isreshape command table', () => {
   beforeAll(() => ensureBuilt());
@@ -16,12 +16,12 @@ describe('isreshape command table', () => {
   it('--help lists every command, in order', async () => {
     const r = await runCli(['--help'], 30_000);
     expect(r.code).toBe(0);
-    const listed = [...r.out.matchAll(/^ {2}isreshape (\w+)/gm)].map((m) => m[1]);
+    const listed = [...r.out.matchAll(/^ {2}isreshape ([\w-]+)/gm)].map((m) => m[1]);
     expect(listed).toEqual(COMMANDS);
   });
 
   it('each command has its own help (only that module loaded)', async () => {
-    const flagOf: Record<string, string> = { train: '--quiet', learner: '--bind', actor: '--connect', weights: '--method', analyze: 'runDir', compare: 'runDirs', sweep: '--parallel', keys: '--name' };
+    const flagOf: Record<string, string> = { train: '--quiet', learner: '--bind', actor: '--connect', weights: '--method', analyze: 'runDir', compare: 'runDirs', 'export-tb': '--out', sweep: '--parallel', keys: '--name' };
     for (const c of COMMANDS) {
       const r = await runCli([c, '--help'], 30_000);
       expect(r.code, `${c} --help: ${r.err}`).toBe(0);

@@ -69,6 +69,12 @@ describe('report.html in headless Chromium', () => {
     expect(dom.status).toBe(0);
     expect(dom.console).toEqual([]);
     expect((dom.stdout.match(/<svg[\s>]/g) ?? []).length).toBe(files.charts);
+    // The headline comes first: the first section after the title is the outcome table.
+    const firstH2 = /<h2>([^<]*)<\/h2>/.exec(dom.stdout)?.[1];
+    expect(firstH2).toMatch(/^Outcome: v5, lag fixed:4/);
+    expect(dom.stdout.indexOf('Log parsing')).toBeGreaterThan(dom.stdout.indexOf('Rollout accounting'));
+    const headings = [...dom.stdout.matchAll(/<h2>([^<]*)<\/h2>/g)].map((m) => m[1]);
+    expect(new Set(headings).size, 'no heading repeated').toBe(headings.length);
     for (const name of ['return', 'entropy', 'ess-by-lag', 'kl-by-lag', 'g-by-quadrant', 'lag-over-time']) {
       expect(dom.stdout).toContain(`data-chart="${name}"`);
     }
@@ -80,15 +86,39 @@ describe('report.html in headless Chromium', () => {
     expect(s.status).toBe(0);
     expect(statSync(shot).size).toBeGreaterThan(20_000);
 
+    // 3 methods x 3 lags x 4 seeds: ppo degrades with lag, 'sapo' collapses at lag 8 in 3 of 4 seeds.
     const runs = [];
-    for (const m of ['ppo', 'v5'])
-      for (const seed of [0, 1]) {
-        writeSynthRun(join(root, `${m}_${seed}`), { method: m, seed, updates: 6 });
-        runs.push(await readRun(join(root, `${m}_${seed}`)));
-      }
+    for (const m of ['ppo', 'sapo', 'v5'])
+      for (const lag of [0, 2, 8])
+        for (const seed of [0, 1, 2, 3]) {
+          const dir = join(root, `${m}_${lag}_${seed}`);
+          const top = m === 'v5' ? 490 - 2 * lag : m === 'ppo' ? 480 - 35 * lag : 470;
+          const collapse = m === 'sapo' && lag === 8 && seed < 3;
+          writeSynthRun(dir, {
+            method: m,
+            lag: lag === 0 ? 'none' : `fixed:${lag}`,
+            seed,
+            updates: 8,
+            evalEvery: 2,
+            returnAt: (s) => (s / 4000) * top + 7 * seed,
+            ...(collapse ? { finalEval: 9 + seed, collapseFrom: 5, entropyAt: () => 0.01 } : {}),
+          });
+          runs.push(await readRun(dir));
+        }
     const cmp = await writeReport(join(root, 'cmp'), 'compare check', compareRuns(runs, 475));
     const cdom = chromium(cmp.html, ['--dump-dom']);
     expect(cdom.console).toEqual([]);
     expect((cdom.stdout.match(/<svg[\s>]/g) ?? []).length).toBe(cmp.charts);
+    // The answer first: the return and collapse heatmaps, then one sentence per lag, then the ranking.
+    const order = ['data-chart="heat-return"', 'data-chart="heat-collapse"', 'In one sentence per lag', 'Ranking per lag', 'Every group'].map((x) => cdom.stdout.indexOf(x));
+    expect(order.every((x) => x > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    const cheadings = [...cdom.stdout.matchAll(/<h2>([^<]*)<\/h2>/g)].map((m) => m[1]);
+    expect(new Set(cheadings).size, 'no heading repeated').toBe(cheadings.length);
+    expect(cdom.stdout, readFileSync(cmp.html, "utf8").match(/<section class="summary">.*?<\/section>/)?.[0]).toMatch(/Collapsed: sapo in 3\/4 seeds\./);
+    const cshot = join(OUT, 'compare-report.png');
+    const cs = chromium(cmp.html, [`--screenshot=${cshot}`, '--window-size=1280,2400']);
+    expect(cs.status).toBe(0);
+    expect(statSync(cshot).size).toBeGreaterThan(20_000);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareCurvesChart, entropyChart, essByLagChart, lagOverTimeChart, quadrantChart, returnCurveChart } from '../../../analysis/charts.js';
+import { compareCurvesChart, entropyChart, essByLagChart, heatmapChart, klByLagChart, lagOverTimeChart, quadrantChart, returnCurveChart } from '../../../analysis/charts.js';
 import { inlineSvg, renderSvg, svgToPng } from '../../../analysis/render.js';
 import { lagTable, learningCurve } from '../../../analysis/tables.js';
 import { bucket, makeUpdate } from '../../helpers/synthRun.js';
@@ -60,5 +60,38 @@ describe('charts', () => {
     const inl = inlineSvg(svg, 'return');
     expect(inl).not.toMatch(/https?:/);
     expect(inl.startsWith('<svg data-chart="return"')).toBe(true);
+  });
+
+  it('the return chart shows the final evaluation as its own points', async () => {
+    const svg = await renderSvg(returnCurveChart(learningCurve(updates, null).points, { envSteps: 300, stochastic: 480, greedy: 490, episodes: 100 }));
+    expect(svg).toContain('final eval stochastic (100 ep)');
+    expect(svg).toContain('with the final 100-episode evaluation');
+    // The last symbol mark is the final-evaluation layer (the first is the line's own points).
+    const pts = svg.slice(svg.lastIndexOf('class="mark-symbol role-mark'));
+    expect(count(pts.slice(0, pts.indexOf('</g>')), /<path /g)).toBe(2);
+  });
+
+  it('tick labels read 0 for float noise, 100k for thousands, never 0.0000000000000016', async () => {
+    const tiny = [1, 2].map((v) =>
+      makeUpdate({ version: v, envSteps: 50_000 * v, lagBuckets: { '0': bucket(10, { klMuPiK3: 1.6e-15, klPiMu: -2e-16 }) } }),
+    );
+    const text = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)</g)].map((m) => m[1]);
+    const kl = text(await renderSvg(klByLagChart(lagTable(tiny))));
+    expect(kl).toContain('0');
+    expect(kl.filter((t) => /0\.0000000000|e-1[56]/.test(t!))).toEqual([]);
+    const ent = text(await renderSvg(entropyChart(tiny)));
+    expect(ent).toContain('100k');
+    expect(ent).toContain('0.6');
+    expect(ent).not.toContain('100,000');
+  });
+
+  it('heatmap: one rect per cell, each number printed, sized to its cells', async () => {
+    const cells = ['a', 'b'].flatMap((row) => ['none', 'fixed:4', 'fixed:8'].map((lag, i) => ({ row, lag, value: i, text: `${row}${i}` })));
+    const c = heatmapChart('h', 'heat', cells, ['a', 'b'], ['none', 'fixed:4', 'fixed:8'], 'v');
+    expect(c.spec).toMatchObject({ width: 3 * 84, height: 2 * 30 });
+    const svg = await renderSvg(c);
+    const rects = svg.slice(svg.indexOf('class="mark-rect role-mark'));
+    expect(count(rects.slice(0, rects.indexOf('</g>')), /<path /g)).toBe(6);
+    for (const t of ['a0', 'a2', 'b1']) expect(svg).toContain(`>${t}<`);
   });
 });

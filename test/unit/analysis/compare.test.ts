@@ -2,7 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareRuns, interpolate, lagSortKey, seedBand } from '../../../analysis/compare.js';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { compareRuns, interpolate, lagSortKey, seedBand, variedFlags } from '../../../analysis/compare.js';
+import { iqmCI, probabilityOfImprovement, wilson } from '../../../analysis/robust.js';
 import { renderText } from '../../../analysis/format.js';
 import { readRun } from '../../../analysis/read.js';
 import { writeSynthRun } from '../../helpers/synthRun.js';
@@ -62,9 +64,9 @@ describe('compareRuns', () => {
     expect(v5lag.finalEntropy!.mean).toBeCloseTo(0.01, 12);
     const text = a.tables.map(renderText).join('\n');
     expect(text).toContain("Welch's unequal-variances t-test");
-    expect(text).toContain('Rank per lag by final evaluation return of the current policy (summary finalEval stochastic)');
+    expect(text).toContain('Ranking per lag by the IQM of the final evaluation return');
     expect(text).toMatch(/v5 +fixed:16 +3 .* 3\/3 +0\.010 ± 0\.000/);
-    expect(a.charts.map((c) => c.name)).toEqual(['compare-return', 'return-vs-lag', 'ess-vs-lag']);
+    expect(a.charts.map((c) => c.name)).toEqual(['heat-return', 'heat-collapse', 'profile', 'compare-return', 'return-vs-lag', 'ess-vs-lag']);
   });
 
   it('ranks on the summary finalEval, not the last curve point, and counts recovered collapses as "ever"', async () => {
@@ -83,6 +85,85 @@ describe('compareRuns', () => {
     expect(a.figures.ranks[0]!.rows.map((r) => [r.label, r.mean])).toEqual([['early', 301], ['late', 100.5]]);
     const late = a.figures.groups.find((g) => g.label === 'late')!;
     expect(late).toMatchObject({ collapsed: 1, collapsedEver: 2 });
-    expect(renderText(a.tables[0]!)).toMatch(/late +none +2 .* 1\/2 \(ever 2\) /);
+    expect(renderText(a.tables.find((t) => t.title.startsWith('Every group'))!)).toMatch(/late +none +2 .* 1\/2 \(ever 2\) /);
+  });
+});
+
+describe('compareRuns: robust statistics and grouping', () => {
+  it('per group: IQM and bootstrap CIs of the final returns, Wilson collapse rate; per lag: P(X > best)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'isr-cmp-'));
+    const finals: Record<string, number[]> = { a: [100, 480, 490, 500, 20], b: [300, 310, 320, 330, 340] };
+    const runs = [];
+    for (const [m, fs] of Object.entries(finals))
+      for (const [seed, fe] of fs.entries()) {
+        const dir = join(root, `${m}_${seed}`);
+        writeSynthRun(dir, { method: m, seed, updates: 4, finalEval: fe, ...(m === 'a' && fe < 50 ? { collapseFrom: 2 } : {}) });
+        runs.push(await readRun(dir));
+      }
+    const a = compareRuns(runs, 475, { bootstrap: 500, seed: 9 });
+    const ga = a.figures.groups.find((g) => g.method === 'a')!;
+    // IQM of [20, 100, 480, 490, 500]: cut int(5/4) = 1 from each end -> mean(100, 480, 490).
+    expect(ga.iqm!.value).toBeCloseTo(1070 / 3, 9);
+    expect(ga.iqm).toEqual(iqmCI([finals.a!], { reps: 500, seed: 9 }));
+    expect(ga.mean!.value).toBeCloseTo(318, 9);
+    expect(ga.collapseRate).toEqual(wilson(1, 5));
+    expect(a.figures.bootstrap).toEqual({ reps: 500, seed: 9 });
+    const rank = a.figures.ranks[0]!;
+    expect(rank.rows.map((r) => r.label)).toEqual(['a', 'b']); // IQM 356.7 > 320, although mean 318 < 320
+    expect(rank.rows[1]!.poi).toEqual(probabilityOfImprovement([finals.b!], [finals.a!], { reps: 500, seed: 9 }));
+    expect(rank.rows[1]!.poi!.value).toBe(2 / 5); // b beats a's 20 and 100 only
+    expect(rank.summary).toMatch(/^At lag none, a leads with IQM 357 \[[\d.]+, [\d.]+\] over 5 seed\(s\); b \(0\.4 \[[\d.]+, [\d.]+\]\) cannot be told apart from it at these seeds .* Collapsed: a in 1\/5 seeds\.$/);
+    // Same seed, same report; the normalised profile starts at 1 (every run beats random at tau = 0).
+    expect(compareRuns(runs, 475, { bootstrap: 500, seed: 9 }).figures).toEqual(a.figures);
+    expect(a.figures.profiles!.curves.find((c) => c.row === 'a')!.fraction[0]).toBe(4 / 5); // 20 < random 22
+  });
+
+  it('groups by every config flag that varies (a sweep --vary axis), not by identity fields', async () => {
+    expect(variedFlags([{ runId: 'x', seed: 1, lr: 0.1, epochs: 4, hidden: [64] }, { runId: 'y', seed: 2, lr: 0.2, epochs: 4, hidden: [32] }])).toEqual(['hidden', 'lr']);
+    const root = mkdtempSync(join(tmpdir(), 'isr-cmp-'));
+    const runs = [];
+    for (const lr of [0.001, 0.01])
+      for (const seed of [0, 1]) {
+        const dir = join(root, `lr${lr}_${seed}`);
+        writeSynthRun(dir, { method: 'v5', seed, updates: 4, finalEval: lr === 0.01 ? 100 + seed : 400 + seed });
+        const cfgPath = join(dir, 'config.json');
+        writeFileSync(cfgPath, JSON.stringify({ ...JSON.parse(readFileSync(cfgPath, 'utf8')), lr }));
+        runs.push(await readRun(dir));
+      }
+    const a = compareRuns(runs, 475, { bootstrap: 200 });
+    expect(a.figures.varied).toEqual(['lr']);
+    expect(a.figures.rows).toEqual(['v5 lr=0.001', 'v5 lr=0.01']);
+    expect(a.figures.groups.map((g) => [g.row, g.flags, g.iqm!.value])).toEqual([
+      ['v5 lr=0.001', { lr: '0.001' }, 400.5],
+      ['v5 lr=0.01', { lr: '0.01' }, 100.5],
+    ]);
+    expect(a.charts.map((c) => c.name)).toEqual(expect.arrayContaining(['return-vs-lr', 'collapse-vs-lr']));
+  });
+
+  it('across tasks: returns normalised between random and the task maximum, bootstrap stratified by env', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'isr-cmp-'));
+    const runs = [];
+    for (const env of ['CartPole-v1', 'Acrobot-v1'])
+      for (const seed of [0, 1, 2]) {
+        const dir = join(root, `${env}_${seed}`);
+        // synthRun writes randomReturn 22; CartPole max 500, Acrobot max 0.
+        const fe = env === 'CartPole-v1' ? 22 + 478 * (0.5 + 0.1 * seed) : 22 - 22 * (0.5 + 0.1 * seed);
+        writeSynthRun(dir, { method: 'v5', seed, updates: 4, finalEval: fe });
+        const cfgPath = join(dir, 'config.json');
+        writeFileSync(cfgPath, JSON.stringify({ ...JSON.parse(readFileSync(cfgPath, 'utf8')), env }));
+        runs.push(await readRun(dir));
+      }
+    const a = compareRuns(runs, 475, { bootstrap: 300 });
+    expect(a.figures.varied).toEqual(['env']);
+    expect(a.figures.ranks.map((r) => r.env).sort()).toEqual(['Acrobot-v1', 'CartPole-v1']);
+    const norm = a.figures.runs.map((r) => r.normalised!);
+    for (const x of norm) expect([0.5, 0.6, 0.7].some((y) => Math.abs(x - y) < 1e-12)).toBe(true);
+    expect(a.figures.aggregate).toHaveLength(1);
+    const agg = a.figures.aggregate[0]!;
+    expect(agg).toMatchObject({ row: 'v5', tasks: ['Acrobot-v1', 'CartPole-v1'], n: 6 });
+    expect(agg.iqm.value).toBeCloseTo(0.6, 12); // [.5 .5 .6 .6 .7 .7] trimmed by 1 each end
+    expect(agg.iqm.lo).toBeGreaterThanOrEqual(0.5);
+    expect(agg.iqm.hi).toBeLessThanOrEqual(0.7);
+    expect(a.tables.map((t) => t.title)).toContain('Across tasks: normalised final return (0 = random policy, 1 = task maximum)');
   });
 });
