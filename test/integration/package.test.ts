@@ -113,7 +113,7 @@ beforeAll(() => {
   writeFileSync(join(proj, 'src/main.ts'), PROGRAM);
   writeFileSync(join(proj, 'deep.mjs'), DEEP_IMPORT);
   writeSynthRun(join(tmp, 'run'), { method: 'v5', lag: 'fixed:4', seed: 2, updates: 6, evalEvery: 2 });
-});
+}, 240_000);
 
 afterAll(() => {
   if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
@@ -178,7 +178,7 @@ describe('the npm package', () => {
     expect(got.protocol.params).toEqual([0.5, -1.25, 3]);
     expect(got.protocol.paramsVersion).toBe(9);
     expect(got.protocol.garbageOk).toBe(false);
-  });
+  }, 180_000);
 
   it('refuses deep imports that are not in the exports map', () => {
     const r = spawnSync(process.execPath, ['deep.mjs'], { cwd: proj, encoding: 'utf8', timeout: 60_000 });
