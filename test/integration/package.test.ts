@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACROBOT_SPEC, makeEnv, Rng } from '../../actor/envs/index.js';
+import { envSpecOf, makeEnv, Rng } from '../../actor/envs/index.js';
 import { analyzeRun, compareRuns, readRun } from '../../analysis/index.js';
 import { DEFAULT_OBJECTIVE, METHODS, weightOf } from '../../learner/objectives/index.js';
 import { ROOT } from '../helpers/cli.js';
@@ -26,7 +26,7 @@ const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 const PROGRAM = `
 import { DEFAULT_OBJECTIVE, METHODS, weightOf, type ObjectiveConfig, type MethodName } from 'isreshape/objectives';
 import { readRun, analyzeRun, compareRuns, renderText, type RunData, type UpdateRecord } from 'isreshape/analysis';
-import { makeEnv, envSpecOf, Rng, type Env, type StepResult } from 'isreshape/envs';
+import { makeEnv, envSpecOf, envIds, defineEnvs, Rng, type Env, type StepResult } from 'isreshape/envs';
 import { encode, decode, MsgType, type HelloMsg, type ParamsMsg } from 'isreshape/protocol';
 
 const runDir = process.argv[2];
@@ -58,7 +58,8 @@ for (let t = 0; t < 5; t++) {
   last = env.step(t % env.spec.nActions);
   obs.push(Array.from(last.obs));
 }
-const envs = { spec: envSpecOf('Acrobot-v1'), obs, reward: last?.reward ?? null };
+const mine = defineEnvs({ 'Coin-v0': { spec: { observationSize: 1, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 3 }, create: () => ({ reset: () => [0], step: (a) => ({ observation: [Number(a)], reward: 1, terminated: false, truncated: false }) }) } });
+const envs = { spec: envSpecOf('Acrobot-v1'), obs, reward: last?.reward ?? null, ids: envIds(), mine: Object.keys(mine) };
 
 const hello: HelloMsg = { type: MsgType.Hello, actorId: 3, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 8, modelHash: 12345 };
 const params: ParamsMsg = { type: MsgType.Params, version: 9, modelHash: 12345, params: Float32Array.from([0.5, -1.25, 3]) };
@@ -146,7 +147,7 @@ describe('the npm package', () => {
     const got = JSON.parse(r.stdout) as {
       weights: { methods: string[]; v5: number; v5NegIsFloor: number };
       analysis: { updates: number; figures: unknown; groups: unknown; firstTable: string };
-      envs: { spec: unknown; obs: number[][]; reward: number | null };
+      envs: { spec: unknown; obs: number[][]; reward: number | null; ids: string[]; mine: string[] };
       protocol: { hello: unknown; params: number[]; paramsVersion: number; garbageOk: boolean };
     };
 
@@ -169,9 +170,11 @@ describe('the npm package', () => {
     const env = makeEnv('Acrobot-v1');
     const obs = [Array.from(env.reset(new Rng(7)))];
     for (let t = 0; t < 5; t++) obs.push(Array.from(env.step(t % 3).obs));
-    expect(got.envs.spec).toEqual(ACROBOT_SPEC);
+    expect(got.envs.spec).toEqual(envSpecOf('Acrobot-v1'));
     expect(got.envs.obs).toEqual(obs);
     expect(got.envs.reward).toBe(-1);
+    expect(got.envs.ids).toEqual(expect.arrayContaining(['CartPole-v1', 'Acrobot-v1', 'MountainCar-v0', 'Pendulum-v1']));
+    expect(got.envs.mine).toEqual(['Coin-v0']);
 
     // protocol: both messages survive encode -> decode; garbage is refused.
     expect(got.protocol.hello).toEqual({ ok: true, msg: { type: 1, actorId: 3, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 8, modelHash: 12345 } });
