@@ -327,7 +327,6 @@ export class LearnerServer {
     const { level: _l, time: _t, role: _r, backend: _b, runId: _i, ...fields } = summary;
     log.info(fields, 'run finished');
     await this.evaluator.close();
-    this.learner.dispose();
     return summary;
   }
 }

@@ -1,6 +1,0 @@
-/** Public API of protocol/: wire message types, codec, validation, error table, sockets. */
-export * from './messages.js';
-export { encode, decode, MAX_STRING_BYTES, MAX_STATS_BYTES, MAX_ROLLOUT_STEPS, type DecodeResult } from './codec.js';
-export { PROTOCOL_ERRORS, ProtocolError, reason, reasonCode, type ProtocolErrorCode } from './errors.js';
-export { validateRollout, validateHello, validateParams } from './validate.js';
-export { LearnerSocket, ActorSocket, SOCKET_DEFAULTS, type SocketOptions, type Incoming } from './transport.js';
