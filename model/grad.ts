@@ -1,6 +1,6 @@
 /**
- * The learner's pure-JavaScript training pass: a float64 forward pass over n rows that keeps
- * every layer's activations, and the matching backward pass (reverse-mode, by hand) that turns
+ * The learner's pure-JavaScript training pass: the forward pass of model/forward.ts
+ * (`mlpForward`) over n rows keeping every layer's activations, and the matching backward pass (reverse-mode, by hand) that turns
  * d loss / d logits and d loss / d values into d loss / d params in the flat layout of
  * params.ts (policy layers, then value layers; each W row-major in x out, then b). It is the
  * fast replacement for tf.grad over model/tf.ts and must agree with it (test/unit/learner/
