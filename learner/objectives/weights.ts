@@ -30,6 +30,8 @@ export class WeightBatch {
   private bufs: Float64Array<ArrayBuffer>[] = [];
   private hView: Float64Array = new Float64Array(0);
   private gammaView: Float64Array = new Float64Array(0);
+  /** Length of the current views; -1 after the buffers were replaced. */
+  private viewsN = 0;
   private readonly one = new SampleWeight();
 
   /** Buffers for up to `capacity` samples (grown on demand). */
@@ -49,15 +51,16 @@ export class WeightBatch {
   /** Size the length-n views (and the capacity); allocates only when n grows or changes. */
   resize(n: number, hasH: boolean, hasGamma: boolean): void {
     this.grow(n);
-    if (n !== this.n || this.g.length !== n) {
+    if (n !== this.viewsN) {
       const [, logW, w, g, h, gamma] = this.bufs;
       this.logW = logW.subarray(0, n);
       this.w = w.subarray(0, n);
       this.g = g.subarray(0, n);
       this.hView = h.subarray(0, n);
       this.gammaView = gamma.subarray(0, n);
-      this.n = n;
+      this.viewsN = n;
     }
+    this.n = n;
     this.h = hasH ? this.hView : null;
     this.gamma = hasGamma ? this.gammaView : null;
   }
@@ -68,11 +71,11 @@ export class WeightBatch {
   }
 
   private grow(n: number): void {
-    if (n <= this.cap) return;
+    if (n <= this.cap && this.bufs.length > 0) return;
     this.cap = Math.max(n, 2 * this.cap);
     // input, logW, w, g, h, gamma, and the scratch of gammaEss's bisection
     this.bufs = Array.from({ length: 7 }, () => new Float64Array(this.cap));
-    this.n = -1; // the views point into the old buffers: rebuild them
+    this.viewsN = -1; // the views point into the old buffers: rebuild them
   }
 
   /** Scratch of n samples for gammaEss's bisection. */

@@ -40,6 +40,25 @@ describe('batch form computeWeights reproduces every golden case as one batch (1
   }
 });
 
+describe('WeightBatch reuse', () => {
+  it('an empty batch, then growing and shrinking n, gives what a fresh WeightBatch gives', () => {
+    const out = new WeightBatch();
+    for (const method of METHODS) {
+      const cfg = { ...DEFAULT_OBJECTIVE, method };
+      expect(computeWeights(cfg, new Float64Array(0), new Float64Array(0), { out }).g.length).toBe(0);
+      for (const n of [3, 300, 7]) {
+        const lr = Float64Array.from({ length: n }, (_, i) => Math.sin(i) * 1.5);
+        const A = Float64Array.from({ length: n }, (_, i) => Math.cos(2 * i));
+        const got = computeWeights(cfg, lr, A, { out });
+        const fresh = computeWeights(cfg, lr, A);
+        expect(got.n).toBe(n);
+        expect(Array.from(got.g)).toEqual(Array.from(fresh.g));
+        expect(got.gammaEss).toBe(fresh.gammaEss);
+      }
+    }
+  });
+});
+
 describe('THEORY.md section 3 facts', () => {
   it('h(w) at tau_h = 1 (3.1) and its limit at w -> 0 (3.2)', () => {
     const cfg = { trust: 'linear' as const, tauH: 1 };
