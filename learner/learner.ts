@@ -69,10 +69,10 @@ export class Learner {
 
   /**
    * Throws when `cfg.grad` is 'tfjs' and tfjs is not loaded yet (await initBackend() first;
-   * the default 'js' path never loads it).
+   * the default 'js' path runs no tensor op and does not need it).
    */
   constructor(readonly spec: ModelSpec, private readonly cfg: LearnerConfig, initial: Float32Array, seed: number) {
-    if (cfg.grad === 'tfjs') tfjs();
+    if (cfg.grad === 'tfjs') tfjs(); // throws now, not at the first update, when tfjs is not loaded
     this.params = Float64Array.from(initial);
     this.adam = new FlatAdam(initial.length, 0.9, 0.999, cfg.adamEps);
     this.rng = new Rng(seed);
