@@ -7,7 +7,7 @@
  * does not depend on which envs are idle.
  */
 import type { ModelSpec } from '../model/spec.js';
-import { policyLogitsBatch, sampleActions } from '../model/forward.js';
+import { policyLogits, sampleActions } from '../model/forward.js';
 import { paramCount } from '../model/params.js';
 import { Rng } from '../model/rng.js';
 import { makeEnv } from './envs/registry.js';
@@ -60,7 +60,7 @@ export function evaluatePolicy(opts: EvaluateOptions): { meanReturn: number; ret
       for (let i = 0; i < d; i++) activeObs[k * d + i] = obs[e * d + i];
       k++;
     }
-    policyLogitsBatch(spec, p64, activeObs, k, activeLogits);
+    policyLogits(spec, p64, activeObs, k, activeLogits);
     for (let q = 0; q < k; q++) {
       const e = activeEnvs[q];
       for (let j = 0; j < A; j++) logits[e * A + j] = activeLogits[q * A + j];

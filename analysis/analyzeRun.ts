@@ -149,7 +149,7 @@ const QUADRANT_NAME: Record<string, string> = {
 };
 
 function trainQuadrantTableOf(tq: TrainQuadrantSummary, c: RunConfig): Table {
-  const why = c.grad === 'tfjs' ? 'the tfjs gradient path does not log it' : 'this log predates the field or uses --grad tfjs';
+  const why = c.grad === 'tfjs' ? 'logs written with --grad tfjs before the weights became data have none' : 'this log predates the field';
   return {
     title: 'g per quadrant during training (all epochs)',
     headers: ['quadrant', 'samples (run)', 'mean g (run)', `samples (last ${tq.lastUpdates} updates)`, 'mean g (last 10%)'],

@@ -62,7 +62,7 @@ export interface TrainQuadrantRow {
 }
 
 export interface TrainQuadrantSummary {
-  /** Updates in the run, and how many carry `trainQuadrants` (0 for older logs and --grad tfjs). */
+  /** Updates in the run, and how many carry `trainQuadrants` (0 for logs that predate the field). */
   updates: number;
   updatesWith: number;
   /** Updates in the last-10% window: ceil(updates / 10). */

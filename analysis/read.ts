@@ -34,7 +34,7 @@ export interface RunConfig {
   collapseEntropy?: number;
   deterministic?: boolean;
   backend?: string;
-  /** Gradient path: 'js' or 'tfjs' (tfjs logs no trainQuadrants). */
+  /** Gradient path: 'js' or 'tfjs'. */
   grad?: string;
   preset?: string | null;
 }

@@ -2,7 +2,8 @@
  * Benchmark: ms per loss-and-gradient call of the tfjs path (learner/loss.ts, on the backend
  * given as argv[2], default wasm) against the float64 path (learner/lossJs.ts) on its two kernel
  * builds, plain JS (model/gemm.ts) and WebAssembly SIMD (model/kernels.wat, the default), for
- * the CartPole-sized [64, 64] policy + value MLPs at minibatch sizes 64, 256 and 1024. Prints the
+ * the CartPole-sized [64, 64] policy + value MLPs at minibatch sizes 64, 256 and 1024, and the
+ * part of it that computes the weights g (`computeWeights`, shared by both paths). Prints the
  * figures and their ratios from the same run; asserts nothing.
  *   npx tsc -p . && node dist/bench/grad.js [wasm|cpu]
  */
@@ -17,6 +18,7 @@ import type { LearnerConfig } from '../learner/config.js';
 import { lossAndGrad } from '../learner/loss.js';
 import { lossAndGradJs } from '../learner/lossJs.js';
 import { DEFAULT_OBJECTIVE } from '../learner/objectives/config.js';
+import { computeWeights, WeightBatch } from '../learner/objectives/weights.js';
 
 const backend = await initBackend((process.argv[2] ?? 'wasm') as 'wasm' | 'cpu');
 const spec: ModelSpec = { obsDim: 4, nActions: 2, hidden: [64, 64] };
@@ -55,7 +57,7 @@ function msPerCall(f: () => void, budgetMs = 1500): number {
 }
 
 console.log(`lossAndGrad, spec [${spec.hidden}] obs ${spec.obsDim} actions ${spec.nActions}, method ${method}; tfjs backend ${backend}`);
-console.log('     n   tfjs ms  js-kernels ms  wasm-kernels ms   tfjs/wasm   js/wasm');
+console.log('     n   tfjs ms  js-kernels ms  wasm-kernels ms   tfjs/wasm   js/wasm   weights ms');
 const wsJs = new Workspace(spec, 1024, 'js');
 const wsWasm = new Workspace(spec, 1024, 'wasm');
 for (const n of [64, 256, 1024]) {
@@ -71,6 +73,11 @@ for (const n of [64, 256, 1024]) {
   const wasmMs = msPerCall(() => {
     lossAndGradJs(spec, cfg, params64, mb, wsWasm);
   });
-  console.log(`${String(n).padStart(6)} ${tfMs.toFixed(2).padStart(9)} ${jsMs.toFixed(3).padStart(14)} ${wasmMs.toFixed(3).padStart(16)} ${(tfMs / wasmMs).toFixed(1).padStart(11)} ${(jsMs / wasmMs).toFixed(2).padStart(9)}`);
+  const lr = Float64Array.from({ length: n }, (_, i) => -mb.logmu[i] - 0.69);
+  const wts = new WeightBatch(n);
+  const wMs = msPerCall(() => {
+    computeWeights(cfg.objective, lr, mb.adv, { out: wts });
+  }, 300);
+  console.log(`${String(n).padStart(6)} ${tfMs.toFixed(2).padStart(9)} ${jsMs.toFixed(3).padStart(14)} ${wasmMs.toFixed(3).padStart(16)} ${(tfMs / wasmMs).toFixed(1).padStart(11)} ${(jsMs / wasmMs).toFixed(2).padStart(9)} ${wMs.toFixed(4).padStart(12)}`);
 }
 paramsTf.dispose();

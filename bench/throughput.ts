@@ -69,6 +69,5 @@ export async function learnerOnlyFps(cfg: LearnerConfig, params: Float32Array, s
   update();
   const samples = update();
   const r = await timed(update, ms, 3);
-  learner.dispose();
   return { fps: (r.calls * samples) / r.seconds, calls: r.calls, seconds: r.seconds };
 }

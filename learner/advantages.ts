@@ -112,24 +112,6 @@ export function vtrace(
   return { advantages, targets };
 }
 
-/** Group-relative advantages for sequence tasks: (R - mean) / (std + 1e-6) over each group of K. */
-export function groupAdvantages(rewards: ArrayLike<number>, groupSize: number): Float64Array {
-  if (!Number.isInteger(groupSize) || groupSize < 1 || rewards.length % groupSize !== 0) {
-    throw new RangeError(`groupSize ${groupSize} must be a positive integer dividing ${rewards.length}`);
-  }
-  const out = new Float64Array(rewards.length);
-  for (let g = 0; g < rewards.length; g += groupSize) {
-    let mean = 0;
-    for (let k = 0; k < groupSize; k++) mean += rewards[g + k];
-    mean /= groupSize;
-    let v = 0;
-    for (let k = 0; k < groupSize; k++) v += (rewards[g + k] - mean) ** 2;
-    const std = Math.sqrt(v / groupSize);
-    for (let k = 0; k < groupSize; k++) out[g + k] = (rewards[g + k] - mean) / (std + 1e-6);
-  }
-  return out;
-}
-
 /** Normalise in place to mean 0, std 1 (population std, + 1e-8). Returns the array. */
 export function normalize(a: Float64Array): Float64Array {
   const n = a.length;

@@ -1,13 +1,14 @@
 /**
  * Turning B rollout segments into one flat training batch: a forward pass of the current
- * parameters over every observation (plus the bootstrap and final observations), the
- * log-ratios log w = clamp(log pi - log mu, -20, 20), and the advantages of THEORY.md section 4.
+ * parameters over every observation (plus the bootstrap and final observations; the float64
+ * forward pass of model/grad.ts on the learner's Workspace), the log-ratios
+ * log w = clamp(log pi - log mu, -20, 20), and the advantages of THEORY.md section 4.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { RolloutMsg } from '../protocol/messages.js';
 import type { ModelSpec } from '../model/spec.js';
-import { tfForward } from '../model/tf.js';
-import { LOG_RATIO_CLAMP } from './objectives/scalar.js';
+import { logSumExp, rowEntropy } from '../model/forward.js';
+import { forwardTrain, type Workspace } from '../model/grad.js';
+import { LOG_RATIO_CLAMP } from './objectives/kernel.js';
 import { gae, normalize, vtrace } from './advantages.js';
 import type { LearnerConfig } from './config.js';
 
@@ -36,22 +37,11 @@ export interface Batch {
   entropy: number;
 }
 
-function softmaxRowLogp(logits: Float32Array, row: number, nA: number, action: number): { logp: number; ent: number } {
-  let max = -Infinity;
-  for (let k = 0; k < nA; k++) max = Math.max(max, logits[row * nA + k]);
-  let z = 0;
-  for (let k = 0; k < nA; k++) z += Math.exp(logits[row * nA + k] - max);
-  const logZ = Math.log(z) + max;
-  let ent = 0;
-  for (let k = 0; k < nA; k++) {
-    const lp = logits[row * nA + k] - logZ;
-    ent -= Math.exp(lp) * lp;
-  }
-  return { logp: logits[row * nA + action] - logZ, ent };
-}
-
-/** Build the batch. `params` is the current flat parameter tensor (read, not changed). */
-export function buildBatch(spec: ModelSpec, params: tf.Tensor1D, segs: TrainingSegment[], cfg: LearnerConfig): Batch {
+/**
+ * Build the batch. `params` is the current flat parameter vector (read, not changed); `ws` is
+ * the forward pass's workspace (grown to the batch; its buffers are overwritten).
+ */
+export function buildBatch(spec: ModelSpec, params: Float64Array, segs: TrainingSegment[], cfg: LearnerConfig, ws: Workspace): Batch {
   const d = spec.obsDim;
   const nA = spec.nActions;
   let n = 0, nBoot = 0, nFinal = 0;
@@ -76,17 +66,17 @@ export function buildBatch(spec: ModelSpec, params: tf.Tensor1D, segs: TrainingS
     s += msg.T * msg.E;
   }
   const total = n + nBoot + nFinal;
-  const [logits, values] = tf.tidy(() => {
-    const out = tfForward(spec, params, tf.tensor2d(allObs, [total, d]));
-    return [out.logits.dataSync() as Float32Array, out.value.dataSync() as Float32Array];
-  });
+  forwardTrain(spec, params, allObs, total, ws);
+  const logits = ws.logits;
+  const values = ws.values;
 
   const logRatio = new Float64Array(n);
   let entSum = 0;
   for (let i = 0; i < n; i++) {
-    const { logp, ent } = softmaxRowLogp(logits, i, nA, actions[i]);
-    entSum += ent;
-    logRatio[i] = Math.min(LOG_RATIO_CLAMP, Math.max(-LOG_RATIO_CLAMP, logp - logmu[i]));
+    const o = i * nA;
+    const lse = logSumExp(logits, o, nA);
+    entSum += rowEntropy(logits, o, nA, lse);
+    logRatio[i] = Math.min(LOG_RATIO_CLAMP, Math.max(-LOG_RATIO_CLAMP, logits[o + actions[i]] - lse - logmu[i]));
   }
 
   const adv64 = new Float64Array(n);

@@ -5,11 +5,11 @@
  * with a NaN or infinity skips its step (counted, logged by the caller): it never reaches the
  * parameters.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { ModelSpec } from '../model/spec.js';
 import type { Quadrants } from '../protocol/records.js';
+import { tfjs } from '../model/backend.js';
 import { Rng } from '../model/rng.js';
-import { policyLoss } from './objectives/tensor.js';
+import { computeWeights, WeightBatch } from './objectives/weights.js';
 import { summarizeBatch, type BatchDiagnostics } from './diagnostics.js';
 import { buildBatch, selectRows, type Batch, type TrainingSegment } from './batch.js';
 import { lossAndGrad, type LossTerms } from './loss.js';
@@ -37,7 +37,7 @@ export interface UpdateStats extends BatchDiagnostics {
   /**
    * Count and mean g per quadrant over every sample of every gradient step (all epochs), with
    * w measured against the parameters at that step: what the multi-epoch updates actually
-   * weighted (THEORY.md 3.6). Null on the tfjs gradient path.
+   * weighted (THEORY.md 3.6). Both gradient paths fill it (the weights are data in both).
    */
   trainQuadrants: Quadrants | null;
 }
@@ -63,8 +63,16 @@ export class Learner {
   private readonly adam: FlatAdam;
   private readonly rng: Rng;
   private readonly ws: Workspace;
+  /** The weights of the current minibatch, and of the whole batch for the diagnostics. */
+  private readonly wts = new WeightBatch(256);
+  private readonly batchWts = new WeightBatch(256);
 
+  /**
+   * Throws when `cfg.grad` is 'tfjs' and tfjs is not loaded yet (await initBackend() first;
+   * the default 'js' path runs no tensor op and does not need it).
+   */
   constructor(readonly spec: ModelSpec, private readonly cfg: LearnerConfig, initial: Float32Array, seed: number) {
+    if (cfg.grad === 'tfjs') tfjs(); // throws now, not at the first update, when tfjs is not loaded
     this.params = Float64Array.from(initial);
     this.adam = new FlatAdam(initial.length, 0.9, 0.999, cfg.adamEps);
     this.rng = new Rng(seed);
@@ -77,20 +85,23 @@ export class Learner {
   }
 
   /**
-   * Loss terms and gradient of a minibatch: the float64 hand-written backward pass (`grad:
-   * 'js'`, the default, on wasm SIMD kernels: about 5x faster than tfjs-wasm at n = 256, see
-   * bench/grad.ts) or tfjs autodiff over the batched objective (`grad: 'tfjs'`).
-   * Both are tested equal (test/unit/learner/lossJs.test.ts).
+   * Loss terms and gradient of a minibatch, the weights in `this.wts`: the float64 hand-written
+   * backward pass (`grad: 'js'`, the default, on wasm SIMD kernels: about 5x faster than
+   * tfjs-wasm at n = 256, see bench/grad.ts) or tfjs autodiff (`grad: 'tfjs'`). Both compute g
+   * once with `computeWeights` and are tested equal (test/unit/learner/lossJs.test.ts).
    */
   private gradient(mb: Batch): { grad: Float64Array; terms: LossTerms } {
-    if (this.cfg.grad !== 'tfjs') return lossAndGradJs(this.spec, this.cfg, this.params, mb, this.ws);
-    let out: { grad: Float64Array; terms: LossTerms } | null = null;
-    tf.tidy(() => {
-      const r = lossAndGrad(this.spec, this.cfg, tf.tensor1d(Float32Array.from(this.params)), mb);
-      out = { grad: Float64Array.from(r.grad.dataSync()), terms: r.terms };
+    if (this.cfg.grad !== 'tfjs') return lossAndGradJs(this.spec, this.cfg, this.params, mb, this.ws, this.wts);
+    const tf = tfjs();
+    const p = tf.tensor1d(Float32Array.from(this.params));
+    try {
+      const r = lossAndGrad(this.spec, this.cfg, p, mb, this.wts);
+      const grad = Float64Array.from(r.grad.dataSync());
       r.grad.dispose();
-    });
-    return out!;
+      return { grad, terms: r.terms };
+    } finally {
+      p.dispose();
+    }
   }
 
   /** Learning rate for an update that starts after `envSteps` steps. */
@@ -103,9 +114,7 @@ export class Learner {
   step(segs: TrainingSegment[], envSteps: number): UpdateStats {
     const cfg = this.cfg;
     const lr = this.lrAt(envSteps);
-    const pT = tf.tensor1d(Float32Array.from(this.params));
-    const batch = buildBatch(this.spec, pT, segs, cfg);
-    pT.dispose();
+    const batch = buildBatch(this.spec, this.params, segs, cfg, this.ws);
     const diag = this.diagnose(batch);
 
     const mbSize = Math.floor(batch.n / cfg.minibatches);
@@ -123,11 +132,10 @@ export class Learner {
           skips++; // a NaN or infinity never reaches the parameters
           continue;
         }
-        if (cfg.grad !== 'tfjs') {
-          for (let r = 0; r < mb.n; r++) {
-            const q = (this.ws.rowW[r] > 0 ? 0 : 2) + (mb.adv[r] > 0 ? 0 : 1);
-            qn[q]++; qg[q] += this.ws.rowG[r];
-          }
+        const { logW, g } = this.wts;
+        for (let r = 0; r < mb.n; r++) {
+          const q = (logW[r] > 0 ? 0 : 2) + (mb.adv[r] > 0 ? 0 : 1);
+          qn[q]++; qg[q] += g[r];
         }
         this.adam.step(this.params, grad, lr, Math.min(1, cfg.maxGradNorm / (norm + 1e-6)));
         plSum += terms.policyLoss; vlSum += terms.valueLoss; normSum += norm; steps++;
@@ -149,23 +157,16 @@ export class Learner {
       nonFiniteSkips: skips,
       lagMin, lagMean: lagSum / batch.n, lagMax,
       maxAbsLogRatio: batch.logRatio.reduce((m, x) => Math.max(m, Math.abs(x)), 0),
-      trainQuadrants: cfg.grad === 'tfjs' ? null : Object.fromEntries(QUADRANT_KEYS.map((k, q) => [k, { n: qn[q], meanG: qn[q] ? qg[q] / qn[q] : null }])) as unknown as Quadrants,
+      trainQuadrants: Object.fromEntries(QUADRANT_KEYS.map((k, q) => [k, { n: qn[q], meanG: qn[q] ? qg[q] / qn[q] : null }])) as unknown as Quadrants,
     };
   }
 
-  /** THEORY.md section 5 diagnostics of the batch under the parameters before the update. */
+  /**
+   * THEORY.md section 5 diagnostics of the batch under the parameters before the update, with
+   * the same weights the gradient uses (`computeWeights`; v3.1: gamma_ess from the whole batch).
+   */
   private diagnose(batch: Batch): BatchDiagnostics {
-    let out: { g: ArrayLike<number>; h: ArrayLike<number> | null; gamma: ArrayLike<number> | null } = { g: [], h: null, gamma: null };
-    tf.tidy(() => {
-      const logmu = tf.tensor1d(batch.logmu);
-      // logp = logmu + log w reproduces the clamped ratio inside policyLoss (to float32 rounding).
-      const logp = tf.add(logmu, tf.tensor1d(Float32Array.from(batch.logRatio))) as tf.Tensor1D;
-      const r = policyLoss(this.cfg.objective, logp, logmu, tf.tensor1d(batch.adv));
-      out = { g: r.g.dataSync(), h: r.h ? r.h.dataSync() : null, gamma: r.gamma ? r.gamma.dataSync() : null };
-    });
-    return summarizeBatch({ logRatio: batch.logRatio, adv: batch.adv, g: out.g, h: out.h, gamma: out.gamma, lag: batch.lag });
+    const w = computeWeights(this.cfg.objective, batch.logRatio, batch.adv, { out: this.batchWts });
+    return summarizeBatch({ logRatio: batch.logRatio, adv: batch.adv, g: w.g, h: w.h, gamma: w.gamma, lag: batch.lag });
   }
-
-  /** Nothing to release: the parameters live in plain arrays (kept for callers that dispose). */
-  dispose(): void {}
 }

@@ -1,16 +1,20 @@
 /**
  * The training loss as a pure function of (parameters, minibatch), CleanRL-style:
- *   loss = policyLoss (THEORY.md section 1, with the configured weight g)
+ *   loss = -(1/N) sum sg[g_i] A_i logp_i      (THEORY.md section 1)
  *        + vfCoef * 0.5 * mean((V(s) - target)^2)
  *        - entCoef * mean entropy
- * and its gradient with respect to the one flat parameter vector. Because the loss is a mean
- * over samples, the gradient of a minibatch equals the average of the gradients of equal-size
- * shards: a multi-threaded learner can compute shards in workers and average them.
+ * and its gradient with respect to the one flat parameter vector by tfjs autodiff (`--grad
+ * tfjs`; the default float64 path is learner/lossJs.ts). g is data, not a tensor expression:
+ * logp is computed forward, read back, and g computed once in float64 by `computeWeights`
+ * (learner/objectives, the same implementation the js path uses), then fed to the loss as a
+ * constant, so the gradient flows through logp only. Needs `initBackend` first.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs';
+import { tfjs } from '../model/backend.js';
 import type { ModelSpec } from '../model/spec.js';
 import { entropyOfTf, logProbOf, tfForward } from '../model/tf.js';
-import { policyLoss } from './objectives/tensor.js';
+import type { ObjectiveConfig } from './objectives/config.js';
+import { computeWeights, WeightBatch } from './objectives/weights.js';
 import type { Batch } from './batch.js';
 import type { LearnerConfig } from './config.js';
 
@@ -23,28 +27,56 @@ export interface LossTerms {
 
 export interface LossAndGrad {
   /** d loss / d params, owned by the caller (dispose it). */
-  grad: tf.Tensor1D;
+  grad: TF.Tensor1D;
   terms: LossTerms;
+  /** The weights used (`wts`). */
+  weights: WeightBatch;
 }
 
-/** Loss terms and gradient of `mb` at `params`. Throws only on shape errors (a caller bug). */
-export function lossAndGrad(spec: ModelSpec, cfg: LearnerConfig, params: tf.Tensor1D, mb: Batch): LossAndGrad {
+/**
+ * The policy term -(1/N) sum sg[g_i] A_i logp_i for differentiable `logp` (N samples): reads
+ * logp back, computes log w = logp - logmu and g with `computeWeights` into `wts` (v3.1:
+ * gamma_ess from this batch unless `gammaEss` is given), and returns sum(c * logp) with the
+ * constant c = -g A / N.
+ * Its gradient is d/d logp_i = -(1/N) g_i A_i. Leaves only the returned scalar behind.
+ */
+export function policyLossTf(
+  cfg: ObjectiveConfig,
+  logp: TF.Tensor1D,
+  logmu: Float32Array | Float64Array,
+  adv: Float32Array | Float64Array,
+  wts = new WeightBatch(),
+  gammaEss?: number,
+): TF.Scalar {
+  const tf = tfjs();
+  const n = logp.shape[0];
+  if (logmu.length < n || adv.length < n) throw new RangeError(`policyLossTf: logp has ${n} samples, logmu ${logmu.length}, adv ${adv.length}`);
+  const lp = logp.dataSync();
+  const logRatio = wts.input(n);
+  for (let i = 0; i < n; i++) logRatio[i] = lp[i] - logmu[i];
+  const g = computeWeights(cfg, logRatio, adv, { n, out: wts, ...(gammaEss === undefined ? {} : { gammaEss }) }).g;
+  const c = new Float32Array(n);
+  for (let i = 0; i < n; i++) c[i] = (-g[i] * adv[i]) / n;
+  return tf.tidy(() => tf.sum(tf.mul(tf.tensor1d(c), logp)));
+}
+
+/** Loss terms and gradient of `mb` at `params`; the weights go into `wts`. Throws only on shape errors (a caller bug). */
+export function lossAndGrad(spec: ModelSpec, cfg: LearnerConfig, params: TF.Tensor1D, mb: Batch, wts = new WeightBatch()): LossAndGrad {
+  const tf = tfjs();
   let result: LossAndGrad | null = null;
   tf.tidy(() => {
     const obs = tf.tensor2d(mb.obs, [mb.n, spec.obsDim]);
     const actions = tf.tensor1d(mb.actions, 'int32');
-    const logmu = tf.tensor1d(mb.logmu);
-    const adv = tf.tensor1d(mb.adv);
     const targets = tf.tensor1d(mb.targets);
-    const parts: tf.Scalar[] = [];
-    const f = (p: tf.Tensor): tf.Scalar => {
-      const { logits, value } = tfForward(spec, p as tf.Tensor1D, obs);
+    const parts: TF.Scalar[] = [];
+    const f = (p: TF.Tensor): TF.Scalar => {
+      const { logits, value } = tfForward(spec, p as TF.Tensor1D, obs);
       const logp = logProbOf(logits, actions, spec.nActions);
-      const pl = policyLoss(cfg.objective, logp, logmu, adv).loss;
-      const vl = tf.mul(0.5, tf.mean(tf.square(tf.sub(value, targets)))) as tf.Scalar;
+      const pl = policyLossTf(cfg.objective, logp, mb.logmu, mb.adv, wts);
+      const vl = tf.mul(0.5, tf.mean(tf.square(tf.sub(value, targets)))) as TF.Scalar;
       const ent = entropyOfTf(logits);
       parts.push(tf.keep(pl), tf.keep(vl), tf.keep(ent)); // read after the gradient scope, then disposed
-      return tf.sub(tf.add(pl, tf.mul(cfg.vfCoef, vl)), tf.mul(cfg.entCoef, ent)) as tf.Scalar;
+      return tf.sub(tf.add(pl, tf.mul(cfg.vfCoef, vl)), tf.mul(cfg.entCoef, ent)) as TF.Scalar;
     };
     const { value, grad } = tf.valueAndGrad(f)(params);
     const [pl, vl, ent] = parts;
@@ -55,7 +87,7 @@ export function lossAndGrad(spec: ModelSpec, cfg: LearnerConfig, params: tf.Tens
       entropy: ent.dataSync()[0],
     };
     for (const t of parts) t.dispose();
-    result = { grad: tf.keep(grad as tf.Tensor1D), terms };
+    result = { grad: tf.keep(grad as TF.Tensor1D), terms, weights: wts };
   });
   return result as unknown as LossAndGrad;
 }

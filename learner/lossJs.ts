@@ -4,13 +4,16 @@
  *   loss = -(1/N) sum sg[g_i] A_i logp_i                (THEORY.md section 1)
  *        + vfCoef * 0.5 * mean((V(s) - target)^2)
  *        - entCoef * mean entropy
- * with g_i from the scalar objective library (learner/objectives/scalar.ts), so the weights are
- * by construction those of THEORY.md section 2. Hot path: never throws on bad numbers; a
- * non-finite input, output or gradient yields terms.total = NaN and the caller skips the step.
+ * g is data: computed once per minibatch by `computeWeights` (learner/objectives, the one
+ * implementation of THEORY.md section 2) from log w = logp - logmu, then the policy term's
+ * gradient is d loss / d z_k = -(1/N) g A (onehot_k - p_k). Hot path: never throws on bad
+ * numbers; a non-finite input, output or gradient yields terms.total = NaN and the caller
+ * skips the step.
  */
 import type { ModelSpec } from '../model/spec.js';
+import { logSumExp, rowEntropy } from '../model/forward.js';
 import { backward, forwardTrain, type Workspace } from '../model/grad.js';
-import { gammaEss, LOG_RATIO_CLAMP, weightFromLogRatio } from './objectives/scalar.js';
+import { computeWeights, WeightBatch } from './objectives/weights.js';
 import type { Batch } from './batch.js';
 import type { LearnerConfig } from './config.js';
 import type { LossTerms } from './loss.js';
@@ -19,21 +22,23 @@ import type { LossTerms } from './loss.js';
 export interface LossAndGradJs {
   grad: Float64Array;
   terms: LossTerms;
+  /** The weights used (`wts`), or null when the minibatch was rejected before computing them. */
+  weights: WeightBatch | null;
 }
 
 function nanResult(ws: Workspace): LossAndGradJs {
-  return { grad: ws.grad, terms: { total: NaN, policyLoss: NaN, valueLoss: NaN, entropy: NaN } };
+  return { grad: ws.grad, terms: { total: NaN, policyLoss: NaN, valueLoss: NaN, entropy: NaN }, weights: null };
 }
 
 /**
  * Loss terms and d loss / d params of minibatch `mb` at `params` (Float64Array in the flat
  * layout of model/params.ts). Equals learner/loss.ts `lossAndGrad` up to float32 rounding.
- * v3.1's gamma_ess is computed from this minibatch's w, as the tensor form does. Returns
+ * The weights are written into `wts` (v3.1's gamma_ess from this minibatch's w). Returns
  * terms.total = NaN (every term NaN, grad unspecified) when obs, logmu, adv or targets hold
  * a NaN or infinity, or any logit, value or gradient element is not finite; throws only on
  * shape errors (a caller bug).
  */
-export function lossAndGradJs(spec: ModelSpec, cfg: LearnerConfig, params: Float64Array, mb: Batch, ws: Workspace): LossAndGradJs {
+export function lossAndGradJs(spec: ModelSpec, cfg: LearnerConfig, params: Float64Array, mb: Batch, ws: Workspace, wts = new WeightBatch()): LossAndGradJs {
   const n = mb.n;
   const nA = spec.nActions;
   if (mb.actions.length < n || mb.logmu.length < n || mb.adv.length < n || mb.targets.length < n) {
@@ -44,71 +49,52 @@ export function lossAndGradJs(spec: ModelSpec, cfg: LearnerConfig, params: Float
   const values = ws.values;
   const dLogits = ws.dLogits;
   const dValues = ws.dValues;
-  const rowW = ws.rowW;
-  const rowLogp = ws.rowLogp;
-  const obj = cfg.objective;
+  const rowLse = ws.rowLse;
+  const logRatio = wts.input(n);
   const invN = 1 / n;
 
-  // Pass 1: log-softmax, entropy, log w (clamped), the value loss; d loss / d logits from the
-  // entropy term (the policy term is added in pass 2).
+  // Pass 1: log-softmax, entropy, log w, the value loss; d loss / d logits from the entropy
+  // term (the policy term is added in pass 2).
   let entSum = 0;
   let vlSum = 0;
   const entScale = cfg.entCoef * invN;
   for (let r = 0; r < n; r++) {
     const o = r * nA;
-    let max = -Infinity;
-    for (let k = 0; k < nA; k++) if (logits[o + k] > max) max = logits[o + k];
-    if (!Number.isFinite(max)) return nanResult(ws);
-    let z = 0;
-    for (let k = 0; k < nA; k++) z += Math.exp(logits[o + k] - max);
-    const lse = max + Math.log(z);
-    let H = 0;
-    for (let k = 0; k < nA; k++) {
-      const lp = logits[o + k] - lse;
-      if (!Number.isFinite(lp)) return nanResult(ws); // a +/-Infinity logit
-      H -= Math.exp(lp) * lp;
-    }
+    const lse = logSumExp(logits, o, nA);
+    if (!Number.isFinite(lse)) return nanResult(ws); // a NaN or +/-Infinity logit
+    const H = rowEntropy(logits, o, nA, lse);
     // dH/dz_k = -p_k (log p_k + H); the loss carries -entCoef * mean H.
     for (let k = 0; k < nA; k++) {
       const lp = logits[o + k] - lse;
       dLogits[o + k] = entScale * Math.exp(lp) * (lp + H);
     }
     entSum += H;
+    rowLse[r] = lse;
     const a = mb.actions[r];
     if (!(a >= 0 && a < nA)) throw new RangeError(`actions[${r}] = ${a}: expected an integer in [0, ${nA})`);
-    const logp = logits[o + a] - lse;
-    const lr = logp - mb.logmu[r];
+    const lr = logits[o + a] - lse - mb.logmu[r];
     if (!Number.isFinite(lr) || !Number.isFinite(mb.adv[r])) return nanResult(ws);
-    rowW[r] = Math.min(LOG_RATIO_CLAMP, Math.max(-LOG_RATIO_CLAMP, lr));
-    rowLogp[r] = logp;
+    logRatio[r] = lr;
     const dv = values[r] - mb.targets[r];
     if (!Number.isFinite(dv)) return nanResult(ws);
     vlSum += dv * dv;
     dValues[r] = cfg.vfCoef * dv * invN;
   }
 
-  // v3.1's batch exponent from this minibatch's w (THEORY.md section 2).
-  let ge = 1;
-  if (obj.method === 'v3.1') {
-    for (let r = 0; r < n; r++) rowW[r] = Math.exp(rowW[r]);
-    ge = gammaEss(rowW.subarray(0, n), obj.essMin);
-    for (let r = 0; r < n; r++) rowW[r] = Math.log(rowW[r]);
-  }
+  // The weights, once, as data (v3.1: gamma_ess from this minibatch's w).
+  const g = computeWeights(cfg.objective, logRatio, mb.adv, { n, out: wts }).g;
 
   // Pass 2: policy loss -(1/N) sum g A logp, d/dz_k = -(1/N) g A (onehot_k - p_k).
   let plSum = 0;
   for (let r = 0; r < n; r++) {
-    const A = mb.adv[r];
-    const logp = rowLogp[r];
-    const g = weightFromLogRatio(obj, rowW[r], A, ge).g;
-    ws.rowG[r] = g;
-    const c = g * A;
-    plSum += c * logp;
     const o = r * nA;
-    const lse = logits[o + mb.actions[r]] - logp;
+    const lse = rowLse[r];
+    const a = mb.actions[r];
+    const c = g[r] * mb.adv[r];
+    plSum += c * (logits[o + a] - lse);
     const s = -c * invN;
     for (let k = 0; k < nA; k++) dLogits[o + k] -= s * Math.exp(logits[o + k] - lse);
-    dLogits[o + mb.actions[r]] += s;
+    dLogits[o + a] += s;
   }
 
   backward(spec, params, ws, dLogits, dValues, ws.grad);
@@ -121,5 +107,5 @@ export function lossAndGradJs(spec: ModelSpec, cfg: LearnerConfig, params: Float
   const valueLoss = 0.5 * vlSum * invN;
   const entropy = entSum * invN;
   const total = policyLoss + cfg.vfCoef * valueLoss - cfg.entCoef * entropy;
-  return { grad, terms: { total, policyLoss, valueLoss, entropy } };
+  return { grad, terms: { total, policyLoss, valueLoss, entropy }, weights: wts };
 }

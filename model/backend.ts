@@ -2,16 +2,27 @@
  * Tensor backend selection. `auto` tries `@tensorflow/tfjs-node` (an optionalDependency that
  * cannot install everywhere), then the wasm backend (SIMD, single-threaded in Node), then cpu.
  * Call `initBackend` once per process or worker thread before any tensor op; every log record
- * carries the returned name.
+ * carries the returned name. tfjs itself is loaded here, lazily, by `initBackend` (a dynamic
+ * import): the default float64 gradient path never needs it, and importing this module or the
+ * learner does not load it. Code that runs tensors (model/tf.ts, learner/loss.ts) gets the
+ * module from `tfjs()`.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs';
+
+let tfModule: typeof TF | null = null;
+
+/** The tfjs module, loaded by `initBackend`. Throws, saying what to do, before that. */
+export function tfjs(): typeof TF {
+  if (tfModule === null) throw new Error('tfjs is not loaded yet: await initBackend() first (the --grad tfjs path and model/tf.ts run tensors)');
+  return tfModule;
+}
 
 export const BACKEND_CHOICES = ['auto', 'node', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 let active: string | null = null;
 
-async function tryNode(): Promise<boolean> {
+async function tryNode(tf: typeof TF): Promise<boolean> {
   try {
     // The package name is in a variable so that type-checking does not require it installed.
     const name = '@tensorflow/tfjs-node';
@@ -22,7 +33,7 @@ async function tryNode(): Promise<boolean> {
   }
 }
 
-async function tryWasm(): Promise<boolean> {
+async function tryWasm(tf: typeof TF): Promise<boolean> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
     return await tf.setBackend('wasm');
@@ -38,17 +49,19 @@ async function tryWasm(): Promise<boolean> {
  */
 export async function initBackend(choice: BackendChoice = 'auto'): Promise<string> {
   if (active !== null && (choice === 'auto' || backendMatches(choice, active))) return active;
+  tfModule ??= await import('@tensorflow/tfjs');
+  const tf = tfModule;
   let ok: boolean;
   if (choice === 'node') {
-    ok = await tryNode();
+    ok = await tryNode(tf);
     if (!ok) throw new Error("backend 'node' requested but @tensorflow/tfjs-node did not load (it is optional and cannot install on machines without network access to its binary); use --backend wasm or --backend auto");
   } else if (choice === 'wasm') {
-    ok = await tryWasm();
+    ok = await tryWasm(tf);
     if (!ok) throw new Error("backend 'wasm' requested but @tensorflow/tfjs-backend-wasm did not load; reinstall dependencies (npm ci) or use --backend cpu");
   } else if (choice === 'cpu') {
     ok = await tf.setBackend('cpu');
   } else {
-    ok = (await tryNode()) || (await tryWasm()) || (await tf.setBackend('cpu'));
+    ok = (await tryNode(tf)) || (await tryWasm(tf)) || (await tf.setBackend('cpu'));
   }
   if (!ok) throw new Error(`could not initialise any tfjs backend for --backend ${choice}`);
   await tf.ready();

@@ -1,194 +1,158 @@
 /**
- * The actors' pure-JavaScript forward pass over the flat parameter vector (see params.ts for
- * the layout), plus categorical sampling. Hot path: float64 arithmetic inside, float32 out,
- * scratch buffers reused across calls and optional caller-owned output buffers, so a call
- * allocates nothing once warmed up. Must agree with model/tf.ts to 1e-5 in log-probabilities.
+ * The one forward pass of the policy and value MLPs over the flat parameter vector (see
+ * params.ts for the layout), the one log-softmax, and categorical sampling. `mlpForward` runs
+ * the layers on a dense-layer kernel: model/gemm.ts in plain JS (actors, evaluation) or its
+ * WebAssembly build (the learner's Workspace, model/grad.ts); the tfjs model/tf.ts is only the
+ * autodiff path and test oracle. Float64 arithmetic inside, float32 out for the actors;
+ * scratch buffers are reused, so a call allocates nothing once warmed up.
  */
 import type { ModelSpec } from './spec.js';
-import { layerOffsets, type LayerSlice } from './params.js';
+import { layerOffsets, paramCount, type LayerSlice } from './params.js';
 import type { Rng } from './rng.js';
 import { denseForward } from './gemm.js';
+
+/** A dense-layer kernel: out = act(x W + b) over n rows of layer L, W and b read from P. */
+export interface DenseKernel {
+  dense(L: LayerSlice, P: Float64Array, x: Float64Array, out: Float64Array, n: number): void;
+}
+
+/** model/gemm.ts's register-blocked JS kernel (tanh on hidden layers, identity on the output). */
+export const JS_DENSE: DenseKernel = {
+  dense: (L, P, x, out, n) => denseForward(P, L.wOffset, L.bOffset, L.inDim, L.outDim, x, out, n, !L.isOutput),
+};
+
+/**
+ * The forward pass of one MLP (tanh hidden layers, linear output) over n rows of x: layer l
+ * reads the previous layer's output and writes outs[l]. Returns the last output (n x outDim).
+ * Each row is computed independently of the others, so a row's result does not depend on n.
+ */
+export function mlpForward(layers: readonly LayerSlice[], kernel: DenseKernel, P: Float64Array, x: Float64Array, outs: readonly Float64Array[], n: number): Float64Array {
+  let inp = x;
+  for (let l = 0; l < layers.length; l++) {
+    kernel.dense(layers[l], P, inp, outs[l], n);
+    inp = outs[l];
+  }
+  return inp;
+}
 
 interface Compiled {
   policy: LayerSlice[];
   value: LayerSlice[];
   maxWidth: number;
+  count: number;
 }
 
 // Specs are treated as immutable: the layout is computed once per spec object.
 const compiled = new WeakMap<ModelSpec, Compiled>();
-let bufA = new Float64Array(256);
-let bufB = new Float64Array(256);
+// Scratch of the actor-side calls: float64 params (when given float32), input rows and two
+// ping-pong activation buffers (layer l writes pingPong[l]), grown on demand.
+let p64 = new Float64Array(0);
+let xBuf = new Float64Array(0);
+let pingPong: Float64Array[] = [];
 
 function compile(spec: ModelSpec): Compiled {
   let c = compiled.get(spec);
   if (c === undefined) {
     const layers = layerOffsets(spec);
     const maxWidth = Math.max(spec.obsDim, spec.nActions, ...spec.hidden);
-    c = { policy: layers.filter((l) => l.net === 'policy'), value: layers.filter((l) => l.net === 'value'), maxWidth };
+    c = { policy: layers.filter((l) => l.net === 'policy'), value: layers.filter((l) => l.net === 'value'), maxWidth, count: paramCount(spec) };
     compiled.set(spec, c);
-  }
-  if (bufA.length < 2 * c.maxWidth) {
-    bufA = new Float64Array(2 * c.maxWidth);
-    bufB = new Float64Array(2 * c.maxWidth);
   }
   return c;
 }
 
-/** Parameter vector accepted by the forward pass: the wire's float32, or a float64 copy (faster). */
+/** Parameter vector accepted by the forward pass: the wire's float32, or a float64 copy (no conversion). */
 export type ParamVector = Float32Array | Float64Array;
-
-/**
- * One dense layer for `rows` (1 or 2) rows: rows of `a` at offsets 0 and S, into `b` likewise.
- * Two input rows per pass over the outputs (halves loads/stores of b) and, for a row pair,
- * each weight load serves both rows. The per-row arithmetic order does not depend on `rows`,
- * so a row's result is bit-identical whether it was computed alone or in a pair.
- */
-function dense(L: LayerSlice, params: ParamVector, a: Float64Array, b: Float64Array, S: number, rows: number): void {
-  const inDim = L.inDim;
-  const od = L.outDim;
-  const bOff = L.bOffset;
-  const wOff = L.wOffset;
-  for (let j = 0; j < od; j++) b[j] = params[bOff + j];
-  if (rows === 2) for (let j = 0; j < od; j++) b[S + j] = params[bOff + j];
-  let i = 0;
-  if (rows === 2) {
-    for (; i + 1 < inDim; i += 2) {
-      const x0 = a[i];
-      const x1 = a[i + 1];
-      const y0 = a[S + i];
-      const y1 = a[S + i + 1];
-      const w0 = wOff + i * od;
-      const w1 = w0 + od;
-      for (let j = 0; j < od; j++) {
-        const u = params[w0 + j];
-        const v = params[w1 + j];
-        b[j] += x0 * u + x1 * v;
-        b[S + j] += y0 * u + y1 * v;
-      }
-    }
-  } else {
-    for (; i + 1 < inDim; i += 2) {
-      const x0 = a[i];
-      const x1 = a[i + 1];
-      const w0 = wOff + i * od;
-      const w1 = w0 + od;
-      for (let j = 0; j < od; j++) b[j] += x0 * params[w0 + j] + x1 * params[w1 + j];
-    }
-  }
-  if (i < inDim) {
-    const w0 = wOff + i * od;
-    for (let q = 0; q < rows; q++) {
-      const x = a[q * S + i];
-      const o = q * S;
-      for (let j = 0; j < od; j++) b[o + j] += x * params[w0 + j];
-    }
-  }
-  if (!L.isOutput) {
-    for (let j = 0; j < od; j++) b[j] = Math.tanh(b[j]);
-    if (rows === 2) for (let j = 0; j < od; j++) b[S + j] = Math.tanh(b[S + j]);
-  }
-}
-
-/** Run one MLP (tanh hidden, linear output) over n rows of obs into out (n x outDim). */
-function mlp(layers: LayerSlice[], params: ParamVector, obs: Float32Array, n: number, obsDim: number, S: number, out: Float32Array): void {
-  const outDim = layers[layers.length - 1].outDim;
-  for (let r = 0; r < n; r += 2) {
-    const rows = r + 1 < n ? 2 : 1;
-    let a = bufA;
-    let b = bufB;
-    for (let q = 0; q < rows; q++) {
-      const o = (r + q) * obsDim;
-      for (let i = 0; i < obsDim; i++) a[q * S + i] = obs[o + i];
-    }
-    for (let l = 0; l < layers.length; l++) {
-      dense(layers[l], params, a, b, S, rows);
-      const t = a;
-      a = b;
-      b = t;
-    }
-    for (let q = 0; q < rows; q++) {
-      const ro = (r + q) * outDim;
-      for (let j = 0; j < outDim; j++) out[ro + j] = a[q * S + j];
-    }
-  }
-}
 
 function checkSizes(spec: ModelSpec, obs: Float32Array, n: number, out: Float32Array, outDim: number): void {
   if (obs.length < n * spec.obsDim) throw new RangeError(`obs has ${obs.length} floats, need n * obsDim = ${n * spec.obsDim}`);
   if (out.length < n * outDim) throw new RangeError(`output buffer has ${out.length} floats, need ${n * outDim}`);
 }
 
+/** One network of `spec` over n rows of obs into out (n x outDim, float32), on the JS kernel. */
+function run(spec: ModelSpec, c: Compiled, layers: LayerSlice[], params: ParamVector, obs: Float32Array, n: number, out: Float32Array): void {
+  let P: Float64Array;
+  if (params instanceof Float64Array) P = params;
+  else {
+    if (p64.length < params.length) p64 = new Float64Array(params.length);
+    P = p64;
+    P.set(params);
+  }
+  const need = n * c.maxWidth;
+  if (xBuf.length < need) xBuf = new Float64Array(need);
+  if (pingPong.length < layers.length || pingPong[0].length < need) {
+    const a = new Float64Array(need);
+    const b = new Float64Array(need);
+    pingPong = Array.from({ length: Math.max(layers.length, pingPong.length) }, (_, l) => (l % 2 === 0 ? a : b));
+  }
+  const m = n * spec.obsDim;
+  for (let i = 0; i < m; i++) xBuf[i] = obs[i];
+  const res = mlpForward(layers, JS_DENSE, P, xBuf, pingPong, n);
+  const outFloats = n * layers[layers.length - 1].outDim;
+  for (let i = 0; i < outFloats; i++) out[i] = res[i];
+}
+
 /**
  * Policy logits for n observations (row-major n x obsDim), written to `out` (n x nActions,
- * allocated when omitted) and returned. `params` may be a Float64Array copy of the float32
- * vector (same values, ~1.5x faster loop); callers acting many steps with one version make
- * that copy once.
+ * allocated when omitted) and returned. `params` may be the float32 vector or a Float64Array
+ * copy of it (same values and results; callers acting many steps with one version make that
+ * copy once and skip a conversion per call).
  */
 export function policyLogits(spec: ModelSpec, params: ParamVector, obs: Float32Array, n: number, out?: Float32Array): Float32Array {
   const c = compile(spec);
+  if (params.length !== c.count) throw new RangeError(`params has ${params.length} floats, model spec needs ${c.count}`);
   const res = out ?? new Float32Array(n * spec.nActions);
   checkSizes(spec, obs, n, res, spec.nActions);
-  mlp(c.policy, params, obs, n, spec.obsDim, c.maxWidth, res);
-  return res;
-}
-
-// Whole-batch activations for policyLogitsBatch (n x maxWidth each), grown on demand.
-let batchA = new Float64Array(0);
-let batchB = new Float64Array(0);
-
-/**
- * Policy logits for n observations like `policyLogits`, but each layer runs over the whole
- * batch in model/gemm.ts's register-blocked `denseForward` (~2x faster for n >= 8). Takes the
- * float64 copy of the parameters only. Each row is computed independently of the others (a
- * row's logits do not depend on n or on its neighbours); the sums run in a different order
- * than in `policyLogits`, so the float32 logits agree with it to float64 rounding (in practice
- * bit-identical, at most one float32 ulp apart). For policy evaluation; acting keeps
- * `policyLogits`, whose row-pair loop is faster for the actors' few envs per worker.
- */
-export function policyLogitsBatch(spec: ModelSpec, params: Float64Array, obs: Float32Array, n: number, out?: Float32Array): Float32Array {
-  const c = compile(spec);
-  const res = out ?? new Float32Array(n * spec.nActions);
-  checkSizes(spec, obs, n, res, spec.nActions);
-  const need = n * c.maxWidth;
-  if (batchA.length < need) {
-    batchA = new Float64Array(need);
-    batchB = new Float64Array(need);
-  }
-  let a = batchA;
-  let b = batchB;
-  const inFloats = n * spec.obsDim;
-  for (let i = 0; i < inFloats; i++) a[i] = obs[i];
-  for (const L of c.policy) {
-    denseForward(params, L.wOffset, L.bOffset, L.inDim, L.outDim, a, b, n, !L.isOutput);
-    const t = a;
-    a = b;
-    b = t;
-  }
-  const outFloats = n * spec.nActions;
-  for (let i = 0; i < outFloats; i++) res[i] = a[i];
+  run(spec, c, c.policy, params, obs, n, res);
   return res;
 }
 
 /** State values V(s) for n observations, written to `out` (n, allocated when omitted). */
 export function valuesOf(spec: ModelSpec, params: ParamVector, obs: Float32Array, n: number, out?: Float32Array): Float32Array {
   const c = compile(spec);
+  if (params.length !== c.count) throw new RangeError(`params has ${params.length} floats, model spec needs ${c.count}`);
   const res = out ?? new Float32Array(n);
   checkSizes(spec, obs, n, res, 1);
-  mlp(c.value, params, obs, n, spec.obsDim, c.maxWidth, res);
+  run(spec, c, c.value, params, obs, n, res);
   return res;
 }
 
-/** Log-softmax of row `row` of logits (n x nActions) into `out` (float64, nActions). */
-export function logSoftmaxRow(logits: Float32Array, row: number, nActions: number, out: Float64Array = new Float64Array(nActions)): Float64Array {
-  const o = row * nActions;
+/**
+ * log sum_k exp(x[o + k]) over the nA entries of a logits row starting at `o`, shifted by the
+ * row max: the normaliser of the one log-softmax (log pi = x - logSumExp). NaN when the row
+ * holds a NaN or an infinity.
+ */
+export function logSumExp(x: Float32Array | Float64Array, o: number, nA: number): number {
   let max = -Infinity;
-  for (let k = 0; k < nActions; k++) if (logits[o + k] > max) max = logits[o + k];
+  for (let k = 0; k < nA; k++) if (x[o + k] > max) max = x[o + k];
   let sum = 0;
-  for (let k = 0; k < nActions; k++) sum += Math.exp(logits[o + k] - max);
-  const lse = max + Math.log(sum);
+  for (let k = 0; k < nA; k++) sum += Math.exp(x[o + k] - max);
+  return max + Math.log(sum);
+}
+
+/** Entropy -sum_k p_k log p_k (nats) of the logits row at `o`, given its `lse` = logSumExp. */
+export function rowEntropy(x: Float32Array | Float64Array, o: number, nA: number, lse: number): number {
+  let h = 0;
+  for (let k = 0; k < nA; k++) {
+    const lp = x[o + k] - lse;
+    h -= Math.exp(lp) * lp;
+  }
+  return h;
+}
+
+/** Log-softmax of row `row` of logits (n x nActions) into `out` (float64, nActions). */
+export function logSoftmaxRow(logits: Float32Array | Float64Array, row: number, nActions: number, out: Float64Array = new Float64Array(nActions)): Float64Array {
+  const o = row * nActions;
+  const lse = logSumExp(logits, o, nActions);
   for (let k = 0; k < nActions; k++) out[k] = logits[o + k] - lse;
   return out;
+}
+
+/** Index of the largest entry of the row at `o` (the first on ties; 0 when every entry is NaN). */
+function argmaxRow(x: Float32Array, o: number, nA: number): number {
+  let best = 0;
+  for (let k = 1; k < nA; k++) if (x[o + k] > x[o + best]) best = k;
+  return best;
 }
 
 /**
@@ -199,24 +163,14 @@ export function logSoftmaxRow(logits: Float32Array, row: number, nActions: numbe
 export function sampleActions(logits: Float32Array, n: number, nActions: number, rng: Rng, outActions: Int32Array, outLogp: Float32Array, greedy = false): void {
   for (let r = 0; r < n; r++) {
     const o = r * nActions;
-    let max = -Infinity;
-    let argmax = 0;
-    for (let k = 0; k < nActions; k++) {
-      if (logits[o + k] > max) {
-        max = logits[o + k];
-        argmax = k;
-      }
-    }
-    let sum = 0;
-    for (let k = 0; k < nActions; k++) sum += Math.exp(logits[o + k] - max);
-    let a = argmax;
+    const lse = logSumExp(logits, o, nActions);
+    let a = -1;
     if (!greedy) {
-      const u = rng.uniform() * sum;
+      const u = rng.uniform();
       let cum = 0;
-      a = -1;
-      let lastPositive = argmax;
+      let lastPositive = -1;
       for (let k = 0; k < nActions; k++) {
-        const p = Math.exp(logits[o + k] - max);
+        const p = Math.exp(logits[o + k] - lse);
         if (p > 0) lastPositive = k;
         cum += p;
         if (u < cum) {
@@ -226,18 +180,18 @@ export function sampleActions(logits: Float32Array, n: number, nActions: number,
       }
       if (a < 0) a = lastPositive; // rounding left u >= cum: take the last reachable action
     }
+    if (a < 0) a = argmaxRow(logits, o, nActions);
     outActions[r] = a;
-    outLogp[r] = logits[o + a] - max - Math.log(sum);
+    outLogp[r] = logits[o + a] - lse;
   }
 }
 
 /** Mean over n rows of the entropy of softmax(logits row), in nats. */
-export function entropyOf(logits: Float32Array, n: number, nActions: number): number {
+export function entropyOf(logits: Float32Array | Float64Array, n: number, nActions: number): number {
   let total = 0;
-  const lp = new Float64Array(nActions);
   for (let r = 0; r < n; r++) {
-    logSoftmaxRow(logits, r, nActions, lp);
-    for (let k = 0; k < nActions; k++) total -= Math.exp(lp[k]) * lp[k];
+    const o = r * nActions;
+    total += rowEntropy(logits, o, nActions, logSumExp(logits, o, nActions));
   }
   return n > 0 ? total / n : 0;
 }

@@ -1,6 +1,6 @@
 /**
- * The learner's pure-JavaScript training pass: a float64 forward pass over n rows that keeps
- * every layer's activations, and the matching backward pass (reverse-mode, by hand) that turns
+ * The learner's pure-JavaScript training pass: the forward pass of model/forward.ts
+ * (`mlpForward`) over n rows keeping every layer's activations, and the matching backward pass (reverse-mode, by hand) that turns
  * d loss / d logits and d loss / d values into d loss / d params in the flat layout of
  * params.ts (policy layers, then value layers; each W row-major in x out, then b). It is the
  * fast replacement for tf.grad over model/tf.ts and must agree with it (test/unit/learner/
@@ -11,8 +11,9 @@
  */
 import type { ModelSpec } from './spec.js';
 import { layerOffsets, paramCount, type LayerSlice } from './params.js';
-import { backTanh, denseForward, gradW } from './gemm.js';
+import { backTanh, gradW } from './gemm.js';
 import { DenseMode, WasmKernels, wasmKernelsAvailable } from './gemmWasm.js';
+import { JS_DENSE, mlpForward, type DenseKernel } from './forward.js';
 
 /** Which dense-layer kernels a Workspace uses: 'wasm' (SIMD, the default where it loads) or 'js'. */
 export type KernelKind = 'wasm' | 'js';
@@ -42,16 +43,14 @@ export class Workspace {
   /** d loss / d logits (maxN x nActions) and d loss / d values (maxN), filled by the loss. */
   dLogits = new Float64Array(0);
   dValues = new Float64Array(0);
-  /** Per-row scratch for the loss (maxN): clamped log w (w itself while v3.1 finds gamma_ess). */
-  rowW = new Float64Array(0);
-  /** Per-row scratch for the loss (maxN): log pi(a|s). */
-  rowLogp = new Float64Array(0);
-  /** Per-row gradient weight g of the last loss evaluation (learner diagnostics). */
-  rowG = new Float64Array(0);
+  /** Per-row scratch for the loss (maxN): the log-softmax normaliser logSumExp of each logits row. */
+  rowLse = new Float64Array(0);
   /** d loss / d params (paramCount). */
   readonly grad: Float64Array;
   /** The kernels in use. */
   readonly kernels: KernelKind;
+  /** The dense-layer kernel the forward pass runs on (model/forward.ts `mlpForward`). */
+  readonly denseKernel: DenseKernel;
   /** With 'wasm': the instance whose memory holds every buffer above but `grad`. */
   readonly wasm: WasmKernels | null;
   /** With 'wasm': params copied in (paramCount), d loss / d params, and W^T of one layer. */
@@ -69,7 +68,12 @@ export class Workspace {
     this.grad = new Float64Array(this.count);
     this.widest = Math.max(spec.obsDim, spec.nActions, ...spec.hidden);
     this.kernels = kernels;
-    this.wasm = kernels === 'wasm' ? new WasmKernels() : null;
+    const wasm = kernels === 'wasm' ? new WasmKernels() : null;
+    this.wasm = wasm;
+    this.denseKernel = wasm === null ? JS_DENSE : {
+      dense: (L, P, x, out, n) => wasm.dense(P.subarray(L.wOffset, L.wOffset + L.inDim * L.outDim), P.subarray(L.bOffset, L.bOffset + L.outDim),
+        L.inDim, L.outDim, x, out, n, L.isOutput ? DenseMode.identity : DenseMode.tanh, null),
+    };
     this.reserve(maxN);
   }
 
@@ -84,7 +88,7 @@ export class Workspace {
     const lengths = [
       ...(wasm === null ? [] : [this.count, this.count, maxW]),
       n * s.obsDim, ...this.policy.map((L) => n * L.outDim), ...this.value.map((L) => n * L.outDim),
-      n * this.widest, n * this.widest, n * s.nActions, n, n, n, n, n,
+      n * this.widest, n * this.widest, n * s.nActions, n, n,
     ];
     const views = wasm === null ? lengths.map((len) => new Float64Array(len)) : wasm.views(lengths);
     let i = 0;
@@ -101,9 +105,7 @@ export class Workspace {
     this.deltaB = next();
     this.dLogits = next();
     this.dValues = next();
-    this.rowW = next();
-    this.rowLogp = next();
-    this.rowG = next();
+    this.rowLse = next();
   }
 
   /** Logits of the last `forwardTrain` (n x nActions, valid for its n rows). */
@@ -134,34 +136,14 @@ export function forwardTrain(spec: ModelSpec, params: Float64Array, obs: Float32
   const x = ws.x;
   const m = n * spec.obsDim;
   for (let i = 0; i < m; i++) x[i] = obs[i];
+  // On wasm the kernels read the params from the module's memory: copy them in.
+  let P = params;
   if (ws.wasm !== null) {
     ws.wasmParams.set(params);
-    mlpForwardWasm(ws.wasm, ws.policy, ws.actsP, ws.wasmParams, x, n);
-    mlpForwardWasm(ws.wasm, ws.value, ws.actsV, ws.wasmParams, x, n);
-    return;
+    P = ws.wasmParams;
   }
-  mlpForward(ws.policy, ws.actsP, params, x, n);
-  mlpForward(ws.value, ws.actsV, params, x, n);
-}
-
-function mlpForwardWasm(k: WasmKernels, layers: LayerSlice[], acts: Float64Array[], P: Float64Array, x: Float64Array, n: number): void {
-  let inp: Float64Array = x;
-  for (let l = 0; l < layers.length; l++) {
-    const L = layers[l];
-    const W = P.subarray(L.wOffset, L.wOffset + L.inDim * L.outDim);
-    const b = P.subarray(L.bOffset, L.bOffset + L.outDim);
-    k.dense(W, b, L.inDim, L.outDim, inp, acts[l], n, L.isOutput ? DenseMode.identity : DenseMode.tanh, null);
-    inp = acts[l];
-  }
-}
-
-function mlpForward(layers: LayerSlice[], acts: Float64Array[], params: Float64Array, x: Float64Array, n: number): void {
-  let inp: Float64Array = x;
-  for (let l = 0; l < layers.length; l++) {
-    const L = layers[l];
-    denseForward(params, L.wOffset, L.bOffset, L.inDim, L.outDim, inp, acts[l], n, !L.isOutput);
-    inp = acts[l];
-  }
+  mlpForward(ws.policy, ws.denseKernel, P, x, ws.actsP, n);
+  mlpForward(ws.value, ws.denseKernel, P, x, ws.actsV, n);
 }
 
 /**

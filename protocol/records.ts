@@ -84,7 +84,7 @@ export interface UpdateRecord extends BaseRecord {
   /** max |log w| in the batch (on-policy: float32 rounding only). */
   maxAbsLogRatio: number;
   quadrants: Quadrants;
-  /** Quadrants over every sample of every gradient step (all epochs), w against the parameters at that step; null on the tfjs gradient path. */
+  /** Quadrants over every sample of every gradient step (all epochs), w against the parameters at that step; null in logs that predate it. */
   trainQuadrants: Quadrants | null;
   lagBuckets: Partial<Record<LagBucketLabel, LagBucketStat>>;
   policyLoss: number;

@@ -1,8 +1,10 @@
-/** Public API of the off-policy correction: config, scalar and tensor weight forms, validation. */
+/**
+ * Public API of the off-policy correction: config, the one float64 implementation of the
+ * gradient weights (batch form `computeWeights`, scalar form `weightOf`), validation. Loads no
+ * tensor library.
+ */
 export * from './config.js';
-export { sigmoid, sech2, trustH, pWrong, weightOf, weightFromLogRatio, gammaEss, maxWH, LOG_RATIO_CLAMP } from './scalar.js';
-export type { Weight } from './scalar.js';
-export { policyLoss, stopGradient } from './tensor.js';
-export type { PolicyLoss, PolicyLossOptions } from './tensor.js';
-export { assertFiniteArray, assertFiniteTensor, assertFinite, assertRatio, checkObjectiveConfig, NonFiniteInputError } from './validate.js';
-export type { ConfigProblem } from './validate.js';
+export { LOG_RATIO_CLAMP, methodHasGamma, methodHasH, pWrong, sampleWeight, SampleWeight, sech2, sigmoid, trustH } from './kernel.js';
+export { computeWeights, gammaEss, WeightBatch, type ComputeWeightsOptions } from './weights.js';
+export { maxWH, weightFromLogRatio, weightOf, type Weight } from './scalar.js';
+export { assertFiniteArray, assertFinite, assertRatio, checkObjectiveConfig, NonFiniteInputError, type ConfigProblem } from './validate.js';

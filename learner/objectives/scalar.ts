@@ -1,43 +1,15 @@
 /**
- * The gradient weights g(w, A) of THEORY.md section 2, float64 scalar form (for tools, the
- * CLI and tests; the learner uses the batched tensor form in `tensor.ts`). The policy loss
- * built from them is L = -(1/N) sum sg[g(w_i, A_i)] A_i logp_i.
- *
- * `v3.1` is a RECONSTRUCTION, not a published formula: the draft only says "g = w^gamma,
- * gamma from an ESS constraint and P_correct". Here, per batch, gamma_ess is the largest
- * gamma in [0, 1] with ESS(w^gamma) >= ess_min (bisection, 30 steps, keeping the feasible
- * end; 1 when ESS(w) already meets it), and each sample uses gamma_i = gamma_ess * P_wrong,
- * P_wrong = sigmoid(-A log w / tau_c).
+ * The scalar form of the gradient weights, for tools, the CLI (`isreshape weights`) and tests:
+ * one sample, validated input, a fresh result object. A thin wrapper over the one kernel
+ * (`sampleWeight` in kernel.ts) that the batch form `computeWeights` uses too; the formulas of
+ * THEORY.md section 2 live there only. Also M(tau_h) = max w h(w) (THEORY.md 3.3).
  */
-import { ess } from '../diagnostics.js';
 import type { ObjectiveConfig } from './config.js';
-import { assertFinite, assertFiniteArray, assertRatio, NonFiniteInputError } from './validate.js';
+import { LOG_RATIO_CLAMP, methodHasGamma, methodHasH, SampleWeight, sampleWeight, trustH } from './kernel.js';
+import { assertFinite, assertRatio } from './validate.js';
 
-/** Clamp range of log w before exponentiating (THEORY.md section 1). */
-export const LOG_RATIO_CLAMP = 20;
-
-/** Logistic sigmoid 1/(1+e^-x), evaluated without overflow for either sign of x. */
-export function sigmoid(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-}
-
-/** sech(x)^2 in the stable form 4 e^{-2|x|} / (1 + e^{-2|x|})^2 (THEORY.md section 2). */
-export function sech2(x: number): number {
-  const t = Math.exp(-2 * Math.abs(x));
-  return (4 * t) / ((1 + t) * (1 + t));
-}
-
-/** Trust h(w) of v5 / v5-fixed: sech2(tau_h (w-1)/2) ('linear') or sech2(tau_h log(w)/2) ('log'). */
-export function trustH(cfg: Pick<ObjectiveConfig, 'trust' | 'tauH'>, w: number): number {
-  return cfg.trust === 'log' ? sech2((cfg.tauH * Math.log(w)) / 2) : sech2((cfg.tauH * (w - 1)) / 2);
-}
-
-/** P_wrong = sigmoid(-A log w / tau_c): near 1 when the sample pushes the policy the wrong way. */
-export function pWrong(A: number, logW: number, tauC: number): number {
-  return sigmoid((-A * logW) / tauC);
-}
+export { LOG_RATIO_CLAMP, pWrong, sech2, sigmoid, trustH } from './kernel.js';
+export { gammaEss } from './weights.js';
 
 /** One sample's weight and the intermediate quantities the diagnostics log. */
 export interface Weight {
@@ -48,12 +20,11 @@ export interface Weight {
   h: number | null;
 }
 
-function v5Family(cfg: ObjectiveConfig, w: number, A: number, gamma: number): Weight {
-  const h = trustH(cfg, w);
-  let floor = 1 - gamma;
-  if (cfg.sftTrust) floor *= h; // THEORY.md 2: sft-trust multiplies the SFT term too.
-  if (cfg.floor === 'neg-is' && A < 0) floor *= Math.min(w, 1); // THEORY.md 3.6
-  return { g: floor + gamma * w * h, gamma, h };
+const scratch = new SampleWeight();
+
+function weightAt(cfg: ObjectiveConfig, w: number, logW: number, A: number, gammaEss: number): Weight {
+  const g = sampleWeight(cfg, w, logW, A, gammaEss, scratch);
+  return { g, gamma: methodHasGamma(cfg.method) ? scratch.gamma : null, h: methodHasH(cfg.method) ? scratch.h : null };
 }
 
 /**
@@ -64,71 +35,20 @@ function v5Family(cfg: ObjectiveConfig, w: number, A: number, gamma: number): We
 export function weightOf(cfg: ObjectiveConfig, w: number, A: number, gammaEss = 1): Weight {
   assertRatio('w', w);
   assertFinite('A', A);
-  const none = { gamma: null, h: null };
-  switch (cfg.method) {
-    case 'sft':
-      return { g: 1, ...none };
-    case 'is':
-      return { g: w, ...none };
-    case 'ppo': {
-      // True gradient weight of min(wA, clip(w, 1-eps, 1+eps) A): zero where the clip is active.
-      if (A > 0) return { g: w <= 1 + cfg.eps ? w : 0, ...none };
-      if (A < 0) return { g: w >= 1 - cfg.eps ? w : 0, ...none };
-      return { g: w, ...none };
-    }
-    case 'cispo':
-      return { g: Math.min(Math.max(w, 1 - cfg.eps), 1 + cfg.eps), ...none };
-    case 'vtrace':
-      return { g: Math.min(w, cfg.rhoBar), ...none };
-    case 'sapo': {
-      const tau = A > 0 ? cfg.tauPos : cfg.tauNeg;
-      return { g: w * sech2((tau * (w - 1)) / 2), ...none };
-    }
-    case 'v3.1': {
-      assertFinite('gammaEss', gammaEss);
-      const logW = Math.log(w);
-      const gamma = gammaEss * pWrong(A, logW, cfg.tauC);
-      return { g: Math.exp(gamma * logW), gamma, h: null };
-    }
-    case 'v5': {
-      const gamma = cfg.gammaBase + (cfg.gammaMax - cfg.gammaBase) * pWrong(A, Math.log(w), cfg.tauC);
-      return v5Family(cfg, w, A, gamma);
-    }
-    case 'v5-fixed':
-      return v5Family(cfg, w, A, cfg.gamma);
-  }
+  if (cfg.method === 'v3.1') assertFinite('gammaEss', gammaEss);
+  return weightAt(cfg, w, Math.log(w), A, gammaEss);
 }
 
 /**
  * g from log w = logp - logmu: clamps log w to [-20, 20] first (THEORY.md section 1), then
- * `weightOf`. Rejects a NaN or infinite logRatio with a NonFiniteInputError naming it.
+ * the kernel. Rejects a NaN or infinite logRatio with a NonFiniteInputError naming it.
  */
 export function weightFromLogRatio(cfg: ObjectiveConfig, logRatio: number, A: number, gammaEss = 1): Weight {
   assertFinite('logRatio', logRatio);
+  assertFinite('A', A);
+  if (cfg.method === 'v3.1') assertFinite('gammaEss', gammaEss);
   const lw = Math.min(Math.max(logRatio, -LOG_RATIO_CLAMP), LOG_RATIO_CLAMP);
-  return weightOf(cfg, Math.exp(lw), A, gammaEss);
-}
-
-/**
- * v3.1's batch exponent: the largest gamma in [0, 1] with ESS(w^gamma) >= essMin. Returns 1
- * when ESS(w) already meets it; otherwise bisects 30 times on [0, 1] and returns the lower
- * (feasible) end, which reproduces the golden vectors. Rejects w entries that are not finite
- * and > 0.
- */
-export function gammaEss(w: ArrayLike<number>, essMin: number): number {
-  assertFiniteArray('w', w);
-  for (let i = 0; i < w.length; i++) if (!(w[i] > 0)) throw new NonFiniteInputError('w', i, w[i], 'a finite ratio > 0');
-  if (w.length === 0 || ess(w) >= essMin) return 1;
-  const wg = new Float64Array(w.length);
-  let lo = 0;
-  let hi = 1;
-  for (let step = 0; step < 30; step++) {
-    const mid = (lo + hi) / 2;
-    for (let i = 0; i < w.length; i++) wg[i] = w[i] ** mid;
-    if (ess(wg) >= essMin) lo = mid;
-    else hi = mid;
-  }
-  return lo;
+  return weightAt(cfg, Math.exp(lw), lw, A, gammaEss);
 }
 
 /**

@@ -2,7 +2,6 @@
  * Input and config validation for the off-policy correction (THEORY.md section 1: NaN or
  * +/-Infinity in logp, logmu or A is bad input; reject the whole batch, never propagate it).
  */
-import type * as tf from '@tensorflow/tfjs';
 import type { ObjectiveConfig } from './config.js';
 import { METHODS } from './config.js';
 
@@ -26,14 +25,6 @@ export function assertFiniteArray(field: string, a: ArrayLike<number>): void {
   for (let i = 0; i < a.length; i++) {
     if (!Number.isFinite(a[i])) throw new NonFiniteInputError(field, i, a[i]);
   }
-}
-
-/**
- * Tensor counterpart of `assertFiniteArray`. It reads the tensor back (dataSync), so callers
- * on a hot path choose when to pay for it; `policyLoss` itself does not call it.
- */
-export function assertFiniteTensor(field: string, t: tf.Tensor): void {
-  assertFiniteArray(field, t.dataSync() as ArrayLike<number>);
 }
 
 /** Throw unless `x` is finite (scalar form; `field` is how the caller names it). */

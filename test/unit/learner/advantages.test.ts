@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gae, vtrace, groupAdvantages, normalize, type SegmentValues } from '../../../learner/advantages.js';
+import { gae, vtrace, normalize, type SegmentValues } from '../../../learner/advantages.js';
 
 // Hand-computed cases, THEORY.md section 4. T = 3, E = 1 unless stated.
 function seg(over: Partial<SegmentValues>): SegmentValues {
@@ -71,12 +71,6 @@ describe('vtrace', () => {
 });
 
 describe('group and normalisation', () => {
-  it('group advantages are standardised within each group', () => {
-    const a = groupAdvantages([1, 2, 3, 10, 10, 10], 3);
-    expect(a[0]).toBeCloseTo(-1 / (Math.sqrt(2 / 3) + 1e-6), 9);
-    expect(a[3]).toBe(0);
-    expect(() => groupAdvantages([1, 2, 3], 2)).toThrow(/groupSize 2/);
-  });
 
   it('normalize gives mean 0 and std 1', () => {
     const a = normalize(Float64Array.from([1, 2, 3, 4, 10]));

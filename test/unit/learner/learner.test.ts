@@ -45,6 +45,11 @@ describe('Learner.step', () => {
     expect(sa.trainQuadrants).not.toBeNull();
     const n = Object.values(sa.trainQuadrants!).reduce((s, q) => s + q.n, 0);
     expect(n).toBe(base.epochs * 64); // every sample of every gradient step (4 envs x 16 steps)
+    // The weights are data on both paths: the tfjs path logs trainQuadrants too, and the
+    // diagnostics come from the same float64 computation whichever path takes the gradient.
+    expect(sb.trainQuadrants).not.toBeNull();
+    expect(Object.values(sb.trainQuadrants!).reduce((s, q) => s + q.n, 0)).toBe(n);
+    for (const k of ['ess', 'essG', 'meanG', 'meanH', 'meanGamma', 'klMuPiK3'] as const) expect(sb[k], k).toBe(sa[k]);
   });
 
   it('a non-finite gradient skips the step: NaN never reaches the parameters', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { entropyOf, logSoftmaxRow, policyLogits, policyLogitsBatch, sampleActions, valuesOf } from '../../../model/forward.js';
+import { entropyOf, logSoftmaxRow, logSumExp, policyLogits, sampleActions, valuesOf } from '../../../model/forward.js';
+import { forwardTrain, Workspace } from '../../../model/grad.js';
 import { initParams, layerOffsets } from '../../../model/params.js';
 import { Rng } from '../../../model/rng.js';
 
@@ -48,40 +49,41 @@ describe('JS forward pass', () => {
   });
 });
 
-describe('policyLogitsBatch (gemm kernels, for evaluation)', () => {
+describe('one forward pass: actors and the learner run the same layers', () => {
   const cases = [
     { obsDim: 5, nActions: 3, hidden: [7, 9] }, // odd widths exercise the kernels' clamped edge tiles
     { obsDim: 4, nActions: 2, hidden: [64, 64] },
     { obsDim: 6, nActions: 3, hidden: [] },
   ];
 
-  it('agrees with policyLogits to float32 rounding for batches of 1..17 rows', () => {
+  it('policyLogits / valuesOf equal the learner Workspace forward (JS kernels) to float32 rounding of the same float64 numbers', () => {
     for (const spec of cases) {
-      const p = initParams(spec, 5).map((v, i) => v + 0.3 * Math.sin(i));
-      const p64 = Float64Array.from(p);
+      const p64 = Float64Array.from(initParams(spec, 5).map((v, i) => v + 0.3 * Math.sin(i)));
       const rng = new Rng(10);
+      const ws = new Workspace(spec, 1, 'js');
       for (const n of [1, 2, 5, 16, 17]) {
         const obs = Float32Array.from({ length: n * spec.obsDim }, () => 2 * rng.normal());
-        const want = policyLogits(spec, p64, obs, n);
-        const got = policyLogitsBatch(spec, p64, obs, n, new Float32Array(n * spec.nActions));
-        expect(got.length).toBe(want.length);
-        for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[i])));
+        forwardTrain(spec, p64, obs, n, ws);
+        expect(Array.from(policyLogits(spec, p64, obs, n))).toEqual(Array.from(ws.logits.subarray(0, n * spec.nActions), Math.fround));
+        expect(Array.from(valuesOf(spec, p64, obs, n))).toEqual(Array.from(ws.values.subarray(0, n), Math.fround));
       }
     }
   });
 
-  it('a row gives the same bits alone as inside a batch', () => {
+  it('rejects a parameter vector of the wrong length, naming both lengths', () => {
     const spec = cases[0];
-    const p64 = Float64Array.from(initParams(spec, 6).map((v, i) => v + 0.2 * Math.cos(i)));
-    const rng = new Rng(11);
-    const n = 7;
-    const obs = Float32Array.from({ length: n * 5 }, () => rng.normal());
-    const batch = policyLogitsBatch(spec, p64, obs, n);
-    for (let r = 0; r < n; r++) {
-      expect(policyLogitsBatch(spec, p64, obs.subarray(r * 5, r * 5 + 5), 1)).toEqual(batch.subarray(r * 3, r * 3 + 3));
-    }
-    expect(() => policyLogitsBatch(spec, p64, obs, n + 1)).toThrow(RangeError);
-    expect(() => policyLogitsBatch(spec, p64, obs, n, new Float32Array(3))).toThrow(RangeError);
+    const p = initParams(spec, 1);
+    expect(() => policyLogits(spec, p.subarray(1), new Float32Array(5), 1)).toThrow(`params has ${p.length - 1} floats, model spec needs ${p.length}`);
+  });
+});
+
+describe('logSumExp (the one log-softmax normaliser)', () => {
+  it('is log sum exp of the row, stable for large logits, NaN for a NaN or infinite row', () => {
+    const x = Float64Array.from([9, 0.3, -1.2, 1.1, 0.0, 9]);
+    expect(logSumExp(x, 1, 4)).toBeCloseTo(Math.log(Math.exp(0.3) + Math.exp(-1.2) + Math.exp(1.1) + 1), 14);
+    expect(logSumExp(Float32Array.from([1000, 1000]), 0, 2)).toBeCloseTo(1000 + Math.log(2), 12);
+    expect(logSumExp(Float64Array.from([0, NaN]), 0, 2)).toBeNaN();
+    expect(logSumExp(Float64Array.from([0, Infinity]), 0, 2)).toBeNaN();
   });
 });
 
