@@ -41,6 +41,12 @@ describe('CURVE key files', () => {
     expect(() => readPublicKeys('curve-allow', bad)).toThrow(/--curve-allow: line 3 /);
     writeFileSync(bad, '# nothing\n\n');
     expect(() => readPublicKeys('curve-allow', bad)).toThrow(/holds no public key/);
+    // '#' is a Z85 character: a key that contains or starts with it is still a key.
+    const hashKey = '#'.repeat(1) + 'a'.repeat(38) + '#';
+    writeFileSync(bad, `# one key\n${hashKey}\n`);
+    expect(readPublicKeys('curve-allow', bad)).toEqual([hashKey]);
+    writeFileSync(bad, '# nothing\n\n');
+    expect(() => readPublicKeys('curve-allow', bad)).toThrow(/holds no public key/);
   }));
 
   it('the written keys complete a real CURVE handshake on loopback; a wrong server key gets nothing through', withDir(async (dir) => {
