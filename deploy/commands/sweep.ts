@@ -1,8 +1,9 @@
 /**
  * `isreshape sweep [--methods ppo,v5,v5:floor=neg-is] [--lags 0,4,16,64] [--seeds 3]
  *  [--env CartPole-v1] [--steps 60000] [--parallel cores] [--out runs/sweep-<env>-<time>]
- *  [--preset cartpole|acrobot|none] [--target-return 475|none] [--extra '...flags']`: run `train`
- * for every (method, lag, seed) cell as a child process, at most P at once, skipping cells whose
+ *  [--preset cartpole|acrobot|none] [--target-return 475|none] [--vary FLAG=V1,V2 ...]
+ *  [--extra '...flags']`: run `train` for every (method, varied values, lag, seed) cell (each
+ * `--vary` a further grid axis over any training flag) as a child process, at most P at once, skipping cells whose
  * run dir already holds a summary record (resume), then write the compare report over <out>.
  * Each child's stdout and stderr go to <out>/_logs/<cell>.log.
  */
@@ -13,10 +14,12 @@ import { DEFAULT_THRESHOLD } from '../../analysis/tables.js';
 import { requireFinite, UsageError } from '../errors.js';
 import {
   cellDone,
+  checkVaryClashes,
   DEFAULT_SWEEP_METHODS,
   defaultSweepOut,
   parseLags,
   parseMethods,
+  parseVary,
   presetForEnv,
   runGrid,
   splitWords,
@@ -48,6 +51,8 @@ export interface SweepArgs {
   preset?: string;
   /** Train --target-return for every run; default 475 on CartPole-v1, 'none' for none. */
   targetReturn?: string;
+  /** Repeatable `FLAG=V1,V2,...`: a training flag swept as another grid axis. */
+  vary?: string[];
   /** Extra flags appended to every train command. */
   extra: string;
   /** Return counted as solved in the comparison; default the target return, else 475. */
@@ -73,6 +78,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       .option('preset', { type: 'string', describe: `train preset for every run (${Object.keys(PRESETS).join(', ')}, none; default by env: cartpole, acrobot)` })
       .option('target-return', { type: 'string', describe: 'train --target-return for every run: a solved run stops early (default 475 on CartPole-v1, else none; \'none\' disables)' })
       .option('config', { type: 'string', nargs: 1, describe: "train settings for every run from a YAML or JSON file keyed by long flag names; the sweep's own flags (env, steps, preset, target-return, method, lag, seed) override it" })
+      .option('vary', { type: 'string', array: true, nargs: 1, describe: "FLAG=V1,V2,...: sweep a training flag as another grid axis (repeatable; cells are the product), e.g. --vary tau-h=1,1.5,2 --vary gamma-base=0.1,0.3; values are checked before any cell starts" })
       .option('extra', { type: 'string', default: '', describe: 'extra flags for every train run, quoted' })
       .option('threshold', { type: 'number', describe: `return counted as solved in the comparison (default: the target return, else ${DEFAULT_THRESHOLD})` })
       .option('cli', { type: 'string', hidden: true }),
@@ -89,7 +95,10 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     const out = argv.out ?? defaultSweepOut(argv.env);
     const config = argv.config === undefined ? undefined : resolve(argv.config);
     if (config !== undefined) buildConfig({}, { file: loadConfigFile(config) });
-    const cells = sweepCells({ methods, lags, seeds, env: argv.env, steps, out, extra: splitWords(argv.extra), preset, targetReturn, config });
+    const vary = parseVary(argv.vary);
+    const extra = splitWords(argv.extra);
+    checkVaryClashes(vary, methods, extra);
+    const cells = sweepCells({ methods, lags, seeds, env: argv.env, steps, out, extra, preset, targetReturn, config, vary });
     const logDir = join(out, '_logs');
 
     const done = new Set<string>();
@@ -100,7 +109,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     const tty = process.stdout.isTTY === true;
     const say = (line: string) => process.stdout.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
     if (finished > 0) say(`[${finished}/${total}] ${finished} cell(s) already done, skipped`);
-    process.stdout.write(`${tty ? '\n' : ''}sweep: ${total} cells (${methods.length} methods x ${lags.length} lags x ${seeds} seeds), ${steps} steps each, preset ${preset ?? 'none'}, target return ${targetReturn ?? 'none'}, out ${out}\n`);
+    process.stdout.write(`${tty ? '\n' : ''}sweep: ${total} cells (${methods.length} methods x ${vary.map((a) => `${a.values.length} ${a.flag} x `).join('')}${lags.length} lags x ${seeds} seeds), ${steps} steps each, preset ${preset ?? 'none'}, target return ${targetReturn ?? 'none'}, out ${out}\n`);
 
     const start = Date.now();
     let ranHere = 0;
