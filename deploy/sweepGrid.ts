@@ -276,7 +276,12 @@ export interface GridRunOptions {
   parallel: number;
   /** Called after every cell, in completion order (awaited). */
   onCell?: (r: CellResult) => void | Promise<void>;
+  /** Runs one cell, resolving to its exit code (default: `train` as a child process of `cli`, output to `logFile`). Tests pass fakes. */
+  runCell?: CellRunner;
 }
+
+/** Runs one cell (its run dir is new: a partial one was set aside), output to `logFile`; resolves to the exit code. */
+export type CellRunner = (cell: SweepCell, logFile: string) => Promise<number>;
 
 /**
  * A cell's run dir that exists without a summary (an interrupted or failed run) is moved to
@@ -290,8 +295,7 @@ async function setAsidePartial(cell: SweepCell): Promise<void> {
   await rename(cell.runDir, join(dir, `${cell.name}-${new Date().toISOString().replace(/[-:.]/g, '')}`));
 }
 
-async function runCell(cli: string, cell: SweepCell, logFile: string): Promise<number> {
-  await setAsidePartial(cell);
+async function spawnTrain(cli: string, cell: SweepCell, logFile: string): Promise<number> {
   const log = await open(logFile, 'w');
   try {
     return await new Promise<number>((resolve, reject) => {
@@ -315,7 +319,8 @@ export async function runGrid(cells: readonly SweepCell[], o: GridRunOptions): P
       const t0 = Date.now();
       const log = join(o.logDir, `${cell.name}.log`);
       const reused = await cellDone(cell.runDir);
-      const code = reused ? 0 : await runCell(o.cli, cell, log);
+      if (!reused) await setAsidePartial(cell);
+      const code = reused ? 0 : await (o.runCell ?? ((c, l) => spawnTrain(o.cli, c, l)))(cell, log);
       const r: CellResult = { cell, code, reused, ms: Date.now() - t0, log };
       results.push(r);
       await o.onCell?.(r);
