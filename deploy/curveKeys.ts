@@ -59,11 +59,14 @@ export function readKeyPair(flag: string, file: string): CurveKeyPair {
   return { publicKey: field('public-key'), secretKey: field('secret-key') };
 }
 
-/** Read public keys, one Z85 key a line ('#' comments and blank lines ignored). */
+/**
+ * Read public keys, one Z85 key a line (blank lines and comments ignored: a comment starts
+ * with '#' at the start of a line or after a space, since '#' is also a Z85 character).
+ */
 export function readPublicKeys(flag: string, file: string): string[] {
   const keys: string[] = [];
   readText(flag, file).split('\n').forEach((raw, i) => {
-    const line = raw.replace(/#.*/, '').trim();
+    const line = raw.replace(/(^|\s)#.*/, '').trim();
     if (line === '') return;
     if (!isZ85Key(line)) throw new UsageError(`--${flag}: line ${i + 1} of '${file}' is not a 40-character Z85 public key`);
     keys.push(line);
