@@ -172,6 +172,22 @@ export function variedFlags(configs: readonly Record<string, unknown>[]): string
   return [...keys].filter((k) => !NOT_A_CONDITION.has(k) && new Set(configs.map((c) => flagValue(c[k]))).size > 1).sort();
 }
 
+/** Objective fields the method label already spells (`v5 floor=neg-is trust=log sft-trust`). */
+const IN_LABEL = new Set(['method', 'floor', 'trust', 'sftTrust']);
+
+/**
+ * A run's config with its objective's parameters lifted to `objective.<field>` keys, so that a
+ * sweep over one of them (`sweep --vary tau-h=1,2`) is grouped on it like any other flag.
+ */
+export function conditionFields(config: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...config };
+  const o = config.objective;
+  if (o && typeof o === 'object') {
+    for (const [k, v] of Object.entries(o)) if (!IN_LABEL.has(k)) out[`objective.${k}`] = v;
+  }
+  return out;
+}
+
 function flagValue(v: unknown): string {
   if (v === undefined) return '(unset)';
   return typeof v === 'string' ? v : JSON.stringify(v);
@@ -183,7 +199,7 @@ export function compareRuns(runs: readonly RunData[], threshold: number, options
   const bseed = options.seed ?? 0;
   if (!Number.isInteger(reps) || reps < 1) throw new RangeError(`compareRuns: bootstrap must be a positive integer, got ${reps}`);
   const boot = { reps, seed: bseed };
-  const configs = runs.map((r) => r.config as unknown as Record<string, unknown>);
+  const configs = runs.map((r) => conditionFields(r.config as unknown as Record<string, unknown>));
   const varied = variedFlags(configs);
   const randomByEnv = new Map<string, number[]>();
   for (const r of runs) {

@@ -124,14 +124,17 @@ export class TensorBoardWriter {
     return values.length;
   }
 
-  /** An update record's scalars at step = env steps. */
+  /**
+   * An update record's scalars at step = env steps, at the record's time (a live record, not
+   * yet through the logger, has no time: then now).
+   */
   addUpdate(u: UpdateRecord): number {
-    return this.addScalars(u.envSteps, u.time / 1000, updateScalars(u));
+    return this.addScalars(u.envSteps, wallSeconds(u.time), updateScalars(u));
   }
 
-  /** A summary record's final evaluation and random-policy return at its env steps. */
+  /** A summary record's final evaluation and random-policy return at its env steps (time as in addUpdate). */
   addSummary(s: SummaryRecord): number {
-    return this.addScalars(s.envSteps, s.time / 1000, summaryScalars(s));
+    return this.addScalars(s.envSteps, wallSeconds(s.time), summaryScalars(s));
   }
 
   close(): void {
@@ -145,6 +148,11 @@ export class TensorBoardWriter {
     writeSync(this.fd, rec, 0, rec.length);
     this.events++;
   }
+}
+
+/** A record's `time` (ms since the epoch) in seconds, or now when it has none. */
+function wallSeconds(timeMs: number | undefined): number {
+  return typeof timeMs === 'number' && Number.isFinite(timeMs) ? timeMs / 1000 : Date.now() / 1000;
 }
 
 /** The TensorBoard tags of one update record (null / absent fields are left out). */

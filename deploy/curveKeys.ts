@@ -59,13 +59,15 @@ export function readKeyPair(flag: string, file: string): CurveKeyPair {
   return { publicKey: field('public-key'), secretKey: field('secret-key') };
 }
 
-/** Read public keys, one Z85 key a line (blank lines and comment lines starting with '#' ignored). */
+/** Read public keys, one Z85 key a line (blank lines and '#' comments ignored). */
 export function readPublicKeys(flag: string, file: string): string[] {
   const keys: string[] = [];
   readText(flag, file).split('\n').forEach((raw, i) => {
-    // '#' is a Z85 character: a line is a key when it is one, else a comment when it starts with '#'.
-    const line = raw.trim();
-    if (line === '' || (line.startsWith('#') && !isZ85Key(line))) return;
+    // '#' is a Z85 character: a whole line that is a key is a key; otherwise a '#' at the
+    // start of the line or after a space begins a comment.
+    const t = raw.trim();
+    const line = isZ85Key(t) ? t : t.replace(/(^|\s)#.*/, '').trim();
+    if (line === '') return;
     if (!isZ85Key(line)) throw new UsageError(`--${flag}: line ${i + 1} of '${file}' is not a 40-character Z85 public key`);
     keys.push(line);
   });

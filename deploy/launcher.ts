@@ -21,7 +21,16 @@ export interface LaunchOptions {
   /** No progress lines (sweeps, tests); the final summary is still printed. */
   quiet: boolean;
   out: NodeJS.WritableStream;
+  /** `--tensorboard DIR` for the learner: it writes TensorBoard event files there while training. */
+  tensorboard?: string;
+  /** Starts one child with CLI arguments (default: fork this CLI with an IPC channel). Tests pass fakes. */
+  spawn?: SpawnCli;
+  /** How long actors get to exit after SIGTERM before SIGKILL (default 5000 ms). */
+  killGraceMs?: number;
 }
+
+/** Start `isreshape <args>` as a child process with stdout, stderr piped and an IPC channel. */
+export type SpawnCli = (args: string[]) => ChildProcess;
 
 interface Child {
   name: string;
@@ -32,8 +41,10 @@ interface Child {
 
 const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
 
-function spawnChild(name: string, args: string[]): Child {
-  const proc = fork(CLI, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
+const forkCli: SpawnCli = (args) => fork(CLI, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
+
+function spawnChild(spawn: SpawnCli, name: string, args: string[]): Child {
+  const proc = spawn(args);
   const child: Child = { name, proc, stderrTail: [], exited: false };
   proc.stderr?.setEncoding('utf8');
   proc.stderr?.on('data', (d: string) => {
@@ -61,7 +72,8 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   say(`run directory: ${cfg.runDir}`);
   if (!opts.quiet) say(`resolved config (also in config.json): ${JSON.stringify(cfg)}`);
 
-  const learner = spawnChild('learner', ['learner', '--config', cfgFile, '--join', '--bind', 'tcp://127.0.0.1:0']);
+  const spawn = opts.spawn ?? forkCli;
+  const learner = spawnChild(spawn, 'learner', ['learner', '--config', cfgFile, '--join', '--bind', 'tcp://127.0.0.1:0', ...(opts.tensorboard !== undefined ? ['--tensorboard', opts.tensorboard] : [])]);
   const actors: Child[] = [];
   let failure: string | null = null;
   let summary: SummaryRecord | null = null;
@@ -109,7 +121,7 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
     say(`learner on ${ready.endpoint}, tensor backend: ${ready.backend}`);
     log.info({ kind: 'learner-ready', endpoint: ready.endpoint, backend: ready.backend });
     for (let i = 0; i < cfg.actors && !stopping; i++) {
-      const a = spawnChild(`actor ${i}`, ['actor', '--config', cfgFile, '--join', '--connect', ready.endpoint, '--actor-id', String(i)]);
+      const a = spawnChild(spawn, `actor ${i}`, ['actor', '--config', cfgFile, '--join', '--connect', ready.endpoint, '--actor-id', String(i)]);
       actors.push(a);
       watch(a);
     }
@@ -117,7 +129,7 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   await waitExit(learner);
   stopping = true;
   for (const a of actors) if (!a.exited) a.proc.kill('SIGTERM');
-  const killTimer = setTimeout(() => { for (const a of actors) if (!a.exited) a.proc.kill('SIGKILL'); }, 5000);
+  const killTimer = setTimeout(() => { for (const a of actors) if (!a.exited) a.proc.kill('SIGKILL'); }, opts.killGraceMs ?? 5000);
   await Promise.all(actors.map(waitExit));
   clearTimeout(killTimer);
   process.off('SIGINT', onSignal);
@@ -134,5 +146,6 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   writeFileSync(path.join(cfg.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   log.info({ kind: 'finished', summary });
   say(formatSummary(summary, cfg.runDir));
+  if (opts.tensorboard !== undefined) say(`  TensorBoard event files: ${opts.tensorboard}  (tensorboard --logdir ${opts.tensorboard})`);
   return 0;
 }

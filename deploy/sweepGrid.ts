@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { readNdjson } from '../analysis/read.js';
 import { DEFAULT_OBJECTIVE, METHODS, type MethodName } from '../learner/objectives/config.js';
 import { parseNumberList, UsageError } from './errors.js';
+import { FIELD_BY_FLAG, FIELDS, formatField, parseField } from './schema.js';
 
 /** One entry of --methods: 'v5' or 'v5:floor=neg-is' (more options separated by ':'). */
 export interface MethodSpec {
@@ -23,11 +24,26 @@ export interface MethodSpec {
   slug: string;
 }
 
+/** One `--vary FLAG=V1,V2,...` axis: a training flag and its values, as train is given them. */
+export interface VaryAxis {
+  flag: string;
+  /** Validated with the flag's schema row, normalised (`1.0` -> `1`). */
+  values: string[];
+}
+
+/** One varied flag's value in one cell. */
+export interface VaryValue {
+  flag: string;
+  value: string;
+}
+
 export interface SweepCell {
   spec: MethodSpec;
   lag: number;
   seed: number;
-  /** `<label slug>_lag<K>_seed<S>`. */
+  /** This cell's value of every --vary axis, in the order given. */
+  vary: VaryValue[];
+  /** `<label slug>[_<flag>-<value>...]_lag<K>_seed<S>`. */
   name: string;
   runDir: string;
   /** Arguments after `train`. */
@@ -80,6 +96,90 @@ export function lagFlag(k: number): string {
   return k === 0 ? 'none' : `fixed:${k}`;
 }
 
+/**
+ * Flags a sweep sets itself (its own --methods, --lags, --seeds, --env, --steps, --preset,
+ * --target-return, and each cell's run directory): not sweepable with --vary.
+ */
+const SWEEP_OWNS: ReadonlyMap<string, string> = new Map([
+  ['method', 'use --methods (options after \':\', e.g. v5:floor=neg-is)'],
+  ['lag', 'use --lags'],
+  ['seed', 'use --seeds'],
+  ['env', 'use --env'],
+  ['steps', 'use --steps'],
+  ['preset', 'use --preset'],
+  ['target-return', 'use --target-return'],
+  ['run-dir', 'each cell has its own run directory'],
+  ['run-id', 'each cell has its own run id'],
+]);
+
+/**
+ * Parse the repeatable `--vary FLAG=V1,V2,...` into axes. FLAG is any training flag (a row
+ * of the field table) the sweep does not set itself; every value is checked with the row's
+ * parser now, before any cell starts. Values of a list flag (--hidden) are separated by '/'
+ * (`hidden=64,64/32,32`), since ',' is part of the value. Throws a UsageError naming the
+ * flag and the value.
+ */
+export function parseVary(value: unknown): VaryAxis[] {
+  const items = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  const axes: VaryAxis[] = [];
+  for (const item of items) {
+    const s = typeof item === 'string' ? item.trim() : '';
+    const m = /^([A-Za-z][\w-]*)=(.*)$/.exec(s);
+    if (!m) throw new UsageError(`--vary: '${String(item)}' is not FLAG=V1,V2,...; e.g. --vary tau-h=1,1.5,2`);
+    const flag = m[1]!.replace(/^-+/, '');
+    const row = FIELD_BY_FLAG.get(flag);
+    if (!row) throw new UsageError(`--vary: unknown training flag '${flag}'; expected a training flag (isreshape train --help), e.g. tau-h, tau-c, gamma-base, gamma-max, lr`);
+    const owned = SWEEP_OWNS.get(flag);
+    if (owned) throw new UsageError(`--vary: ${flag} cannot be varied: ${owned}`);
+    if (axes.some((a) => a.flag === flag)) throw new UsageError(`--vary: ${flag} given twice; give all its values at once, e.g. --vary ${flag}=V1,V2`);
+    const raw = m[2]!.split(row.kind === 'int-list' ? '/' : ',').map((v) => v.trim());
+    if (raw.some((v) => v === '')) throw new UsageError(`--vary: ${flag}: empty value in '${m[2]}'; e.g. --vary ${flag}=V1,V2`);
+    const values = raw.map((v) => {
+      try {
+        return formatField(row, parseField(row, v));
+      } catch (err) {
+        if (err instanceof UsageError) throw new UsageError(`--vary: ${err.message}`);
+        throw err;
+      }
+    });
+    const dup = values.find((v, i) => values.indexOf(v) !== i);
+    if (dup !== undefined) throw new UsageError(`--vary: ${flag}: value '${dup}' given twice`);
+    axes.push({ flag, values });
+  }
+  return axes;
+}
+
+/**
+ * Refuse a --vary flag that a --methods option or an --extra word also sets (train would be
+ * given it twice).
+ */
+export function checkVaryClashes(axes: readonly VaryAxis[], methods: readonly MethodSpec[], extra: readonly string[]): void {
+  for (const a of axes) {
+    const m = methods.find((s) => s.options.some(([k]) => k === a.flag));
+    if (m) throw new UsageError(`--vary: ${a.flag} is also set by --methods '${m.label}'; set it in one place`);
+    if (extra.some((w) => w === `--${a.flag}` || w.startsWith(`--${a.flag}=`) || w === `--no-${a.flag}`)) {
+      throw new UsageError(`--vary: ${a.flag} is also set in --extra; set it in one place`);
+    }
+  }
+}
+
+/** The train arguments that set one varied flag: `--flag value`, or `--flag` / `--no-flag` for a boolean. */
+function varyArgs(v: VaryValue): string[] {
+  const row = FIELD_BY_FLAG.get(v.flag)!;
+  if (row.kind === 'boolean') return [v.value === 'true' ? `--${v.flag}` : `--no-${v.flag}`];
+  return [`--${v.flag}`, v.value];
+}
+
+/** Every combination of the axes' values (one empty combination for no axes), first axis slowest. */
+function varyCombos(axes: readonly VaryAxis[]): VaryValue[][] {
+  let combos: VaryValue[][] = [[]];
+  for (const a of axes) combos = combos.flatMap((c) => a.values.map((value) => [...c, { flag: a.flag, value }]));
+  return combos;
+}
+
+/** The sweepable flags (for help text): every training flag the sweep does not set itself. */
+export const VARY_FLAGS: readonly string[] = FIELDS.map((r) => r.flag).filter((f) => !SWEEP_OWNS.has(f));
+
 export interface GridInput {
   methods: MethodSpec[];
   lags: number[];
@@ -95,6 +195,8 @@ export interface GridInput {
   targetReturn?: number | null;
   /** `--config FILE` for every run (its flags override the file); undefined: none. */
   config?: string;
+  /** Further grid axes (--vary); default none. */
+  vary?: readonly VaryAxis[];
 }
 
 /** The train preset matching an env: cartpole for CartPole-v1, acrobot for Acrobot-v1, else null. */
@@ -107,20 +209,28 @@ export function targetForEnv(env: string): number | null {
   return env === 'CartPole-v1' ? 475 : null;
 }
 
-/** Every (method, lag, seed) cell, seeds 0..seeds-1, in method-major order. */
+/** The file-name part of a cell's varied values: `_tau-h-1.5_floor-neg-is` ('' for none). */
+export function varySlug(vary: readonly VaryValue[]): string {
+  return vary.map((v) => `_${`${v.flag}-${v.value}`.replace(/[^A-Za-z0-9.]+/g, '-')}`).join('');
+}
+
+/** Every (method, varied values, lag, seed) cell, seeds 0..seeds-1, in method-major order. */
 export function sweepCells(g: GridInput): SweepCell[] {
   const cells: SweepCell[] = [];
   for (const spec of g.methods) {
-    for (const lag of g.lags) {
-      for (let seed = 0; seed < g.seeds; seed++) {
-        const name = `${spec.slug}_lag${lag}_seed${seed}`;
-        const runDir = join(g.out, name);
-        const args = [...(g.config ? ['--config', g.config] : []), ...(g.preset ? ['--preset', g.preset] : []), '--env', g.env, '--method', spec.method];
-        for (const [k, v] of spec.options) args.push(`--${k}`, v);
-        args.push('--lag', lagFlag(lag), '--seed', String(seed), '--steps', String(g.steps));
-        if (g.targetReturn !== undefined && g.targetReturn !== null) args.push('--target-return', String(g.targetReturn));
-        args.push('--run-dir', runDir, '--quiet', ...g.extra);
-        cells.push({ spec, lag, seed, name, runDir, args });
+    for (const vary of varyCombos(g.vary ?? [])) {
+      for (const lag of g.lags) {
+        for (let seed = 0; seed < g.seeds; seed++) {
+          const name = `${spec.slug}${varySlug(vary)}_lag${lag}_seed${seed}`;
+          const runDir = join(g.out, name);
+          const args = [...(g.config ? ['--config', g.config] : []), ...(g.preset ? ['--preset', g.preset] : []), '--env', g.env, '--method', spec.method];
+          for (const [k, v] of spec.options) args.push(`--${k}`, v);
+          for (const v of vary) args.push(...varyArgs(v));
+          args.push('--lag', lagFlag(lag), '--seed', String(seed), '--steps', String(g.steps));
+          if (g.targetReturn !== undefined && g.targetReturn !== null) args.push('--target-return', String(g.targetReturn));
+          args.push('--run-dir', runDir, '--quiet', ...g.extra);
+          cells.push({ spec, lag, seed, vary, name, runDir, args });
+        }
       }
     }
   }
@@ -166,7 +276,12 @@ export interface GridRunOptions {
   parallel: number;
   /** Called after every cell, in completion order (awaited). */
   onCell?: (r: CellResult) => void | Promise<void>;
+  /** Runs one cell, resolving to its exit code (default: `train` as a child process of `cli`, output to `logFile`). Tests pass fakes. */
+  runCell?: CellRunner;
 }
+
+/** Runs one cell (its run dir is new: a partial one was set aside), output to `logFile`; resolves to the exit code. */
+export type CellRunner = (cell: SweepCell, logFile: string) => Promise<number>;
 
 /**
  * A cell's run dir that exists without a summary (an interrupted or failed run) is moved to
@@ -180,8 +295,7 @@ async function setAsidePartial(cell: SweepCell): Promise<void> {
   await rename(cell.runDir, join(dir, `${cell.name}-${new Date().toISOString().replace(/[-:.]/g, '')}`));
 }
 
-async function runCell(cli: string, cell: SweepCell, logFile: string): Promise<number> {
-  await setAsidePartial(cell);
+async function spawnTrain(cli: string, cell: SweepCell, logFile: string): Promise<number> {
   const log = await open(logFile, 'w');
   try {
     return await new Promise<number>((resolve, reject) => {
@@ -205,7 +319,8 @@ export async function runGrid(cells: readonly SweepCell[], o: GridRunOptions): P
       const t0 = Date.now();
       const log = join(o.logDir, `${cell.name}.log`);
       const reused = await cellDone(cell.runDir);
-      const code = reused ? 0 : await runCell(o.cli, cell, log);
+      if (!reused) await setAsidePartial(cell);
+      const code = reused ? 0 : await (o.runCell ?? ((c, l) => spawnTrain(o.cli, c, l)))(cell, log);
       const r: CellResult = { cell, code, reused, ms: Date.now() - t0, log };
       results.push(r);
       await o.onCell?.(r);

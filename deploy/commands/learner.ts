@@ -12,6 +12,7 @@ import { trainOptions } from '../options.js';
 import { configFileOptions, configFromArgs, writeRunConfig } from '../runConfig.js';
 import { constFloorNotice } from '../config.js';
 import { UsageError } from '../errors.js';
+import { tensorboardDir, tensorboardOption } from '../tensorboardOption.js';
 
 export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'learner',
@@ -20,9 +21,11 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     ...trainOptions(),
     bind: { type: 'string', default: 'tcp://127.0.0.1:5555', describe: 'endpoint to bind, e.g. tcp://0.0.0.0:5555 to accept other machines' },
     ...configFileOptions(),
+    tensorboard: tensorboardOption(),
   }),
   handler: async (argv) => {
     const cfg = configFromArgs(argv);
+    const tbDir = tensorboardDir(argv.tensorboard);
     if (argv.join === true) {
       const log = path.join(cfg.runDir, 'learner.ndjson');
       if (existsSync(log)) throw new UsageError(`--join: ${cfg.runDir} already has a learner log (learner.ndjson); a run has one learner: start a new run instead`);
@@ -33,14 +36,18 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     }
     // Imported here, not at the top: tfjs costs ~0.5 s of CPU to load, and `isreshape --help`
     // or any other command should not pay it (cli.ts imports every command module for --help).
-    const [{ initBackend }, { LearnerServer }, { createLogger }] = await Promise.all([
-      import('../../model/backend.js'), import('../../learner/server.js'), import('../logging.js'),
+    const [{ initBackend }, { LearnerServer }, { createLogger }, { TensorBoardWriter }] = await Promise.all([
+      import('../../model/backend.js'), import('../../learner/server.js'), import('../logging.js'), import('../../analysis/tensorboard.js'),
     ]);
+    const tb = tbDir === undefined ? null : new TensorBoardWriter(tbDir);
     const backend = await initBackend(cfg.backend);
     const logger = createLogger(path.join(cfg.runDir, 'learner.ndjson'), { role: 'learner', backend, runId: cfg.runId });
     const server = await LearnerServer.start({
       cfg, bind: argv.bind as string, logger,
-      onUpdate: (r) => process.send?.({ type: 'update', record: r }),
+      onUpdate: (r) => {
+        tb?.addUpdate(r);
+        process.send?.({ type: 'update', record: r });
+      },
       onStopping: (reason) => process.send?.({ type: 'stopping', reason }),
     });
     const onSignal = (sig: string) => server.stop(`${sig} received`);
@@ -49,6 +56,10 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     if (process.send) process.send({ type: 'ready', endpoint: server.endpoint, backend });
     else process.stdout.write(`isreshape learner: backend ${backend}; listening on ${server.endpoint}; run directory ${cfg.runDir}\n`);
     const summary = await server.run();
+    if (tb) {
+      tb.addSummary(summary);
+      tb.close();
+    }
     if (process.send) process.send({ type: 'summary', summary });
     else process.stdout.write(`isreshape learner: ${summary.stopReason}; ${summary.envSteps} steps, final eval ${summary.finalEval?.stochastic.toFixed(1)} (greedy ${summary.finalEval?.greedy.toFixed(1)})\n`);
     logger.flush();

@@ -1,8 +1,9 @@
 /**
  * `isreshape sweep [--methods ppo,v5,v5:floor=neg-is] [--lags 0,4,16,64] [--seeds 3]
  *  [--env CartPole-v1] [--steps 60000] [--parallel cores] [--out runs/sweep-<env>-<time>]
- *  [--preset cartpole|acrobot|none] [--target-return 475|none] [--extra '...flags']`: run `train`
- * for every (method, lag, seed) cell as a child process, at most P at once, skipping cells whose
+ *  [--preset cartpole|acrobot|none] [--target-return 475|none] [--vary FLAG=V1,V2 ...]
+ *  [--extra '...flags']`: run `train` for every (method, varied values, lag, seed) cell (each
+ * `--vary` a further grid axis over any training flag) as a child process, at most P at once, skipping cells whose
  * run dir already holds a summary record (resume), then write the compare report over <out>.
  * Each child's stdout and stderr go to <out>/_logs/<cell>.log.
  */
@@ -13,15 +14,18 @@ import { DEFAULT_THRESHOLD } from '../../analysis/tables.js';
 import { requireFinite, UsageError } from '../errors.js';
 import {
   cellDone,
+  checkVaryClashes,
   DEFAULT_SWEEP_METHODS,
   defaultSweepOut,
   parseLags,
   parseMethods,
+  parseVary,
   presetForEnv,
   runGrid,
   splitWords,
   sweepCells,
   targetForEnv,
+  type CellRunner,
 } from '../sweepGrid.js';
 import { PRESETS } from '../presets.js';
 import { loadConfigFile } from '../runConfig.js';
@@ -48,6 +52,8 @@ export interface SweepArgs {
   preset?: string;
   /** Train --target-return for every run; default 475 on CartPole-v1, 'none' for none. */
   targetReturn?: string;
+  /** Repeatable `FLAG=V1,V2,...`: a training flag swept as another grid axis. */
+  vary?: string[];
   /** Extra flags appended to every train command. */
   extra: string;
   /** Return counted as solved in the comparison; default the target return, else 475. */
@@ -58,72 +64,87 @@ export interface SweepArgs {
   cli?: string;
 }
 
-export const sweepCommand: CommandModule<object, SweepArgs> = {
-  command: 'sweep',
-  describe: 'Run train over methods x lags x seeds (resumable), then compare them all',
-  builder: (y) =>
-    y
-      .option('methods', { type: 'string', default: DEFAULT_SWEEP_METHODS, describe: 'methods, options after \':\' (e.g. ppo,v5,v5:floor=neg-is)' })
-      .option('lags', { type: 'string', default: '0,4,16,64', describe: 'fixed lags in versions (0 = none)' })
-      .option('seeds', { type: 'number', default: 3, describe: 'seeds per cell (0..seeds-1)' })
-      .option('env', { type: 'string', default: 'CartPole-v1', describe: 'environment id' })
-      .option('steps', { type: 'number', default: 60_000, describe: 'env steps per run (60k: measured large enough for lag-0 ppo and v5 --floor neg-is to reach a confirmed 475)' })
-      .option('parallel', { type: 'number', default: availableParallelism(), defaultDescription: 'the number of cores', describe: 'cells run at once (each is one learner and its actors)' })
-      .option('out', { type: 'string', describe: 'sweep directory (default runs/sweep-<env>-<timestamp>)' })
-      .option('preset', { type: 'string', describe: `train preset for every run (${Object.keys(PRESETS).join(', ')}, none; default by env: cartpole, acrobot)` })
-      .option('target-return', { type: 'string', describe: 'train --target-return for every run: a solved run stops early (default 475 on CartPole-v1, else none; \'none\' disables)' })
-      .option('config', { type: 'string', nargs: 1, describe: "train settings for every run from a YAML or JSON file keyed by long flag names; the sweep's own flags (env, steps, preset, target-return, method, lag, seed) override it" })
-      .option('extra', { type: 'string', default: '', describe: 'extra flags for every train run, quoted' })
-      .option('threshold', { type: 'number', describe: `return counted as solved in the comparison (default: the target return, else ${DEFAULT_THRESHOLD})` })
-      .option('cli', { type: 'string', hidden: true }),
-  handler: async (argv) => {
-    const methods = parseMethods(argv.methods);
-    const lags = parseLags(argv.lags);
-    const seeds = positiveInt('seeds', argv.seeds);
-    const parallel = positiveInt('parallel', argv.parallel);
-    const steps = positiveInt('steps', argv.steps);
-    const cli = argv.cli ?? process.argv[1]!;
-    const preset = parsePreset(argv.preset, argv.env);
-    const targetReturn = parseTarget(argv.targetReturn, argv.env);
-    const threshold = argv.threshold === undefined ? (targetReturn ?? DEFAULT_THRESHOLD) : requireFinite('threshold', argv.threshold);
-    const out = argv.out ?? defaultSweepOut(argv.env);
-    const config = argv.config === undefined ? undefined : resolve(argv.config);
-    if (config !== undefined) buildConfig({}, { file: loadConfigFile(config) });
-    const cells = sweepCells({ methods, lags, seeds, env: argv.env, steps, out, extra: splitWords(argv.extra), preset, targetReturn, config });
-    const logDir = join(out, '_logs');
+export interface SweepDeps {
+  /** Runs one cell (default: `train` as a child process). Tests pass fakes. */
+  runCell?: CellRunner;
+}
 
-    const done = new Set<string>();
-    for (const c of cells) if (await cellDone(c.runDir)) done.add(c.name);
-    const total = cells.length;
-    let finished = done.size;
-    const failed: string[] = [];
-    const tty = process.stdout.isTTY === true;
-    const say = (line: string) => process.stdout.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
-    if (finished > 0) say(`[${finished}/${total}] ${finished} cell(s) already done, skipped`);
-    process.stdout.write(`${tty ? '\n' : ''}sweep: ${total} cells (${methods.length} methods x ${lags.length} lags x ${seeds} seeds), ${steps} steps each, preset ${preset ?? 'none'}, target return ${targetReturn ?? 'none'}, out ${out}\n`);
+/** The sweep command; `deps` replaces how a cell is run (tests). */
+export function makeSweepCommand(deps: SweepDeps = {}): CommandModule<object, SweepArgs> {
+  return {
+    command: 'sweep',
+    describe: 'Run train over methods x lags x seeds (x any --vary flag; resumable), then compare them all',
+    builder: (y) =>
+      y
+        .option('methods', { type: 'string', default: DEFAULT_SWEEP_METHODS, describe: 'methods, options after \':\' (e.g. ppo,v5,v5:floor=neg-is)' })
+        .option('lags', { type: 'string', default: '0,4,16,64', describe: 'fixed lags in versions (0 = none)' })
+        .option('seeds', { type: 'number', default: 3, describe: 'seeds per cell (0..seeds-1)' })
+        .option('env', { type: 'string', default: 'CartPole-v1', describe: 'environment id' })
+        .option('steps', { type: 'number', default: 60_000, describe: 'env steps per run (60k: measured large enough for lag-0 ppo and v5 --floor neg-is to reach a confirmed 475)' })
+        .option('parallel', { type: 'number', default: availableParallelism(), defaultDescription: 'the number of cores', describe: 'cells run at once (each is one learner and its actors)' })
+        .option('out', { type: 'string', describe: 'sweep directory (default runs/sweep-<env>-<timestamp>)' })
+        .option('preset', { type: 'string', describe: `train preset for every run (${Object.keys(PRESETS).join(', ')}, none; default by env: cartpole, acrobot)` })
+        .option('target-return', { type: 'string', describe: 'train --target-return for every run: a solved run stops early (default 475 on CartPole-v1, else none; \'none\' disables)' })
+        .option('config', { type: 'string', nargs: 1, describe: "train settings for every run from a YAML or JSON file keyed by long flag names; the sweep's own flags (env, steps, preset, target-return, method, lag, seed) override it" })
+        .option('vary', { type: 'string', array: true, nargs: 1, describe: "FLAG=V1,V2,...: sweep a training flag as another grid axis (repeatable; cells are the product), e.g. --vary tau-h=1,1.5,2 --vary gamma-base=0.1,0.3; values are checked before any cell starts" })
+        .option('extra', { type: 'string', default: '', describe: 'extra flags for every train run, quoted' })
+        .option('threshold', { type: 'number', describe: `return counted as solved in the comparison (default: the target return, else ${DEFAULT_THRESHOLD})` })
+        .option('cli', { type: 'string', hidden: true }),
+    handler: async (argv) => {
+      const methods = parseMethods(argv.methods);
+      const lags = parseLags(argv.lags);
+      const seeds = positiveInt('seeds', argv.seeds);
+      const parallel = positiveInt('parallel', argv.parallel);
+      const steps = positiveInt('steps', argv.steps);
+      const cli = argv.cli ?? process.argv[1]!;
+      const preset = parsePreset(argv.preset, argv.env);
+      const targetReturn = parseTarget(argv.targetReturn, argv.env);
+      const threshold = argv.threshold === undefined ? (targetReturn ?? DEFAULT_THRESHOLD) : requireFinite('threshold', argv.threshold);
+      const out = argv.out ?? defaultSweepOut(argv.env);
+      const config = argv.config === undefined ? undefined : resolve(argv.config);
+      if (config !== undefined) buildConfig({}, { file: loadConfigFile(config) });
+      const vary = parseVary(argv.vary);
+      const extra = splitWords(argv.extra);
+      checkVaryClashes(vary, methods, extra);
+      const cells = sweepCells({ methods, lags, seeds, env: argv.env, steps, out, extra, preset, targetReturn, config, vary });
+      const logDir = join(out, '_logs');
 
-    const start = Date.now();
-    let ranHere = 0;
-    let cellMsSum = 0;
-    await runGrid(cells.filter((c) => !done.has(c.name)), {
-      cli, logDir, parallel,
-      onCell: (r) => {
-        if (r.reused) return;
-        finished++;
-        ranHere++;
-        cellMsSum += r.ms;
-        if (r.code !== 0) failed.push(`${r.cell.name} (exit ${r.code}, log ${r.log})`);
-        const eta = etaText(Date.now() - start, cellMsSum / ranHere, total - finished, parallel);
-        say(`[${finished}/${total}] ${r.cell.name} ${r.code === 0 ? 'ok' : `FAILED exit ${r.code}`} ${(r.ms / 1000).toFixed(1)}s; ${eta}${tty ? `, ${failed.length} failed` : ''}`);
-      },
-    });
-    if (tty) process.stdout.write('\n');
+      const done = new Set<string>();
+      for (const c of cells) if (await cellDone(c.runDir)) done.add(c.name);
+      const total = cells.length;
+      let finished = done.size;
+      const failed: string[] = [];
+      const tty = process.stdout.isTTY === true;
+      const say = (line: string) => process.stdout.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
+      if (finished > 0) say(`[${finished}/${total}] ${finished} cell(s) already done, skipped`);
+      process.stdout.write(`${tty ? '\n' : ''}sweep: ${total} cells (${methods.length} methods x ${vary.map((a) => `${a.values.length} ${a.flag} x `).join('')}${lags.length} lags x ${seeds} seeds), ${steps} steps each, preset ${preset ?? 'none'}, target return ${targetReturn ?? 'none'}, out ${out}\n`);
 
-    if (failed.length === total) throw new Error(`every cell failed; first: ${failed[0]}`);
-    process.stdout.write(await runCompare([out], out, false, threshold));
-    if (failed.length > 0) throw new Error(`${failed.length} of ${total} cell(s) failed: ${failed.join('; ')}`);
-  },
-};
+      const start = Date.now();
+      let ranHere = 0;
+      let cellMsSum = 0;
+      await runGrid(cells.filter((c) => !done.has(c.name)), {
+        cli, logDir, parallel,
+        ...(deps.runCell ? { runCell: deps.runCell } : {}),
+        onCell: (r) => {
+          if (r.reused) return;
+          finished++;
+          ranHere++;
+          cellMsSum += r.ms;
+          if (r.code !== 0) failed.push(`${r.cell.name} (exit ${r.code}, log ${r.log})`);
+          const eta = etaText(Date.now() - start, cellMsSum / ranHere, total - finished, parallel);
+          say(`[${finished}/${total}] ${r.cell.name} ${r.code === 0 ? 'ok' : `FAILED exit ${r.code}`} ${(r.ms / 1000).toFixed(1)}s; ${eta}${tty ? `, ${failed.length} failed` : ''}`);
+        },
+      });
+      if (tty) process.stdout.write('\n');
+
+      if (failed.length === total) throw new Error(`every cell failed; first: ${failed[0]}`);
+      process.stdout.write(await runCompare([out], out, false, threshold));
+      if (failed.length > 0) throw new Error(`${failed.length} of ${total} cell(s) failed: ${failed.join('; ')}`);
+    },
+  };
+}
+
+export const sweepCommand: CommandModule<object, SweepArgs> = makeSweepCommand();
 
 /**
  * `elapsed 1m05s, ETA 3m20s`: the remaining cells at the mean duration of the cells run so far,

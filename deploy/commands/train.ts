@@ -6,6 +6,7 @@
 import type { CommandModule } from 'yargs';
 import { trainOptions } from '../options.js';
 import { configFileOptions, configFromArgs } from '../runConfig.js';
+import { tensorboardDir, tensorboardOption } from '../tensorboardOption.js';
 
 export const trainCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'train',
@@ -14,11 +15,13 @@ export const trainCommand: CommandModule<object, Record<string, unknown>> = {
     ...trainOptions(),
     config: configFileOptions().config,
     quiet: { type: 'boolean', default: false, describe: 'no progress lines (the final summary is still printed)' },
+    tensorboard: tensorboardOption(),
   }),
   handler: async (argv) => {
     const cfg = configFromArgs(argv);
+    const tensorboard = tensorboardDir(argv.tensorboard);
     // Imported here so that `--help` and the other commands do not load pino.
     const { launchTraining } = await import('../launcher.js');
-    process.exitCode = await launchTraining(cfg, { quiet: argv.quiet as boolean, out: process.stdout });
+    process.exitCode = await launchTraining(cfg, { quiet: argv.quiet as boolean, out: process.stdout, ...(tensorboard !== undefined ? { tensorboard } : {}) });
   },
 };

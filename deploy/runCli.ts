@@ -1,0 +1,91 @@
+/**
+ * The `isreshape` command line as a function (`runCli`), behind the bin (deploy/cli.ts). One
+ * yargs command module per verb in `deploy/commands/`. Bad input resolves to status 2 with one
+ * line naming the flag and the value; anything else that fails, 1 with its message.
+ *
+ * Command modules are loaded lazily: when the first argument names a command, only that
+ * module is imported (the learner's import of tfjs costs ~0.5 s of CPU, which every actor
+ * and launcher process would otherwise pay). With no command, `--help` or an unknown word,
+ * all of them are imported so the command list and yargs' strict errors are unchanged.
+ */
+import yargs from 'yargs';
+import type { CommandModule } from 'yargs';
+import { UsageError } from './errors.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyCommand = CommandModule<any, any>;
+
+/** Every command, in `--help` order, with a loader that imports only its own module. */
+const COMMANDS: readonly { name: string; load: () => Promise<AnyCommand> }[] = [
+  { name: 'train', load: async () => (await import('./commands/train.js')).trainCommand },
+  { name: 'learner', load: async () => (await import('./commands/learner.js')).learnerCommand },
+  { name: 'actor', load: async () => (await import('./commands/actor.js')).actorCommand },
+  { name: 'weights', load: async () => (await import('./commands/weights.js')).weightsCommand },
+  { name: 'analyze', load: async () => (await import('./commands/analyze.js')).analyzeCommand },
+  { name: 'compare', load: async () => (await import('./commands/compare.js')).compareCommand },
+  { name: 'export-tb', load: async () => (await import('./commands/exportTb.js')).exportTbCommand },
+  { name: 'sweep', load: async () => (await import('./commands/sweep.js')).sweepCommand },
+  { name: 'keys', load: async () => (await import('./commands/keys.js')).keysCommand },
+];
+
+/** The command modules this invocation needs: none for a bare `--version`, the named one, or all. */
+async function loadCommands(args: readonly string[]): Promise<AnyCommand[]> {
+  if (args.length === 1 && args[0] === '--version') return [];
+  const named = COMMANDS.find((c) => c.name === args[0]);
+  if (named) return [await named.load()];
+  return Promise.all(COMMANDS.map((c) => c.load()));
+}
+
+/**
+ * Help text width. yargs renders the command's help text on every run (to cache it), and
+ * wrapping it to a width costs ~40 ms of CPU per process; the text is shown only for `--help`
+ * or `help` (our .fail() never prints usage), so other invocations skip the wrapping.
+ */
+function helpWidth(args: readonly string[], columns: number | undefined): number | null {
+  const asksHelp = args.some((a) => a === 'help' || a.startsWith('--help'));
+  return asksHelp ? Math.min(110, columns ?? 110) : null;
+}
+
+export interface CliIo {
+  /** Where the one-line error goes (the bin: process.stderr). */
+  stderr: NodeJS.WritableStream;
+  /** Terminal width for --help (the bin: process.stdout.columns). */
+  columns?: number;
+  /** Let yargs exit the process after --help / --version (the bin: true; tests: false). */
+  exitProcess?: boolean;
+}
+
+/**
+ * Run the CLI on `args` (without node and the script). Resolves to the exit status: 0 when the
+ * command finished (a handler may still set process.exitCode, as train does), 2 for bad input
+ * (one line `isreshape: <message>` on io.stderr), 1 for any other failure (its stack).
+ */
+export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+  try {
+    let cli = yargs([...args])
+      .scriptName('isreshape')
+      .strict()
+      .demandCommand(1, 'name a command: isreshape --help lists them')
+      .help()
+      .wrap(helpWidth(args, io.columns))
+      .exitProcess(io.exitProcess ?? true)
+      .fail((msg, err) => {
+        // yargs' own parse errors (YError, e.g. "Not enough arguments following: w") are bad input too.
+        if (err && err.name !== 'YError') throw err;
+        throw new UsageError(msg ?? err?.message ?? 'bad arguments');
+      });
+    // Each module is typed in its own file; yargs takes them as one heterogeneous list.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-argument
+    for (const c of await loadCommands(args)) cli = cli.command(c);
+    await cli.parseAsync();
+    return 0;
+  } catch (err: unknown) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`isreshape: ${err.message}\n`);
+      return 2;
+    }
+    const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    io.stderr.write(`isreshape: ${msg}\n`);
+    return 1;
+  }
+}
