@@ -5,7 +5,7 @@
  * `weights` for its objective flags), config files (`--config`, keyed by long flag names), the
  * saved config.json and the README's flag table (`flagTableMarkdown`).
  */
-import { DEFAULT_OBJECTIVE, METHODS } from '../learner/objectives/config.js';
+import { DEFAULT_OBJECTIVE, OBJECTIVE_CHOICES, OBJECTIVE_RANGES as R } from '../learner/objectives/config.js';
 import { formatLag, lagSpecFrom, type LagSpec } from '../actor/lag.js';
 import { UsageError } from './errors.js';
 import { PRESETS } from './presets.js';
@@ -50,21 +50,21 @@ const ZOO = 'RL Baselines Zoo ppo.yml CartPole-v1';
 /** Every setting, grouped by concern, in help and README order. */
 export const FIELDS: readonly FieldRow[] = [
   // objective
-  { flag: 'method', key: 'objective.method', kind: 'choice', choices: METHODS, default: O.method, help: 'off-policy correction', group: 'objective', source: SPEC },
-  { flag: 'eps', key: 'objective.eps', kind: 'number', default: O.eps, range: { ok: (x) => x > 0 && x < 1, text: 'in (0, 1): clip(w, 1-eps, 1+eps) needs 1-eps > 0' }, help: 'ppo / cispo clip range', group: 'objective', source: SPEC },
-  { flag: 'rho-bar', key: 'objective.rhoBar', kind: 'number', default: O.rhoBar, range: pos, help: "V-trace rho_bar, also the vtrace weight's cap", group: 'objective', source: SPEC },
-  { flag: 'c-bar', key: 'objective.cBar', kind: 'number', default: O.cBar, range: pos, help: 'V-trace trace cutting c_bar', group: 'objective', source: SPEC },
-  { flag: 'tau-pos', key: 'objective.tauPos', kind: 'number', default: O.tauPos, range: pos, help: 'sapo temperature for A > 0', group: 'objective', source: SPEC },
-  { flag: 'tau-neg', key: 'objective.tauNeg', kind: 'number', default: O.tauNeg, range: pos, help: 'sapo temperature for A <= 0', group: 'objective', source: SPEC },
-  { flag: 'ess-min', key: 'objective.essMin', kind: 'number', default: O.essMin, range: { ok: (x) => x > 0 && x <= 1, text: 'in (0, 1]' }, help: 'v3.1 ESS floor for gamma_ess', group: 'objective', source: SPEC },
-  { flag: 'tau-c', key: 'objective.tauC', kind: 'number', default: O.tauC, range: pos, help: 'v3.1 / v5 temperature of P_wrong', group: 'objective', source: SPEC },
-  { flag: 'tau-h', key: 'objective.tauH', kind: 'number', default: O.tauH, range: pos, help: 'v5 / v5-fixed trust width tau_h', group: 'objective', source: SPEC },
-  { flag: 'gamma-base', key: 'objective.gammaBase', kind: 'number', default: O.gammaBase, range: unit, help: 'v5 gamma at P_wrong = 0 (<= --gamma-max)', group: 'objective', source: SPEC },
-  { flag: 'gamma-max', key: 'objective.gammaMax', kind: 'number', default: O.gammaMax, range: unit, help: 'v5 gamma at P_wrong = 1', group: 'objective', source: SPEC },
-  { flag: 'gamma', key: 'objective.gamma', kind: 'number', default: O.gamma, range: unit, help: 'v5-fixed constant gamma', group: 'objective', source: SPEC },
-  { flag: 'trust', key: 'objective.trust', kind: 'choice', choices: ['linear', 'log'], default: O.trust, help: 'v5 / v5-fixed trust function h', group: 'objective', source: SPEC },
+  { flag: 'method', key: 'objective.method', kind: 'choice', choices: OBJECTIVE_CHOICES.method, default: O.method, help: 'off-policy correction', group: 'objective', source: SPEC },
+  { flag: 'eps', key: 'objective.eps', kind: 'number', default: O.eps, range: R.eps, help: 'ppo / cispo clip range', group: 'objective', source: SPEC },
+  { flag: 'rho-bar', key: 'objective.rhoBar', kind: 'number', default: O.rhoBar, range: R.rhoBar, help: "V-trace rho_bar, also the vtrace weight's cap", group: 'objective', source: SPEC },
+  { flag: 'c-bar', key: 'objective.cBar', kind: 'number', default: O.cBar, range: R.cBar, help: 'V-trace trace cutting c_bar', group: 'objective', source: SPEC },
+  { flag: 'tau-pos', key: 'objective.tauPos', kind: 'number', default: O.tauPos, range: R.tauPos, help: 'sapo temperature for A > 0', group: 'objective', source: SPEC },
+  { flag: 'tau-neg', key: 'objective.tauNeg', kind: 'number', default: O.tauNeg, range: R.tauNeg, help: 'sapo temperature for A <= 0', group: 'objective', source: SPEC },
+  { flag: 'ess-min', key: 'objective.essMin', kind: 'number', default: O.essMin, range: R.essMin, help: 'v3.1 ESS floor for gamma_ess', group: 'objective', source: SPEC },
+  { flag: 'tau-c', key: 'objective.tauC', kind: 'number', default: O.tauC, range: R.tauC, help: 'v3.1 / v5 temperature of P_wrong', group: 'objective', source: SPEC },
+  { flag: 'tau-h', key: 'objective.tauH', kind: 'number', default: O.tauH, range: R.tauH, help: 'v5 / v5-fixed trust width tau_h', group: 'objective', source: SPEC },
+  { flag: 'gamma-base', key: 'objective.gammaBase', kind: 'number', default: O.gammaBase, range: R.gammaBase, help: 'v5 gamma at P_wrong = 0 (<= --gamma-max)', group: 'objective', source: SPEC },
+  { flag: 'gamma-max', key: 'objective.gammaMax', kind: 'number', default: O.gammaMax, range: R.gammaMax, help: 'v5 gamma at P_wrong = 1', group: 'objective', source: SPEC },
+  { flag: 'gamma', key: 'objective.gamma', kind: 'number', default: O.gamma, range: R.gamma, help: 'v5-fixed constant gamma', group: 'objective', source: SPEC },
+  { flag: 'trust', key: 'objective.trust', kind: 'choice', choices: OBJECTIVE_CHOICES.trust, default: O.trust, help: 'v5 / v5-fixed trust function h', group: 'objective', source: SPEC },
   { flag: 'sft-trust', key: 'objective.sftTrust', kind: 'boolean', default: O.sftTrust, help: 'v5 / v5-fixed: multiply the SFT floor by h(w) too', group: 'objective', source: SPEC },
-  { flag: 'floor', key: 'objective.floor', kind: 'choice', choices: ['const', 'neg-is'], default: O.floor, help: 'v5 / v5-fixed floor: const (the draft) or neg-is (docs/METHODS.md section 3)', group: 'objective', source: `${SPEC}; neg-is measured better` },
+  { flag: 'floor', key: 'objective.floor', kind: 'choice', choices: OBJECTIVE_CHOICES.floor, default: O.floor, help: 'v5 / v5-fixed floor: const (the draft) or neg-is (docs/METHODS.md section 3)', group: 'objective', source: `${SPEC}; neg-is measured better` },
   // model
   { flag: 'hidden', key: 'hidden', kind: 'int-list', default: [64, 64], help: 'hidden layer widths of the policy and value MLPs (tanh)', group: 'model', source: CLEANRL },
   { flag: 'grad', key: 'grad', kind: 'choice', choices: ['js', 'tfjs'], default: 'js', help: 'gradient path: js (float64 backward pass) or tfjs (autodiff on --backend)', group: 'model', source: 'measured: about 5x faster than tfjs-wasm at n = 256 (bench grad)' },

@@ -61,3 +61,37 @@ export const DEFAULT_OBJECTIVE: Readonly<ObjectiveConfig> = Object.freeze({
   sftTrust: false,
   floor: 'const',
 });
+
+/** The accepted range of a numeric field: the test, and how an error states it. */
+export interface FieldRange {
+  ok: (x: number) => boolean;
+  text: string;
+}
+
+const POSITIVE: FieldRange = { ok: (x) => x > 0, text: '> 0' };
+const UNIT: FieldRange = { ok: (x) => x >= 0 && x <= 1, text: 'in [0, 1]' };
+
+/**
+ * The accepted range of every numeric objective field: the one place they are written. The
+ * run config's field table (deploy/schema.ts) and `checkObjectiveConfig` both read it.
+ */
+export const OBJECTIVE_RANGES: Readonly<Record<'eps' | 'rhoBar' | 'cBar' | 'tauPos' | 'tauNeg' | 'essMin' | 'tauC' | 'tauH' | 'gammaBase' | 'gammaMax' | 'gamma', FieldRange>> = Object.freeze({
+  eps: { ok: (x: number) => x > 0 && x < 1, text: 'in (0, 1): clip(w, 1-eps, 1+eps) needs 1-eps > 0' },
+  rhoBar: POSITIVE,
+  cBar: POSITIVE,
+  tauPos: POSITIVE,
+  tauNeg: POSITIVE,
+  essMin: { ok: (x: number) => x > 0 && x <= 1, text: 'in (0, 1]' },
+  tauC: POSITIVE,
+  tauH: POSITIVE,
+  gammaBase: UNIT,
+  gammaMax: UNIT,
+  gamma: UNIT,
+});
+
+/** The accepted values of every choice field. */
+export const OBJECTIVE_CHOICES = Object.freeze({
+  method: METHODS,
+  trust: ['linear', 'log'] as const satisfies readonly TrustForm[],
+  floor: ['const', 'neg-is'] as const satisfies readonly FloorForm[],
+});

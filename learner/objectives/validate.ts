@@ -2,8 +2,7 @@
  * Input and config validation for the off-policy correction (THEORY.md section 1: NaN or
  * +/-Infinity in logp, logmu or A is bad input; reject the whole batch, never propagate it).
  */
-import type { ObjectiveConfig } from './config.js';
-import { METHODS } from './config.js';
+import { OBJECTIVE_CHOICES, OBJECTIVE_RANGES, type FieldRange, type ObjectiveConfig } from './config.js';
 
 /** Bad numeric input: names the field, the first bad index (or -1 for a scalar) and the value. */
 export class NonFiniteInputError extends Error {
@@ -49,28 +48,14 @@ export interface ConfigProblem {
  * problem, or null when the config is usable. Does not throw, so the CLI can name its flag.
  */
 export function checkObjectiveConfig(cfg: ObjectiveConfig): ConfigProblem | null {
-  if (!(METHODS as readonly string[]).includes(cfg.method)) {
-    return { field: 'method', value: cfg.method, expected: `one of ${METHODS.join(', ')}` };
+  for (const [field, choices] of Object.entries(OBJECTIVE_CHOICES) as [keyof ObjectiveConfig, readonly string[]][]) {
+    if (!choices.includes(cfg[field] as string)) return { field, value: cfg[field], expected: `one of ${choices.join(', ')}` };
   }
-  const ranges: [keyof ObjectiveConfig, (x: number) => boolean, string][] = [
-    ['eps', (x) => x > 0 && x < 1, 'a number in (0, 1)'], // the same range as deploy/schema.ts
-    ['rhoBar', (x) => x > 0, 'a number > 0'],
-    ['cBar', (x) => x > 0, 'a number > 0'],
-    ['tauPos', (x) => x > 0, 'a number > 0'],
-    ['tauNeg', (x) => x > 0, 'a number > 0'],
-    ['essMin', (x) => x > 0 && x <= 1, 'a number in (0, 1]'],
-    ['tauC', (x) => x > 0, 'a number > 0'],
-    ['tauH', (x) => x > 0, 'a number > 0'],
-    ['gammaBase', (x) => x >= 0 && x <= 1, 'a number in [0, 1]'],
-    ['gammaMax', (x) => x >= 0 && x <= 1, 'a number in [0, 1]'],
-    ['gamma', (x) => x >= 0 && x <= 1, 'a number in [0, 1]'],
-  ];
-  for (const [field, ok, expected] of ranges) {
+  for (const [field, range] of Object.entries(OBJECTIVE_RANGES) as [keyof ObjectiveConfig, FieldRange][]) {
     const x = cfg[field];
-    if (typeof x !== 'number' || !Number.isFinite(x) || !ok(x)) return { field, value: x, expected };
+    if (typeof x !== 'number' || !Number.isFinite(x) || !range.ok(x)) return { field, value: x, expected: `a finite number ${range.text}` };
   }
-  if (cfg.trust !== 'linear' && cfg.trust !== 'log') return { field: 'trust', value: cfg.trust, expected: 'linear or log' };
-  if (cfg.floor !== 'const' && cfg.floor !== 'neg-is') return { field: 'floor', value: cfg.floor, expected: 'const or neg-is' };
   if (typeof cfg.sftTrust !== 'boolean') return { field: 'sftTrust', value: cfg.sftTrust, expected: 'true or false' };
+  if (cfg.gammaBase > cfg.gammaMax) return { field: 'gammaBase', value: cfg.gammaBase, expected: `at most gammaMax (${cfg.gammaMax})` };
   return null;
 }
