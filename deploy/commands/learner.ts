@@ -12,6 +12,8 @@ import { trainOptions } from '../options.js';
 import { configFileOptions, configFromArgs, writeRunConfig } from '../runConfig.js';
 import { constFloorNotice } from '../config.js';
 import { UsageError } from '../errors.js';
+import { resumeConfig, resumeOption } from '../resume.js';
+import { writeFileAtomic } from '../../learner/checkpoint.js';
 
 export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'learner',
@@ -20,10 +22,14 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     ...trainOptions(),
     bind: { type: 'string', default: 'tcp://127.0.0.1:5555', describe: 'endpoint to bind, e.g. tcp://0.0.0.0:5555 to accept other machines' },
     ...configFileOptions(),
+    ...resumeOption(),
   }),
   handler: async (argv) => {
-    const cfg = configFromArgs(argv);
-    if (argv.join === true) {
+    const resume = argv.resume !== undefined;
+    const cfg = resume ? resumeConfig(argv) : configFromArgs(argv);
+    if (resume) {
+      // resumeConfig checked the run directory; the server checks the checkpoint.
+    } else if (argv.join === true) {
       const log = path.join(cfg.runDir, 'learner.ndjson');
       if (existsSync(log)) throw new UsageError(`--join: ${cfg.runDir} already has a learner log (learner.ndjson); a run has one learner: start a new run instead`);
     } else {
@@ -42,6 +48,10 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
       cfg, bind: argv.bind as string, logger,
       onUpdate: (r) => process.send?.({ type: 'update', record: r }),
       onStopping: (reason) => process.send?.({ type: 'stopping', reason }),
+      durability: { runDir: cfg.runDir, runConfig: cfg, resume },
+    }).catch((e: unknown) => {
+      if (e instanceof Error && e.name === 'ResumeError') throw new UsageError(e.message);
+      throw e;
     });
     const onSignal = (sig: string) => server.stop(`${sig} received`);
     process.on('SIGINT', () => onSignal('SIGINT'));
@@ -49,6 +59,7 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     if (process.send) process.send({ type: 'ready', endpoint: server.endpoint, backend });
     else process.stdout.write(`isreshape learner: backend ${backend}; listening on ${server.endpoint}; run directory ${cfg.runDir}\n`);
     const summary = await server.run();
+    writeFileAtomic(path.join(cfg.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     if (process.send) process.send({ type: 'summary', summary });
     else process.stdout.write(`isreshape learner: ${summary.stopReason}; ${summary.envSteps} steps, final eval ${summary.finalEval?.stochastic.toFixed(1)} (greedy ${summary.finalEval?.greedy.toFixed(1)})\n`);
     logger.flush();
