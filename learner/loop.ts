@@ -141,7 +141,7 @@ export class TrainingLoop {
     Object.assign(this.intake.counts, k);
     this.returns.restore(s.returns);
     this.envSteps = s.envSteps;
-    this.randomReturn = s.randomReturn;
+    this.randomReturn = typeof s.randomReturn === 'number' ? s.randomReturn : NaN; // null: crashed before measuring it
     this.lastEval = s.lastEval ?? undefined;
   }
 
@@ -185,9 +185,9 @@ export class TrainingLoop {
     this.receiving = this.receive();
     // A uniform policy (all-zero parameters) is the random baseline for the collapse flag.
     const r = this.o.resume;
-    if (r) {
-      log.info({ kind: 'resume', checkpoint: r.file, fromVersion: r.fromVersion, version: learner.version, envSteps: this.envSteps, elapsedSeconds: (this.o.clock.now() - this.t0) / 1000 }, 'resumed from a checkpoint');
-    } else {
+    if (r) log.info({ kind: 'resume', checkpoint: r.file, fromVersion: r.fromVersion, version: learner.version, envSteps: this.envSteps, elapsedSeconds: (this.o.clock.now() - this.t0) / 1000 }, 'resumed from a checkpoint');
+    else this.checkpoint(false); // version 0: from now on a crash leaves something to resume from
+    if (!Number.isFinite(this.randomReturn)) {
       const zeros = new Float32Array(learner.paramsArray().length);
       this.randomReturn = (await this.o.evaluator.run(zeros, -1, Math.max(10, c.evalEpisodes))).stochastic;
     }
