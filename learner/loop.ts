@@ -139,6 +139,7 @@ export class TrainingLoop {
       k.pending = 0;
     }
     Object.assign(this.intake.counts, k);
+    this.intake.resumed();
     this.returns.restore(s.returns);
     this.envSteps = s.envSteps;
     this.randomReturn = typeof s.randomReturn === 'number' ? s.randomReturn : NaN; // null: crashed before measuring it
