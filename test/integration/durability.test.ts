@@ -5,7 +5,7 @@
  * policy; `export` writes a TensorFlow.js layers model that tf.loadLayersModel loads and that
  * gives the logits of our own forward pass.
  */
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,5 +121,27 @@ describe('durability: actor restarts, resume, eval, export', () => {
     expect(model.outputs[0].shape).toEqual([null, 2]);
     const again = await runCli(['export', runDir, '--format', 'onnx', '--out', join(dir, 'x')], 30_000);
     expect(again.err).toBe("isreshape: --format: 'onnx' is not accepted; expected tfjs\n");
+  }, 120_000);
+
+  it('learner --resume stopped with SIGTERM writes a final checkpoint at its last version and summary.json', async () => {
+    const before = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { envSteps: number };
+    const p = fork(CLI, ['learner', '--resume', runDir, '--steps', String(before.envSteps + 100_000), '--bind', 'tcp://127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    let err = '';
+    p.stderr!.on('data', (d) => (err += d));
+    let updates = 0;
+    let actor: ReturnType<typeof spawn> | null = null;
+    p.on('message', (m: { type: string; endpoint?: string }) => {
+      if (m.type === 'ready') actor = spawn(process.execPath, [CLI, 'actor', '--resume', runDir, '--connect', m.endpoint!, '--actor-id', '0'], { stdio: 'ignore' });
+      if (m.type === 'update' && ++updates === 3) p.kill('SIGTERM');
+    });
+    const code = await new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
+    const a = actor as ReturnType<typeof spawn> | null;
+    if (a && a.exitCode === null) a.kill('SIGKILL');
+    expect(code, err).toBe(0);
+    const log = join(runDir, 'learner.ndjson');
+    const lastUpdate = recordsOf<{ version: number }>(log, 'update').at(-1)!;
+    expect(recordsOf<{ version: number; final: boolean }>(log, 'checkpoint').at(-1)).toMatchObject({ version: lastUpdate.version, final: true });
+    const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { version: number; stopReason: string };
+    expect(summary).toMatchObject({ version: lastUpdate.version, stopReason: 'SIGTERM received' });
   }, 120_000);
 });
