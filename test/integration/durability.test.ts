@@ -129,14 +129,14 @@ describe('durability: actor restarts, resume, eval, export', () => {
     let err = '';
     p.stderr!.on('data', (d) => (err += d));
     let updates = 0;
-    let actor: ReturnType<typeof spawn> | null = null;
+    const actors: ReturnType<typeof spawn>[] = [];
     p.on('message', (m: { type: string; endpoint?: string }) => {
-      if (m.type === 'ready') actor = spawn(process.execPath, [CLI, 'actor', '--resume', runDir, '--connect', m.endpoint!, '--actor-id', '0'], { stdio: 'ignore' });
+      // the run's two actors (an update takes one rollout of each)
+      if (m.type === 'ready') for (const id of ['0', '1']) actors.push(spawn(process.execPath, [CLI, 'actor', '--resume', runDir, '--connect', m.endpoint!, '--actor-id', id], { stdio: 'ignore' }));
       if (m.type === 'update' && ++updates === 3) p.kill('SIGTERM');
     });
     const code = await new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
-    const a = actor as ReturnType<typeof spawn> | null;
-    if (a && a.exitCode === null) a.kill('SIGKILL');
+    for (const a of actors) if (a.exitCode === null) a.kill('SIGKILL');
     expect(code, err).toBe(0);
     const log = join(runDir, 'learner.ndjson');
     const lastUpdate = recordsOf<{ version: number }>(log, 'update').at(-1)!;
