@@ -31,9 +31,10 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
     const actorId = argv['actor-id'] as number;
     if (!Number.isInteger(actorId) || actorId < 0) throw new UsageError(`--actor-id: ${actorId} must be an integer >= 0`);
     // --resume: the run's actor again (resumed run, or restarted by train): its log continues.
-    const cfg = argv.resume !== undefined ? resumeConfig(argv) : configFromArgs(argv, { runDirSuffix: `-actor${actorId}` });
-    if (argv.resume !== undefined) { /* joins the run */ } else if (argv.join !== true) writeRunConfig(cfg);
-    else if (existsSync(path.join(cfg.runDir, `actor-${actorId}.ndjson`))) {
+    const resume = argv.resume !== undefined;
+    const cfg = resume ? resumeConfig(argv) : configFromArgs(argv, { runDirSuffix: `-actor${actorId}` });
+    if (!resume && argv.join !== true) writeRunConfig(cfg);
+    else if (!resume && existsSync(path.join(cfg.runDir, `actor-${actorId}.ndjson`))) {
       throw new UsageError(`--actor-id: ${cfg.runDir} already has a log for actor ${actorId}; give each actor of a run its own --actor-id`);
     }
     const env = envSpecOf(cfg.env);

@@ -2,7 +2,8 @@
  * `isreshape learner --bind tcp://HOST:PORT [--config FILE] [training flags]`: the learner
  * process alone (for runs across machines; `train` starts it for you with --join). Without
  * --join it starts a new run directory (refusing one that exists); with --join it trains the
- * run whose config.json `train` wrote. Prints its endpoint, trains until a budget or
+ * run whose config.json `train` wrote; with --resume RUN_DIR it continues that run from its newest
+ * checkpoint (deploy/resume.ts). Prints its endpoint, trains until a budget or
  * SIGINT/SIGTERM, writes the summary and exits 0.
  */
 import type { CommandModule } from 'yargs';
@@ -27,12 +28,11 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   handler: async (argv) => {
     const resume = argv.resume !== undefined;
     const cfg = resume ? resumeConfig(argv) : configFromArgs(argv);
-    if (resume) {
-      // resumeConfig checked the run directory; the server checks the checkpoint.
-    } else if (argv.join === true) {
+    // With --resume, resumeConfig checked the run directory and the server checks the checkpoint.
+    if (!resume && argv.join === true) {
       const log = path.join(cfg.runDir, 'learner.ndjson');
       if (existsSync(log)) throw new UsageError(`--join: ${cfg.runDir} already has a learner log (learner.ndjson); a run has one learner: start a new run instead`);
-    } else {
+    } else if (!resume) {
       writeRunConfig(cfg);
       const notice = constFloorNotice(cfg.objective);
       if (notice) process.stdout.write(`isreshape learner: ${notice}\n`);
