@@ -43,6 +43,8 @@ interface Session {
   updates: number;
   ready: boolean;
   stderr: string;
+  /** Killed by the guard: the session did not reach its planned kill or its end in time. */
+  stuck: boolean;
 }
 
 function exited(p: ChildProcess): Promise<void> {
@@ -53,11 +55,12 @@ function exited(p: ChildProcess): Promise<void> {
 async function session(runDir: string, fresh: boolean, plan: KillPlan): Promise<Session> {
   const args = fresh ? ['learner', ...SMALL, '--run-dir', runDir, '--bind', 'tcp://127.0.0.1:0'] : ['learner', '--resume', runDir, '--bind', 'tcp://127.0.0.1:0'];
   const learner = fork(CLI, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-  const s: Session = { code: null, signal: null, updates: 0, ready: false, stderr: '' };
+  const s: Session = { code: null, signal: null, updates: 0, ready: false, stderr: '', stuck: false };
   learner.stderr!.on('data', (d: Buffer) => { s.stderr += d.toString(); });
   let actor: ChildProcess | null = null;
   const kill = () => { if (learner.exitCode === null && learner.signalCode === null) learner.kill('SIGKILL'); };
   if (plan && 'afterMs' in plan) setTimeout(kill, plan.afterMs);
+  const guard = setTimeout(() => { s.stuck = true; kill(); }, 45_000);
   learner.on('message', (m: { type: string; endpoint?: string }) => {
     if (m.type === 'ready') {
       s.ready = true;
@@ -69,6 +72,7 @@ async function session(runDir: string, fresh: boolean, plan: KillPlan): Promise<
     }
   });
   await exited(learner);
+  clearTimeout(guard);
   s.code = learner.exitCode;
   s.signal = learner.signalCode;
   const a = actor as ChildProcess | null;
@@ -98,12 +102,14 @@ describe('learner crash recovery (SIGKILL + --resume)', () => {
       const plan: KillPlan = sessions.length === 0 ? { afterUpdates: 3, extraMs: 0 } : u < 0.2 ? { afterMs: 200 + Math.floor(rand() * 1500) } : { afterUpdates: Math.floor(rand() * 5), extraMs: Math.floor(rand() * 40) };
       const s = await session(runDir, sessions.length === 0, plan);
       sessions.push(s);
+      expect(s.stuck, `learner session ${sessions.length} made no progress: ${s.stderr}`).toBe(false);
       expect(s.code === 0 || s.signal === 'SIGKILL', `learner session ${sessions.length} failed (code ${s.code}): ${s.stderr}`).toBe(true);
       if (s.signal === 'SIGKILL') kills++;
       else break; // the budget was reached before the planned kill
     }
     expect(kills).toBe(KILLS);
     const last = await session(runDir, false, null);
+    expect(last.stuck, last.stderr).toBe(false);
     expect(last.code, last.stderr).toBe(0);
 
     const log = join(runDir, 'learner.ndjson');

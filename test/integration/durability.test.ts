@@ -135,7 +135,9 @@ describe('durability: actor restarts, resume, eval, export', () => {
       if (m.type === 'ready') for (const id of ['0', '1']) actors.push(spawn(process.execPath, [CLI, 'actor', '--resume', runDir, '--connect', m.endpoint!, '--actor-id', id], { stdio: 'ignore' }));
       if (m.type === 'update' && ++updates === 3) p.kill('SIGTERM');
     });
+    const guard = setTimeout(() => p.kill('SIGKILL'), 60_000); // no leaked learner if it hangs
     const code = await new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
+    clearTimeout(guard);
     for (const a of actors) if (a.exitCode === null) a.kill('SIGKILL');
     expect(code, err).toBe(0);
     const log = join(runDir, 'learner.ndjson');
