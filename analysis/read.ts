@@ -128,6 +128,11 @@ export async function readRun(dir: string): Promise<RunData> {
       if (rec.kind === 'update') {
         if (isUpdate(rec)) updates.push(rec);
         else invalid++;
+      } else if (rec.kind === 'resume' && typeof rec.fromVersion === 'number') {
+        // A resumed run: updates logged after its checkpoint were lost with the crash (their
+        // versions are never reused); the run continues from the checkpoint's version.
+        const from = rec.fromVersion;
+        for (let i = updates.length - 1; i >= 0; i--) if (updates[i].version > from) updates.splice(i, 1);
       } else if (rec.kind === 'summary') {
         if (isSummary(rec)) summary = rec;
         else invalid++;

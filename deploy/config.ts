@@ -24,6 +24,8 @@ export interface RunConfig extends LearnerServerConfig, ActorsConfig {
   backend: 'auto' | 'node' | 'wasm' | 'cpu';
   /** Name of the preset this config started from, or null. */
   preset: string | null;
+  /** `train` restarts an actor process that dies (deploy/launcher.ts). */
+  restartActors: boolean;
 }
 
 /** @deprecated the old name of RunConfig. */

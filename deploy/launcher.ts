@@ -8,7 +8,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../learner/checkpoint.js';
 import type { Logger } from 'pino';
 import { constFloorNotice, type RunConfig } from './config.js';
 import { formatLag } from '../actor/lag.js';
@@ -27,7 +27,12 @@ export interface LaunchOptions {
   spawn?: SpawnCli;
   /** How long actors get to exit after SIGTERM before SIGKILL (default 5000 ms). */
   killGraceMs?: number;
+  /** Continue the run in cfg.runDir from its newest checkpoint (`train --resume`). */
+  resume?: boolean;
 }
+
+/** Restarts of one actor process before the run is stopped instead (--restart-actors). */
+export const MAX_ACTOR_RESTARTS = 10;
 
 /** Start `isreshape <args>` as a child process with stdout, stderr piped and an IPC channel. */
 export type SpawnCli = (args: string[]) => ChildProcess;
@@ -62,7 +67,7 @@ function waitExit(c: Child): Promise<number | null> {
 
 /** Run a training job; resolves to the process exit code (0 = finished, 1 = a child failed). */
 export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promise<number> {
-  const cfgFile = writeRunConfig(cfg);
+  const cfgFile = opts.resume ? path.join(cfg.runDir, 'config.json') : writeRunConfig(cfg);
   const log: Logger = createLogger(path.join(cfg.runDir, 'launcher.ndjson'), { role: 'launcher', backend: cfg.backend, runId: cfg.runId });
   const tty = !opts.quiet && (opts.out as NodeJS.WriteStream).isTTY === true;
   const say = (s: string) => opts.out.write(s + '\n');
@@ -73,7 +78,9 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   if (!opts.quiet) say(`resolved config (also in config.json): ${JSON.stringify(cfg)}`);
 
   const spawn = opts.spawn ?? forkCli;
-  const learner = spawnChild(spawn, 'learner', ['learner', '--config', cfgFile, '--join', '--bind', 'tcp://127.0.0.1:0', ...(opts.tensorboard !== undefined ? ['--tensorboard', opts.tensorboard] : [])]);
+  if (opts.resume) say('resuming from the newest checkpoint');
+  const runArgs = opts.resume ? ['--resume', cfg.runDir] : ['--config', cfgFile, '--join'];
+  const learner = spawnChild(spawn, 'learner', ['learner', ...runArgs, '--bind', 'tcp://127.0.0.1:0', ...(opts.tensorboard !== undefined ? ['--tensorboard', opts.tensorboard] : [])]);
   const actors: Child[] = [];
   let failure: string | null = null;
   let summary: SummaryRecord | null = null;
@@ -91,10 +98,27 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const watch = (c: Child) => {
+  const restarts = new Map<number, number>();
+  let endpoint = '';
+  const startActor = (i: number, again: boolean): Child => {
+    // A restarted actor joins with --resume: its log continues.
+    const a = spawnChild(spawn, `actor ${i}`, ['actor', ...(again ? ['--resume', cfg.runDir] : runArgs), '--connect', endpoint, '--actor-id', String(i)]);
+    actors[i] = a;
+    watch(a, i);
+    return a;
+  };
+  const watch = (c: Child, actorIndex = -1) => {
     c.proc.on('exit', (code, signal) => {
       c.exited = true;
       const expected = c === learner ? summary !== null && code === 0 : stopping || summary !== null;
+      const n = restarts.get(actorIndex) ?? 0;
+      if (!expected && actorIndex >= 0 && cfg.restartActors && n < MAX_ACTOR_RESTARTS) {
+        restarts.set(actorIndex, n + 1);
+        log.warn({ kind: 'actor-restarted', child: c.name, code, signal, restart: n + 1, stderr: c.stderrTail });
+        if (!opts.quiet) say(`${c.name} exited with code ${code}${signal ? ` (signal ${signal})` : ''}: restarting it (${n + 1} of at most ${MAX_ACTOR_RESTARTS})`);
+        startActor(actorIndex, true);
+        return;
+      }
       if (!expected && !failure) {
         failure = `${c.name} exited with code ${code}${signal ? ` (signal ${signal})` : ''}; its stderr:\n  ${c.stderrTail.join('\n  ') || '(empty)'}`;
         log.error({ kind: 'child-died', child: c.name, code, signal, stderr: c.stderrTail });
@@ -120,11 +144,8 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   if (ready) {
     say(`learner on ${ready.endpoint}, tensor backend: ${ready.backend}`);
     log.info({ kind: 'learner-ready', endpoint: ready.endpoint, backend: ready.backend });
-    for (let i = 0; i < cfg.actors && !stopping; i++) {
-      const a = spawnChild(spawn, `actor ${i}`, ['actor', '--config', cfgFile, '--join', '--connect', ready.endpoint, '--actor-id', String(i)]);
-      actors.push(a);
-      watch(a);
-    }
+    endpoint = ready.endpoint;
+    for (let i = 0; i < cfg.actors && !stopping; i++) startActor(i, false);
   }
   await waitExit(learner);
   stopping = true;
@@ -143,7 +164,7 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
     say(`isreshape train: the learner exited without a summary; stderr:\n  ${learner.stderrTail.join('\n  ')}`);
     return 1;
   }
-  writeFileSync(path.join(cfg.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeFileAtomic(path.join(cfg.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   log.info({ kind: 'finished', summary });
   say(formatSummary(summary, cfg.runDir));
   if (opts.tensorboard !== undefined) say(`  TensorBoard event files: ${opts.tensorboard}  (tensorboard --logdir ${opts.tensorboard})`);

@@ -26,6 +26,8 @@ const COMMANDS: readonly { name: string; load: () => Promise<AnyCommand> }[] = [
   { name: 'export-tb', load: async () => (await import('./commands/exportTb.js')).exportTbCommand },
   { name: 'sweep', load: async () => (await import('./commands/sweep.js')).sweepCommand },
   { name: 'keys', load: async () => (await import('./commands/keys.js')).keysCommand },
+  { name: 'eval', load: async () => (await import('./commands/eval.js')).evalCommand },
+  { name: 'export', load: async () => (await import('./commands/export.js')).exportCommand },
 ];
 
 /** The command modules this invocation needs: none for a bare `--version`, the named one, or all. */

@@ -108,6 +108,9 @@ export const FIELDS: readonly FieldRow[] = [
   { flag: 'target-return', key: 'targetReturn', kind: 'number-or-null', default: null, help: 'stop when an evaluation of the current policy reaches this mean return', group: 'stopping', source: 'never' },
   // run
   { flag: 'deterministic', key: 'deterministic', kind: 'boolean', default: false, help: 'fixed schedule of versions and training order: the run is a function of config and seed', group: 'run', source: 'asynchronous by default' },
+  { flag: 'checkpoint-every', key: 'checkpointEvery', kind: 'integer', default: 50, range: nonNeg, help: 'learner checkpoint every N updates, and always at the end and on SIGINT/SIGTERM (0: only then)', group: 'run', source: 'measured: a 0.2 MB write, median 8 ms, vs 0.15-0.35 s per update (README, Checkpoints and resume)' },
+  { flag: 'keep-checkpoints', key: 'keepCheckpoints', kind: 'integer', default: 3, range: atLeast1, help: 'checkpoints kept in <run-dir>/checkpoints/', group: 'run', source: 'project choice: survives two corrupt files' },
+  { flag: 'restart-actors', key: 'restartActors', kind: 'boolean', default: true, help: 'train: restart an actor process that dies (--no-restart-actors: stop the run instead)', group: 'run', source: 'project choice' },
   { flag: 'preset', key: 'preset', kind: 'choice', choices: Object.keys(PRESETS), default: null, help: 'start from a preset (deploy/presets.ts); flags and file keys override it', group: 'run', source: 'none' },
   { flag: 'run-dir', key: 'runDir', kind: 'string', default: null, derived: 'runs/<run-id>', help: 'run directory (must not exist)', group: 'run', source: 'runs/<run-id>' },
   { flag: 'run-id', key: 'runId', kind: 'string', default: null, derived: '<env>_<label>_<lag>_s<seed>_<time>', help: 'run id', group: 'run', source: 'env, method, lag, seed, start time' },

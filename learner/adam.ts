@@ -26,4 +26,27 @@ export class FlatAdam {
       param[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
     }
   }
+
+  /** The optimiser state (copies): first and second moments and the step count. */
+  exportState(): AdamState {
+    return { m: Float64Array.from(this.m), v: Float64Array.from(this.v), t: this.t };
+  }
+
+  /** Restore `exportState()`'s result; throws when the sizes differ. */
+  importState(s: AdamState): void {
+    if (s.m.length !== this.m.length || s.v.length !== this.v.length) {
+      throw new RangeError(`Adam state has ${s.m.length}/${s.v.length} moments, this optimiser ${this.m.length}: the checkpoint is of another model`);
+    }
+    if (!Number.isInteger(s.t) || s.t < 0) throw new RangeError(`Adam step count must be an integer >= 0, got ${s.t}`);
+    this.m.set(s.m);
+    this.v.set(s.v);
+    this.t = s.t;
+  }
+}
+
+/** FlatAdam's state: moments and step count. */
+export interface AdamState {
+  m: Float64Array;
+  v: Float64Array;
+  t: number;
 }

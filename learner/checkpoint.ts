@@ -171,6 +171,10 @@ export class CheckpointStore {
     const file = path.join(this.dir, CheckpointStore.fileName(c.meta.version));
     writeFileAtomic(file, encodeCheckpoint(c));
     for (const old of this.list().slice(this.keep)) rmSync(old, { force: true });
+    // Temporary files of writers killed mid-write (other pids) are garbage.
+    for (const n of readdirSync(this.dir)) {
+      if (n.startsWith('.ckpt-') && n.includes('.tmp-') && !n.endsWith(`.tmp-${process.pid}`)) rmSync(path.join(this.dir, n), { force: true });
+    }
     return file;
   }
 

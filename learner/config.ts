@@ -61,6 +61,14 @@ export interface EvalConfig {
   collapseEntropy: number;
 }
 
+/** Checkpoint group (run group in deploy/schema.ts): how often the learner saves its state. */
+export interface CheckpointConfig {
+  /** Updates between checkpoints (0: only when the learner stops). */
+  checkpointEvery: number;
+  /** Checkpoints kept in <runDir>/checkpoints/. */
+  keepCheckpoints: number;
+}
+
 /** The run group's fields the learner reads. */
 export interface RunModeConfig {
   /** Run id, stamped on every log record. */
@@ -75,4 +83,4 @@ export interface LearnerConfig extends ObjectiveGroup, OptimiserConfig, Pick<Sto
 /** What the learner process reads. */
 export interface LearnerServerConfig
   extends LearnerConfig, IntakeConfig, StopConfig, EvalConfig, EnvConfig, ModelConfig,
-    RunModeConfig, Pick<ActorsConfig, 'actors' | 'workers' | 'batchSegments' | 'historyVersions'> {}
+    RunModeConfig, CheckpointConfig, Pick<ActorsConfig, 'actors' | 'workers' | 'batchSegments' | 'historyVersions'> {}

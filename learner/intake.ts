@@ -28,6 +28,10 @@ export class Intake {
   private readonly fifo: QueuedRollout[] = [];
   private readonly keyed = new Map<string, QueuedRollout>();
   private readonly nextSeq = new Map<number, number>();
+  /** Actors whose process restarted: their next sequence number is taken as the new start. */
+  private readonly restartedActors = new Set<number>();
+  /** After a learner resume: each actor's first sequence number is its start (actors that outlived the learner carry on counting). */
+  private firstSeqIsStart = false;
   private readonly waiters = new Set<() => void>();
   readonly counts: IntakeCounts = { received: 0, trained: 0, dropped: 0, rejected: 0, lost: 0, pending: 0, dropReasons: {}, rejectReasons: {} };
 
@@ -59,7 +63,8 @@ export class Intake {
   offer(r: QueuedRollout, dropReason: DropReason | null = null): DropReason | null {
     this.counts.received++;
     const { actorId, seq } = r.msg;
-    const expected = this.nextSeq.get(actorId) ?? 0;
+    const fresh = this.restartedActors.delete(actorId) || (this.firstSeqIsStart && !this.nextSeq.has(actorId));
+    const expected = fresh ? seq : this.nextSeq.get(actorId) ?? 0;
     if (seq < expected) {
       this.drop('duplicate');
       return 'duplicate';
@@ -100,6 +105,16 @@ export class Intake {
     });
     this.counts.pending -= out.length;
     return out;
+  }
+
+  /** A new process said hello as `actorId` (restarted): its sequence numbers start again, without counting a gap. */
+  restarted(actorId: number): void {
+    this.restartedActors.add(actorId);
+  }
+
+  /** The learner resumed from a checkpoint: gaps before each actor's first rollout are not counted as lost. */
+  resumed(): void {
+    this.firstSeqIsStart = true;
   }
 
   /** Mark rollouts as trained on. */

@@ -8,14 +8,14 @@
 import type { ModelSpec } from '../model/spec.js';
 import type { Quadrants } from '../protocol/records.js';
 import { tfjs } from '../model/backend.js';
-import { Rng } from '../model/rng.js';
+import { Rng, type RngState } from '../model/rng.js';
 import { computeWeights, WeightBatch } from './objectives/weights.js';
 import { summarizeBatch, type BatchDiagnostics } from './diagnostics.js';
 import { buildBatch, selectRows, type Batch, type TrainingSegment } from './batch.js';
 import { lossAndGrad, type LossTerms } from './loss.js';
 import { lossAndGradJs } from './lossJs.js';
 import { Workspace } from '../model/grad.js';
-import { FlatAdam } from './adam.js';
+import { FlatAdam, type AdamState } from './adam.js';
 import type { LearnerConfig } from './config.js';
 
 export interface UpdateStats extends BatchDiagnostics {
@@ -169,4 +169,27 @@ export class Learner {
     const w = computeWeights(this.cfg.objective, batch.logRatio, batch.adv, { out: this.batchWts });
     return summarizeBatch({ logRatio: batch.logRatio, adv: batch.adv, g: w.g, h: w.h, gamma: w.gamma, lag: batch.lag });
   }
+
+  /** Everything a resumed learner needs (copies): float64 parameters, Adam state, minibatch RNG, version. */
+  exportState(): LearnerState {
+    return { params: Float64Array.from(this.params), adam: this.adam.exportState(), rng: this.rng.state(), version: this.version };
+  }
+
+  /** Continue from `exportState()`'s result; throws when it is of another model size. */
+  importState(s: LearnerState): void {
+    if (s.params.length !== this.params.length) throw new RangeError(`state has ${s.params.length} parameters, this model ${this.params.length}`);
+    for (let i = 0; i < s.params.length; i++) if (!Number.isFinite(s.params[i])) throw new RangeError(`state parameter ${i} is not finite`);
+    this.adam.importState(s.adam);
+    this.params.set(s.params);
+    this.rng.setState(s.rng);
+    this.version = s.version;
+  }
+}
+
+/** A learner's resumable state (`Learner.exportState` / `importState`). */
+export interface LearnerState {
+  params: Float64Array;
+  adam: AdamState;
+  rng: RngState;
+  version: number;
 }

@@ -25,6 +25,7 @@ import { batchSchedule, type BatchSchedule } from './schedule.js';
 import { EvalSchedule, StopPolicy } from './stopPolicy.js';
 import { ReturnWindow, stepsPerSecond, summaryFields, summaryRecord, updateRecord } from './records.js';
 import type { Publisher } from './publisher.js';
+import type { LoopState } from './runState.js';
 
 /** The learner's side of the transport. */
 export interface LoopTransport {
@@ -71,6 +72,25 @@ export interface TrainingLoopOptions {
   endpoint: string;
   onUpdate?: (r: UpdateRecord) => void;
   onStopping?: (reason: string) => void;
+  /** Save checkpoints every `every` updates and when the loop stops (learner/server.ts wires the store). */
+  checkpointer?: LoopCheckpointer;
+  /** Continue a run from a checkpoint: the learner is already restored, the loop restores its own part. */
+  resume?: LoopResume;
+}
+
+/** Where the loop's checkpoints go. */
+export interface LoopCheckpointer {
+  /** Updates between checkpoints (0: only when the loop stops). */
+  every: number;
+  /** Save the learner's state together with `loop`'s; returns the file and its size in bytes. */
+  save(loop: LoopState, final: boolean): { file: string; bytes: number };
+}
+
+export interface LoopResume {
+  state: LoopState;
+  /** The checkpoint's version and file; the learner's version may be higher (versions are never reused). */
+  fromVersion: number;
+  file: string;
 }
 
 /** How long the loop waits for rollouts before it checks the budgets again, ms. */
@@ -87,6 +107,7 @@ export class TrainingLoop {
   private readonly evals: EvalSchedule;
   private readonly returns = new ReturnWindow(100);
   private readonly t0: number;
+  private sinceCheckpoint = 0;
   private stopping = false;
   private stopReason = '';
   private envSteps = 0;
@@ -103,9 +124,49 @@ export class TrainingLoop {
     this.intake = new Intake(c.queueCapacity, c.deterministic);
     this.admission = new Admission({ modelHash: o.modelHash, env: envShape(c.env), maxLag: c.maxLag, deterministic: c.deterministic });
     this.schedule = batchSchedule(c);
-    this.stopPolicy = new StopPolicy(c, o.clock.now());
+    this.t0 = o.clock.now() - (o.resume?.state.elapsedMs ?? 0);
+    this.stopPolicy = new StopPolicy(c, this.t0);
     this.evals = new EvalSchedule(c);
-    this.t0 = o.clock.now();
+    if (o.resume) this.restore(o.resume.state);
+  }
+
+  /** Carry on the totals of a checkpoint; rollouts queued at the checkpoint were lost with it ('restart'). */
+  private restore(s: LoopState): void {
+    const k = structuredClone(s.counts);
+    if (k.pending > 0) {
+      k.dropped += k.pending;
+      k.dropReasons.restart = (k.dropReasons.restart ?? 0) + k.pending;
+      k.pending = 0;
+    }
+    Object.assign(this.intake.counts, k);
+    this.intake.resumed();
+    this.returns.restore(s.returns);
+    this.envSteps = s.envSteps;
+    this.randomReturn = typeof s.randomReturn === 'number' ? s.randomReturn : NaN; // null: crashed before measuring it
+    this.lastEval = s.lastEval ?? undefined;
+  }
+
+  /** The loop's part of a checkpoint, now. */
+  state(): LoopState {
+    return {
+      envSteps: this.envSteps, elapsedMs: this.o.clock.now() - this.t0, counts: structuredClone(this.intake.counts),
+      returns: this.returns.snapshot(), randomReturn: this.randomReturn, lastEval: this.lastEval ?? null,
+    };
+  }
+
+  /** Write a checkpoint (logged); a failure is logged and training goes on. */
+  private checkpoint(final: boolean): void {
+    const cp = this.o.checkpointer;
+    if (!cp) return;
+    this.sinceCheckpoint = 0;
+    const v = this.o.learner.version;
+    const t = performance.now();
+    try {
+      const { file, bytes } = cp.save(this.state(), final);
+      this.o.logger.info({ kind: 'checkpoint', version: v, envSteps: this.envSteps, final, file, bytes, writeMs: performance.now() - t });
+    } catch (e) {
+      this.o.logger.error({ kind: 'checkpoint-failed', version: v, err: String(e) }, 'checkpoint not written: training goes on; the previous checkpoint stays the resume point');
+    }
   }
 
   /** Ask the loop to stop after the current update (budget, target, signal). Idempotent. */
@@ -124,10 +185,16 @@ export class TrainingLoop {
     await this.o.publisher.publish(learner.version, learner.paramsArray(), []);
     this.receiving = this.receive();
     // A uniform policy (all-zero parameters) is the random baseline for the collapse flag.
-    const zeros = new Float32Array(learner.paramsArray().length);
-    this.randomReturn = (await this.o.evaluator.run(zeros, -1, Math.max(10, c.evalEpisodes))).stochastic;
+    const r = this.o.resume;
+    if (r) log.info({ kind: 'resume', checkpoint: r.file, fromVersion: r.fromVersion, version: learner.version, envSteps: this.envSteps, elapsedSeconds: (this.o.clock.now() - this.t0) / 1000 }, 'resumed from a checkpoint');
+    else this.checkpoint(false); // version 0: from now on a crash leaves something to resume from
+    if (!Number.isFinite(this.randomReturn)) {
+      const zeros = new Float32Array(learner.paramsArray().length);
+      this.randomReturn = (await this.o.evaluator.run(zeros, -1, Math.max(10, c.evalEpisodes))).stochastic;
+    }
     log.info({ kind: 'start', endpoint: this.o.endpoint, modelHash: this.o.modelHash, randomReturn: this.randomReturn }, 'learner ready');
-    let lastT = this.o.clock.now(), lastSteps = 0;
+    this.checkBudgets(); // a resumed run may have no budget left
+    let lastT = this.o.clock.now(), lastSteps = this.envSteps;
     while (!this.stopping) {
       const batch = await this.nextBatch();
       if (!batch) break;
@@ -146,6 +213,8 @@ export class TrainingLoop {
       });
       log.info(rec);
       this.o.onUpdate?.(rec as unknown as UpdateRecord);
+      const cp = this.o.checkpointer;
+      if (cp && cp.every > 0 && ++this.sinceCheckpoint >= cp.every) this.checkpoint(false);
       this.checkBudgets();
       if (!this.stopping && this.stopPolicy.needsConfirmation(ev)) await this.confirmTarget(params);
     }
@@ -250,7 +319,9 @@ export class TrainingLoop {
   }
 
   private async onHello(peer: Buffer, m: HelloMsg): Promise<void> {
+    const replaces = this.admission.actors.some((a) => a.actorId === m.actorId && !a.peer.equals(peer));
     const v = this.admission.hello(peer, m);
+    if (v.ok && replaces) this.intake.restarted(m.actorId);
     if (!v.ok) {
       this.refuse(v, { actorId: m.actorId }, 'actor hello rejected');
       await this.o.transport.send(peer, { type: MsgType.Reject, reason: v.reason });
@@ -288,6 +359,7 @@ export class TrainingLoop {
       void transport.send(q.peer, { type: MsgType.Ack, status: AckStatus.Dropped, seq: q.msg.seq, version: learner.version, drop: 'shutdown', detail: 'shutdown: the learner is stopping' });
     }
     if (this.pendingEval) await this.pendingEval.catch(() => undefined);
+    this.checkpoint(true);
     const finalEval = this.evals.reusableFinal(this.confirmed, learner.version)
       ?? await this.o.evaluator.run(learner.paramsArray(), learner.version, c.finalEvalEpisodes);
     // Stop receiving before counting, so that the summary accounts for every message received.

@@ -25,6 +25,17 @@ export class ReturnWindow {
     return this.last.length ? this.last.reduce((a, b) => a + b, 0) / this.last.length : null;
   }
 
+  /** The window's contents, for a checkpoint. */
+  snapshot(): { last: number[]; episodes: number } {
+    return { last: [...this.last], episodes: this.episodes };
+  }
+
+  /** Continue from `snapshot()` (on resume). */
+  restore(s: { last: number[]; episodes: number }): void {
+    this.last.splice(0, this.last.length, ...s.last.slice(-this.size));
+    this.episodes = s.episodes;
+  }
+
   get summary(): { mean100: number | null; episodes: number } {
     return { mean100: this.mean, episodes: this.episodes };
   }

@@ -35,6 +35,11 @@ export class Rng {
     return r;
   }
 
+  /** Continue from `state()` in place (for holders of a readonly Rng, e.g. on resume). */
+  setState(st: RngState): void {
+    [this.a, this.b, this.c, this.d] = [st[0] | 0, st[1] | 0, st[2] | 0, st[3] | 0];
+  }
+
   /** The current state (four words); `Rng.fromState(r.state())` replays r's future draws. */
   state(): RngState {
     return [this.a >>> 0, this.b >>> 0, this.c >>> 0, this.d >>> 0];

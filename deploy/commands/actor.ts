@@ -14,6 +14,7 @@ import { segmentsPerSlot } from '../../actor/config.js';
 import { trainOptions } from '../options.js';
 import { configFileOptions, configFromArgs, writeRunConfig } from '../runConfig.js';
 import { UsageError } from '../errors.js';
+import { resumeConfig, resumeOption } from '../resume.js';
 
 export const actorCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'actor',
@@ -24,13 +25,16 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
     'actor-id': { type: 'number', default: 0, describe: 'this actor\'s id, unique per run (0..actors-1)' },
     'idle-timeout': { type: 'number', default: 120, describe: 'exit when the learner is silent this many seconds' },
     ...configFileOptions(),
+    ...resumeOption(),
   }),
   handler: async (argv) => {
     const actorId = argv['actor-id'] as number;
     if (!Number.isInteger(actorId) || actorId < 0) throw new UsageError(`--actor-id: ${actorId} must be an integer >= 0`);
-    const cfg = configFromArgs(argv, { runDirSuffix: `-actor${actorId}` });
-    if (argv.join !== true) writeRunConfig(cfg);
-    else if (existsSync(path.join(cfg.runDir, `actor-${actorId}.ndjson`))) {
+    // --resume: the run's actor again (resumed run, or restarted by train): its log continues.
+    const resume = argv.resume !== undefined;
+    const cfg = resume ? resumeConfig(argv) : configFromArgs(argv, { runDirSuffix: `-actor${actorId}` });
+    if (!resume && argv.join !== true) writeRunConfig(cfg);
+    else if (!resume && existsSync(path.join(cfg.runDir, `actor-${actorId}.ndjson`))) {
       throw new UsageError(`--actor-id: ${cfg.runDir} already has a log for actor ${actorId}; give each actor of a run its own --actor-id`);
     }
     const env = envSpecOf(cfg.env);

@@ -2,7 +2,8 @@
  * `isreshape learner --bind tcp://HOST:PORT [--config FILE] [training flags]`: the learner
  * process alone (for runs across machines; `train` starts it for you with --join). Without
  * --join it starts a new run directory (refusing one that exists); with --join it trains the
- * run whose config.json `train` wrote. Prints its endpoint, trains until a budget or
+ * run whose config.json `train` wrote; with --resume RUN_DIR it continues that run from its newest
+ * checkpoint (deploy/resume.ts). Prints its endpoint, trains until a budget or
  * SIGINT/SIGTERM, writes the summary and exits 0.
  */
 import type { CommandModule } from 'yargs';
@@ -13,6 +14,8 @@ import { configFileOptions, configFromArgs, writeRunConfig } from '../runConfig.
 import { constFloorNotice } from '../config.js';
 import { UsageError } from '../errors.js';
 import { tensorboardDir, tensorboardOption } from '../tensorboardOption.js';
+import { resumeConfig, resumeOption } from '../resume.js';
+import { writeFileAtomic } from '../../learner/checkpoint.js';
 
 export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'learner',
@@ -22,14 +25,17 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     bind: { type: 'string', default: 'tcp://127.0.0.1:5555', describe: 'endpoint to bind, e.g. tcp://0.0.0.0:5555 to accept other machines' },
     ...configFileOptions(),
     tensorboard: tensorboardOption(),
+    ...resumeOption(),
   }),
   handler: async (argv) => {
-    const cfg = configFromArgs(argv);
+    const resume = argv.resume !== undefined;
+    const cfg = resume ? resumeConfig(argv) : configFromArgs(argv);
     const tbDir = tensorboardDir(argv.tensorboard);
-    if (argv.join === true) {
+    // With --resume, resumeConfig checked the run directory and the server checks the checkpoint.
+    if (!resume && argv.join === true) {
       const log = path.join(cfg.runDir, 'learner.ndjson');
       if (existsSync(log)) throw new UsageError(`--join: ${cfg.runDir} already has a learner log (learner.ndjson); a run has one learner: start a new run instead`);
-    } else {
+    } else if (!resume) {
       writeRunConfig(cfg);
       const notice = constFloorNotice(cfg.objective);
       if (notice) process.stdout.write(`isreshape learner: ${notice}\n`);
@@ -49,6 +55,10 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
         process.send?.({ type: 'update', record: r });
       },
       onStopping: (reason) => process.send?.({ type: 'stopping', reason }),
+      durability: { runDir: cfg.runDir, runConfig: cfg, resume },
+    }).catch((e: unknown) => {
+      if (e instanceof Error && e.name === 'ResumeError') throw new UsageError(e.message);
+      throw e;
     });
     const onSignal = (sig: string) => server.stop(`${sig} received`);
     process.on('SIGINT', () => onSignal('SIGINT'));
@@ -56,6 +66,7 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     if (process.send) process.send({ type: 'ready', endpoint: server.endpoint, backend });
     else process.stdout.write(`isreshape learner: backend ${backend}; listening on ${server.endpoint}; run directory ${cfg.runDir}\n`);
     const summary = await server.run();
+    writeFileAtomic(path.join(cfg.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     if (tb) {
       tb.addSummary(summary);
       tb.close();

@@ -7,6 +7,7 @@ import type { CommandModule } from 'yargs';
 import { trainOptions } from '../options.js';
 import { configFileOptions, configFromArgs } from '../runConfig.js';
 import { tensorboardDir, tensorboardOption } from '../tensorboardOption.js';
+import { resumeConfig, resumeOption } from '../resume.js';
 
 export const trainCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'train',
@@ -14,14 +15,16 @@ export const trainCommand: CommandModule<object, Record<string, unknown>> = {
   builder: (y) => y.options({
     ...trainOptions(),
     config: configFileOptions().config,
+    ...resumeOption(),
     quiet: { type: 'boolean', default: false, describe: 'no progress lines (the final summary is still printed)' },
     tensorboard: tensorboardOption(),
   }),
   handler: async (argv) => {
-    const cfg = configFromArgs(argv);
+    const resume = argv.resume !== undefined;
+    const cfg = resume ? resumeConfig(argv) : configFromArgs(argv);
     const tensorboard = tensorboardDir(argv.tensorboard);
     // Imported here so that `--help` and the other commands do not load pino.
     const { launchTraining } = await import('../launcher.js');
-    process.exitCode = await launchTraining(cfg, { quiet: argv.quiet as boolean, out: process.stdout, ...(tensorboard !== undefined ? { tensorboard } : {}) });
+    process.exitCode = await launchTraining(cfg, { quiet: argv.quiet as boolean, out: process.stdout, resume, ...(tensorboard !== undefined ? { tensorboard } : {}) });
   },
 };

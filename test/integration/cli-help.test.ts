@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, ROOT, runCli } from '../helpers/cli.js';
 
-const COMMANDS = ['train', 'learner', 'actor', 'weights', 'analyze', 'compare', 'export-tb', 'sweep', 'keys'];
+const COMMANDS = ['train', 'learner', 'actor', 'weights', 'analyze', 'compare', 'export-tb', 'sweep', 'keys', 'eval', 'export'];
 
 describe('isreshape command table', () => {
   beforeAll(() => ensureBuilt());
@@ -21,7 +21,7 @@ describe('isreshape command table', () => {
   });
 
   it('each command has its own help (only that module loaded)', async () => {
-    const flagOf: Record<string, string> = { train: '--quiet', learner: '--bind', actor: '--connect', weights: '--method', analyze: 'runDir', compare: 'runDirs', 'export-tb': '--out', sweep: '--parallel', keys: '--name' };
+    const flagOf: Record<string, string> = { train: '--quiet', learner: '--bind', actor: '--connect', weights: '--method', analyze: 'runDir', compare: 'runDirs', 'export-tb': '--out', sweep: '--parallel', keys: '--name', eval: '--episodes', export: '--format' };
     for (const c of COMMANDS) {
       const r = await runCli([c, '--help'], 30_000);
       expect(r.code, `${c} --help: ${r.err}`).toBe(0);

@@ -13,8 +13,8 @@ import type { SummaryRecord } from '../../protocol/records.js';
 const FLAGS = ['--actors', '2', '--envs-per-worker', '4', '--segment-steps', '16', '--epochs', '1', '--minibatches', '1',
   '--steps', '10000000', '--eval-every', '0', '--final-eval-episodes', '3'];
 
-function startTrain(dir: string) {
-  const p = spawn(process.execPath, [CLI, 'train', ...FLAGS, '--run-dir', dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+function startTrain(dir: string, extra: string[] = []) {
+  const p = spawn(process.execPath, [CLI, 'train', ...FLAGS, ...extra, '--run-dir', dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   p.stdout.on('data', (d) => (out += d));
   p.stderr.on('data', (d) => (out += d));
@@ -47,9 +47,10 @@ describe('isreshape train launcher', () => {
     expect(t.out()).toMatch(/final evaluation of the current policy over 3 episodes/);
   });
 
-  it('an actor that dies is reported with its exit code, and the run exits 1', async () => {
+  it('with --no-restart-actors, an actor that dies is reported with its exit code, and the run exits 1', async () => {
+    // (By default it is restarted: test/integration/durability.test.ts.)
     const dir = join(mkdtempSync(join(tmpdir(), 'isr-kill-')), 'run');
-    const t = startTrain(dir);
+    const t = startTrain(dir, ['--no-restart-actors']);
     await waitForUpdates(dir, 2);
     const [rec] = recordsOf<{ pid: number }>(join(dir, 'actor-1.ndjson'), 'actor-start');
     process.kill(rec.pid, 'SIGKILL');

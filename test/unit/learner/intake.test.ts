@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Intake } from '../../../learner/intake.js';
+import type { RolloutMsg } from '../../../protocol/messages.js';
 import { makeRollout } from '../protocol/helpers.js';
 
 const peer = Buffer.from('p');
@@ -53,5 +54,30 @@ describe('Intake accounting', () => {
     expect(b.map((q) => q.msg.actorId)).toEqual([0, 1]);
     i.trained(b.length);
     balanced(i);
+  });
+});
+
+describe('Intake after an actor restart or a learner resume', () => {
+  const roll = (actorId: number, seq: number) => ({ msg: { actorId, seq } as unknown as RolloutMsg, peer: Buffer.from('p') });
+
+  it('a restarted actor starts its sequence numbers again without a duplicate drop or a lost gap', () => {
+    const i = new Intake(8, false);
+    expect(i.offer(roll(0, 0))).toBeNull();
+    expect(i.offer(roll(0, 1))).toBeNull();
+    i.restarted(0);
+    expect(i.offer(roll(0, 0))).toBeNull();
+    expect(i.offer(roll(0, 2))).toBeNull(); // a real gap after the restart counts
+    expect(i.counts).toMatchObject({ received: 4, dropped: 0, lost: 1 });
+  });
+
+  it('after resume, the first rollout of each actor is its start; a fresh intake counts the gap', () => {
+    const fresh = new Intake(8, false);
+    fresh.offer(roll(3, 40));
+    expect(fresh.counts.lost).toBe(40);
+    const r = new Intake(8, false);
+    r.resumed();
+    r.offer(roll(3, 40));
+    r.offer(roll(3, 42));
+    expect(r.counts).toMatchObject({ received: 2, lost: 1 });
   });
 });

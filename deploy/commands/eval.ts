@@ -1,0 +1,48 @@
+/**
+ * `isreshape eval RUN_DIR|CHECKPOINT [--episodes N] [--greedy] [--seed S] [--json]`: run a
+ * saved policy (the newest valid checkpoint of a run, or one checkpoint file) for N complete
+ * episodes and print the mean and standard deviation of the returns.
+ */
+import type { CommandModule } from 'yargs';
+import { UsageError } from '../errors.js';
+import { loadSavedPolicy } from '../savedPolicy.js';
+
+/** Mean and sample standard deviation (0 for one value). */
+export function meanStd(xs: readonly number[]): { mean: number; std: number } {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const ss = xs.reduce((a, x) => a + (x - mean) ** 2, 0);
+  return { mean, std: xs.length > 1 ? Math.sqrt(ss / (xs.length - 1)) : 0 };
+}
+
+function positiveInt(flag: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new UsageError(`--${flag}: ${String(v)} is not accepted; expected an integer >= 1`);
+  return v;
+}
+
+export const evalCommand: CommandModule<object, Record<string, unknown>> = {
+  command: 'eval <target>',
+  describe: 'Evaluate a saved policy: the newest checkpoint of a run directory, or a checkpoint file',
+  builder: (y) => y
+    .positional('target', { type: 'string', describe: 'run directory or checkpoint file (<run>/checkpoints/ckpt-*.bin)' })
+    .options({
+      episodes: { type: 'number', default: 100, describe: 'complete episodes to run' },
+      greedy: { type: 'boolean', default: false, describe: 'act by argmax instead of sampling' },
+      seed: { type: 'number', describe: "seed of the env resets and action sampling (default: the run's seed)" },
+      json: { type: 'boolean', default: false, describe: 'print {episodes, mean, std, greedy, version} as JSON' },
+    }),
+  handler: async (argv) => {
+    const episodes = positiveInt('episodes', argv.episodes);
+    if (argv.seed !== undefined && (typeof argv.seed !== 'number' || !Number.isInteger(argv.seed) || argv.seed < 0)) {
+      throw new UsageError(`--seed: ${String(argv.seed)} is not accepted; expected an integer >= 0`);
+    }
+    const p = loadSavedPolicy(argv.target as string, 'eval');
+    const { evaluatePolicy } = await import('../../actor/evaluate.js');
+    const greedy = argv.greedy as boolean;
+    const { returns } = evaluatePolicy({
+      envId: p.envId, modelSpec: p.spec, params: Float32Array.from(p.params), episodes, greedy, seed: (argv.seed as number | undefined) ?? p.seed,
+    });
+    const { mean, std } = meanStd(returns);
+    if (argv.json) process.stdout.write(JSON.stringify({ episodes, mean, std, greedy, version: p.version }) + '\n');
+    else process.stdout.write(`isreshape eval: ${p.envId} version ${p.version} (${p.file}): mean return ${mean.toFixed(1)} +- ${std.toFixed(1)} (std) over ${episodes} episodes, ${greedy ? 'greedy' : 'sampled'} actions\n`);
+  },
+};

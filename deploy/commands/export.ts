@@ -1,0 +1,34 @@
+/**
+ * `isreshape export RUN_DIR|CHECKPOINT --format tfjs --out DIR`: write the saved policy as a
+ * TensorFlow.js layers model (model.json + weights.bin) that `tf.loadLayersModel` loads and
+ * that gives the logits of our own forward pass.
+ */
+import type { CommandModule } from 'yargs';
+import { existsSync, readdirSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import { loadSavedPolicy } from '../savedPolicy.js';
+
+export const exportCommand: CommandModule<object, Record<string, unknown>> = {
+  command: 'export <target>',
+  describe: 'Export a saved policy (run directory or checkpoint file) as a TensorFlow.js layers model',
+  builder: (y) => y
+    .positional('target', { type: 'string', describe: 'run directory or checkpoint file (<run>/checkpoints/ckpt-*.bin)' })
+    .options({
+      format: { type: 'string', default: 'tfjs', describe: 'output format: tfjs (layers model: model.json + weights.bin)' },
+      out: { type: 'string', demandOption: true, describe: 'output directory (created; must be empty if it exists)' },
+    }),
+  handler: async (argv) => {
+    if (argv.format !== 'tfjs') throw new UsageError(`--format: '${String(argv.format)}' is not accepted; expected tfjs`);
+    const out = argv.out as string;
+    if (typeof out !== 'string' || out.trim() === '') throw new UsageError('--out: name the output directory');
+    if (existsSync(out) && readdirSync(out).length > 0) throw new UsageError(`--out: ${out} exists and is not empty; name a new directory`);
+    const p = loadSavedPolicy(argv.target as string, 'export');
+    const { initBackend } = await import('../../model/backend.js');
+    await initBackend('cpu');
+    const { policyLayersModel, saveLayersModel } = await import('../tfjsExport.js');
+    const model = policyLayersModel(p.spec, p.params);
+    const files = await saveLayersModel(model, out);
+    model.dispose();
+    process.stdout.write(`isreshape export: ${p.envId} policy, version ${p.version} (${p.file}) -> ${files.join(', ')}; input obs x ${p.spec.obsDim}, output logits x ${p.spec.nActions}\n`);
+  },
+};

@@ -1,0 +1,58 @@
+/**
+ * A saved policy for `eval` and `export`: the newest valid checkpoint of a run directory, or
+ * one checkpoint file. A checkpoint is self-describing (its meta holds the resolved config and
+ * the model hash), so nothing else of the run is needed.
+ */
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { CheckpointStore, loadCheckpointFile } from '../learner/checkpoint.js';
+import { fromCheckpoint } from '../learner/runState.js';
+import { envShape } from '../protocol/envs.js';
+import { modelHash } from '../model/params.js';
+import type { ModelSpec } from '../model/spec.js';
+import { UsageError } from './errors.js';
+
+export interface SavedPolicy {
+  /** The checkpoint file read. */
+  file: string;
+  version: number;
+  envId: string;
+  seed: number;
+  spec: ModelSpec;
+  /** The float64 master copy. */
+  params: Float64Array;
+}
+
+/** Load the policy of `target` (run directory or checkpoint file); errors name `what` (e.g. 'eval'). */
+export function loadSavedPolicy(target: string, what: string): SavedPolicy {
+  let isDir: boolean;
+  try {
+    isDir = statSync(target).isDirectory();
+  } catch {
+    throw new UsageError(`${what}: '${target}' does not exist; give a run directory or a checkpoint file (<run>/checkpoints/ckpt-*.bin)`);
+  }
+  let file: string;
+  let ck;
+  try {
+    if (isDir) {
+      const skipped: string[] = [];
+      const store = new CheckpointStore(path.join(target, 'checkpoints'), { onSkip: (f, r) => skipped.push(`${path.basename(f)}: ${r}`) });
+      const found = store.loadLatest();
+      if (!found) throw new UsageError(`${what}: ${target} has no valid checkpoint in checkpoints/${skipped.length ? ` (skipped ${skipped.join('; ')})` : ''}; train it first (checkpoints are written every --checkpoint-every updates and at the end)`);
+      ({ file, checkpoint: ck } = found);
+    } else {
+      file = target;
+      ck = loadCheckpointFile(target);
+    }
+    const { learner, meta } = fromCheckpoint(ck);
+    const cfg = meta.config as { env?: unknown; seed?: unknown; hidden?: unknown };
+    if (typeof cfg.env !== 'string' || !Array.isArray(cfg.hidden)) throw new Error('its config lacks env or hidden');
+    const env = envShape(cfg.env);
+    const spec: ModelSpec = { obsDim: env.obsDim, nActions: env.nActions, hidden: cfg.hidden as number[] };
+    if (modelHash(spec) !== meta.modelHash) throw new Error(`model hash ${meta.modelHash} does not match its config (${modelHash(spec)})`);
+    return { file, version: meta.version, envId: cfg.env, seed: typeof cfg.seed === 'number' ? cfg.seed : 1, spec, params: learner.params };
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${what}: cannot load a policy from '${target}': ${(e as Error).message}`);
+  }
+}
