@@ -60,7 +60,7 @@ function sink(isTTY = false): { out: NodeJS.WritableStream; text: () => string }
 }
 
 function config(floor = 'neg-is'): RunConfig {
-  return buildConfig(argvOf(['--actors', '2', '--steps', '3000', '--method', 'v5', '--floor', floor, '--run-dir', join(tmp('isr-launch-'), 'run')]));
+  return buildConfig(argvOf(['--actors', '2', '--steps', '3000', '--no-restart-actors', '--method', 'v5', '--floor', floor, '--run-dir', join(tmp('isr-launch-'), 'run')]));
 }
 
 /**
