@@ -63,7 +63,7 @@ describe('learner under bad input', () => {
     evil.connect(endpoint);
     await evil.send(Buffer.from('definitely not a message'));
     await evil.send([Buffer.from('two'), Buffer.from('frames')]);
-    const hello = { type: MsgType.Hello as const, actorId: 7, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 4, modelHash: modelHash(SPEC) };
+    const hello = { type: MsgType.Hello as const, actorId: 7, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 4, modelHash: modelHash(SPEC), incarnation: 7 };
     // A rollout before any hello is refused with a reason.
     const orphan = makeRollout(4, 2);
     await evil.send(encode({ ...orphan, actorId: 7, seq: 0, behaviourVersion: 0 }));

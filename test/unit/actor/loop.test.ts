@@ -97,7 +97,7 @@ function rig(over: Partial<ActorLoopOptions> = {}, gate?: (w: number, j: number)
   const transport = new FakeActorTransport();
   const clock = new ManualClock();
   const destroyed: number[] = [];
-  const loop = new ActorLoop(o, { transport, clock, source: sources(destroyed, gate) });
+  const loop = new ActorLoop(o, { transport, clock, source: sources(destroyed, gate), incarnation: () => 7 });
   return { o, loop, transport, clock, destroyed, logger: o.logger as MemoryLogger };
 }
 
@@ -110,7 +110,7 @@ describe('ActorLoop', () => {
     };
     const running = r.loop.run();
     await until(() => r.transport.rollouts().length === 2, 'one rollout per slot');
-    expect(r.transport.sent.filter((m) => m.type === MsgType.Hello)).toEqual(Array(3).fill({ type: MsgType.Hello, actorId: 2, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 6, modelHash: HASH }));
+    expect(r.transport.sent.filter((m) => m.type === MsgType.Hello)).toEqual(Array(3).fill({ type: MsgType.Hello, actorId: 2, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 6, modelHash: HASH, incarnation: 7 }));
     const first = r.transport.rollouts();
     expect(first.map((m) => [m.seq, m.behaviourVersion, m.actorId, m.T, m.E]).sort()).toEqual([[0, 0, 2, 8, 3], [1, 0, 2, 8, 3]]);
     expect(new Set(first.map((m) => m.workerId))).toEqual(new Set([0, 1]));
@@ -209,7 +209,7 @@ describe('ActorLoop', () => {
     const r = rig();
     r.transport.pushBytes(Buffer.from('garbage'));
     r.transport.push({ type: MsgType.Params, version: 0, modelHash: HASH + 1, params: params(0) });
-    r.transport.push({ type: MsgType.Hello, actorId: 0, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 1, modelHash: HASH });
+    r.transport.push({ type: MsgType.Hello, actorId: 0, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 1, modelHash: HASH, incarnation: 7 });
     const running = r.loop.run();
     await until(() => r.logger.lines.length >= 3, 'three warnings');
     expect(r.loop.history.latest).toBe(-1);
