@@ -14,6 +14,7 @@ import { segmentsPerSlot } from '../../actor/config.js';
 import { trainOptions } from '../options.js';
 import { configFileOptions, configFromArgs, writeRunConfig } from '../runConfig.js';
 import { UsageError } from '../errors.js';
+import { actorNetworkOptions, parseActorNetwork } from '../networkOptions.js';
 
 export const actorCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'actor',
@@ -23,11 +24,13 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
     connect: { type: 'string', demandOption: true, describe: "the learner's endpoint, e.g. tcp://learner-host:5555" },
     'actor-id': { type: 'number', default: 0, describe: 'this actor\'s id, unique per run (0..actors-1)' },
     'idle-timeout': { type: 'number', default: 120, describe: 'exit when the learner is silent this many seconds' },
+    ...actorNetworkOptions,
     ...configFileOptions(),
   }),
   handler: async (argv) => {
     const actorId = argv['actor-id'] as number;
     if (!Number.isInteger(actorId) || actorId < 0) throw new UsageError(`--actor-id: ${actorId} must be an integer >= 0`);
+    const net = parseActorNetwork(argv);
     const cfg = configFromArgs(argv, { runDirSuffix: `-actor${actorId}` });
     if (argv.join !== true) writeRunConfig(cfg);
     else if (existsSync(path.join(cfg.runDir, `actor-${actorId}.ndjson`))) {
@@ -45,6 +48,7 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
       lag: cfg.lag, actorDelayMs: cfg.actorDelayMs, maxInFlight: cfg.maxInFlight, historyVersions: cfg.historyVersions,
       deterministicSegmentsPerSlot: cfg.deterministic ? segmentsPerSlot(cfg) : 0,
       statsEveryMs: 2000, idleTimeoutMs: (argv['idle-timeout'] as number) * 1000, logger,
+      heartbeatMs: cfg.heartbeatMs, connectTimeoutMs: net.connectTimeoutMs, curve: net.curve,
     });
     process.on('SIGINT', () => actor.stop());
     process.on('SIGTERM', () => actor.stop());

@@ -12,6 +12,7 @@ import { trainOptions } from '../options.js';
 import { configFileOptions, configFromArgs, writeRunConfig } from '../runConfig.js';
 import { constFloorNotice } from '../config.js';
 import { UsageError } from '../errors.js';
+import { learnerNetworkOptions, parseLearnerNetwork } from '../networkOptions.js';
 
 export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'learner',
@@ -19,9 +20,11 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   builder: (y) => y.options({
     ...trainOptions(),
     bind: { type: 'string', default: 'tcp://127.0.0.1:5555', describe: 'endpoint to bind, e.g. tcp://0.0.0.0:5555 to accept other machines' },
+    ...learnerNetworkOptions,
     ...configFileOptions(),
   }),
   handler: async (argv) => {
+    const net = parseLearnerNetwork(argv, argv.bind as string);
     const cfg = configFromArgs(argv);
     if (argv.join === true) {
       const log = path.join(cfg.runDir, 'learner.ndjson');
@@ -39,7 +42,7 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     const backend = await initBackend(cfg.backend);
     const logger = createLogger(path.join(cfg.runDir, 'learner.ndjson'), { role: 'learner', backend, runId: cfg.runId });
     const server = await LearnerServer.start({
-      cfg, bind: argv.bind as string, logger,
+      cfg, bind: argv.bind as string, logger, curve: net.curve,
       onUpdate: (r) => process.send?.({ type: 'update', record: r }),
       onStopping: (reason) => process.send?.({ type: 'stopping', reason }),
     });
