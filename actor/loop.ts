@@ -209,7 +209,9 @@ export class ActorLoop {
       }
       n++;
       await this.d.transport.send(hello);
-      await this.waitFor(Math.min(HELLO_EVERY_MS, limit - waited));
+      // Wait out the interval (other messages wake waitFor early): never faster than one hello per interval.
+      const next = this.d.clock.now() + Math.min(HELLO_EVERY_MS, limit - waited);
+      while (!this.stopped && this.history.latest < 0 && this.d.clock.now() < next) await this.waitFor(next - this.d.clock.now());
       this.checkFatal();
     }
   }

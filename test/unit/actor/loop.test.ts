@@ -220,6 +220,61 @@ describe('ActorLoop', () => {
     expect(r.transport.rollouts()).toEqual([]);
   });
 
+  it('exits with a message naming the endpoint when its hellos go unanswered for connectTimeoutMs', async () => {
+    const r = rig({ connectTimeoutMs: 5000 });
+    await expect(r.loop.run()).rejects.toThrow(/^no answer from the learner at inproc:\/\/learner to 5 hellos in 5 s \(nothing listening there, a firewall, or a CURVE key the learner does not accept\); exiting$/);
+    expect(r.transport.sent.filter((m) => m.type === MsgType.Hello)).toHaveLength(5);
+  });
+
+  it('an id held by a live peer: keeps saying hello, then exits naming the refusal', async () => {
+    const r = rig({ connectTimeoutMs: 3000 });
+    r.transport.onSend = (m) => { if (m.type === MsgType.Hello) r.transport.push({ type: MsgType.Reject, reason: 'ACTOR_ID_IN_USE: hello.actorId 2 is held by a live peer' }); };
+    await expect(r.loop.run()).rejects.toThrow(/; last refusal: ACTOR_ID_IN_USE: hello.actorId 2 is held by a live peer; exiting$/);
+    expect(r.logger.kind('actor-id-in-use').length).toBeGreaterThan(0);
+  });
+
+  it('sends a heartbeat every heartbeatMs with its incarnation', async () => {
+    const r = rig({ heartbeatMs: 500, workers: 1 });
+    r.transport.push(paramsMsg(0));
+    const running = r.loop.run();
+    await until(() => r.transport.sent.filter((m) => m.type === MsgType.Heartbeat).length >= 4, 'four heartbeats');
+    r.loop.stop();
+    await running;
+    expect(r.transport.sent.find((m) => m.type === MsgType.Heartbeat)).toEqual({ type: MsgType.Heartbeat, actorId: 2, incarnation: 7 });
+  });
+
+  it('joins again as a new incarnation when the learner forgot it (restart): hello again, sequence numbers from 0', async () => {
+    const r = rig({ workers: 1 });
+    r.transport.push(paramsMsg(0));
+    const running = r.loop.run();
+    await until(() => r.transport.rollouts().length === 1, 'first rollout');
+    r.transport.push({ type: MsgType.Ack, status: AckStatus.Trained, seq: 0, version: 1 });
+    r.transport.push(paramsMsg(1));
+    await until(() => r.transport.rollouts().length === 2, 'second rollout');
+    // The learner restarted: it answers the rollout with UNKNOWN_ACTOR.
+    r.transport.onSend = (m) => { if (m.type === MsgType.Hello) r.transport.push(paramsMsg(0)); };
+    r.transport.push({ type: MsgType.Ack, status: AckStatus.Rejected, seq: 1, version: 0, code: 'UNKNOWN_ACTOR', reason: 'UNKNOWN_ACTOR: rollout from a peer that sent no valid hello' });
+    await until(() => r.transport.rollouts().length === 3, 'a rollout after the re-join');
+    r.loop.stop();
+    await running;
+    expect(r.transport.rollouts().map((m) => m.seq)).toEqual([0, 1, 0]);
+    expect(r.loop.rejoins).toBe(1);
+    expect(r.logger.kind('rejoin')).toHaveLength(1);
+  });
+
+  it('joins again when Params arrive with a lower version than it holds', async () => {
+    const r = rig({ workers: 1 });
+    r.transport.push(paramsMsg(0));
+    r.transport.push(paramsMsg(3));
+    const running = r.loop.run();
+    await until(() => r.loop.history.latest === 3, 'v3');
+    r.transport.onSend = (m) => { if (m.type === MsgType.Hello) r.transport.push(paramsMsg(0)); };
+    r.transport.push(paramsMsg(0));
+    await until(() => r.loop.rejoins === 1 && r.loop.history.latest === 0, 're-joined');
+    r.loop.stop();
+    await running;
+  });
+
   it('slot seeds differ by slot, actor and run seed', () => {
     const seeds = new Set([slotSeed(1, 0, 0), slotSeed(1, 0, 1), slotSeed(1, 1, 0), slotSeed(2, 0, 0)]);
     expect(seeds.size).toBe(4);
