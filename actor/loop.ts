@@ -208,7 +208,9 @@ export class ActorLoop {
         break;
       }
       n++;
-      await this.d.transport.send(hello);
+      // Not awaited: a DEALER's send waits for a connected peer, which never comes when nothing
+      // listens or the CURVE handshake fails; close() ends the queued sends.
+      void this.d.transport.send(hello);
       // Wait out the interval (other messages wake waitFor early): never faster than one hello per interval.
       const next = this.d.clock.now() + Math.min(HELLO_EVERY_MS, limit - waited);
       while (!this.stopped && this.history.latest < 0 && this.d.clock.now() < next) await this.waitFor(next - this.d.clock.now());
