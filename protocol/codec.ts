@@ -65,7 +65,8 @@ const SCHEMAS: Record<MsgType, Schema> = {
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-const pad8 = (n: number): number => (n + 7) & ~7;
+/** n rounded up to a multiple of 8; arithmetic, not bitwise: a u32 length near 2^32 must not wrap negative. */
+const pad8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 function inRange(kind: FieldKind, x: number): boolean {
   return Number.isInteger(x) && x <= U32_MAX && x >= (kind === 'u32' ? 0 : -0x80000000);

@@ -217,3 +217,14 @@ describe('encode rejects unrepresentable messages', () => {
     expect(() => encode({ type: MsgType.ActorStats, actorId: 1, stats: { fps: NaN } })).toThrow(/BAD_STATS/);
   });
 });
+
+describe('section lengths near 2^32', () => {
+  it('a section length of 0xfffffff8 is TRUNCATED, not wrapped into a negative padding', async () => {
+    const { makeRollout } = await import('./helpers.js');
+    const b = encode(makeRollout(2, 2));
+    b.writeUInt32LE(0xfffffff8, 16 + 8 * 7);
+    const r = decode(b);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.code).toBe('TRUNCATED');
+  });
+});
