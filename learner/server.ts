@@ -51,7 +51,12 @@ export class LearnerServer {
         o.logger.warn({ kind: 'curve-refused', address: r.address, key: r.key, mechanism: r.mechanism }, `CURVE handshake refused: key ${r.key} from ${r.address} is not on --curve-allow`),
     } : null;
     const maxBytes = maxMessageBytes(c.segmentSteps, c.envsPerWorker, env.obsDim) + MAX_MESSAGE_SLACK;
-    const socket = await LearnerSocket.bind(o.bind, { receiveHighWaterMark: RECEIVE_HWM, maxMessageBytes: maxBytes, curve });
+    let failed = 0;
+    const onHandshakeFailed = (address: string, detail: string) => {
+      // First 10, then every 100th: a port scan must not flood the log.
+      if (++failed <= 10 || failed % 100 === 0) o.logger.warn({ kind: 'handshake-failed', address, detail, occurrences: failed }, `security handshake with ${address} failed`);
+    };
+    const socket = await LearnerSocket.bind(o.bind, { receiveHighWaterMark: RECEIVE_HWM, maxMessageBytes: maxBytes, curve, onHandshakeFailed });
     const hash = modelHash(spec);
     const loop = new TrainingLoop({
       cfg: c, spec, modelHash: hash,

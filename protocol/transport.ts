@@ -47,6 +47,8 @@ export interface SocketOptions {
 /** Learner socket options: the common ones plus CURVE server keys (null: no encryption). */
 export interface LearnerSocketOptions extends SocketOptions {
   curve?: CurveServerKeys | null;
+  /** Called for each failed security handshake (e.g. a peer without CURVE, or a wrong server key). */
+  onHandshakeFailed?: (address: string, detail: string) => void;
 }
 
 /** Actor socket options: the common ones plus CURVE client keys (null: no encryption). */
@@ -160,14 +162,18 @@ export class LearnerSocket extends QueuedSocket<zmq.Router> {
   }
 
   /** Count socket events until the socket closes (the observer ends with it). */
-  private observe(): void {
+  private observe(onHandshakeFailed?: (address: string, detail: string) => void): void {
     const ev = this.sock.events;
     this.observing = (async () => {
       try {
         for await (const e of ev) {
           if (e.type === 'accept') this.events.accepted++;
           else if (e.type === 'disconnect') this.events.disconnected++;
-          else if (e.type.startsWith('handshake:error')) this.events.handshakeFailed++;
+          else if (e.type.startsWith('handshake:error')) {
+            this.events.handshakeFailed++;
+            const ex = e as { address?: string; error?: Error };
+            onHandshakeFailed?.(ex.address ?? '', `${e.type}: ${ex.error?.message ?? ''}`.trim());
+          }
         }
       } catch {
         // the observer ends when the socket closes
@@ -192,7 +198,7 @@ export class LearnerSocket extends QueuedSocket<zmq.Router> {
    */
   // `override`: a static `bind` shadows Function.prototype.bind on the class object.
   static override async bind(endpoint: string, opts: LearnerSocketOptions = {}): Promise<LearnerSocket> {
-    const { curve, ...rest } = opts;
+    const { curve, onHandshakeFailed, ...rest } = opts;
     const options = zmqOptions(rest, LEARNER_SEND_TIMEOUT_MS);
     // A CURVE learner gets its own zmq context, so that its ZAP handler (one per context, on
     // inproc://zeromq.zap.01) answers for this socket only.
@@ -205,7 +211,7 @@ export class LearnerSocket extends QueuedSocket<zmq.Router> {
     const ls = new LearnerSocket(sock, options.sendTimeout);
     ls.zap = zap;
     if (zap) zap.onRefused = (r) => { ls.events.curveRefused++; curve?.onRefused?.(r); };
-    ls.observe();
+    ls.observe(onHandshakeFailed);
     try {
       await sock.bind(endpoint);
     } catch (e) {

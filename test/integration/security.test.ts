@@ -76,6 +76,8 @@ describe('CURVE', () => {
     expect(s.trained).toBe(4);
     expect(s.rejected).toBe(0);
     expect(server.socketEvents.curveRefused).toBeGreaterThan(0);
+    // The actor without CURVE fails the handshake before ZAP: logged with its address.
+    expect(log.filter((r) => r.kind === 'handshake-failed').length).toBeGreaterThan(0);
     console.log(`curve: refusal line ${JSON.stringify({ kind: refused[0].kind, address: refused[0].address, key: refused[0].key, msg: refused[0].msg })}; events ${JSON.stringify(server.socketEvents)}`);
   });
 });
