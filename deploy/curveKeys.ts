@@ -59,12 +59,13 @@ export function readKeyPair(flag: string, file: string): CurveKeyPair {
   return { publicKey: field('public-key'), secretKey: field('secret-key') };
 }
 
-/** Read public keys, one Z85 key a line ('#' comments and blank lines ignored). */
+/** Read public keys, one Z85 key a line (lines starting with '#' and blank lines ignored). */
 export function readPublicKeys(flag: string, file: string): string[] {
   const keys: string[] = [];
   readText(flag, file).split('\n').forEach((raw, i) => {
-    const line = raw.replace(/#.*/, '').trim();
-    if (line === '') return;
+    // '#' is a Z85 character: only a line that starts with it is a comment.
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
     if (!isZ85Key(line)) throw new UsageError(`--${flag}: line ${i + 1} of '${file}' is not a 40-character Z85 public key`);
     keys.push(line);
   });
