@@ -6,6 +6,7 @@
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { ActorSocket } from '../protocol/transport.js';
+import type { CurveClientKeys } from '../protocol/curve.js';
 import { wallClock } from '../protocol/clock.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { LagSpec } from './lag.js';
@@ -32,6 +33,12 @@ export interface ActorOptions {
   statsEveryMs: number;
   /** Exit when the learner has been silent this long (ms). */
   idleTimeoutMs: number;
+  /** Heartbeat interval, ms (default actor/loop.ts HEARTBEAT_MS). */
+  heartbeatMs?: number;
+  /** Exit when hellos go unanswered this long, ms (default actor/loop.ts CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs?: number;
+  /** CURVE client keys (null or absent: no encryption). */
+  curve?: CurveClientKeys | null;
   logger: Logger;
 }
 
@@ -53,7 +60,7 @@ export class Actor {
   /** Run until `stop()` or a fatal error (rejects with it: a Reject from the learner, a silent learner). */
   async run(): Promise<void> {
     const filename = actorWorkerFile('worker');
-    const socket = await ActorSocket.connect(this.o.endpoint);
+    const socket = await ActorSocket.connect(this.o.endpoint, { curve: this.o.curve ?? null });
     this.loop = new ActorLoop(this.o, { transport: socket, clock: wallClock, source: () => workerSource(filename) });
     if (this.stopRequested) this.loop.stop();
     await this.loop.run();

@@ -40,6 +40,8 @@ export interface ActorsConfig {
   maxInFlight: number;
   /** Parameter versions kept by the learner and the actors for lag injection. */
   historyVersions: number;
+  /** Actors send a heartbeat this often, ms; the learner drops an actor silent for 5 intervals. */
+  heartbeatMs: number;
 }
 
 /** Worker slots of a run: actors x workers. */

@@ -10,8 +10,16 @@
  * parameters (at once when it drops or rejects it), so with one in flight the natural lag is 0.
  * Deterministic mode: each slot has exactly `segmentsPerUpdate` in flight, segment j of slot w
  * gets sequence number j * W + w, and rollouts are sent in sequence order.
+ *
+ * Liveness: the actor hellos (every HELLO_EVERY_MS) until parameters arrive and exits with an
+ * error naming the endpoint when none arrive within `connectTimeoutMs` (nothing listens, or the
+ * CURVE handshake fails: a send succeeds either way). It sends a Heartbeat every `heartbeatMs`.
+ * It joins again as a new incarnation (fresh random id, sequence numbers from 0, parameter
+ * history cleared) when the learner no longer knows it: a rollout rejected as UNKNOWN_ACTOR, or
+ * Params of a lower version than it holds (a restarted learner).
  */
-import { AckStatus, MsgType, type Message, type RolloutMsg } from '../protocol/messages.js';
+import { randomInt } from 'node:crypto';
+import { AckStatus, MsgType, type HelloMsg, type Message, type RolloutMsg } from '../protocol/messages.js';
 import type { DecodeResult } from '../protocol/codec.js';
 import type { Clock } from '../protocol/clock.js';
 import { validateParams } from '../protocol/validate.js';
@@ -63,6 +71,10 @@ export interface ActorLoopOptions {
   statsEveryMs: number;
   /** Fail when the learner has been silent this long (ms) while a slot waits for credit. */
   idleTimeoutMs: number;
+  /** Heartbeat interval, ms (default HEARTBEAT_MS). */
+  heartbeatMs?: number;
+  /** Exit when hellos go unanswered this long, ms (default CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs?: number;
   logger: ActorLogger;
 }
 
@@ -71,6 +83,8 @@ export interface ActorLoopDeps {
   clock: Clock;
   /** Segment source of slot w (w = 0..workers-1). */
   source: (w: number) => SegmentSource;
+  /** A new incarnation id, a u32 (default: random, from node:crypto). */
+  incarnation?: () => number;
 }
 
 interface Slot {
@@ -85,6 +99,11 @@ interface Slot {
 export const CREDIT_POLL_MS = 200;
 /** How often the actor repeats its hello until the first parameters arrive, ms. */
 export const HELLO_EVERY_MS = 1000;
+/** Defaults of heartbeatMs and connectTimeoutMs. */
+export const HEARTBEAT_MS = 1000;
+export const CONNECT_TIMEOUT_MS = 30_000;
+
+const randomIncarnation = (): number => randomInt(1, 0x1_0000_0000);
 
 /** Seed of slot `w`'s environments (and, mixed, of its lag draws). */
 export function slotSeed(seed: number, actorId: number, w: number): number {
@@ -92,7 +111,14 @@ export function slotSeed(seed: number, actorId: number, w: number): number {
 }
 
 export class ActorLoop {
-  readonly history: ParamHistory;
+  history: ParamHistory;
+  /** This actor's current incarnation id (changes when it re-joins a restarted learner). */
+  incarnation: number;
+  /** Times this actor joined again after the learner forgot it. */
+  rejoins = 0;
+  private rejoining: Promise<void> | null = null;
+  /** Bumped at every re-join: a segment collected before it is discarded. */
+  private epoch = 0;
   private readonly slots: Slot[] = [];
   private stopped = false;
   private readonly stopCtl = new AbortController();
@@ -117,6 +143,7 @@ export class ActorLoop {
 
   constructor(private readonly o: ActorLoopOptions, private readonly d: ActorLoopDeps) {
     this.history = new ParamHistory(o.historyVersions);
+    this.incarnation = (d.incarnation ?? randomIncarnation)();
     this.lastHeard = d.clock.now();
     this.statsT0 = d.clock.now();
   }
@@ -131,20 +158,18 @@ export class ActorLoop {
     }
     const receiving = this.receive();
     let stats: Promise<void> = Promise.resolve();
+    let beats: Promise<void> = Promise.resolve();
     try {
-      const hello: Message = { type: MsgType.Hello, actorId: o.actorId, envId: o.envId, obsDim: env.obsDim, nActions: env.nActions, numEnvs: o.workers * o.envsPerWorker, modelHash: modelHash(o.modelSpec) };
-      // Hello until the first parameters arrive: a send can succeed without reaching anyone.
-      while (!this.stopped && this.history.latest < 0) {
-        await this.d.transport.send(hello);
-        await this.waitFor(HELLO_EVERY_MS);
-        this.checkFatal();
-      }
+      this.helloBase = { type: MsgType.Hello, actorId: o.actorId, envId: o.envId, obsDim: env.obsDim, nActions: env.nActions, numEnvs: o.workers * o.envsPerWorker, modelHash: modelHash(o.modelSpec), incarnation: 0 };
+      await this.join();
       stats = this.statsLoop();
+      beats = this.heartbeatLoop();
       await Promise.all(this.slots.map((_, w) => this.slotLoop(w)));
       this.checkFatal();
     } finally {
       this.stop();
       await stats;
+      await beats;
       this.reportStats();
       this.d.transport.close();
       await receiving;
@@ -161,6 +186,63 @@ export class ActorLoop {
 
   get isStopped(): boolean {
     return this.stopped;
+  }
+
+  private helloBase: HelloMsg | null = null;
+  private lastRefusal = '';
+
+  /**
+   * Hello until parameters arrive (a send can succeed without reaching anyone); fail after
+   * connectTimeoutMs of unanswered hellos.
+   */
+  private async join(): Promise<void> {
+    const o = this.o;
+    const hello: HelloMsg = { ...this.helloBase!, incarnation: this.incarnation };
+    const t0 = this.d.clock.now();
+    const limit = o.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+    let n = 0;
+    while (!this.stopped && this.history.latest < 0) {
+      const waited = this.d.clock.now() - t0;
+      if (waited >= limit) {
+        this.fail(new Error(`no answer from the learner at ${o.endpoint} to ${n} hellos in ${Math.round(waited / 1000)} s (nothing listening there, a firewall, or a CURVE key the learner does not accept)${this.lastRefusal ? `; last refusal: ${this.lastRefusal}` : ''}; exiting`));
+        break;
+      }
+      n++;
+      // Not awaited: a DEALER's send waits for a connected peer, which never comes when nothing
+      // listens or the CURVE handshake fails; close() ends the queued sends.
+      void this.d.transport.send(hello);
+      // Wait out the interval (other messages wake waitFor early): never faster than one hello per interval.
+      const next = this.d.clock.now() + Math.min(HELLO_EVERY_MS, limit - waited);
+      while (!this.stopped && this.history.latest < 0 && this.d.clock.now() < next) await this.waitFor(next - this.d.clock.now());
+      this.checkFatal();
+    }
+  }
+
+  /** The learner forgot this actor (restarted): join again as a new incarnation with fresh sequence numbers. */
+  private startRejoin(why: string): void {
+    if (this.rejoining || this.stopped) return;
+    this.epoch++;
+    this.rejoins++;
+    const old = this.incarnation;
+    this.incarnation = (this.d.incarnation ?? randomIncarnation)();
+    this.history = new ParamHistory(this.o.historyVersions);
+    this.seqToSlot.clear();
+    this.pendingSends.clear();
+    this.nextSeq = 0;
+    this.nextSendSeq = 0;
+    for (const s of this.slots) { s.inFlight = 0; s.j = 0; }
+    this.lastHeard = this.d.clock.now();
+    this.o.logger.warn({ kind: 'rejoin', actorId: this.o.actorId, reason: why, incarnation: this.incarnation.toString(16), previous: old.toString(16) }, 'the learner no longer knows this actor; joining again');
+    this.rejoining = this.join().finally(() => { this.rejoining = null; this.notify(); });
+  }
+
+  /** A Heartbeat every heartbeatMs until stopped. */
+  private async heartbeatLoop(): Promise<void> {
+    const every = this.o.heartbeatMs ?? HEARTBEAT_MS;
+    while (!this.stopped) {
+      await this.d.clock.sleep(every, this.stopCtl.signal);
+      if (!this.stopped) void this.d.transport.send({ type: MsgType.Heartbeat, actorId: this.o.actorId, incarnation: this.incarnation });
+    }
   }
 
   private checkFatal(): void {
@@ -202,11 +284,17 @@ export class ActorLoop {
       if (m.type === MsgType.Params) {
         const bad = validateParams(m, { modelHash: hash, paramCount: count });
         if (bad) o.logger.warn({ kind: 'bad-params', reason: bad }, 'parameters rejected');
+        else if (m.version < this.history.latest) this.startRejoin(`params version ${m.version} is older than the newest held ${this.history.latest} (the learner restarted)`);
         else {
           this.history.add(m.version, m.params.slice());
           this.versionsReceived++;
         }
       } else if (m.type === MsgType.Ack) {
+        if (m.status === AckStatus.Rejected && m.code === 'UNKNOWN_ACTOR') {
+          this.startRejoin(m.reason);
+          this.notify();
+          continue;
+        }
         const w = this.seqToSlot.get(m.seq);
         if (w !== undefined) {
           this.seqToSlot.delete(m.seq);
@@ -217,6 +305,11 @@ export class ActorLoop {
       } else if (m.type === MsgType.Stop) {
         o.logger.info({ kind: 'learner-stopping', version: m.version, reason: m.reason }, 'the learner is stopping; this actor stops too');
         this.stop();
+      } else if (m.type === MsgType.Reject && m.reason.startsWith('ACTOR_ID_IN_USE')) {
+        // Another peer holds the id: keep saying hello until it misses its heartbeats (a restart
+        // of this actor) or the connect timeout ends this one (two actors given one id).
+        this.lastRefusal = m.reason;
+        o.logger.warn({ kind: 'actor-id-in-use', actorId: o.actorId, reason: m.reason }, 'the learner has a live actor with this id; retrying');
       } else if (m.type === MsgType.Reject) {
         this.fail(new Error(`learner rejected actor ${o.actorId}: ${m.reason}`));
       } else {
@@ -234,6 +327,10 @@ export class ActorLoop {
     const o = this.o;
     const slot = this.slots[w];
     while (!this.stopped) {
+      if (this.rejoining) {
+        await this.rejoining;
+        continue;
+      }
       if (slot.inFlight >= this.credit()) {
         await this.waitFor(CREDIT_POLL_MS);
         const silent = this.d.clock.now() - this.lastHeard;
@@ -245,8 +342,10 @@ export class ActorLoop {
       let version = Math.max(0, latest - k);
       if (!this.history.has(version)) { version = this.history.oldest; this.clampedLag++; }
       const params = this.history.get(version)!;
+      const epoch = this.epoch;
       const seg = await slot.source.collect({ envId: o.envId, numEnvs: o.envsPerWorker, seed: slot.seed, modelSpec: o.modelSpec, params, T: o.segmentSteps });
       if (o.actorDelayMs > 0) await this.d.clock.sleep(o.actorDelayMs);
+      if (epoch !== this.epoch) continue; // collected for a learner that is gone
       const seq = o.deterministicSegmentsPerSlot > 0 ? slot.j * o.workers + w : this.nextSeq++;
       slot.j++;
       slot.inFlight++;

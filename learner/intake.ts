@@ -1,8 +1,11 @@
 /**
  * The learner's intake: every rollout that reaches the learner is accounted for, exactly once,
  * as trained, dropped (with a reason) or rejected (with a code); sequence gaps per actor are
- * counted as lost (a rejected rollout never reaches offer(), so its number counts as lost too
- * once a later one arrives). Accepted rollouts wait in a bounded queue (asynchronous mode, FIFO) or in a
+ * counted as lost, once: only a gap of at most `maxSeqGap` counts (`seqRefusal` refuses a larger
+ * jump, so a forged seq of 2^32 - 2 cannot inflate `lost`), a rejected rollout's number is
+ * noted by `skip()` (it is counted as rejected, not also as lost), and a late rollout whose
+ * number was counted lost is taken off `lost` when it arrives. A new incarnation of an actor
+ * (`resetSeq`) starts its sequence numbers afresh. Accepted rollouts wait in a bounded queue (asynchronous mode, FIFO) or in a
  * keyed buffer (deterministic mode: update u takes exactly the sequence numbers it is due).
  */
 import type { DropReason, RolloutMsg } from '../protocol/messages.js';
@@ -24,19 +27,56 @@ export interface IntakeCounts {
   rejectReasons: Record<string, number>;
 }
 
+/** Default largest forward jump of a sequence number (far above any in-flight window). */
+export const DEFAULT_MAX_SEQ_GAP = 4096;
+
 export class Intake {
   private readonly fifo: QueuedRollout[] = [];
   private readonly keyed = new Map<string, QueuedRollout>();
   private readonly nextSeq = new Map<number, number>();
-  /** Actors whose process restarted: their next sequence number is taken as the new start. */
-  private readonly restartedActors = new Set<number>();
   /** After a learner resume: each actor's first sequence number is its start (actors that outlived the learner carry on counting). */
   private firstSeqIsStart = false;
+  /** Per actor, the sequence numbers counted as lost that may still arrive late (at most maxSeqGap). */
+  private readonly lostSeqs = new Map<number, Set<number>>();
   private readonly waiters = new Set<() => void>();
   readonly counts: IntakeCounts = { received: 0, trained: 0, dropped: 0, rejected: 0, lost: 0, pending: 0, dropReasons: {}, rejectReasons: {} };
 
-  /** @param capacity most rollouts held at once; more are dropped with reason 'queue-full'. */
-  constructor(readonly capacity: number, readonly deterministic: boolean) {}
+  /**
+   * @param capacity most rollouts held at once; more are dropped with reason 'queue-full'.
+   * @param maxSeqGap largest forward jump of an actor's sequence number (default 4096).
+   */
+  constructor(readonly capacity: number, readonly deterministic: boolean, readonly maxSeqGap = DEFAULT_MAX_SEQ_GAP) {}
+
+  /** Null when `seq` of `actorId` is within the allowed window, or why not (a SEQ_GAP detail). */
+  seqRefusal(actorId: number, seq: number): string | null {
+    const gap = seq - (this.nextSeq.get(actorId) ?? 0);
+    return gap > this.maxSeqGap ? `rollout.seq ${seq} jumps ${gap} ahead of the next expected ${seq - gap}, max ${this.maxSeqGap}` : null;
+  }
+
+  /** A rejected rollout of `actorId` used `seq`: later numbers do not count it as lost. */
+  skip(actorId: number, seq: number): void {
+    const expected = this.nextSeq.get(actorId) ?? 0;
+    if (seq >= expected && seq - expected <= this.maxSeqGap) {
+      this.noteLost(actorId, expected, seq);
+      this.nextSeq.set(actorId, seq + 1);
+    }
+  }
+
+  /** A new incarnation of `actorId`: its sequence numbers start again at 0. */
+  resetSeq(actorId: number): void {
+    this.nextSeq.delete(actorId);
+    this.lostSeqs.delete(actorId);
+  }
+
+  /** Count seqs [from, to) as lost, remembering them (bounded) in case they arrive late. */
+  private noteLost(actorId: number, from: number, to: number): void {
+    if (to <= from) return;
+    this.counts.lost += to - from;
+    let set = this.lostSeqs.get(actorId);
+    if (!set) this.lostSeqs.set(actorId, (set = new Set()));
+    for (let q = from; q < to; q++) set.add(q);
+    while (set.size > this.maxSeqGap) set.delete(set.values().next().value!);
+  }
 
   get depth(): number {
     return this.deterministic ? this.keyed.size : this.fifo.length;
@@ -63,14 +103,19 @@ export class Intake {
   offer(r: QueuedRollout, dropReason: DropReason | null = null): DropReason | null {
     this.counts.received++;
     const { actorId, seq } = r.msg;
-    const fresh = this.restartedActors.delete(actorId) || (this.firstSeqIsStart && !this.nextSeq.has(actorId));
+    const fresh = this.firstSeqIsStart && !this.nextSeq.has(actorId);
     const expected = fresh ? seq : this.nextSeq.get(actorId) ?? 0;
     if (seq < expected) {
-      this.drop('duplicate');
-      return 'duplicate';
+      const lost = this.lostSeqs.get(actorId);
+      if (!lost?.delete(seq)) {
+        this.drop('duplicate');
+        return 'duplicate';
+      }
+      this.counts.lost--; // late, not lost: it is counted once, below
+    } else {
+      this.noteLost(actorId, expected, seq);
+      this.nextSeq.set(actorId, seq + 1);
     }
-    if (seq > expected) this.counts.lost += seq - expected;
-    this.nextSeq.set(actorId, seq + 1);
     if (dropReason !== null) {
       this.drop(dropReason);
       return dropReason;
@@ -105,11 +150,6 @@ export class Intake {
     });
     this.counts.pending -= out.length;
     return out;
-  }
-
-  /** A new process said hello as `actorId` (restarted): its sequence numbers start again, without counting a gap. */
-  restarted(actorId: number): void {
-    this.restartedActors.add(actorId);
   }
 
   /** The learner resumed from a checkpoint: gaps before each actor's first rollout are not counted as lost. */

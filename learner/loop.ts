@@ -11,7 +11,7 @@
  * the same code that is answered to the actor).
  */
 import type { Incoming } from '../protocol/transport.js';
-import { AckStatus, MsgType, type HelloMsg, type Message, type RolloutMsg } from '../protocol/messages.js';
+import { AckStatus, MsgType, type HeartbeatMsg, type HelloMsg, type Message, type RolloutMsg } from '../protocol/messages.js';
 import type { EvalStat, SummaryRecord, UpdateRecord } from '../protocol/records.js';
 import { envShape } from '../protocol/envs.js';
 import type { Clock } from '../protocol/clock.js';
@@ -118,11 +118,16 @@ export class TrainingLoop {
   private randomReturn = NaN;
   private receiving: Promise<void> = Promise.resolve();
   private readonly warned = new Map<string, number>();
+  /** Valid control messages (hellos answered, heartbeats, actor stats): not rollouts, so not in the intake's counts. */
+  controlAccepted = 0;
 
   constructor(private readonly o: TrainingLoopOptions) {
     const c = o.cfg;
     this.intake = new Intake(c.queueCapacity, c.deterministic);
-    this.admission = new Admission({ modelHash: o.modelHash, env: envShape(c.env), maxLag: c.maxLag, deterministic: c.deterministic });
+    this.admission = new Admission({
+      modelHash: o.modelHash, env: envShape(c.env), maxLag: c.maxLag, deterministic: c.deterministic,
+      actors: c.actors, segmentSteps: c.segmentSteps, envsPerWorker: c.envsPerWorker, heartbeatMs: c.heartbeatMs,
+    });
     this.schedule = batchSchedule(c);
     this.t0 = o.clock.now() - (o.resume?.state.elapsedMs ?? 0);
     this.stopPolicy = new StopPolicy(c, this.t0);
@@ -199,6 +204,7 @@ export class TrainingLoop {
       const batch = await this.nextBatch();
       if (!batch) break;
       const st = this.train(batch);
+      this.expireSilent();
       const params = learner.paramsArray();
       await this.o.publisher.publish(learner.version, params, this.admission.actors.map((a) => a.peer));
       for (const q of batch) void this.o.transport.send(q.peer, { type: MsgType.Ack, status: AckStatus.Trained, seq: q.msg.seq, version: learner.version });
@@ -274,6 +280,7 @@ export class TrainingLoop {
       const b = this.schedule.take(this.intake, this.o.learner.version);
       if (b) return b;
       await this.intake.wait(IDLE_POLL_MS, this.o.clock);
+      this.expireSilent();
       this.checkBudgets();
     }
     return null;
@@ -285,20 +292,28 @@ export class TrainingLoop {
     if (n <= WARN_FIRST || n % WARN_EVERY === 0) this.o.logger.warn({ ...fields, code, occurrences: n }, msg);
   }
 
-  /** Count a refusal under its code (and warn); the caller answers with the same code. */
-  private refuse(r: Refusal, fields: Record<string, unknown>, msg: string): void {
+  /** Drop peers that missed their heartbeats: they leave the publish list, and their ids may be taken. */
+  private expireSilent(): void {
+    for (const a of this.admission.expire(this.o.clock.now())) {
+      this.o.logger.warn({ kind: 'actor-dropped', actorId: a.actorId, incarnation: a.incarnation.toString(16), silentMs: this.admission.silenceLimitMs }, 'actor dropped: it missed its heartbeats');
+    }
+  }
+
+  /** Count a refusal under its code (and warn, naming the peer); the caller answers with the same code. */
+  private refuse(r: Refusal, peer: Buffer, fields: Record<string, unknown>, msg: string): void {
     this.intake.reject(r.code);
-    this.warn(r.code, { kind: 'rejected', reason: r.reason, ...fields }, msg);
+    this.warn(r.code, { kind: 'rejected', reason: r.reason, ...this.admission.peerFields(peer), ...fields }, msg);
   }
 
   private async receive(): Promise<void> {
     for await (const inc of this.o.transport.incoming()) {
       const r = inc.result;
       if (!r.ok) {
-        this.refuse(r, { bytes: inc.bytes }, 'message rejected');
+        this.refuse(r, inc.peer, { bytes: inc.bytes }, 'message rejected');
         continue;
       }
       const m = r.msg;
+      if (m.type !== MsgType.Hello) this.admission.touch(inc.peer, this.o.clock.now());
       switch (m.type) {
         case MsgType.Hello:
           await this.onHello(inc.peer, m);
@@ -308,34 +323,54 @@ export class TrainingLoop {
           break;
         case MsgType.ActorStats: {
           const bad = this.admission.stats(inc.peer, m);
-          if (bad) this.refuse(bad, { actorId: m.actorId }, 'actor stats rejected');
-          else this.o.logger.info({ kind: 'actor-stats', actorId: m.actorId, stats: m.stats });
+          if (bad) this.refuse(bad, inc.peer, { actorId: m.actorId }, 'actor stats rejected');
+          else {
+            this.controlAccepted++;
+            this.o.logger.info({ kind: 'actor-stats', actorId: m.actorId, stats: m.stats });
+          }
           break;
         }
+        case MsgType.Heartbeat:
+          this.onHeartbeat(inc.peer, m);
+          break;
         default:
-          this.refuse({ code: 'UNEXPECTED_TYPE', reason: `UNEXPECTED_TYPE: message type ${m.type} is not sent to the learner` }, { type: m.type }, 'message type not expected by the learner');
+          this.refuse({ code: 'UNEXPECTED_TYPE', reason: `UNEXPECTED_TYPE: message type ${m.type} is not sent to the learner` }, inc.peer, { type: m.type }, 'message type not expected by the learner');
       }
     }
   }
 
+  private onHeartbeat(peer: Buffer, m: HeartbeatMsg): void {
+    const bad = this.admission.heartbeat(peer, m);
+    if (bad) this.refuse(bad, peer, { actorId: m.actorId }, 'heartbeat rejected');
+    else this.controlAccepted++;
+  }
+
   private async onHello(peer: Buffer, m: HelloMsg): Promise<void> {
-    const replaces = this.admission.actors.some((a) => a.actorId === m.actorId && !a.peer.equals(peer));
-    const v = this.admission.hello(peer, m);
-    if (v.ok && replaces) this.intake.restarted(m.actorId);
+    const v = this.admission.hello(peer, m, this.o.clock.now());
     if (!v.ok) {
-      this.refuse(v, { actorId: m.actorId }, 'actor hello rejected');
-      await this.o.transport.send(peer, { type: MsgType.Reject, reason: v.reason });
+      this.refuse(v, peer, { actorId: m.actorId, helloIncarnation: m.incarnation.toString(16) }, 'actor hello rejected');
+      // A rate-limited hello is not answered: answering is what a flood would buy.
+      if (v.code !== 'RATE_LIMITED') await this.o.transport.send(peer, { type: MsgType.Reject, reason: v.reason });
       return;
     }
-    if (v.joined) this.o.logger.info({ kind: 'actor-joined', actorId: m.actorId, numEnvs: m.numEnvs }, 'actor joined');
+    this.controlAccepted++;
+    if (v.newIncarnation) this.intake.resetSeq(m.actorId);
+    if (v.replaced) this.o.logger.warn({ kind: 'actor-replaced', actorId: m.actorId, incarnation: v.replaced.incarnation.toString(16), by: m.incarnation.toString(16) }, 'a silent actor was replaced by a new peer with its id');
+    if (v.joined) this.o.logger.info({ kind: 'actor-joined', actorId: m.actorId, numEnvs: m.numEnvs, incarnation: m.incarnation.toString(16) }, 'actor joined');
     await this.o.publisher.welcome(peer);
   }
 
   private onRollout(peer: Buffer, m: RolloutMsg): void {
     const version = this.o.learner.version;
-    const bad = this.admission.rollout(peer, m, version);
+    let bad = this.admission.rollout(peer, m, version);
+    if (bad === null) {
+      const gap = this.intake.seqRefusal(m.actorId, m.seq);
+      if (gap !== null) bad = { code: 'SEQ_GAP', reason: `SEQ_GAP: ${gap}` };
+    }
     if (bad) {
-      this.refuse(bad, { actorId: m.actorId, seq: m.seq }, 'rollout rejected');
+      // A registered actor's rejected rollout used its seq: counted as rejected, not also as lost.
+      if (bad.code !== 'UNKNOWN_ACTOR' && bad.code !== 'BAD_ACTOR_ID') this.intake.skip(m.actorId, m.seq);
+      this.refuse(bad, peer, { actorId: m.actorId, seq: m.seq }, 'rollout rejected');
       void this.o.transport.send(peer, { type: MsgType.Ack, status: AckStatus.Rejected, seq: m.seq, version, code: bad.code, reason: bad.reason });
       return;
     }

@@ -1,7 +1,7 @@
 /**
- * Parameter publishing: the last H versions are kept (model/history.ts) so that an actor that
- * joins late, or acts with an older version under lag injection, gets every version it may
- * need; each new version goes to every registered actor.
+ * Parameter publishing: the last H versions are kept (model/history.ts); each new version goes
+ * to every registered actor, and a hello is answered with the newest version only (an actor that
+ * joins late clamps injected lag to the versions it holds).
  */
 import { MsgType, type Message } from '../protocol/messages.js';
 import { ParamHistory } from '../model/history.js';
@@ -10,7 +10,7 @@ import { ParamHistory } from '../model/history.js';
 export interface Publisher {
   /** Keep `version` and send it to `peers`. */
   publish(version: number, params: Float32Array, peers: Buffer[]): Promise<void>;
-  /** Send every held version to `peer`, oldest first (after its hello). */
+  /** Send the newest version to `peer` (after its hello): never the whole history, whatever a hello costs. */
   welcome(peer: Buffer): Promise<void>;
 }
 
@@ -33,8 +33,8 @@ export class ParamPublisher implements Publisher {
   }
 
   async welcome(peer: Buffer): Promise<void> {
-    for (const [version, params] of this.history.entries()) {
-      await this.send(peer, { type: MsgType.Params, version, modelHash: this.modelHash, params });
-    }
+    const version = this.history.latest;
+    const params = this.history.get(version);
+    if (params) await this.send(peer, { type: MsgType.Params, version, modelHash: this.modelHash, params });
   }
 }

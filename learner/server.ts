@@ -6,6 +6,8 @@
  */
 import type { Logger } from 'pino';
 import { LearnerSocket } from '../protocol/transport.js';
+import { maxMessageBytes } from '../protocol/codec.js';
+import type { CurveServerKeys } from '../protocol/curve.js';
 import { envShape } from '../protocol/envs.js';
 import type { SummaryRecord, UpdateRecord } from '../protocol/records.js';
 import type { ModelSpec } from '../model/spec.js';
@@ -31,6 +33,8 @@ export interface LearnerServerOptions {
   onUpdate?: (r: UpdateRecord) => void;
   /** Called once when the learner starts to stop (budget, target, signal). */
   onStopping?: (reason: string) => void;
+  /** CURVE keys and allow list (null or absent: no encryption, for loopback). */
+  curve?: Omit<CurveServerKeys, 'onRefused'> | null;
   /** Checkpoints in `<runDir>/checkpoints/` (cfg.checkpointEvery, cfg.keepCheckpoints), holding `runConfig`; `resume` continues from the newest valid one. */
   durability?: { runDir: string; runConfig: object; resume: boolean };
 }
@@ -40,15 +44,31 @@ export class ResumeError extends Error {
   override readonly name = 'ResumeError';
 }
 
+/** Incoming messages queued per peer: far above a real actor's in-flight window, bounded against floods. */
+export const RECEIVE_HWM = 256;
+/** Slack above the largest legitimate message before zmq disconnects a peer. */
+const MAX_MESSAGE_SLACK = 1024;
+
 export class LearnerServer {
-  private constructor(private readonly socket: LearnerSocket, private readonly loop: TrainingLoop) {}
+  private constructor(private readonly socket: LearnerSocket, private readonly loop: TrainingLoop, private readonly logger: Logger) {}
 
   /** Bind and initialise; rejects when the address cannot be bound. */
   static async start(o: LearnerServerOptions): Promise<LearnerServer> {
     const c = o.cfg;
     const env = envShape(c.env);
     const spec: ModelSpec = { obsDim: env.obsDim, nActions: env.nActions, hidden: c.hidden };
-    const socket = await LearnerSocket.bind(o.bind, { receiveHighWaterMark: 0 });
+    const curve = o.curve ? {
+      ...o.curve,
+      onRefused: (r: { address: string; key: string; mechanism: string }) =>
+        o.logger.warn({ kind: 'curve-refused', address: r.address, key: r.key, mechanism: r.mechanism }, `CURVE handshake refused: key ${r.key} from ${r.address} is not on --curve-allow`),
+    } : null;
+    const maxBytes = maxMessageBytes(c.segmentSteps, c.envsPerWorker, env.obsDim) + MAX_MESSAGE_SLACK;
+    let failed = 0;
+    const onHandshakeFailed = (address: string, detail: string) => {
+      // First 10, then every 100th: a port scan must not flood the log.
+      if (++failed <= 10 || failed % 100 === 0) o.logger.warn({ kind: 'handshake-failed', address, detail, occurrences: failed }, `security handshake with ${address} failed`);
+    };
+    const socket = await LearnerSocket.bind(o.bind, { receiveHighWaterMark: RECEIVE_HWM, maxMessageBytes: maxBytes, curve, onHandshakeFailed });
     const hash = modelHash(spec);
     const learner = new Learner(spec, c, initParams(spec, c.seed), c.seed);
     const d = o.durability;
@@ -78,7 +98,18 @@ export class LearnerServer {
       logger: o.logger, backend: activeBackend() ?? 'unknown', endpoint: socket.endpoint,
       onUpdate: o.onUpdate, onStopping: o.onStopping,
     });
-    return new LearnerServer(socket, loop);
+    o.logger.info({ kind: 'transport', endpoint: socket.endpoint, curve: socket.secure, maxMessageBytes: maxBytes, receiveHighWaterMark: RECEIVE_HWM }, 'learner socket bound');
+    return new LearnerServer(socket, loop, o.logger);
+  }
+
+  /** The socket's event counts (connections, disconnects including oversize, failed and refused handshakes). */
+  get socketEvents(): LearnerSocket['events'] {
+    return this.socket.events;
+  }
+
+  /** The training loop (its intake counts and admission registry). */
+  get trainingLoop(): TrainingLoop {
+    return this.loop;
   }
 
   /** The bound endpoint, e.g. tcp://127.0.0.1:40123. */
@@ -92,8 +123,10 @@ export class LearnerServer {
   }
 
   /** Train until a stop condition; returns the summary record (also logged). */
-  run(): Promise<SummaryRecord> {
-    return this.loop.run();
+  async run(): Promise<SummaryRecord> {
+    const s = await this.loop.run();
+    this.logger.info({ kind: 'transport-events', ...this.socket.events }, 'learner socket events');
+    return s;
   }
 }
 

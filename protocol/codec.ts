@@ -45,7 +45,7 @@ interface Schema {
 const SCHEMAS: Record<MsgType, Schema> = {
   [MsgType.Hello]: {
     name: 'hello',
-    fixed: [['actorId', 'u32'], ['obsDim', 'u32'], ['nActions', 'u32'], ['numEnvs', 'u32'], ['modelHash', 'hash']],
+    fixed: [['actorId', 'u32'], ['obsDim', 'u32'], ['nActions', 'u32'], ['numEnvs', 'u32'], ['modelHash', 'hash'], ['incarnation', 'u32']],
     sections: ['envId'],
   },
   [MsgType.Rollout]: {
@@ -59,12 +59,14 @@ const SCHEMAS: Record<MsgType, Schema> = {
   [MsgType.Reject]: { name: 'reject', fixed: [], sections: ['reason'] },
   [MsgType.ActorStats]: { name: 'actorStats', fixed: [['actorId', 'u32']], sections: ['stats'] },
   [MsgType.Stop]: { name: 'stop', fixed: [['version', 'u32']], sections: ['reason'] },
+  [MsgType.Heartbeat]: { name: 'heartbeat', fixed: [['actorId', 'u32'], ['incarnation', 'u32']], sections: [] },
 };
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-const pad8 = (n: number): number => (n + 7) & ~7;
+/** n rounded up to a multiple of 8; arithmetic, not bitwise: a u32 length near 2^32 must not wrap negative. */
+const pad8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 function inRange(kind: FieldKind, x: number): boolean {
   return Number.isInteger(x) && x <= U32_MAX && x >= (kind === 'u32' ? 0 : -0x80000000);
@@ -109,7 +111,7 @@ function fieldsAndSections(msg: Message): [number[], Uint8Array[]] {
       if (id.length < 1 || id.length > MAX_STRING_BYTES) {
         throw new ProtocolError('BAD_STRING', `hello.envId has ${id.length} UTF-8 bytes, expected 1..${MAX_STRING_BYTES}`);
       }
-      return [[msg.actorId, msg.obsDim, msg.nActions, msg.numEnvs, msg.modelHash], [id]];
+      return [[msg.actorId, msg.obsDim, msg.nActions, msg.numEnvs, msg.modelHash, msg.incarnation], [id]];
     }
     case MsgType.Rollout:
       return [
@@ -136,6 +138,8 @@ function fieldsAndSections(msg: Message): [number[], Uint8Array[]] {
     }
     case MsgType.Stop:
       return [[msg.version], [truncatedUtf8(msg.reason)]];
+    case MsgType.Heartbeat:
+      return [[msg.actorId, msg.incarnation], []];
     default:
       throw new ProtocolError('UNKNOWN_TYPE', `message type ${String((msg as { type: unknown }).type)}`);
   }
@@ -286,7 +290,7 @@ function decodeAck(f: number[], s: Sections): AckMsg {
 function decodeBody(type: MsgType, f: number[], s: Sections): Message {
   switch (type) {
     case MsgType.Hello:
-      return { type, actorId: f[0], envId: s.string(0, 'hello.envId', MAX_STRING_BYTES, 1), obsDim: f[1], nActions: f[2], numEnvs: f[3], modelHash: f[4] };
+      return { type, actorId: f[0], envId: s.string(0, 'hello.envId', MAX_STRING_BYTES, 1), obsDim: f[1], nActions: f[2], numEnvs: f[3], modelHash: f[4], incarnation: f[5] };
     case MsgType.Rollout:
       return decodeRollout(f, s);
     case MsgType.Params:
@@ -300,6 +304,8 @@ function decodeBody(type: MsgType, f: number[], s: Sections): Message {
       return { type, actorId: f[0], stats: decodeStats(s) };
     case MsgType.Stop:
       return { type, version: f[0], reason: s.string(0, 'stop.reason', MAX_STRING_BYTES, 0) };
+    case MsgType.Heartbeat:
+      return { type, actorId: f[0], incarnation: f[1] };
   }
 }
 
@@ -357,4 +363,18 @@ export function decode(buf: Uint8Array): DecodeResult {
     if (e instanceof Reject) return { ok: false, code: e.code, reason: reason(e.code, e.detail) };
     return { ok: false, code: 'INTERNAL', reason: reason('INTERNAL', e instanceof Error ? e.message : String(e)) };
   }
+}
+
+/**
+ * Bytes of the largest message an actor of a run with rollouts of T x E steps of `obsDim`
+ * observations may legitimately send: a rollout whose every step is truncated (finalObs full)
+ * and ends an episode, or the largest ActorStats, whichever is larger. The learner sets
+ * ZeroMQ's maxMessageSize just above it, so larger messages never reach the decoder.
+ */
+export function maxMessageBytes(T: number, E: number, obsDim: number): number {
+  const n = T * E;
+  const sections = [n * obsDim * 4, E * obsDim * 4, 4 * n, 4 * n, n, n, n * obsDim * 4, 4 * n, 4 * n, 4 * n];
+  const rollout = pad8(HEADER_BYTES + 8 * 7 + 4 * sections.length) + sections.reduce((a, b) => a + pad8(b), 0);
+  const stats = pad8(HEADER_BYTES + 8 + 4) + pad8(MAX_STATS_BYTES);
+  return Math.max(rollout, stats);
 }

@@ -5,7 +5,7 @@
  *
  * Transport (see `transport.ts`): the learner binds a ROUTER socket, each actor connects a
  * DEALER socket. Actor -> learner: Hello, Rollout, ActorStats (logged by the learner as an
- * `actor-stats` record). Learner -> actor: Params (pushed on every new version and on Hello),
+ * `actor-stats` record), Heartbeat (liveness). Learner -> actor: Params (pushed on every new version and on Hello),
  * Ack (exactly one per rollout: trained, dropped with a reason or rejected with a code; actors
  * keep at most `maxInFlight` unacknowledged rollouts, which is the backpressure), Reject (a
  * refused hello), Stop (the learner is stopping: actors stop collecting and exit).
@@ -13,8 +13,11 @@
 import type { ProtocolErrorCode } from './errors.js';
 
 export const PROTOCOL_MAGIC = 0x49535250; // 'ISRP'
-/** 2: typed acks (status + reason/code index) and the Stop message; 1 had magic-number notices. */
-export const PROTOCOL_VERSION = 2;
+/**
+ * 3: hello carries an incarnation id, and the Heartbeat message; 2: typed acks (status +
+ * reason/code index) and the Stop message; 1 had magic-number notices.
+ */
+export const PROTOCOL_VERSION = 3;
 
 export enum MsgType {
   Hello = 1,
@@ -24,6 +27,7 @@ export enum MsgType {
   ActorStats = 5,
   Reject = 6,
   Stop = 7,
+  Heartbeat = 8,
 }
 
 /** First message of an actor: who it is and what it runs. */
@@ -38,6 +42,18 @@ export interface HelloMsg {
   numEnvs: number;
   /** `modelHash(modelSpec)`; must equal the learner's. */
   modelHash: number;
+  /**
+   * Random u32 drawn once per actor start (and again when the actor re-joins a restarted
+   * learner): a new incarnation's sequence numbers start afresh at 0.
+   */
+  incarnation: number;
+}
+
+/** Actor -> learner every --heartbeat-ms: this peer is alive (the learner drops silent peers). */
+export interface HeartbeatMsg {
+  type: MsgType.Heartbeat;
+  actorId: number;
+  incarnation: number;
 }
 
 /**
@@ -153,4 +169,4 @@ export interface ActorStatsMsg {
   stats: Record<string, number>;
 }
 
-export type Message = HelloMsg | RolloutMsg | ParamsMsg | AckMsg | RejectMsg | ActorStatsMsg | StopMsg;
+export type Message = HelloMsg | RolloutMsg | ParamsMsg | AckMsg | RejectMsg | ActorStatsMsg | StopMsg | HeartbeatMsg;

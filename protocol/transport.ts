@@ -11,6 +11,12 @@
  * - `close()` ends every `for await (... of incoming())` loop cleanly and fails queued sends
  *   (they resolve `false`); linger is small so close never hangs on unsent messages.
  *
+ * Security (see `curve.ts`): with `curve` options the learner is a CURVE server whose ZAP
+ * handler admits only the listed actor public keys, and an actor is a CURVE client that knows
+ * the learner's public key. The learner's socket event observer counts accepted connections,
+ * disconnects (which include peers cut off by zmq for a message above `maxMessageBytes`: zmq
+ * reports those as plain disconnects, so they cannot be told apart) and failed handshakes.
+ *
  * ```ts
  * const learner = await LearnerSocket.bind('tcp://127.0.0.1:0');
  * for await (const { peer, result } of learner.incoming()) {
@@ -22,6 +28,7 @@ import * as zmq from 'zeromq';
 import { decode, encode, type DecodeResult } from './codec.js';
 import { reason } from './errors.js';
 import type { Message } from './messages.js';
+import { startZapHandler, type CurveClientKeys, type CurveServerKeys, type ZapHandler } from './curve.js';
 
 /** Socket options; all optional, defaults in SOCKET_DEFAULTS. */
 export interface SocketOptions {
@@ -35,6 +42,28 @@ export interface SocketOptions {
   sendTimeoutMs?: number;
   /** Peers sending a larger message are disconnected by zmq (-1 = unlimited). */
   maxMessageBytes?: number;
+}
+
+/** Learner socket options: the common ones plus CURVE server keys (null: no encryption). */
+export interface LearnerSocketOptions extends SocketOptions {
+  curve?: CurveServerKeys | null;
+  /** Called for each failed security handshake (e.g. a peer without CURVE, or a wrong server key). */
+  onHandshakeFailed?: (address: string, detail: string) => void;
+}
+
+/** Actor socket options: the common ones plus CURVE client keys (null: no encryption). */
+export interface ActorSocketOptions extends SocketOptions {
+  curve?: CurveClientKeys | null;
+}
+
+/** What the learner socket's event observer counted. */
+export interface SocketEventCounts {
+  accepted: number;
+  /** Includes peers disconnected by zmq for an oversized message (not distinguishable). */
+  disconnected: number;
+  handshakeFailed: number;
+  /** Handshakes refused by the ZAP handler (a key not on the allow list). */
+  curveRefused: number;
 }
 
 /** Defaults. The learner overrides sendTimeoutMs so one stuck actor cannot stall the others. */
@@ -121,11 +150,45 @@ abstract class QueuedSocket<S extends zmq.Router | zmq.Dealer> {
 
 /** The learner's ROUTER socket. Create with `LearnerSocket.bind`. */
 export class LearnerSocket extends QueuedSocket<zmq.Router> {
+  readonly events: SocketEventCounts = { accepted: 0, disconnected: 0, handshakeFailed: 0, curveRefused: 0 };
+  private zap: ZapHandler | null = null;
+  private observing: Promise<void> = Promise.resolve();
+
   private constructor(
     sock: zmq.Router,
     private readonly sendTimeoutMs: number,
   ) {
     super(sock);
+  }
+
+  /** Count socket events until the socket closes (the observer ends with it). */
+  private observe(onHandshakeFailed?: (address: string, detail: string) => void): void {
+    const ev = this.sock.events;
+    this.observing = (async () => {
+      try {
+        for await (const e of ev) {
+          if (e.type === 'accept') this.events.accepted++;
+          else if (e.type === 'disconnect') this.events.disconnected++;
+          else if (e.type.startsWith('handshake:error')) {
+            this.events.handshakeFailed++;
+            const ex = e as { address?: string; error?: Error };
+            onHandshakeFailed?.(ex.address ?? '', `${e.type}: ${ex.error?.message ?? ''}`.trim());
+          }
+        }
+      } catch {
+        // the observer ends when the socket closes
+      }
+    })();
+  }
+
+  /** Whether the socket is a CURVE server. */
+  get secure(): boolean {
+    return this.zap !== null;
+  }
+
+  override close(): void {
+    super.close();
+    this.zap?.close();
   }
 
   /**
@@ -134,18 +197,28 @@ export class LearnerSocket extends QueuedSocket<zmq.Router> {
    * Rejects if the address cannot be bound.
    */
   // `override`: a static `bind` shadows Function.prototype.bind on the class object.
-  static override async bind(endpoint: string, opts: SocketOptions = {}): Promise<LearnerSocket> {
-    const options = zmqOptions(opts, LEARNER_SEND_TIMEOUT_MS);
+  static override async bind(endpoint: string, opts: LearnerSocketOptions = {}): Promise<LearnerSocket> {
+    const { curve, onHandshakeFailed, ...rest } = opts;
+    const options = zmqOptions(rest, LEARNER_SEND_TIMEOUT_MS);
+    // A CURVE learner gets its own zmq context, so that its ZAP handler (one per context, on
+    // inproc://zeromq.zap.01) answers for this socket only.
+    const context = curve ? new zmq.Context() : undefined;
+    const zap = curve ? await startZapHandler(context!, curve) : null;
+    const security = curve ? { curveServer: true, curveSecretKey: curve.secretKey, curvePublicKey: curve.publicKey, zapDomain: 'isreshape' } : {};
     // Sends try first without waiting: zeromq.js reports EHOSTUNREACH only when sendTimeout
     // expires, so a vanished peer would otherwise stall the send queue for the whole timeout.
-    const sock = new zmq.Router({ ...options, sendTimeout: 0, mandatory: true });
+    const sock = new zmq.Router({ ...options, ...security, ...(context ? { context } : {}), sendTimeout: 0, mandatory: true });
+    const ls = new LearnerSocket(sock, options.sendTimeout);
+    ls.zap = zap;
+    if (zap) zap.onRefused = (r) => { ls.events.curveRefused++; curve?.onRefused?.(r); };
+    ls.observe(onHandshakeFailed);
     try {
       await sock.bind(endpoint);
     } catch (e) {
-      sock.close();
+      ls.close();
       throw e;
     }
-    return new LearnerSocket(sock, options.sendTimeout);
+    return ls;
   }
 
   /** The bound endpoint with the actual port, e.g. 'tcp://127.0.0.1:41234'. */
@@ -208,8 +281,10 @@ export class ActorSocket extends QueuedSocket<zmq.Dealer> {
    * Connect a DEALER to the learner's endpoint. Connection happens in the background (zmq
    * reconnects on its own); sends wait until there is room (sendTimeoutMs, default forever).
    */
-  static async connect(endpoint: string, opts: SocketOptions = {}): Promise<ActorSocket> {
-    const sock = new zmq.Dealer(zmqOptions(opts, SOCKET_DEFAULTS.sendTimeoutMs));
+  static async connect(endpoint: string, opts: ActorSocketOptions = {}): Promise<ActorSocket> {
+    const { curve, ...rest } = opts;
+    const security = curve ? { curveServerKey: curve.serverKey, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey } : {};
+    const sock = new zmq.Dealer({ ...zmqOptions(rest, SOCKET_DEFAULTS.sendTimeoutMs), ...security });
     try {
       sock.connect(endpoint);
     } catch (e) {

@@ -107,3 +107,32 @@ export function validateParams(msg: ParamsMsg, expected: { modelHash: number; pa
   if (msg.modelHash !== expected.modelHash) return reason('MODEL_HASH', `params.modelHash is ${msg.modelHash}, this actor's is ${expected.modelHash}`);
   return length('params.params', msg.params, expected.paramCount, 'paramCount') ?? finite('params.params', msg.params);
 }
+
+/**
+ * Check that a rollout's episode statistics are possible (run after `validateRollout`): at most
+ * one finished episode per done step (terminated or truncated) of the segment, each of length
+ * <= env.maxEpisodeSteps, and each return |R| <= length x the bound on one step's reward. The
+ * environments carry no reward range, so the per-step bound is derived from the segment itself:
+ * max(1, 2 x the largest |reward| of its steps); for the built-in environments (|r| <= 1 per
+ * step) this caps a CartPole return at its length. Returns null or the first reason found.
+ */
+export function validateEpisodes(msg: RolloutMsg, env: EnvSpec): string | null {
+  let done = 0;
+  let maxAbs = 0;
+  const n = msg.T * msg.E;
+  for (let i = 0; i < n; i++) {
+    if (msg.terminated[i] === 1 || msg.truncated[i] === 1) done++;
+    const a = Math.abs(msg.rewards[i]);
+    if (a > maxAbs) maxAbs = a;
+  }
+  const k = msg.episodeReturns.length;
+  if (k > done) return reason('BAD_EPISODE', `rollout has ${k} episode returns, but only ${done} steps end an episode`);
+  const perStep = Math.max(1, 2 * maxAbs);
+  for (let i = 0; i < k; i++) {
+    const len = msg.episodeLengths[i];
+    if (len > env.maxEpisodeSteps) return reason('BAD_EPISODE', `rollout.episodeLengths[${i}] is ${len}, env ${env.id} truncates at ${env.maxEpisodeSteps}`);
+    const r = msg.episodeReturns[i];
+    if (Math.abs(r) > len * perStep) return reason('BAD_EPISODE', `rollout.episodeReturns[${i}] is ${r}, more than ${len} steps x ${perStep} per step`);
+  }
+  return null;
+}

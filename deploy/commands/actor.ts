@@ -15,6 +15,7 @@ import { trainOptions } from '../options.js';
 import { configFileOptions, configFromArgs, writeRunConfig } from '../runConfig.js';
 import { UsageError } from '../errors.js';
 import { resumeConfig, resumeOption } from '../resume.js';
+import { actorNetworkOptions, parseActorNetwork } from '../networkOptions.js';
 
 export const actorCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'actor',
@@ -24,12 +25,14 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
     connect: { type: 'string', demandOption: true, describe: "the learner's endpoint, e.g. tcp://learner-host:5555" },
     'actor-id': { type: 'number', default: 0, describe: 'this actor\'s id, unique per run (0..actors-1)' },
     'idle-timeout': { type: 'number', default: 120, describe: 'exit when the learner is silent this many seconds' },
+    ...actorNetworkOptions,
     ...configFileOptions(),
     ...resumeOption(),
   }),
   handler: async (argv) => {
     const actorId = argv['actor-id'] as number;
     if (!Number.isInteger(actorId) || actorId < 0) throw new UsageError(`--actor-id: ${actorId} must be an integer >= 0`);
+    const net = parseActorNetwork(argv);
     // --resume: the run's actor again (resumed run, or restarted by train): its log continues.
     const resume = argv.resume !== undefined;
     const cfg = resume ? resumeConfig(argv) : configFromArgs(argv, { runDirSuffix: `-actor${actorId}` });
@@ -49,6 +52,7 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
       lag: cfg.lag, actorDelayMs: cfg.actorDelayMs, maxInFlight: cfg.maxInFlight, historyVersions: cfg.historyVersions,
       deterministicSegmentsPerSlot: cfg.deterministic ? segmentsPerSlot(cfg) : 0,
       statsEveryMs: 2000, idleTimeoutMs: (argv['idle-timeout'] as number) * 1000, logger,
+      heartbeatMs: cfg.heartbeatMs, connectTimeoutMs: net.connectTimeoutMs, curve: net.curve,
     });
     process.on('SIGINT', () => actor.stop());
     process.on('SIGTERM', () => actor.stop());

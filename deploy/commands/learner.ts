@@ -16,6 +16,7 @@ import { UsageError } from '../errors.js';
 import { tensorboardDir, tensorboardOption } from '../tensorboardOption.js';
 import { resumeConfig, resumeOption } from '../resume.js';
 import { writeFileAtomic } from '../../learner/checkpoint.js';
+import { learnerNetworkOptions, parseLearnerNetwork } from '../networkOptions.js';
 
 export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'learner',
@@ -23,11 +24,13 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   builder: (y) => y.options({
     ...trainOptions(),
     bind: { type: 'string', default: 'tcp://127.0.0.1:5555', describe: 'endpoint to bind, e.g. tcp://0.0.0.0:5555 to accept other machines' },
+    ...learnerNetworkOptions,
     ...configFileOptions(),
     tensorboard: tensorboardOption(),
     ...resumeOption(),
   }),
   handler: async (argv) => {
+    const net = parseLearnerNetwork(argv, argv.bind as string);
     const resume = argv.resume !== undefined;
     const cfg = resume ? resumeConfig(argv) : configFromArgs(argv);
     const tbDir = tensorboardDir(argv.tensorboard);
@@ -49,7 +52,7 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     const backend = await initBackend(cfg.backend);
     const logger = createLogger(path.join(cfg.runDir, 'learner.ndjson'), { role: 'learner', backend, runId: cfg.runId });
     const server = await LearnerServer.start({
-      cfg, bind: argv.bind as string, logger,
+      cfg, bind: argv.bind as string, logger, curve: net.curve,
       onUpdate: (r) => {
         tb?.addUpdate(r);
         process.send?.({ type: 'update', record: r });

@@ -17,7 +17,7 @@ import { modelHash } from '../../model/params.js';
 import { makeRollout } from '../unit/protocol/helpers.js';
 import type { SummaryRecord } from '../../protocol/records.js';
 
-const FLAGS = ['--actors', '1', '--envs-per-worker', '4', '--segment-steps', '16', '--epochs', '1', '--minibatches', '1', '--steps', '2048', '--eval-every', '0', '--final-eval-episodes', '3'];
+const FLAGS = ['--actors', '3', '--batch-segments', '1', '--envs-per-worker', '4', '--segment-steps', '16', '--epochs', '1', '--minibatches', '1', '--steps', '2048', '--eval-every', '0', '--final-eval-episodes', '3'];
 const SPEC = { obsDim: 4, nActions: 2, hidden: [64, 64] };
 const children: ChildProcess[] = [];
 
@@ -63,10 +63,10 @@ describe('learner under bad input', () => {
     evil.connect(endpoint);
     await evil.send(Buffer.from('definitely not a message'));
     await evil.send([Buffer.from('two'), Buffer.from('frames')]);
-    const hello = { type: MsgType.Hello as const, actorId: 7, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 4, modelHash: modelHash(SPEC) };
+    const hello = { type: MsgType.Hello as const, actorId: 1, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 4, modelHash: modelHash(SPEC), incarnation: 7 };
     // A rollout before any hello is refused with a reason.
     const orphan = makeRollout(4, 2);
-    await evil.send(encode({ ...orphan, actorId: 7, seq: 0, behaviourVersion: 0 }));
+    await evil.send(encode({ ...orphan, actorId: 1, seq: 0, behaviourVersion: 0 }));
     const a0 = (await reply(evil)) as RejectedAck;
     expect(a0.type).toBe(MsgType.Ack);
     expect(a0.status).toBe(AckStatus.Rejected);
@@ -78,17 +78,19 @@ describe('learner under bad input', () => {
     expect(rej.type).toBe(MsgType.Reject);
     expect((rej as { reason: string }).reason).toMatch(/model|hash/i);
 
+    await new Promise((r) => setTimeout(r, 300)); // hellos from one peer are rate-limited (250 ms)
     await evil.send(encode(hello));
-    const nan = makeRollout(4, 2);
+    // Rollouts must have the run's shape (T 16 x E 4) to reach the value checks.
+    const nan = makeRollout(16, 4, 4, { episodes: 1 });
     nan.rewards[5] = NaN;
-    await evil.send(encode({ ...nan, actorId: 7, seq: 0, behaviourVersion: 0 }));
+    await evil.send(encode({ ...nan, actorId: 1, seq: 0, behaviourVersion: 0 }));
     const a1 = (await reply(evil)) as RejectedAck;
     expect(a1.status).toBe(AckStatus.Rejected);
     expect(a1.code).toBe('NOT_FINITE');
     expect(a1.reason).toMatch(/rewards\[5\]/);
-    const badAction = makeRollout(4, 2);
+    const badAction = makeRollout(16, 4, 4, { episodes: 1 });
     badAction.actions[3] = 9;
-    await evil.send(encode({ ...badAction, actorId: 7, seq: 1, behaviourVersion: 0 }));
+    await evil.send(encode({ ...badAction, actorId: 1, seq: 1, behaviourVersion: 0 }));
     const a2 = (await reply(evil)) as RejectedAck;
     expect(a2.status).toBe(AckStatus.Rejected);
     expect(a2.code).toBe('BAD_ACTION');
@@ -99,7 +101,9 @@ describe('learner under bad input', () => {
     // when the learner stops, so only the learner's Stop message can tell it to exit.
     const bystander = new zmq.Dealer({ linger: 0 });
     bystander.connect(endpoint);
-    await bystander.send(encode({ ...hello, actorId: 8 }));
+    await bystander.send(encode({ ...hello, actorId: 2 }));
+    // It stays alive with heartbeats (a silent peer is dropped after 5 missed ones).
+    const beat = setInterval(() => { void bystander.send(encode({ type: MsgType.Heartbeat, actorId: 2, incarnation: 7 })).catch(() => undefined); }, 500);
     const notice = (async () => {
       for (;;) {
         const m = await reply(bystander, 120_000);
@@ -114,6 +118,7 @@ describe('learner under bad input', () => {
     expect(await learnerExit, learner.out()).toBe(0);
     expect(await actorExit, actor.out()).toBe(0);
     const n = await notice;
+    clearInterval(beat);
     bystander.close();
     expect(n.reason).toMatch(/^step budget 2048 reached/);
     expect(n.version).toBeGreaterThan(0);

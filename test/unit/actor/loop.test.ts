@@ -97,7 +97,7 @@ function rig(over: Partial<ActorLoopOptions> = {}, gate?: (w: number, j: number)
   const transport = new FakeActorTransport();
   const clock = new ManualClock();
   const destroyed: number[] = [];
-  const loop = new ActorLoop(o, { transport, clock, source: sources(destroyed, gate) });
+  const loop = new ActorLoop(o, { transport, clock, source: sources(destroyed, gate), incarnation: () => 7 });
   return { o, loop, transport, clock, destroyed, logger: o.logger as MemoryLogger };
 }
 
@@ -110,7 +110,7 @@ describe('ActorLoop', () => {
     };
     const running = r.loop.run();
     await until(() => r.transport.rollouts().length === 2, 'one rollout per slot');
-    expect(r.transport.sent.filter((m) => m.type === MsgType.Hello)).toEqual(Array(3).fill({ type: MsgType.Hello, actorId: 2, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 6, modelHash: HASH }));
+    expect(r.transport.sent.filter((m) => m.type === MsgType.Hello)).toEqual(Array(3).fill({ type: MsgType.Hello, actorId: 2, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 6, modelHash: HASH, incarnation: 7 }));
     const first = r.transport.rollouts();
     expect(first.map((m) => [m.seq, m.behaviourVersion, m.actorId, m.T, m.E]).sort()).toEqual([[0, 0, 2, 8, 3], [1, 0, 2, 8, 3]]);
     expect(new Set(first.map((m) => m.workerId))).toEqual(new Set([0, 1]));
@@ -209,7 +209,7 @@ describe('ActorLoop', () => {
     const r = rig();
     r.transport.pushBytes(Buffer.from('garbage'));
     r.transport.push({ type: MsgType.Params, version: 0, modelHash: HASH + 1, params: params(0) });
-    r.transport.push({ type: MsgType.Hello, actorId: 0, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 1, modelHash: HASH });
+    r.transport.push({ type: MsgType.Hello, actorId: 0, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 1, modelHash: HASH, incarnation: 7 });
     const running = r.loop.run();
     await until(() => r.logger.lines.length >= 3, 'three warnings');
     expect(r.loop.history.latest).toBe(-1);
@@ -218,6 +218,61 @@ describe('ActorLoop', () => {
     await running;
     expect(r.logger.lines.filter((l) => l.level === 'warn').map((l) => l.obj.kind)).toEqual(['bad-message', 'bad-params', 'bad-message']);
     expect(r.transport.rollouts()).toEqual([]);
+  });
+
+  it('exits with a message naming the endpoint when its hellos go unanswered for connectTimeoutMs', async () => {
+    const r = rig({ connectTimeoutMs: 5000 });
+    await expect(r.loop.run()).rejects.toThrow(/^no answer from the learner at inproc:\/\/learner to 5 hellos in 5 s \(nothing listening there, a firewall, or a CURVE key the learner does not accept\); exiting$/);
+    expect(r.transport.sent.filter((m) => m.type === MsgType.Hello)).toHaveLength(5);
+  });
+
+  it('an id held by a live peer: keeps saying hello, then exits naming the refusal', async () => {
+    const r = rig({ connectTimeoutMs: 3000 });
+    r.transport.onSend = (m) => { if (m.type === MsgType.Hello) r.transport.push({ type: MsgType.Reject, reason: 'ACTOR_ID_IN_USE: hello.actorId 2 is held by a live peer' }); };
+    await expect(r.loop.run()).rejects.toThrow(/; last refusal: ACTOR_ID_IN_USE: hello.actorId 2 is held by a live peer; exiting$/);
+    expect(r.logger.kind('actor-id-in-use').length).toBeGreaterThan(0);
+  });
+
+  it('sends a heartbeat every heartbeatMs with its incarnation', async () => {
+    const r = rig({ heartbeatMs: 500, workers: 1 });
+    r.transport.push(paramsMsg(0));
+    const running = r.loop.run();
+    await until(() => r.transport.sent.filter((m) => m.type === MsgType.Heartbeat).length >= 4, 'four heartbeats');
+    r.loop.stop();
+    await running;
+    expect(r.transport.sent.find((m) => m.type === MsgType.Heartbeat)).toEqual({ type: MsgType.Heartbeat, actorId: 2, incarnation: 7 });
+  });
+
+  it('joins again as a new incarnation when the learner forgot it (restart): hello again, sequence numbers from 0', async () => {
+    const r = rig({ workers: 1 });
+    r.transport.push(paramsMsg(0));
+    const running = r.loop.run();
+    await until(() => r.transport.rollouts().length === 1, 'first rollout');
+    r.transport.push({ type: MsgType.Ack, status: AckStatus.Trained, seq: 0, version: 1 });
+    r.transport.push(paramsMsg(1));
+    await until(() => r.transport.rollouts().length === 2, 'second rollout');
+    // The learner restarted: it answers the rollout with UNKNOWN_ACTOR.
+    r.transport.onSend = (m) => { if (m.type === MsgType.Hello) r.transport.push(paramsMsg(0)); };
+    r.transport.push({ type: MsgType.Ack, status: AckStatus.Rejected, seq: 1, version: 0, code: 'UNKNOWN_ACTOR', reason: 'UNKNOWN_ACTOR: rollout from a peer that sent no valid hello' });
+    await until(() => r.transport.rollouts().length === 3, 'a rollout after the re-join');
+    r.loop.stop();
+    await running;
+    expect(r.transport.rollouts().map((m) => m.seq)).toEqual([0, 1, 0]);
+    expect(r.loop.rejoins).toBe(1);
+    expect(r.logger.kind('rejoin')).toHaveLength(1);
+  });
+
+  it('joins again when Params arrive with a lower version than it holds', async () => {
+    const r = rig({ workers: 1 });
+    r.transport.push(paramsMsg(0));
+    r.transport.push(paramsMsg(3));
+    const running = r.loop.run();
+    await until(() => r.loop.history.latest === 3, 'v3');
+    r.transport.onSend = (m) => { if (m.type === MsgType.Hello) r.transport.push(paramsMsg(0)); };
+    r.transport.push(paramsMsg(0));
+    await until(() => r.loop.rejoins === 1 && r.loop.history.latest === 0, 're-joined');
+    r.loop.stop();
+    await running;
   });
 
   it('slot seeds differ by slot, actor and run seed', () => {

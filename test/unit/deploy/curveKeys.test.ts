@@ -72,3 +72,16 @@ describe('CURVE key files', () => {
     }
   }));
 });
+
+describe('readPublicKeys and the # character', () => {
+  it('keeps a key containing #; only a line starting with # is a comment', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readPublicKeys: read } = await import('../../../deploy/curveKeys.js');
+    const f = join(mkdtempSync(join(tmpdir(), 'isr-keys-')), 'allow');
+    const key = 'Oz>7dMj0y)^Y1-zuG37cni1/F+=ualD>}0%d7#Uu';
+    writeFileSync(f, `# actors\n${key}\n`);
+    expect(read('curve-allow', f)).toEqual([key]);
+  });
+});

@@ -60,11 +60,11 @@ describe('Intake accounting', () => {
 describe('Intake after an actor restart or a learner resume', () => {
   const roll = (actorId: number, seq: number) => ({ msg: { actorId, seq } as unknown as RolloutMsg, peer: Buffer.from('p') });
 
-  it('a restarted actor starts its sequence numbers again without a duplicate drop or a lost gap', () => {
+  it('a restarted actor (a new incarnation) starts its sequence numbers again without a duplicate drop or a lost gap', () => {
     const i = new Intake(8, false);
     expect(i.offer(roll(0, 0))).toBeNull();
     expect(i.offer(roll(0, 1))).toBeNull();
-    i.restarted(0);
+    i.resetSeq(0);
     expect(i.offer(roll(0, 0))).toBeNull();
     expect(i.offer(roll(0, 2))).toBeNull(); // a real gap after the restart counts
     expect(i.counts).toMatchObject({ received: 4, dropped: 0, lost: 1 });

@@ -30,7 +30,7 @@ function rollout(actorId: number, seq: number, behaviourVersion: number, params:
   return { type: MsgType.Rollout, actorId, seq, workerId: 0, behaviourVersion, ...c.collect(params, 16) };
 }
 
-const hello = (actorId: number): HelloMsg => ({ type: MsgType.Hello, actorId, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 4, modelHash: HASH });
+const hello = (actorId: number): HelloMsg => ({ type: MsgType.Hello, actorId, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 4, modelHash: HASH, incarnation: 7 });
 
 interface Rig {
   loop: TrainingLoop;
@@ -85,7 +85,7 @@ beforeAll(async () => {
 
 describe('TrainingLoop, asynchronous mode', () => {
   it('trains to the step budget: params to every actor, one typed ack per rollout, Stop to every actor, balanced accounts', async () => {
-    const r = rig(config());
+    const r = rig(config({ actors: 6 }));
     const a = actor(r, 0, 2);
     const bystander = Buffer.from('bystander');
     r.transport.push(bystander, hello(5));
@@ -161,6 +161,7 @@ describe('TrainingLoop, asynchronous mode', () => {
     r.transport.push(peer, { type: MsgType.ActorStats, actorId: 0, stats: { fps: 123, segmentsSent: 4 } });
     r.transport.push(stranger, { type: MsgType.ActorStats, actorId: 0, stats: { fps: 1 } });
     r.transport.push(peer, { type: MsgType.Params, version: 0, modelHash: HASH, params: p0 });
+    r.clock.t += 1000; // past the hello rate limit
     r.transport.push(peer, { ...hello(0), modelHash: HASH + 1 });
     // Two good rollouts: update 1. Then one of version 0 (lag 1 > max-lag 0: stale), a
     // duplicate, and two of version 1: update 2, the budget.
@@ -189,8 +190,8 @@ describe('TrainingLoop, asynchronous mode', () => {
     const dropped = acks.filter((k) => k.status === AckStatus.Dropped);
     expect(dropped.map((k) => [k.seq, k.drop, k.detail])).toEqual([[4, 'stale', 'stale: lag 1 > --max-lag 0'], [0, 'duplicate', 'duplicate']]);
     expect(acks.filter((k) => k.status === AckStatus.Trained).map((k) => [k.seq, k.version])).toEqual([[2, 1], [3, 1], [5, 2], [6, 2]]);
-    // Seqs 0 and 1 were rejected, so never reached the intake: it counts them as lost as well.
-    expect(s).toMatchObject({ trained: 4, dropped: 2, rejected: 8, lost: 2, dropReasons: { stale: 1, duplicate: 1 } });
+    // Seqs 0 and 1 were rejected: counted once, as rejected, not also as lost.
+    expect(s).toMatchObject({ trained: 4, dropped: 2, rejected: 8, lost: 0, dropReasons: { stale: 1, duplicate: 1 } });
     balanced(s);
     expect(r.logger.kind('actor-stats')).toEqual([{ kind: 'actor-stats', actorId: 0, stats: { fps: 123, segmentsSent: 4 } }]);
     expect(r.logger.kind('rejected').map((x) => x.code)).toEqual(['BAD_MAGIC', 'UNKNOWN_ACTOR', 'BAD_ACTOR_ID', 'NOT_FINITE', 'FUTURE_VERSION', 'UNKNOWN_ACTOR', 'UNEXPECTED_TYPE', 'MODEL_HASH']);

@@ -105,7 +105,7 @@ describe('resume version', () => {
   });
 });
 
-const hello = (actorId: number): HelloMsg => ({ type: MsgType.Hello, actorId, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 4, modelHash: HASH });
+const hello = (actorId: number): HelloMsg => ({ type: MsgType.Hello, actorId, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 4, modelHash: HASH, incarnation: 0x5eed + actorId });
 
 /** A loop with a checkpointer into `store`, an actor that sends 2 rollouts per version, and optionally a resume point. */
 function rig(cfg: LearnerServerConfig, store: CheckpointStore, learner: Learner, resume?: LoopResume) {

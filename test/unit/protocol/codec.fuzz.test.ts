@@ -26,7 +26,7 @@ function decodeAndValidate(buf: Uint8Array): DecodeResult {
 const VALID: Message[] = [
   makeRollout(4, 3, 4, { truncateEvery: 5 }),
   makeRollout(1, 1, 4, { episodes: 0 }),
-  { type: MsgType.Hello, actorId: 1, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 8, modelHash: 1 },
+  { type: MsgType.Hello, actorId: 1, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 8, modelHash: 1, incarnation: 7 },
   { type: MsgType.Params, version: 2, modelHash: 1, params: Float32Array.from([1, 2, 3]) },
   { type: MsgType.Ack, seq: 5, version: 2, status: AckStatus.Trained },
   { type: MsgType.Ack, seq: 6, version: 2, status: AckStatus.Dropped, drop: 'stale', detail: 'stale: lag 3 > 2' },

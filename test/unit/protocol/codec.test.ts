@@ -30,7 +30,7 @@ function atOffset(bytes: Uint8Array, offset: number): Buffer {
 
 describe('codec round trip', () => {
   it('hello', () => {
-    const m: Message = { type: MsgType.Hello, actorId: 7, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 16, modelHash: 0xdeadbeef };
+    const m: Message = { type: MsgType.Hello, actorId: 7, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 16, modelHash: 0xdeadbeef, incarnation: 7 };
     expect(roundTrip(m)).toEqual(m);
     const neg = { ...m, modelHash: -123456, envId: 'Ünïcode-环境' };
     expect(roundTrip(neg)).toEqual(neg);
@@ -196,11 +196,11 @@ describe('codec header errors', () => {
 });
 
 describe('protocol version', () => {
-  it('is 2 (typed acks, Stop), and a message of version 1 is rejected as BAD_VERSION', () => {
-    expect(PROTOCOL_VERSION).toBe(2);
+  it('is 3 (incarnations, heartbeats), and a message of version 1 is rejected as BAD_VERSION', () => {
+    expect(PROTOCOL_VERSION).toBe(3);
     const b = encode({ type: MsgType.Stop, version: 1, reason: 'x' });
     b.writeUInt16LE(1, 4);
-    expect(rejected(decode(b)).reason).toBe('BAD_VERSION: protocol version is 1, this build speaks 2');
+    expect(rejected(decode(b)).reason).toBe('BAD_VERSION: protocol version is 1, this build speaks 3');
   });
 });
 
@@ -210,10 +210,21 @@ describe('encode rejects unrepresentable messages', () => {
     expect(() => encode({ ...ack, status: AckStatus.Dropped, drop: 'late' as 'stale', detail: '' })).toThrow(/BAD_FIELD: ack.drop is 'late'/);
     expect(() => encode({ ...ack, status: AckStatus.Rejected, code: 'NOPE' as 'TRUNCATED', reason: '' })).toThrow(/BAD_FIELD: ack.code is 'NOPE'/);
     expect(() => encode({ ...ack, status: 7 as AckStatus.Trained })).toThrow(/BAD_FLAG/);
-    const hello = { type: MsgType.Hello, actorId: 1, envId: '', obsDim: 4, nActions: 2, numEnvs: 1, modelHash: 1 } as const;
+    const hello = { type: MsgType.Hello, actorId: 1, envId: '', obsDim: 4, nActions: 2, numEnvs: 1, modelHash: 1, incarnation: 7 } as const;
     expect(() => encode(hello)).toThrow(ProtocolError);
     expect(() => encode({ ...hello, envId: 'x'.repeat(257) })).toThrow(/BAD_STRING/);
     expect(() => encode({ ...makeRollout(1, 1), seq: -1 })).toThrow(/BAD_FIELD: rollout.seq is -1/);
     expect(() => encode({ type: MsgType.ActorStats, actorId: 1, stats: { fps: NaN } })).toThrow(/BAD_STATS/);
+  });
+});
+
+describe('section lengths near 2^32', () => {
+  it('a section length of 0xfffffff8 is TRUNCATED, not wrapped into a negative padding', async () => {
+    const { makeRollout } = await import('./helpers.js');
+    const b = encode(makeRollout(2, 2));
+    b.writeUInt32LE(0xfffffff8, 16 + 8 * 7);
+    const r = decode(b);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.code).toBe('TRUNCATED');
   });
 });

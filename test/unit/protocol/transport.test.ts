@@ -41,7 +41,7 @@ async function take<T>(it: AsyncIterator<T>, n: number): Promise<T[]> {
   return out;
 }
 
-const HELLO: HelloMsg = { type: MsgType.Hello, actorId: 1, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 2, modelHash: 77 };
+const HELLO: HelloMsg = { type: MsgType.Hello, actorId: 1, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 2, modelHash: 77, incarnation: 7 };
 
 describe('LearnerSocket / ActorSocket over tcp://127.0.0.1', () => {
   it('binds port 0 and exposes the actual endpoint', async () => {

@@ -86,7 +86,7 @@ describe('validateRollout', () => {
 });
 
 describe('validateHello', () => {
-  const hello: HelloMsg = { type: MsgType.Hello, actorId: 1, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 8, modelHash: 1234 };
+  const hello: HelloMsg = { type: MsgType.Hello, actorId: 1, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 8, modelHash: 1234, incarnation: 7 };
   const expected = { modelHash: 1234, env: CARTPOLE };
 
   it('accepts a matching hello', () => {
