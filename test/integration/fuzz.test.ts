@@ -137,7 +137,8 @@ describe('live fuzz', () => {
     }));
     // A thousand short connections, each saying hello with the real actor's id, 100 at a time.
     for (let c = 0; c < CONNECTIONS; c += 100) {
-      const socks = Array.from({ length: 100 }, () => { const d = new zmq.Dealer({ linger: 2000 }); d.connect(server.endpoint); return d; });
+      // A long linger: on a loaded machine a closed socket may not have connected yet, and its hello must still arrive.
+      const socks = Array.from({ length: 100 }, () => { const d = new zmq.Dealer({ linger: 30_000 }); d.connect(server.endpoint); return d; });
       await Promise.all(socks.map((d, j) => d.send(encode({ ...(valid[0] as Extract<Message, { type: MsgType.Hello }>), incarnation: c + j + 1 }))));
       for (const d of socks) d.close();
     }

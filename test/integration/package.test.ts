@@ -61,7 +61,7 @@ for (let t = 0; t < 5; t++) {
 const mine = defineEnvs({ 'Coin-v0': { spec: { observationSize: 1, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 3 }, create: () => ({ reset: () => [0], step: (a) => ({ observation: [Number(a)], reward: 1, terminated: false, truncated: false }) }) } });
 const envs = { spec: envSpecOf('Acrobot-v1'), obs, reward: last?.reward ?? null, ids: envIds(), mine: Object.keys(mine) };
 
-const hello: HelloMsg = { type: MsgType.Hello, actorId: 3, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 8, modelHash: 12345 };
+const hello: HelloMsg = { type: MsgType.Hello, actorId: 3, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 8, modelHash: 12345, incarnation: 77 };
 const params: ParamsMsg = { type: MsgType.Params, version: 9, modelHash: 12345, params: Float32Array.from([0.5, -1.25, 3]) };
 const helloBack = decode(encode(hello));
 const paramsBack = decode(encode(params));
@@ -177,7 +177,7 @@ describe('the npm package', () => {
     expect(got.envs.mine).toEqual(['Coin-v0']);
 
     // protocol: both messages survive encode -> decode; garbage is refused.
-    expect(got.protocol.hello).toEqual({ ok: true, msg: { type: 1, actorId: 3, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 8, modelHash: 12345 } });
+    expect(got.protocol.hello).toEqual({ ok: true, msg: { type: 1, actorId: 3, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 8, modelHash: 12345, incarnation: 77 } });
     expect(got.protocol.params).toEqual([0.5, -1.25, 3]);
     expect(got.protocol.paramsVersion).toBe(9);
     expect(got.protocol.garbageOk).toBe(false);
