@@ -17,6 +17,30 @@ import { lossAndGradJs } from './lossJs.js';
 import { Workspace } from '../model/grad.js';
 import { FlatAdam } from './adam.js';
 import type { LearnerConfig } from './config.js';
+import { GradThreads } from './threads.js';
+
+/** Where one update's time went, ms (computed with performance.now, summed over its minibatches). */
+export interface UpdateTimes {
+  /** Building the batch (forward pass, log-ratios, advantages) and its diagnostics. */
+  batchMs: number;
+  /** Gradients: forward and backward passes and the weights (on the threads: the time awaited). */
+  gradMs: number;
+  /** Summing the shard gradients (0 in-process). */
+  allReduceMs: number;
+  /** Norm, clipping and Adam. */
+  optimiserMs: number;
+}
+
+/** One gradient step asked for by the update: the rows of the batch that form the minibatch. */
+interface GradRequest {
+  batch: Batch;
+  rows: Int32Array;
+}
+
+interface GradResult {
+  grad: Float64Array;
+  terms: LossTerms;
+}
 
 export interface UpdateStats extends BatchDiagnostics {
   samples: number;
@@ -40,6 +64,8 @@ export interface UpdateStats extends BatchDiagnostics {
    * weighted (THEORY.md 3.6). Both gradient paths fill it (the weights are data in both).
    */
   trainQuadrants: Quadrants | null;
+  /** Where the update's time went. */
+  times: UpdateTimes;
 }
 
 const QUADRANT_KEYS = ['wHighAPos', 'wHighANeg', 'wLowAPos', 'wLowANeg'] as const;
@@ -66,17 +92,22 @@ export class Learner {
   /** The weights of the current minibatch, and of the whole batch for the diagnostics. */
   private readonly wts = new WeightBatch(256);
   private readonly batchWts = new WeightBatch(256);
+  /** The worker threads of `--learner-threads` > 1, else null (in-process). */
+  private readonly threads: GradThreads | null;
 
   /**
    * Throws when `cfg.grad` is 'tfjs' and tfjs is not loaded yet (await initBackend() first;
    * the default 'js' path runs no tensor op and does not need it).
    */
   constructor(readonly spec: ModelSpec, private readonly cfg: LearnerConfig, initial: Float32Array, seed: number) {
+    const L = cfg.learnerThreads ?? 1;
+    if (L > 1 && cfg.grad === 'tfjs') throw new RangeError(`learnerThreads ${L} needs grad 'js': the tfjs path runs in this thread`);
     if (cfg.grad === 'tfjs') tfjs(); // throws now, not at the first update, when tfjs is not loaded
     this.params = Float64Array.from(initial);
     this.adam = new FlatAdam(initial.length, 0.9, 0.999, cfg.adamEps);
     this.rng = new Rng(seed);
     this.ws = new Workspace(spec, 256);
+    this.threads = L > 1 ? new GradThreads(spec, cfg, L) : null;
   }
 
   /** A float32 copy of the current parameters (what actors act with). */
@@ -110,12 +141,71 @@ export class Learner {
     return this.cfg.lr * Math.max(0.02, 1 - envSteps / this.cfg.steps);
   }
 
-  /** One update on `segs`; increments `version`. `envSteps` is the count before this batch. */
+  /**
+   * One update on `segs`, in this thread (whatever `learnerThreads` says); increments
+   * `version`. `envSteps` is the count before this batch.
+   */
   step(segs: TrainingSegment[], envSteps: number): UpdateStats {
+    const gen = this.updateSteps(segs, envSteps);
+    let gradMs = 0;
+    let r = gen.next();
+    while (!r.done) {
+      const t0 = performance.now();
+      const res = this.gradient(selectRows(r.value.batch, r.value.rows, this.spec.obsDim));
+      gradMs += performance.now() - t0;
+      r = gen.next(res);
+    }
+    r.value.times.gradMs = gradMs;
+    return r.value;
+  }
+
+  /**
+   * One update on `segs`: on the worker threads when `learnerThreads` > 1 (this thread only
+   * awaits them, so it keeps receiving and publishing), else `step`. Same update either way,
+   * to float rounding of the sum over shards.
+   */
+  async update(segs: TrainingSegment[], envSteps: number): Promise<UpdateStats> {
+    const threads = this.threads;
+    if (threads === null) return this.step(segs, envSteps);
+    const gen = this.updateSteps(segs, envSteps);
+    let loaded: Batch | null = null;
+    let loadMs = 0;
+    threads.takeTimes();
+    let r = gen.next();
+    while (!r.done) {
+      const { batch, rows } = r.value;
+      if (batch !== loaded) {
+        const t0 = performance.now();
+        threads.loadBatch(batch);
+        loaded = batch;
+        loadMs += performance.now() - t0;
+      }
+      r = gen.next(await threads.gradient(this.params, rows, this.wts));
+    }
+    const t = threads.takeTimes();
+    const times = r.value.times;
+    times.batchMs += loadMs;
+    times.gradMs = t.gradMs;
+    times.allReduceMs = t.allReduceMs;
+    return r.value;
+  }
+
+  /** Stop the learner threads (if any). */
+  dispose(): Promise<void> {
+    return this.threads?.close() ?? Promise.resolve();
+  }
+
+  /**
+   * The update, written once for both drivers: yields each minibatch's rows, receives its
+   * gradient and loss terms (the weights in `this.wts`), steps Adam, returns the stats.
+   */
+  private *updateSteps(segs: TrainingSegment[], envSteps: number): Generator<GradRequest, UpdateStats, GradResult> {
     const cfg = this.cfg;
     const lr = this.lrAt(envSteps);
+    const tb = performance.now();
     const batch = buildBatch(this.spec, this.params, segs, cfg, this.ws);
     const diag = this.diagnose(batch);
+    const times: UpdateTimes = { batchMs: performance.now() - tb, gradMs: 0, allReduceMs: 0, optimiserMs: 0 };
 
     const mbSize = Math.floor(batch.n / cfg.minibatches);
     let plSum = 0, vlSum = 0, normSum = 0, steps = 0, skips = 0;
@@ -123,22 +213,25 @@ export class Learner {
     for (let epoch = 0; epoch < cfg.epochs; epoch++) {
       const perm = permutation(batch.n, this.rng);
       for (let k = 0; k < cfg.minibatches; k++) {
-        const mb = selectRows(batch, perm.subarray(k * mbSize, (k + 1) * mbSize), this.spec.obsDim);
-        const { grad, terms } = this.gradient(mb);
+        const rows = perm.subarray(k * mbSize, (k + 1) * mbSize);
+        const { grad, terms } = yield { batch, rows };
+        const to = performance.now();
         let sq = 0;
         for (let i = 0; i < grad.length; i++) sq += grad[i] * grad[i];
         const norm = Math.sqrt(sq);
         if (!Number.isFinite(norm) || !Number.isFinite(terms.total)) {
           skips++; // a NaN or infinity never reaches the parameters
+          times.optimiserMs += performance.now() - to;
           continue;
         }
         const { logW, g } = this.wts;
-        for (let r = 0; r < mb.n; r++) {
-          const q = (logW[r] > 0 ? 0 : 2) + (mb.adv[r] > 0 ? 0 : 1);
+        for (let r = 0; r < rows.length; r++) {
+          const q = (logW[r] > 0 ? 0 : 2) + (batch.adv[rows[r]] > 0 ? 0 : 1);
           qn[q]++; qg[q] += g[r];
         }
         this.adam.step(this.params, grad, lr, Math.min(1, cfg.maxGradNorm / (norm + 1e-6)));
         plSum += terms.policyLoss; vlSum += terms.valueLoss; normSum += norm; steps++;
+        times.optimiserMs += performance.now() - to;
       }
     }
     this.version += 1;
@@ -158,6 +251,7 @@ export class Learner {
       lagMin, lagMean: lagSum / batch.n, lagMax,
       maxAbsLogRatio: batch.logRatio.reduce((m, x) => Math.max(m, Math.abs(x)), 0),
       trainQuadrants: Object.fromEntries(QUADRANT_KEYS.map((k, q) => [k, { n: qn[q], meanG: qn[q] ? qg[q] / qn[q] : null }])) as unknown as Quadrants,
+      times,
     };
   }
 

@@ -44,9 +44,10 @@ export interface PolicyEvaluator {
 /** The calls the loop makes on learner/learner.ts's Learner. */
 export interface TrainableLearner {
   readonly version: number;
-  step(segs: TrainingSegment[], envSteps: number): UpdateStats;
+  /** One update (on the learner threads when configured: this thread only awaits them). */
+  update(segs: TrainingSegment[], envSteps: number): Promise<UpdateStats>;
   paramsArray(): Float32Array;
-  dispose?(): void;
+  dispose?(): void | Promise<void>;
 }
 
 export interface LoopLogger {
@@ -129,12 +130,16 @@ export class TrainingLoop {
     log.info({ kind: 'start', endpoint: this.o.endpoint, modelHash: this.o.modelHash, randomReturn: this.randomReturn }, 'learner ready');
     let lastT = this.o.clock.now(), lastSteps = 0;
     while (!this.stopping) {
+      const tw = performance.now();
       const batch = await this.nextBatch();
       if (!batch) break;
-      const st = this.train(batch);
+      const waitMs = performance.now() - tw;
+      const st = await this.train(batch);
+      const tp = performance.now();
       const params = learner.paramsArray();
       await this.o.publisher.publish(learner.version, params, this.admission.actors.map((a) => a.peer));
       for (const q of batch) void this.o.transport.send(q.peer, { type: MsgType.Ack, status: AckStatus.Trained, seq: q.msg.seq, version: learner.version });
+      const publishMs = performance.now() - tp;
       const ev = await this.maybeEvaluate(params);
       const now = this.o.clock.now();
       const fps = stepsPerSecond(this.envSteps - lastSteps, now - lastT);
@@ -142,7 +147,7 @@ export class TrainingLoop {
       const rec = updateRecord({
         version: learner.version, envSteps: this.envSteps, method: c.objective.method, stats: st, returns: this.returns,
         eval: ev, lastEval: this.lastEval, randomReturn: this.randomReturn, collapseEntropy: c.collapseEntropy,
-        fps, queueDepth: this.intake.depth, counts: this.intake.counts,
+        fps, queueDepth: this.intake.depth, counts: this.intake.counts, timeMs: { waitMs, ...st.times, publishMs },
       });
       log.info(rec);
       this.o.onUpdate?.(rec as unknown as UpdateRecord);
@@ -152,10 +157,10 @@ export class TrainingLoop {
     return this.finish();
   }
 
-  private train(batch: QueuedRollout[]): UpdateStats {
+  private async train(batch: QueuedRollout[]): Promise<UpdateStats> {
     const learner = this.o.learner;
     const version = learner.version;
-    const st = learner.step(batch.map((q) => ({ msg: q.msg, lag: version - q.msg.behaviourVersion })), this.envSteps);
+    const st = await learner.update(batch.map((q) => ({ msg: q.msg, lag: version - q.msg.behaviourVersion })), this.envSteps);
     if (st.nonFiniteSkips > 0) this.o.logger.error({ kind: 'non-finite-gradient', version, skipped: st.nonFiniteSkips }, 'gradient with NaN or Infinity: step skipped, parameters unchanged');
     this.envSteps += st.samples;
     this.intake.trained(batch.length);
@@ -299,7 +304,7 @@ export class TrainingLoop {
     });
     this.o.logger.info(summaryFields(summary), 'run finished');
     await this.o.evaluator.close();
-    learner.dispose?.();
+    await learner.dispose?.();
     return summary;
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { BaseRecord, EvalStat, SummaryRecord, UpdateRecord } from '../protocol/records.js';
 import type { IntakeCounts } from './intake.js';
-import type { UpdateStats } from './learner.js';
+import type { UpdateStats, UpdateTimes } from './learner.js';
 
 /** Behaviour episode returns: the mean of the last `size` and the count of all. */
 export class ReturnWindow {
@@ -52,6 +52,8 @@ export interface UpdateInput {
   fps: number;
   queueDepth: number;
   counts: IntakeCounts;
+  /** Where the update's time went, ms (the learner's split plus waiting and publishing). */
+  timeMs: UpdateTimes & { waitMs: number; publishMs: number };
 }
 
 /** Steps per second over `steps` steps in `ms` milliseconds (ms floored at 1). */
@@ -60,7 +62,8 @@ export function stepsPerSecond(steps: number, ms: number): number {
 }
 
 export function updateRecord(u: UpdateInput): UpdateFields {
-  const { lagMin, lagMean, lagMax, samples, policyLoss, valueLoss, entropy, gradNorm, lr, nonFiniteSkips: _n, ...diag } = u.stats;
+  const { lagMin, lagMean, lagMax, samples, policyLoss, valueLoss, entropy, gradNorm, lr, nonFiniteSkips: _n, times: _t, ...diag } = u.stats;
+  const t = u.timeMs;
   const k = u.counts;
   return {
     kind: 'update', version: u.version, envSteps: u.envSteps, samples, method: u.method,
@@ -69,6 +72,7 @@ export function updateRecord(u: UpdateInput): UpdateFields {
     ...(u.eval ? { eval: u.eval } : {}),
     collapsed: u.lastEval !== undefined && entropy < u.collapseEntropy && u.lastEval.stochastic < u.randomReturn,
     fps: u.fps, queueDepth: u.queueDepth, trained: k.trained, dropped: k.dropped, rejected: k.rejected, lost: k.lost,
+    timeMs: { wait: t.waitMs, batch: t.batchMs, grad: t.gradMs, allReduce: t.allReduceMs, optimiser: t.optimiserMs, publish: t.publishMs },
   };
 }
 

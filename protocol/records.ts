@@ -63,6 +63,24 @@ export interface EvalStat {
   version: number;
 }
 
+/**
+ * Where one update's time went, ms of wall time (performance.now): waiting for rollouts, building
+ * the batch (forward pass, log-ratios, advantages, diagnostics), gradients (forward and backward;
+ * with learner threads, the time the main thread awaited them), summing the shard gradients,
+ * clipping and Adam, publishing the parameters and acknowledging.
+ */
+export interface UpdateTimeSplit {
+  wait: number;
+  batch: number;
+  grad: number;
+  allReduce: number;
+  optimiser: number;
+  publish: number;
+}
+
+/** The keys of UpdateTimeSplit in pipeline order. */
+export const TIME_SPLIT_KEYS = ['wait', 'batch', 'grad', 'allReduce', 'optimiser', 'publish'] as const;
+
 /** One learner update. */
 export interface UpdateRecord extends BaseRecord {
   kind: 'update';
@@ -105,6 +123,8 @@ export interface UpdateRecord extends BaseRecord {
   dropped: number;
   rejected: number;
   lost: number;
+  /** Where the update's time went; absent in logs that predate it. */
+  timeMs?: UpdateTimeSplit;
 }
 
 /** Periodic actor statistics. */

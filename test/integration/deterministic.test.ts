@@ -11,7 +11,7 @@ import { ensureBuilt, recordsOf, runCli } from '../helpers/cli.js';
 
 const FLAGS = ['--deterministic', '--actors', '2', '--workers', '2', '--envs-per-worker', '2', '--segment-steps', '16', '--batch-segments', '4',
   '--steps', '2500', '--eval-every', '4', '--eval-episodes', '3', '--final-eval-episodes', '3', '--lag', 'uniform:0-3', '--method', 'v5', '--quiet'];
-const VOLATILE = ['time', 'fps', 'queueDepth', 'pid', 'runId'];
+const VOLATILE = ['time', 'fps', 'queueDepth', 'pid', 'runId', 'timeMs'];
 
 async function run(seed: number): Promise<Record<string, unknown>[]> {
   const dir = join(mkdtempSync(join(tmpdir(), 'isr-det-')), 'run');
