@@ -9,7 +9,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { ModelSpec } from '../model/spec.js';
 import { paramCount } from '../model/params.js';
-import { Workspace } from '../model/grad.js';
+import { forwardTrain, Workspace } from '../model/grad.js';
 import { lossBackwardJs, lossForwardJs } from './lossJs.js';
 import type { Batch } from './batch.js';
 import type { LearnerConfig } from './config.js';
@@ -29,6 +29,7 @@ interface State {
   mb: Batch;
   lo: number;
   invN: number;
+  rows: { obs: Float32Array; logits: Float64Array; values: Float64Array } | null;
 }
 
 let st: State | null = null;
@@ -73,12 +74,24 @@ function bwd(s: State): void {
   s.sums[s.shard * SUM_FIELDS + 2] = lossBackwardJs(s.spec, s.params, s.mb, s.ws, src.g.subarray(s.lo, s.lo + n), s.grad, s.invN);
 }
 
+/** The batch-building forward pass over rows [lo, hi) of the shared rows buffers. */
+function rows(s: State, lo: number, hi: number): void {
+  const R = s.rows;
+  if (R === null) throw new Error("'rows' before 'rowsBuffers'");
+  const n = hi - lo;
+  if (n === 0) return;
+  const d = s.spec.obsDim, nA = s.spec.nActions;
+  forwardTrain(s.spec, s.params, R.obs.subarray(lo * d, hi * d), n, s.ws);
+  R.logits.set(s.ws.logits.subarray(0, n * nA), lo * nA);
+  R.values.set(s.ws.values.subarray(0, n), lo);
+}
+
 function handle(m: ToWorker): void {
   if (m.op === 'init') {
     const count = paramCount(m.spec);
     st = {
       shard: m.shard, spec: m.spec, cfg: m.cfg, params: new Float64Array(m.params), grad: new Float64Array(m.grads, 8 * count * m.shard, count),
-      sums: new Float64Array(m.sums), ws: new Workspace(m.spec, 64), batch: null, src: null, mb: emptyBatch(64, m.spec.obsDim), lo: 0, invN: 1,
+      sums: new Float64Array(m.sums), ws: new Workspace(m.spec, 64), batch: null, src: null, mb: emptyBatch(64, m.spec.obsDim), lo: 0, invN: 1, rows: null,
     };
     return;
   }
@@ -94,6 +107,12 @@ function handle(m: ToWorker): void {
       };
       return;
     }
+    case 'rowsBuffers':
+      s.rows = { obs: new Float32Array(m.rows.obs), logits: new Float64Array(m.rows.logits), values: new Float64Array(m.rows.values) };
+      return;
+    case 'rows':
+      rows(s, m.lo, m.hi);
+      break;
     case 'fwd':
       fwd(s, m.lo, m.hi, m.invN);
       break;

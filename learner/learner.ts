@@ -11,10 +11,10 @@ import { tfjs } from '../model/backend.js';
 import { Rng } from '../model/rng.js';
 import { computeWeights, WeightBatch } from './objectives/weights.js';
 import { summarizeBatch, type BatchDiagnostics } from './diagnostics.js';
-import { buildBatch, selectRows, type Batch, type TrainingSegment } from './batch.js';
+import { finishBatch, gatherBatch, selectRows, type Batch, type BatchInputs, type TrainingSegment } from './batch.js';
 import { lossAndGrad, type LossTerms } from './loss.js';
 import { lossAndGradJs } from './lossJs.js';
-import { Workspace } from '../model/grad.js';
+import { forwardTrain, Workspace } from '../model/grad.js';
 import { FlatAdam } from './adam.js';
 import type { LearnerConfig } from './config.js';
 import { GradThreads } from './threads.js';
@@ -31,16 +31,14 @@ export interface UpdateTimes {
   optimiserMs: number;
 }
 
-/** One gradient step asked for by the update: the rows of the batch that form the minibatch. */
-interface GradRequest {
-  batch: Batch;
-  rows: Int32Array;
-}
+/**
+ * What the update asks its driver for: the batch-building forward pass over all rows of the
+ * inputs, or one gradient step (the rows of the batch that form the minibatch).
+ */
+type Request = { kind: 'forward'; inputs: BatchInputs } | { kind: 'grad'; batch: Batch; rows: Int32Array };
 
-interface GradResult {
-  grad: Float64Array;
-  terms: LossTerms;
-}
+/** The driver's answer: the forward outputs, or the minibatch's gradient and loss terms. */
+type Answer = { logits: Float64Array; values: Float64Array } | { grad: Float64Array; terms: LossTerms };
 
 export interface UpdateStats extends BatchDiagnostics {
   samples: number;
@@ -150,8 +148,15 @@ export class Learner {
     let gradMs = 0;
     let r = gen.next();
     while (!r.done) {
+      const q = r.value;
+      if (q.kind === 'forward') {
+        const { allObs, n, nBoot, nFinal } = q.inputs;
+        forwardTrain(this.spec, this.params, allObs, n + nBoot + nFinal, this.ws);
+        r = gen.next({ logits: this.ws.logits, values: this.ws.values });
+        continue;
+      }
       const t0 = performance.now();
-      const res = this.gradient(selectRows(r.value.batch, r.value.rows, this.spec.obsDim));
+      const res = this.gradient(selectRows(q.batch, q.rows, this.spec.obsDim));
       gradMs += performance.now() - t0;
       r = gen.next(res);
     }
@@ -173,7 +178,13 @@ export class Learner {
     threads.takeTimes();
     let r = gen.next();
     while (!r.done) {
-      const { batch, rows } = r.value;
+      const q = r.value;
+      if (q.kind === 'forward') {
+        const { allObs, n, nBoot, nFinal } = q.inputs;
+        r = gen.next(await threads.forwardRows(this.params, allObs, n + nBoot + nFinal));
+        continue;
+      }
+      const { batch, rows } = q;
       if (batch !== loaded) {
         const t0 = performance.now();
         threads.loadBatch(batch);
@@ -196,14 +207,18 @@ export class Learner {
   }
 
   /**
-   * The update, written once for both drivers: yields each minibatch's rows, receives its
-   * gradient and loss terms (the weights in `this.wts`), steps Adam, returns the stats.
+   * The update, written once for both drivers: yields the batch-building forward pass, then
+   * each minibatch's rows, receiving its gradient and loss terms (the weights in `this.wts`);
+   * steps Adam; returns the stats.
    */
-  private *updateSteps(segs: TrainingSegment[], envSteps: number): Generator<GradRequest, UpdateStats, GradResult> {
+  private *updateSteps(segs: TrainingSegment[], envSteps: number): Generator<Request, UpdateStats, Answer> {
     const cfg = this.cfg;
     const lr = this.lrAt(envSteps);
     const tb = performance.now();
-    const batch = buildBatch(this.spec, this.params, segs, cfg, this.ws);
+    const inputs = gatherBatch(this.spec, segs);
+    const fwd = yield { kind: 'forward', inputs };
+    if (!('logits' in fwd)) throw new Error('update driver answered a forward request with a gradient');
+    const batch = finishBatch(this.spec, segs, cfg, inputs, fwd.logits, fwd.values);
     const diag = this.diagnose(batch);
     const times: UpdateTimes = { batchMs: performance.now() - tb, gradMs: 0, allReduceMs: 0, optimiserMs: 0 };
 
@@ -214,7 +229,9 @@ export class Learner {
       const perm = permutation(batch.n, this.rng);
       for (let k = 0; k < cfg.minibatches; k++) {
         const rows = perm.subarray(k * mbSize, (k + 1) * mbSize);
-        const { grad, terms } = yield { batch, rows };
+        const res = yield { kind: 'grad', batch, rows };
+        if (!('grad' in res)) throw new Error('update driver answered a gradient request with forward outputs');
+        const { grad, terms } = res;
         const to = performance.now();
         let sq = 0;
         for (let i = 0; i < grad.length; i++) sq += grad[i] * grad[i];

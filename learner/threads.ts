@@ -50,10 +50,22 @@ export interface SharedBatch {
   g: SharedArrayBuffer;
 }
 
+/** The shared buffers of the batch-building forward pass (capacity `cap` rows). */
+export interface SharedRows {
+  cap: number;
+  /** Observations (float32, cap x obsDim). */
+  obs: SharedArrayBuffer;
+  /** Outputs (float64): logits (cap x nActions) and values (cap). */
+  logits: SharedArrayBuffer;
+  values: SharedArrayBuffer;
+}
+
 /** Messages main -> worker. */
 export type ToWorker =
   | { op: 'init'; shard: number; spec: ModelSpec; cfg: LearnerConfig; params: SharedArrayBuffer; grads: SharedArrayBuffer; sums: SharedArrayBuffer }
   | { op: 'batch'; batch: SharedBatch }
+  | { op: 'rowsBuffers'; rows: SharedRows }
+  | { op: 'rows'; lo: number; hi: number }
   | { op: 'fwd'; lo: number; hi: number; invN: number }
   | { op: 'bwd' };
 
@@ -140,6 +152,7 @@ export class GradThreads {
     idx: Int32Array; logRatio: Float64Array; g: Float64Array;
   } | null = null;
   private mbAdv = new Float32Array(0);
+  private rows: { cap: number; obs: Float32Array; logits: Float64Array; values: Float64Array } | null = null;
   private closed = false;
   /** Accumulated since the last `takeTimes`. */
   private times: ThreadTimes = { gradMs: 0, allReduceMs: 0 };
@@ -160,6 +173,28 @@ export class GradThreads {
       w.post({ op: 'init', shard, spec, cfg, params: this.params.buffer, grads: this.grads.buffer, sums: this.sums.buffer });
       return w;
     });
+  }
+
+  /**
+   * The forward pass of `params` over `count` rows of `obs` (count x obsDim), split over the
+   * threads: the batch-building pass (log-ratios, values for the advantages). Resolves to views
+   * of the shared outputs, valid until the next call.
+   */
+  async forwardRows(params: Float64Array, obs: Float32Array, count: number): Promise<{ logits: Float64Array; values: Float64Array }> {
+    if (this.closed) throw new Error('learner threads are closed');
+    const d = this.spec.obsDim, nA = this.spec.nActions;
+    if (this.rows === null || this.rows.cap < count) {
+      const cap = Math.max(count, 2 * (this.rows?.cap ?? 0));
+      const shared: SharedRows = { cap, obs: new SharedArrayBuffer(4 * cap * d), logits: new SharedArrayBuffer(8 * cap * nA), values: new SharedArrayBuffer(8 * cap) };
+      this.rows = { cap, obs: new Float32Array(shared.obs), logits: new Float64Array(shared.logits), values: new Float64Array(shared.values) };
+      for (const w of this.workers) w.post({ op: 'rowsBuffers', rows: shared });
+    }
+    const R = this.rows;
+    R.obs.set(obs.subarray(0, count * d));
+    this.params.set(params);
+    const L = this.threads;
+    await Promise.all(this.workers.map((w, i) => w.request({ op: 'rows', lo: Math.floor((i * count) / L), hi: Math.floor(((i + 1) * count) / L) })));
+    return { logits: R.logits.subarray(0, count * nA), values: R.values.subarray(0, count) };
   }
 
   /** Copy an update's batch into shared memory (grown on demand; workers get new buffers then). */
