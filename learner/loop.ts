@@ -91,6 +91,7 @@ export class TrainingLoop {
   private stopping = false;
   private stopReason = '';
   private envSteps = 0;
+  private evalEnvSteps = 0;
   private pendingEval: Promise<EvalStat> | null = null;
   private evalDone: EvalStat | undefined;
   private confirmed: EvalStat | undefined;
@@ -119,6 +120,13 @@ export class TrainingLoop {
     this.intake.wakeAll();
   }
 
+  /** Run the evaluator, counting its environment steps apart from training steps. */
+  private async evaluate(params: Float32Array, version: number, episodes: number): Promise<EvalStat> {
+    const r = await this.o.evaluator.run(params, version, episodes);
+    this.evalEnvSteps += r.envSteps ?? 0;
+    return r;
+  }
+
   /** Train until a stop condition; returns the summary record (also logged). */
   async run(): Promise<SummaryRecord> {
     const { cfg: c, learner, logger: log } = this.o;
@@ -126,7 +134,7 @@ export class TrainingLoop {
     this.receiving = this.receive();
     // A uniform policy (all-zero parameters) is the random baseline for the collapse flag.
     const zeros = new Float32Array(learner.paramsArray().length);
-    this.randomReturn = (await this.o.evaluator.run(zeros, -1, Math.max(10, c.evalEpisodes))).stochastic;
+    this.randomReturn = (await this.evaluate(zeros, -1, Math.max(10, c.evalEpisodes))).stochastic;
     log.info({ kind: 'start', endpoint: this.o.endpoint, modelHash: this.o.modelHash, randomReturn: this.randomReturn }, 'learner ready');
     let lastT = this.o.clock.now(), lastSteps = 0;
     while (!this.stopping) {
@@ -147,7 +155,7 @@ export class TrainingLoop {
       const rec = updateRecord({
         version: learner.version, envSteps: this.envSteps, method: c.objective.method, stats: st, returns: this.returns,
         eval: ev, lastEval: this.lastEval, randomReturn: this.randomReturn, collapseEntropy: c.collapseEntropy,
-        fps, queueDepth: this.intake.depth, counts: this.intake.counts, timeMs: { waitMs, ...st.times, publishMs },
+        fps, queueDepth: this.intake.depth, counts: this.intake.counts, evalEnvSteps: this.evalEnvSteps, timeMs: { waitMs, ...st.times, publishMs },
       });
       log.info(rec);
       this.o.onUpdate?.(rec as unknown as UpdateRecord);
@@ -180,7 +188,7 @@ export class TrainingLoop {
    */
   private async confirmTarget(params: Float32Array): Promise<void> {
     const v = this.o.learner.version;
-    const check = await this.o.evaluator.run(params, v, this.o.cfg.finalEvalEpisodes);
+    const check = await this.evaluate(params, v, this.o.cfg.finalEvalEpisodes);
     this.confirmed = check;
     const why = this.stopPolicy.confirmed(check, this.envSteps);
     this.o.logger.info({ kind: 'target-check', version: v, envSteps: this.envSteps, target: this.o.cfg.targetReturn, eval: check, reached: why !== null });
@@ -193,7 +201,7 @@ export class TrainingLoop {
     let ready: EvalStat | undefined;
     if (this.evalDone) { ready = this.evalDone; this.evalDone = undefined; }
     if (this.evals.due(v) && !this.pendingEval) {
-      const p = this.o.evaluator.run(params, v, this.o.cfg.evalEpisodes);
+      const p = this.evaluate(params, v, this.o.cfg.evalEpisodes);
       if (this.o.cfg.deterministic) ready = await p;
       else {
         this.pendingEval = p;
@@ -294,12 +302,12 @@ export class TrainingLoop {
     }
     if (this.pendingEval) await this.pendingEval.catch(() => undefined);
     const finalEval = this.evals.reusableFinal(this.confirmed, learner.version)
-      ?? await this.o.evaluator.run(learner.paramsArray(), learner.version, c.finalEvalEpisodes);
+      ?? await this.evaluate(learner.paramsArray(), learner.version, c.finalEvalEpisodes);
     // Stop receiving before counting, so that the summary accounts for every message received.
     transport.close();
     await this.receiving;
     const summary = summaryRecord({
-      runId: c.runId, backend: this.o.backend, now: this.o.clock.now(), t0: this.t0, version: learner.version, envSteps: this.envSteps,
+      runId: c.runId, backend: this.o.backend, now: this.o.clock.now(), t0: this.t0, version: learner.version, envSteps: this.envSteps, evalEnvSteps: this.evalEnvSteps,
       counts: this.intake.counts, finalEval, randomReturn: this.randomReturn, returns: this.returns, stopReason: this.stopReason,
     });
     this.o.logger.info(summaryFields(summary), 'run finished');

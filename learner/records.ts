@@ -52,6 +52,8 @@ export interface UpdateInput {
   fps: number;
   queueDepth: number;
   counts: IntakeCounts;
+  /** Environment steps of every evaluation so far. */
+  evalEnvSteps: number;
   /** Where the update's time went, ms (the learner's split plus waiting and publishing). */
   timeMs: UpdateTimes & { waitMs: number; publishMs: number };
 }
@@ -72,6 +74,7 @@ export function updateRecord(u: UpdateInput): UpdateFields {
     ...(u.eval ? { eval: u.eval } : {}),
     collapsed: u.lastEval !== undefined && entropy < u.collapseEntropy && u.lastEval.stochastic < u.randomReturn,
     fps: u.fps, queueDepth: u.queueDepth, trained: k.trained, dropped: k.dropped, rejected: k.rejected, lost: k.lost,
+    evalEnvSteps: u.evalEnvSteps,
     timeMs: { wait: t.waitMs, batch: t.batchMs, grad: t.gradMs, allReduce: t.allReduceMs, optimiser: t.optimiserMs, publish: t.publishMs },
   };
 }
@@ -84,6 +87,7 @@ export interface SummaryInput {
   t0: number;
   version: number;
   envSteps: number;
+  evalEnvSteps: number;
   counts: IntakeCounts;
   finalEval: EvalStat;
   randomReturn: number;
@@ -95,7 +99,7 @@ export function summaryRecord(s: SummaryInput): SummaryRecord {
   const k = s.counts;
   return {
     kind: 'summary', level: 30, time: s.now, role: 'learner', backend: s.backend, runId: s.runId,
-    version: s.version, envSteps: s.envSteps, wallSeconds: (s.now - s.t0) / 1000,
+    version: s.version, envSteps: s.envSteps, evalEnvSteps: s.evalEnvSteps, wallSeconds: (s.now - s.t0) / 1000,
     trained: k.trained, dropped: k.dropped, rejected: k.rejected, lost: k.lost, received: k.received,
     dropReasons: k.dropReasons, rejectReasons: k.rejectReasons, finalEval: s.finalEval, randomReturn: s.randomReturn,
     return: s.returns.summary, stopReason: s.stopReason,

@@ -61,6 +61,8 @@ export interface EvalStat {
   episodes: number;
   /** Learner version evaluated. */
   version: number;
+  /** Environment steps this evaluation took (both modes): not training steps. Absent in older logs. */
+  envSteps?: number;
 }
 
 /**
@@ -123,6 +125,8 @@ export interface UpdateRecord extends BaseRecord {
   dropped: number;
   rejected: number;
   lost: number;
+  /** Environment steps of every evaluation so far (separate from envSteps, the training steps); absent in older logs. */
+  evalEnvSteps?: number;
   /** Where the update's time went; absent in logs that predate it. */
   timeMs?: UpdateTimeSplit;
 }
@@ -152,6 +156,8 @@ export interface SummaryRecord extends BaseRecord {
   kind: 'summary';
   version: number;
   envSteps: number;
+  /** Environment steps of every evaluation (random baseline, periodic, target check, final): not training steps. */
+  evalEnvSteps?: number;
   wallSeconds: number;
   trained: number;
   dropped: number;
