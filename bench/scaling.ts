@@ -114,7 +114,7 @@ async function endToEndPoint(actors: number, workers: number, learnerThreads: nu
   const args = [
     'train', '--preset', 'cartpole', '--method', 'ppo', '--epochs', String(EPOCHS), '--minibatches', String(MINIBATCHES),
     '--batch-segments', String(SEGMENTS), '--actors', String(actors), '--workers', String(workers), '--learner-threads', String(learnerThreads),
-    '--max-inflight', '2', '--eval-every', '0', '--final-eval-episodes', '1', '--steps', String(steps), '--quiet', '--run-dir', runDir,
+    '--max-inflight', '4', '--eval-every', '0', '--final-eval-episodes', '1', '--steps', String(steps), '--quiet', '--run-dir', runDir,
   ];
   try {
     const out: string[] = [];
