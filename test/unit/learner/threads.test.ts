@@ -12,6 +12,7 @@ import { DEFAULT_OBJECTIVE } from '../../../learner/objectives/config.js';
 import type { LearnerConfig } from '../../../learner/config.js';
 import type { TrainingSegment } from '../../../learner/batch.js';
 import { MsgType, type RolloutMsg } from '../../../protocol/messages.js';
+import { buildConfig } from '../../../deploy/options.js';
 
 const spec = { obsDim: 4, nActions: 2, hidden: [16, 16] };
 const base: LearnerConfig = {
@@ -85,6 +86,32 @@ describe('learner threads', () => {
     const st = await l.update([{ msg: seg, lag: 0 }], 0);
     expect(st.nonFiniteSkips).toBe(base.epochs * base.minibatches);
     expect(l.paramsArray()).toEqual(p0);
+  });
+
+  it('the main thread keeps running its event loop while the threads compute', async () => {
+    const p0 = initParams(spec, 5);
+    const segs: TrainingSegment[] = [0, 1, 2, 3].map((k) => ({ msg: segment(p0, 30 + k, 0), lag: 0 }));
+    /** setImmediate turns of the event loop during one update. */
+    const turns = async (l: Learner): Promise<number> => {
+      let n = 0, on = true;
+      const tick = () => { if (on) { n++; setImmediate(tick); } };
+      setImmediate(tick);
+      await l.update(segs, 0);
+      on = false;
+      return n;
+    };
+    const inProcess = new Learner(spec, base, p0, 1);
+    const threaded = new Learner(spec, { ...base, learnerThreads: 2 }, p0, 1);
+    learners.push(inProcess, threaded);
+    expect(await turns(inProcess)).toBe(0); // L = 1: the update holds the thread
+    // L = 2: one turn at least per phase awaited (forward rows, then fwd and bwd per minibatch).
+    expect(await turns(threaded)).toBeGreaterThanOrEqual(1 + 2 * base.epochs * base.minibatches);
+  });
+
+  it('the CLI refuses --learner-threads > 1 with --grad tfjs, and 0 threads', () => {
+    expect(() => buildConfig({ 'learner-threads': 2, grad: 'tfjs' })).toThrow('--learner-threads: 2 threads need --grad js');
+    expect(() => buildConfig({ 'learner-threads': 0 })).toThrow(/--learner-threads/);
+    expect(buildConfig({ 'learner-threads': 3 }).learnerThreads).toBe(3);
   });
 
   it('refuses threads on the tfjs path, and a thread count out of range', () => {
