@@ -28,7 +28,7 @@ import { Learner, type UpdateTimes } from '../learner/learner.js';
 import type { TrainingSegment } from '../learner/batch.js';
 import type { LearnerConfig } from '../learner/config.js';
 import { actorOnlyFps, CARTPOLE_SPEC, makeSegments } from './throughput.js';
-import { protocolThroughput, rawThroughput, rolloutMessage } from './transport.js';
+import { protocolThroughput, rawThroughput, receiveSideThroughput, rolloutMessage } from './transport.js';
 import { timed } from './results.js';
 
 const CLI = fileURLToPath(new URL('../deploy/cli.js', import.meta.url));
@@ -76,8 +76,13 @@ export interface ScalingResults {
   learnerOnly: LearnerPoint[];
   actorOnly: ActorPoint[];
   endToEnd: EndToEndPoint[];
+  /** encode + send + receive + decode over send + receive of pre-encoded bytes, one thread (msg/s). */
   protocolOverRaw: { '4KB': number; '248KB': number };
+  /** The learner's side alone: receive + decode over receive, both sent pre-encoded (msg/s). */
+  receiveSideOverRaw: { '4KB': number; '248KB': number };
   bytes: { '4KB': number; '248KB': number };
+  /** RSS after each part, MB. */
+  rssAfterMB: Record<string, number>;
 }
 
 /** Learner-only samples/s with `threads` learner threads on fixed segments, and the mean time split. */
@@ -163,12 +168,14 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
     learnerOnly.push(await learnerPoint(cfg, segs, a.ms));
     say(`  learner-only L=${L}: ${int(learnerOnly.at(-1)!.samplesPerSec)} samples/s`);
   }
+  const rssAfterLearner = rssMB();
 
   const actorOnly: ActorPoint[] = [];
   for (let w = 1; w <= N; w++) {
     actorOnly.push({ threads: w, stepsPerSec: (await actorOnlyFps(w, T, E, a.ms)).fps });
     say(`  actor-only ${w} threads: ${int(actorOnly.at(-1)!.stepsPerSec)} steps/s`);
   }
+  const rssAfterActor = rssMB();
 
   const grid: [number, number, number][] = [];
   for (const [actors, workers] of [[1, 1], [2, 1], [1, 2]] as const) {
@@ -182,17 +189,26 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
     say(`  end-to-end ${actors} actors x ${workers} workers, L=${L}: ${int(p.stepsPerSec)} steps/s (${num(p.stepsPerSec / lo)} of learner-only)`);
   }
 
+  const rssAfterMB: Record<string, number> = {};
+  rssAfterMB.learnerOnly = rssAfterLearner;
+  rssAfterMB.actorOnly = rssAfterActor;
+  rssAfterMB.endToEnd = rssMB();
   const ratio: Record<string, number> = {};
+  const recvRatio: Record<string, number> = {};
   const bytes: Record<string, number> = {};
   for (const [label, t, e] of [['4KB', 32, 4], ['248KB', 128, 64]] as const) {
     const msg = rolloutMessage(t, e, 4);
     const raw = await rawThroughput(msg, Math.min(a.ms, 2500));
     const protocol = await protocolThroughput(msg, Math.min(a.ms, 2500));
     if (protocol.bad > 0) throw new Error(`transport: ${protocol.bad} messages failed to decode`);
+    const recv = await receiveSideThroughput(msg, Math.min(a.ms, 2500));
+    if (recv.bad > 0) throw new Error(`transport: ${recv.bad} messages failed to decode`);
     ratio[label] = protocol.msgPerS / raw.msgPerS;
+    recvRatio[label] = recv.msgPerS / raw.msgPerS;
     bytes[label] = encode(msg).length;
-    say(`  protocol / raw ${label} (${bytes[label]} B): ${int(protocol.msgPerS)} / ${int(raw.msgPerS)} msg/s = ${num(ratio[label])}`);
+    say(`  protocol / raw ${label} (${bytes[label]} B): ${int(protocol.msgPerS)} / ${int(raw.msgPerS)} msg/s = ${num(ratio[label])}; receive + decode / raw: ${int(recv.msgPerS)} msg/s = ${num(recvRatio[label])}`);
   }
+  rssAfterMB.transport = rssMB();
 
   const r: ScalingResults = {
     settings,
@@ -200,6 +216,8 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
     rssMB: { start: rssStart, end: rssMB() },
     learnerOnly, actorOnly, endToEnd,
     protocolOverRaw: { '4KB': ratio['4KB']!, '248KB': ratio['248KB']! },
+    receiveSideOverRaw: { '4KB': recvRatio['4KB']!, '248KB': recvRatio['248KB']! },
+    rssAfterMB,
     bytes: { '4KB': bytes['4KB']!, '248KB': bytes['248KB']! },
   };
   say('');
@@ -224,7 +242,7 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
     headers: ['threads', 'batch', 'grad', 'allReduce', 'optimiser'],
     rows: learnerOnly.map((p) => [String(p.threads), num(p.timeMs.batchMs), num(p.timeMs.gradMs), num(p.timeMs.allReduceMs), num(p.timeMs.optimiserMs)]),
   }));
-  say(`RSS ${num(r.rssMB.start, 1)} MB at start, ${num(r.rssMB.end, 1)} MB at end; load ${r.machine.loadAtEnd.map((x) => x.toFixed(2)).join(' ')} at end`);
+  say(`RSS ${num(r.rssMB.start, 1)} MB at start, after ${Object.entries(rssAfterMB).map(([k, v]) => `${k} ${num(v, 1)}`).join(', ')}, ${num(r.rssMB.end, 1)} MB at end; load ${r.machine.loadAtEnd.map((x) => x.toFixed(2)).join(' ')} at end`);
   return r;
 }
 
