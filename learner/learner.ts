@@ -35,10 +35,13 @@ export interface UpdateTimes {
  * What the update asks its driver for: the batch-building forward pass over all rows of the
  * inputs, or one gradient step (the rows of the batch that form the minibatch).
  */
-type Request = { kind: 'forward'; inputs: BatchInputs } | { kind: 'grad'; batch: Batch; rows: Int32Array };
+type Request =
+  | { kind: 'forward'; inputs: BatchInputs }
+  /** `diagnose`: the first request also asks for the batch's diagnostics (threads: while the workers compute). */
+  | { kind: 'grad'; batch: Batch; rows: Int32Array; diagnose: boolean };
 
-/** The driver's answer: the forward outputs, or the minibatch's gradient and loss terms. */
-type Answer = { logits: Float64Array; values: Float64Array } | { grad: Float64Array; terms: LossTerms };
+/** The driver's answer: the forward outputs, or the minibatch's gradient and loss terms (and the diagnostics when asked). */
+type Answer = { logits: Float64Array; values: Float64Array } | { grad: Float64Array; terms: LossTerms; diag?: BatchDiagnostics };
 
 export interface UpdateStats extends BatchDiagnostics {
   samples: number;
@@ -145,7 +148,7 @@ export class Learner {
    */
   step(segs: TrainingSegment[], envSteps: number): UpdateStats {
     const gen = this.updateSteps(segs, envSteps);
-    let gradMs = 0;
+    let gradMs = 0, diagMs = 0;
     let r = gen.next();
     while (!r.done) {
       const q = r.value;
@@ -155,12 +158,16 @@ export class Learner {
         r = gen.next({ logits: this.ws.logits, values: this.ws.values });
         continue;
       }
+      const td = performance.now();
+      const diag = q.diagnose ? this.diagnose(q.batch) : undefined;
       const t0 = performance.now();
+      diagMs += t0 - td;
       const res = this.gradient(selectRows(q.batch, q.rows, this.spec.obsDim));
       gradMs += performance.now() - t0;
-      r = gen.next(res);
+      r = gen.next({ ...res, diag });
     }
     r.value.times.gradMs = gradMs;
+    r.value.times.batchMs += diagMs;
     return r.value;
   }
 
@@ -174,7 +181,7 @@ export class Learner {
     if (threads === null) return this.step(segs, envSteps);
     const gen = this.updateSteps(segs, envSteps);
     let loaded: Batch | null = null;
-    let loadMs = 0;
+    let loadMs = 0, diagMs = 0;
     threads.takeTimes();
     let r = gen.next();
     while (!r.done) {
@@ -191,12 +198,17 @@ export class Learner {
         loaded = batch;
         loadMs += performance.now() - t0;
       }
-      r = gen.next(await threads.gradient(this.params, rows, this.wts));
+      const pending = threads.gradient(this.params, rows, this.wts); // the workers start now
+      // The diagnostics depend on the batch only: computed while the workers run.
+      const td = performance.now();
+      const diag = q.diagnose ? this.diagnose(batch) : undefined;
+      diagMs += performance.now() - td;
+      r = gen.next({ ...(await pending), diag });
     }
     const t = threads.takeTimes();
     const times = r.value.times;
-    times.batchMs += loadMs;
-    times.gradMs = t.gradMs;
+    times.batchMs += loadMs + diagMs;
+    times.gradMs = Math.max(0, t.gradMs - diagMs);
     times.allReduceMs = t.allReduceMs;
     return r.value;
   }
@@ -219,7 +231,7 @@ export class Learner {
     const fwd = yield { kind: 'forward', inputs };
     if (!('logits' in fwd)) throw new Error('update driver answered a forward request with a gradient');
     const batch = finishBatch(this.spec, segs, cfg, inputs, fwd.logits, fwd.values);
-    const diag = this.diagnose(batch);
+    let diag: BatchDiagnostics | null = null;
     const times: UpdateTimes = { batchMs: performance.now() - tb, gradMs: 0, allReduceMs: 0, optimiserMs: 0 };
 
     const mbSize = Math.floor(batch.n / cfg.minibatches);
@@ -229,8 +241,9 @@ export class Learner {
       const perm = permutation(batch.n, this.rng);
       for (let k = 0; k < cfg.minibatches; k++) {
         const rows = perm.subarray(k * mbSize, (k + 1) * mbSize);
-        const res = yield { kind: 'grad', batch, rows };
+        const res: Answer = yield { kind: 'grad', batch, rows, diagnose: diag === null };
         if (!('grad' in res)) throw new Error('update driver answered a gradient request with forward outputs');
+        diag ??= res.diag ?? null;
         const { grad, terms } = res;
         const to = performance.now();
         let sq = 0;
@@ -256,6 +269,7 @@ export class Learner {
     for (const { msg, lag } of segs) {
       lagMin = Math.min(lagMin, lag); lagMax = Math.max(lagMax, lag); lagSum += lag * msg.T * msg.E;
     }
+    if (diag === null) throw new Error('update driver did not return the diagnostics');
     return {
       ...diag,
       samples: batch.n,
