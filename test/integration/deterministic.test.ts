@@ -41,5 +41,5 @@ describe('deterministic mode', () => {
     const b = await run(3, ['--learner-threads', '2']);
     expect(a.length).toBeGreaterThan(10);
     expect(b).toEqual(a);
-  });
+  }, 180_000);
 });

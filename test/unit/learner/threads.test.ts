@@ -108,6 +108,17 @@ describe('learner threads', () => {
     expect(await turns(threaded)).toBeGreaterThanOrEqual(1 + 2 * base.epochs * base.minibatches);
   });
 
+  it('an error in a thread rejects the update with its message, and the next update too', async () => {
+    const p0 = initParams(spec, 6);
+    const seg = segment(p0, 8, 0);
+    seg.actions[5] = 7; // out of range: a caller bug the loss throws on
+    const l = new Learner(spec, { ...base, learnerThreads: 2 }, p0, 1);
+    learners.push(l);
+    await expect(l.update([{ msg: seg, lag: 0 }], 0)).rejects.toThrow(/learner thread: actions\[\d+\] = 7: expected an integer in \[0, 2\)/);
+    // The pool stays failed: a later update is refused with the same error, not half computed.
+    await expect(l.update([{ msg: segment(p0, 9, 0), lag: 0 }], 0)).rejects.toThrow(/learner thread: actions/);
+  });
+
   it('the CLI refuses --learner-threads > 1 with --grad tfjs, and 0 threads', () => {
     expect(() => buildConfig({ 'learner-threads': 2, grad: 'tfjs' })).toThrow('--learner-threads: 2 threads need --grad js');
     expect(() => buildConfig({ 'learner-threads': 0 })).toThrow(/--learner-threads/);
