@@ -85,30 +85,56 @@ export interface ScalingResults {
   rssAfterMB: Record<string, number>;
 }
 
-/** Learner-only samples/s with `threads` learner threads on fixed segments, and the mean time split. */
-async function learnerPoint(cfg: LearnerConfig, segs: TrainingSegment[], ms: number): Promise<LearnerPoint> {
-  const learner = new Learner(CARTPOLE_SPEC, cfg, initParams(CARTPOLE_SPEC, 1), 1);
+/** One learner under test: updates on fixed segments, its calls, seconds and summed time split. */
+class LearnerUnderTest {
+  private j = 0;
+  private envSteps = 0;
+  calls = 0;
+  seconds = 0;
+  samples = 0;
+  readonly sum: UpdateTimes = { batchMs: 0, gradMs: 0, allReduceMs: 0, optimiserMs: 0 };
+  readonly learner: Learner;
+
+  constructor(readonly threads: number, cfg: LearnerConfig, private readonly segs: TrainingSegment[]) {
+    this.learner = new Learner(CARTPOLE_SPEC, cfg, initParams(CARTPOLE_SPEC, 1), 1);
+  }
+
+  async update(count: boolean): Promise<void> {
+    const batch = Array.from({ length: SEGMENTS }, () => this.segs[this.j++ % this.segs.length]!);
+    const s = await this.learner.update(batch, this.envSteps);
+    this.envSteps += s.samples;
+    this.samples = s.samples;
+    if (count) for (const k of Object.keys(this.sum) as (keyof UpdateTimes)[]) this.sum[k] += s.times[k];
+  }
+
+  point(): LearnerPoint {
+    const timeMs = Object.fromEntries(Object.entries(this.sum).map(([k, v]) => [k, v / Math.max(1, this.calls)])) as unknown as UpdateTimes;
+    return { threads: this.threads, samplesPerSec: (this.calls * this.samples) / this.seconds, updates: this.calls, timeMs };
+  }
+}
+
+/**
+ * Learner-only samples/s for 1..N threads. The learners take turns in short slices (ROUNDS
+ * rounds of ms / ROUNDS each), so that a change of machine load during the measurement hits
+ * every thread count alike.
+ */
+async function learnerCurve(N: number, segs: TrainingSegment[], ms: number, say: (s: string) => void): Promise<LearnerPoint[]> {
+  const ROUNDS = 10;
+  const units = Array.from({ length: N }, (_, i) => new LearnerUnderTest(i + 1, buildConfig({ ...IMPALA, 'learner-threads': i + 1 }), segs));
   try {
-    let j = 0, envSteps = 0;
-    const sum: UpdateTimes = { batchMs: 0, gradMs: 0, allReduceMs: 0, optimiserMs: 0 };
-    let counted = 0;
-    const update = async (count: boolean) => {
-      const batch = Array.from({ length: SEGMENTS }, () => segs[j++ % segs.length]!);
-      const s = await learner.update(batch, envSteps);
-      envSteps += s.samples;
-      if (count) {
-        counted++;
-        for (const k of Object.keys(sum) as (keyof UpdateTimes)[]) sum[k] += s.times[k];
+    for (const u of units) for (let i = 0; i < 6; i++) await u.update(false); // warm-up: threads, JIT, buffers
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const u of units) {
+        const t = await timed(() => u.update(true), ms / ROUNDS, 2);
+        u.calls += t.calls;
+        u.seconds += t.seconds;
       }
-      return s.samples;
-    };
-    for (let i = 0; i < 5; i++) await update(false); // warm-up: threads, JIT, buffers
-    const samples = await update(false);
-    const r = await timed(() => update(true), ms, 3);
-    for (const k of Object.keys(sum) as (keyof UpdateTimes)[]) sum[k] /= counted;
-    return { threads: cfg.learnerThreads ?? 1, samplesPerSec: (r.calls * samples) / r.seconds, updates: r.calls, timeMs: sum };
+    }
+    const pts = units.map((u) => u.point());
+    for (const p of pts) say(`  learner-only L=${p.threads}: ${int(p.samplesPerSec)} samples/s`);
+    return pts;
   } finally {
-    await learner.dispose();
+    await Promise.all(units.map((u) => u.learner.dispose()));
   }
 }
 
@@ -162,12 +188,7 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
   say(`scaling bench: ${settings}; ${availableParallelism()} cpus, load ${loadAtStart.map((x) => x.toFixed(2)).join(' ')}, threads 1..${N}`);
 
   const segs = makeSegments(initParams(CARTPOLE_SPEC, 1), 16, T, E);
-  const learnerOnly: LearnerPoint[] = [];
-  for (let L = 1; L <= N; L++) {
-    const cfg = buildConfig({ ...IMPALA, 'learner-threads': L });
-    learnerOnly.push(await learnerPoint(cfg, segs, a.ms));
-    say(`  learner-only L=${L}: ${int(learnerOnly.at(-1)!.samplesPerSec)} samples/s`);
-  }
+  const learnerOnly = await learnerCurve(N, segs, 2 * a.ms, say);
   const rssAfterLearner = rssMB();
 
   const actorOnly: ActorPoint[] = [];
