@@ -51,7 +51,7 @@ function fwd(s: State, lo: number, hi: number, invN: number): void {
   mb.n = n;
   for (let k = 0; k < n; k++) {
     const i = src.idx[lo + k];
-    mb.obs.set(src.obs.subarray(i * d, (i + 1) * d), k * d);
+    for (let c = 0; c < d; c++) mb.obs[k * d + c] = src.obs[i * d + c]; // no subarray per row
     mb.actions[k] = src.actions[i]; mb.logmu[k] = src.logmu[i]; mb.adv[k] = src.adv[i]; mb.targets[k] = src.targets[i];
   }
   s.lo = lo;
