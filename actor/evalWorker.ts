@@ -20,5 +20,5 @@ export default function evaluate(task: EvalTask): EvalStat {
   const base = { envId: task.envId, modelSpec: task.modelSpec, params: task.params, episodes: task.episodes };
   const stochastic = evaluatePolicy({ ...base, greedy: false, seed: task.seed });
   const greedy = evaluatePolicy({ ...base, greedy: true, seed: task.seed + 1 });
-  return { stochastic: stochastic.meanReturn, greedy: greedy.meanReturn, episodes: task.episodes, version: task.version };
+  return { stochastic: stochastic.meanReturn, greedy: greedy.meanReturn, episodes: task.episodes, version: task.version, envSteps: stochastic.steps + greedy.steps };
 }

@@ -25,8 +25,8 @@ export interface EvaluateOptions {
   numEnvs?: number;
 }
 
-/** Run `episodes` complete episodes; returns their returns (in episode order) and the mean. */
-export function evaluatePolicy(opts: EvaluateOptions): { meanReturn: number; returns: number[] } {
+/** Run `episodes` complete episodes; returns their returns (in episode order), the mean and the env steps taken. */
+export function evaluatePolicy(opts: EvaluateOptions): { meanReturn: number; returns: number[]; steps: number } {
   const { envId, modelSpec: spec, params, episodes, greedy } = opts;
   if (!Number.isInteger(episodes) || episodes < 1) throw new RangeError(`episodes must be a positive integer, got ${episodes}`);
   if (params.length !== paramCount(spec)) throw new RangeError(`params has ${params.length} floats, model spec needs ${paramCount(spec)}`);
@@ -50,6 +50,7 @@ export function evaluatePolicy(opts: EvaluateOptions): { meanReturn: number; ret
   const returns = new Array<number>(episodes).fill(0);
   const episodeOf = Array.from({ length: E }, (_, e) => e); // episode index run by env e, or >= episodes when idle
   let remaining = episodes;
+  let steps = 0;
   envs.forEach((env, e) => obs.set(env.reset(rngs[e]), e * d));
   const p64 = Float64Array.from(params); // faster forward loop, same values
   while (remaining > 0) {
@@ -70,6 +71,7 @@ export function evaluatePolicy(opts: EvaluateOptions): { meanReturn: number; ret
       const ep = episodeOf[e];
       if (ep >= episodes) continue;
       const r = envs[e].step(actions[e]);
+      steps++;
       returns[ep] += r.reward;
       let next = r.obs;
       if (r.terminated || r.truncated) {
@@ -80,5 +82,5 @@ export function evaluatePolicy(opts: EvaluateOptions): { meanReturn: number; ret
       obs.set(next, e * d);
     }
   }
-  return { meanReturn: returns.reduce((a, b) => a + b, 0) / episodes, returns };
+  return { meanReturn: returns.reduce((a, b) => a + b, 0) / episodes, returns, steps };
 }

@@ -13,6 +13,7 @@ import {
 } from './charts.js';
 import { dec, num, sig, type Table } from './format.js';
 import type { Block } from './layout.js';
+import { TIME_SPLIT_KEYS } from '../protocol/records.js';
 import { runOutcome, trainQuadrantTable, type RunOutcome, type TrainQuadrantSummary } from './outcome.js';
 import type { RunConfig, RunData } from './read.js';
 import {
@@ -99,6 +100,7 @@ export function analyzeRun(run: RunData, threshold: number): Analysis<RunFigures
       ['wall seconds', num(tp.wallSeconds)],
       ['actors', String(tp.actors)],
       ['actor fps (sum of per-actor means)', num(tp.actorFpsTotal)],
+      ...(tp.timeSplit === null ? [] : TIME_SPLIT_KEYS.map((k) => [`update time: ${k} (mean ms)`, num(tp.timeSplit![k])])),
     ],
   };
   const logT: Table = {

@@ -4,12 +4,14 @@
  */
 import {
   LAG_BUCKETS,
+  TIME_SPLIT_KEYS,
   type ActorRecord,
   type LagBucketLabel,
   type LagBucketStat,
   type Quadrants,
   type SummaryRecord,
   type UpdateRecord,
+  type UpdateTimeSplit,
 } from '../protocol/records.js';
 
 /** CartPole-v1's "solved" return: the default `--threshold`. */
@@ -192,6 +194,17 @@ export interface Throughput {
   actors: number;
   /** Sum over actors of each actor's mean reported fps. */
   actorFpsTotal: number | null;
+  /** Mean ms per update of each part of the learner's time split, over the updates that log it; null when none does. */
+  timeSplit: UpdateTimeSplit | null;
+}
+
+/** Mean of each part of the update time split over the updates that carry one (null when none). */
+export function meanTimeSplit(updates: readonly UpdateRecord[]): UpdateTimeSplit | null {
+  const withSplit = updates.filter((u) => u.timeMs !== undefined);
+  if (withSplit.length === 0) return null;
+  const out = Object.fromEntries(TIME_SPLIT_KEYS.map((k) => [k, 0])) as unknown as UpdateTimeSplit;
+  for (const u of withSplit) for (const k of TIME_SPLIT_KEYS) out[k] += u.timeMs![k] / withSplit.length;
+  return out;
 }
 
 /** Throughput figures of a run. */
@@ -212,6 +225,7 @@ export function throughput(
     overallFps: summary && summary.wallSeconds > 0 ? summary.envSteps / summary.wallSeconds : null,
     actors: byActor.size,
     actorFpsTotal: actorMeans.length > 0 ? actorMeans.reduce((s, x) => s + x, 0) : null,
+    timeSplit: meanTimeSplit(updates),
   };
 }
 

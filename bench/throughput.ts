@@ -2,7 +2,7 @@
  * Actor-only and learner-only throughput, in env steps per second, without any transport:
  * - actor-only: W piscina pools of one thread each running the real actor/worker.js collect
  *   task (as actor/actor.ts does), all with the same fixed parameters, collecting at once;
- * - learner-only: Learner.step on segments collected once in-process, with a given config.
+ * - learner-only: Learner.update (learner threads as configured) on segments collected once in-process, with a given config.
  */
 import { Piscina } from 'piscina';
 import { actorWorkerFile } from '../actor/workerFile.js';
@@ -53,21 +53,25 @@ export function makeSegments(params: Float32Array, count: number, T: number, E: 
 }
 
 /**
- * Env steps/s of Learner.step with `cfg` over batches of `perUpdate` of `segs` (cycled), for
+ * Env steps/s of Learner.update with `cfg` over batches of `perUpdate` of `segs` (cycled), for
  * about `ms` after two warm-up updates. The tfjs backend must be initialised by the caller.
  */
 export async function learnerOnlyFps(cfg: LearnerConfig, params: Float32Array, segs: TrainingSegment[], perUpdate: number, ms: number): Promise<FpsResult> {
   const learner = new Learner(CARTPOLE_SPEC, cfg, params, 1);
   let j = 0, envSteps = 0;
-  const update = () => {
+  const update = async () => {
     const batch = Array.from({ length: perUpdate }, () => segs[j++ % segs.length]!);
-    const s = learner.step(batch, envSteps);
+    const s = await learner.update(batch, envSteps);
     envSteps += s.samples;
     return s.samples;
   };
-  update();
-  update();
-  const samples = update();
-  const r = await timed(update, ms, 3);
-  return { fps: (r.calls * samples) / r.seconds, calls: r.calls, seconds: r.seconds };
+  try {
+    await update();
+    await update();
+    const samples = await update();
+    const r = await timed(update, ms, 3);
+    return { fps: (r.calls * samples) / r.seconds, calls: r.calls, seconds: r.seconds };
+  } finally {
+    await learner.dispose();
+  }
 }

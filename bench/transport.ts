@@ -79,6 +79,36 @@ export async function protocolThroughput(msg: RolloutMsg, ms: number): Promise<T
   }
 }
 
+/**
+ * The learner's side of the protocol: the same bytes pre-encoded by a raw DEALER (as an actor
+ * process would have encoded them, elsewhere) -> LearnerSocket.incoming, which decodes each.
+ */
+export async function receiveSideThroughput(msg: RolloutMsg, ms: number): Promise<TransportResult> {
+  const learner = await LearnerSocket.bind('tcp://127.0.0.1:0');
+  const dealer = new zmq.Dealer({ sendHighWaterMark: SOCKET_DEFAULTS.sendHighWaterMark, linger: SOCKET_DEFAULTS.lingerMs });
+  dealer.connect(learner.endpoint);
+  const payload = encode(msg);
+  try {
+    return await drive(
+      () => dealer.send(payload),
+      async (until) => {
+        let got = 0, bad = 0;
+        for await (const m of learner.incoming()) {
+          if (!m.result.ok) bad++;
+          got++;
+          const total = until();
+          if (total !== null && got >= total) break;
+        }
+        return bad;
+      },
+      ms, payload.length,
+    );
+  } finally {
+    dealer.close();
+    learner.close();
+  }
+}
+
 /** Raw zmq path: the same bytes pre-encoded, DEALER -> ROUTER, no encode or decode. */
 export async function rawThroughput(msg: RolloutMsg, ms: number): Promise<TransportResult> {
   const opts = { receiveHighWaterMark: SOCKET_DEFAULTS.receiveHighWaterMark, sendHighWaterMark: SOCKET_DEFAULTS.sendHighWaterMark, linger: SOCKET_DEFAULTS.lingerMs };

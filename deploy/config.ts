@@ -97,6 +97,9 @@ export function validateConfig(c: RunConfig): void {
   if (maxK + 2 > c.historyVersions) {
     throw new UsageError(`--lag ${formatLag(c.lag)} needs up to ${maxK} versions of history but --history-versions is ${c.historyVersions}; raise --history-versions to at least ${maxK + 2}`);
   }
+  if ((c.learnerThreads ?? 1) > 1 && c.grad !== 'js') {
+    throw new UsageError(`--learner-threads: ${c.learnerThreads} threads need --grad js (the tfjs path runs in the learner thread); use --learner-threads 1 or --grad js`);
+  }
   const samples = c.batchSegments * c.segmentSteps * c.envsPerWorker;
   if (c.minibatches > samples) {
     throw new UsageError(`--minibatches: ${c.minibatches} exceeds the ${samples} samples per update (batch-segments x segment-steps x envs-per-worker)`);

@@ -13,7 +13,7 @@ export function formatProgress(r: UpdateRecord, budget: number, lastEval?: EvalS
   const ev = e ? `eval ${f1(e.stochastic)}/${f1(e.greedy)} (v${e.version})` : 'eval -';
   return [
     `v ${r.version}`,
-    `${kSteps(r.envSteps)}/${kSteps(budget)} steps`,
+    `${kSteps(r.envSteps)}/${kSteps(budget)} steps${r.evalEnvSteps ? ` (+${kSteps(r.evalEnvSteps)} eval)` : ''}`,
     `${Math.round(r.fps)} fps`,
     `return ${f1(r.return.mean100)}`,
     ev,
@@ -28,7 +28,7 @@ export function formatSummary(s: SummaryRecord, runDir: string): string {
   const fe = s.finalEval;
   return [
     `finished: ${s.stopReason}`,
-    `  updates ${s.version}, environment steps ${s.envSteps}, wall ${s.wallSeconds.toFixed(1)} s`,
+    `  updates ${s.version}, environment steps ${s.envSteps} (training)${s.evalEnvSteps !== undefined ? ` + ${s.evalEnvSteps} (evaluation)` : ''}, wall ${s.wallSeconds.toFixed(1)} s`,
     fe ? `  final evaluation of the current policy over ${fe.episodes} episodes: mean return ${f1(fe.stochastic)} (sampling), ${f1(fe.greedy)} (greedy); random policy ${f1(s.randomReturn)}` : '  no final evaluation',
     `  behaviour return (actors, last 100 episodes): ${f1(s.return.mean100)} over ${s.return.episodes} episodes`,
     `  rollouts: received ${s.received}, trained ${s.trained}, dropped ${s.dropped}, rejected ${s.rejected}, lost ${s.lost}`,

@@ -96,6 +96,7 @@ export const FIELDS: readonly FieldRow[] = [
   { flag: 'ent-coef', key: 'entCoef', kind: 'number', default: 0.01, range: nonNeg, help: 'entropy bonus', group: 'learner and optimiser', source: CLEANRL },
   { flag: 'vf-coef', key: 'vfCoef', kind: 'number', default: 0.5, range: nonNeg, help: 'value loss coefficient', group: 'learner and optimiser', source: CLEANRL },
   { flag: 'max-grad-norm', key: 'maxGradNorm', kind: 'number', default: 0.5, range: pos, help: 'global gradient-norm clip', group: 'learner and optimiser', source: CLEANRL },
+  { flag: 'learner-threads', key: 'learnerThreads', kind: 'integer', default: 1, range: { ok: (x) => x >= 1 && x <= 64, text: 'in [1, 64]' }, help: 'threads computing each minibatch gradient on shards (1: in the learner thread; > 1 needs --grad js)', group: 'learner and optimiser', source: 'one thread: the 2-core default (bench scaling)' },
   { flag: 'max-lag', key: 'maxLag', kind: 'integer', default: -1, range: { ok: (x) => x >= -1, text: '>= 0, or -1 for no limit' }, help: 'drop rollouts older than this many versions (-1: no limit)', group: 'learner and optimiser', source: 'no limit' },
   { flag: 'queue-capacity', key: 'queueCapacity', kind: 'integer', default: 8, derived: 'max(4 x batch-segments, actors x workers x max-inflight)', range: atLeast1, help: 'intake queue capacity in rollouts', group: 'learner and optimiser', source: 'four updates of rollouts' },
   // evaluation

@@ -37,20 +37,28 @@ export interface Batch {
   entropy: number;
 }
 
-/**
- * Build the batch. `params` is the current flat parameter vector (read, not changed); `ws` is
- * the forward pass's workspace (grown to the batch; its buffers are overwritten).
- */
-export function buildBatch(spec: ModelSpec, params: Float64Array, segs: TrainingSegment[], cfg: LearnerConfig, ws: Workspace): Batch {
+/** A batch's inputs gathered from its segments, before the forward pass (`gatherBatch`). */
+export interface BatchInputs {
+  /** Samples, bootstrap rows (one per env per segment) and final rows (one per truncation). */
+  n: number;
+  nBoot: number;
+  nFinal: number;
+  /** All observations for one forward pass: [samples | bootstrap | final] (rows x obsDim). */
+  allObs: Float32Array;
+  actions: Int32Array;
+  logmu: Float32Array;
+  lag: Int32Array;
+}
+
+/** Gather the segments' arrays into one batch's inputs (copies, no forward pass). */
+export function gatherBatch(spec: ModelSpec, segs: TrainingSegment[]): BatchInputs {
   const d = spec.obsDim;
-  const nA = spec.nActions;
   let n = 0, nBoot = 0, nFinal = 0;
   for (const { msg } of segs) {
     n += msg.T * msg.E;
     nBoot += msg.E;
     nFinal += msg.finalObs.length / d;
   }
-  // All observations in one forward pass: [samples | bootstrap | final].
   const allObs = new Float32Array((n + nBoot + nFinal) * d);
   const actions = new Int32Array(n);
   const logmu = new Float32Array(n);
@@ -65,10 +73,28 @@ export function buildBatch(spec: ModelSpec, params: Float64Array, segs: Training
     lag.fill(l, s, s + msg.T * msg.E);
     s += msg.T * msg.E;
   }
-  const total = n + nBoot + nFinal;
-  forwardTrain(spec, params, allObs, total, ws);
-  const logits = ws.logits;
-  const values = ws.values;
+  return { n, nBoot, nFinal, allObs, actions, logmu, lag };
+}
+
+/**
+ * Build the batch. `params` is the current flat parameter vector (read, not changed); `ws` is
+ * the forward pass's workspace (grown to the batch; its buffers are overwritten). The same as
+ * `gatherBatch`, the forward pass over all its rows, then `finishBatch`.
+ */
+export function buildBatch(spec: ModelSpec, params: Float64Array, segs: TrainingSegment[], cfg: LearnerConfig, ws: Workspace): Batch {
+  const inp = gatherBatch(spec, segs);
+  forwardTrain(spec, params, inp.allObs, inp.n + inp.nBoot + inp.nFinal, ws);
+  return finishBatch(spec, segs, cfg, inp, ws.logits, ws.values);
+}
+
+/**
+ * The batch from its inputs and the forward pass of the current parameters over all their
+ * rows (`logits`: rows x nActions, `values`: rows): log-ratios, entropy, advantages, targets.
+ */
+export function finishBatch(spec: ModelSpec, segs: TrainingSegment[], cfg: LearnerConfig, inp: BatchInputs, logits: Float64Array, values: Float64Array): Batch {
+  const d = spec.obsDim;
+  const nA = spec.nActions;
+  const { n, nBoot, allObs, actions, logmu, lag } = inp;
 
   const logRatio = new Float64Array(n);
   let entSum = 0;
@@ -100,7 +126,7 @@ export function buildBatch(spec: ModelSpec, params: Float64Array, segs: Training
   }
   if (cfg.normalizeAdvantages) normalize(adv64);
   return {
-    n, obs: allObs.slice(0, n * d), actions, logmu, adv: Float32Array.from(adv64), targets, lag, logRatio,
+    n, obs: allObs.subarray(0, n * d), actions, logmu, adv: Float32Array.from(adv64), targets, lag, logRatio,
     entropy: entSum / n,
   };
 }

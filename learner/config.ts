@@ -32,6 +32,11 @@ export interface OptimiserConfig {
   maxGradNorm: number;
   /** Gradient computation: 'js' (float64 hand-written backward pass) or 'tfjs' (autodiff). */
   grad: 'js' | 'tfjs';
+  /**
+   * Threads computing each minibatch's gradient (learner/threads.ts): 1 (or absent) = in this
+   * thread; L > 1 = L worker threads on shards of the minibatch (js gradient path only).
+   */
+  learnerThreads?: number;
 }
 
 /** Intake group (part of learner and optimiser): admission and backpressure. */

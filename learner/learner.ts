@@ -11,12 +11,37 @@ import { tfjs } from '../model/backend.js';
 import { Rng, type RngState } from '../model/rng.js';
 import { computeWeights, WeightBatch } from './objectives/weights.js';
 import { summarizeBatch, type BatchDiagnostics } from './diagnostics.js';
-import { buildBatch, selectRows, type Batch, type TrainingSegment } from './batch.js';
+import { finishBatch, gatherBatch, selectRows, type Batch, type BatchInputs, type TrainingSegment } from './batch.js';
 import { lossAndGrad, type LossTerms } from './loss.js';
 import { lossAndGradJs } from './lossJs.js';
-import { Workspace } from '../model/grad.js';
+import { forwardTrain, Workspace } from '../model/grad.js';
 import { FlatAdam, type AdamState } from './adam.js';
 import type { LearnerConfig } from './config.js';
+import { GradThreads } from './threads.js';
+
+/** Where one update's time went, ms (computed with performance.now, summed over its minibatches). */
+export interface UpdateTimes {
+  /** Building the batch (forward pass, log-ratios, advantages) and its diagnostics. */
+  batchMs: number;
+  /** Gradients: forward and backward passes and the weights (on the threads: the time awaited). */
+  gradMs: number;
+  /** Summing the shard gradients (0 in-process). */
+  allReduceMs: number;
+  /** Norm, clipping and Adam. */
+  optimiserMs: number;
+}
+
+/**
+ * What the update asks its driver for: the batch-building forward pass over all rows of the
+ * inputs, or one gradient step (the rows of the batch that form the minibatch).
+ */
+type Request =
+  | { kind: 'forward'; inputs: BatchInputs }
+  /** `diagnose`: the first request also asks for the batch's diagnostics (threads: while the workers compute). */
+  | { kind: 'grad'; batch: Batch; rows: Int32Array; diagnose: boolean };
+
+/** The driver's answer: the forward outputs, or the minibatch's gradient and loss terms (and the diagnostics when asked). */
+type Answer = { logits: Float64Array; values: Float64Array } | { grad: Float64Array; terms: LossTerms; diag?: BatchDiagnostics };
 
 export interface UpdateStats extends BatchDiagnostics {
   samples: number;
@@ -40,6 +65,8 @@ export interface UpdateStats extends BatchDiagnostics {
    * weighted (THEORY.md 3.6). Both gradient paths fill it (the weights are data in both).
    */
   trainQuadrants: Quadrants | null;
+  /** Where the update's time went. */
+  times: UpdateTimes;
 }
 
 const QUADRANT_KEYS = ['wHighAPos', 'wHighANeg', 'wLowAPos', 'wLowANeg'] as const;
@@ -66,22 +93,27 @@ export class Learner {
   /** The weights of the current minibatch, and of the whole batch for the diagnostics. */
   private readonly wts = new WeightBatch(256);
   private readonly batchWts = new WeightBatch(256);
+  /** The worker threads of `--learner-threads` > 1, else null (in-process). */
+  private readonly threads: GradThreads | null;
 
   /**
    * Throws when `cfg.grad` is 'tfjs' and tfjs is not loaded yet (await initBackend() first;
    * the default 'js' path runs no tensor op and does not need it).
    */
   constructor(readonly spec: ModelSpec, private readonly cfg: LearnerConfig, initial: Float32Array, seed: number) {
+    const L = cfg.learnerThreads ?? 1;
+    if (L > 1 && cfg.grad === 'tfjs') throw new RangeError(`learnerThreads ${L} needs grad 'js': the tfjs path runs in this thread`);
     if (cfg.grad === 'tfjs') tfjs(); // throws now, not at the first update, when tfjs is not loaded
     this.params = Float64Array.from(initial);
     this.adam = new FlatAdam(initial.length, 0.9, 0.999, cfg.adamEps);
     this.rng = new Rng(seed);
     this.ws = new Workspace(spec, 256);
+    this.threads = L > 1 ? new GradThreads(spec, cfg, L) : null;
   }
 
   /** A float32 copy of the current parameters (what actors act with). */
   paramsArray(): Float32Array {
-    return Float32Array.from(this.params);
+    return new Float32Array(this.params); // the typed-array constructor's fast path (about 1.7x Float32Array.from)
   }
 
   /**
@@ -110,12 +142,97 @@ export class Learner {
     return this.cfg.lr * Math.max(0.02, 1 - envSteps / this.cfg.steps);
   }
 
-  /** One update on `segs`; increments `version`. `envSteps` is the count before this batch. */
+  /**
+   * One update on `segs`, in this thread (whatever `learnerThreads` says); increments
+   * `version`. `envSteps` is the count before this batch.
+   */
   step(segs: TrainingSegment[], envSteps: number): UpdateStats {
+    const gen = this.updateSteps(segs, envSteps);
+    let gradMs = 0, diagMs = 0;
+    let r = gen.next();
+    while (!r.done) {
+      const q = r.value;
+      if (q.kind === 'forward') {
+        const { allObs, n, nBoot, nFinal } = q.inputs;
+        forwardTrain(this.spec, this.params, allObs, n + nBoot + nFinal, this.ws);
+        r = gen.next({ logits: this.ws.logits, values: this.ws.values });
+        continue;
+      }
+      const td = performance.now();
+      const diag = q.diagnose ? this.diagnose(q.batch) : undefined;
+      const t0 = performance.now();
+      diagMs += t0 - td;
+      const res = this.gradient(selectRows(q.batch, q.rows, this.spec.obsDim));
+      gradMs += performance.now() - t0;
+      r = gen.next({ ...res, diag });
+    }
+    r.value.times.gradMs = gradMs;
+    r.value.times.batchMs += diagMs;
+    return r.value;
+  }
+
+  /**
+   * One update on `segs`: on the worker threads when `learnerThreads` > 1 (this thread only
+   * awaits them, so it keeps receiving and publishing), else `step`. Same update either way,
+   * to float rounding of the sum over shards.
+   */
+  async update(segs: TrainingSegment[], envSteps: number): Promise<UpdateStats> {
+    const threads = this.threads;
+    if (threads === null) return this.step(segs, envSteps);
+    const gen = this.updateSteps(segs, envSteps);
+    let loaded: Batch | null = null;
+    let loadMs = 0, diagMs = 0;
+    threads.takeTimes();
+    let r = gen.next();
+    while (!r.done) {
+      const q = r.value;
+      if (q.kind === 'forward') {
+        const { allObs, n, nBoot, nFinal } = q.inputs;
+        r = gen.next(await threads.forwardRows(this.params, allObs, n + nBoot + nFinal));
+        continue;
+      }
+      const { batch, rows } = q;
+      if (batch !== loaded) {
+        const t0 = performance.now();
+        threads.loadBatch(batch);
+        loaded = batch;
+        loadMs += performance.now() - t0;
+      }
+      const pending = threads.gradient(this.params, rows, this.wts); // the workers start now
+      // The diagnostics depend on the batch only: computed while the workers run.
+      const td = performance.now();
+      const diag = q.diagnose ? this.diagnose(batch) : undefined;
+      diagMs += performance.now() - td;
+      r = gen.next({ ...(await pending), diag });
+    }
+    const t = threads.takeTimes();
+    const times = r.value.times;
+    times.batchMs += loadMs + diagMs;
+    times.gradMs = Math.max(0, t.gradMs - diagMs);
+    times.allReduceMs = t.allReduceMs;
+    return r.value;
+  }
+
+  /** Stop the learner threads (if any). */
+  dispose(): Promise<void> {
+    return this.threads?.close() ?? Promise.resolve();
+  }
+
+  /**
+   * The update, written once for both drivers: yields the batch-building forward pass, then
+   * each minibatch's rows, receiving its gradient and loss terms (the weights in `this.wts`);
+   * steps Adam; returns the stats.
+   */
+  private *updateSteps(segs: TrainingSegment[], envSteps: number): Generator<Request, UpdateStats, Answer> {
     const cfg = this.cfg;
     const lr = this.lrAt(envSteps);
-    const batch = buildBatch(this.spec, this.params, segs, cfg, this.ws);
-    const diag = this.diagnose(batch);
+    const tb = performance.now();
+    const inputs = gatherBatch(this.spec, segs);
+    const fwd = yield { kind: 'forward', inputs };
+    if (!('logits' in fwd)) throw new Error('update driver answered a forward request with a gradient');
+    const batch = finishBatch(this.spec, segs, cfg, inputs, fwd.logits, fwd.values);
+    let diag: BatchDiagnostics | null = null;
+    const times: UpdateTimes = { batchMs: performance.now() - tb, gradMs: 0, allReduceMs: 0, optimiserMs: 0 };
 
     const mbSize = Math.floor(batch.n / cfg.minibatches);
     let plSum = 0, vlSum = 0, normSum = 0, steps = 0, skips = 0;
@@ -123,22 +240,28 @@ export class Learner {
     for (let epoch = 0; epoch < cfg.epochs; epoch++) {
       const perm = permutation(batch.n, this.rng);
       for (let k = 0; k < cfg.minibatches; k++) {
-        const mb = selectRows(batch, perm.subarray(k * mbSize, (k + 1) * mbSize), this.spec.obsDim);
-        const { grad, terms } = this.gradient(mb);
+        const rows = perm.subarray(k * mbSize, (k + 1) * mbSize);
+        const res: Answer = yield { kind: 'grad', batch, rows, diagnose: diag === null };
+        if (!('grad' in res)) throw new Error('update driver answered a gradient request with forward outputs');
+        diag ??= res.diag ?? null;
+        const { grad, terms } = res;
+        const to = performance.now();
         let sq = 0;
         for (let i = 0; i < grad.length; i++) sq += grad[i] * grad[i];
         const norm = Math.sqrt(sq);
         if (!Number.isFinite(norm) || !Number.isFinite(terms.total)) {
           skips++; // a NaN or infinity never reaches the parameters
+          times.optimiserMs += performance.now() - to;
           continue;
         }
         const { logW, g } = this.wts;
-        for (let r = 0; r < mb.n; r++) {
-          const q = (logW[r] > 0 ? 0 : 2) + (mb.adv[r] > 0 ? 0 : 1);
+        for (let r = 0; r < rows.length; r++) {
+          const q = (logW[r] > 0 ? 0 : 2) + (batch.adv[rows[r]] > 0 ? 0 : 1);
           qn[q]++; qg[q] += g[r];
         }
         this.adam.step(this.params, grad, lr, Math.min(1, cfg.maxGradNorm / (norm + 1e-6)));
         plSum += terms.policyLoss; vlSum += terms.valueLoss; normSum += norm; steps++;
+        times.optimiserMs += performance.now() - to;
       }
     }
     this.version += 1;
@@ -146,6 +269,7 @@ export class Learner {
     for (const { msg, lag } of segs) {
       lagMin = Math.min(lagMin, lag); lagMax = Math.max(lagMax, lag); lagSum += lag * msg.T * msg.E;
     }
+    if (diag === null) throw new Error('update driver did not return the diagnostics');
     return {
       ...diag,
       samples: batch.n,
@@ -158,6 +282,7 @@ export class Learner {
       lagMin, lagMean: lagSum / batch.n, lagMax,
       maxAbsLogRatio: batch.logRatio.reduce((m, x) => Math.max(m, Math.abs(x)), 0),
       trainQuadrants: Object.fromEntries(QUADRANT_KEYS.map((k, q) => [k, { n: qn[q], meanG: qn[q] ? qg[q] / qn[q] : null }])) as unknown as Quadrants,
+      times,
     };
   }
 

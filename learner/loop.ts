@@ -45,9 +45,10 @@ export interface PolicyEvaluator {
 /** The calls the loop makes on learner/learner.ts's Learner. */
 export interface TrainableLearner {
   readonly version: number;
-  step(segs: TrainingSegment[], envSteps: number): UpdateStats;
+  /** One update (on the learner threads when configured: this thread only awaits them). */
+  update(segs: TrainingSegment[], envSteps: number): Promise<UpdateStats>;
   paramsArray(): Float32Array;
-  dispose?(): void;
+  dispose?(): void | Promise<void>;
 }
 
 export interface LoopLogger {
@@ -111,6 +112,7 @@ export class TrainingLoop {
   private stopping = false;
   private stopReason = '';
   private envSteps = 0;
+  private evalEnvSteps = 0;
   private pendingEval: Promise<EvalStat> | null = null;
   private evalDone: EvalStat | undefined;
   private confirmed: EvalStat | undefined;
@@ -184,6 +186,13 @@ export class TrainingLoop {
     this.intake.wakeAll();
   }
 
+  /** Run the evaluator, counting its environment steps apart from training steps. */
+  private async evaluate(params: Float32Array, version: number, episodes: number): Promise<EvalStat> {
+    const r = await this.o.evaluator.run(params, version, episodes);
+    this.evalEnvSteps += r.envSteps ?? 0;
+    return r;
+  }
+
   /** Train until a stop condition; returns the summary record (also logged). */
   async run(): Promise<SummaryRecord> {
     const { cfg: c, learner, logger: log } = this.o;
@@ -195,19 +204,23 @@ export class TrainingLoop {
     else this.checkpoint(false); // version 0: from now on a crash leaves something to resume from
     if (!Number.isFinite(this.randomReturn)) {
       const zeros = new Float32Array(learner.paramsArray().length);
-      this.randomReturn = (await this.o.evaluator.run(zeros, -1, Math.max(10, c.evalEpisodes))).stochastic;
+      this.randomReturn = (await this.evaluate(zeros, -1, Math.max(10, c.evalEpisodes))).stochastic;
     }
     log.info({ kind: 'start', endpoint: this.o.endpoint, modelHash: this.o.modelHash, randomReturn: this.randomReturn }, 'learner ready');
     this.checkBudgets(); // a resumed run may have no budget left
     let lastT = this.o.clock.now(), lastSteps = this.envSteps;
     while (!this.stopping) {
+      const tw = performance.now();
       const batch = await this.nextBatch();
       if (!batch) break;
-      const st = this.train(batch);
+      const waitMs = performance.now() - tw;
+      const st = await this.train(batch);
       this.expireSilent();
+      const tp = performance.now();
       const params = learner.paramsArray();
       await this.o.publisher.publish(learner.version, params, this.admission.actors.map((a) => a.peer));
       for (const q of batch) void this.o.transport.send(q.peer, { type: MsgType.Ack, status: AckStatus.Trained, seq: q.msg.seq, version: learner.version });
+      const publishMs = performance.now() - tp;
       const ev = await this.maybeEvaluate(params);
       const now = this.o.clock.now();
       const fps = stepsPerSecond(this.envSteps - lastSteps, now - lastT);
@@ -215,7 +228,7 @@ export class TrainingLoop {
       const rec = updateRecord({
         version: learner.version, envSteps: this.envSteps, method: c.objective.method, stats: st, returns: this.returns,
         eval: ev, lastEval: this.lastEval, randomReturn: this.randomReturn, collapseEntropy: c.collapseEntropy,
-        fps, queueDepth: this.intake.depth, counts: this.intake.counts,
+        fps, queueDepth: this.intake.depth, counts: this.intake.counts, evalEnvSteps: this.evalEnvSteps, timeMs: { waitMs, ...st.times, publishMs },
       });
       log.info(rec);
       this.o.onUpdate?.(rec as unknown as UpdateRecord);
@@ -227,10 +240,10 @@ export class TrainingLoop {
     return this.finish();
   }
 
-  private train(batch: QueuedRollout[]): UpdateStats {
+  private async train(batch: QueuedRollout[]): Promise<UpdateStats> {
     const learner = this.o.learner;
     const version = learner.version;
-    const st = learner.step(batch.map((q) => ({ msg: q.msg, lag: version - q.msg.behaviourVersion })), this.envSteps);
+    const st = await learner.update(batch.map((q) => ({ msg: q.msg, lag: version - q.msg.behaviourVersion })), this.envSteps);
     if (st.nonFiniteSkips > 0) this.o.logger.error({ kind: 'non-finite-gradient', version, skipped: st.nonFiniteSkips }, 'gradient with NaN or Infinity: step skipped, parameters unchanged');
     this.envSteps += st.samples;
     this.intake.trained(batch.length);
@@ -250,7 +263,7 @@ export class TrainingLoop {
    */
   private async confirmTarget(params: Float32Array): Promise<void> {
     const v = this.o.learner.version;
-    const check = await this.o.evaluator.run(params, v, this.o.cfg.finalEvalEpisodes);
+    const check = await this.evaluate(params, v, this.o.cfg.finalEvalEpisodes);
     this.confirmed = check;
     const why = this.stopPolicy.confirmed(check, this.envSteps);
     this.o.logger.info({ kind: 'target-check', version: v, envSteps: this.envSteps, target: this.o.cfg.targetReturn, eval: check, reached: why !== null });
@@ -263,7 +276,7 @@ export class TrainingLoop {
     let ready: EvalStat | undefined;
     if (this.evalDone) { ready = this.evalDone; this.evalDone = undefined; }
     if (this.evals.due(v) && !this.pendingEval) {
-      const p = this.o.evaluator.run(params, v, this.o.cfg.evalEpisodes);
+      const p = this.evaluate(params, v, this.o.cfg.evalEpisodes);
       if (this.o.cfg.deterministic) ready = await p;
       else {
         this.pendingEval = p;
@@ -396,17 +409,17 @@ export class TrainingLoop {
     if (this.pendingEval) await this.pendingEval.catch(() => undefined);
     this.checkpoint(true);
     const finalEval = this.evals.reusableFinal(this.confirmed, learner.version)
-      ?? await this.o.evaluator.run(learner.paramsArray(), learner.version, c.finalEvalEpisodes);
+      ?? await this.evaluate(learner.paramsArray(), learner.version, c.finalEvalEpisodes);
     // Stop receiving before counting, so that the summary accounts for every message received.
     transport.close();
     await this.receiving;
     const summary = summaryRecord({
-      runId: c.runId, backend: this.o.backend, now: this.o.clock.now(), t0: this.t0, version: learner.version, envSteps: this.envSteps,
+      runId: c.runId, backend: this.o.backend, now: this.o.clock.now(), t0: this.t0, version: learner.version, envSteps: this.envSteps, evalEnvSteps: this.evalEnvSteps,
       counts: this.intake.counts, finalEval, randomReturn: this.randomReturn, returns: this.returns, stopReason: this.stopReason,
     });
     this.o.logger.info(summaryFields(summary), 'run finished');
     await this.o.evaluator.close();
-    learner.dispose?.();
+    await learner.dispose?.();
     return summary;
   }
 }

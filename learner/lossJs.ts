@@ -30,15 +30,24 @@ function nanResult(ws: Workspace): LossAndGradJs {
   return { grad: ws.grad, terms: { total: NaN, policyLoss: NaN, valueLoss: NaN, entropy: NaN }, weights: null };
 }
 
+/** Sums of the first pass over rows of a minibatch (`lossForwardJs`), or null when a number was not finite. */
+export interface LossForwardSums {
+  /** Sum of the policy entropies (nats). */
+  entSum: number;
+  /** Sum of the squared value errors. */
+  vlSum: number;
+}
+
 /**
- * Loss terms and d loss / d params of minibatch `mb` at `params` (Float64Array in the flat
- * layout of model/params.ts). Equals learner/loss.ts `lossAndGrad` up to float32 rounding.
- * The weights are written into `wts` (v3.1's gamma_ess from this minibatch's w). Returns
- * terms.total = NaN (every term NaN, grad unspecified) when obs, logmu, adv or targets hold
- * a NaN or infinity, or any logit, value or gradient element is not finite; throws only on
- * shape errors (a caller bug).
+ * First half of the loss: the forward pass over the n rows of `mb` at `params`, log-softmax,
+ * entropy and the value loss; writes log w = logp - logmu into `logRatioOut` (length >= n)
+ * and d loss / d logits of the entropy term and d loss / d values into ws, each scaled by
+ * `invN` (1 / the size of the whole minibatch, so that shards of one minibatch add up). Returns
+ * null when obs, logmu, adv or targets hold a NaN or infinity or a logit or value is not
+ * finite; throws only on shape errors (a caller bug). Then `computeWeights` on the whole
+ * minibatch's log w, then `lossBackwardJs` with g.
  */
-export function lossAndGradJs(spec: ModelSpec, cfg: LearnerConfig, params: Float64Array, mb: Batch, ws: Workspace, wts = new WeightBatch()): LossAndGradJs {
+export function lossForwardJs(spec: ModelSpec, cfg: LearnerConfig, params: Float64Array, mb: Batch, ws: Workspace, logRatioOut: Float64Array, invN = 1 / mb.n): LossForwardSums | null {
   const n = mb.n;
   const nA = spec.nActions;
   if (mb.actions.length < n || mb.logmu.length < n || mb.adv.length < n || mb.targets.length < n) {
@@ -50,18 +59,16 @@ export function lossAndGradJs(spec: ModelSpec, cfg: LearnerConfig, params: Float
   const dLogits = ws.dLogits;
   const dValues = ws.dValues;
   const rowLse = ws.rowLse;
-  const logRatio = wts.input(n);
-  const invN = 1 / n;
 
-  // Pass 1: log-softmax, entropy, log w, the value loss; d loss / d logits from the entropy
-  // term (the policy term is added in pass 2).
+  // log-softmax, entropy, log w, the value loss; d loss / d logits from the entropy term (the
+  // policy term is added by lossBackwardJs).
   let entSum = 0;
   let vlSum = 0;
   const entScale = cfg.entCoef * invN;
   for (let r = 0; r < n; r++) {
     const o = r * nA;
     const lse = logSumExp(logits, o, nA);
-    if (!Number.isFinite(lse)) return nanResult(ws); // a NaN or +/-Infinity logit
+    if (!Number.isFinite(lse)) return null; // a NaN or +/-Infinity logit
     const H = rowEntropy(logits, o, nA, lse);
     // dH/dz_k = -p_k (log p_k + H); the loss carries -entCoef * mean H.
     for (let k = 0; k < nA; k++) {
@@ -73,18 +80,29 @@ export function lossAndGradJs(spec: ModelSpec, cfg: LearnerConfig, params: Float
     const a = mb.actions[r];
     if (!(a >= 0 && a < nA)) throw new RangeError(`actions[${r}] = ${a}: expected an integer in [0, ${nA})`);
     const lr = logits[o + a] - lse - mb.logmu[r];
-    if (!Number.isFinite(lr) || !Number.isFinite(mb.adv[r])) return nanResult(ws);
-    logRatio[r] = lr;
+    if (!Number.isFinite(lr) || !Number.isFinite(mb.adv[r])) return null;
+    logRatioOut[r] = lr;
     const dv = values[r] - mb.targets[r];
-    if (!Number.isFinite(dv)) return nanResult(ws);
+    if (!Number.isFinite(dv)) return null;
     vlSum += dv * dv;
     dValues[r] = cfg.vfCoef * dv * invN;
   }
+  return { entSum, vlSum };
+}
 
-  // The weights, once, as data (v3.1: gamma_ess from this minibatch's w).
-  const g = computeWeights(cfg.objective, logRatio, mb.adv, { n, out: wts }).g;
-
-  // Pass 2: policy loss -(1/N) sum g A logp, d/dz_k = -(1/N) g A (onehot_k - p_k).
+/**
+ * Second half of the loss, after `lossForwardJs` on the same ws and params: adds the policy
+ * term -invN sum g A logp to d loss / d logits (g: the weights of these n rows, data) and runs
+ * the backward pass into `grad` (paramCount, overwritten). Returns sum_r g_r A_r logp_r, or
+ * NaN when an element of the gradient is not finite.
+ */
+export function lossBackwardJs(spec: ModelSpec, params: Float64Array, mb: Batch, ws: Workspace, g: ArrayLike<number>, grad: Float64Array, invN = 1 / mb.n): number {
+  const n = mb.n;
+  const nA = spec.nActions;
+  const logits = ws.logits;
+  const dLogits = ws.dLogits;
+  const rowLse = ws.rowLse;
+  // d/dz_k of -invN g A logp_a = -invN g A (onehot_k - p_k).
   let plSum = 0;
   for (let r = 0; r < n; r++) {
     const o = r * nA;
@@ -96,16 +114,39 @@ export function lossAndGradJs(spec: ModelSpec, cfg: LearnerConfig, params: Float
     for (let k = 0; k < nA; k++) dLogits[o + k] -= s * Math.exp(logits[o + k] - lse);
     dLogits[o + a] += s;
   }
-
-  backward(spec, params, ws, dLogits, dValues, ws.grad);
-  const grad = ws.grad;
+  backward(spec, params, ws, dLogits, ws.dValues, grad);
   let bad = 0; // x - x is NaN exactly when x is NaN or infinite
   for (let i = 0; i < grad.length; i++) bad += grad[i] - grad[i];
-  if (bad !== 0) return nanResult(ws);
+  return bad === 0 ? plSum : NaN;
+}
 
-  const policyLoss = -plSum * invN;
-  const valueLoss = 0.5 * vlSum * invN;
-  const entropy = entSum * invN;
+/**
+ * Loss terms and d loss / d params of minibatch `mb` at `params` (Float64Array in the flat
+ * layout of model/params.ts). Equals learner/loss.ts `lossAndGrad` up to float32 rounding.
+ * The weights are written into `wts` (v3.1's gamma_ess from this minibatch's w). Returns
+ * terms.total = NaN (every term NaN, grad unspecified) when obs, logmu, adv or targets hold
+ * a NaN or infinity, or any logit, value or gradient element is not finite; throws only on
+ * shape errors (a caller bug). The two halves are `lossForwardJs` and `lossBackwardJs`
+ * (learner/threads.ts runs them on shards of a minibatch in worker threads).
+ */
+export function lossAndGradJs(spec: ModelSpec, cfg: LearnerConfig, params: Float64Array, mb: Batch, ws: Workspace, wts = new WeightBatch()): LossAndGradJs {
+  const n = mb.n;
+  const invN = 1 / n;
+  const logRatio = wts.input(n);
+  const sums = lossForwardJs(spec, cfg, params, mb, ws, logRatio, invN);
+  if (sums === null) return nanResult(ws);
+  // The weights, once, as data (v3.1: gamma_ess from this minibatch's w).
+  const g = computeWeights(cfg.objective, logRatio, mb.adv, { n, out: wts }).g;
+  const plSum = lossBackwardJs(spec, params, mb, ws, g, ws.grad, invN);
+  if (Number.isNaN(plSum)) return nanResult(ws);
+  return { grad: ws.grad, terms: lossTerms(cfg, plSum * invN, sums, invN), weights: wts };
+}
+
+/** The loss terms from the sums of a minibatch (plMean = invN sum g A logp). */
+export function lossTerms(cfg: LearnerConfig, plMean: number, sums: LossForwardSums, invN: number): LossTerms {
+  const policyLoss = -plMean;
+  const valueLoss = 0.5 * sums.vlSum * invN;
+  const entropy = sums.entSum * invN;
   const total = policyLoss + cfg.vfCoef * valueLoss - cfg.entCoef * entropy;
-  return { grad, terms: { total, policyLoss, valueLoss, entropy }, weights: wts };
+  return { total, policyLoss, valueLoss, entropy };
 }

@@ -5,7 +5,7 @@
  */
 import type { BaseRecord, EvalStat, SummaryRecord, UpdateRecord } from '../protocol/records.js';
 import type { IntakeCounts } from './intake.js';
-import type { UpdateStats } from './learner.js';
+import type { UpdateStats, UpdateTimes } from './learner.js';
 
 /** Behaviour episode returns: the mean of the last `size` and the count of all. */
 export class ReturnWindow {
@@ -63,6 +63,10 @@ export interface UpdateInput {
   fps: number;
   queueDepth: number;
   counts: IntakeCounts;
+  /** Environment steps of every evaluation so far. */
+  evalEnvSteps: number;
+  /** Where the update's time went, ms (the learner's split plus waiting and publishing). */
+  timeMs: UpdateTimes & { waitMs: number; publishMs: number };
 }
 
 /** Steps per second over `steps` steps in `ms` milliseconds (ms floored at 1). */
@@ -71,7 +75,8 @@ export function stepsPerSecond(steps: number, ms: number): number {
 }
 
 export function updateRecord(u: UpdateInput): UpdateFields {
-  const { lagMin, lagMean, lagMax, samples, policyLoss, valueLoss, entropy, gradNorm, lr, nonFiniteSkips: _n, ...diag } = u.stats;
+  const { lagMin, lagMean, lagMax, samples, policyLoss, valueLoss, entropy, gradNorm, lr, nonFiniteSkips: _n, times: _t, ...diag } = u.stats;
+  const t = u.timeMs;
   const k = u.counts;
   return {
     kind: 'update', version: u.version, envSteps: u.envSteps, samples, method: u.method,
@@ -80,6 +85,8 @@ export function updateRecord(u: UpdateInput): UpdateFields {
     ...(u.eval ? { eval: u.eval } : {}),
     collapsed: u.lastEval !== undefined && entropy < u.collapseEntropy && u.lastEval.stochastic < u.randomReturn,
     fps: u.fps, queueDepth: u.queueDepth, trained: k.trained, dropped: k.dropped, rejected: k.rejected, lost: k.lost,
+    evalEnvSteps: u.evalEnvSteps,
+    timeMs: { wait: t.waitMs, batch: t.batchMs, grad: t.gradMs, allReduce: t.allReduceMs, optimiser: t.optimiserMs, publish: t.publishMs },
   };
 }
 
@@ -91,6 +98,7 @@ export interface SummaryInput {
   t0: number;
   version: number;
   envSteps: number;
+  evalEnvSteps: number;
   counts: IntakeCounts;
   finalEval: EvalStat;
   randomReturn: number;
@@ -102,7 +110,7 @@ export function summaryRecord(s: SummaryInput): SummaryRecord {
   const k = s.counts;
   return {
     kind: 'summary', level: 30, time: s.now, role: 'learner', backend: s.backend, runId: s.runId,
-    version: s.version, envSteps: s.envSteps, wallSeconds: (s.now - s.t0) / 1000,
+    version: s.version, envSteps: s.envSteps, evalEnvSteps: s.evalEnvSteps, wallSeconds: (s.now - s.t0) / 1000,
     trained: k.trained, dropped: k.dropped, rejected: k.rejected, lost: k.lost, received: k.received,
     dropReasons: k.dropReasons, rejectReasons: k.rejectReasons, finalEval: s.finalEval, randomReturn: s.randomReturn,
     return: s.returns.summary, stopReason: s.stopReason,

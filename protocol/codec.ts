@@ -161,7 +161,10 @@ export function encode(msg: Message): Buffer {
   const dataStart = pad8(HEADER_BYTES + 8 * fixed.length + 4 * sections.length);
   let total = dataStart;
   for (const s of sections) total += pad8(s.length);
-  const out = Buffer.alloc(total);
+  // Not zero-filled: every byte is written below (header, table, sections, zeroed padding),
+  // so the sections are copied once, by memcpy, with no pass over the whole buffer first.
+  const out = Buffer.allocUnsafe(total);
+  out.fill(0, 0, dataStart);
   const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   dv.setUint32(0, PROTOCOL_MAGIC, true);
   dv.setUint16(4, PROTOCOL_VERSION, true);
@@ -173,7 +176,9 @@ export function encode(msg: Message): Buffer {
   sections.forEach((s, i) => {
     dv.setUint32(HEADER_BYTES + 8 * fixed.length + 4 * i, s.length, true);
     out.set(s, off);
-    off += pad8(s.length);
+    const end = off + pad8(s.length);
+    if (end > off + s.length) out.fill(0, off + s.length, end);
+    off = end;
   });
   return out;
 }

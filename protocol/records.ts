@@ -61,7 +61,27 @@ export interface EvalStat {
   episodes: number;
   /** Learner version evaluated. */
   version: number;
+  /** Environment steps this evaluation took (both modes): not training steps. Absent in older logs. */
+  envSteps?: number;
 }
+
+/**
+ * Where one update's time went, ms of wall time (performance.now): waiting for rollouts, building
+ * the batch (forward pass, log-ratios, advantages, diagnostics), gradients (forward and backward;
+ * with learner threads, the time the main thread awaited them), summing the shard gradients,
+ * clipping and Adam, publishing the parameters and acknowledging.
+ */
+export interface UpdateTimeSplit {
+  wait: number;
+  batch: number;
+  grad: number;
+  allReduce: number;
+  optimiser: number;
+  publish: number;
+}
+
+/** The keys of UpdateTimeSplit in pipeline order. */
+export const TIME_SPLIT_KEYS = ['wait', 'batch', 'grad', 'allReduce', 'optimiser', 'publish'] as const;
 
 /** One learner update. */
 export interface UpdateRecord extends BaseRecord {
@@ -105,6 +125,10 @@ export interface UpdateRecord extends BaseRecord {
   dropped: number;
   rejected: number;
   lost: number;
+  /** Environment steps of every evaluation so far (separate from envSteps, the training steps); absent in older logs. */
+  evalEnvSteps?: number;
+  /** Where the update's time went; absent in logs that predate it. */
+  timeMs?: UpdateTimeSplit;
 }
 
 /** Periodic actor statistics. */
@@ -132,6 +156,8 @@ export interface SummaryRecord extends BaseRecord {
   kind: 'summary';
   version: number;
   envSteps: number;
+  /** Environment steps of every evaluation (random baseline, periodic, target check, final): not training steps. */
+  evalEnvSteps?: number;
   wallSeconds: number;
   trained: number;
   dropped: number;

@@ -11,11 +11,11 @@ import { ensureBuilt, recordsOf, runCli } from '../helpers/cli.js';
 
 const FLAGS = ['--deterministic', '--actors', '2', '--workers', '2', '--envs-per-worker', '2', '--segment-steps', '16', '--batch-segments', '4',
   '--steps', '2500', '--eval-every', '4', '--eval-episodes', '3', '--final-eval-episodes', '3', '--lag', 'uniform:0-3', '--method', 'v5', '--quiet'];
-const VOLATILE = ['time', 'fps', 'queueDepth', 'pid', 'runId'];
+const VOLATILE = ['time', 'fps', 'queueDepth', 'pid', 'runId', 'timeMs'];
 
-async function run(seed: number): Promise<Record<string, unknown>[]> {
+async function run(seed: number, extra: string[] = []): Promise<Record<string, unknown>[]> {
   const dir = join(mkdtempSync(join(tmpdir(), 'isr-det-')), 'run');
-  const r = await runCli(['train', ...FLAGS, '--seed', String(seed), '--run-dir', dir]);
+  const r = await runCli(['train', ...FLAGS, ...extra, '--seed', String(seed), '--run-dir', dir]);
   expect(r.code, r.out + r.err).toBe(0);
   return recordsOf(join(dir, 'learner.ndjson'), 'update').map((u) => {
     for (const k of VOLATILE) delete u[k];
@@ -35,4 +35,11 @@ describe('deterministic mode', () => {
     const c = await run(4);
     expect(c).not.toEqual(a);
   });
+
+  it('with --learner-threads 2: identical update records run to run', async () => {
+    const a = await run(3, ['--learner-threads', '2']);
+    const b = await run(3, ['--learner-threads', '2']);
+    expect(a.length).toBeGreaterThan(10);
+    expect(b).toEqual(a);
+  }, 180_000);
 });

@@ -50,6 +50,8 @@ describe('evaluatePolicy', () => {
     expect(a).toEqual(b);
     expect(a.meanReturn).toBeCloseTo(a.returns.reduce((x, y) => x + y, 0) / 7, 12);
     for (const r of a.returns) expect(r >= 8 && r <= 500).toBe(true);
+    // CartPole pays 1 per step: the env steps taken are the sum of the returns.
+    expect(a.steps).toBe(a.returns.reduce((x, y) => x + y, 0));
   });
 
   it('returns what the plain loop over all envs returns (forward only over running envs)', () => {

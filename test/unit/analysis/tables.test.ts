@@ -143,6 +143,13 @@ describe('throughput and accounting', () => {
     expect(throughput([], null, [])).toMatchObject({ learnerFpsMean: null, overallFps: null, actorFpsTotal: null });
   });
 
+  it('means the update time split over the updates that log it', () => {
+    const split = (x: number) => ({ wait: x, batch: 2 * x, grad: 3 * x, allReduce: 0, optimiser: x / 2, publish: 1 });
+    const t = throughput([makeUpdate({ timeMs: split(1) }), makeUpdate({ timeMs: split(3) }), makeUpdate({})], summary, []);
+    expect(t.timeSplit).toEqual({ wait: 2, batch: 4, grad: 6, allReduce: 0, optimiser: 1, publish: 1 });
+    expect(throughput([makeUpdate({})], summary, []).timeSplit).toBeNull(); // logs that predate the split
+  });
+
   it('takes accounting from the summary, else the last update', () => {
     expect(accounting([], summary)).toMatchObject({ source: 'summary', trained: 9, received: 13, dropReasons: { stale: 2 } });
     expect(accounting([makeUpdate({ trained: 4, dropped: 1 })], null)).toMatchObject({ source: 'last-update', trained: 4, dropped: 1, received: null });

@@ -18,7 +18,7 @@ const BAD: Record<string, string> = {
   env: 'MountainCar-v0', seed: '-1', actors: '0', workers: '1.5', 'envs-per-worker': '0', 'segment-steps': '-3', 'batch-segments': '0', lag: 'fixed:-2',
   'actor-delay-ms': '-5', 'max-inflight': '0', 'history-versions': '0', 'heartbeat-ms': '5', advantage: 'td', 'normalize-advantages': 'perhaps', discount: '0', lambda: '1.1',
   lr: '0', 'anneal-lr': 'sometimes', 'adam-eps': '-1e-5', epochs: '0', minibatches: '2.5', 'ent-coef': '-0.01', 'vf-coef': '-1', 'max-grad-norm': '0',
-  'max-lag': '-2', 'queue-capacity': '0', 'eval-every': '-1', 'eval-episodes': '0', 'final-eval-episodes': '0', 'collapse-entropy': '-1', steps: '0',
+  'learner-threads': '0', 'max-lag': '-2', 'queue-capacity': '0', 'eval-every': '-1', 'eval-episodes': '0', 'final-eval-episodes': '0', 'collapse-entropy': '-1', steps: '0',
   time: '-1', 'target-return': 'high', deterministic: 'yes', 'checkpoint-every': '-1', 'keep-checkpoints': '0', 'restart-actors': 'maybe', preset: 'mountaincar', 'run-dir': '', 'run-id': '',
 };
 

@@ -135,6 +135,9 @@ export class ManualClock implements Clock {
 }
 
 /** Results depend only on (version, episodes): `returnOf(version)` for both greedy and sampled. */
+/** Steps of every fake evaluation episode (both modes run `episodes` each). */
+export const EVAL_EPISODE_STEPS = 7;
+
 export class FakeEvaluator implements PolicyEvaluator {
   readonly calls: Array<{ version: number; episodes: number; nParams: number }> = [];
   closed = false;
@@ -148,7 +151,7 @@ export class FakeEvaluator implements PolicyEvaluator {
     this.calls.push({ version, episodes, nParams: params.length });
     if (episodes === this.holdEpisodes) await new Promise<void>((r) => this.held.push(r));
     const x = this.returnOf(version);
-    return { stochastic: x, greedy: x + 1, episodes, version };
+    return { stochastic: x, greedy: x + 1, episodes, version, envSteps: 2 * episodes * EVAL_EPISODE_STEPS };
   }
 
   release(): void {

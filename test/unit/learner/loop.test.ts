@@ -14,7 +14,7 @@ import { TrainingLoop } from '../../../learner/loop.js';
 import { ParamPublisher } from '../../../learner/publisher.js';
 import { AckStatus, MsgType, type HelloMsg, type RolloutMsg } from '../../../protocol/messages.js';
 import type { SummaryRecord, UpdateRecord } from '../../../protocol/records.js';
-import { FakeEvaluator, FakeLearnerTransport, ManualClock, MemoryLogger, testConfig, until, type Sent } from './fakes.js';
+import { EVAL_EPISODE_STEPS, FakeEvaluator, FakeLearnerTransport, ManualClock, MemoryLogger, testConfig, until, type Sent } from './fakes.js';
 
 const spec = { obsDim: 4, nActions: 2, hidden: [8] };
 const HASH = modelHash(spec);
@@ -132,7 +132,12 @@ describe('TrainingLoop, asynchronous mode', () => {
     // Evaluations: the random baseline (version -1), then every version; the final one over finalEvalEpisodes.
     expect(r.evaluator.calls[0]).toMatchObject({ version: -1, episodes: 10 });
     expect(s.randomReturn).toBe(9);
-    expect(s.finalEval).toEqual({ stochastic: 13, greedy: 14, episodes: 5, version: 3 });
+    expect(s.finalEval).toEqual({ stochastic: 13, greedy: 14, episodes: 5, version: 3, envSteps: 2 * 5 * EVAL_EPISODE_STEPS });
+    // Evaluation steps are counted apart from training steps: every evaluation run, both modes.
+    const evalSteps = r.evaluator.calls.reduce((t, c) => t + 2 * c.episodes * EVAL_EPISODE_STEPS, 0);
+    expect(s.evalEnvSteps).toBe(evalSteps);
+    expect(s.envSteps).toBe(r.updates[2].envSteps);
+    expect(r.updates[2].evalEnvSteps).toBeLessThan(evalSteps); // the final evaluation came after the last update
     expect(r.evaluator.closed).toBe(true);
     expect(r.transport.closed).toBe(true);
     expect(s.wallSeconds).toBeGreaterThanOrEqual(0);
@@ -254,6 +259,8 @@ describe('TrainingLoop stop conditions', () => {
   it('stops on the time budget of its clock while waiting for rollouts', async () => {
     const r = rig(config({ timeSec: 3 }));
     const s = await r.loop.run();
+    expect(s.evalEnvSteps).toBe(2 * (10 + 5) * EVAL_EPISODE_STEPS); // random baseline and final evaluation, no training step
+    expect(s.envSteps).toBe(0);
     expect(s.stopReason).toBe('time budget 3 s reached');
     expect(s.version).toBe(0);
     // The clock moved only in the loop's idle polls of 200 ms: 3 s is 15 of them.
@@ -273,7 +280,7 @@ describe('TrainingLoop stop conditions', () => {
     expect(checks).toHaveLength(1);
     expect(checks[0]).toMatchObject({ target: 475, reached: true, eval: { episodes: 5, stochastic: 500 } });
     const v = s.version;
-    expect(s.finalEval).toEqual({ stochastic: 500, greedy: 501, episodes: 5, version: v });
+    expect(s.finalEval).toEqual({ stochastic: 500, greedy: 501, episodes: 5, version: v, envSteps: 2 * 5 * EVAL_EPISODE_STEPS });
     // One evaluation over 5 episodes in all: the confirmation served as the final evaluation.
     expect(evaluator.calls.filter((c) => c.episodes === 5)).toEqual([{ version: v, episodes: 5, nParams: expect.any(Number) }]);
     // The update that first carried a 500 evaluation is the one that triggered the check.

@@ -14,7 +14,8 @@ function input(over: Partial<UpdateInput> = {}): UpdateInput {
   const returns = new ReturnWindow(100);
   returns.note(10);
   returns.note(20);
-  return { version: 4, envSteps: 1024, method: 'v5', stats, returns, eval: undefined, lastEval: undefined, randomReturn: 20, collapseEntropy: 0.1, fps: 512, queueDepth: 3, counts, ...over };
+  return { version: 4, envSteps: 1024, method: 'v5', stats, returns, eval: undefined, lastEval: undefined, randomReturn: 20, collapseEntropy: 0.1, fps: 512, queueDepth: 3, counts, evalEnvSteps: 700,
+    timeMs: { waitMs: 1, batchMs: 2, gradMs: 3, allReduceMs: 4, optimiserMs: 5, publishMs: 6 }, ...over };
 }
 
 describe('ReturnWindow', () => {
@@ -33,6 +34,7 @@ describe('updateRecord', () => {
       kind: 'update', version: 4, envSteps: 1024, samples: 256, method: 'v5', lag: { min: 0, mean: 1.5, max: 4 },
       ess: 0.9, maxAbsLogRatio: 0.2, trainQuadrants: null, policyLoss: -0.1, valueLoss: 2.5, entropy: 0.05, gradNorm: 0.7, lr: 3e-4,
       return: { mean100: 15, episodes: 2 }, collapsed: false, fps: 512, queueDepth: 3, trained: 8, dropped: 2, rejected: 1, lost: 1,
+      evalEnvSteps: 700, timeMs: { wait: 1, batch: 2, grad: 3, allReduce: 4, optimiser: 5, publish: 6 },
     });
     expect('nonFiniteSkips' in rec).toBe(false);
     expect('eval' in rec).toBe(false);
@@ -58,9 +60,9 @@ describe('summaryRecord', () => {
     const returns = new ReturnWindow();
     returns.note(7);
     const finalEval = { stochastic: 100, greedy: 120, episodes: 100, version: 9 };
-    const s = summaryRecord({ runId: 'r1', backend: 'wasm', now: 12_500, t0: 2_000, version: 9, envSteps: 4096, counts, finalEval, randomReturn: 21.5, returns, stopReason: 'step budget 4096 reached' });
+    const s = summaryRecord({ runId: 'r1', backend: 'wasm', now: 12_500, t0: 2_000, version: 9, envSteps: 4096, evalEnvSteps: 900, counts, finalEval, randomReturn: 21.5, returns, stopReason: 'step budget 4096 reached' });
     expect(s).toEqual({
-      kind: 'summary', level: 30, time: 12_500, role: 'learner', backend: 'wasm', runId: 'r1', version: 9, envSteps: 4096, wallSeconds: 10.5,
+      kind: 'summary', level: 30, time: 12_500, role: 'learner', backend: 'wasm', runId: 'r1', version: 9, envSteps: 4096, evalEnvSteps: 900, wallSeconds: 10.5,
       trained: 8, dropped: 2, rejected: 1, lost: 1, received: 12, dropReasons: { stale: 2 }, rejectReasons: { NOT_FINITE: 1 },
       finalEval, randomReturn: 21.5, return: { mean100: 7, episodes: 1 }, stopReason: 'step budget 4096 reached',
     });
