@@ -36,7 +36,7 @@ describe('formatSummary', () => {
   it('states why it stopped, the counts, the final evaluation against a random policy and where the run is', () => {
     expect(formatSummary(s, '/r/run').split('\n')).toEqual([
       'finished: target return reached',
-      '  updates 12, environment steps 3072, wall 4.3 s',
+      '  updates 12, environment steps 3072 (training), wall 4.3 s',
       '  final evaluation of the current policy over 5 episodes: mean return 120.5 (sampling), 130.0 (greedy); random policy 22.3',
       '  behaviour return (actors, last 100 episodes): 88.8 over 60 episodes',
       '  rollouts: received 43, trained 40, dropped 2, rejected 1, lost 3',
