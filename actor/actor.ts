@@ -11,6 +11,7 @@ import type { ModelSpec } from '../model/spec.js';
 import type { LagSpec } from './lag.js';
 import { actorWorkerFile } from './workerFile.js';
 import type { CollectTask } from './worker.js';
+import type { BehaviourOptions } from './collect.js';
 import { unpackSegment } from './segmentPack.js';
 import { ActorLoop, type SegmentSource } from './loop.js';
 
@@ -33,6 +34,8 @@ export interface ActorOptions {
   /** Exit when the learner has been silent this long (ms). */
   idleTimeoutMs: number;
   logger: Logger;
+  /** Groups and teacher of the sequence tasks (default: independent envs, all policy). */
+  behaviour?: BehaviourOptions;
 }
 
 /** A slot's worker thread: collects segments and transfers them packed (segmentPack.ts). */

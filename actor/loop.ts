@@ -11,6 +11,7 @@
  * Deterministic mode: each slot has exactly `segmentsPerUpdate` in flight, segment j of slot w
  * gets sequence number j * W + w, and rollouts are sent in sequence order.
  */
+import type { BehaviourOptions } from './collect.js';
 import { AckStatus, MsgType, type Message, type RolloutMsg } from '../protocol/messages.js';
 import type { DecodeResult } from '../protocol/codec.js';
 import type { Clock } from '../protocol/clock.js';
@@ -64,6 +65,8 @@ export interface ActorLoopOptions {
   /** Fail when the learner has been silent this long (ms) while a slot waits for credit. */
   idleTimeoutMs: number;
   logger: ActorLogger;
+  /** Groups and teacher of the sequence tasks (default: independent envs, all policy). */
+  behaviour?: BehaviourOptions;
 }
 
 export interface ActorLoopDeps {
@@ -245,7 +248,7 @@ export class ActorLoop {
       let version = Math.max(0, latest - k);
       if (!this.history.has(version)) { version = this.history.oldest; this.clampedLag++; }
       const params = this.history.get(version)!;
-      const seg = await slot.source.collect({ envId: o.envId, numEnvs: o.envsPerWorker, seed: slot.seed, modelSpec: o.modelSpec, params, T: o.segmentSteps });
+      const seg = await slot.source.collect({ envId: o.envId, numEnvs: o.envsPerWorker, seed: slot.seed, modelSpec: o.modelSpec, params, T: o.segmentSteps, ...(o.behaviour ? { behaviour: o.behaviour } : {}) });
       if (o.actorDelayMs > 0) await this.d.clock.sleep(o.actorDelayMs);
       const seq = o.deterministicSegmentsPerSlot > 0 ? slot.j * o.workers + w : this.nextSeq++;
       slot.j++;
