@@ -126,12 +126,13 @@ function validateSequence(c: RunConfig): void {
   if (share !== null && share > 0 && seq === null) {
     throw new UsageError(`--behaviour: '${c.behaviour}' needs a teacher, which only the sequence tasks have (--env ${['seq-reverse', 'seq-sort', 'seq-add'].join(' | ')})`);
   }
-  const needsWhole = c.advantage === 'group' || c.ratio === 'sequence';
+  const needsWhole = c.advantage === 'group' || c.advantage === 'reward' || c.ratio === 'sequence';
+  const what = c.ratio === 'sequence' ? 'ratio sequence' : `advantage ${c.advantage}`;
   if (needsWhole && seq === null) {
-    throw new UsageError(`--${c.advantage === 'group' ? 'advantage group' : 'ratio sequence'}: needs a sequence task (--env seq-reverse | seq-sort | seq-add), whose episodes are responses`);
+    throw new UsageError(`--${what}: needs a sequence task (--env seq-reverse | seq-sort | seq-add), whose episodes are responses`);
   }
   if (needsWhole && seq !== null && c.segmentSteps !== c.seqLength) {
-    throw new UsageError(`--segment-steps: ${c.segmentSteps} must equal --seq-length ${c.seqLength} with --${c.advantage === 'group' ? 'advantage group' : 'ratio sequence'}, so that every segment holds whole responses (--preset seq does this)`);
+    throw new UsageError(`--segment-steps: ${c.segmentSteps} must equal --seq-length ${c.seqLength} with --${what}, so that every segment holds whole responses (--preset seq does this)`);
   }
 }
 

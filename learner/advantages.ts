@@ -136,8 +136,7 @@ export function normalize(a: Float64Array): Float64Array {
 export function groupAdvantages(seg: Pick<SegmentValues, 'T' | 'E' | 'rewards'>, groupSize: number): Float64Array {
   const { T, E } = seg;
   if (!Number.isInteger(groupSize) || groupSize < 1 || E % groupSize !== 0) throw new RangeError(`group size ${groupSize} must be a positive integer dividing E = ${E}`);
-  const R = new Float64Array(E);
-  for (let t = 0; t < T; t++) for (let e = 0; e < E; e++) R[e] += seg.rewards[t * E + e];
+  const R = responseReturns(seg);
   const A = new Float64Array(E);
   for (let g0 = 0; g0 < E; g0 += groupSize) {
     let mean = 0;
@@ -148,9 +147,31 @@ export function groupAdvantages(seg: Pick<SegmentValues, 'T' | 'E' | 'rewards'>,
     const std = Math.sqrt(v / groupSize);
     for (let e = g0; e < g0 + groupSize; e++) A[e] = (R[e] - mean) / (std + 1e-6);
   }
+  return broadcast(A, T);
+}
+
+/** R_e: the sum of env e's rewards over the segment (its response's reward). */
+function responseReturns(seg: Pick<SegmentValues, 'T' | 'E' | 'rewards'>): Float64Array {
+  const { T, E } = seg;
+  const R = new Float64Array(E);
+  for (let t = 0; t < T; t++) for (let e = 0; e < E; e++) R[e] += seg.rewards[t * E + e];
+  return R;
+}
+
+function broadcast(perEnv: Float64Array, T: number): Float64Array {
+  const E = perEnv.length;
   const out = new Float64Array(T * E);
-  for (let t = 0; t < T; t++) out.set(A, t * E);
+  for (let t = 0; t < T; t++) out.set(perEnv, t * E);
   return out;
+}
+
+/**
+ * Reward advantages (`--advantage reward`): A = R_e, the response's reward, on every token, with
+ * no baseline. With `sft` on teacher data this is reward-weighted imitation (every A >= 0 when
+ * rewards are); it is never normalised per batch, which would re-centre it.
+ */
+export function rewardAdvantages(seg: Pick<SegmentValues, 'T' | 'E' | 'rewards'>): Float64Array {
+  return broadcast(responseReturns(seg), seg.T);
 }
 
 /**

@@ -9,7 +9,7 @@ import type { ModelSpec } from '../model/spec.js';
 import { logSumExp, rowEntropy } from '../model/forward.js';
 import { forwardTrain, type Workspace } from '../model/grad.js';
 import { LOG_RATIO_CLAMP } from './objectives/kernel.js';
-import { gae, groupAdvantages, normalize, responseMeanLogRatio, vtrace } from './advantages.js';
+import { gae, groupAdvantages, normalize, responseMeanLogRatio, rewardAdvantages, vtrace } from './advantages.js';
 import type { LearnerConfig } from './config.js';
 
 /** A segment taken from the intake queue, with its policy lag at this update. */
@@ -94,7 +94,7 @@ export function buildBatch(spec: ModelSpec, params: Float64Array, segs: Training
   }
 
   const sequence = cfg.ratio === 'sequence';
-  const seqRows = cfg.advantage === 'group' || sequence || segs.some(({ msg }) => msg.source?.includes(1) ?? false);
+  const seqRows = cfg.advantage === 'group' || cfg.advantage === 'reward' || sequence || segs.some(({ msg }) => msg.source?.includes(1) ?? false);
   const response = sequence ? new Int32Array(n) : undefined;
   const rows: SequenceRows | undefined = seqRows ? { source: new Uint8Array(n), position: new Int32Array(n), final: new Int8Array(n).fill(-1) } : undefined;
   let r0 = 0, id = 0;
@@ -131,12 +131,12 @@ export function buildBatch(spec: ModelSpec, params: Float64Array, segs: Training
       ? vtrace(seg, logRatio.subarray(s0, s0 + m), cfg.discount, cfg.lambda, cfg.objective.rhoBar, cfg.objective.cBar)
       : gae(seg, cfg.discount, cfg.lambda);
     // group: the value head still learns its GAE targets; the policy gets the group advantage.
-    adv64.set(cfg.advantage === 'group' ? groupAdvantages(seg, cfg.groupSize ?? 1) : r.advantages, s0);
+    adv64.set(cfg.advantage === 'group' ? groupAdvantages(seg, cfg.groupSize ?? 1) : cfg.advantage === 'reward' ? rewardAdvantages(seg) : r.advantages, s0);
     targets.set(r.targets, s0);
     s0 += m; b0 += msg.E; f0 += nTr;
   }
-  // Group advantages are normalised within each group already.
-  if (cfg.normalizeAdvantages && cfg.advantage !== 'group') normalize(adv64);
+  // Reward advantages stay raw: normalising would re-centre them.
+  if (cfg.normalizeAdvantages && cfg.advantage !== 'reward') normalize(adv64);
   return {
     n, obs: allObs.slice(0, n * d), actions, logmu, adv: Float32Array.from(adv64), targets, lag, logRatio,
     entropy: entSum / n, ...(response ? { response } : {}), ...(rows ? { seq: rows } : {}),

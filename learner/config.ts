@@ -7,7 +7,7 @@
 import type { ObjectiveConfig } from './objectives/config.js';
 import type { ActorsConfig, EnvConfig, ModelConfig } from '../actor/config.js';
 
-export type AdvantageKind = 'gae' | 'vtrace' | 'group';
+export type AdvantageKind = 'gae' | 'vtrace' | 'group' | 'reward';
 
 /** Importance ratios per token, or one per response (the geometric mean of its token ratios, as GSPO). */
 export type RatioKind = 'token' | 'sequence';
