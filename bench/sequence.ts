@@ -164,8 +164,10 @@ export async function runSequence(o: SequenceOptions, say: (s: string) => void =
         const g = done.filter((c) => c.label === m.label && c.share === share && c.lag === lag);
         if (g.length === 0) continue;
         const ci = meanCI(g.map((c) => c.greedySuccess));
+        // A rate lies in [0, 1]: the Student-t interval is clipped to it.
+        const clip = (x: number | null) => (x === null ? null : Math.min(1, Math.max(0, x)));
         const avg = (f: (c: SequenceCell) => number) => g.reduce((a, c) => a + f(c), 0) / g.length;
-        rows.push({ label: m.label, share, lag, seeds: g.length, greedySuccess: { mean: ci.mean, lo: ci.lo, hi: ci.hi }, success: avg((c) => c.success), meanReward: avg((c) => c.meanReward) });
+        rows.push({ label: m.label, share, lag, seeds: g.length, greedySuccess: { mean: ci.mean, lo: clip(ci.lo), hi: clip(ci.hi) }, success: avg((c) => c.success), meanReward: avg((c) => c.meanReward) });
       }
     }
   }
@@ -180,7 +182,7 @@ const f3 = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : x.to
 /** The spectrum table: one row per (method, teacher share, lag). */
 export function sequenceTable(o: SequenceOptions, rows: SequenceRow[]): Table {
   return {
-    title: `Final exact-match rate on ${o.env} after ${o.steps} tokens (greedy, mean and 95% CI over seeds), by teacher share and lag`,
+    title: `Final exact-match rate on ${o.env} after ${o.steps} tokens (greedy, mean and Student-t 95% CI over seeds clipped to [0, 1]), by teacher share and lag`,
     headers: ['method', 'teacher share', 'lag', 'seeds', 'exact (greedy)', '95% CI', 'exact (sampled)', 'mean reward (sampled)'],
     rows: rows.map((r) => [r.label, String(r.share), String(r.lag), String(r.seeds), f3(r.greedySuccess.mean), r.greedySuccess.lo === null ? '-' : `[${f3(r.greedySuccess.lo)}, ${f3(r.greedySuccess.hi)}]`, f3(r.success), f3(r.meanReward)]),
   };
