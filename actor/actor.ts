@@ -12,6 +12,7 @@ import type { ModelSpec } from '../model/spec.js';
 import type { LagSpec } from './lag.js';
 import { actorWorkerFile } from './workerFile.js';
 import type { CollectTask } from './worker.js';
+import type { BehaviourOptions } from './collect.js';
 import { unpackSegment } from './segmentPack.js';
 import { ActorLoop, type SegmentSource } from './loop.js';
 
@@ -40,6 +41,8 @@ export interface ActorOptions {
   /** CURVE client keys (null or absent: no encryption). */
   curve?: CurveClientKeys | null;
   logger: Logger;
+  /** Groups and teacher of the sequence tasks (default: independent envs, all policy). */
+  behaviour?: BehaviourOptions;
 }
 
 /** A slot's worker thread: collects segments and transfers them packed (segmentPack.ts). */

@@ -11,7 +11,30 @@ import { Rng } from '../model/rng.js';
 import { VectorEnv, type VectorStepOut } from './envs/vector.js';
 
 /** The data fields of a RolloutMsg (no header fields), time-major, as `collect` returns them. */
-export type Segment = Pick<RolloutMsg, 'obs' | 'lastObs' | 'actions' | 'rewards' | 'terminated' | 'truncated' | 'finalObs' | 'logmu' | 'episodeReturns' | 'episodeLengths' | 'T' | 'E' | 'obsDim'>;
+export type Segment = Pick<RolloutMsg, 'obs' | 'lastObs' | 'actions' | 'rewards' | 'terminated' | 'truncated' | 'finalObs' | 'logmu' | 'episodeReturns' | 'episodeLengths' | 'T' | 'E' | 'obsDim'> & { source: Uint8Array };
+
+/**
+ * Who writes the responses (sequence tasks): each group of `groupSize` consecutive envs shares
+ * a prompt; the first round(teacherShare x groupSize) envs of every group follow the teacher,
+ * a noisy oracle that writes the right token with probability 1 - teacherEps and a uniform
+ * token otherwise (log mu exact), the rest the behaviour parameters.
+ */
+export interface BehaviourOptions {
+  groupSize: number;
+  teacherShare: number;
+  teacherEps: number;
+}
+
+/** All envs independent, all from the policy. */
+export const POLICY_ONLY: Readonly<BehaviourOptions> = Object.freeze({ groupSize: 1, teacherShare: 0, teacherEps: 0.1 });
+
+/** The per-env source (0 policy, 1 teacher) of E envs under `b`. */
+export function sourcesOf(E: number, b: BehaviourOptions): Uint8Array {
+  const out = new Uint8Array(E);
+  const perGroup = Math.round(b.teacherShare * b.groupSize);
+  for (let e = 0; e < E; e++) out[e] = e % b.groupSize < perGroup ? 1 : 0;
+  return out;
+}
 
 export interface SegmentCollectorOptions {
   envId: string;
@@ -19,6 +42,8 @@ export interface SegmentCollectorOptions {
   /** Seeds env resets (substream 0) and action sampling (substream 1). */
   seed: number;
   modelSpec: ModelSpec;
+  /** Groups and teacher (default: independent envs, all policy). */
+  behaviour?: BehaviourOptions;
 }
 
 /** Collects T-step segments from E persistent envs. Not thread-safe; one per worker. */
@@ -30,12 +55,22 @@ export class SegmentCollector {
   private readonly logits: Float32Array;
   private readonly stepOut: VectorStepOut;
   private readonly finalScratch: Float32Array;
+  private readonly source: Uint8Array;
+  private readonly teacherRng: Rng;
+  private readonly teacherEps: number;
 
   /** Throws a RangeError when the env id is unknown or the model spec does not fit the env. */
   constructor(opts: SegmentCollectorOptions) {
     const root = new Rng(opts.seed);
-    this.vec = new VectorEnv(opts.envId, opts.numEnvs, root.fork(0));
+    const b = opts.behaviour ?? POLICY_ONLY;
+    this.vec = new VectorEnv(opts.envId, opts.numEnvs, root.fork(0), b.groupSize);
     this.actionRng = root.fork(1);
+    this.teacherRng = root.fork(2);
+    this.teacherEps = b.teacherEps;
+    if (!(b.teacherEps >= 0 && b.teacherEps <= 1)) throw new RangeError(`teacherEps ${b.teacherEps} must be in [0, 1]`);
+    if (!(b.teacherShare >= 0 && b.teacherShare <= 1)) throw new RangeError(`teacherShare ${b.teacherShare} must be in [0, 1]`);
+    this.source = sourcesOf(opts.numEnvs, b);
+    if (this.source.includes(1)) this.vec.oracle(0); // throws now when the env has no oracle
     this.spec = opts.modelSpec;
     const es = this.vec.spec;
     if (this.spec.obsDim !== es.obsDim || this.spec.nActions !== es.nActions) {
@@ -74,6 +109,7 @@ export class SegmentCollector {
       policyLogits(this.spec, mu, this.vec.obs, E, this.logits);
       const act = actions.subarray(o, o + E);
       sampleActions(this.logits, E, this.spec.nActions, this.actionRng, act, logmu.subarray(o, o + E));
+      this.teacherActs(act, logmu.subarray(o, o + E));
       out.rewards = rewards.subarray(o, o + E);
       out.terminated = terminated.subarray(o, o + E);
       out.truncated = truncated.subarray(o, o + E);
@@ -97,6 +133,23 @@ export class SegmentCollector {
       logmu,
       episodeReturns: Float32Array.from(eps.returns),
       episodeLengths: Int32Array.from(eps.lengths),
+      source: Uint8Array.from(this.source),
     };
+  }
+
+  /**
+   * Overwrite the teacher envs' actions: the oracle's token with probability 1 - eps, else a
+   * uniform token; log mu = log((1 - eps) + eps / V) for the right token, log(eps / V) otherwise.
+   */
+  private teacherActs(act: Int32Array, logmu: Float32Array): void {
+    const V = this.spec.nActions;
+    const eps = this.teacherEps;
+    for (let e = 0; e < act.length; e++) {
+      if (this.source[e] !== 1) continue;
+      const right = this.vec.oracle(e);
+      const a = this.teacherRng.uniform() < eps ? this.teacherRng.int(V) : right;
+      act[e] = a;
+      logmu[e] = Math.log(a === right ? 1 - eps + eps / V : eps / V);
+    }
   }
 }

@@ -14,6 +14,17 @@ export interface EnvConfig {
   seed: number;
 }
 
+/**
+ * Sequence-task settings (environment group). They become part of the env id
+ * (`seq-reverse-v12-l6`, actor/envs/seq.ts), and so of the model hash, when the config is built.
+ */
+export interface SeqEnvConfig {
+  /** Vocabulary: digits 0..V-1. */
+  seqVocab: number;
+  /** Prompt and response length L. */
+  seqLength: number;
+}
+
 /** Model group: what the learner and the actors must agree on (the model hash is checked). */
 export interface ModelConfig {
   /** Hidden layer widths of the policy and value MLPs. */
@@ -42,6 +53,21 @@ export interface ActorsConfig {
   historyVersions: number;
   /** Actors send a heartbeat this often, ms; the learner drops an actor silent for 5 intervals. */
   heartbeatMs: number;
+  /** Consecutive envs of a worker that share a prompt (a group); divides envsPerWorker. */
+  groupSize: number;
+  /** Who writes the responses: 'stale' (the policy, with --lag), 'teacher', or 'mix:P' (a share P of each group from the teacher). */
+  behaviour: string;
+  /** The teacher's noise: a uniform token with this probability, else the right one. */
+  teacherEps: number;
+}
+
+/** The teacher's share of each group under `--behaviour` (stale 0, teacher 1, mix:P P), or null when malformed. */
+export function teacherShareOf(behaviour: string): number | null {
+  if (behaviour === 'stale') return 0;
+  if (behaviour === 'teacher') return 1;
+  const m = /^mix:(.+)$/.exec(behaviour);
+  const p = m ? Number(m[1]) : NaN;
+  return m && m[1].trim() !== '' && Number.isFinite(p) && p >= 0 && p <= 1 ? p : null;
 }
 
 /** Worker slots of a run: actors x workers. */

@@ -4,6 +4,7 @@
  * current policy, never lagged; the learner only passes parameters in and an EvalStat out.
  */
 import { evaluatePolicy } from './evaluate.js';
+import { isSeqEnv } from './envs/seq.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { EvalStat } from '../protocol/records.js';
 
@@ -20,5 +21,16 @@ export default function evaluate(task: EvalTask): EvalStat {
   const base = { envId: task.envId, modelSpec: task.modelSpec, params: task.params, episodes: task.episodes };
   const stochastic = evaluatePolicy({ ...base, greedy: false, seed: task.seed });
   const greedy = evaluatePolicy({ ...base, greedy: true, seed: task.seed + 1 });
-  return { stochastic: stochastic.meanReturn, greedy: greedy.meanReturn, episodes: task.episodes, version: task.version, envSteps: stochastic.steps + greedy.steps };
+  const out: EvalStat = { stochastic: stochastic.meanReturn, greedy: greedy.meanReturn, episodes: task.episodes, version: task.version, envSteps: stochastic.steps + greedy.steps };
+  if (isSeqEnv(task.envId)) {
+    // Sequence tasks: the return is the fraction of positions right, 1 exactly for a match.
+    out.success = exactRate(stochastic.returns);
+    out.greedySuccess = exactRate(greedy.returns);
+  }
+  return out;
+}
+
+/** Share of returns >= 1 (exact matches). */
+function exactRate(returns: number[]): number {
+  return returns.filter((r) => r >= 1 - 1e-9).length / returns.length;
 }

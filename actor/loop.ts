@@ -20,6 +20,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { AckStatus, MsgType, type HelloMsg, type Message, type RolloutMsg } from '../protocol/messages.js';
+import type { BehaviourOptions } from './collect.js';
 import type { DecodeResult } from '../protocol/codec.js';
 import type { Clock } from '../protocol/clock.js';
 import { validateParams } from '../protocol/validate.js';
@@ -76,6 +77,8 @@ export interface ActorLoopOptions {
   /** Exit when hellos go unanswered this long, ms (default CONNECT_TIMEOUT_MS). */
   connectTimeoutMs?: number;
   logger: ActorLogger;
+  /** Groups and teacher of the sequence tasks (default: independent envs, all policy). */
+  behaviour?: BehaviourOptions;
 }
 
 export interface ActorLoopDeps {
@@ -343,7 +346,7 @@ export class ActorLoop {
       if (!this.history.has(version)) { version = this.history.oldest; this.clampedLag++; }
       const params = this.history.get(version)!;
       const epoch = this.epoch;
-      const seg = await slot.source.collect({ envId: o.envId, numEnvs: o.envsPerWorker, seed: slot.seed, modelSpec: o.modelSpec, params, T: o.segmentSteps });
+      const seg = await slot.source.collect({ envId: o.envId, numEnvs: o.envsPerWorker, seed: slot.seed, modelSpec: o.modelSpec, params, T: o.segmentSteps, ...(o.behaviour ? { behaviour: o.behaviour } : {}) });
       if (o.actorDelayMs > 0) await this.d.clock.sleep(o.actorDelayMs);
       if (epoch !== this.epoch) continue; // collected for a learner that is gone
       const seq = o.deterministicSegmentsPerSlot > 0 ? slot.j * o.workers + w : this.nextSeq++;

@@ -11,8 +11,8 @@ const pad4 = (n: number) => (n + 3) & ~3;
 
 function sizes(T: number, E: number, d: number, nFinal: number, nEp: number): number[] {
   const n = T * E;
-  // obs, lastObs, actions, rewards, terminated, truncated, finalObs, logmu, episodeReturns, episodeLengths (bytes)
-  return [n * d * 4, E * d * 4, n * 4, n * 4, pad4(n), pad4(n), nFinal * 4, n * 4, nEp * 4, nEp * 4];
+  // obs, lastObs, actions, rewards, terminated, truncated, finalObs, logmu, episodeReturns, episodeLengths, source (bytes)
+  return [n * d * 4, E * d * 4, n * 4, n * 4, pad4(n), pad4(n), nFinal * 4, n * 4, nEp * 4, nEp * 4, pad4(E)];
 }
 
 /** Copy `seg` into one fresh buffer (owned by the caller, transferable). */
@@ -21,7 +21,7 @@ export function packSegment(seg: Segment): Uint8Array {
   const total = HEADER_INTS * 4 + sz.reduce((a, b) => a + b, 0);
   const buf = new ArrayBuffer(total);
   new Int32Array(buf, 0, HEADER_INTS).set([seg.T, seg.E, seg.obsDim, seg.finalObs.length, seg.episodeReturns.length]);
-  const parts = [seg.obs, seg.lastObs, seg.actions, seg.rewards, seg.terminated, seg.truncated, seg.finalObs, seg.logmu, seg.episodeReturns, seg.episodeLengths];
+  const parts = [seg.obs, seg.lastObs, seg.actions, seg.rewards, seg.terminated, seg.truncated, seg.finalObs, seg.logmu, seg.episodeReturns, seg.episodeLengths, seg.source];
   let off = HEADER_INTS * 4;
   parts.forEach((p, i) => {
     new Uint8Array(buf, off, p.byteLength).set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
@@ -51,5 +51,6 @@ export function unpackSegment(u8: Uint8Array): Segment {
     logmu: new Float32Array(buf, next(7), n),
     episodeReturns: new Float32Array(buf, next(8), nEp),
     episodeLengths: new Int32Array(buf, next(9), nEp),
+    source: new Uint8Array(buf, next(10), E),
   };
 }

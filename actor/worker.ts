@@ -6,7 +6,7 @@
  * into one buffer and transferred (not copied) to the actor's main thread.
  */
 import { move } from 'piscina';
-import { SegmentCollector } from './collect.js';
+import { SegmentCollector, type BehaviourOptions } from './collect.js';
 import { packSegment } from './segmentPack.js';
 import type { ModelSpec } from '../model/spec.js';
 
@@ -18,6 +18,8 @@ export interface CollectTask {
   modelSpec: ModelSpec;
   params: Float32Array;
   T: number;
+  /** Groups and teacher of the sequence tasks (default: independent envs, all policy). */
+  behaviour?: BehaviourOptions;
 }
 
 let collector: SegmentCollector | null = null;
@@ -25,9 +27,9 @@ let key = '';
 
 /** Collect one segment (packed, see segmentPack.ts); the first task creates the slot's environments. */
 export default function collect(task: CollectTask): ReturnType<typeof move> {
-  const k = `${task.envId}/${task.numEnvs}/${task.seed}`;
+  const k = `${task.envId}/${task.numEnvs}/${task.seed}/${JSON.stringify(task.behaviour ?? null)}`;
   if (collector === null || key !== k) {
-    collector = new SegmentCollector({ envId: task.envId, numEnvs: task.numEnvs, seed: task.seed, modelSpec: task.modelSpec });
+    collector = new SegmentCollector({ envId: task.envId, numEnvs: task.numEnvs, seed: task.seed, modelSpec: task.modelSpec, ...(task.behaviour ? { behaviour: task.behaviour } : {}) });
     key = k;
   }
   return move(packSegment(collector.collect(task.params, task.T)));

@@ -10,12 +10,13 @@ import { type ObjectiveConfig } from '../learner/objectives/config.js';
 import { UsageError } from './errors.js';
 import { formatLag, maxLagOf, parseLagSpec, type LagSpec } from '../actor/lag.js';
 import type { AdvantageKind, LearnerServerConfig } from '../learner/config.js';
-import { defaultQueueCapacity, segmentsPerSlot, slotsOf, type ActorsConfig } from '../actor/config.js';
+import { defaultQueueCapacity, segmentsPerSlot, slotsOf, teacherShareOf, type ActorsConfig, type SeqEnvConfig } from '../actor/config.js';
+import { parseSeqEnvId, seqEnvId, seqSettingsProblem } from '../actor/envs/seq.js';
 import { FIELDS, getKey, OBJECTIVE_FIELDS, parseField, setKey } from './schema.js';
 
 export type { AdvantageKind };
 
-export interface RunConfig extends LearnerServerConfig, ActorsConfig {
+export interface RunConfig extends Omit<LearnerServerConfig, 'groupSize'>, ActorsConfig, SeqEnvConfig {
   /** Where logs, config and summary go (absolute). */
   runDir: string;
   /** Human label of the correction, e.g. 'v5 floor=neg-is'; used to group runs in reports. */
@@ -74,6 +75,12 @@ export function defaultRunId(c: Pick<RunConfig, 'env' | 'label' | 'lag' | 'seed'
  */
 export function resolveDerived(cfg: RunConfig, explicit: ReadonlySet<string>): void {
   if (cfg.objective.method === 'vtrace' && !explicit.has('advantage')) cfg.advantage = 'vtrace';
+  const seq = parseSeqEnvId(cfg.env);
+  if (seq !== null) {
+    // The settings live in the env id (and so in the model hash): seq-reverse-v12-l6.
+    if (seqSettingsProblem(seq.task, { vocab: cfg.seqVocab, length: cfg.seqLength }) === null) cfg.env = seqEnvId(seq.task, { vocab: cfg.seqVocab, length: cfg.seqLength });
+    if (!explicit.has('advantage')) cfg.advantage = 'group';
+  }
   if (!explicit.has('batchSegments')) cfg.batchSegments = slotsOf(cfg);
   if (cfg.deterministic && !explicit.has('maxInFlight')) cfg.maxInFlight = Math.max(1, Math.round(segmentsPerSlot(cfg)));
   if (!explicit.has('queueCapacity')) cfg.queueCapacity = defaultQueueCapacity(cfg);
@@ -104,8 +111,33 @@ export function validateConfig(c: RunConfig): void {
   if (c.minibatches > samples) {
     throw new UsageError(`--minibatches: ${c.minibatches} exceeds the ${samples} samples per update (batch-segments x segment-steps x envs-per-worker)`);
   }
+  validateSequence(c);
   if (c.deterministic && c.batchSegments % slotsOf(c) !== 0) {
     throw new UsageError(`--batch-segments: ${c.batchSegments} must be a multiple of actors x workers (${slotsOf(c)}) with --deterministic, so that every worker contributes the same number of segments to each update`);
+  }
+}
+
+/** The rules of the sequence settings, groups, teacher and per-response ratios. */
+function validateSequence(c: RunConfig): void {
+  const seq = parseSeqEnvId(c.env);
+  if (seq !== null) {
+    const problem = seqSettingsProblem(seq.task, { vocab: c.seqVocab, length: c.seqLength });
+    if (problem !== null) throw new UsageError(`--seq-length: ${problem}`);
+  }
+  if (c.envsPerWorker % c.groupSize !== 0) {
+    throw new UsageError(`--group-size: ${c.groupSize} must divide --envs-per-worker ${c.envsPerWorker} (a group is K consecutive envs of one worker)`);
+  }
+  const share = teacherShareOf(c.behaviour);
+  if (share !== null && share > 0 && seq === null) {
+    throw new UsageError(`--behaviour: '${c.behaviour}' needs a teacher, which only the sequence tasks have (--env ${['seq-reverse', 'seq-sort', 'seq-add'].join(' | ')})`);
+  }
+  const needsWhole = c.advantage === 'group' || c.advantage === 'reward' || c.ratio === 'sequence';
+  const what = c.ratio === 'sequence' ? 'ratio sequence' : `advantage ${c.advantage}`;
+  if (needsWhole && seq === null) {
+    throw new UsageError(`--${what}: needs a sequence task (--env seq-reverse | seq-sort | seq-add), whose episodes are responses`);
+  }
+  if (needsWhole && seq !== null && c.segmentSteps !== c.seqLength) {
+    throw new UsageError(`--segment-steps: ${c.segmentSteps} must equal --seq-length ${c.seqLength} with --${what}, so that every segment holds whole responses (--preset seq does this)`);
   }
 }
 

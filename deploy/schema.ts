@@ -7,6 +7,8 @@
  */
 import { DEFAULT_OBJECTIVE, OBJECTIVE_CHOICES, OBJECTIVE_RANGES as R } from '../learner/objectives/config.js';
 import { formatLag, lagSpecFrom, type LagSpec } from '../actor/lag.js';
+import { teacherShareOf } from '../actor/config.js';
+import { isSeqEnv, SEQ_DEFAULTS, SEQ_TASKS } from '../actor/envs/seq.js';
 import { UsageError } from './errors.js';
 import { PRESETS } from './presets.js';
 
@@ -17,7 +19,7 @@ export type Group = (typeof GROUPS)[number];
  * How a value is typed: a finite number, an integer, a boolean, one of `choices`, a list of
  * positive integers (`64,64`), a lag schedule, a number or null, or a free string.
  */
-export type Kind = 'number' | 'integer' | 'boolean' | 'choice' | 'int-list' | 'lag' | 'number-or-null' | 'string';
+export type Kind = 'number' | 'integer' | 'boolean' | 'choice' | 'int-list' | 'lag' | 'number-or-null' | 'string' | 'behaviour';
 
 export interface FieldRow {
   /** Long flag name, also the key in a config file. */
@@ -26,6 +28,8 @@ export interface FieldRow {
   key: string;
   kind: Kind;
   choices?: readonly string[];
+  /** A choice row: further accepted values beyond `choices` (e.g. `seq-reverse-v12-l6`). */
+  accepts?: (v: string) => boolean;
   /** The default value (typed), or null for "none". Ignored when `derived` is set and the field is not given. */
   default: unknown;
   /** How the default is computed when the field is not given (shown instead of `default`). */
@@ -70,8 +74,10 @@ export const FIELDS: readonly FieldRow[] = [
   { flag: 'grad', key: 'grad', kind: 'choice', choices: ['js', 'tfjs'], default: 'js', help: 'gradient path: js (float64 backward pass) or tfjs (autodiff on --backend)', group: 'model', source: 'measured: about 5x faster than tfjs-wasm at n = 256 (bench grad)' },
   { flag: 'backend', key: 'backend', kind: 'choice', choices: ['auto', 'node', 'wasm', 'cpu'], default: 'auto', help: 'tensor backend (auto: tfjs-node if it loads, else wasm, else cpu)', group: 'model', source: 'project choice' },
   // environment
-  { flag: 'env', key: 'env', kind: 'choice', choices: ['CartPole-v1', 'Acrobot-v1'], default: 'CartPole-v1', help: 'environment (Gymnasium dynamics)', group: 'environment', source: 'project choice' },
+  { flag: 'env', key: 'env', kind: 'choice', choices: ['CartPole-v1', 'Acrobot-v1', ...SEQ_TASKS], accepts: isSeqEnv, default: 'CartPole-v1', help: 'environment (Gymnasium dynamics; seq-*: sequence tasks, README)', group: 'environment', source: 'project choice' },
   { flag: 'seed', key: 'seed', kind: 'integer', default: 1, range: nonNeg, help: 'master seed (env resets, sampling, init, minibatch order)', group: 'environment', source: CLEANRL },
+  { flag: 'seq-vocab', key: 'seqVocab', kind: 'integer', default: SEQ_DEFAULTS.vocab, range: { ok: (x) => x >= 2, text: '>= 2' }, help: 'sequence tasks: vocabulary V (digits 0..V-1)', group: 'environment', source: 'project choice: decimal digits' },
+  { flag: 'seq-length', key: 'seqLength', kind: 'integer', default: SEQ_DEFAULTS.length, range: atLeast1, help: 'sequence tasks: prompt and response length L (seq-add: even)', group: 'environment', source: 'project choice: thousands of responses a second per thread' },
   // actors and lag
   { flag: 'actors', key: 'actors', kind: 'integer', default: 2, range: atLeast1, help: 'actor processes, N', group: 'actors and lag', source: 'project choice (2 cores)' },
   { flag: 'workers', key: 'workers', kind: 'integer', default: 1, range: atLeast1, help: 'worker threads per actor, W', group: 'actors and lag', source: 'project choice' },
@@ -83,8 +89,12 @@ export const FIELDS: readonly FieldRow[] = [
   { flag: 'max-inflight', key: 'maxInFlight', kind: 'integer', default: 1, derived: '1; deterministic: batch-segments / (actors x workers)', range: atLeast1, help: 'unacknowledged rollouts per worker (1: no natural lag)', group: 'actors and lag', source: 'measured: natural lag 0 (README, asynchronous mode)' },
   { flag: 'history-versions', key: 'historyVersions', kind: 'integer', default: 128, range: atLeast1, help: 'parameter versions kept for lag injection (>= max lag + 2)', group: 'actors and lag', source: "project choice: the sweep's largest lag 64, twice" },
   { flag: 'heartbeat-ms', key: 'heartbeatMs', kind: 'integer', default: 1000, range: { ok: (x) => x >= 10 && x <= 60_000, text: 'in [10, 60000]' }, help: 'actor heartbeat interval, ms; the learner drops an actor silent for 5 intervals', group: 'actors and lag', source: 'project choice: a dead actor frees its id within 5 s' },
+  { flag: 'group-size', key: 'groupSize', kind: 'integer', default: 1, range: atLeast1, help: 'consecutive envs of a worker sharing a prompt (group advantages); divides --envs-per-worker', group: 'actors and lag', source: 'independent envs' },
+  { flag: 'behaviour', key: 'behaviour', kind: 'behaviour', default: 'stale', help: 'who writes responses: stale (the policy, with --lag) | teacher | mix:P (share P of each group from the teacher)', group: 'actors and lag', source: "today's lag injection" },
+  { flag: 'teacher-eps', key: 'teacherEps', kind: 'number', default: 0.1, range: unit, help: 'teacher noise: a uniform token with this probability, else the right one', group: 'actors and lag', source: 'issue 15: a noisy oracle, eps 0.1' },
   // learner and optimiser
-  { flag: 'advantage', key: 'advantage', kind: 'choice', choices: ['vtrace', 'gae'], default: 'vtrace', help: 'advantage estimator (THEORY.md section 4)', group: 'learner and optimiser', source: 'THEORY.md section 4: corrects targets for lag' },
+  { flag: 'advantage', key: 'advantage', kind: 'choice', choices: ['vtrace', 'gae', 'group', 'reward'], default: 'vtrace', derived: 'vtrace; group for seq-* tasks', help: 'advantage estimator (group: (R - group mean) / (group std + 1e-6) on every token; reward: A = R, no baseline, not normalised)', group: 'learner and optimiser', source: 'THEORY.md section 4: corrects targets for lag' },
+  { flag: 'ratio', key: 'ratio', kind: 'choice', choices: ['token', 'sequence'], default: 'token', help: 'importance ratio per token, or per response (geometric mean of its token ratios, as GSPO)', group: 'learner and optimiser', source: 'per-token ratios as PPO' },
   { flag: 'normalize-advantages', key: 'normalizeAdvantages', kind: 'boolean', default: true, help: 'normalise advantages per batch (--no-normalize-advantages)', group: 'learner and optimiser', source: `${CLEANRL} norm_adv` },
   { flag: 'discount', key: 'discount', kind: 'number', default: 0.99, range: { ok: (x) => x > 0 && x <= 1, text: 'in (0, 1]' }, help: 'discount gamma', group: 'learner and optimiser', source: CLEANRL },
   { flag: 'lambda', key: 'lambda', kind: 'number', default: 0.95, range: unit, help: 'GAE / V-trace lambda', group: 'learner and optimiser', source: `${CLEANRL} gae_lambda` },
@@ -144,6 +154,7 @@ export function expectedOf(r: FieldRow): string {
     case 'int-list': return 'comma-separated positive integers, e.g. 64,64';
     case 'lag': return 'none, fixed:K, uniform:K1-K2 or geometric:MEAN (K integers >= 0, K1 <= K2, MEAN > 0)';
     case 'string': return 'a string';
+    case 'behaviour': return 'stale, teacher or mix:P (P in [0, 1])';
     case 'number-or-null': return 'a finite number, or none';
     case 'integer': return `an integer ${r.range?.text ?? ''}`.trim();
     case 'number': return `a finite number ${r.range?.text ?? ''}`.trim();
@@ -174,8 +185,11 @@ export function parseField(r: FieldRow, raw: unknown, o: Origin = {}): unknown {
       if (raw === 'true' || raw === 'false') return raw === 'true';
       throw bad(r, raw, o);
     case 'choice':
-      if (typeof raw !== 'string' || !r.choices!.includes(raw)) throw bad(r, raw, o);
+      if (typeof raw !== 'string' || !(r.choices!.includes(raw) || (r.accepts?.(raw) ?? false))) throw bad(r, raw, o);
       return raw;
+    case 'behaviour':
+      if (typeof raw !== 'string' || teacherShareOf(raw.trim()) === null) throw bad(r, raw, o);
+      return raw.trim();
     case 'string':
       if (typeof raw !== 'string' || raw.trim() === '') throw bad(r, raw, o);
       return raw;

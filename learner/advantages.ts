@@ -125,3 +125,67 @@ export function normalize(a: Float64Array): Float64Array {
   for (let i = 0; i < n; i++) a[i] = (a[i] - mean) / (std + 1e-8);
   return a;
 }
+
+/**
+ * Group advantages (GRPO): segments of sequence tasks hold one whole response per env (T = the
+ * response length), and each group of `groupSize` consecutive envs answered the same prompt.
+ * R_e = sum of env e's rewards in the segment; A = (R_e - mean of its group's R) / (population
+ * std of the group's R + 1e-6), the same for every token of the response. Returns T * E
+ * advantages, time-major. Throws a RangeError when groupSize does not divide E.
+ */
+export function groupAdvantages(seg: Pick<SegmentValues, 'T' | 'E' | 'rewards'>, groupSize: number): Float64Array {
+  const { T, E } = seg;
+  if (!Number.isInteger(groupSize) || groupSize < 1 || E % groupSize !== 0) throw new RangeError(`group size ${groupSize} must be a positive integer dividing E = ${E}`);
+  const R = responseReturns(seg);
+  const A = new Float64Array(E);
+  for (let g0 = 0; g0 < E; g0 += groupSize) {
+    let mean = 0;
+    for (let e = g0; e < g0 + groupSize; e++) mean += R[e];
+    mean /= groupSize;
+    let v = 0;
+    for (let e = g0; e < g0 + groupSize; e++) v += (R[e] - mean) ** 2;
+    const std = Math.sqrt(v / groupSize);
+    for (let e = g0; e < g0 + groupSize; e++) A[e] = (R[e] - mean) / (std + 1e-6);
+  }
+  return broadcast(A, T);
+}
+
+/** R_e: the sum of env e's rewards over the segment (its response's reward). */
+function responseReturns(seg: Pick<SegmentValues, 'T' | 'E' | 'rewards'>): Float64Array {
+  const { T, E } = seg;
+  const R = new Float64Array(E);
+  for (let t = 0; t < T; t++) for (let e = 0; e < E; e++) R[e] += seg.rewards[t * E + e];
+  return R;
+}
+
+function broadcast(perEnv: Float64Array, T: number): Float64Array {
+  const E = perEnv.length;
+  const out = new Float64Array(T * E);
+  for (let t = 0; t < T; t++) out.set(perEnv, t * E);
+  return out;
+}
+
+/**
+ * Reward advantages (`--advantage reward`): A = R_e, the response's reward, on every token, with
+ * no baseline. With `sft` on teacher data this is reward-weighted imitation (every A >= 0 when
+ * rewards are); it is never normalised per batch, which would re-centre it.
+ */
+export function rewardAdvantages(seg: Pick<SegmentValues, 'T' | 'E' | 'rewards'>): Float64Array {
+  return broadcast(responseReturns(seg), seg.T);
+}
+
+/**
+ * `--ratio sequence` (as GSPO): replace each of the first n log-ratios by the mean over the
+ * rows with the same response id (log of the geometric mean of the response's token ratios).
+ * In place; returns `logRatio`.
+ */
+export function responseMeanLogRatio(logRatio: Float64Array, response: ArrayLike<number>, n = logRatio.length): Float64Array {
+  const sum = new Map<number, number>();
+  const cnt = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    sum.set(response[i], (sum.get(response[i]) ?? 0) + logRatio[i]);
+    cnt.set(response[i], (cnt.get(response[i]) ?? 0) + 1);
+  }
+  for (let i = 0; i < n; i++) logRatio[i] = sum.get(response[i])! / cnt.get(response[i])!;
+  return logRatio;
+}

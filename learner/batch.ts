@@ -9,7 +9,7 @@ import type { ModelSpec } from '../model/spec.js';
 import { logSumExp, rowEntropy } from '../model/forward.js';
 import { forwardTrain, type Workspace } from '../model/grad.js';
 import { LOG_RATIO_CLAMP } from './objectives/kernel.js';
-import { gae, normalize, vtrace } from './advantages.js';
+import { gae, groupAdvantages, normalize, responseMeanLogRatio, rewardAdvantages, vtrace } from './advantages.js';
 import type { LearnerConfig } from './config.js';
 
 /** A segment taken from the intake queue, with its policy lag at this update. */
@@ -35,6 +35,20 @@ export interface Batch {
   logRatio: Float64Array;
   /** Mean policy entropy (nats) before the update. */
   entropy: number;
+  /** Response id of each row (`--ratio sequence`: whole responses per minibatch), else absent. */
+  response?: Int32Array;
+  /** Sequence-task facts for the diagnostics (whole batch only), else absent. */
+  seq?: SequenceRows;
+}
+
+/** Per row of a sequence-task batch: who wrote it, its token position, and how its response ended. */
+export interface SequenceRows {
+  /** 0 = policy, 1 = teacher (the rollout's per-env source). */
+  source: Uint8Array;
+  /** Token position within the response (the step t of the segment). */
+  position: Int32Array;
+  /** -1 not the last token; at the last token 1 for an exact match (reward >= 1), else 0. */
+  final: Int8Array;
 }
 
 /** A batch's inputs gathered from its segments, before the forward pass (`gatherBatch`). */
@@ -105,6 +119,28 @@ export function finishBatch(spec: ModelSpec, segs: TrainingSegment[], cfg: Learn
     logRatio[i] = Math.min(LOG_RATIO_CLAMP, Math.max(-LOG_RATIO_CLAMP, logits[o + actions[i]] - lse - logmu[i]));
   }
 
+  const sequence = cfg.ratio === 'sequence';
+  const seqRows = cfg.advantage === 'group' || cfg.advantage === 'reward' || sequence || segs.some(({ msg }) => msg.source?.includes(1) ?? false);
+  const response = sequence ? new Int32Array(n) : undefined;
+  const rows: SequenceRows | undefined = seqRows ? { source: new Uint8Array(n), position: new Int32Array(n), final: new Int8Array(n).fill(-1) } : undefined;
+  let r0 = 0, id = 0;
+  for (const { msg } of segs) {
+    for (let t = 0; t < msg.T; t++) {
+      for (let e = 0; e < msg.E; e++) {
+        const i = r0 + t * msg.E + e;
+        if (response) response[i] = id + e;
+        if (rows) {
+          rows.source[i] = msg.source?.[e] ?? 0;
+          rows.position[i] = t;
+          if (msg.terminated[t * msg.E + e]) rows.final[i] = msg.rewards[t * msg.E + e] >= 1 ? 1 : 0;
+        }
+      }
+    }
+    r0 += msg.T * msg.E; id += msg.E;
+  }
+  // --ratio sequence: every token of a response gets the response's mean log-ratio.
+  if (response) responseMeanLogRatio(logRatio, response, n);
+
   const adv64 = new Float64Array(n);
   const targets = new Float32Array(n);
   let s0 = 0, b0 = n, f0 = n + nBoot;
@@ -120,15 +156,42 @@ export function finishBatch(spec: ModelSpec, segs: TrainingSegment[], cfg: Learn
     const r = cfg.advantage === 'vtrace'
       ? vtrace(seg, logRatio.subarray(s0, s0 + m), cfg.discount, cfg.lambda, cfg.objective.rhoBar, cfg.objective.cBar)
       : gae(seg, cfg.discount, cfg.lambda);
-    adv64.set(r.advantages, s0);
+    // group: the value head still learns its GAE targets; the policy gets the group advantage.
+    adv64.set(cfg.advantage === 'group' ? groupAdvantages(seg, cfg.groupSize ?? 1) : cfg.advantage === 'reward' ? rewardAdvantages(seg) : r.advantages, s0);
     targets.set(r.targets, s0);
     s0 += m; b0 += msg.E; f0 += nTr;
   }
-  if (cfg.normalizeAdvantages) normalize(adv64);
+  // Reward advantages stay raw: normalising would re-centre them.
+  if (cfg.normalizeAdvantages && cfg.advantage !== 'reward') normalize(adv64);
   return {
     n, obs: allObs.subarray(0, n * d), actions, logmu, adv: Float32Array.from(adv64), targets, lag, logRatio,
-    entropy: entSum / n,
+    entropy: entSum / n, ...(response ? { response } : {}), ...(rows ? { seq: rows } : {}),
   };
+}
+
+/**
+ * The batch's rows in minibatch order for `--ratio sequence`: the responses in a random order
+ * (Fisher-Yates from `rng`), each response's rows together, so that a minibatch of
+ * n / minibatches rows holds whole responses whenever the response count is a multiple of
+ * the minibatch count (else the responses cut at a boundary average over their rows present).
+ */
+export function responsePermutation(batch: Batch, rng: { int(n: number): number }): Int32Array {
+  const resp = batch.response;
+  if (!resp) throw new Error('responsePermutation: the batch has no response ids (ratio is not sequence)');
+  let nResp = 0;
+  for (let i = 0; i < batch.n; i++) nResp = Math.max(nResp, resp[i] + 1);
+  const order = new Int32Array(nResp);
+  for (let k = 0; k < nResp; k++) order[k] = k;
+  for (let k = nResp - 1; k > 0; k--) {
+    const j = rng.int(k + 1);
+    const t = order[k]; order[k] = order[j]; order[j] = t;
+  }
+  const rowsOf: number[][] = Array.from({ length: nResp }, () => []);
+  for (let i = 0; i < batch.n; i++) rowsOf[resp[i]].push(i);
+  const out = new Int32Array(batch.n);
+  let o = 0;
+  for (const k of order) for (const i of rowsOf[k]) out[o++] = i;
+  return out;
 }
 
 /** The rows `idx` of a batch, as a new batch (minibatch). */
@@ -143,5 +206,6 @@ export function selectRows(batch: Batch, idx: ArrayLike<number>, obsDim: number)
     actions[k] = batch.actions[i]; logmu[k] = batch.logmu[i]; adv[k] = batch.adv[i];
     targets[k] = batch.targets[i]; lag[k] = batch.lag[i]; logRatio[k] = batch.logRatio[i];
   }
-  return { n: m, obs, actions, logmu, adv, targets, lag, logRatio, entropy: batch.entropy };
+  const response = batch.response ? Int32Array.from(idx, (i) => batch.response![i]) : undefined;
+  return { n: m, obs, actions, logmu, adv, targets, lag, logRatio, entropy: batch.entropy, ...(response ? { response } : {}) };
 }

@@ -7,7 +7,10 @@
 import type { ObjectiveConfig } from './objectives/config.js';
 import type { ActorsConfig, EnvConfig, ModelConfig } from '../actor/config.js';
 
-export type AdvantageKind = 'gae' | 'vtrace';
+export type AdvantageKind = 'gae' | 'vtrace' | 'group' | 'reward';
+
+/** Importance ratios per token, or one per response (the geometric mean of its token ratios, as GSPO). */
+export type RatioKind = 'token' | 'sequence';
 
 /** Objective group (owned by learner/objectives/config.ts). */
 export interface ObjectiveGroup {
@@ -37,6 +40,8 @@ export interface OptimiserConfig {
    * thread; L > 1 = L worker threads on shards of the minibatch (js gradient path only).
    */
   learnerThreads?: number;
+  /** Ratio per token (default) or per response (sequence tasks: segment = response). */
+  ratio?: RatioKind;
 }
 
 /** Intake group (part of learner and optimiser): admission and backpressure. */
@@ -83,7 +88,10 @@ export interface RunModeConfig {
 }
 
 /** What one update reads. */
-export interface LearnerConfig extends ObjectiveGroup, OptimiserConfig, Pick<StopConfig, 'steps'> {}
+export interface LearnerConfig extends ObjectiveGroup, OptimiserConfig, Pick<StopConfig, 'steps'> {
+  /** Envs per group (group advantages; default 1). */
+  groupSize?: number;
+}
 
 /** What the learner process reads. */
 export interface LearnerServerConfig

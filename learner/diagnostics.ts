@@ -4,7 +4,8 @@
  * trust h and gamma, g per quadrant (w>1 or w<=1) x (A>0 or A<=0), and all of it per lag
  * bucket. Float64 accumulation throughout; inputs are not modified.
  */
-import type { LagBucketLabel, LagBucketStat, QuadrantStat, Quadrants, UpdateRecord } from '../protocol/records.js';
+import type { LagBucketLabel, LagBucketStat, PositionStat, QuadrantStat, Quadrants, SequenceStats, SourceBucketStat, SourceLabel, UpdateRecord } from '../protocol/records.js';
+import type { SequenceRows } from './batch.js';
 
 /** Normalised ESS (sum w)^2 / (n sum w^2), in [1/n, 1]. NaN for an empty batch. */
 export function ess(w: ArrayLike<number>): number {
@@ -71,12 +72,53 @@ export interface BatchDiagnosticsInput {
   gamma?: ArrayLike<number> | null;
   /** Policy lag of each sample, in versions. */
   lag: ArrayLike<number>;
+  /** Sequence tasks: source, position and response end of each sample. */
+  seq?: SequenceRows;
 }
 
 export type BatchDiagnostics = Pick<
   UpdateRecord,
   'ess' | 'essG' | 'klMuPiK1' | 'klMuPiK3' | 'klPiMu' | 'wQuantiles' | 'meanH' | 'meanGamma' | 'meanG' | 'quadrants' | 'lagBuckets'
->;
+> & Partial<Pick<UpdateRecord, 'sequence'>>;
+
+/**
+ * Sequence-task diagnostics: per source (policy / teacher) and lag bucket, ESS, KL k3, KL(pi||mu),
+ * mean g, g per quadrant and the exact-match rate of the responses that ended; per token
+ * position, mean log w and mean g. `w` = e^{log w} of every sample.
+ */
+export function summarizeSequence(input: BatchDiagnosticsInput, w: Float64Array, seq: SequenceRows): SequenceStats {
+  const n = w.length;
+  if (seq.source.length !== n || seq.position.length !== n || seq.final.length !== n) throw new Error(`summarizeSequence: seq rows have lengths ${seq.source.length}/${seq.position.length}/${seq.final.length}, logRatio has ${n}`);
+  const groups = new Map<string, number[]>();
+  for (let i = 0; i < n; i++) {
+    const k = `${seq.source[i] === 1 ? 'teacher' : 'policy'}|${lagBucket(input.lag[i])}`;
+    const list = groups.get(k);
+    if (list) list.push(i);
+    else groups.set(k, [i]);
+  }
+  const bySource: SequenceStats['bySource'] = {};
+  for (const [k, idx] of groups) {
+    const [src, b] = k.split('|') as [SourceLabel, LagBucketLabel];
+    const wb = pick(w, idx);
+    let ended = 0, exact = 0;
+    for (const i of idx) if (seq.final[i] >= 0) { ended++; exact += seq.final[i]; }
+    const stat: SourceBucketStat = {
+      n: idx.length, responses: ended, success: ended > 0 ? exact / ended : null,
+      ess: ess(wb), klMuPiK3: klMuPiK3(wb), klPiMu: klPiMu(wb), meanG: meanOf(pick(input.g, idx)),
+      quadrants: quadrants(idx, input.logRatio, input.adv, input.g),
+    };
+    (bySource[src] ??= {})[b] = stat;
+  }
+  let L = 0;
+  for (let i = 0; i < n; i++) L = Math.max(L, seq.position[i] + 1);
+  const positions: PositionStat[] = Array.from({ length: L }, () => ({ n: 0, meanLogW: 0, meanG: 0 }));
+  for (let i = 0; i < n; i++) {
+    const p = positions[seq.position[i]];
+    p.n++; p.meanLogW += input.logRatio[i]; p.meanG += input.g[i];
+  }
+  for (const p of positions) if (p.n > 0) { p.meanLogW /= p.n; p.meanG /= p.n; }
+  return { bySource, positions };
+}
 
 function quadrants(idx: number[], logRatio: ArrayLike<number>, adv: ArrayLike<number>, g: ArrayLike<number>): Quadrants {
   const acc = { wHighAPos: [0, 0], wHighANeg: [0, 0], wLowAPos: [0, 0], wLowANeg: [0, 0] };
@@ -152,5 +194,6 @@ export function summarizeBatch(input: BatchDiagnosticsInput): BatchDiagnostics {
     meanG: meanOf(input.g),
     quadrants: quadrants(all, input.logRatio, input.adv, input.g),
     lagBuckets,
+    ...(input.seq ? { sequence: summarizeSequence(input, w, input.seq) } : {}),
   };
 }

@@ -11,7 +11,7 @@ import { tfjs } from '../model/backend.js';
 import { Rng, type RngState } from '../model/rng.js';
 import { computeWeights, WeightBatch } from './objectives/weights.js';
 import { summarizeBatch, type BatchDiagnostics } from './diagnostics.js';
-import { finishBatch, gatherBatch, selectRows, type Batch, type BatchInputs, type TrainingSegment } from './batch.js';
+import { finishBatch, gatherBatch, responsePermutation, selectRows, type Batch, type BatchInputs, type TrainingSegment } from './batch.js';
 import { lossAndGrad, type LossTerms } from './loss.js';
 import { lossAndGradJs } from './lossJs.js';
 import { forwardTrain, Workspace } from '../model/grad.js';
@@ -238,7 +238,7 @@ export class Learner {
     let plSum = 0, vlSum = 0, normSum = 0, steps = 0, skips = 0;
     const qn = [0, 0, 0, 0], qg = [0, 0, 0, 0];
     for (let epoch = 0; epoch < cfg.epochs; epoch++) {
-      const perm = permutation(batch.n, this.rng);
+      const perm = batch.response ? responsePermutation(batch, this.rng) : permutation(batch.n, this.rng);
       for (let k = 0; k < cfg.minibatches; k++) {
         const rows = perm.subarray(k * mbSize, (k + 1) * mbSize);
         const res: Answer = yield { kind: 'grad', batch, rows, diagnose: diag === null };
@@ -292,7 +292,7 @@ export class Learner {
    */
   private diagnose(batch: Batch): BatchDiagnostics {
     const w = computeWeights(this.cfg.objective, batch.logRatio, batch.adv, { out: this.batchWts });
-    return summarizeBatch({ logRatio: batch.logRatio, adv: batch.adv, g: w.g, h: w.h, gamma: w.gamma, lag: batch.lag });
+    return summarizeBatch({ logRatio: batch.logRatio, adv: batch.adv, g: w.g, h: w.h, gamma: w.gamma, lag: batch.lag, ...(batch.seq ? { seq: batch.seq } : {}) });
   }
 
   /** Everything a resumed learner needs (copies): float64 parameters, Adam state, minibatch RNG, version. */

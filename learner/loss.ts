@@ -16,6 +16,7 @@ import { entropyOfTf, logProbOf, tfForward } from '../model/tf.js';
 import type { ObjectiveConfig } from './objectives/config.js';
 import { computeWeights, WeightBatch } from './objectives/weights.js';
 import type { Batch } from './batch.js';
+import { responseMeanLogRatio } from './advantages.js';
 import type { LearnerConfig } from './config.js';
 
 export interface LossTerms {
@@ -47,6 +48,7 @@ export function policyLossTf(
   adv: Float32Array | Float64Array,
   wts = new WeightBatch(),
   gammaEss?: number,
+  response?: Int32Array,
 ): TF.Scalar {
   const tf = tfjs();
   const n = logp.shape[0];
@@ -54,6 +56,7 @@ export function policyLossTf(
   const lp = logp.dataSync();
   const logRatio = wts.input(n);
   for (let i = 0; i < n; i++) logRatio[i] = lp[i] - logmu[i];
+  if (response) responseMeanLogRatio(logRatio, response, n); // --ratio sequence
   const g = computeWeights(cfg, logRatio, adv, { n, out: wts, ...(gammaEss === undefined ? {} : { gammaEss }) }).g;
   const c = new Float32Array(n);
   for (let i = 0; i < n; i++) c[i] = (-g[i] * adv[i]) / n;
@@ -72,7 +75,7 @@ export function lossAndGrad(spec: ModelSpec, cfg: LearnerConfig, params: TF.Tens
     const f = (p: TF.Tensor): TF.Scalar => {
       const { logits, value } = tfForward(spec, p as TF.Tensor1D, obs);
       const logp = logProbOf(logits, actions, spec.nActions);
-      const pl = policyLossTf(cfg.objective, logp, mb.logmu, mb.adv, wts);
+      const pl = policyLossTf(cfg.objective, logp, mb.logmu, mb.adv, wts, undefined, mb.response);
       const vl = tf.mul(0.5, tf.mean(tf.square(tf.sub(value, targets)))) as TF.Scalar;
       const ent = entropyOfTf(logits);
       parts.push(tf.keep(pl), tf.keep(vl), tf.keep(ent)); // read after the gradient scope, then disposed

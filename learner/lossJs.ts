@@ -15,6 +15,7 @@ import { logSumExp, rowEntropy } from '../model/forward.js';
 import { backward, forwardTrain, type Workspace } from '../model/grad.js';
 import { computeWeights, WeightBatch } from './objectives/weights.js';
 import type { Batch } from './batch.js';
+import { responseMeanLogRatio } from './advantages.js';
 import type { LearnerConfig } from './config.js';
 import type { LossTerms } from './loss.js';
 
@@ -135,6 +136,8 @@ export function lossAndGradJs(spec: ModelSpec, cfg: LearnerConfig, params: Float
   const logRatio = wts.input(n);
   const sums = lossForwardJs(spec, cfg, params, mb, ws, logRatio, invN);
   if (sums === null) return nanResult(ws);
+  // --ratio sequence: each token takes its response's mean log-ratio (rows of one response are together).
+  if (mb.response) responseMeanLogRatio(logRatio, mb.response, n);
   // The weights, once, as data (v3.1: gamma_ess from this minibatch's w).
   const g = computeWeights(cfg.objective, logRatio, mb.adv, { n, out: wts }).g;
   const plSum = lossBackwardJs(spec, params, mb, ws, g, ws.grad, invN);

@@ -23,6 +23,7 @@ import path from 'node:path';
 import type { ModelSpec } from '../model/spec.js';
 import { paramCount } from '../model/params.js';
 import { computeWeights, type WeightBatch } from './objectives/weights.js';
+import { responseMeanLogRatio } from './advantages.js';
 import { lossTerms, type LossForwardSums } from './lossJs.js';
 import type { LossTerms } from './loss.js';
 import type { Batch } from './batch.js';
@@ -152,6 +153,8 @@ export class GradThreads {
     idx: Int32Array; logRatio: Float64Array; g: Float64Array;
   } | null = null;
   private mbAdv = new Float32Array(0);
+  /** `--ratio sequence`: the loaded batch's response id per row (null: a ratio per token). */
+  private response: Int32Array | null = null;
   private rows: { cap: number; obs: Float32Array; logits: Float64Array; values: Float64Array } | null = null;
   private closed = false;
   /** Accumulated since the last `takeTimes`. */
@@ -222,6 +225,7 @@ export class GradThreads {
     v.logmu.set(batch.logmu.subarray(0, n));
     v.adv.set(batch.adv.subarray(0, n));
     v.targets.set(batch.targets.subarray(0, n));
+    this.response = batch.response ?? null;
   }
 
   /**
@@ -255,6 +259,12 @@ export class GradThreads {
     // The weights, once, over the whole minibatch (v3.1: gamma_ess from all m rows).
     const adv = this.mbAdv.subarray(0, m);
     for (let r = 0; r < m; r++) adv[r] = v.adv[rows[r]];
+    if (this.response !== null) {
+      // --ratio sequence: each token takes its response's mean log-ratio, as on the in-process path.
+      const resp = new Int32Array(m);
+      for (let r = 0; r < m; r++) resp[r] = this.response[rows[r]];
+      responseMeanLogRatio(v.logRatio.subarray(0, m), resp, m);
+    }
     const g = computeWeights(this.cfg.objective, v.logRatio.subarray(0, m), adv, { n: m, out: wts }).g;
     v.g.set(g);
     await Promise.all(this.workers.map((w) => w.request({ op: 'bwd' })));

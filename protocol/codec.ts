@@ -51,7 +51,7 @@ const SCHEMAS: Record<MsgType, Schema> = {
   [MsgType.Rollout]: {
     name: 'rollout',
     fixed: [['actorId', 'u32'], ['seq', 'u32'], ['workerId', 'u32'], ['behaviourVersion', 'u32'], ['T', 'u32'], ['E', 'u32'], ['obsDim', 'u32']],
-    sections: ['obs', 'lastObs', 'actions', 'rewards', 'terminated', 'truncated', 'finalObs', 'logmu', 'episodeReturns', 'episodeLengths'],
+    sections: ['obs', 'lastObs', 'actions', 'rewards', 'terminated', 'truncated', 'finalObs', 'logmu', 'episodeReturns', 'episodeLengths', 'source'],
   },
   [MsgType.Params]: { name: 'params', fixed: [['version', 'u32'], ['modelHash', 'hash']], sections: ['params'] },
   // status: AckStatus; code: 0 (trained), index into DROP_REASONS (dropped) or PROTOCOL_ERROR_CODES (rejected).
@@ -116,7 +116,7 @@ function fieldsAndSections(msg: Message): [number[], Uint8Array[]] {
     case MsgType.Rollout:
       return [
         [msg.actorId, msg.seq, msg.workerId, msg.behaviourVersion, msg.T, msg.E, msg.obsDim],
-        [msg.obs, msg.lastObs, msg.actions, msg.rewards, msg.terminated, msg.truncated, msg.finalObs, msg.logmu, msg.episodeReturns, msg.episodeLengths].map(bytesOf),
+        [msg.obs, msg.lastObs, msg.actions, msg.rewards, msg.terminated, msg.truncated, msg.finalObs, msg.logmu, msg.episodeReturns, msg.episodeLengths, msg.source ?? new Uint8Array(msg.E)].map(bytesOf),
       ];
     case MsgType.Params:
       return [[msg.version, msg.modelHash], [bytesOf(msg.params)]];
@@ -252,10 +252,11 @@ function decodeRollout(f: number[], s: Sections): Message {
   expectBytes(s, 7, 'rollout.logmu', n * 4, 'T * E * 4');
   if (s.lengths[8] % 4 !== 0) fail('SHAPE_MISMATCH', `rollout.episodeReturns has ${s.lengths[8]} bytes, not a multiple of 4`);
   expectBytes(s, 9, 'rollout.episodeLengths', s.lengths[8], 'episodeReturns bytes');
+  expectBytes(s, 10, 'rollout.source', E, 'E');
   return {
     type: MsgType.Rollout, actorId, seq, workerId, behaviourVersion, T, E, obsDim,
     obs: s.f32(0), lastObs: s.f32(1), actions: s.i32(2), rewards: s.f32(3), terminated: s.bytes(4), truncated: s.bytes(5),
-    finalObs: s.f32(6), logmu: s.f32(7), episodeReturns: s.f32(8), episodeLengths: s.i32(9),
+    finalObs: s.f32(6), logmu: s.f32(7), episodeReturns: s.f32(8), episodeLengths: s.i32(9), source: s.bytes(10),
   };
 }
 

@@ -94,6 +94,11 @@ export interface RolloutMsg {
   episodeReturns: Float32Array;
   /** Lengths of episodes that finished inside this segment (same order). */
   episodeLengths: Int32Array;
+  /**
+   * Who wrote each environment's actions, E: 0 = the policy (behaviour parameters), 1 = the
+   * teacher (sequence tasks, `--behaviour teacher | mix:P`). Absent = all policy (encoded as zeros).
+   */
+  source?: Uint8Array;
 }
 
 /** A parameter version from the learner. */

@@ -53,6 +53,37 @@ export interface LagBucketStat {
   quadrants: Quadrants;
 }
 
+/** Sequence tasks: the diagnostics of one source (policy or teacher) in one lag bucket. */
+export interface SourceBucketStat {
+  /** Tokens. */
+  n: number;
+  /** Responses that ended in the batch, and the share of them that matched exactly (null: none ended). */
+  responses: number;
+  success: number | null;
+  ess: number | null;
+  klMuPiK3: number | null;
+  klPiMu: number | null;
+  meanG: number | null;
+  quadrants: Quadrants;
+}
+
+/** Sequence tasks: per token position, mean log w and mean g. */
+export interface PositionStat {
+  n: number;
+  meanLogW: number;
+  meanG: number;
+}
+
+export const SOURCES = ['policy', 'teacher'] as const;
+export type SourceLabel = (typeof SOURCES)[number];
+
+/** Sequence-task diagnostics of one update (present when the batch came from a sequence task). */
+export interface SequenceStats {
+  bySource: Partial<Record<SourceLabel, Partial<Record<LagBucketLabel, SourceBucketStat>>>>;
+  /** Index = token position. */
+  positions: PositionStat[];
+}
+
 export interface EvalStat {
   /** Mean return of the current policy, sampling actions. */
   stochastic: number;
@@ -63,6 +94,10 @@ export interface EvalStat {
   version: number;
   /** Environment steps this evaluation took (both modes): not training steps. Absent in older logs. */
   envSteps?: number;
+  /** Sequence tasks: exact-match rate of the sampled (stochastic) responses. */
+  success?: number;
+  /** Sequence tasks: exact-match rate of the greedy responses. */
+  greedySuccess?: number;
 }
 
 /**
@@ -107,6 +142,8 @@ export interface UpdateRecord extends BaseRecord {
   /** Quadrants over every sample of every gradient step (all epochs), w against the parameters at that step; null in logs that predate it. */
   trainQuadrants: Quadrants | null;
   lagBuckets: Partial<Record<LagBucketLabel, LagBucketStat>>;
+  /** Sequence tasks: per source and lag bucket, and per token position. */
+  sequence?: SequenceStats;
   policyLoss: number;
   valueLoss: number;
   entropy: number;

@@ -61,7 +61,8 @@ export function validateRollout(msg: RolloutMsg, env: EnvSpec): string | null {
     flags('rollout.terminated', msg.terminated) ??
     flags('rollout.truncated', msg.truncated) ??
     length('rollout.finalObs', msg.finalObs, nTruncated * obsDim, 'count(truncated) * obsDim') ??
-    length('rollout.episodeLengths', msg.episodeLengths, msg.episodeReturns.length, 'episodeReturns.length');
+    length('rollout.episodeLengths', msg.episodeLengths, msg.episodeReturns.length, 'episodeReturns.length') ??
+    (msg.source === undefined ? null : length('rollout.source', msg.source, E, 'E') ?? flags('rollout.source', msg.source));
   if (shapeReason !== null) return shapeReason;
   for (let i = 0; i < n; i++) {
     const a = msg.actions[i];

@@ -5,6 +5,7 @@ import { CARTPOLE } from './cartpole.js';
 import { MOUNTAIN_CAR } from './mountainCar.js';
 import { MOUNTAIN_CAR_CONTINUOUS } from './mountainCarContinuous.js';
 import { PENDULUM } from './pendulum.js';
+import { SEQ_ENVS } from './seq.js';
 
 export const envs: Record<string, EnvPlugin> = {
   'CartPole-v1': CARTPOLE,
@@ -12,4 +13,5 @@ export const envs: Record<string, EnvPlugin> = {
   'MountainCar-v0': MOUNTAIN_CAR,
   'MountainCarContinuous-v0': MOUNTAIN_CAR_CONTINUOUS,
   'Pendulum-v1': PENDULUM,
+  ...SEQ_ENVS,
 };

@@ -12,6 +12,7 @@ import { envs as BUILTIN_ENVS } from './builtin.js';
 import { EnvModuleError, validatePlugin } from './check.js';
 import { DiscreteEnv, discreteSpec, ManagedEnv } from './managed.js';
 import type { Env } from './types.js';
+import { seqPluginFor } from './seq.js';
 
 /** Where the built-in envs come from, in messages. */
 export const BUILTIN_SOURCE = 'built-in';
@@ -75,7 +76,7 @@ export class EnvRegistry {
   }
 
   has(id: string): boolean {
-    return this.entries.has(id);
+    return this.entries.has(id) || seqPluginFor(id) !== null;
   }
 
   /** The module an env came from: a path or 'built-in'. */
@@ -105,7 +106,15 @@ export class EnvRegistry {
   }
 
   private entry(id: string): Entry {
-    const e = this.entries.get(id);
+    let e = this.entries.get(id);
+    if (e === undefined) {
+      // A sequence task with non-default settings (`seq-reverse-v12-l6`): created on demand.
+      const seq = seqPluginFor(id);
+      if (seq !== null) {
+        this.register(BUILTIN_SOURCE, { [id]: seq });
+        e = this.entries.get(id);
+      }
+    }
     if (e === undefined) throw new RangeError(`unknown env id '${id}'; known ids: ${this.ids().join(', ')} (set --env to one of them, or load a module with --env-module)`);
     return e;
   }

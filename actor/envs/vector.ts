@@ -12,6 +12,8 @@ import type { EnvSpec } from '../../model/spec.js';
 import type { Rng } from '../../model/rng.js';
 import { makeEnv } from './registry.js';
 import type { Env } from './types.js';
+import { DiscreteEnv } from './managed.js';
+import { hasOracle } from './seq.js';
 
 /** Caller-owned outputs of one `VectorEnv.step`, each indexed by env e. */
 export interface VectorStepOut {
@@ -38,16 +40,30 @@ export class VectorEnv {
   private doneLengths: number[] = [];
   private started = false;
 
-  /** `numEnvs` copies of `envId`; env e resets with substream `rng.fork(e)`. */
-  constructor(envId: string, numEnvs: number, rng: Rng) {
+  /**
+   * `numEnvs` copies of `envId`; env e resets with substream `rng.fork(e)`, or with groups of
+   * `groupSize` consecutive envs: env e with its own copy of `rng.fork(floor(e / groupSize))`,
+   * so the envs of a group get the same reset seeds (the same prompts, when their episodes
+   * have the same length).
+   */
+  constructor(envId: string, numEnvs: number, rng: Rng, groupSize = 1) {
     if (!Number.isInteger(numEnvs) || numEnvs < 1) throw new RangeError(`numEnvs must be a positive integer, got ${numEnvs}`);
+    if (!Number.isInteger(groupSize) || groupSize < 1 || numEnvs % groupSize !== 0) throw new RangeError(`groupSize ${groupSize} must be a positive integer dividing numEnvs ${numEnvs}`);
     this.envs = Array.from({ length: numEnvs }, () => makeEnv(envId));
     this.spec = this.envs[0].spec;
     this.numEnvs = numEnvs;
-    this.rngs = this.envs.map((_, e) => rng.fork(e));
+    this.rngs = this.envs.map((_, e) => (groupSize === 1 ? rng.fork(e) : rng.fork(Math.floor(e / groupSize))));
     this.obs = new Float32Array(numEnvs * this.spec.obsDim);
     this.epReturn = new Float64Array(numEnvs);
     this.epLength = new Int32Array(numEnvs);
+  }
+
+  /** The right next action of env e (its plug-in's `oracle()`); throws when the env has none. */
+  oracle(e: number): number {
+    const env = this.envs[e];
+    const inst = env instanceof DiscreteEnv ? env.managed.instance : null;
+    if (inst === null || !hasOracle(inst)) throw new RangeError(`env '${this.spec.id}' has no oracle(): the teacher needs a sequence task (seq-reverse, seq-sort, seq-add)`);
+    return inst.oracle();
   }
 
   /** True once `reset()` has run. */

@@ -10,7 +10,7 @@ import type { CommandModule } from 'yargs';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { envSpecOf } from '../../actor/envs/registry.js';
-import { segmentsPerSlot } from '../../actor/config.js';
+import { segmentsPerSlot, teacherShareOf } from '../../actor/config.js';
 import { trainOptions } from '../options.js';
 import { configFileOptions, configFromArgs, writeRunConfig } from '../runConfig.js';
 import { UsageError } from '../errors.js';
@@ -53,6 +53,7 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
       deterministicSegmentsPerSlot: cfg.deterministic ? segmentsPerSlot(cfg) : 0,
       statsEveryMs: 2000, idleTimeoutMs: (argv['idle-timeout'] as number) * 1000, logger,
       heartbeatMs: cfg.heartbeatMs, connectTimeoutMs: net.connectTimeoutMs, curve: net.curve,
+      behaviour: { groupSize: cfg.groupSize, teacherShare: teacherShareOf(cfg.behaviour) ?? 0, teacherEps: cfg.teacherEps },
     });
     process.on('SIGINT', () => actor.stop());
     process.on('SIGTERM', () => actor.stop());

@@ -20,6 +20,7 @@ const BAD: Record<string, string> = {
   lr: '0', 'anneal-lr': 'sometimes', 'adam-eps': '-1e-5', epochs: '0', minibatches: '2.5', 'ent-coef': '-0.01', 'vf-coef': '-1', 'max-grad-norm': '0',
   'learner-threads': '0', 'max-lag': '-2', 'queue-capacity': '0', 'eval-every': '-1', 'eval-episodes': '0', 'final-eval-episodes': '0', 'collapse-entropy': '-1', steps: '0',
   time: '-1', 'target-return': 'high', deterministic: 'yes', 'checkpoint-every': '-1', 'keep-checkpoints': '0', 'restart-actors': 'maybe', preset: 'mountaincar', 'run-dir': '', 'run-id': '',
+  'seq-vocab': '1', 'seq-length': '0', 'group-size': '0', behaviour: 'mix:1.5', 'teacher-eps': '1.1', ratio: 'word',
 };
 
 describe('the field table', () => {

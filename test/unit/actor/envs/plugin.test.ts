@@ -61,7 +61,7 @@ describe('a user env module loaded by path', () => {
     const file = writeModule('walk.mjs', GOOD);
     expect(await loadEnvModule(file)).toEqual(['Walk-v0', 'Drift-v0', 'Broken-v0']);
     expect(await loadEnvModule(file)).toEqual(['Walk-v0', 'Drift-v0', 'Broken-v0']); // idempotent
-    expect(envIds()).toEqual(['CartPole-v1', 'Acrobot-v1', 'MountainCar-v0', 'MountainCarContinuous-v0', 'Pendulum-v1', 'Walk-v0', 'Drift-v0', 'Broken-v0']);
+    expect(envIds()).toEqual(['CartPole-v1', 'Acrobot-v1', 'MountainCar-v0', 'MountainCarContinuous-v0', 'Pendulum-v1', 'seq-reverse', 'seq-sort', 'seq-add', 'Walk-v0', 'Drift-v0', 'Broken-v0']);
     expect(knownEnvIds()).toEqual(envIds());
     expect(envSpecOf('Walk-v0')).toEqual({ id: 'Walk-v0', obsDim: 2, nActions: 2, maxEpisodeSteps: 5 });
     expect(envShape('Walk-v0')).toEqual(envSpecOf('Walk-v0'));
