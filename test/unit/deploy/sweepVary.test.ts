@@ -164,7 +164,7 @@ describe('sweep --vary, run in-process with a fake train', () => {
     const base = ['sweep', '--methods', 'v5', '--lags', '0', '--out', out];
     expect(usageMessage(await runCommand(cmd, [...base, '--seeds', '0']))).toBe("--seeds: '0' is not a positive integer");
     expect(usageMessage(await runCommand(cmd, [...base, '--parallel', '1.5']))).toBe("--parallel: '1.5' is not a positive integer");
-    expect(usageMessage(await runCommand(cmd, [...base, '--preset', 'mujoco']))).toMatch(/^--preset: 'mujoco' is not a preset; use one of cartpole, acrobot/);
+    expect(usageMessage(await runCommand(cmd, [...base, '--preset', 'mujoco']))).toMatch(/^--preset: 'mujoco' is not a preset; use one of seq, cartpole, acrobot/);
     expect(usageMessage(await runCommand(cmd, [...base, '--target-return', 'high']))).toBe("--target-return: 'high' is not a finite number");
     expect(usageMessage(await runCommand(cmd, [...base, '--threshold', 'x']))).toMatch(/^--threshold: /);
     expect(usageMessage(await runCommand(cmd, [...base, '--lags', '-1']))).toMatch(/^--lags: '-1'/);
