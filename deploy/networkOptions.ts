@@ -54,6 +54,9 @@ export function parseLearnerNetwork(argv: Record<string, unknown>, bind: string)
       ? '--curve-allow: needs --curve-secret (the learner\'s own .key) as well'
       : '--curve-secret: needs --curve-allow (the actor public keys admitted) as well');
   }
+  if (!/^(tcp:\/\/(\[[^\]]*\]|[^:/\s]+):(\d+|\*)|ipc:\/\/\S+|inproc:\/\/\S+)$/.test(bind)) {
+    throw new UsageError(`--bind: '${bind}' is not a ZeroMQ endpoint; use tcp://HOST:PORT (e.g. tcp://0.0.0.0:5555, port 0 or * for any free port) or ipc://PATH`);
+  }
   if (secret === undefined) {
     if (!isLoopbackEndpoint(bind) && argv.insecure !== true) {
       throw new UsageError(`--bind: ${bind} is reachable from other machines and no CURVE keys are given, so anyone who reaches the port could train the policy; give --curve-secret and --curve-allow (make keys with isreshape keys), or --insecure`);

@@ -45,17 +45,30 @@ export function loadConfigFile(file: string): FlagValues {
 
 /** Create `cfg.runDir` (refusing one that exists) and write its config.json; returns the file's path. */
 export function writeRunConfig(cfg: RunConfig): string {
-  mkdirSync(path.dirname(cfg.runDir), { recursive: true });
+  const cannot = (e: unknown): UsageError => {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a part of the path is a file' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'not writable here' : code === 'ENOENT' ? 'a parent cannot be created' : code;
+    return new UsageError(`--run-dir: cannot create '${cfg.runDir}' (${why}: ${code}); pick a writable directory`);
+  };
+  try {
+    mkdirSync(path.dirname(cfg.runDir), { recursive: true });
+  } catch (e) {
+    throw cannot(e);
+  }
   try {
     mkdirSync(cfg.runDir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new UsageError(`--run-dir: ${cfg.runDir} already exists; a new run never writes into an existing run directory: pick another --run-dir or remove it`);
     }
-    throw e;
+    throw cannot(e);
   }
   const file = path.join(cfg.runDir, 'config.json');
-  writeFileSync(file, JSON.stringify(cfg, null, 2) + '\n');
+  try {
+    writeFileSync(file, JSON.stringify(cfg, null, 2) + '\n');
+  } catch (e) {
+    throw cannot(e);
+  }
   return file;
 }
 

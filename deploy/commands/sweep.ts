@@ -28,6 +28,7 @@ import {
   type CellRunner,
 } from '../sweepGrid.js';
 import { PRESETS } from '../presets.js';
+import { FIELD_BY_FLAG, parseField } from '../schema.js';
 import { loadConfigFile } from '../runConfig.js';
 import { buildConfig } from '../options.js';
 import { runCompare } from './compare.js';
@@ -97,6 +98,8 @@ export function makeSweepCommand(deps: SweepDeps = {}): CommandModule<object, Sw
       const parallel = positiveInt('parallel', argv.parallel);
       const steps = positiveInt('steps', argv.steps);
       const cli = argv.cli ?? process.argv[1]!;
+      // The environment is checked here, before any cell starts (each cell would fail alike).
+      parseField(FIELD_BY_FLAG.get('env')!, argv.env);
       const preset = parsePreset(argv.preset, argv.env);
       const targetReturn = parseTarget(argv.targetReturn, argv.env);
       const threshold = argv.threshold === undefined ? (targetReturn ?? DEFAULT_THRESHOLD) : requireFinite('threshold', argv.threshold);
