@@ -11,6 +11,7 @@ import { UsageError } from './errors.js';
 import { formatLag, maxLagOf, parseLagSpec, type LagSpec } from '../actor/lag.js';
 import type { AdvantageKind, LearnerServerConfig } from '../learner/config.js';
 import { defaultQueueCapacity, segmentsPerSlot, slotsOf, type ActorsConfig } from '../actor/config.js';
+import { envIds } from '../actor/envs/registry.js';
 import { FIELDS, getKey, OBJECTIVE_FIELDS, parseField, setKey } from './schema.js';
 
 export type { AdvantageKind };
@@ -87,8 +88,11 @@ export function validateObjective(o: ObjectiveConfig): void {
 export function validateConfig(c: RunConfig): void {
   for (const r of FIELDS) {
     const v = getKey(c, r.key);
-    if (r.key === 'preset' && v === null) continue;
+    if (v === null && r.default === null && r.derived === undefined) continue; // an optional setting not given
     parseField(r, v);
+  }
+  if (!envIds().includes(c.env)) {
+    throw new UsageError(`--env: '${c.env}' is not a known environment; known: ${envIds().join(', ')}${c.envModule ? ` (with --env-module ${c.envModule})` : '; load your own with --env-module FILE'}`);
   }
   validateObjective(c.objective);
   const maxK = maxLagOf(c.lag);

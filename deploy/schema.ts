@@ -70,7 +70,8 @@ export const FIELDS: readonly FieldRow[] = [
   { flag: 'grad', key: 'grad', kind: 'choice', choices: ['js', 'tfjs'], default: 'js', help: 'gradient path: js (float64 backward pass) or tfjs (autodiff on --backend)', group: 'model', source: 'measured: about 5x faster than tfjs-wasm at n = 256 (bench grad)' },
   { flag: 'backend', key: 'backend', kind: 'choice', choices: ['auto', 'node', 'wasm', 'cpu'], default: 'auto', help: 'tensor backend (auto: tfjs-node if it loads, else wasm, else cpu)', group: 'model', source: 'project choice' },
   // environment
-  { flag: 'env', key: 'env', kind: 'choice', choices: ['CartPole-v1', 'Acrobot-v1'], default: 'CartPole-v1', help: 'environment (Gymnasium dynamics)', group: 'environment', source: 'project choice' },
+  { flag: 'env', key: 'env', kind: 'string', default: 'CartPole-v1', help: 'environment id: CartPole-v1, Acrobot-v1, MountainCar-v0, MountainCarContinuous-v0, Pendulum-v1 (Gymnasium dynamics) or one of --env-module', group: 'environment', source: 'project choice' },
+  { flag: 'env-module', key: 'envModule', kind: 'string', default: null, help: 'your environment module (a .mjs/.js file exporting `envs`, README "Your own environment"), loaded in every process and thread', group: 'environment', source: 'none' },
   { flag: 'seed', key: 'seed', kind: 'integer', default: 1, range: nonNeg, help: 'master seed (env resets, sampling, init, minibatch order)', group: 'environment', source: CLEANRL },
   // actors and lag
   { flag: 'actors', key: 'actors', kind: 'integer', default: 2, range: atLeast1, help: 'actor processes, N', group: 'actors and lag', source: 'project choice (2 cores)' },

@@ -5,8 +5,9 @@
  * log w = clamp(log pi - log mu, -20, 20), and the advantages of THEORY.md section 4.
  */
 import type { RolloutMsg } from '../protocol/messages.js';
-import type { ModelSpec } from '../model/spec.js';
-import { logSumExp, rowEntropy } from '../model/forward.js';
+import { headOf, type ModelSpec } from '../model/spec.js';
+import { gaussianEntropy, gaussianLogProb, logSumExp, rowEntropy } from '../model/forward.js';
+import { logStdOffset } from '../model/params.js';
 import { forwardTrain, type Workspace } from '../model/grad.js';
 import { LOG_RATIO_CLAMP } from './objectives/kernel.js';
 import { gae, normalize, vtrace } from './advantages.js';
@@ -23,7 +24,10 @@ export interface TrainingSegment {
 export interface Batch {
   n: number;
   obs: Float32Array;
+  /** Discrete actions (n); empty with a Gaussian head. */
   actions: Int32Array;
+  /** Box actions (n x A, as sampled, unclipped) with a Gaussian head; absent for discrete actions. */
+  boxActions?: Float32Array;
   logmu: Float32Array;
   /** Advantages that enter the loss (normalised when configured). */
   adv: Float32Array;
@@ -44,6 +48,7 @@ export interface Batch {
 export function buildBatch(spec: ModelSpec, params: Float64Array, segs: TrainingSegment[], cfg: LearnerConfig, ws: Workspace): Batch {
   const d = spec.obsDim;
   const nA = spec.nActions;
+  const gaussian = headOf(spec) === 'gaussian';
   let n = 0, nBoot = 0, nFinal = 0;
   for (const { msg } of segs) {
     n += msg.T * msg.E;
@@ -52,7 +57,8 @@ export function buildBatch(spec: ModelSpec, params: Float64Array, segs: Training
   }
   // All observations in one forward pass: [samples | bootstrap | final].
   const allObs = new Float32Array((n + nBoot + nFinal) * d);
-  const actions = new Int32Array(n);
+  const actions = new Int32Array(gaussian ? 0 : n);
+  const boxActions = gaussian ? new Float32Array(n * nA) : undefined;
   const logmu = new Float32Array(n);
   const lag = new Int32Array(n);
   let o = 0, b = n * d, f = (n + nBoot) * d, s = 0;
@@ -60,7 +66,12 @@ export function buildBatch(spec: ModelSpec, params: Float64Array, segs: Training
     allObs.set(msg.obs, o); o += msg.obs.length;
     allObs.set(msg.lastObs, b); b += msg.lastObs.length;
     allObs.set(msg.finalObs, f); f += msg.finalObs.length;
-    actions.set(msg.actions, s);
+    if (boxActions === undefined) actions.set(msg.actions, s);
+    else {
+      const box = msg.boxActions;
+      if (box === undefined || box.length !== msg.T * msg.E * nA) throw new RangeError(`rollout of actor ${msg.actorId} seq ${msg.seq} has no ${msg.T * msg.E * nA} box actions for the Gaussian head`);
+      boxActions.set(box, s * nA);
+    }
     logmu.set(msg.logmu, s);
     lag.fill(l, s, s + msg.T * msg.E);
     s += msg.T * msg.E;
@@ -72,11 +83,21 @@ export function buildBatch(spec: ModelSpec, params: Float64Array, segs: Training
 
   const logRatio = new Float64Array(n);
   let entSum = 0;
-  for (let i = 0; i < n; i++) {
-    const o = i * nA;
-    const lse = logSumExp(logits, o, nA);
-    entSum += rowEntropy(logits, o, nA, lse);
-    logRatio[i] = Math.min(LOG_RATIO_CLAMP, Math.max(-LOG_RATIO_CLAMP, logits[o + actions[i]] - lse - logmu[i]));
+  if (boxActions !== undefined) {
+    // Diagonal Gaussian: logits are the means; the log standard deviations are the last nA params.
+    const so = logStdOffset(spec);
+    entSum = n * gaussianEntropy(params, so, nA);
+    for (let i = 0; i < n; i++) {
+      const lr = gaussianLogProb(boxActions, logits, i * nA, params, so, nA) - logmu[i];
+      logRatio[i] = Math.min(LOG_RATIO_CLAMP, Math.max(-LOG_RATIO_CLAMP, lr));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const o = i * nA;
+      const lse = logSumExp(logits, o, nA);
+      entSum += rowEntropy(logits, o, nA, lse);
+      logRatio[i] = Math.min(LOG_RATIO_CLAMP, Math.max(-LOG_RATIO_CLAMP, logits[o + actions[i]] - lse - logmu[i]));
+    }
   }
 
   const adv64 = new Float64Array(n);
@@ -100,7 +121,7 @@ export function buildBatch(spec: ModelSpec, params: Float64Array, segs: Training
   }
   if (cfg.normalizeAdvantages) normalize(adv64);
   return {
-    n, obs: allObs.slice(0, n * d), actions, logmu, adv: Float32Array.from(adv64), targets, lag, logRatio,
+    n, obs: allObs.slice(0, n * d), actions, ...(boxActions === undefined ? {} : { boxActions }), logmu, adv: Float32Array.from(adv64), targets, lag, logRatio,
     entropy: entSum / n,
   };
 }
@@ -109,13 +130,18 @@ export function buildBatch(spec: ModelSpec, params: Float64Array, segs: Training
 export function selectRows(batch: Batch, idx: ArrayLike<number>, obsDim: number): Batch {
   const m = idx.length;
   const obs = new Float32Array(m * obsDim);
-  const actions = new Int32Array(m), logmu = new Float32Array(m), adv = new Float32Array(m);
+  const box = batch.boxActions;
+  const A = box === undefined || batch.n === 0 ? 0 : box.length / batch.n;
+  const boxActions = box === undefined ? undefined : new Float32Array(m * A);
+  const actions = new Int32Array(box === undefined ? m : 0), logmu = new Float32Array(m), adv = new Float32Array(m);
   const targets = new Float32Array(m), lag = new Int32Array(m), logRatio = new Float64Array(m);
   for (let k = 0; k < m; k++) {
     const i = idx[k];
     obs.set(batch.obs.subarray(i * obsDim, (i + 1) * obsDim), k * obsDim);
-    actions[k] = batch.actions[i]; logmu[k] = batch.logmu[i]; adv[k] = batch.adv[i];
+    if (boxActions === undefined) actions[k] = batch.actions[i];
+    else boxActions.set(box!.subarray(i * A, (i + 1) * A), k * A);
+    logmu[k] = batch.logmu[i]; adv[k] = batch.adv[i];
     targets[k] = batch.targets[i]; lag[k] = batch.lag[i]; logRatio[k] = batch.logRatio[i];
   }
-  return { n: m, obs, actions, logmu, adv, targets, lag, logRatio, entropy: batch.entropy };
+  return { n: m, obs, actions, ...(boxActions === undefined ? {} : { boxActions }), logmu, adv, targets, lag, logRatio, entropy: batch.entropy };
 }

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { LearnerSocket } from '../protocol/transport.js';
-import { envShape } from '../protocol/envs.js';
+import { modelSpecFor } from '../actor/envs/registry.js';
 import type { SummaryRecord, UpdateRecord } from '../protocol/records.js';
 import type { ModelSpec } from '../model/spec.js';
 import { initParams, modelHash } from '../model/params.js';
@@ -34,15 +34,14 @@ export class LearnerServer {
   /** Bind and initialise; rejects when the address cannot be bound. */
   static async start(o: LearnerServerOptions): Promise<LearnerServer> {
     const c = o.cfg;
-    const env = envShape(c.env);
-    const spec: ModelSpec = { obsDim: env.obsDim, nActions: env.nActions, hidden: c.hidden };
+    const spec: ModelSpec = modelSpecFor(c.env, c.hidden);
     const socket = await LearnerSocket.bind(o.bind, { receiveHighWaterMark: 0 });
     const hash = modelHash(spec);
     const loop = new TrainingLoop({
       cfg: c, spec, modelHash: hash,
       learner: new Learner(spec, c, initParams(spec, c.seed), c.seed),
       transport: socket, clock: wallClock,
-      evaluator: new Evaluator(c.env, spec, c.seed),
+      evaluator: new Evaluator(c.env, spec, c.seed, c.envModule ?? null),
       publisher: new ParamPublisher((peer, msg) => socket.send(peer, msg), hash, c.historyVersions),
       logger: o.logger, backend: activeBackend() ?? 'unknown', endpoint: socket.endpoint,
       onUpdate: o.onUpdate, onStopping: o.onStopping,

@@ -12,6 +12,7 @@ import { trainOptions } from '../options.js';
 import { configFileOptions, configFromArgs, writeRunConfig } from '../runConfig.js';
 import { constFloorNotice } from '../config.js';
 import { UsageError } from '../errors.js';
+import { loadEnvModuleOf } from '../envModule.js';
 
 export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'learner',
@@ -22,6 +23,7 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     ...configFileOptions(),
   }),
   handler: async (argv) => {
+    await loadEnvModuleOf(argv);
     const cfg = configFromArgs(argv);
     if (argv.join === true) {
       const log = path.join(cfg.runDir, 'learner.ndjson');

@@ -6,6 +6,7 @@
 import type { CommandModule } from 'yargs';
 import { trainOptions } from '../options.js';
 import { configFileOptions, configFromArgs } from '../runConfig.js';
+import { loadEnvModuleOf } from '../envModule.js';
 
 export const trainCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'train',
@@ -16,6 +17,7 @@ export const trainCommand: CommandModule<object, Record<string, unknown>> = {
     quiet: { type: 'boolean', default: false, describe: 'no progress lines (the final summary is still printed)' },
   }),
   handler: async (argv) => {
+    await loadEnvModuleOf(argv);
     const cfg = configFromArgs(argv);
     // Imported here so that `--help` and the other commands do not load pino.
     const { launchTraining } = await import('../launcher.js');
