@@ -26,6 +26,7 @@ import {
 import { PRESETS } from '../presets.js';
 import { loadConfigFile } from '../runConfig.js';
 import { buildConfig } from '../options.js';
+import { loadEnvModuleOf } from '../envModule.js';
 import { runCompare } from './compare.js';
 
 export { cellDone };
@@ -88,7 +89,10 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     const threshold = argv.threshold === undefined ? (targetReturn ?? DEFAULT_THRESHOLD) : requireFinite('threshold', argv.threshold);
     const out = argv.out ?? defaultSweepOut(argv.env);
     const config = argv.config === undefined ? undefined : resolve(argv.config);
-    if (config !== undefined) buildConfig({}, { file: loadConfigFile(config) });
+    if (config !== undefined) {
+      await loadEnvModuleOf({ config }); // the file may name an --env-module (every run loads it too)
+      buildConfig({}, { file: loadConfigFile(config) });
+    }
     const cells = sweepCells({ methods, lags, seeds, env: argv.env, steps, out, extra: splitWords(argv.extra), preset, targetReturn, config });
     const logDir = join(out, '_logs');
 

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, recordsOf, runCli } from '../helpers/cli.js';
+import { ROOT, ensureBuilt, recordsOf, runCli } from '../helpers/cli.js';
 import type { SummaryRecord, UpdateRecord } from '../../protocol/records.js';
 
 // The README's example ("Your own environment"), verbatim.
@@ -55,6 +55,10 @@ beforeAll(() => {
 }, 300_000);
 
 describe('isreshape train --env-module', () => {
+  it("the README's example is the module trained here", () => {
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain(MYENV);
+  });
+
   it('trains a continuous-action env from a module outside the project, end to end', async () => {
     const run = join(dir, 'run-my');
     const r = await runCli(['train', '--env-module', join(dir, 'myenv.mjs'), '--env', 'My-v0', '--steps', '640', '--run-dir', run, ...SMALL]);
