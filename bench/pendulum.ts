@@ -6,7 +6,8 @@
  * at most --parallel at once (cells whose run dir already holds summary.json are reused).
  * Prints one row per run (final 100-episode evaluation, sampling and greedy; steps; wall) and
  * per method how many seeds reached the bar (final sampling evaluation >= --bar, default -400).
- * Flags: --seeds 3 --steps 300000 --parallel 2 --bar -400 --target-return R --out DIR
+ * Flags: --seeds 3 --steps 300000 --parallel 2 --bar=-400 --target-return=R --out DIR (negative values
+ * with '=', as node:util parseArgs requires)
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';

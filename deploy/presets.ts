@@ -99,13 +99,12 @@ export const PRESETS: Readonly<Record<string, Preset>> = Object.freeze({
     },
   },
   'mountaincar-continuous': {
-    description: 'MountainCarContinuous-v0 (Gaussian policy) with RL Baselines Zoo PPO settings: 1 env x 8 steps, 10 epochs, gamma 0.9999, lr 7.77e-5, clip 0.1',
+    description: 'MountainCarContinuous-v0 (Gaussian policy) with RL Baselines Zoo PPO settings: 1 env x 8 steps, 10 epochs, gamma 0.9999, lr 7.77e-5 (zoo clip 0.1: add --eps 0.1)',
     config: {
       env: 'MountainCarContinuous-v0', actors: 1, workers: 1, envsPerWorker: 1, segmentSteps: 8, batchSegments: 1,
       minibatches: 1, epochs: 10, discount: 0.9999, lambda: 0.9, lr: 7.77e-5, annealLr: false, entCoef: 0.00429,
       vfCoef: 0.19, maxGradNorm: 5, adamEps: 1e-5, hidden: [64, 64], steps: 20_000,
       evalEvery: 100, evalEpisodes: 10, targetReturn: null,
-      objective: { eps: 0.1 } as RunConfig['objective'],
     },
     sources: {
       'actors x workers x envsPerWorker = 1': `${ZOO_MCC}: n_envs 1`,
@@ -116,7 +115,7 @@ export const PRESETS: Readonly<Record<string, Preset>> = Object.freeze({
       lambda: `${ZOO_MCC}: gae_lambda 0.9`,
       lr: `${ZOO_MCC}: learning_rate 7.77e-5, constant`,
       entCoef: `${ZOO_MCC}: ent_coef 0.00429`,
-      'objective.eps': `${ZOO_MCC}: clip_range 0.1`,
+      'objective.eps': `${ZOO_MCC}: clip_range 0.1: not set by the preset (presets leave the objective to its flags); add --eps 0.1`,
       vfCoef: `${ZOO_MCC}: vf_coef 0.19`,
       maxGradNorm: `${ZOO_MCC}: max_grad_norm 5`,
       steps: `${ZOO_MCC}: n_timesteps 20000`,
