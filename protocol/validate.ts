@@ -49,7 +49,8 @@ function actionShape(msg: RolloutMsg, env: EnvSpec, n: number): string | null {
  * T * E <= MAX_ROLLOUT_STEPS, obsDim = env.obsDim, every array of its declared shape, actions in
  * [0, env.nActions) (box envs: T * E * A finite boxActions instead), terminated/truncated in {0, 1} (both set is allowed, as in Gymnasium;
  * terminated wins downstream), finalObs holding one observation per truncated step, finite
- * obs/lastObs/finalObs/rewards/logmu/episodeReturns, logmu <= 1e-6, episode lengths >= 1.
+ * obs/lastObs/finalObs/rewards/logmu/episodeReturns, logmu <= 1e-6 (discrete actions only: a
+ * Gaussian log-density may be positive), episode lengths >= 1.
  * Returns null or the first reason found.
  */
 export function validateRollout(msg: RolloutMsg, env: EnvSpec): string | null {
@@ -86,8 +87,9 @@ export function validateRollout(msg: RolloutMsg, env: EnvSpec): string | null {
     (msg.boxActions === undefined ? null : finite('rollout.boxActions', msg.boxActions)) ??
     finite('rollout.episodeReturns', msg.episodeReturns);
   if (finiteReason !== null) return finiteReason;
-  for (let i = 0; i < n; i++) {
-    // log mu is a log-probability; the slack absorbs float32 rounding of log(1).
+  // A discrete log mu is a log-probability (<= 0; the slack absorbs float32 rounding of log(1));
+  // a box action's is a log-density, which is positive where the density exceeds 1.
+  for (let i = 0; env.actionKind !== 'box' && i < n; i++) {
     if (msg.logmu[i] > 1e-6) return reason('BAD_LOGPROB', `rollout.logmu[${i}] is ${msg.logmu[i]}, expected <= 0`);
   }
   for (let i = 0; i < msg.episodeLengths.length; i++) {

@@ -82,6 +82,15 @@ describe('box actions', () => {
     expect(r.ok ? 'ok' : r.reason).toMatch(/^SHAPE_MISMATCH: rollout.boxActions has 96 bytes, expected T \* E \* actionDim \* 4 = 288/);
   });
 
+  it('a positive log mu is a valid Gaussian log-density (narrow policy), but not a discrete log-probability', () => {
+    const m = pendulumRollout();
+    m.logmu.fill(1.2); // sigma = 0.1 gives log-densities up to -log(0.1 sqrt(2 pi)) = 1.38
+    expect(validateRollout(m, env)).toBeNull();
+    const cart = envSpecOf('CartPole-v1');
+    const d = { ...m, obsDim: 4, obs: new Float32Array(24 * 4), lastObs: new Float32Array(12), finalObs: new Float32Array(0), truncated: new Uint8Array(24), boxActions: undefined, actions: new Int32Array(24) };
+    expect(validateRollout(d, cart)).toBe('BAD_LOGPROB: rollout.logmu[0] is 1.2000000476837158, expected <= 0');
+  });
+
   it("an actor on another env (or another module's env of the same shapes) is refused at hello", () => {
     const learnerHash = modelHash(spec);
     const other = modelSpecFor('MountainCarContinuous-v0', [16]);
