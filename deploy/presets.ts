@@ -73,10 +73,10 @@ export const PRESETS: Readonly<Record<string, Preset>> = Object.freeze({
     },
   },
   pendulum: {
-    description: 'Pendulum-v1 (Gaussian policy) with RL Baselines Zoo PPO settings: 4 envs x 1024 steps, minibatches of 64, 10 epochs, gamma 0.9, lr 1e-3',
+    description: 'Pendulum-v1 (Gaussian policy) with RL Baselines Zoo PPO settings (4 envs x 1024 steps, minibatches of 64, 10 epochs, gamma 0.9) and CleanRL\'s lr 3e-4 annealed',
     config: {
       env: 'Pendulum-v1', actors: 2, workers: 1, envsPerWorker: 2, segmentSteps: 1024, batchSegments: 2,
-      minibatches: 64, epochs: 10, discount: 0.9, lambda: 0.95, lr: 1e-3, annealLr: true, entCoef: 0.0,
+      minibatches: 64, epochs: 10, discount: 0.9, lambda: 0.95, lr: 3e-4, annealLr: true, entCoef: 0.0,
       vfCoef: 0.5, maxGradNorm: 0.5, adamEps: 1e-5, hidden: [64, 64], steps: 300_000,
       evalEvery: 5, evalEpisodes: 10, targetReturn: null,
     },
@@ -87,8 +87,8 @@ export const PRESETS: Readonly<Record<string, Preset>> = Object.freeze({
       epochs: `${ZOO_PENDULUM}: n_epochs 10`,
       discount: `${ZOO_PENDULUM}: gamma 0.9`,
       lambda: `${ZOO_PENDULUM}: gae_lambda 0.95`,
-      lr: `${ZOO_PENDULUM}: learning_rate 1e-3`,
-      annealLr: `${CLEANRL_CONT}: anneal_lr True (the zoo keeps 1e-3 constant; measured: constant 1e-3 degrades after reaching -250, README)`,
+      lr: `${CLEANRL_CONT}: learning_rate 3e-4 (the zoo's 1e-3, constant or annealed, measured worse for v5: README "Continuous actions")`,
+      annealLr: `${CLEANRL_CONT}: anneal_lr True (the zoo keeps its rate constant; measured: constant 1e-3 degrades after reaching -250)`,
       entCoef: `${ZOO_PENDULUM}: ent_coef 0.0`,
       'objective.eps': `${ZOO_PENDULUM}: clip_range 0.2 (the THEORY.md default)`,
       steps: `the issue's bar: >= -400 within 300k steps (${ZOO_PENDULUM}: n_timesteps 1e5 with gSDE, which we do not have)`,
