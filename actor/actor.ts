@@ -20,6 +20,8 @@ export interface ActorOptions {
   actorId: number;
   endpoint: string;
   envId: string;
+  /** A user env module (path) defining envId, loaded in every worker thread. */
+  envModule?: string | null;
   modelSpec: ModelSpec;
   workers: number;
   envsPerWorker: number;
@@ -46,10 +48,10 @@ export interface ActorOptions {
 }
 
 /** A slot's worker thread: collects segments and transfers them packed (segmentPack.ts). */
-export function workerSource(filename: string): SegmentSource {
+export function workerSource(filename: string, envModule: string | null = null): SegmentSource {
   const pool = new Piscina<CollectTask, Uint8Array>({ filename, minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
   return {
-    collect: async (task) => unpackSegment(await pool.run(task)),
+    collect: async (task) => unpackSegment(await pool.run(envModule === null ? task : { ...task, envModule })),
     destroy: () => pool.destroy(),
   };
 }
@@ -64,7 +66,7 @@ export class Actor {
   async run(): Promise<void> {
     const filename = actorWorkerFile('worker');
     const socket = await ActorSocket.connect(this.o.endpoint, { curve: this.o.curve ?? null });
-    this.loop = new ActorLoop(this.o, { transport: socket, clock: wallClock, source: () => workerSource(filename) });
+    this.loop = new ActorLoop(this.o, { transport: socket, clock: wallClock, source: () => workerSource(filename, this.o.envModule ?? null) });
     if (this.stopRequested) this.loop.stop();
     await this.loop.run();
   }

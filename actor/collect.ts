@@ -1,17 +1,19 @@
 /**
  * The actor's segment collector: E envs stepped in lockstep for T steps with one batched JS
- * forward pass per step, each action stamped with log mu(a|s). Envs persist across calls, so
+ * forward pass per step, each action stamped with log mu(a|s) (discrete envs: the categorical
+ * policy; box envs: the diagonal Gaussian policy, actions kept unclipped in the segment and
+ * clipped at the env). Envs persist across calls, so
  * a segment continues where the previous one stopped (IMPALA-style unrolls).
  */
 import type { RolloutMsg } from '../protocol/messages.js';
-import type { ModelSpec } from '../model/spec.js';
-import { policyLogits, sampleActions } from '../model/forward.js';
-import { paramCount } from '../model/params.js';
+import { headOf, type ModelSpec } from '../model/spec.js';
+import { policyLogits, sampleActions, sampleGaussianActions } from '../model/forward.js';
+import { logStdOffset, paramCount } from '../model/params.js';
 import { Rng } from '../model/rng.js';
 import { VectorEnv, type VectorStepOut } from './envs/vector.js';
 
 /** The data fields of a RolloutMsg (no header fields), time-major, as `collect` returns them. */
-export type Segment = Pick<RolloutMsg, 'obs' | 'lastObs' | 'actions' | 'rewards' | 'terminated' | 'truncated' | 'finalObs' | 'logmu' | 'episodeReturns' | 'episodeLengths' | 'T' | 'E' | 'obsDim'> & { source: Uint8Array };
+export type Segment = Pick<RolloutMsg, 'obs' | 'lastObs' | 'actions' | 'boxActions' | 'rewards' | 'terminated' | 'truncated' | 'finalObs' | 'logmu' | 'episodeReturns' | 'episodeLengths' | 'T' | 'E' | 'obsDim'> & { source: Uint8Array };
 
 /**
  * Who writes the responses (sequence tasks): each group of `groupSize` consecutive envs shares
@@ -58,6 +60,7 @@ export class SegmentCollector {
   private readonly source: Uint8Array;
   private readonly teacherRng: Rng;
   private readonly teacherEps: number;
+  private readonly gaussian: boolean;
 
   /** Throws a RangeError when the env id is unknown or the model spec does not fit the env. */
   constructor(opts: SegmentCollectorOptions) {
@@ -73,9 +76,10 @@ export class SegmentCollector {
     if (this.source.includes(1)) this.vec.oracle(0); // throws now when the env has no oracle
     this.spec = opts.modelSpec;
     const es = this.vec.spec;
-    if (this.spec.obsDim !== es.obsDim || this.spec.nActions !== es.nActions) {
-      throw new RangeError(`model spec (obsDim ${this.spec.obsDim}, nActions ${this.spec.nActions}) does not fit ${es.id} (obsDim ${es.obsDim}, nActions ${es.nActions})`);
+    if (this.spec.obsDim !== es.obsDim || this.spec.nActions !== es.nActions || (headOf(this.spec) === 'gaussian') !== (es.actionKind === 'box')) {
+      throw new RangeError(`model spec (obsDim ${this.spec.obsDim}, nActions ${this.spec.nActions}, head ${headOf(this.spec)}) does not fit ${es.id} (obsDim ${es.obsDim}, ${es.actionKind === 'box' ? `box actions of dimension ${es.nActions}` : `${es.nActions} discrete actions`})`);
     }
+    this.gaussian = headOf(this.spec) === 'gaussian';
     this.nParams = paramCount(this.spec);
     const E = opts.numEnvs;
     this.logits = new Float32Array(E * es.nActions);
@@ -94,7 +98,10 @@ export class SegmentCollector {
     const E = this.vec.numEnvs;
     const d = this.spec.obsDim;
     const obs = new Float32Array(T * E * d);
-    const actions = new Int32Array(T * E);
+    const A = this.spec.nActions;
+    const actions = new Int32Array(this.gaussian ? 0 : T * E);
+    const boxActions = this.gaussian ? new Float32Array(T * E * A) : undefined;
+    const so = logStdOffset(this.spec);
     const rewards = new Float32Array(T * E);
     const terminated = new Uint8Array(T * E);
     const truncated = new Uint8Array(T * E);
@@ -107,9 +114,15 @@ export class SegmentCollector {
       const o = t * E;
       obs.set(this.vec.obs, o * d);
       policyLogits(this.spec, mu, this.vec.obs, E, this.logits);
-      const act = actions.subarray(o, o + E);
-      sampleActions(this.logits, E, this.spec.nActions, this.actionRng, act, logmu.subarray(o, o + E));
-      this.teacherActs(act, logmu.subarray(o, o + E));
+      let act: Int32Array | Float32Array;
+      if (boxActions === undefined) {
+        act = actions.subarray(o, o + E);
+        sampleActions(this.logits, E, A, this.actionRng, act, logmu.subarray(o, o + E));
+        this.teacherActs(act, logmu.subarray(o, o + E));
+      } else {
+        act = boxActions.subarray(o * A, (o + E) * A);
+        sampleGaussianActions(this.logits, E, A, mu, so, this.actionRng, act, logmu.subarray(o, o + E));
+      }
       out.rewards = rewards.subarray(o, o + E);
       out.terminated = terminated.subarray(o, o + E);
       out.truncated = truncated.subarray(o, o + E);
@@ -126,6 +139,7 @@ export class SegmentCollector {
       obs,
       lastObs: Float32Array.from(this.vec.obs),
       actions,
+      ...(boxActions === undefined ? {} : { boxActions }),
       rewards,
       terminated,
       truncated,

@@ -8,8 +8,10 @@ import type { LagSpec } from './lag.js';
 
 /** Environment group. */
 export interface EnvConfig {
-  /** Environment id: 'CartPole-v1' or 'Acrobot-v1'. */
+  /** Environment id: a built-in or one of the env module's (actor/envs/registry.ts envIds()). */
   env: string;
+  /** A user env module (path, resolved against the working directory) loaded in every process and thread, or null. */
+  envModule: string | null;
   /** Master seed: env resets, sampling, parameter init and minibatch order derive from it. */
   seed: number;
 }

@@ -6,11 +6,12 @@
  * stale); actions are still drawn for all envs so the random stream, and so every return,
  * does not depend on which envs are idle.
  */
-import type { ModelSpec } from '../model/spec.js';
-import { policyLogits, sampleActions } from '../model/forward.js';
-import { paramCount } from '../model/params.js';
+import { headOf, type ModelSpec } from '../model/spec.js';
+import { policyLogits, sampleActions, sampleGaussianActions } from '../model/forward.js';
+import { logStdOffset, paramCount } from '../model/params.js';
 import { Rng } from '../model/rng.js';
-import { makeEnv } from './envs/registry.js';
+import { envSpecOf, makeManagedEnv } from './envs/registry.js';
+import { clipBoxAction } from './envs/vector.js';
 
 export interface EvaluateOptions {
   envId: string;
@@ -18,7 +19,7 @@ export interface EvaluateOptions {
   params: Float32Array;
   /** Number of complete episodes to run. */
   episodes: number;
-  /** Act by argmax instead of sampling. */
+  /** Act greedily instead of sampling: argmax (discrete), the mean (Gaussian). */
   greedy: boolean;
   seed: number;
   /** Envs stepped in a batch (default min(episodes, 16)). */
@@ -34,9 +35,13 @@ export function evaluatePolicy(opts: EvaluateOptions): { meanReturn: number; ret
   if (!Number.isInteger(E) || E < 1) throw new RangeError(`numEnvs must be a positive integer, got ${opts.numEnvs}`);
   const root = new Rng(opts.seed);
   const actionRng = root.fork(1);
-  const envs = Array.from({ length: E }, () => makeEnv(envId));
-  const es = envs[0].spec;
-  if (es.obsDim !== spec.obsDim || es.nActions !== spec.nActions) throw new RangeError(`model spec does not fit ${envId} (obsDim ${es.obsDim}, nActions ${es.nActions})`);
+  const es = envSpecOf(envId);
+  const gaussian = headOf(spec) === 'gaussian';
+  if (es.obsDim !== spec.obsDim || es.nActions !== spec.nActions || gaussian !== (es.actionKind === 'box')) {
+    throw new RangeError(`model spec does not fit ${envId} (obsDim ${es.obsDim}, ${es.actionKind === 'box' ? 'box actions of dimension' : 'discrete actions'} ${es.nActions})`);
+  }
+  const envs = Array.from({ length: E }, () => makeManagedEnv(envId));
+  const space = envs[0].spec.action;
   const rngs = envs.map((_, e) => root.fork(0).fork(e));
   const d = es.obsDim;
   const obs = new Float32Array(E * d);
@@ -46,6 +51,8 @@ export function evaluatePolicy(opts: EvaluateOptions): { meanReturn: number; ret
   const activeLogits = new Float32Array(E * A);
   const activeEnvs = new Int32Array(E);
   const actions = new Int32Array(E);
+  const boxActions = new Float32Array(gaussian ? E * A : 0);
+  const clipped = new Float32Array(gaussian ? A : 0);
   const logp = new Float32Array(E);
   const returns = new Array<number>(episodes).fill(0);
   const episodeOf = Array.from({ length: E }, (_, e) => e); // episode index run by env e, or >= episodes when idle
@@ -66,11 +73,12 @@ export function evaluatePolicy(opts: EvaluateOptions): { meanReturn: number; ret
       const e = activeEnvs[q];
       for (let j = 0; j < A; j++) logits[e * A + j] = activeLogits[q * A + j];
     }
-    sampleActions(logits, E, A, actionRng, actions, logp, greedy);
+    if (gaussian) sampleGaussianActions(logits, E, A, p64, logStdOffset(spec), actionRng, boxActions, logp, greedy);
+    else sampleActions(logits, E, A, actionRng, actions, logp, greedy);
     for (let e = 0; e < E; e++) {
       const ep = episodeOf[e];
       if (ep >= episodes) continue;
-      const r = envs[e].step(actions[e]);
+      const r = envs[e].step(space.type === 'box' ? clipBoxAction(space, boxActions, e, clipped) : actions[e]);
       steps++;
       returns[ep] += r.reward;
       let next = r.obs;

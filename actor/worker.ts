@@ -3,15 +3,21 @@
  * so the slot's environments persist in this thread across tasks (piscina has no task
  * affinity; a segment must continue the episodes of the previous one).
  * Task: collect one T-step segment with the given behaviour parameters; the result is packed
- * into one buffer and transferred (not copied) to the actor's main thread.
+ * into one buffer and transferred (not copied) to the actor's main thread. A task naming an env
+ * module loads it into this thread's registry first (registries are per thread). An env that
+ * misbehaves (EnvRuntimeError: an observation of the wrong size, a NaN) fails the task with its
+ * message; the actor then exits non-zero with it (nothing of that segment is sent).
  */
 import { move } from 'piscina';
 import { SegmentCollector, type BehaviourOptions } from './collect.js';
 import { packSegment } from './segmentPack.js';
 import type { ModelSpec } from '../model/spec.js';
+import { loadEnvModule } from './envs/registry.js';
 
 export interface CollectTask {
   envId: string;
+  /** A user env module (path) defining envId, loaded in this thread before the first segment. */
+  envModule?: string | null;
   numEnvs: number;
   /** Seed of this slot's environments and action sampling. */
   seed: number;
@@ -26,9 +32,10 @@ let collector: SegmentCollector | null = null;
 let key = '';
 
 /** Collect one segment (packed, see segmentPack.ts); the first task creates the slot's environments. */
-export default function collect(task: CollectTask): ReturnType<typeof move> {
+export default async function collect(task: CollectTask): Promise<ReturnType<typeof move>> {
   const k = `${task.envId}/${task.numEnvs}/${task.seed}/${JSON.stringify(task.behaviour ?? null)}`;
   if (collector === null || key !== k) {
+    if (task.envModule) await loadEnvModule(task.envModule);
     collector = new SegmentCollector({ envId: task.envId, numEnvs: task.numEnvs, seed: task.seed, modelSpec: task.modelSpec, ...(task.behaviour ? { behaviour: task.behaviour } : {}) });
     key = k;
   }

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- <name> [flags]`: the benchmark dispatcher. Names: pipeline (the default),
- * learning, sequence, scaling (bench/scaling.ts), grad, codec, collect. Each prints its tables and writes its figures to
+ * learning, sequence, pendulum (continuous actions, bench/pendulum.ts), scaling (bench/scaling.ts), grad, codec, collect. Each prints its tables and writes its figures to
  * bench/results/<name>-<timestamp>.json (the path is printed). An unknown name prints one
  * line listing the names and exits 2. grad, codec and collect are the standalone scripts
  * bench/grad.ts, bench/codec-throughput.ts and bench/collect.ts run as child processes (their
@@ -12,7 +12,7 @@ import { UsageError } from '../deploy/errors.js';
 import { writeResults } from './results.js';
 
 const SCRIPTS: Record<string, string> = { grad: 'grad.js', codec: 'codec-throughput.js', collect: 'collect.js' };
-export const BENCH_NAMES = ['pipeline', 'learning', 'sequence', 'scaling', ...Object.keys(SCRIPTS)] as const;
+export const BENCH_NAMES = ['pipeline', 'learning', 'sequence', 'pendulum', 'scaling', ...Object.keys(SCRIPTS)] as const;
 
 /** Run a standalone bench script beside this file; echo and capture its stdout. */
 function runScript(file: string, args: string[]): Promise<{ exitCode: number; stdout: string }> {
@@ -57,6 +57,12 @@ export async function main(argv: string[]): Promise<number> {
     const r = await runSequence(parseSequenceArgs(rest));
     data = r;
     if (r.cells.length === 0) code = 1;
+  } else if (name === 'pendulum') {
+    const { parsePendulumArgs, pendulumTable, runPendulum } = await import('./pendulum.js');
+    const r = await runPendulum(parsePendulumArgs(rest));
+    console.log(pendulumTable(r.rows, r.options.bar));
+    data = r;
+    if (r.rows.every((x) => x.stochastic === null)) code = 1;
   } else if (SCRIPTS[name]) {
     const r = await runScript(SCRIPTS[name], rest);
     data = { name, args: rest, ...r };

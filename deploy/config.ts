@@ -11,7 +11,8 @@ import { UsageError } from './errors.js';
 import { formatLag, maxLagOf, parseLagSpec, type LagSpec } from '../actor/lag.js';
 import type { AdvantageKind, LearnerServerConfig } from '../learner/config.js';
 import { defaultQueueCapacity, segmentsPerSlot, slotsOf, teacherShareOf, type ActorsConfig, type SeqEnvConfig } from '../actor/config.js';
-import { parseSeqEnvId, seqEnvId, seqSettingsProblem } from '../actor/envs/seq.js';
+import { isSeqEnv, parseSeqEnvId, seqEnvId, seqSettingsProblem } from '../actor/envs/seq.js';
+import { envIds } from '../actor/envs/registry.js';
 import { FIELDS, getKey, OBJECTIVE_FIELDS, parseField, setKey } from './schema.js';
 
 export type { AdvantageKind };
@@ -92,13 +93,20 @@ export function validateObjective(o: ObjectiveConfig): void {
   if (o.gammaBase > o.gammaMax) throw new UsageError(`--gamma-base: ${o.gammaBase} must not exceed --gamma-max ${o.gammaMax}`);
 }
 
+/** Throw a UsageError naming --env unless `env` is registered (built-in, sequence task, or from --env-module). */
+export function checkEnvId(env: string, envModule: string | null = null): void {
+  if (envIds().includes(env) || isSeqEnv(env)) return;
+  throw new UsageError(`--env: '${env}' is not a known environment; known: ${envIds().join(', ')}${envModule ? ` (with --env-module ${envModule})` : '; load your own with --env-module FILE'}`);
+}
+
 /** Check every field once against its row, then the rules that tie fields together; throws a UsageError naming the flag. */
 export function validateConfig(c: RunConfig): void {
   for (const r of FIELDS) {
     const v = getKey(c, r.key);
-    if (r.key === 'preset' && v === null) continue;
+    if (v === null && r.default === null && r.derived === undefined) continue; // an optional setting not given
     parseField(r, v);
   }
+  checkEnvId(c.env, c.envModule);
   validateObjective(c.objective);
   const maxK = maxLagOf(c.lag);
   if (maxK + 2 > c.historyVersions) {

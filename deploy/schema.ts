@@ -8,7 +8,7 @@
 import { DEFAULT_OBJECTIVE, OBJECTIVE_CHOICES, OBJECTIVE_RANGES as R } from '../learner/objectives/config.js';
 import { formatLag, lagSpecFrom, type LagSpec } from '../actor/lag.js';
 import { teacherShareOf } from '../actor/config.js';
-import { isSeqEnv, SEQ_DEFAULTS, SEQ_TASKS } from '../actor/envs/seq.js';
+import { SEQ_DEFAULTS } from '../actor/envs/seq.js';
 import { UsageError } from './errors.js';
 import { PRESETS } from './presets.js';
 
@@ -74,7 +74,8 @@ export const FIELDS: readonly FieldRow[] = [
   { flag: 'grad', key: 'grad', kind: 'choice', choices: ['js', 'tfjs'], default: 'js', help: 'gradient path: js (float64 backward pass) or tfjs (autodiff on --backend)', group: 'model', source: 'measured: about 5x faster than tfjs-wasm at n = 256 (bench grad)' },
   { flag: 'backend', key: 'backend', kind: 'choice', choices: ['auto', 'node', 'wasm', 'cpu'], default: 'auto', help: 'tensor backend (auto: tfjs-node if it loads, else wasm, else cpu)', group: 'model', source: 'project choice' },
   // environment
-  { flag: 'env', key: 'env', kind: 'choice', choices: ['CartPole-v1', 'Acrobot-v1', ...SEQ_TASKS], accepts: isSeqEnv, default: 'CartPole-v1', help: 'environment (Gymnasium dynamics; seq-*: sequence tasks, README)', group: 'environment', source: 'project choice' },
+  { flag: 'env', key: 'env', kind: 'string', default: 'CartPole-v1', help: 'environment id: CartPole-v1, Acrobot-v1, MountainCar-v0, MountainCarContinuous-v0, Pendulum-v1 (Gymnasium dynamics), seq-reverse, seq-sort, seq-add (sequence tasks) or one of --env-module', group: 'environment', source: 'project choice' },
+  { flag: 'env-module', key: 'envModule', kind: 'string', default: null, help: 'your environment module (a .mjs/.js file exporting `envs`, README "Your own environment"), loaded in every process and thread', group: 'environment', source: 'none' },
   { flag: 'seed', key: 'seed', kind: 'integer', default: 1, range: nonNeg, help: 'master seed (env resets, sampling, init, minibatch order)', group: 'environment', source: CLEANRL },
   { flag: 'seq-vocab', key: 'seqVocab', kind: 'integer', default: SEQ_DEFAULTS.vocab, range: { ok: (x) => x >= 2, text: '>= 2' }, help: 'sequence tasks: vocabulary V (digits 0..V-1)', group: 'environment', source: 'project choice: decimal digits' },
   { flag: 'seq-length', key: 'seqLength', kind: 'integer', default: SEQ_DEFAULTS.length, range: atLeast1, help: 'sequence tasks: prompt and response length L (seq-add: even)', group: 'environment', source: 'project choice: thousands of responses a second per thread' },

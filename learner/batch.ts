@@ -5,8 +5,9 @@
  * log w = clamp(log pi - log mu, -20, 20), and the advantages of THEORY.md section 4.
  */
 import type { RolloutMsg } from '../protocol/messages.js';
-import type { ModelSpec } from '../model/spec.js';
-import { logSumExp, rowEntropy } from '../model/forward.js';
+import { headOf, type ModelSpec } from '../model/spec.js';
+import { gaussianEntropy, gaussianLogProb, logSumExp, rowEntropy } from '../model/forward.js';
+import { logStdOffset } from '../model/params.js';
 import { forwardTrain, type Workspace } from '../model/grad.js';
 import { LOG_RATIO_CLAMP } from './objectives/kernel.js';
 import { gae, groupAdvantages, normalize, responseMeanLogRatio, rewardAdvantages, vtrace } from './advantages.js';
@@ -23,7 +24,10 @@ export interface TrainingSegment {
 export interface Batch {
   n: number;
   obs: Float32Array;
+  /** Discrete actions (n); empty with a Gaussian head. */
   actions: Int32Array;
+  /** Box actions (n x A, as sampled, unclipped) with a Gaussian head; absent for discrete actions. */
+  boxActions?: Float32Array;
   logmu: Float32Array;
   /** Advantages that enter the loss (normalised when configured). */
   adv: Float32Array;
@@ -60,6 +64,8 @@ export interface BatchInputs {
   /** All observations for one forward pass: [samples | bootstrap | final] (rows x obsDim). */
   allObs: Float32Array;
   actions: Int32Array;
+  /** Box envs (the Gaussian head): the actions, n x A; absent for discrete actions. */
+  boxActions?: Float32Array;
   logmu: Float32Array;
   lag: Int32Array;
 }
@@ -67,6 +73,8 @@ export interface BatchInputs {
 /** Gather the segments' arrays into one batch's inputs (copies, no forward pass). */
 export function gatherBatch(spec: ModelSpec, segs: TrainingSegment[]): BatchInputs {
   const d = spec.obsDim;
+  const nA = spec.nActions;
+  const gaussian = headOf(spec) === 'gaussian';
   let n = 0, nBoot = 0, nFinal = 0;
   for (const { msg } of segs) {
     n += msg.T * msg.E;
@@ -74,7 +82,8 @@ export function gatherBatch(spec: ModelSpec, segs: TrainingSegment[]): BatchInpu
     nFinal += msg.finalObs.length / d;
   }
   const allObs = new Float32Array((n + nBoot + nFinal) * d);
-  const actions = new Int32Array(n);
+  const actions = new Int32Array(gaussian ? 0 : n);
+  const boxActions = gaussian ? new Float32Array(n * nA) : undefined;
   const logmu = new Float32Array(n);
   const lag = new Int32Array(n);
   let o = 0, b = n * d, f = (n + nBoot) * d, s = 0;
@@ -82,12 +91,17 @@ export function gatherBatch(spec: ModelSpec, segs: TrainingSegment[]): BatchInpu
     allObs.set(msg.obs, o); o += msg.obs.length;
     allObs.set(msg.lastObs, b); b += msg.lastObs.length;
     allObs.set(msg.finalObs, f); f += msg.finalObs.length;
-    actions.set(msg.actions, s);
+    if (boxActions === undefined) actions.set(msg.actions, s);
+    else {
+      const box = msg.boxActions;
+      if (box === undefined || box.length !== msg.T * msg.E * nA) throw new RangeError(`rollout of actor ${msg.actorId} seq ${msg.seq} has no ${msg.T * msg.E * nA} box actions for the Gaussian head`);
+      boxActions.set(box, s * nA);
+    }
     logmu.set(msg.logmu, s);
     lag.fill(l, s, s + msg.T * msg.E);
     s += msg.T * msg.E;
   }
-  return { n, nBoot, nFinal, allObs, actions, logmu, lag };
+  return { n, nBoot, nFinal, allObs, actions, ...(boxActions === undefined ? {} : { boxActions }), logmu, lag };
 }
 
 /**
@@ -98,25 +112,35 @@ export function gatherBatch(spec: ModelSpec, segs: TrainingSegment[]): BatchInpu
 export function buildBatch(spec: ModelSpec, params: Float64Array, segs: TrainingSegment[], cfg: LearnerConfig, ws: Workspace): Batch {
   const inp = gatherBatch(spec, segs);
   forwardTrain(spec, params, inp.allObs, inp.n + inp.nBoot + inp.nFinal, ws);
-  return finishBatch(spec, segs, cfg, inp, ws.logits, ws.values);
+  return finishBatch(spec, segs, cfg, inp, ws.logits, ws.values, params);
 }
 
 /**
  * The batch from its inputs and the forward pass of the current parameters over all their
  * rows (`logits`: rows x nActions, `values`: rows): log-ratios, entropy, advantages, targets.
  */
-export function finishBatch(spec: ModelSpec, segs: TrainingSegment[], cfg: LearnerConfig, inp: BatchInputs, logits: Float64Array, values: Float64Array): Batch {
+export function finishBatch(spec: ModelSpec, segs: TrainingSegment[], cfg: LearnerConfig, inp: BatchInputs, logits: Float64Array, values: Float64Array, params: Float64Array): Batch {
   const d = spec.obsDim;
   const nA = spec.nActions;
-  const { n, nBoot, allObs, actions, logmu, lag } = inp;
+  const { n, nBoot, allObs, actions, boxActions, logmu, lag } = inp;
 
   const logRatio = new Float64Array(n);
   let entSum = 0;
-  for (let i = 0; i < n; i++) {
-    const o = i * nA;
-    const lse = logSumExp(logits, o, nA);
-    entSum += rowEntropy(logits, o, nA, lse);
-    logRatio[i] = Math.min(LOG_RATIO_CLAMP, Math.max(-LOG_RATIO_CLAMP, logits[o + actions[i]] - lse - logmu[i]));
+  if (boxActions !== undefined) {
+    // Diagonal Gaussian: logits are the means; the log standard deviations are the last nA params.
+    const so = logStdOffset(spec);
+    entSum = n * gaussianEntropy(params, so, nA);
+    for (let i = 0; i < n; i++) {
+      const lr = gaussianLogProb(boxActions, logits, i * nA, params, so, nA) - logmu[i];
+      logRatio[i] = Math.min(LOG_RATIO_CLAMP, Math.max(-LOG_RATIO_CLAMP, lr));
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const o = i * nA;
+      const lse = logSumExp(logits, o, nA);
+      entSum += rowEntropy(logits, o, nA, lse);
+      logRatio[i] = Math.min(LOG_RATIO_CLAMP, Math.max(-LOG_RATIO_CLAMP, logits[o + actions[i]] - lse - logmu[i]));
+    }
   }
 
   const sequence = cfg.ratio === 'sequence';
@@ -164,7 +188,7 @@ export function finishBatch(spec: ModelSpec, segs: TrainingSegment[], cfg: Learn
   // Reward advantages stay raw: normalising would re-centre them.
   if (cfg.normalizeAdvantages && cfg.advantage !== 'reward') normalize(adv64);
   return {
-    n, obs: allObs.subarray(0, n * d), actions, logmu, adv: Float32Array.from(adv64), targets, lag, logRatio,
+    n, obs: allObs.subarray(0, n * d), actions, ...(boxActions === undefined ? {} : { boxActions }), logmu, adv: Float32Array.from(adv64), targets, lag, logRatio,
     entropy: entSum / n, ...(response ? { response } : {}), ...(rows ? { seq: rows } : {}),
   };
 }
@@ -198,14 +222,19 @@ export function responsePermutation(batch: Batch, rng: { int(n: number): number 
 export function selectRows(batch: Batch, idx: ArrayLike<number>, obsDim: number): Batch {
   const m = idx.length;
   const obs = new Float32Array(m * obsDim);
-  const actions = new Int32Array(m), logmu = new Float32Array(m), adv = new Float32Array(m);
+  const box = batch.boxActions;
+  const A = box === undefined || batch.n === 0 ? 0 : box.length / batch.n;
+  const boxActions = box === undefined ? undefined : new Float32Array(m * A);
+  const actions = new Int32Array(box === undefined ? m : 0), logmu = new Float32Array(m), adv = new Float32Array(m);
   const targets = new Float32Array(m), lag = new Int32Array(m), logRatio = new Float64Array(m);
   for (let k = 0; k < m; k++) {
     const i = idx[k];
     obs.set(batch.obs.subarray(i * obsDim, (i + 1) * obsDim), k * obsDim);
-    actions[k] = batch.actions[i]; logmu[k] = batch.logmu[i]; adv[k] = batch.adv[i];
+    if (boxActions === undefined) actions[k] = batch.actions[i];
+    else boxActions.set(box!.subarray(i * A, (i + 1) * A), k * A);
+    logmu[k] = batch.logmu[i]; adv[k] = batch.adv[i];
     targets[k] = batch.targets[i]; lag[k] = batch.lag[i]; logRatio[k] = batch.logRatio[i];
   }
   const response = batch.response ? Int32Array.from(idx, (i) => batch.response![i]) : undefined;
-  return { n: m, obs, actions, logmu, adv, targets, lag, logRatio, entropy: batch.entropy, ...(response ? { response } : {}) };
+  return { n: m, obs, actions, ...(boxActions === undefined ? {} : { boxActions }), logmu, adv, targets, lag, logRatio, entropy: batch.entropy, ...(response ? { response } : {}) };
 }

@@ -230,7 +230,7 @@ export class Learner {
     const inputs = gatherBatch(this.spec, segs);
     const fwd = yield { kind: 'forward', inputs };
     if (!('logits' in fwd)) throw new Error('update driver answered a forward request with a gradient');
-    const batch = finishBatch(this.spec, segs, cfg, inputs, fwd.logits, fwd.values);
+    const batch = finishBatch(this.spec, segs, cfg, inputs, fwd.logits, fwd.values, this.params);
     let diag: BatchDiagnostics | null = null;
     const times: UpdateTimes = { batchMs: performance.now() - tb, gradMs: 0, allReduceMs: 0, optimiserMs: 0 };
 

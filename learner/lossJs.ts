@@ -6,12 +6,16 @@
  *        - entCoef * mean entropy
  * g is data: computed once per minibatch by `computeWeights` (learner/objectives, the one
  * implementation of THEORY.md section 2) from log w = logp - logmu, then the policy term's
- * gradient is d loss / d z_k = -(1/N) g A (onehot_k - p_k). Hot path: never throws on bad
+ * gradient is d loss / d z_k = -(1/N) g A (onehot_k - p_k). With a Gaussian head (continuous
+ * actions) logp is the diagonal Gaussian's log-density of the box action, and
+ * d logp / d mean_j = (a_j - mean_j) / sigma_j^2, d logp / d logstd_j = z_j^2 - 1 (z = (a - mean)
+ * / sigma), d entropy / d logstd_j = 1. Hot path: never throws on bad
  * numbers; a non-finite input, output or gradient yields terms.total = NaN and the caller
  * skips the step.
  */
-import type { ModelSpec } from '../model/spec.js';
-import { logSumExp, rowEntropy } from '../model/forward.js';
+import { headOf, type ModelSpec } from '../model/spec.js';
+import { gaussianEntropy, gaussianLogProb, logSumExp, rowEntropy } from '../model/forward.js';
+import { logStdOffset } from '../model/params.js';
 import { backward, forwardTrain, type Workspace } from '../model/grad.js';
 import { computeWeights, WeightBatch } from './objectives/weights.js';
 import type { Batch } from './batch.js';
@@ -131,6 +135,7 @@ export function lossBackwardJs(spec: ModelSpec, params: Float64Array, mb: Batch,
  * (learner/threads.ts runs them on shards of a minibatch in worker threads).
  */
 export function lossAndGradJs(spec: ModelSpec, cfg: LearnerConfig, params: Float64Array, mb: Batch, ws: Workspace, wts = new WeightBatch()): LossAndGradJs {
+  if (headOf(spec) === 'gaussian') return lossAndGradGaussian(spec, cfg, params, mb, ws, wts);
   const n = mb.n;
   const invN = 1 / n;
   const logRatio = wts.input(n);
@@ -152,4 +157,78 @@ export function lossTerms(cfg: LearnerConfig, plMean: number, sums: LossForwardS
   const entropy = sums.entSum * invN;
   const total = policyLoss + cfg.vfCoef * valueLoss - cfg.entCoef * entropy;
   return { total, policyLoss, valueLoss, entropy };
+}
+
+/** finite check of the gradient, then the result (or the NaN result). */
+function finish(ws: Workspace, wts: WeightBatch, cfg: LearnerConfig, plSum: number, vlSum: number, entSum: number, n: number): LossAndGradJs {
+  const grad = ws.grad;
+  let bad = 0; // x - x is NaN exactly when x is NaN or infinite
+  for (let i = 0; i < grad.length; i++) bad += grad[i] - grad[i];
+  if (bad !== 0) return nanResult(ws);
+  const policyLoss = -plSum / n;
+  const valueLoss = (0.5 * vlSum) / n;
+  const entropy = entSum / n;
+  const total = policyLoss + cfg.vfCoef * valueLoss - cfg.entCoef * entropy;
+  return { grad, terms: { total, policyLoss, valueLoss, entropy }, weights: wts };
+}
+
+/**
+ * `lossAndGradJs` for a Gaussian head: the policy network's output is the mean (n x A), the
+ * log standard deviations are the last A params, actions are mb.boxActions (n x A, unclipped).
+ */
+function lossAndGradGaussian(spec: ModelSpec, cfg: LearnerConfig, params: Float64Array, mb: Batch, ws: Workspace, wts: WeightBatch): LossAndGradJs {
+  const n = mb.n;
+  const A = spec.nActions;
+  const box = mb.boxActions;
+  if (box === undefined || box.length < n * A || mb.logmu.length < n || mb.adv.length < n || mb.targets.length < n) {
+    throw new RangeError(`minibatch of ${n} rows needs ${n * A} box actions (got ${box?.length ?? 'none'}) and n logmu, adv, targets`);
+  }
+  forwardTrain(spec, params, mb.obs, n, ws);
+  const mean = ws.logits;
+  const values = ws.values;
+  const dMean = ws.dLogits;
+  const dValues = ws.dValues;
+  const logp = ws.rowLse; // per-row scratch: log pi(a|s)
+  const so = logStdOffset(spec);
+  const logRatio = wts.input(n);
+  const invN = 1 / n;
+  for (let j = 0; j < A; j++) if (!Number.isFinite(params[so + j])) return nanResult(ws);
+  const H = gaussianEntropy(params, so, A);
+
+  let vlSum = 0;
+  for (let r = 0; r < n; r++) {
+    const lp = gaussianLogProb(box, mean, r * A, params, so, A);
+    const lr = lp - mb.logmu[r];
+    if (!Number.isFinite(lr) || !Number.isFinite(mb.adv[r])) return nanResult(ws);
+    logp[r] = lp;
+    logRatio[r] = lr;
+    const dv = values[r] - mb.targets[r];
+    if (!Number.isFinite(dv)) return nanResult(ws);
+    vlSum += dv * dv;
+    dValues[r] = cfg.vfCoef * dv * invN;
+  }
+
+  const g = computeWeights(cfg.objective, logRatio, mb.adv, { n, out: wts }).g;
+
+  // Policy loss -(1/N) sum c logp with c = g A: d/d mean = -(c/N) (a - mean) / sigma^2;
+  // d/d logstd_j = -(1/N) sum_r c_r (z^2 - 1), and -entCoef from the entropy bonus.
+  let plSum = 0;
+  const dLogStd = new Float64Array(A);
+  for (let j = 0; j < A; j++) dLogStd[j] = -cfg.entCoef;
+  for (let r = 0; r < n; r++) {
+    const c = g[r] * mb.adv[r];
+    plSum += c * logp[r];
+    const s = -c * invN;
+    const o = r * A;
+    for (let j = 0; j < A; j++) {
+      const inv = Math.exp(-params[so + j]);
+      const z = (box[o + j] - mean[o + j]) * inv;
+      dMean[o + j] = s * z * inv;
+      dLogStd[j] += s * (z * z - 1);
+    }
+  }
+
+  backward(spec, params, ws, dMean, dValues, ws.grad);
+  for (let j = 0; j < A; j++) ws.grad[so + j] = dLogStd[j];
+  return finish(ws, wts, cfg, plSum, vlSum, H * n, n);
 }

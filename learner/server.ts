@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { LearnerSocket } from '../protocol/transport.js';
 import { maxMessageBytes } from '../protocol/codec.js';
 import type { CurveServerKeys } from '../protocol/curve.js';
-import { envShape } from '../protocol/envs.js';
+import { modelSpecFor } from '../actor/envs/registry.js';
 import type { SummaryRecord, UpdateRecord } from '../protocol/records.js';
 import type { ModelSpec } from '../model/spec.js';
 import { initParams, modelHash } from '../model/params.js';
@@ -55,14 +55,13 @@ export class LearnerServer {
   /** Bind and initialise; rejects when the address cannot be bound. */
   static async start(o: LearnerServerOptions): Promise<LearnerServer> {
     const c = o.cfg;
-    const env = envShape(c.env);
-    const spec: ModelSpec = { obsDim: env.obsDim, nActions: env.nActions, hidden: c.hidden };
+    const spec: ModelSpec = modelSpecFor(c.env, c.hidden);
     const curve = o.curve ? {
       ...o.curve,
       onRefused: (r: { address: string; key: string; mechanism: string }) =>
         o.logger.warn({ kind: 'curve-refused', address: r.address, key: r.key, mechanism: r.mechanism }, `CURVE handshake refused: key ${r.key} from ${r.address} is not on --curve-allow`),
     } : null;
-    const maxBytes = maxMessageBytes(c.segmentSteps, c.envsPerWorker, env.obsDim) + MAX_MESSAGE_SLACK;
+    const maxBytes = maxMessageBytes(c.segmentSteps, c.envsPerWorker, spec.obsDim, spec.head === 'gaussian' ? spec.nActions : 0) + MAX_MESSAGE_SLACK;
     let failed = 0;
     const onHandshakeFailed = (address: string, detail: string) => {
       // First 10, then every 100th: a port scan must not flood the log.
@@ -93,7 +92,7 @@ export class LearnerServer {
     const loop = new TrainingLoop({
       cfg: c, spec, modelHash: hash, learner, checkpointer, resume,
       transport: socket, clock: wallClock,
-      evaluator: new Evaluator(c.env, spec, c.seed),
+      evaluator: new Evaluator(c.env, spec, c.seed, c.envModule ?? null),
       publisher: new ParamPublisher((peer, msg) => socket.send(peer, msg), hash, c.historyVersions),
       logger: o.logger, backend: activeBackend() ?? 'unknown', endpoint: socket.endpoint,
       onUpdate: o.onUpdate, onStopping: o.onStopping,

@@ -195,3 +195,42 @@ export function entropyOf(logits: Float32Array | Float64Array, n: number, nActio
   }
   return n > 0 ? total / n : 0;
 }
+
+/** 0.5 * log(2 pi): the constant of a unit Gaussian's log-density. */
+export const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/**
+ * log N(a | mean, exp(logStd)^2) of one diagonal Gaussian, summed over the A dimensions:
+ * sum_j -0.5 ((a_j - mean_j) / sigma_j)^2 - logStd_j - 0.5 log(2 pi). `a` and `mean` are read
+ * at offset `o`, logStd at `so`.
+ */
+export function gaussianLogProb(a: ArrayLike<number>, mean: ArrayLike<number>, o: number, logStd: ArrayLike<number>, so: number, A: number): number {
+  let lp = 0;
+  for (let j = 0; j < A; j++) {
+    const ls = logStd[so + j];
+    const z = (a[o + j] - mean[o + j]) / Math.exp(ls);
+    lp -= 0.5 * z * z + ls + HALF_LOG_2PI;
+  }
+  return lp;
+}
+
+/** Entropy (nats) of a diagonal Gaussian: sum_j 0.5 (1 + log(2 pi)) + logStd_j; the same for every state. */
+export function gaussianEntropy(logStd: ArrayLike<number>, so: number, A: number): number {
+  let h = 0;
+  for (let j = 0; j < A; j++) h += 0.5 + HALF_LOG_2PI + logStd[so + j];
+  return h;
+}
+
+/**
+ * Draw one action per row from the diagonal Gaussian N(mean row, exp(logStd)^2), unclipped,
+ * with A `rng.normal()` draws per row (greedy: the mean, no draw), as CleanRL
+ * ppo_continuous_action.py. Writes the float32 actions (n x A) and log-probabilities of the
+ * stored float32 actions (log mu(a|s) when acting; summed over dimensions).
+ */
+export function sampleGaussianActions(mean: Float32Array, n: number, A: number, logStd: ArrayLike<number>, so: number, rng: Rng, outActions: Float32Array, outLogp: Float32Array, greedy = false): void {
+  for (let r = 0; r < n; r++) {
+    const o = r * A;
+    for (let j = 0; j < A; j++) outActions[o + j] = greedy ? mean[o + j] : mean[o + j] + Math.exp(logStd[so + j]) * rng.normal();
+    outLogp[r] = gaussianLogProb(outActions, mean, o, logStd, so, A);
+  }
+}

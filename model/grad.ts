@@ -45,7 +45,7 @@ export class Workspace {
   dValues = new Float64Array(0);
   /** Per-row scratch for the loss (maxN): the log-softmax normaliser logSumExp of each logits row. */
   rowLse = new Float64Array(0);
-  /** d loss / d params (paramCount). */
+  /** d loss / d params (paramCount; a Gaussian head's log standard deviations last, written by the loss, not by `backward`). */
   readonly grad: Float64Array;
   /** The kernels in use. */
   readonly kernels: KernelKind;
@@ -126,7 +126,7 @@ export class Workspace {
  * (a caller bug); NaN or infinite inputs propagate into the outputs without a throw.
  */
 export function forwardTrain(spec: ModelSpec, params: Float64Array, obs: Float32Array, n: number, ws: Workspace): void {
-  if (ws.spec !== spec && (ws.spec.obsDim !== spec.obsDim || ws.spec.nActions !== spec.nActions || ws.spec.hidden.join() !== spec.hidden.join())) {
+  if (ws.spec !== spec && (ws.spec.obsDim !== spec.obsDim || ws.spec.nActions !== spec.nActions || ws.spec.hidden.join() !== spec.hidden.join() || (ws.spec.head ?? 'categorical') !== (spec.head ?? 'categorical'))) {
     throw new RangeError('workspace was built for a different model spec');
   }
   if (params.length !== ws.count) throw new RangeError(`params has ${params.length} elements, model spec needs ${ws.count}`);

@@ -2,10 +2,11 @@
  * Layout of the flat float32 parameter vector shared by actors (pure-JS forward pass) and the
  * learner (tfjs on the same vector). Two separate tanh MLPs: the policy obsDim -> hidden... ->
  * nActions, then the value obsDim -> hidden... -> 1. Each layer stores W (in x out, row-major:
- * W[i * out + j]) followed by b (out). Changing this layout must bump LAYOUT_VERSION, which
- * changes `modelHash` so old actors are rejected.
+ * W[i * out + j]) followed by b (out). A Gaussian head (spec.head = 'gaussian') appends its
+ * log standard deviation vector (nActions floats) after the value layers. Changing this layout
+ * must bump LAYOUT_VERSION, which changes `modelHash` so old actors are rejected.
  */
-import type { ModelSpec } from './spec.js';
+import { headOf, type ModelSpec } from './spec.js';
 import { fnv1a32 } from './hash.js';
 import { Rng } from './rng.js';
 
@@ -37,6 +38,7 @@ export function checkModelSpec(spec: ModelSpec): void {
   for (const [name, v] of fields) {
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`model spec ${name} must be a positive integer, got ${v}`);
   }
+  if (spec.head !== undefined && spec.head !== 'categorical' && spec.head !== 'gaussian') throw new RangeError(`model spec head must be 'categorical' or 'gaussian', got ${String(spec.head)}`);
 }
 
 /** Slices of every layer in storage order: policy layers first, then value layers. */
@@ -56,17 +58,27 @@ export function layerOffsets(spec: ModelSpec): LayerSlice[] {
   return out;
 }
 
-/** Total number of floats in the flat vector for `spec`. */
-export function paramCount(spec: ModelSpec): number {
+/** Offset of the Gaussian head's log standard deviation vector (nActions floats): right after the value layers. */
+export function logStdOffset(spec: ModelSpec): number {
   const layers = layerOffsets(spec);
   const last = layers[layers.length - 1];
   return last.bOffset + last.outDim;
 }
 
-/** u32 FNV-1a of a canonical string of the spec and the layout version; equal iff compatible. */
+/** Total number of floats in the flat vector for `spec`. */
+export function paramCount(spec: ModelSpec): number {
+  return logStdOffset(spec) + (headOf(spec) === 'gaussian' ? spec.nActions : 0);
+}
+
+/**
+ * u32 FNV-1a of a canonical string of the spec (sizes, head, the environment's `envKey`) and
+ * the layout version; equal iff compatible.
+ */
 export function modelHash(spec: ModelSpec): number {
   checkModelSpec(spec);
-  return fnv1a32(`isreshape-mlp|layout=${LAYOUT_VERSION}|obs=${spec.obsDim}|act=${spec.nActions}|hidden=${spec.hidden.join(',')}|tanh|policy+value`);
+  const head = headOf(spec) === 'gaussian' ? '|head=gaussian' : '';
+  const env = spec.envKey === undefined ? '' : `|env=${spec.envKey}`;
+  return fnv1a32(`isreshape-mlp|layout=${LAYOUT_VERSION}|obs=${spec.obsDim}|act=${spec.nActions}|hidden=${spec.hidden.join(',')}|tanh|policy+value${head}${env}`);
 }
 
 /**
@@ -108,7 +120,8 @@ export function orthogonal(rows: number, cols: number, rng: Rng): Float64Array {
 
 /**
  * Initial parameters as CleanRL PPO: orthogonal W with gain sqrt(2) on hidden layers, 0.01
- * on the policy output layer and 1.0 on the value output layer; all biases 0. Each layer
+ * on the policy output layer and 1.0 on the value output layer; all biases 0 (and a Gaussian
+ * head's log standard deviations 0, as CleanRL ppo_continuous_action.py). Each layer
  * draws from its own substream of `Rng(seed)`, so the result depends only on spec and seed.
  */
 export function initParams(spec: ModelSpec, seed: number | string): Float32Array {

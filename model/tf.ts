@@ -53,3 +53,20 @@ export function entropyOfTf(logits: TF.Tensor2D): TF.Scalar {
   const logp = tf.logSoftmax(logits);
   return tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(logp), logp), 1)));
 }
+
+/**
+ * Diagonal Gaussian log-density of box actions (n x A) under N(mean, exp(logStd)^2), summed
+ * over dimensions: sum_j -0.5 ((a - mean) / sigma)^2 - logStd_j - 0.5 log(2 pi).
+ */
+export function gaussianLogProbTf(mean: TF.Tensor2D, logStd: TF.Tensor1D, actions: TF.Tensor2D): TF.Tensor1D {
+  const tf = tfjs();
+  const z = tf.div(tf.sub(actions, mean), tf.exp(logStd));
+  const per = tf.add(tf.add(tf.mul(0.5, tf.square(z)), logStd), 0.5 * Math.log(2 * Math.PI));
+  return tf.neg(tf.sum(per, 1)) as TF.Tensor1D;
+}
+
+/** Entropy of the diagonal Gaussian (the same for every state): sum_j 0.5 (1 + log(2 pi)) + logStd_j. */
+export function gaussianEntropyTf(logStd: TF.Tensor1D): TF.Scalar {
+  const tf = tfjs();
+  return tf.sum(tf.add(logStd, 0.5 + 0.5 * Math.log(2 * Math.PI))) as TF.Scalar;
+}

@@ -50,8 +50,9 @@ const SCHEMAS: Record<MsgType, Schema> = {
   },
   [MsgType.Rollout]: {
     name: 'rollout',
-    fixed: [['actorId', 'u32'], ['seq', 'u32'], ['workerId', 'u32'], ['behaviourVersion', 'u32'], ['T', 'u32'], ['E', 'u32'], ['obsDim', 'u32']],
-    sections: ['obs', 'lastObs', 'actions', 'rewards', 'terminated', 'truncated', 'finalObs', 'logmu', 'episodeReturns', 'episodeLengths', 'source'],
+    // actionDim: 0 for discrete actions (the `actions` section), A for box actions (the `boxActions` section).
+    fixed: [['actorId', 'u32'], ['seq', 'u32'], ['workerId', 'u32'], ['behaviourVersion', 'u32'], ['T', 'u32'], ['E', 'u32'], ['obsDim', 'u32'], ['actionDim', 'u32']],
+    sections: ['obs', 'lastObs', 'actions', 'rewards', 'terminated', 'truncated', 'finalObs', 'logmu', 'episodeReturns', 'episodeLengths', 'source', 'boxActions'],
   },
   [MsgType.Params]: { name: 'params', fixed: [['version', 'u32'], ['modelHash', 'hash']], sections: ['params'] },
   // status: AckStatus; code: 0 (trained), index into DROP_REASONS (dropped) or PROTOCOL_ERROR_CODES (rejected).
@@ -113,11 +114,14 @@ function fieldsAndSections(msg: Message): [number[], Uint8Array[]] {
       }
       return [[msg.actorId, msg.obsDim, msg.nActions, msg.numEnvs, msg.modelHash, msg.incarnation], [id]];
     }
-    case MsgType.Rollout:
+    case MsgType.Rollout: {
+      const box = msg.boxActions ?? new Float32Array(0);
+      const actionDim = msg.boxActions === undefined ? 0 : box.length / Math.max(1, msg.T * msg.E);
       return [
-        [msg.actorId, msg.seq, msg.workerId, msg.behaviourVersion, msg.T, msg.E, msg.obsDim],
-        [msg.obs, msg.lastObs, msg.actions, msg.rewards, msg.terminated, msg.truncated, msg.finalObs, msg.logmu, msg.episodeReturns, msg.episodeLengths, msg.source ?? new Uint8Array(msg.E)].map(bytesOf),
+        [msg.actorId, msg.seq, msg.workerId, msg.behaviourVersion, msg.T, msg.E, msg.obsDim, actionDim],
+        [msg.obs, msg.lastObs, msg.actions, msg.rewards, msg.terminated, msg.truncated, msg.finalObs, msg.logmu, msg.episodeReturns, msg.episodeLengths, msg.source ?? new Uint8Array(msg.E), box].map(bytesOf),
       ];
+    }
     case MsgType.Params:
       return [[msg.version, msg.modelHash], [bytesOf(msg.params)]];
     case MsgType.Ack:
@@ -238,12 +242,18 @@ function expectBytes(s: Sections, i: number, field: string, expected: number, fo
 }
 
 function decodeRollout(f: number[], s: Sections): Message {
-  const [actorId, seq, workerId, behaviourVersion, T, E, obsDim] = f;
+  const [actorId, seq, workerId, behaviourVersion, T, E, obsDim, actionDim] = f;
   const n = T * E;
   if (n > MAX_ROLLOUT_STEPS) fail('TOO_LARGE', `rollout T * E is ${T} * ${E} = ${n}, max ${MAX_ROLLOUT_STEPS}`);
   expectBytes(s, 0, 'rollout.obs', n * obsDim * 4, 'T * E * obsDim * 4');
   expectBytes(s, 1, 'rollout.lastObs', E * obsDim * 4, 'E * obsDim * 4');
-  expectBytes(s, 2, 'rollout.actions', n * 4, 'T * E * 4');
+  if (actionDim === 0) {
+    expectBytes(s, 2, 'rollout.actions', n * 4, 'T * E * 4');
+    expectBytes(s, 10, 'rollout.boxActions', 0, 'none for discrete actions (actionDim 0)');
+  } else {
+    expectBytes(s, 2, 'rollout.actions', 0, 'none for box actions (actionDim > 0)');
+    expectBytes(s, 10, 'rollout.boxActions', n * actionDim * 4, 'T * E * actionDim * 4');
+  }
   expectBytes(s, 3, 'rollout.rewards', n * 4, 'T * E * 4');
   expectBytes(s, 4, 'rollout.terminated', n, 'T * E');
   expectBytes(s, 5, 'rollout.truncated', n, 'T * E');
@@ -257,6 +267,7 @@ function decodeRollout(f: number[], s: Sections): Message {
     type: MsgType.Rollout, actorId, seq, workerId, behaviourVersion, T, E, obsDim,
     obs: s.f32(0), lastObs: s.f32(1), actions: s.i32(2), rewards: s.f32(3), terminated: s.bytes(4), truncated: s.bytes(5),
     finalObs: s.f32(6), logmu: s.f32(7), episodeReturns: s.f32(8), episodeLengths: s.i32(9), source: s.bytes(10),
+    ...(actionDim === 0 ? {} : { boxActions: s.f32(11) }),
   };
 }
 
@@ -377,10 +388,11 @@ export function decode(buf: Uint8Array): DecodeResult {
  * and ends an episode, or the largest ActorStats, whichever is larger. The learner sets
  * ZeroMQ's maxMessageSize just above it, so larger messages never reach the decoder.
  */
-export function maxMessageBytes(T: number, E: number, obsDim: number): number {
+export function maxMessageBytes(T: number, E: number, obsDim: number, actionDim = 0): number {
   const n = T * E;
-  const sections = [n * obsDim * 4, E * obsDim * 4, 4 * n, 4 * n, n, n, n * obsDim * 4, 4 * n, 4 * n, 4 * n];
-  const rollout = pad8(HEADER_BYTES + 8 * 7 + 4 * sections.length) + sections.reduce((a, b) => a + pad8(b), 0);
+  // obs, lastObs, actions, rewards, terminated, truncated, finalObs, logmu, episodeReturns, episodeLengths, source, boxActions
+  const sections = [n * obsDim * 4, E * obsDim * 4, 4 * n, 4 * n, n, n, n * obsDim * 4, 4 * n, 4 * n, 4 * n, E, 4 * n * actionDim];
+  const rollout = pad8(HEADER_BYTES + 8 * 8 + 4 * sections.length) + sections.reduce((a, b) => a + pad8(b), 0);
   const stats = pad8(HEADER_BYTES + 8 + 4) + pad8(MAX_STATS_BYTES);
   return Math.max(rollout, stats);
 }

@@ -78,8 +78,14 @@ export interface RolloutMsg {
   obs: Float32Array;
   /** Observation after the last step of each environment, E * obsDim (bootstrap). */
   lastObs: Float32Array;
-  /** Actions a_t, T * E. */
+  /** Discrete actions a_t, T * E; empty when the env's actions are a box (see `boxActions`). */
   actions: Int32Array;
+  /**
+   * Box (continuous) actions a_t as sampled by the Gaussian policy, unclipped, T * E * A
+   * float32 (A = the box's dimension); absent for discrete envs. On the wire: the rollout's
+   * `actionDim` field (0 = discrete) and one float32 section.
+   */
+  boxActions?: Float32Array;
   /** Rewards r_t, T * E. */
   rewards: Float32Array;
   /** 1 where the episode terminated at step t (no bootstrap), T * E. */

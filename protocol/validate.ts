@@ -34,12 +34,23 @@ function flags(field: string, a: Uint8Array): string | null {
   return null;
 }
 
+/** Discrete envs: T * E actions and no box actions; box envs: T * E * A finite box actions and no discrete ones. */
+function actionShape(msg: RolloutMsg, env: EnvSpec, n: number): string | null {
+  if (env.actionKind !== 'box') {
+    if (msg.boxActions !== undefined) return reason('SHAPE_MISMATCH', `rollout carries ${msg.boxActions.length} box actions, env ${env.id} has discrete actions`);
+    return length('rollout.actions', msg.actions, n, 'T * E');
+  }
+  if (msg.boxActions === undefined) return reason('SHAPE_MISMATCH', `rollout carries discrete actions, env ${env.id} has box actions of dimension ${env.nActions}`);
+  return length('rollout.actions', msg.actions, 0, 'none for box actions') ?? length('rollout.boxActions', msg.boxActions, n * env.nActions, 'T * E * A');
+}
+
 /**
  * Check a decoded rollout against the learner's environment. Accepted: 1 <= T, E and
  * T * E <= MAX_ROLLOUT_STEPS, obsDim = env.obsDim, every array of its declared shape, actions in
- * [0, env.nActions), terminated/truncated in {0, 1} (both set is allowed, as in Gymnasium;
+ * [0, env.nActions) (box envs: T * E * A finite boxActions instead), terminated/truncated in {0, 1} (both set is allowed, as in Gymnasium;
  * terminated wins downstream), finalObs holding one observation per truncated step, finite
- * obs/lastObs/finalObs/rewards/logmu/episodeReturns, logmu <= 1e-6, episode lengths >= 1.
+ * obs/lastObs/finalObs/rewards/logmu/episodeReturns, logmu <= 1e-6 (discrete actions only: a
+ * Gaussian log-density may be positive), episode lengths >= 1.
  * Returns null or the first reason found.
  */
 export function validateRollout(msg: RolloutMsg, env: EnvSpec): string | null {
@@ -53,7 +64,7 @@ export function validateRollout(msg: RolloutMsg, env: EnvSpec): string | null {
   const shapeReason =
     length('rollout.obs', msg.obs, n * obsDim, 'T * E * obsDim') ??
     length('rollout.lastObs', msg.lastObs, E * obsDim, 'E * obsDim') ??
-    length('rollout.actions', msg.actions, n, 'T * E') ??
+    actionShape(msg, env, n) ??
     length('rollout.rewards', msg.rewards, n, 'T * E') ??
     length('rollout.terminated', msg.terminated, n, 'T * E') ??
     length('rollout.truncated', msg.truncated, n, 'T * E') ??
@@ -64,7 +75,7 @@ export function validateRollout(msg: RolloutMsg, env: EnvSpec): string | null {
     length('rollout.episodeLengths', msg.episodeLengths, msg.episodeReturns.length, 'episodeReturns.length') ??
     (msg.source === undefined ? null : length('rollout.source', msg.source, E, 'E') ?? flags('rollout.source', msg.source));
   if (shapeReason !== null) return shapeReason;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < msg.actions.length; i++) {
     const a = msg.actions[i];
     if (!(a >= 0 && a < env.nActions)) return reason('BAD_ACTION', `rollout.actions[${i}] is ${a}, expected 0 <= a < ${env.nActions}`);
   }
@@ -74,10 +85,12 @@ export function validateRollout(msg: RolloutMsg, env: EnvSpec): string | null {
     finite('rollout.finalObs', msg.finalObs) ??
     finite('rollout.rewards', msg.rewards) ??
     finite('rollout.logmu', msg.logmu) ??
+    (msg.boxActions === undefined ? null : finite('rollout.boxActions', msg.boxActions)) ??
     finite('rollout.episodeReturns', msg.episodeReturns);
   if (finiteReason !== null) return finiteReason;
-  for (let i = 0; i < n; i++) {
-    // log mu is a log-probability; the slack absorbs float32 rounding of log(1).
+  // A discrete log mu is a log-probability (<= 0; the slack absorbs float32 rounding of log(1));
+  // a box action's is a log-density, which is positive where the density exceeds 1.
+  for (let i = 0; env.actionKind !== 'box' && i < n; i++) {
     if (msg.logmu[i] > 1e-6) return reason('BAD_LOGPROB', `rollout.logmu[${i}] is ${msg.logmu[i]}, expected <= 0`);
   }
   for (let i = 0; i < msg.episodeLengths.length; i++) {
@@ -92,7 +105,7 @@ export function validateRollout(msg: RolloutMsg, env: EnvSpec): string | null {
  */
 export function validateHello(msg: HelloMsg, expected: { modelHash: number; env: EnvSpec }): string | null {
   const { env } = expected;
-  if (msg.modelHash !== expected.modelHash) return reason('MODEL_HASH', `hello.modelHash is ${msg.modelHash}, the learner's is ${expected.modelHash}`);
+  if (msg.modelHash !== expected.modelHash) return reason('MODEL_HASH', `hello.modelHash is ${msg.modelHash}, the learner's is ${expected.modelHash} (the network or the environment spec differs: check --hidden, --env and --env-module)`);
   if (msg.envId !== env.id) return reason('ENV_MISMATCH', `hello.envId is '${msg.envId}', the learner runs '${env.id}'`);
   if (msg.obsDim !== env.obsDim) return reason('ENV_MISMATCH', `hello.obsDim is ${msg.obsDim}, env ${env.id} has ${env.obsDim}`);
   if (msg.nActions !== env.nActions) return reason('ENV_MISMATCH', `hello.nActions is ${msg.nActions}, env ${env.id} has ${env.nActions}`);

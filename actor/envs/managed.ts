@@ -10,15 +10,24 @@ import type { EnvPlugin, EnvPluginInstance, EnvPluginSpec } from './api.js';
 import { checkObservation, checkStepFields, EnvRuntimeError } from './check.js';
 import type { Env, StepResult } from './types.js';
 
-/** The message for callers that need a discrete action count from a box env. */
+/** The message for callers that need a discrete env (the `Env` interface) but got a box env. */
 export function continuousNotSupported(id: string): Error {
-  return new RangeError(`env '${id}' has continuous actions: continuous actions need the Gaussian policy (not yet available)`);
+  return new RangeError(`env '${id}' has continuous actions: the discrete Env interface cannot step it; use makeManagedEnv (the Gaussian policy's envs)`);
 }
 
-/** The discrete `EnvSpec` (model/spec.ts) of a plug-in spec; a RangeError for a box spec. */
+/**
+ * The `EnvSpec` (model/spec.ts) of a plug-in spec: nActions is the number of discrete actions,
+ * or for a box the action dimension A with actionKind 'box'.
+ */
+export function envSpecOfPlugin(id: string, spec: EnvPluginSpec): EnvSpec {
+  if (spec.action.type === 'box') return Object.freeze({ id, obsDim: spec.observationSize, nActions: spec.action.low.length, maxEpisodeSteps: spec.maxEpisodeSteps, actionKind: 'box' as const });
+  return Object.freeze({ id, obsDim: spec.observationSize, nActions: spec.action.n, maxEpisodeSteps: spec.maxEpisodeSteps });
+}
+
+/** The discrete `EnvSpec` of a plug-in spec; a RangeError for a box spec. */
 export function discreteSpec(id: string, spec: EnvPluginSpec): EnvSpec {
   if (spec.action.type !== 'discrete') throw continuousNotSupported(id);
-  return Object.freeze({ id, obsDim: spec.observationSize, nActions: spec.action.n, maxEpisodeSteps: spec.maxEpisodeSteps });
+  return envSpecOfPlugin(id, spec);
 }
 
 /** One plug-in env run by the framework (time limit, seeding, checks). */

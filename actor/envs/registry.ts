@@ -6,11 +6,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { EnvSpec } from '../../model/spec.js';
+import type { EnvSpec, ModelSpec } from '../../model/spec.js';
 import type { EnvPlugin, EnvPluginSpec } from './api.js';
 import { envs as BUILTIN_ENVS } from './builtin.js';
-import { EnvModuleError, validatePlugin } from './check.js';
-import { DiscreteEnv, discreteSpec, ManagedEnv } from './managed.js';
+import { EnvModuleError, specKey, validatePlugin } from './check.js';
+import { DiscreteEnv, envSpecOfPlugin, ManagedEnv } from './managed.js';
 import type { Env } from './types.js';
 import { seqPluginFor } from './seq.js';
 
@@ -89,9 +89,9 @@ export class EnvRegistry {
     return this.entry(id).plugin.spec;
   }
 
-  /** The discrete EnvSpec of `id`; a RangeError for box envs ("...need the Gaussian policy..."). */
+  /** The EnvSpec of `id` (for a box env: nActions = the action dimension, actionKind 'box'). */
   spec(id: string): EnvSpec {
-    return discreteSpec(id, this.pluginSpec(id));
+    return envSpecOfPlugin(id, this.pluginSpec(id));
   }
 
   /** A fresh framework-managed env (any action type). */
@@ -139,9 +139,20 @@ export function envPluginSpecOf(id: string): EnvPluginSpec {
   return envRegistry.pluginSpec(id);
 }
 
-/** The discrete spec of `id`; throws a RangeError listing the known ids, or for a box env. */
+/** The spec of `id` (box envs: nActions = action dimension, actionKind 'box'); throws a RangeError listing the known ids. */
 export function envSpecOf(id: string): EnvSpec {
   return envRegistry.spec(id);
+}
+
+/**
+ * The network for env `id` with hidden widths `hidden`: a categorical head over the discrete
+ * actions or a Gaussian head over a box's dimensions, and the env's `specKey` (so that
+ * `modelHash` differs when the env does, e.g. another module's env of the same name).
+ */
+export function modelSpecFor(id: string, hidden: readonly number[]): ModelSpec {
+  const ps = envRegistry.pluginSpec(id);
+  const es = envSpecOfPlugin(id, ps);
+  return { obsDim: es.obsDim, nActions: es.nActions, hidden: [...hidden], ...(es.actionKind === 'box' ? { head: 'gaussian' as const } : {}), envKey: `${id}=${specKey(ps)}` };
 }
 
 /** A fresh discrete env for `id` (call reset before stepping); RangeError as envSpecOf. */

@@ -10,10 +10,21 @@
  */
 import type { EnvSpec } from '../../model/spec.js';
 import type { Rng } from '../../model/rng.js';
-import { makeEnv } from './registry.js';
-import type { Env } from './types.js';
-import { DiscreteEnv } from './managed.js';
+import { envSpecOf, makeManagedEnv } from './registry.js';
+import type { ManagedEnv } from './managed.js';
+import type { BoxActionSpace } from './api.js';
 import { hasOracle } from './seq.js';
+
+/**
+ * Clip row `e` of box actions (E x A) to [low, high] into `out` (A floats): the Gaussian
+ * policy's actions are sampled unclipped and clipped only at the environment (as CleanRL's
+ * ClipAction wrapper).
+ */
+export function clipBoxAction(space: BoxActionSpace, actions: Float32Array, e: number, out: Float32Array): Float32Array {
+  const A = space.low.length;
+  for (let j = 0; j < A; j++) out[j] = Math.min(space.high[j], Math.max(space.low[j], actions[e * A + j]));
+  return out;
+}
 
 /** Caller-owned outputs of one `VectorEnv.step`, each indexed by env e. */
 export interface VectorStepOut {
@@ -32,7 +43,9 @@ export class VectorEnv {
   readonly numEnvs: number;
   /** Current observations, E * obsDim; valid after `reset()`. */
   readonly obs: Float32Array;
-  private readonly envs: Env[];
+  private readonly envs: ManagedEnv[];
+  private readonly box: BoxActionSpace | null;
+  private readonly clipped: Float32Array;
   private readonly rngs: Rng[];
   private readonly epReturn: Float64Array;
   private readonly epLength: Int32Array;
@@ -49,8 +62,11 @@ export class VectorEnv {
   constructor(envId: string, numEnvs: number, rng: Rng, groupSize = 1) {
     if (!Number.isInteger(numEnvs) || numEnvs < 1) throw new RangeError(`numEnvs must be a positive integer, got ${numEnvs}`);
     if (!Number.isInteger(groupSize) || groupSize < 1 || numEnvs % groupSize !== 0) throw new RangeError(`groupSize ${groupSize} must be a positive integer dividing numEnvs ${numEnvs}`);
-    this.envs = Array.from({ length: numEnvs }, () => makeEnv(envId));
-    this.spec = this.envs[0].spec;
+    this.spec = envSpecOf(envId);
+    this.envs = Array.from({ length: numEnvs }, () => makeManagedEnv(envId));
+    const action = this.envs[0].spec.action;
+    this.box = action.type === 'box' ? action : null;
+    this.clipped = new Float32Array(this.box === null ? 0 : this.spec.nActions);
     this.numEnvs = numEnvs;
     this.rngs = this.envs.map((_, e) => (groupSize === 1 ? rng.fork(e) : rng.fork(Math.floor(e / groupSize))));
     this.obs = new Float32Array(numEnvs * this.spec.obsDim);
@@ -60,9 +76,8 @@ export class VectorEnv {
 
   /** The right next action of env e (its plug-in's `oracle()`); throws when the env has none. */
   oracle(e: number): number {
-    const env = this.envs[e];
-    const inst = env instanceof DiscreteEnv ? env.managed.instance : null;
-    if (inst === null || !hasOracle(inst)) throw new RangeError(`env '${this.spec.id}' has no oracle(): the teacher needs a sequence task (seq-reverse, seq-sort, seq-add)`);
+    const inst = this.envs[e].instance;
+    if (!hasOracle(inst)) throw new RangeError(`env '${this.spec.id}' has no oracle(): the teacher needs a sequence task (seq-reverse, seq-sort, seq-add)`);
     return inst.oracle();
   }
 
@@ -83,12 +98,18 @@ export class VectorEnv {
     return this.obs;
   }
 
-  /** Step env e with actions[e]; fills `out` and updates `this.obs`. Throws if not reset. */
-  step(actions: Int32Array, out: VectorStepOut): void {
+  /**
+   * Step env e with actions[e] (discrete: Int32Array of E; box: Float32Array of E x A, clipped
+   * to the box here); fills `out` and updates `this.obs`. Throws if not reset, and an
+   * EnvRuntimeError (check.ts) when an env returns a bad observation or reward.
+   */
+  step(actions: Int32Array | Float32Array, out: VectorStepOut): void {
     if (!this.started) throw new Error('VectorEnv.step called before reset()');
     const d = this.spec.obsDim;
+    const box = this.box;
+    if ((box === null) !== actions instanceof Int32Array) throw new RangeError(`VectorEnv.step: env ${this.spec.id} takes ${box === null ? 'an Int32Array of discrete' : 'a Float32Array of box'} actions`);
     for (let e = 0; e < this.numEnvs; e++) {
-      const r = this.envs[e].step(actions[e]);
+      const r = this.envs[e].step(box === null ? actions[e] : clipBoxAction(box, actions as Float32Array, e, this.clipped));
       const terminated = r.terminated;
       const truncated = r.truncated && !terminated;
       out.rewards[e] = r.reward;

@@ -9,7 +9,8 @@
 import type { CommandModule } from 'yargs';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { envSpecOf } from '../../actor/envs/registry.js';
+import { modelSpecFor } from '../../actor/envs/registry.js';
+import { loadEnvModuleOf } from '../envModule.js';
 import { segmentsPerSlot, teacherShareOf } from '../../actor/config.js';
 import { trainOptions } from '../options.js';
 import { configFileOptions, configFromArgs, writeRunConfig } from '../runConfig.js';
@@ -33,6 +34,7 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
     const actorId = argv['actor-id'] as number;
     if (!Number.isInteger(actorId) || actorId < 0) throw new UsageError(`--actor-id: ${actorId} must be an integer >= 0`);
     const net = parseActorNetwork(argv);
+    await loadEnvModuleOf(argv);
     // --resume: the run's actor again (resumed run, or restarted by train): its log continues.
     const resume = argv.resume !== undefined;
     const cfg = resume ? resumeConfig(argv) : configFromArgs(argv, { runDirSuffix: `-actor${actorId}` });
@@ -40,14 +42,13 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
     else if (!resume && existsSync(path.join(cfg.runDir, `actor-${actorId}.ndjson`))) {
       throw new UsageError(`--actor-id: ${cfg.runDir} already has a log for actor ${actorId}; give each actor of a run its own --actor-id`);
     }
-    const env = envSpecOf(cfg.env);
     // Imported here so that `--help` and the other commands do not load zeromq, piscina and pino.
     const [{ Actor }, { createLogger }] = await Promise.all([import('../../actor/actor.js'), import('../logging.js')]);
     // Actors act with the pure-JS forward pass: no tensor backend is loaded in this process.
     const logger = createLogger(path.join(cfg.runDir, `actor-${actorId}.ndjson`), { role: 'actor', backend: 'js', runId: cfg.runId });
     const actor = new Actor({
-      actorId, endpoint: argv.connect as string, envId: cfg.env,
-      modelSpec: { obsDim: env.obsDim, nActions: env.nActions, hidden: cfg.hidden },
+      actorId, endpoint: argv.connect as string, envId: cfg.env, envModule: cfg.envModule,
+      modelSpec: modelSpecFor(cfg.env, cfg.hidden),
       workers: cfg.workers, envsPerWorker: cfg.envsPerWorker, segmentSteps: cfg.segmentSteps, seed: cfg.seed,
       lag: cfg.lag, actorDelayMs: cfg.actorDelayMs, maxInFlight: cfg.maxInFlight, historyVersions: cfg.historyVersions,
       deterministicSegmentsPerSlot: cfg.deterministic ? segmentsPerSlot(cfg) : 0,
@@ -58,7 +59,15 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
     process.on('SIGINT', () => actor.stop());
     process.on('SIGTERM', () => actor.stop());
     logger.info({ kind: 'actor-start', actorId, endpoint: argv.connect }, 'actor starting');
-    await actor.run();
+    try {
+      await actor.run();
+    } catch (e) {
+      // E.g. the env misbehaved in a worker (an observation of the wrong size, a NaN): logged,
+      // then the process exits non-zero with the message (the launcher reports it).
+      logger.error({ kind: 'actor-error', actorId, error: (e as Error).message }, 'actor failed');
+      logger.flush();
+      throw e;
+    }
     logger.info({ kind: 'actor-stop', actorId }, 'actor stopped');
     logger.flush();
   },

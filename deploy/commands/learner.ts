@@ -17,6 +17,7 @@ import { tensorboardDir, tensorboardOption } from '../tensorboardOption.js';
 import { resumeConfig, resumeOption } from '../resume.js';
 import { writeFileAtomic } from '../../learner/checkpoint.js';
 import { learnerNetworkOptions, parseLearnerNetwork } from '../networkOptions.js';
+import { loadEnvModuleOf } from '../envModule.js';
 
 export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'learner',
@@ -31,6 +32,7 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   }),
   handler: async (argv) => {
     const net = parseLearnerNetwork(argv, argv.bind as string);
+    await loadEnvModuleOf(argv);
     const resume = argv.resume !== undefined;
     const cfg = resume ? resumeConfig(argv) : configFromArgs(argv);
     const tbDir = tensorboardDir(argv.tensorboard);

@@ -28,7 +28,8 @@ import {
   type CellRunner,
 } from '../sweepGrid.js';
 import { PRESETS } from '../presets.js';
-import { FIELD_BY_FLAG, parseField } from '../schema.js';
+import { checkEnvId } from '../config.js';
+import { loadEnvModuleOf } from '../envModule.js';
 import { loadConfigFile } from '../runConfig.js';
 import { buildConfig } from '../options.js';
 import { runCompare } from './compare.js';
@@ -98,14 +99,17 @@ export function makeSweepCommand(deps: SweepDeps = {}): CommandModule<object, Sw
       const parallel = positiveInt('parallel', argv.parallel);
       const steps = positiveInt('steps', argv.steps);
       const cli = argv.cli ?? process.argv[1]!;
-      // The environment is checked here, before any cell starts (each cell would fail alike).
-      parseField(FIELD_BY_FLAG.get('env')!, argv.env);
       const preset = parsePreset(argv.preset, argv.env);
       const targetReturn = parseTarget(argv.targetReturn, argv.env);
       const threshold = argv.threshold === undefined ? (targetReturn ?? DEFAULT_THRESHOLD) : requireFinite('threshold', argv.threshold);
       const out = argv.out ?? defaultSweepOut(argv.env);
       const config = argv.config === undefined ? undefined : resolve(argv.config);
-      if (config !== undefined) buildConfig({}, { file: loadConfigFile(config) });
+      if (config !== undefined) {
+        await loadEnvModuleOf({ config }); // the file may name an --env-module (every run loads it too)
+        buildConfig({}, { file: loadConfigFile(config) });
+      }
+      // The environment is checked here, before any cell starts (each cell would fail alike).
+      checkEnvId(argv.env);
       const vary = parseVary(argv.vary);
       const extra = splitWords(argv.extra);
       checkVaryClashes(vary, methods, extra);

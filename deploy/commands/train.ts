@@ -8,6 +8,7 @@ import { trainOptions } from '../options.js';
 import { configFileOptions, configFromArgs } from '../runConfig.js';
 import { tensorboardDir, tensorboardOption } from '../tensorboardOption.js';
 import { resumeConfig, resumeOption } from '../resume.js';
+import { loadEnvModuleOf } from '../envModule.js';
 
 export const trainCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'train',
@@ -20,6 +21,7 @@ export const trainCommand: CommandModule<object, Record<string, unknown>> = {
     tensorboard: tensorboardOption(),
   }),
   handler: async (argv) => {
+    await loadEnvModuleOf(argv);
     const resume = argv.resume !== undefined;
     const cfg = resume ? resumeConfig(argv) : configFromArgs(argv);
     const tensorboard = tensorboardDir(argv.tensorboard);

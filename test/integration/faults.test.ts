@@ -5,6 +5,7 @@
  * finishes its budget and accounts for every message.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { modelSpecFor } from '../../actor/envs/registry.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ import { makeRollout } from '../unit/protocol/helpers.js';
 import type { SummaryRecord } from '../../protocol/records.js';
 
 const FLAGS = ['--actors', '3', '--batch-segments', '1', '--envs-per-worker', '4', '--segment-steps', '16', '--epochs', '1', '--minibatches', '1', '--steps', '2048', '--eval-every', '0', '--final-eval-episodes', '3'];
-const SPEC = { obsDim: 4, nActions: 2, hidden: [64, 64] };
+const SPEC = modelSpecFor('CartPole-v1', [64, 64]); // the learner's: the env spec is in the model hash
 const children: ChildProcess[] = [];
 
 function start(args: string[]): { proc: ChildProcess; out: () => string } {

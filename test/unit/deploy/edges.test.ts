@@ -36,7 +36,7 @@ describe('CLI edges', () => {
     let cells = 0;
     const cmd = makeSweepCommand({ runCell: () => { cells++; return Promise.resolve(0); } });
     const r = await runCommand(cmd, ['sweep', '--env', 'Pong-v0', '--out', out, '--seeds', '1', '--methods', 'ppo', '--lags', '0']);
-    expect(usageMessage(r)).toMatch(/^--env: 'Pong-v0' is not accepted/);
+    expect(usageMessage(r)).toMatch(/^--env: 'Pong-v0' is not a known environment/);
     expect(existsSync(out)).toBe(false);
     expect(cells).toBe(0);
   });

@@ -15,7 +15,7 @@ import { argvOf } from './helpers.js';
 const BAD: Record<string, string> = {
   method: 'nope', eps: '1.5', 'rho-bar': '0', 'c-bar': '-1', 'tau-pos': '0', 'tau-neg': '-0.5', 'ess-min': '0', 'tau-c': '0', 'tau-h': 'abc',
   'gamma-base': '1.5', 'gamma-max': '-0.1', gamma: '2', trust: 'cubic', 'sft-trust': 'maybe', floor: 'zero', hidden: '64,0', grad: 'gpu', backend: 'tpu',
-  env: 'MountainCar-v0', seed: '-1', actors: '0', workers: '1.5', 'envs-per-worker': '0', 'segment-steps': '-3', 'batch-segments': '0', lag: 'fixed:-2',
+  env: 'Nope-v0', 'env-module': '', seed: '-1', actors: '0', workers: '1.5', 'envs-per-worker': '0', 'segment-steps': '-3', 'batch-segments': '0', lag: 'fixed:-2',
   'actor-delay-ms': '-5', 'max-inflight': '0', 'history-versions': '0', 'heartbeat-ms': '5', advantage: 'td', 'normalize-advantages': 'perhaps', discount: '0', lambda: '1.1',
   lr: '0', 'anneal-lr': 'sometimes', 'adam-eps': '-1e-5', epochs: '0', minibatches: '2.5', 'ent-coef': '-0.01', 'vf-coef': '-1', 'max-grad-norm': '0',
   'learner-threads': '0', 'max-lag': '-2', 'queue-capacity': '0', 'eval-every': '-1', 'eval-episodes': '0', 'final-eval-episodes': '0', 'collapse-entropy': '-1', steps: '0',

@@ -18,7 +18,7 @@ export function testConfig(over: Partial<LearnerServerConfig> = {}): LearnerServ
   return {
     objective: { ...DEFAULT_OBJECTIVE, method: 'v5' }, advantage: 'vtrace', normalizeAdvantages: true, discount: 0.99, lambda: 0.95,
     lr: 1e-3, annealLr: true, adamEps: 1e-5, epochs: 1, minibatches: 1, entCoef: 0.01, vfCoef: 0.5, maxGradNorm: 0.5, steps: 1000, grad: 'js',
-    runId: 'unit', env: 'CartPole-v1', seed: 3, hidden: [8], actors: 1, workers: 1, batchSegments: 2, maxLag: -1, historyVersions: 4, segmentSteps: 16, envsPerWorker: 4, heartbeatMs: 1000,
+    runId: 'unit', env: 'CartPole-v1', envModule: null, seed: 3, hidden: [8], actors: 1, workers: 1, batchSegments: 2, maxLag: -1, historyVersions: 4, segmentSteps: 16, envsPerWorker: 4, heartbeatMs: 1000,
     queueCapacity: 16, timeSec: 0, targetReturn: null, evalEvery: 1, evalEpisodes: 2, finalEvalEpisodes: 5, collapseEntropy: 0.1, deterministic: false, checkpointEvery: 0, keepCheckpoints: 3,
     ...over,
   };

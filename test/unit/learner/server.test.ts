@@ -6,6 +6,7 @@
  * here when missing).
  */
 import { Writable } from 'node:stream';
+import { modelSpecFor } from '../../../actor/envs/registry.js';
 import { pino, type Logger } from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../model/backend.js';
@@ -32,7 +33,7 @@ beforeAll(async () => {
 
 describe('LearnerServer and Actor shells', () => {
   it('train over loopback ZeroMQ to the budget; the Stop message ends the actor; actor stats reach the learner log', async () => {
-    const spec = { obsDim: 4, nActions: 2, hidden: [8] };
+    const spec = modelSpecFor('CartPole-v1', [8]); // what the learner builds: the env spec is in the model hash
     const cfg = testConfig({ workers: 2, segmentSteps: 8, envsPerWorker: 2, steps: 3 * 2 * 8 * 2, evalEvery: 2, finalEvalEpisodes: 2 });
     const learnerLog: Array<Record<string, unknown>> = [];
     const actorLog: Array<Record<string, unknown>> = [];
@@ -66,7 +67,7 @@ describe('LearnerServer and Actor shells', () => {
 
   it('an actor stopped before it runs returns at once', async () => {
     const actor = new Actor({
-      actorId: 1, endpoint: 'tcp://127.0.0.1:9', envId: 'CartPole-v1', modelSpec: { obsDim: 4, nActions: 2, hidden: [8] }, workers: 1, envsPerWorker: 1,
+      actorId: 1, endpoint: 'tcp://127.0.0.1:9', envId: 'CartPole-v1', modelSpec: modelSpecFor('CartPole-v1', [8]), workers: 1, envsPerWorker: 1,
       segmentSteps: 4, seed: 1, lag: { kind: 'none' }, actorDelayMs: 0, maxInFlight: 1, historyVersions: 2, deterministicSegmentsPerSlot: 0,
       statsEveryMs: 1000, idleTimeoutMs: 60_000, logger: memoryPino([]),
     });

@@ -94,7 +94,7 @@ describe('validateHello', () => {
   });
 
   it('wrong model hash', () => {
-    expect(validateHello({ ...hello, modelHash: 99 }, expected)).toBe("MODEL_HASH: hello.modelHash is 99, the learner's is 1234");
+    expect(validateHello({ ...hello, modelHash: 99 }, expected)).toBe("MODEL_HASH: hello.modelHash is 99, the learner's is 1234 (the network or the environment spec differs: check --hidden, --env and --env-module)");
   });
 
   it('wrong env id, obsDim, nActions; no envs', () => {

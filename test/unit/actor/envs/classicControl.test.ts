@@ -97,10 +97,10 @@ describe('MountainCar-v0', () => {
 });
 
 describe('MountainCarContinuous-v0', () => {
-  it('is registered as a box env [-1, 1] with 999 steps; discrete callers get a clear error', () => {
+  it('is registered as a box env [-1, 1] with 999 steps (a box EnvSpec); the discrete Env interface refuses it clearly', () => {
     expect(envPluginSpecOf('MountainCarContinuous-v0')).toEqual({ observationSize: 2, action: { type: 'box', low: [-1], high: [1] }, maxEpisodeSteps: 999 });
-    expect(() => envSpecOf('MountainCarContinuous-v0')).toThrow("env 'MountainCarContinuous-v0' has continuous actions: continuous actions need the Gaussian policy (not yet available)");
-    expect(() => makeEnv('MountainCarContinuous-v0')).toThrow(/need the Gaussian policy/);
+    expect(envSpecOf('MountainCarContinuous-v0')).toEqual({ id: 'MountainCarContinuous-v0', obsDim: 2, nActions: 1, maxEpisodeSteps: 999, actionKind: 'box' });
+    expect(() => makeEnv('MountainCarContinuous-v0')).toThrow("env 'MountainCarContinuous-v0' has continuous actions: the discrete Env interface cannot step it; use makeManagedEnv (the Gaussian policy's envs)");
   });
 
   it('reproduces Gymnasium trajectories: reaching the goal (+100), and clipped actions against the left wall', () => {
@@ -154,7 +154,7 @@ describe('MountainCarContinuous-v0', () => {
 describe('Pendulum-v1', () => {
   it('is registered as a box env [-2, 2] with 200 steps', () => {
     expect(envPluginSpecOf('Pendulum-v1')).toEqual({ observationSize: 3, action: { type: 'box', low: [-2], high: [2] }, maxEpisodeSteps: 200 });
-    expect(() => envSpecOf('Pendulum-v1')).toThrow(/Pendulum-v1' has continuous actions: continuous actions need the Gaussian policy \(not yet available\)/);
+    expect(envSpecOf('Pendulum-v1')).toEqual({ id: 'Pendulum-v1', obsDim: 3, nActions: 1, maxEpisodeSteps: 200, actionKind: 'box' });
   });
 
   it('reproduces Gymnasium trajectories: 200 steps to truncation with clipped torques, and a speed clipped at 8', () => {

@@ -66,7 +66,8 @@ describe('a user env module loaded by path', () => {
     expect(envSpecOf('Walk-v0')).toEqual({ id: 'Walk-v0', obsDim: 2, nActions: 2, maxEpisodeSteps: 5 });
     expect(envShape('Walk-v0')).toEqual(envSpecOf('Walk-v0'));
     expect(envPluginSpecOf('Drift-v0').action).toEqual({ type: 'box', low: [-0.5], high: [0.5] });
-    expect(() => makeEnv('Drift-v0')).toThrow(/continuous actions need the Gaussian policy \(not yet available\)/);
+    expect(() => makeEnv('Drift-v0')).toThrow(/has continuous actions: the discrete Env interface cannot step it/);
+    expect(envSpecOf('Drift-v0')).toEqual({ id: 'Drift-v0', obsDim: 1, nActions: 1, maxEpisodeSteps: 1000, actionKind: 'box' });
 
     const v = new VectorEnv('Walk-v0', 2, new Rng(4));
     v.reset();

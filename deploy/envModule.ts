@@ -1,0 +1,39 @@
+/**
+ * `--env-module FILE`: a user's environment module is loaded into this process's env registry
+ * before the run settings are validated (so `--env` may name one of its envs). The path comes
+ * from the flag, else from the `--config` file, else (with --join) from the joined run's
+ * config.json. Worker threads load it themselves (actor/worker.ts, actor/evalWorker.ts).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { loadEnvModule } from '../actor/envs/registry.js';
+import { EnvModuleError } from '../actor/envs/check.js';
+import { loadConfigFile } from './runConfig.js';
+import { UsageError } from './errors.js';
+
+/** The env module a command's flags and config file name, or null. */
+export function envModuleOf(argv: Record<string, unknown>): string | null {
+  const flag = argv['env-module'];
+  if (typeof flag === 'string') return flag;
+  let file = argv.config as string | undefined;
+  if (file === undefined && argv.join === true && typeof argv['run-dir'] === 'string') file = path.join(argv['run-dir'], 'config.json');
+  if (file === undefined || !existsSync(file)) return null; // a missing --config file is reported by the config loader
+  const v = loadConfigFile(file).values['env-module'];
+  return typeof v === 'string' ? v : null;
+}
+
+/**
+ * Load the env module named by `argv` (if any) into this process's registry; returns its path
+ * or null. A module that cannot be loaded is a UsageError: `--env-module: env module PATH: ...`.
+ */
+export async function loadEnvModuleOf(argv: Record<string, unknown>): Promise<string | null> {
+  const file = envModuleOf(argv);
+  if (file === null) return null;
+  try {
+    await loadEnvModule(file);
+  } catch (e) {
+    if (e instanceof EnvModuleError) throw new UsageError(`--env-module: ${e.message}`);
+    throw e;
+  }
+  return file;
+}
