@@ -12,7 +12,7 @@ import { formatLag, maxLagOf, parseLagSpec, type LagSpec } from '../actor/lag.js
 import type { AdvantageKind, LearnerServerConfig } from '../learner/config.js';
 import { defaultQueueCapacity, segmentsPerSlot, slotsOf, teacherShareOf, type ActorsConfig, type SeqEnvConfig } from '../actor/config.js';
 import { isSeqEnv, parseSeqEnvId, seqEnvId, seqSettingsProblem } from '../actor/envs/seq.js';
-import { envIds } from '../actor/envs/registry.js';
+import { envIds, envPluginSpecOf } from '../actor/envs/registry.js';
 import { FIELDS, getKey, OBJECTIVE_FIELDS, parseField, setKey } from './schema.js';
 
 export type { AdvantageKind };
@@ -111,6 +111,9 @@ export function validateConfig(c: RunConfig): void {
   const maxK = maxLagOf(c.lag);
   if (maxK + 2 > c.historyVersions) {
     throw new UsageError(`--lag ${formatLag(c.lag)} needs up to ${maxK} versions of history but --history-versions is ${c.historyVersions}; raise --history-versions to at least ${maxK + 2}`);
+  }
+  if ((c.learnerThreads ?? 1) > 1 && !isSeqEnv(c.env) && envPluginSpecOf(c.env).action.type === 'box') {
+    throw new UsageError(`--learner-threads: ${c.learnerThreads} threads are not available for box actions yet (the Gaussian head's gradient runs in the learner thread); use --learner-threads 1`);
   }
   if ((c.learnerThreads ?? 1) > 1 && c.grad !== 'js') {
     throw new UsageError(`--learner-threads: ${c.learnerThreads} threads need --grad js (the tfjs path runs in the learner thread); use --learner-threads 1 or --grad js`);
