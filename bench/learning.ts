@@ -6,7 +6,7 @@
  * cells whose run dir already holds a summary reused), then a
  * table per (method, lag): steps to the threshold on the stochastic evaluation, final
  * evaluation (100 episodes), behaviour return, AUC, ESS, KL(mu||pi) k3, entropy, collapses,
- * and for v5 the mean g per quadrant over every gradient step of the first 10% of updates (trainQuadrants; THEORY.md 3.6).
+ * and for v5 the mean g per quadrant over every gradient step of the first 10% of updates (trainQuadrants; docs/METHODS.md section 3.6).
  * Flags: --methods ppo,v5,v5:floor=neg-is --lags 0 --seeds 1 --steps 100000 --parallel 1
  *        --env CartPole-v1|Acrobot-v1 (or --acrobot) --threshold R --out DIR
  */
@@ -158,7 +158,7 @@ const Q_HEADERS: [QuadrantKey, string][] = [['wHighAPos', 'w>1 A>0'], ['wHighANe
 
 function quadrantTable(rows: CellAggregate[]): Table {
   return {
-    title: 'v5: mean g per quadrant over every gradient step of the first 10% of updates (trainQuadrants; THEORY.md 3.6), mean over seeds',
+    title: 'v5: mean g per quadrant over every gradient step of the first 10% of updates (trainQuadrants; docs/METHODS.md section 3.6), mean over seeds',
     headers: ['method', 'lag', ...Q_HEADERS.map(([, h]) => h)],
     rows: rows.map((a) => [a.label, String(a.lag), ...Q_HEADERS.map(([k]) => num(a.endQuadrantG[k]))]),
   };

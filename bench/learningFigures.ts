@@ -56,7 +56,7 @@ export function cellFigures(name: string, label: string, lag: number, seed: numb
   }
   const emptyQ = Object.fromEntries(QUADRANT_KEYS.map((k) => [k, null])) as Record<QuadrantKey, number | null>;
   // g as the gradient steps used it (all epochs) over the first 10% of updates, when logged:
-  // that is when a collapse happens (THEORY.md 3.6); once a policy is deterministic w = 1 and
+  // that is when a collapse happens (docs/METHODS.md section 3.6); once a policy is deterministic w = 1 and
   // every quadrant's g is 1. The before-update quadrants are all 1 at lag 0.
   const tq = trainQuadrantTable(u.slice(0, Math.max(1, Math.ceil(u.length / 10))));
   const trainQ = tq.updatesWith > 0

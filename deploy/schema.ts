@@ -47,7 +47,7 @@ const pos = { ok: (x: number) => x > 0, text: '> 0' };
 const nonNeg = { ok: (x: number) => x >= 0, text: '>= 0' };
 const atLeast1 = { ok: (x: number) => x >= 1, text: '>= 1' };
 const unit = { ok: (x: number) => x >= 0 && x <= 1, text: 'in [0, 1]' };
-const SPEC = 'THEORY.md section 2 (the draft spec)';
+const SPEC = 'docs/METHODS.md section 2 (the draft spec)';
 const CLEANRL = 'CleanRL ppo.py';
 const ZOO = 'RL Baselines Zoo ppo.yml CartPole-v1';
 
@@ -94,7 +94,7 @@ export const FIELDS: readonly FieldRow[] = [
   { flag: 'behaviour', key: 'behaviour', kind: 'behaviour', default: 'stale', help: 'who writes responses: stale (the policy, with --lag) | teacher | mix:P (share P of each group from the teacher)', group: 'actors and lag', source: "today's lag injection" },
   { flag: 'teacher-eps', key: 'teacherEps', kind: 'number', default: 0.1, range: unit, help: 'teacher noise: a uniform token with this probability, else the right one', group: 'actors and lag', source: 'issue 15: a noisy oracle, eps 0.1' },
   // learner and optimiser
-  { flag: 'advantage', key: 'advantage', kind: 'choice', choices: ['vtrace', 'gae', 'group', 'reward'], default: 'vtrace', derived: 'vtrace; group for seq-* tasks', help: 'advantage estimator (group: (R - group mean) / (group std + 1e-6) on every token; reward: A = R, no baseline, not normalised)', group: 'learner and optimiser', source: 'THEORY.md section 4: corrects targets for lag' },
+  { flag: 'advantage', key: 'advantage', kind: 'choice', choices: ['vtrace', 'gae', 'group', 'reward'], default: 'vtrace', derived: 'vtrace; group for seq-* tasks', help: 'advantage estimator (group: (R - group mean) / (group std + 1e-6) on every token; reward: A = R, no baseline, not normalised)', group: 'learner and optimiser', source: 'docs/METHODS.md section 4: corrects targets for lag' },
   { flag: 'ratio', key: 'ratio', kind: 'choice', choices: ['token', 'sequence'], default: 'token', help: 'importance ratio per token, or per response (geometric mean of its token ratios, as GSPO)', group: 'learner and optimiser', source: 'per-token ratios as PPO' },
   { flag: 'normalize-advantages', key: 'normalizeAdvantages', kind: 'boolean', default: true, help: 'normalise advantages per batch (--no-normalize-advantages)', group: 'learner and optimiser', source: `${CLEANRL} norm_adv` },
   { flag: 'discount', key: 'discount', kind: 'number', default: 0.99, range: { ok: (x) => x > 0 && x <= 1, text: 'in (0, 1]' }, help: 'discount gamma', group: 'learner and optimiser', source: CLEANRL },

@@ -1,5 +1,5 @@
 /**
- * Advantage estimators, THEORY.md section 4. Pure float64 functions over one time-major
+ * Advantage estimators, docs/METHODS.md section 4. Pure float64 functions over one time-major
  * T x E segment; the learner calls them once per segment before its epochs.
  *
  * Episode boundaries: where `terminated[t]` the next value is 0 and the recursion is cut;

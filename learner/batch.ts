@@ -2,7 +2,7 @@
  * Turning B rollout segments into one flat training batch: a forward pass of the current
  * parameters over every observation (plus the bootstrap and final observations; the float64
  * forward pass of model/grad.ts on the learner's Workspace), the log-ratios
- * log w = clamp(log pi - log mu, -20, 20), and the advantages of THEORY.md section 4.
+ * log w = clamp(log pi - log mu, -20, 20), and the advantages of docs/METHODS.md section 4.
  */
 import type { RolloutMsg } from '../protocol/messages.js';
 import { headOf, type ModelSpec } from '../model/spec.js';

@@ -14,7 +14,7 @@ export type RatioKind = 'token' | 'sequence';
 
 /** Objective group (owned by learner/objectives/config.ts). */
 export interface ObjectiveGroup {
-  /** The off-policy correction (THEORY.md section 2). */
+  /** The off-policy correction (docs/METHODS.md section 2). */
   objective: ObjectiveConfig;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Off-policy diagnostics of one learner update (THEORY.md section 5), for samples drawn from
+ * Off-policy diagnostics of one learner update (docs/METHODS.md section 5), for samples drawn from
  * mu: normalised ESS, KL(mu||pi) estimators k1 and k3, KL(pi||mu), w quantiles, the mean
  * trust h and gamma, g per quadrant (w>1 or w<=1) x (A>0 or A<=0), and all of it per lag
  * bucket. Float64 accumulation throughout; inputs are not modified.

@@ -62,7 +62,7 @@ export interface UpdateStats extends BatchDiagnostics {
   /**
    * Count and mean g per quadrant over every sample of every gradient step (all epochs), with
    * w measured against the parameters at that step: what the multi-epoch updates actually
-   * weighted (THEORY.md 3.6). Both gradient paths fill it (the weights are data in both).
+   * weighted (docs/METHODS.md section 3.6). Both gradient paths fill it (the weights are data in both).
    */
   trainQuadrants: Quadrants | null;
   /** Where the update's time went. */
@@ -287,7 +287,7 @@ export class Learner {
   }
 
   /**
-   * THEORY.md section 5 diagnostics of the batch under the parameters before the update, with
+   * docs/METHODS.md section 5 diagnostics of the batch under the parameters before the update, with
    * the same weights the gradient uses (`computeWeights`; v3.1: gamma_ess from the whole batch).
    */
   private diagnose(batch: Batch): BatchDiagnostics {

@@ -1,6 +1,6 @@
 /**
  * The training loss as a pure function of (parameters, minibatch), CleanRL-style:
- *   loss = -(1/N) sum sg[g_i] A_i logp_i      (THEORY.md section 1)
+ *   loss = -(1/N) sum sg[g_i] A_i logp_i      (docs/METHODS.md section 1)
  *        + vfCoef * 0.5 * mean((V(s) - target)^2)
  *        - entCoef * mean entropy
  * and its gradient with respect to the one flat parameter vector by tfjs autodiff (`--grad

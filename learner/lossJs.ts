@@ -1,11 +1,11 @@
 /**
  * The training loss of learner/loss.ts, computed in float64 plain JavaScript with the
  * hand-written backward pass of model/grad.ts instead of tfjs autodiff:
- *   loss = -(1/N) sum sg[g_i] A_i logp_i                (THEORY.md section 1)
+ *   loss = -(1/N) sum sg[g_i] A_i logp_i                (docs/METHODS.md section 1)
  *        + vfCoef * 0.5 * mean((V(s) - target)^2)
  *        - entCoef * mean entropy
  * g is data: computed once per minibatch by `computeWeights` (learner/objectives, the one
- * implementation of THEORY.md section 2) from log w = logp - logmu, then the policy term's
+ * implementation of docs/METHODS.md section 2) from log w = logp - logmu, then the policy term's
  * gradient is d loss / d z_k = -(1/N) g A (onehot_k - p_k). With a Gaussian head (continuous
  * actions) logp is the diagonal Gaussian's log-density of the box action, and
  * d logp / d mean_j = (a_j - mean_j) / sigma_j^2, d logp / d logstd_j = z_j^2 - 1 (z = (a - mean)

@@ -38,7 +38,7 @@ export interface Quadrants {
   wLowANeg: QuadrantStat;
 }
 
-/** Lag bucket labels, THEORY.md section 5. */
+/** Lag bucket labels, docs/METHODS.md section 5. */
 export const LAG_BUCKETS = ['0', '1', '2-3', '4-7', '8-15', '16-31', '32-63', '64+'] as const;
 export type LagBucketLabel = (typeof LAG_BUCKETS)[number];
 

@@ -1,7 +1,7 @@
 /**
- * `isreshape weights`: inspect the gradient weights g(w, A) of THEORY.md section 2.
+ * `isreshape weights`: inspect the gradient weights g(w, A) of docs/METHODS.md section 2.
  *
- * - no output flags: a readable table (THEORY.md 3.5's four quadrants for v5, then g for every
+ * - no output flags: a readable table (docs/METHODS.md section 3.5's four quadrants for v5, then g for every
  *   method at a few w for A = +1 and A = -1), at the defaults or the parameter flags given;
  * - machine contract (kept stable): `--method NAME [params] --w CSV --a CSV --json` prints one
  *   JSON array of {"w", "A", "g"} over the cartesian product, w outer and A inner;
@@ -72,11 +72,11 @@ function ratioList(flag: string, raw: unknown): number[] {
 const fmt = (x: number | null, d = 3): string => (x === null ? '-' : x.toFixed(d));
 const pad = (s: string, n: number): string => s.padStart(n);
 
-/** The readable overview: THEORY.md 3.5's four quadrants for v5, then g for every method. */
+/** The readable overview: docs/METHODS.md section 3.5's four quadrants for v5, then g for every method. */
 function overview(base: ObjectiveConfig, ge: number): string {
   const v5 = { ...base, method: 'v5' as const };
   const lines = [
-    `v5 four-quadrant example (THEORY.md 3.5): tau_h=${v5.tauH} tau_c=${v5.tauC} gamma_base=${v5.gammaBase} gamma_max=${v5.gammaMax} trust=${v5.trust} sft-trust=${v5.sftTrust ? 'on' : 'off'} floor=${v5.floor}`,
+    `v5 four-quadrant example (docs/METHODS.md section 3.5): tau_h=${v5.tauH} tau_c=${v5.tauC} gamma_base=${v5.gammaBase} gamma_max=${v5.gammaMax} trust=${v5.trust} sft-trust=${v5.sftTrust ? 'on' : 'off'} floor=${v5.floor}`,
     `${pad('w', 6)} ${pad('A', 4)} ${pad('gamma', 7)} ${pad('g', 7)}`,
   ];
   for (const [w, A] of [[2, 1], [3, -1], [0.5, 1], [0.5, -1]]) {
@@ -86,7 +86,7 @@ function overview(base: ObjectiveConfig, ge: number): string {
   const ws = [0.2, 0.5, 0.8, 1, 1.25, 2, 5, 10];
   lines.push('', `g(w, A) for every method (v3.1 with gamma_ess = ${ge}; eps=${base.eps} rho_bar=${base.rhoBar} tau_pos=${base.tauPos} tau_neg=${base.tauNeg} gamma=${base.gamma})`);
   lines.push(`${'method'.padEnd(9)} ${pad('A', 3)} ${ws.map((w) => pad(`w=${w}`, 7)).join(' ')}`);
-  // v5 with the neg-is floor (THEORY.md 3.6) is listed too: it is the variant that does not collapse.
+  // v5 with the neg-is floor (docs/METHODS.md section 3.6) is listed too: it is the variant that does not collapse.
   const rows: Array<[string, ObjectiveConfig]> = METHODS.map((method) => [method, { ...base, method }]);
   rows.splice(rows.findIndex(([m]) => m === 'v5') + 1, 0, ['v5 neg-is', { ...base, method: 'v5', floor: 'neg-is' }]);
   for (const [name, cfg] of rows) {

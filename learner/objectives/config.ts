@@ -1,9 +1,9 @@
 /**
- * Configuration of the off-policy correction (THEORY.md section 2). One typed record, every
+ * Configuration of the off-policy correction (docs/METHODS.md section 2). One typed record, every
  * field documented with its default; the CLI flags map one-to-one onto these fields.
  */
 
-/** The method names, exactly as the CLI spells them (THEORY.md section 2). */
+/** The method names, exactly as the CLI spells them (docs/METHODS.md section 2). */
 export const METHODS = ['sft', 'is', 'ppo', 'cispo', 'vtrace', 'sapo', 'v3.1', 'v5', 'v5-fixed'] as const;
 export type MethodName = (typeof METHODS)[number];
 
@@ -17,7 +17,7 @@ export interface ObjectiveConfig {
   eps: number;
   /** vtrace: truncation rho_bar of the weight and of the V-trace targets. Default 1. */
   rhoBar: number;
-  /** V-trace trace cutting c_bar (advantages, THEORY.md section 4). Default 1. */
+  /** V-trace trace cutting c_bar (advantages, docs/METHODS.md section 4). Default 1. */
   cBar: number;
   /** sapo: temperature for A > 0. Default 1.0. */
   tauPos: number;
@@ -43,7 +43,7 @@ export interface ObjectiveConfig {
   floor: FloorForm;
 }
 
-/** THEORY.md section 2 defaults. Frozen: copy with a spread to change a field. */
+/** docs/METHODS.md section 2 defaults. Frozen: copy with a spread to change a field. */
 export const DEFAULT_OBJECTIVE: Readonly<ObjectiveConfig> = Object.freeze({
   method: 'v5',
   eps: 0.2,

@@ -1,5 +1,5 @@
 /**
- * The one implementation of the gradient weights g(w, A) of THEORY.md section 2: every method
+ * The one implementation of the gradient weights g(w, A) of docs/METHODS.md section 2: every method
  * and option, one sample at a time, in float64. Both the batch form (`computeWeights` in
  * weights.ts, which every gradient path and the diagnostics use) and the scalar form
  * (`weightOf` in scalar.ts, for the CLI and tests) call `sampleWeight`; no other file holds a
@@ -14,7 +14,7 @@
  */
 import type { MethodName, ObjectiveConfig } from './config.js';
 
-/** Clamp range of log w before exponentiating (THEORY.md section 1). */
+/** Clamp range of log w before exponentiating (docs/METHODS.md section 1). */
 export const LOG_RATIO_CLAMP = 20;
 
 /** Logistic sigmoid 1/(1+e^-x), evaluated without overflow for either sign of x. */
@@ -24,7 +24,7 @@ export function sigmoid(x: number): number {
   return e / (1 + e);
 }
 
-/** sech(x)^2 in the stable form 4 e^{-2|x|} / (1 + e^{-2|x|})^2 (THEORY.md section 2). */
+/** sech(x)^2 in the stable form 4 e^{-2|x|} / (1 + e^{-2|x|})^2 (docs/METHODS.md section 2). */
 export function sech2(x: number): number {
   const t = Math.exp(-2 * Math.abs(x));
   return (4 * t) / ((1 + t) * (1 + t));
@@ -65,15 +65,15 @@ export class SampleWeight {
 function v5Family(cfg: ObjectiveConfig, w: number, logW: number, A: number, gamma: number, out: SampleWeight): void {
   const h = trust(cfg, w, logW);
   let floor = 1 - gamma;
-  if (cfg.sftTrust) floor *= h; // THEORY.md 2: sft-trust multiplies the SFT term too.
-  if (cfg.floor === 'neg-is' && A < 0) floor *= Math.min(w, 1); // THEORY.md 3.6
+  if (cfg.sftTrust) floor *= h; // docs/METHODS.md section 2: sft-trust multiplies the SFT term too.
+  if (cfg.floor === 'neg-is' && A < 0) floor *= Math.min(w, 1); // docs/METHODS.md section 3.6
   out.g = floor + gamma * w * h;
   out.h = h;
   out.gamma = gamma;
 }
 
 /**
- * g(w, A) of `cfg.method` with every option of THEORY.md section 2, written into `out` (g,
+ * g(w, A) of `cfg.method` with every option of docs/METHODS.md section 2, written into `out` (g,
  * and h / gamma where the method has them) and returned. `w` and `logW` are the same ratio
  * (w = e^logW, already clamped by the caller); `gammaEss` is v3.1's batch exponent, ignored
  * by the other methods. Hot path: validates nothing, NaN in gives NaN out.

@@ -2,7 +2,7 @@
  * The scalar form of the gradient weights, for tools, the CLI (`isreshape weights`) and tests:
  * one sample, validated input, a fresh result object. A thin wrapper over the one kernel
  * (`sampleWeight` in kernel.ts) that the batch form `computeWeights` uses too; the formulas of
- * THEORY.md section 2 live there only. Also M(tau_h) = max w h(w) (THEORY.md 3.3).
+ * docs/METHODS.md section 2 live there only. Also M(tau_h) = max w h(w) (docs/METHODS.md section 3.3).
  */
 import type { ObjectiveConfig } from './config.js';
 import { LOG_RATIO_CLAMP, methodHasGamma, methodHasH, SampleWeight, sampleWeight, trustH } from './kernel.js';
@@ -28,7 +28,7 @@ function weightAt(cfg: ObjectiveConfig, w: number, logW: number, A: number, gamm
 }
 
 /**
- * g(w, A) for `cfg.method` with every option of THEORY.md section 2. `gammaEss` is v3.1's
+ * g(w, A) for `cfg.method` with every option of docs/METHODS.md section 2. `gammaEss` is v3.1's
  * batch exponent (see `gammaEss`); other methods ignore it. Throws NonFiniteInputError when
  * w is not a finite number > 0, or A or gammaEss is not finite.
  */
@@ -40,7 +40,7 @@ export function weightOf(cfg: ObjectiveConfig, w: number, A: number, gammaEss = 
 }
 
 /**
- * g from log w = logp - logmu: clamps log w to [-20, 20] first (THEORY.md section 1), then
+ * g from log w = logp - logmu: clamps log w to [-20, 20] first (docs/METHODS.md section 1), then
  * the kernel. Rejects a NaN or infinite logRatio with a NonFiniteInputError naming it.
  */
 export function weightFromLogRatio(cfg: ObjectiveConfig, logRatio: number, A: number, gammaEss = 1): Weight {
@@ -54,7 +54,7 @@ export function weightFromLogRatio(cfg: ObjectiveConfig, logRatio: number, A: nu
 /**
  * M(tau_h) = max of w h(w) over the reachable w in [e^-20, e^20], found numerically (grid in
  * log w, then golden-section refinement). v5's g lies in (1 - gamma_max, 1 + gamma_max (M - 1))
- * (THEORY.md 3.3). For trust 'log' with tau_h <= 1, w h(w) keeps growing with w, so M is its
+ * (docs/METHODS.md section 3.3). For trust 'log' with tau_h <= 1, w h(w) keeps growing with w, so M is its
  * value at the clamp edge. Returns the maximiser too.
  */
 export function maxWH(tauH: number, trust: ObjectiveConfig['trust'] = 'linear'): { m: number; w: number } {

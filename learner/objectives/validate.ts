@@ -1,5 +1,5 @@
 /**
- * Input and config validation for the off-policy correction (THEORY.md section 1: NaN or
+ * Input and config validation for the off-policy correction (docs/METHODS.md section 1: NaN or
  * +/-Infinity in logp, logmu or A is bad input; reject the whole batch, never propagate it).
  */
 import { OBJECTIVE_CHOICES, OBJECTIVE_RANGES, type FieldRange, type ObjectiveConfig } from './config.js';

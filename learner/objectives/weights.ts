@@ -94,7 +94,7 @@ export interface ComputeWeightsOptions {
 }
 
 /**
- * g(w_i, A_i) for the first n samples, with log w_i = clamp(logRatio_i, -20, 20) (THEORY.md
+ * g(w_i, A_i) for the first n samples, with log w_i = clamp(logRatio_i, -20, 20) (docs/METHODS.md
  * section 1), every method and option of `cfg`, and for v3.1 gamma_ess from this batch's w
  * unless given. Returns `opts.out` (or a new WeightBatch) filled for n samples. Hot path: never
  * throws on bad numbers; a NaN log-ratio gives NaN weights (for v3.1, all of them: gamma_ess

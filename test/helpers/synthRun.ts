@@ -235,7 +235,7 @@ export function writeSynthRun(dir: string, o: SynthOptions = {}): RunConfig {
   return config;
 }
 
-/** THEORY.md section 5 lag bucket of a lag in versions. */
+/** docs/METHODS.md section 5 lag bucket of a lag in versions. */
 export function lagBucketOf(lag: number): LagBucketLabel {
   if (lag <= 0) return '0';
   if (lag === 1) return '1';

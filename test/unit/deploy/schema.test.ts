@@ -37,7 +37,7 @@ describe('the field table', () => {
     for (const g of GROUPS) expect(FIELDS.some((r) => r.group === g), g).toBe(true);
   });
 
-  it('the defaults are the table defaults, and the objective defaults are THEORY.md\'s', () => {
+  it('the defaults are the table defaults, and the objective defaults are the draft spec\'s', () => {
     for (const r of FIELDS) {
       if (r.key === 'runDir' || r.key === 'runId') continue;
       expect(getKey(DEFAULT_CONFIG, r.key), r.flag).toEqual(r.default);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { gae, vtrace, normalize, type SegmentValues } from '../../../learner/advantages.js';
 
-// Hand-computed cases, THEORY.md section 4. T = 3, E = 1 unless stated.
+// Hand-computed cases, docs/METHODS.md section 4. T = 3, E = 1 unless stated.
 function seg(over: Partial<SegmentValues>): SegmentValues {
   return {
     T: 3, E: 1,

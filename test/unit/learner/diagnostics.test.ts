@@ -41,7 +41,7 @@ describe('quantile', () => {
 });
 
 describe('lagBucket', () => {
-  it('maps each lag to its THEORY.md section 5 bucket', () => {
+  it('maps each lag to its docs/METHODS.md section 5 bucket', () => {
     const want: [number, string][] = [[0, '0'], [1, '1'], [2, '2-3'], [3, '2-3'], [4, '4-7'], [7, '4-7'], [8, '8-15'], [15, '8-15'], [16, '16-31'], [31, '16-31'], [32, '32-63'], [63, '32-63'], [64, '64+'], [1000, '64+']];
     for (const [lag, label] of want) expect(lagBucket(lag), `lag ${lag}`).toBe(label);
     for (let lag = 0; lag < 200; lag++) expect(LAG_BUCKETS).toContain(lagBucket(lag));

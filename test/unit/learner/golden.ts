@@ -1,4 +1,4 @@
-/** Typed access to the golden vectors of THEORY.md section 6 (copied into test/fixtures). */
+/** Typed access to the golden vectors of docs/METHODS.md section 6 (copied into test/fixtures). */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_OBJECTIVE, type ObjectiveConfig, type MethodName } from '../../../learner/objectives/config.js';

@@ -16,7 +16,7 @@ const method = fc.constantFrom(...METHODS);
 /** Finite log-ratios, the extremes +/-1e4 included (they are clamped to +/-20). */
 const logRatio = fc.oneof(fc.constantFrom(1e4, -1e4, 20, -20, 0), fc.double({ min: -1e4, max: 1e4, noNaN: true }));
 const adv = fc.oneof(fc.constantFrom(0, 1, -1), fc.double({ min: -1e3, max: 1e3, noNaN: true }));
-/** Any option combination of THEORY.md section 2, within the accepted ranges. */
+/** Any option combination of docs/METHODS.md section 2, within the accepted ranges. */
 const config = fc.record({
   method,
   trust: fc.constantFrom('linear' as const, 'log' as const),

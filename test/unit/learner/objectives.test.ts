@@ -59,7 +59,7 @@ describe('WeightBatch reuse', () => {
   });
 });
 
-describe('THEORY.md section 3 facts', () => {
+describe('docs/METHODS.md section 3 facts', () => {
   it('h(w) at tau_h = 1 (3.1) and its limit at w -> 0 (3.2)', () => {
     const cfg = { trust: 'linear' as const, tauH: 1 };
     const want: [number, number][] = [[0.2, 0.8556], [0.5, 0.94], [2, 0.7864], [3, 0.42], [5, 0.0707], [10, 0.00049]];
@@ -67,7 +67,7 @@ describe('THEORY.md section 3 facts', () => {
     expect(trustH(cfg, 1e-12)).toBeCloseTo(sech2(0.5), 9);
   });
   it('M(tau_h) = max w h(w) (3.3)', () => {
-    // THEORY.md rounds M(2) = 1.19845 up to 1.199, so M is compared at 1e-3.
+    // The draft spec rounds M(2) = 1.19845 up to 1.199, so M is compared at 1e-3.
     const cases: [number, number, number][] = [[1, 1.5747, 2.06], [0.5, 2.424, 3.55], [2, 1.199, 1.38]];
     for (const [tau, m, w] of cases) {
       const got = maxWH(tau);
@@ -200,7 +200,7 @@ function gradientError(cfg: ObjectiveConfig, lossFn: LossFn): { err: number; sca
 }
 
 const realLoss: LossFn = (cfg, logp, logmu, adv) => policyLossTf(cfg, logp, logmu, adv);
-// The bug THEORY.md section 1 warns about: no logp factor, so the gradient is zero (the loss
+// The bug docs/METHODS.md section 1 warns about: no logp factor, so the gradient is zero (the loss
 // keeps a zero-weighted logp term only so that autodiff finds the variable).
 const lossWithoutLogp: LossFn = (cfg, logp, logmu, adv) => {
   const g = computeWeights(cfg, Float64Array.from(logp.dataSync(), (x, i) => x - logmu[i]), adv).g;
