@@ -66,7 +66,11 @@ export class Actor {
   async run(): Promise<void> {
     const filename = actorWorkerFile('worker');
     const socket = await ActorSocket.connect(this.o.endpoint, { curve: this.o.curve ?? null });
-    this.loop = new ActorLoop(this.o, { transport: socket, clock: wallClock, source: () => workerSource(filename, this.o.envModule ?? null) });
+    this.loop = new ActorLoop(this.o, {
+      transport: socket,
+      clock: wallClock,
+      source: () => workerSource(filename, this.o.envModule ?? null),
+    });
     if (this.stopRequested) this.loop.stop();
     await this.loop.run();
   }

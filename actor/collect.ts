@@ -13,7 +13,23 @@ import { Rng } from '../model/rng.js';
 import { VectorEnv, type VectorStepOut } from './envs/vector.js';
 
 /** The data fields of a RolloutMsg (no header fields), time-major, as `collect` returns them. */
-export type Segment = Pick<RolloutMsg, 'obs' | 'lastObs' | 'actions' | 'boxActions' | 'rewards' | 'terminated' | 'truncated' | 'finalObs' | 'logmu' | 'episodeReturns' | 'episodeLengths' | 'T' | 'E' | 'obsDim'> & { source: Uint8Array };
+export type Segment = Pick<
+  RolloutMsg,
+  | 'obs'
+  | 'lastObs'
+  | 'actions'
+  | 'boxActions'
+  | 'rewards'
+  | 'terminated'
+  | 'truncated'
+  | 'finalObs'
+  | 'logmu'
+  | 'episodeReturns'
+  | 'episodeLengths'
+  | 'T'
+  | 'E'
+  | 'obsDim'
+> & { source: Uint8Array };
 
 /**
  * Who writes the responses (sequence tasks): each group of `groupSize` consecutive envs shares
@@ -76,15 +92,27 @@ export class SegmentCollector {
     if (this.source.includes(1)) this.vec.oracle(0); // throws now when the env has no oracle
     this.spec = opts.modelSpec;
     const es = this.vec.spec;
-    if (this.spec.obsDim !== es.obsDim || this.spec.nActions !== es.nActions || (headOf(this.spec) === 'gaussian') !== (es.actionKind === 'box')) {
-      throw new RangeError(`model spec (obsDim ${this.spec.obsDim}, nActions ${this.spec.nActions}, head ${headOf(this.spec)}) does not fit ${es.id} (obsDim ${es.obsDim}, ${es.actionKind === 'box' ? `box actions of dimension ${es.nActions}` : `${es.nActions} discrete actions`})`);
+    if (
+      this.spec.obsDim !== es.obsDim ||
+      this.spec.nActions !== es.nActions ||
+      (headOf(this.spec) === 'gaussian') !== (es.actionKind === 'box')
+    ) {
+      throw new RangeError(
+        `model spec (obsDim ${this.spec.obsDim}, nActions ${this.spec.nActions}, head ${headOf(this.spec)}) does not fit ${es.id} (obsDim ${es.obsDim}, ${es.actionKind === 'box' ? `box actions of dimension ${es.nActions}` : `${es.nActions} discrete actions`})`,
+      );
     }
     this.gaussian = headOf(this.spec) === 'gaussian';
     this.nParams = paramCount(this.spec);
     const E = opts.numEnvs;
     this.logits = new Float32Array(E * es.nActions);
     this.finalScratch = new Float32Array(E * es.obsDim);
-    this.stepOut = { obs: this.vec.obs, rewards: new Float32Array(E), terminated: new Uint8Array(E), truncated: new Uint8Array(E), finalObs: this.finalScratch };
+    this.stepOut = {
+      obs: this.vec.obs,
+      rewards: new Float32Array(E),
+      terminated: new Uint8Array(E),
+      truncated: new Uint8Array(E),
+      finalObs: this.finalScratch,
+    };
   }
 
   /**

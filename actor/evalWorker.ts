@@ -25,7 +25,13 @@ export default async function evaluate(task: EvalTask): Promise<EvalStat> {
   const base = { envId: task.envId, modelSpec: task.modelSpec, params: task.params, episodes: task.episodes };
   const stochastic = evaluatePolicy({ ...base, greedy: false, seed: task.seed });
   const greedy = evaluatePolicy({ ...base, greedy: true, seed: task.seed + 1 });
-  const out: EvalStat = { stochastic: stochastic.meanReturn, greedy: greedy.meanReturn, episodes: task.episodes, version: task.version, envSteps: stochastic.steps + greedy.steps };
+  const out: EvalStat = {
+    stochastic: stochastic.meanReturn,
+    greedy: greedy.meanReturn,
+    episodes: task.episodes,
+    version: task.version,
+    envSteps: stochastic.steps + greedy.steps,
+  };
   if (isSeqEnv(task.envId)) {
     // Sequence tasks: the return is the fraction of positions right, 1 exactly for a match.
     out.success = exactRate(stochastic.returns);

@@ -38,7 +38,9 @@ export function evaluatePolicy(opts: EvaluateOptions): { meanReturn: number; ret
   const es = envSpecOf(envId);
   const gaussian = headOf(spec) === 'gaussian';
   if (es.obsDim !== spec.obsDim || es.nActions !== spec.nActions || gaussian !== (es.actionKind === 'box')) {
-    throw new RangeError(`model spec does not fit ${envId} (obsDim ${es.obsDim}, ${es.actionKind === 'box' ? 'box actions of dimension' : 'discrete actions'} ${es.nActions})`);
+    throw new RangeError(
+      `model spec does not fit ${envId} (obsDim ${es.obsDim}, ${es.actionKind === 'box' ? 'box actions of dimension' : 'discrete actions'} ${es.nActions})`,
+    );
   }
   const envs = Array.from({ length: E }, () => makeManagedEnv(envId));
   const space = envs[0].spec.action;

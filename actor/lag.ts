@@ -7,10 +7,7 @@
 import type { Rng } from '../model/rng.js';
 
 export type LagSpec =
-  | { kind: 'none' }
-  | { kind: 'fixed'; k: number }
-  | { kind: 'uniform'; lo: number; hi: number }
-  | { kind: 'geometric'; mean: number };
+  { kind: 'none' } | { kind: 'fixed'; k: number } | { kind: 'uniform'; lo: number; hi: number } | { kind: 'geometric'; mean: number };
 
 /** Parse a schedule; null when `s` is not one of the accepted forms. */
 export function parseLagSpec(s: string): LagSpec | null {
@@ -29,10 +26,14 @@ export function parseLagSpec(s: string): LagSpec | null {
 /** The schedule as `--lag` spells it: the one formatter for labels, run ids and echoes. */
 export function formatLag(spec: LagSpec): string {
   switch (spec.kind) {
-    case 'none': return 'none';
-    case 'fixed': return `fixed:${spec.k}`;
-    case 'uniform': return `uniform:${spec.lo}-${spec.hi}`;
-    case 'geometric': return `geometric:${spec.mean}`;
+    case 'none':
+      return 'none';
+    case 'fixed':
+      return `fixed:${spec.k}`;
+    case 'uniform':
+      return `uniform:${spec.lo}-${spec.hi}`;
+    case 'geometric':
+      return `geometric:${spec.mean}`;
   }
 }
 
@@ -48,26 +49,34 @@ export function lagSpecFrom(x: unknown): LagSpec | null {
   if (o.kind === 'none') return { kind: 'none' };
   if (o.kind === 'fixed' && nat(o.k)) return { kind: 'fixed', k: o.k };
   if (o.kind === 'uniform' && nat(o.lo) && nat(o.hi) && o.lo <= o.hi) return { kind: 'uniform', lo: o.lo, hi: o.hi };
-  if (o.kind === 'geometric' && typeof o.mean === 'number' && Number.isFinite(o.mean) && o.mean > 0) return { kind: 'geometric', mean: o.mean };
+  if (o.kind === 'geometric' && typeof o.mean === 'number' && Number.isFinite(o.mean) && o.mean > 0)
+    return { kind: 'geometric', mean: o.mean };
   return null;
 }
 
 /** Largest lag a schedule asks for (geometric: its 99.9% quantile). */
 export function maxLagOf(spec: LagSpec): number {
   switch (spec.kind) {
-    case 'none': return 0;
-    case 'fixed': return spec.k;
-    case 'uniform': return spec.hi;
-    case 'geometric': return Math.ceil(spec.mean * Math.log(1000)) + 1;
+    case 'none':
+      return 0;
+    case 'fixed':
+      return spec.k;
+    case 'uniform':
+      return spec.hi;
+    case 'geometric':
+      return Math.ceil(spec.mean * Math.log(1000)) + 1;
   }
 }
 
 /** Draw K for one segment. */
 export function sampleLag(spec: LagSpec, rng: Rng): number {
   switch (spec.kind) {
-    case 'none': return 0;
-    case 'fixed': return spec.k;
-    case 'uniform': return spec.lo + rng.int(spec.hi - spec.lo + 1);
+    case 'none':
+      return 0;
+    case 'fixed':
+      return spec.k;
+    case 'uniform':
+      return spec.lo + rng.int(spec.hi - spec.lo + 1);
     case 'geometric': {
       // Geometric on {0, 1, ...} with mean m: success probability p = 1 / (1 + m).
       const p = 1 / (1 + spec.mean);

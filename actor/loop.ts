@@ -144,7 +144,10 @@ export class ActorLoop {
   private statsT0: number;
   private statsSteps0 = 0;
 
-  constructor(private readonly o: ActorLoopOptions, private readonly d: ActorLoopDeps) {
+  constructor(
+    private readonly o: ActorLoopOptions,
+    private readonly d: ActorLoopDeps,
+  ) {
     this.history = new ParamHistory(o.historyVersions);
     this.incarnation = (d.incarnation ?? randomIncarnation)();
     this.lastHeard = d.clock.now();
@@ -163,7 +166,16 @@ export class ActorLoop {
     let stats: Promise<void> = Promise.resolve();
     let beats: Promise<void> = Promise.resolve();
     try {
-      this.helloBase = { type: MsgType.Hello, actorId: o.actorId, envId: o.envId, obsDim: env.obsDim, nActions: env.nActions, numEnvs: o.workers * o.envsPerWorker, modelHash: modelHash(o.modelSpec), incarnation: 0 };
+      this.helloBase = {
+        type: MsgType.Hello,
+        actorId: o.actorId,
+        envId: o.envId,
+        obsDim: env.obsDim,
+        nActions: env.nActions,
+        numEnvs: o.workers * o.envsPerWorker,
+        modelHash: modelHash(o.modelSpec),
+        incarnation: 0,
+      };
       await this.join();
       stats = this.statsLoop();
       beats = this.heartbeatLoop();
@@ -207,7 +219,11 @@ export class ActorLoop {
     while (!this.stopped && this.history.latest < 0) {
       const waited = this.d.clock.now() - t0;
       if (waited >= limit) {
-        this.fail(new Error(`no answer from the learner at ${o.endpoint} to ${n} hellos in ${Math.round(waited / 1000)} s (nothing listening there, a firewall, or a CURVE key the learner does not accept)${this.lastRefusal ? `; last refusal: ${this.lastRefusal}` : ''}; exiting`));
+        this.fail(
+          new Error(
+            `no answer from the learner at ${o.endpoint} to ${n} hellos in ${Math.round(waited / 1000)} s (nothing listening there, a firewall, or a CURVE key the learner does not accept)${this.lastRefusal ? `; last refusal: ${this.lastRefusal}` : ''}; exiting`,
+          ),
+        );
         break;
       }
       n++;
@@ -233,10 +249,19 @@ export class ActorLoop {
     this.pendingSends.clear();
     this.nextSeq = 0;
     this.nextSendSeq = 0;
-    for (const s of this.slots) { s.inFlight = 0; s.j = 0; }
+    for (const s of this.slots) {
+      s.inFlight = 0;
+      s.j = 0;
+    }
     this.lastHeard = this.d.clock.now();
-    this.o.logger.warn({ kind: 'rejoin', actorId: this.o.actorId, reason: why, incarnation: this.incarnation.toString(16), previous: old.toString(16) }, 'the learner no longer knows this actor; joining again');
-    this.rejoining = this.join().finally(() => { this.rejoining = null; this.notify(); });
+    this.o.logger.warn(
+      { kind: 'rejoin', actorId: this.o.actorId, reason: why, incarnation: this.incarnation.toString(16), previous: old.toString(16) },
+      'the learner no longer knows this actor; joining again',
+    );
+    this.rejoining = this.join().finally(() => {
+      this.rejoining = null;
+      this.notify();
+    });
   }
 
   /** A Heartbeat every heartbeatMs until stopped. */
@@ -287,7 +312,8 @@ export class ActorLoop {
       if (m.type === MsgType.Params) {
         const bad = validateParams(m, { modelHash: hash, paramCount: count });
         if (bad) o.logger.warn({ kind: 'bad-params', reason: bad }, 'parameters rejected');
-        else if (m.version < this.history.latest) this.startRejoin(`params version ${m.version} is older than the newest held ${this.history.latest} (the learner restarted)`);
+        else if (m.version < this.history.latest)
+          this.startRejoin(`params version ${m.version} is older than the newest held ${this.history.latest} (the learner restarted)`);
         else {
           this.history.add(m.version, m.params.slice());
           this.versionsReceived++;
@@ -303,8 +329,16 @@ export class ActorLoop {
           this.seqToSlot.delete(m.seq);
           this.slots[w].inFlight--;
         }
-        if (m.status === AckStatus.Dropped) o.logger.warn({ kind: 'rollout-not-trained', seq: m.seq, status: 'dropped', drop: m.drop, reason: m.detail }, 'learner did not train a rollout');
-        else if (m.status === AckStatus.Rejected) o.logger.warn({ kind: 'rollout-not-trained', seq: m.seq, status: 'rejected', code: m.code, reason: m.reason }, 'learner rejected a rollout');
+        if (m.status === AckStatus.Dropped)
+          o.logger.warn(
+            { kind: 'rollout-not-trained', seq: m.seq, status: 'dropped', drop: m.drop, reason: m.detail },
+            'learner did not train a rollout',
+          );
+        else if (m.status === AckStatus.Rejected)
+          o.logger.warn(
+            { kind: 'rollout-not-trained', seq: m.seq, status: 'rejected', code: m.code, reason: m.reason },
+            'learner rejected a rollout',
+          );
       } else if (m.type === MsgType.Stop) {
         o.logger.info({ kind: 'learner-stopping', version: m.version, reason: m.reason }, 'the learner is stopping; this actor stops too');
         this.stop();
@@ -312,7 +346,10 @@ export class ActorLoop {
         // Another peer holds the id: keep saying hello until it misses its heartbeats (a restart
         // of this actor) or the connect timeout ends this one (two actors given one id).
         this.lastRefusal = m.reason;
-        o.logger.warn({ kind: 'actor-id-in-use', actorId: o.actorId, reason: m.reason }, 'the learner has a live actor with this id; retrying');
+        o.logger.warn(
+          { kind: 'actor-id-in-use', actorId: o.actorId, reason: m.reason },
+          'the learner has a live actor with this id; retrying',
+        );
       } else if (m.type === MsgType.Reject) {
         this.fail(new Error(`learner rejected actor ${o.actorId}: ${m.reason}`));
       } else {
@@ -343,10 +380,21 @@ export class ActorLoop {
       const k = sampleLag(o.lag, slot.rng);
       const latest = this.history.latest;
       let version = Math.max(0, latest - k);
-      if (!this.history.has(version)) { version = this.history.oldest; this.clampedLag++; }
+      if (!this.history.has(version)) {
+        version = this.history.oldest;
+        this.clampedLag++;
+      }
       const params = this.history.get(version)!;
       const epoch = this.epoch;
-      const seg = await slot.source.collect({ envId: o.envId, numEnvs: o.envsPerWorker, seed: slot.seed, modelSpec: o.modelSpec, params, T: o.segmentSteps, ...(o.behaviour ? { behaviour: o.behaviour } : {}) });
+      const seg = await slot.source.collect({
+        envId: o.envId,
+        numEnvs: o.envsPerWorker,
+        seed: slot.seed,
+        modelSpec: o.modelSpec,
+        params,
+        T: o.segmentSteps,
+        ...(o.behaviour ? { behaviour: o.behaviour } : {}),
+      });
       if (o.actorDelayMs > 0) await this.d.clock.sleep(o.actorDelayMs);
       if (epoch !== this.epoch) continue; // collected for a learner that is gone
       const seq = o.deterministicSegmentsPerSlot > 0 ? slot.j * o.workers + w : this.nextSeq++;
@@ -372,8 +420,10 @@ export class ActorLoop {
   }
 
   private noteLag(l: number): void {
-    this.lagSum += l; this.lagN++;
-    this.lagMin = Math.min(this.lagMin, l); this.lagMax = Math.max(this.lagMax, l);
+    this.lagSum += l;
+    this.lagN++;
+    this.lagMin = Math.min(this.lagMin, l);
+    this.lagMax = Math.max(this.lagMax, l);
   }
 
   /** Report every statsEveryMs until stopped. */
@@ -388,9 +438,29 @@ export class ActorLoop {
   private reportStats(): void {
     const now = this.d.clock.now();
     const fps = ((this.envSteps - this.statsSteps0) * 1000) / Math.max(1, now - this.statsT0);
-    this.statsT0 = now; this.statsSteps0 = this.envSteps;
+    this.statsT0 = now;
+    this.statsSteps0 = this.envSteps;
     const lagUsed = this.lagN ? { min: this.lagMin, mean: this.lagSum / this.lagN, max: this.lagMax } : { min: 0, mean: 0, max: 0 };
-    this.o.logger.info({ kind: 'actor', actorId: this.o.actorId, fps, segmentsSent: this.segmentsSent, versionsReceived: this.versionsReceived, lagUsed, envSteps: this.envSteps, clampedLag: this.clampedLag });
-    void this.d.transport.send({ type: MsgType.ActorStats, actorId: this.o.actorId, stats: { fps, segmentsSent: this.segmentsSent, versionsReceived: this.versionsReceived, lagMean: lagUsed.mean, envSteps: this.envSteps } });
+    this.o.logger.info({
+      kind: 'actor',
+      actorId: this.o.actorId,
+      fps,
+      segmentsSent: this.segmentsSent,
+      versionsReceived: this.versionsReceived,
+      lagUsed,
+      envSteps: this.envSteps,
+      clampedLag: this.clampedLag,
+    });
+    void this.d.transport.send({
+      type: MsgType.ActorStats,
+      actorId: this.o.actorId,
+      stats: {
+        fps,
+        segmentsSent: this.segmentsSent,
+        versionsReceived: this.versionsReceived,
+        lagMean: lagUsed.mean,
+        envSteps: this.envSteps,
+      },
+    });
   }
 }

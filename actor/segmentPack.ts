@@ -22,7 +22,20 @@ export function packSegment(seg: Segment): Uint8Array {
   const total = HEADER_INTS * 4 + sz.reduce((a, b) => a + b, 0);
   const buf = new ArrayBuffer(total);
   new Int32Array(buf, 0, HEADER_INTS).set([seg.T, seg.E, seg.obsDim, seg.finalObs.length, seg.episodeReturns.length, A]);
-  const parts = [seg.obs, seg.lastObs, seg.actions, seg.rewards, seg.terminated, seg.truncated, seg.finalObs, seg.logmu, seg.episodeReturns, seg.episodeLengths, seg.boxActions ?? new Float32Array(0), seg.source];
+  const parts = [
+    seg.obs,
+    seg.lastObs,
+    seg.actions,
+    seg.rewards,
+    seg.terminated,
+    seg.truncated,
+    seg.finalObs,
+    seg.logmu,
+    seg.episodeReturns,
+    seg.episodeLengths,
+    seg.boxActions ?? new Float32Array(0),
+    seg.source,
+  ];
   let off = HEADER_INTS * 4;
   parts.forEach((p, i) => {
     new Uint8Array(buf, off, p.byteLength).set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
@@ -39,9 +52,15 @@ export function unpackSegment(u8: Uint8Array): Segment {
   const sz = sizes(T, E, obsDim, nFinal, nEp, A);
   const n = T * E;
   let off = base + HEADER_INTS * 4;
-  const next = (i: number) => { const o = off; off += sz[i]; return o; };
+  const next = (i: number) => {
+    const o = off;
+    off += sz[i];
+    return o;
+  };
   return {
-    T, E, obsDim,
+    T,
+    E,
+    obsDim,
     obs: new Float32Array(buf, next(0), n * obsDim),
     lastObs: new Float32Array(buf, next(1), E * obsDim),
     actions: new Int32Array(buf, next(2), A === 0 ? n : 0),

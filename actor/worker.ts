@@ -36,7 +36,13 @@ export default async function collect(task: CollectTask): Promise<ReturnType<typ
   const k = `${task.envId}/${task.numEnvs}/${task.seed}/${JSON.stringify(task.behaviour ?? null)}`;
   if (collector === null || key !== k) {
     if (task.envModule) await loadEnvModule(task.envModule);
-    collector = new SegmentCollector({ envId: task.envId, numEnvs: task.numEnvs, seed: task.seed, modelSpec: task.modelSpec, ...(task.behaviour ? { behaviour: task.behaviour } : {}) });
+    collector = new SegmentCollector({
+      envId: task.envId,
+      numEnvs: task.numEnvs,
+      seed: task.seed,
+      modelSpec: task.modelSpec,
+      ...(task.behaviour ? { behaviour: task.behaviour } : {}),
+    });
     key = k;
   }
   return move(packSegment(collector.collect(task.params, task.T)));

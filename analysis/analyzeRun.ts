@@ -2,15 +2,7 @@
  * One run's analysis: the figures (JSON-able), the text/HTML tables and the charts, all built
  * from a RunData by the pure functions in tables.ts and charts.ts.
  */
-import {
-  entropyChart,
-  essByLagChart,
-  klByLagChart,
-  lagOverTimeChart,
-  quadrantChart,
-  returnCurveChart,
-  type Chart,
-} from './charts.js';
+import { entropyChart, essByLagChart, klByLagChart, lagOverTimeChart, quadrantChart, returnCurveChart, type Chart } from './charts.js';
 import { dec, num, sig, type Table } from './format.js';
 import type { Block } from './layout.js';
 import { TIME_SPLIT_KEYS } from '../protocol/records.js';
@@ -74,7 +66,19 @@ export function analyzeRun(run: RunData, threshold: number): Analysis<RunFigures
   const outcomeT = outcomeTable(curve, outcome, threshold, c);
   const lagT: Table = {
     title: 'Per lag bucket (sample-weighted over the run; w and g before each update)',
-    headers: ['lag', 'samples', 'ESS', 'ESS(g)', 'KL(mu||pi) k3', 'KL(pi||mu)', 'mean g', 'g w>1 A>0', 'g w>1 A<=0', 'g w<=1 A>0', 'g w<=1 A<=0'],
+    headers: [
+      'lag',
+      'samples',
+      'ESS',
+      'ESS(g)',
+      'KL(mu||pi) k3',
+      'KL(pi||mu)',
+      'mean g',
+      'g w>1 A>0',
+      'g w>1 A<=0',
+      'g w<=1 A>0',
+      'g w<=1 A<=0',
+    ],
     rows: rows.map((r) => [
       r.bucket,
       String(r.n),
@@ -182,7 +186,9 @@ function outcomeTable(curve: CurveSummary, o: RunOutcome, threshold: number, c: 
       ['final entropy (nats)', sig(o.finalEntropy)],
       ['stop reason', o.stopReason ?? '- (no summary)'],
     ],
-    note: fe ? `The final evaluation runs the final policy for ${fe.episodes} episodes after training; it is the return compare ranks on.` : undefined,
+    note: fe
+      ? `The final evaluation runs the final policy for ${fe.episodes} episodes after training; it is the return compare ranks on.`
+      : undefined,
   };
 }
 
@@ -191,7 +197,10 @@ function curveTable(curve: CurveSummary, threshold: number, points: number): Tab
     title: `Learning curve (${curve.source === 'eval' ? 'eval stochastic return' : 'behaviour return.mean100'})`,
     headers: ['figure', 'value'],
     rows: [
-      [`final return (${curve.finalSteps !== null && curve.finalReturn !== null ? 'the final eval when logged, else the last curve point' : '-'})`, dec(curve.finalReturn)],
+      [
+        `final return (${curve.finalSteps !== null && curve.finalReturn !== null ? 'the final eval when logged, else the last curve point' : '-'})`,
+        dec(curve.finalReturn),
+      ],
       ['at env steps', num(curve.finalSteps)],
       [`first return >= ${threshold}`, curve.firstReachedSteps === null ? 'never' : num(curve.firstReachedSteps)],
       [

@@ -172,34 +172,43 @@ export interface BandPoint {
 }
 
 /** Seed-mean return curves overlaid per method (colour), one panel per lag, 95% CI band. */
-export function compareCurvesChart(points: readonly BandPoint[], lagOrder: readonly string[], title = 'Return vs env steps (mean over seeds, 95% CI band)'): Chart {
-  return chart('compare-return', title, {
-    data: { values: points as BandPoint[] },
-    facet: { column: { field: 'lag', type: 'ordinal', sort: [...lagOrder], title: 'lag' } },
-    spec: {
-      width: 240,
-      height: 200,
-      layer: [
-        {
-          mark: { type: 'area', opacity: 0.2 },
-          encoding: {
-            x: { field: 'envSteps', type: 'quantitative', title: 'env steps' },
-            y: { field: 'lo', type: 'quantitative' },
-            y2: { field: 'hi' },
-            color: { field: 'label', type: 'nominal', title: 'method' },
+export function compareCurvesChart(
+  points: readonly BandPoint[],
+  lagOrder: readonly string[],
+  title = 'Return vs env steps (mean over seeds, 95% CI band)',
+): Chart {
+  return chart(
+    'compare-return',
+    title,
+    {
+      data: { values: points as BandPoint[] },
+      facet: { column: { field: 'lag', type: 'ordinal', sort: [...lagOrder], title: 'lag' } },
+      spec: {
+        width: 240,
+        height: 200,
+        layer: [
+          {
+            mark: { type: 'area', opacity: 0.2 },
+            encoding: {
+              x: { field: 'envSteps', type: 'quantitative', title: 'env steps' },
+              y: { field: 'lo', type: 'quantitative' },
+              y2: { field: 'hi' },
+              color: { field: 'label', type: 'nominal', title: 'method' },
+            },
           },
-        },
-        {
-          mark: 'line',
-          encoding: {
-            x: { field: 'envSteps', type: 'quantitative' },
-            y: { field: 'mean', type: 'quantitative', title: 'return' },
-            color: { field: 'label', type: 'nominal', title: 'method' },
+          {
+            mark: 'line',
+            encoding: {
+              x: { field: 'envSteps', type: 'quantitative' },
+              y: { field: 'mean', type: 'quantitative', title: 'return' },
+              color: { field: 'label', type: 'nominal', title: 'method' },
+            },
           },
-        },
-      ],
+        ],
+      },
     },
-  }, false);
+    false,
+  );
 }
 
 /** One (method, lag) cell of a method x lag figure. */
@@ -212,7 +221,13 @@ export interface LagCell {
 }
 
 /** A metric per method against lag: line through means with 95% CI error bars. */
-export function metricVsLagChart(name: string, title: string, yTitle: string, cells: readonly LagCell[], lagOrder: readonly string[]): Chart {
+export function metricVsLagChart(
+  name: string,
+  title: string,
+  yTitle: string,
+  cells: readonly LagCell[],
+  lagOrder: readonly string[],
+): Chart {
   const x = { field: 'lag', type: 'ordinal' as const, sort: [...lagOrder], title: 'lag', axis: { labelAngle: 0 } };
   const color = { field: 'label', type: 'nominal' as const, title: 'method' };
   return chart(name, title, {
@@ -249,26 +264,35 @@ export function heatmapChart(
   const vals = cells.map((c) => c.value);
   const mid = domain ? (domain[0] + domain[1]) / 2 : vals.length > 0 ? (Math.min(...vals) + Math.max(...vals)) / 2 : 0;
   // Dark cells (low on viridis, high on reds) get white text.
-  return chart(name, title, {
-    width: Math.max(120, lagOrder.length * 84),
-    height: Math.max(40, rowOrder.length * 30),
-    data: { values: cells as HeatCell[] },
-    layer: [
-      {
-        mark: 'rect',
-        encoding: { x, y, color: { field: 'value', type: 'quantitative', title: legend, scale: { scheme, ...(domain ? { domain } : {}) } } },
-      },
-      {
-        mark: { type: 'text', fontSize: 12 },
-        encoding: {
-          x,
-          y,
-          text: { field: 'text' },
-          color: { condition: { test: `datum.value ${scheme === 'reds' ? '>' : '<'} ${mid}`, value: 'white' }, value: 'black' },
+  return chart(
+    name,
+    title,
+    {
+      width: Math.max(120, lagOrder.length * 84),
+      height: Math.max(40, rowOrder.length * 30),
+      data: { values: cells as HeatCell[] },
+      layer: [
+        {
+          mark: 'rect',
+          encoding: {
+            x,
+            y,
+            color: { field: 'value', type: 'quantitative', title: legend, scale: { scheme, ...(domain ? { domain } : {}) } },
+          },
         },
-      },
-    ],
-  }, false);
+        {
+          mark: { type: 'text', fontSize: 12 },
+          encoding: {
+            x,
+            y,
+            text: { field: 'text' },
+            color: { condition: { test: `datum.value ${scheme === 'reds' ? '>' : '<'} ${mid}`, value: 'white' }, value: 'black' },
+          },
+        },
+      ],
+    },
+    false,
+  );
 }
 
 /** One point of a metric against a varied config flag. */
@@ -282,22 +306,40 @@ export interface FlagCell {
 }
 
 /** A metric against the values of one varied config flag: points with CI rules per method, one panel per lag. */
-export function metricVsFlagChart(name: string, title: string, flag: string, yTitle: string, cells: readonly FlagCell[], lagOrder: readonly string[]): Chart {
+export function metricVsFlagChart(
+  name: string,
+  title: string,
+  flag: string,
+  yTitle: string,
+  cells: readonly FlagCell[],
+  lagOrder: readonly string[],
+): Chart {
   const x = { field: 'value', type: 'ordinal' as const, title: flag, axis: { labelAngle: 0 } };
   const color = { field: 'label', type: 'nominal' as const, title: 'method' };
   const n = new Set(cells.map((c) => c.value)).size;
-  return chart(name, title, {
-    data: { values: cells as FlagCell[] },
-    facet: { column: { field: 'lag', type: 'ordinal', sort: [...lagOrder], title: 'lag' } },
-    spec: {
-      width: Math.max(120, n * 60),
-      height: 180,
-      layer: [
-        { mark: { type: 'point', filled: true, size: 60 }, encoding: { x, xOffset: { field: 'label' }, y: { field: 'y', type: 'quantitative', title: yTitle }, color } },
-        { mark: 'rule', encoding: { x, xOffset: { field: 'label' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
-      ],
+  return chart(
+    name,
+    title,
+    {
+      data: { values: cells as FlagCell[] },
+      facet: { column: { field: 'lag', type: 'ordinal', sort: [...lagOrder], title: 'lag' } },
+      spec: {
+        width: Math.max(120, n * 60),
+        height: 180,
+        layer: [
+          {
+            mark: { type: 'point', filled: true, size: 60 },
+            encoding: { x, xOffset: { field: 'label' }, y: { field: 'y', type: 'quantitative', title: yTitle }, color },
+          },
+          {
+            mark: 'rule',
+            encoding: { x, xOffset: { field: 'label' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color },
+          },
+        ],
+      },
     },
-  }, false);
+    false,
+  );
 }
 
 /** One point of a performance profile. */
@@ -310,20 +352,25 @@ export interface ProfilePoint {
 
 /** Performance profiles: fraction of runs with normalised return above tau, per method, one panel per lag. */
 export function profileChart(points: readonly ProfilePoint[], lagOrder: readonly string[]): Chart {
-  return chart('profile', 'Performance profile: fraction of runs with normalised final return > tau (0 = random policy, 1 = task maximum)', {
-    data: { values: points as ProfilePoint[] },
-    facet: { column: { field: 'lag', type: 'ordinal', sort: [...lagOrder], title: 'lag' } },
-    spec: {
-      width: 200,
-      height: 160,
-      mark: { type: 'line', interpolate: 'step-after' },
-      encoding: {
-        x: { field: 'tau', type: 'quantitative', title: 'tau (normalised return)', scale: { domain: [0, 1] } },
-        y: { field: 'fraction', type: 'quantitative', title: 'fraction of runs > tau', scale: { domain: [0, 1] } },
-        color: { field: 'label', type: 'nominal', title: 'method' },
+  return chart(
+    'profile',
+    'Performance profile: fraction of runs with normalised final return > tau (0 = random policy, 1 = task maximum)',
+    {
+      data: { values: points as ProfilePoint[] },
+      facet: { column: { field: 'lag', type: 'ordinal', sort: [...lagOrder], title: 'lag' } },
+      spec: {
+        width: 200,
+        height: 160,
+        mark: { type: 'line', interpolate: 'step-after' },
+        encoding: {
+          x: { field: 'tau', type: 'quantitative', title: 'tau (normalised return)', scale: { domain: [0, 1] } },
+          y: { field: 'fraction', type: 'quantitative', title: 'fraction of runs > tau', scale: { domain: [0, 1] } },
+          color: { field: 'label', type: 'nominal', title: 'method' },
+        },
       },
     },
-  }, false);
+    false,
+  );
 }
 
 const QUADRANT_LABEL: Record<(typeof QUADRANT_KEYS)[number], string> = {

@@ -229,7 +229,8 @@ export function compareRuns(runs: readonly RunData[], threshold: number, options
       row: [r.config.label, ...varied.map((f) => `${f}=${flags[f]}`)].join(' '),
       finalReturn: c.finalReturn,
       finalSource: o.finalEval ? 'final eval' : c.finalReturn === null ? 'none' : c.source === 'eval' ? 'last eval' : 'behaviour',
-      normalised: c.finalReturn !== null && random !== null && max !== undefined && max !== random ? normalise(c.finalReturn, random, max) : null,
+      normalised:
+        c.finalReturn !== null && random !== null && max !== undefined && max !== random ? normalise(c.finalReturn, random, max) : null,
       collapsed: o.collapsedAtEnd,
       collapsedEver: o.collapsedAt !== null,
       finalEntropy: o.finalEntropy,
@@ -278,7 +279,13 @@ export function compareRuns(runs: readonly RunData[], threshold: number, options
         reached: reachedSteps.length,
         stepsToThresholdMean: reachedSteps.length > 0 ? reachedSteps.reduce((s, x) => s + x, 0) / reachedSteps.length : null,
       });
-      bands.push(...seedBand(row, lag, ps.map((p) => p.curve)));
+      bands.push(
+        ...seedBand(
+          row,
+          lag,
+          ps.map((p) => p.curve),
+        ),
+      );
     }
   }
 
@@ -337,7 +344,17 @@ function rankAtLag(
   const best = gs[0];
   const rows: RankRowFigures[] = gs.map((g, i) => {
     const v = vals(g);
-    const base = { label: g.row, rank: i + 1, n: v.length, iqm: g.iqm!, mean: g.finalReturn!.mean, halfWidth: g.finalReturn!.halfWidth, collapsed: g.collapsed, seeds: g.seeds.length, collapseRate: g.collapseRate };
+    const base = {
+      label: g.row,
+      rank: i + 1,
+      n: v.length,
+      iqm: g.iqm!,
+      mean: g.finalReturn!.mean,
+      halfWidth: g.finalReturn!.halfWidth,
+      collapsed: g.collapsed,
+      seeds: g.seeds.length,
+      collapseRate: g.collapseRate,
+    };
     if (i === 0) return { ...base, poi: null, p: null, tied: true, note: 'best' };
     const poi = probabilityOfImprovement([v], [vals(best!)], boot);
     if (v.length < 2 || vals(best!).length < 2) return { ...base, poi, p: null, tied: null, note: 'n < 2: no test' };
@@ -360,13 +377,25 @@ export function sentence(lag: string, env: string, rows: readonly RankRowFigures
   const behind = rows.filter((r) => r.poi !== null && r.poi.hi < 0.5).map((r) => r.label);
   const close = rows.filter((r) => r.poi !== null && r.poi.hi >= 0.5).map((r) => `${r.label} (${interval(r.poi, 2)})`);
   const parts = [`${where}, ${best.label} leads with IQM ${interval(best.iqm)} over ${best.n} seed(s)`];
-  if (behind.length > 0) parts.push(`${list(behind)} ${behind.length === 1 ? 'is' : 'are'} behind it (P(X > ${best.label}) CI entirely below 0.5)`);
-  if (close.length > 0) parts.push(`${list(close)} cannot be told apart from it at these seeds (P(X > ${best.label}) [95% CI] reaches 0.5)`);
+  if (behind.length > 0)
+    parts.push(`${list(behind)} ${behind.length === 1 ? 'is' : 'are'} behind it (P(X > ${best.label}) CI entirely below 0.5)`);
+  if (close.length > 0)
+    parts.push(`${list(close)} cannot be told apart from it at these seeds (P(X > ${best.label}) [95% CI] reaches 0.5)`);
   return `${parts.join('; ')}.${tail}`;
 }
 
-function acrossTasks(points: readonly RunPoint[], lags: readonly string[], boot: { reps: number; seed: number }): Pick<CompareFigures, 'aggregate' | 'profiles'> {
-  const rowNoEnv = (p: RunPoint) => [p.label, ...Object.entries(p.flags).filter(([k]) => k !== 'env').map(([k, v]) => `${k}=${v}`)].join(' ');
+function acrossTasks(
+  points: readonly RunPoint[],
+  lags: readonly string[],
+  boot: { reps: number; seed: number },
+): Pick<CompareFigures, 'aggregate' | 'profiles'> {
+  const rowNoEnv = (p: RunPoint) =>
+    [
+      p.label,
+      ...Object.entries(p.flags)
+        .filter(([k]) => k !== 'env')
+        .map(([k, v]) => `${k}=${v}`),
+    ].join(' ');
   const byCell = new Map<string, RunPoint[]>();
   for (const p of points) byCell.set(key(rowNoEnv(p), p.lag), [...(byCell.get(key(rowNoEnv(p), p.lag)) ?? []), p]);
   const normalisable = points.length > 0 && points.every((p) => p.normalised !== null || p.finalReturn === null);
@@ -382,14 +411,24 @@ function acrossTasks(points: readonly RunPoint[], lags: readonly string[], boot:
       const tasks = [...new Set(ps.map((p) => p.env))].sort();
       const strata = tasks.map((t) => finite(ps.filter((p) => p.env === t).map((p) => p.normalised))).filter((s) => s.length > 0);
       if (strata.length === 0) continue;
-      aggregate.push({ row, lag, tasks, n: strata.reduce((s, x) => s + x.length, 0), iqm: iqmCI(strata, boot), mean: meanBootCI(strata, boot) });
+      aggregate.push({
+        row,
+        lag,
+        tasks,
+        n: strata.reduce((s, x) => s + x.length, 0),
+        iqm: iqmCI(strata, boot),
+        mean: meanBootCI(strata, boot),
+      });
       curves.push({ row, lag, fraction: performanceProfile(strata, taus) });
     }
   }
   return { aggregate, profiles: { taus, curves } };
 }
 
-function tables(f: CompareFigures, multiTask: boolean): { heat: Table; rank: Table; groups: Table; essByLag: Table; aggregate: Table | null } {
+function tables(
+  f: CompareFigures,
+  multiTask: boolean,
+): { heat: Table; rank: Table; groups: Table; essByLag: Table; aggregate: Table | null } {
   const heat: Table = {
     title: 'Final evaluation return (IQM over seeds) and seeds collapsed, by method and lag',
     headers: ['method', ...f.lags],
@@ -402,10 +441,23 @@ function tables(f: CompareFigures, multiTask: boolean): { heat: Table; rank: Tab
     ]),
   };
   const cell = (s: MeanCI | null) => (s ? meanPm(s.mean, s.halfWidth, s.n) : '-');
-  const rate = (g: { collapseRate: Interval }, k: number, n: number) => `${k}/${n} [${sig(g.collapseRate.lo, 2)}, ${sig(g.collapseRate.hi, 2)}]`;
+  const rate = (g: { collapseRate: Interval }, k: number, n: number) =>
+    `${k}/${n} [${sig(g.collapseRate.lo, 2)}, ${sig(g.collapseRate.hi, 2)}]`;
   const rank: Table = {
     title: 'Ranking per lag by the IQM of the final evaluation return (100-episode evaluation of the final policy)',
-    headers: ['lag', ...(multiTask ? ['env'] : []), 'rank', 'method', 'seeds', 'IQM [95% CI]', 'P(X > best) [95% CI]', 'collapsed [Wilson 95%]', 'mean ± t CI', 'Welch p vs best', 'tied with best'],
+    headers: [
+      'lag',
+      ...(multiTask ? ['env'] : []),
+      'rank',
+      'method',
+      'seeds',
+      'IQM [95% CI]',
+      'P(X > best) [95% CI]',
+      'collapsed [Wilson 95%]',
+      'mean ± t CI',
+      'Welch p vs best',
+      'tied with best',
+    ],
     rows: f.ranks.flatMap((r) =>
       r.rows.map((row) => [
         r.lag,
@@ -425,7 +477,20 @@ function tables(f: CompareFigures, multiTask: boolean): { heat: Table; rank: Tab
   };
   const groups: Table = {
     title: 'Every group (method, lag): final return, AUC, ESS, collapse and entropy over seeds',
-    headers: ['method', 'lag', 'seeds', 'final return IQM [95% CI]', 'final return mean [95% CI]', 'mean ± t CI', 'AUC', 'ESS', 'collapsed', 'final entropy', `reached ${f.threshold}`, 'steps to threshold (mean of reached)'],
+    headers: [
+      'method',
+      'lag',
+      'seeds',
+      'final return IQM [95% CI]',
+      'final return mean [95% CI]',
+      'mean ± t CI',
+      'AUC',
+      'ESS',
+      'collapsed',
+      'final entropy',
+      `reached ${f.threshold}`,
+      'steps to threshold (mean of reached)',
+    ],
     rows: f.groups.map((g) => [
       g.row,
       g.lag,
@@ -476,8 +541,12 @@ function charts(f: CompareFigures, bands: BandPoint[], range: [number, number] |
       const v = pick(g);
       return v ? [{ row: g.row, lag: g.lag, ...v }] : [];
     });
-  const iqmCells: LagCell[] = f.groups.flatMap((g) => (g.iqm ? [{ label: g.row, lag: g.lag, mean: g.iqm.value, lo: g.iqm.lo, hi: g.iqm.hi }] : []));
-  const essCells: LagCell[] = f.groups.flatMap((g) => (g.ess ? [{ label: g.row, lag: g.lag, mean: g.ess.mean, lo: clip(g.ess.lo, [0, 1]), hi: clip(g.ess.hi, [0, 1]) }] : []));
+  const iqmCells: LagCell[] = f.groups.flatMap((g) =>
+    g.iqm ? [{ label: g.row, lag: g.lag, mean: g.iqm.value, lo: g.iqm.lo, hi: g.iqm.hi }] : [],
+  );
+  const essCells: LagCell[] = f.groups.flatMap((g) =>
+    g.ess ? [{ label: g.row, lag: g.lag, mean: g.ess.mean, lo: clip(g.ess.lo, [0, 1]), hi: clip(g.ess.hi, [0, 1]) }] : [],
+  );
   const byFlag = f.varied.flatMap((flag) => {
     const cellsOf = (pick: (g: GroupFigures) => Interval | null): FlagCell[] =>
       f.groups.flatMap((g) => {
@@ -485,15 +554,36 @@ function charts(f: CompareFigures, bands: BandPoint[], range: [number, number] |
         return v ? [{ label: g.label, lag: g.lag, value: g.flags[flag] ?? '(unset)', y: v.value, lo: v.lo, hi: v.hi }] : [];
       });
     return [
-      metricVsFlagChart(`return-vs-${safe(flag)}`, `Final return (IQM, 95% bootstrap CI) against ${flag}`, flag, 'final return (IQM)', cellsOf((g) => g.iqm), f.lags),
-      metricVsFlagChart(`collapse-vs-${safe(flag)}`, `Collapse rate (Wilson 95%) against ${flag}`, flag, 'collapse rate', cellsOf((g) => g.collapseRate), f.lags),
+      metricVsFlagChart(
+        `return-vs-${safe(flag)}`,
+        `Final return (IQM, 95% bootstrap CI) against ${flag}`,
+        flag,
+        'final return (IQM)',
+        cellsOf((g) => g.iqm),
+        f.lags,
+      ),
+      metricVsFlagChart(
+        `collapse-vs-${safe(flag)}`,
+        `Collapse rate (Wilson 95%) against ${flag}`,
+        flag,
+        'collapse rate',
+        cellsOf((g) => g.collapseRate),
+        f.lags,
+      ),
     ];
   });
   const profilePoints: ProfilePoint[] = f.profiles
     ? f.profiles.curves.flatMap((c) => c.fraction.map((y, i) => ({ label: c.row, lag: c.lag, tau: f.profiles!.taus[i]!, fraction: y })))
     : [];
   return {
-    heatReturn: heatmapChart('heat-return', 'Final evaluation return (IQM over seeds) by method and lag', heat((g) => (g.iqm ? { value: g.iqm.value, text: sig(g.iqm.value) } : null)), f.rows, f.lags, 'IQM return'),
+    heatReturn: heatmapChart(
+      'heat-return',
+      'Final evaluation return (IQM over seeds) by method and lag',
+      heat((g) => (g.iqm ? { value: g.iqm.value, text: sig(g.iqm.value) } : null)),
+      f.rows,
+      f.lags,
+      'IQM return',
+    ),
     heatCollapse: heatmapChart(
       'heat-collapse',
       'Collapse rate (seeds collapsed at the end) by method and lag',
@@ -507,7 +597,13 @@ function charts(f: CompareFigures, bands: BandPoint[], range: [number, number] |
     profile: f.profiles ? profileChart(profilePoints, f.lags) : null,
     curves: compareCurvesChart(clipped, f.lags, 'Return vs env steps (mean over seeds, 95% t band clipped to the observed returns)'),
     byFlag,
-    returnVsLag: metricVsLagChart('return-vs-lag', 'Final evaluation return vs lag (IQM, 95% bootstrap CI)', 'final return (IQM)', iqmCells, f.lags),
+    returnVsLag: metricVsLagChart(
+      'return-vs-lag',
+      'Final evaluation return vs lag (IQM, 95% bootstrap CI)',
+      'final return (IQM)',
+      iqmCells,
+      f.lags,
+    ),
     essVsLag: metricVsLagChart('ess-vs-lag', 'ESS vs lag (mean, 95% t CI clipped to [0, 1])', 'ESS', essCells, f.lags),
   };
 }
@@ -527,7 +623,8 @@ function groupNote(f: CompareFigures): string {
   const held = f.runs.filter((r) => r.stoppedAtTarget).length;
   if (held > 0) parts.push(`${held} run(s) stopped early at the target return: AUC and curves hold their final return to the step budget`);
   const missing = f.runs.filter((r) => r.finalSource !== 'final eval');
-  if (missing.length > 0) parts.push(`${missing.length} run(s) have no summary finalEval (unfinished or older logs): their last curve point is used`);
+  if (missing.length > 0)
+    parts.push(`${missing.length} run(s) have no summary finalEval (unfinished or older logs): their last curve point is used`);
   return parts.join('; ') + '.';
 }
 

@@ -27,8 +27,30 @@ export {
   type Accounting,
 } from './tables.js';
 export { runOutcome, trainQuadrantTable, type RunOutcome, type TrainQuadrantRow, type TrainQuadrantSummary } from './outcome.js';
-export { ALPHA, TIE_TEST_NAME, mean, sampleVariance, meanCI, welchTest, rankWithTies, type MeanCI, type WelchResult, type RankRow } from './stats.js';
+export {
+  ALPHA,
+  TIE_TEST_NAME,
+  mean,
+  sampleVariance,
+  meanCI,
+  welchTest,
+  rankWithTies,
+  type MeanCI,
+  type WelchResult,
+  type RankRow,
+} from './stats.js';
 export { renderText, renderHtml, type Table } from './format.js';
 export type { Chart } from './charts.js';
-export type { UpdateRecord, SummaryRecord, ActorRecord, LogRecord, Quadrants, QuadrantStat, LagBucketLabel, LagBucketStat, EvalStat, MinMeanMax } from '../protocol/records.js';
+export type {
+  UpdateRecord,
+  SummaryRecord,
+  ActorRecord,
+  LogRecord,
+  Quadrants,
+  QuadrantStat,
+  LagBucketLabel,
+  LagBucketStat,
+  EvalStat,
+  MinMeanMax,
+} from '../protocol/records.js';
 export { LAG_BUCKETS } from '../protocol/records.js';

@@ -16,6 +16,8 @@ export type Block =
 /** The plain-text report: text and table blocks in order (charts are only in the HTML). */
 export function renderBlocksText(blocks: readonly Block[]): string {
   return blocks
-    .flatMap((b) => (b.kind === 'table' ? [renderText(b.table)] : b.kind === 'text' ? [[b.title, ...b.lines.map((l) => `  ${l}`)].join('\n')] : []))
+    .flatMap((b) =>
+      b.kind === 'table' ? [renderText(b.table)] : b.kind === 'text' ? [[b.title, ...b.lines.map((l) => `  ${l}`)].join('\n')] : [],
+    )
     .join('\n\n');
 }

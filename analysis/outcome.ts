@@ -84,7 +84,11 @@ export function trainQuadrantTable(updates: readonly UpdateRecord[]): TrainQuadr
     for (const k of QUADRANT_KEYS) {
       rows.push({ quadrant: k, ...pool(all.map((q) => [q[k]])), ...lastOf(pool(last.map((q) => [q[k]]))) });
     }
-    rows.push({ quadrant: 'all', ...pool(all.map((q) => QUADRANT_KEYS.map((k) => q[k]))), ...lastOf(pool(last.map((q) => QUADRANT_KEYS.map((k) => q[k])))) });
+    rows.push({
+      quadrant: 'all',
+      ...pool(all.map((q) => QUADRANT_KEYS.map((k) => q[k]))),
+      ...lastOf(pool(last.map((q) => QUADRANT_KEYS.map((k) => q[k])))),
+    });
   }
   return { updates: updates.length, updatesWith: all.length, lastUpdates, rows };
 }

@@ -112,7 +112,7 @@ export async function readRun(dir: string): Promise<RunData> {
     if (!(await stat(dir)).isDirectory()) throw new Error('not a directory');
     names = await readdir(dir);
   } catch (err) {
-    throw runDirMissing(dir, err instanceof Error ? (err as NodeJS.ErrnoException).code ?? err.message : String(err));
+    throw runDirMissing(dir, err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err));
   }
   if (!names.includes('config.json') && !names.includes('learner.ndjson')) throw runDirEmpty(dir);
 
@@ -289,7 +289,7 @@ export async function findRunDirs(paths: readonly string[]): Promise<string[]> {
       if (!(await stat(p)).isDirectory()) throw new Error('not a directory');
       names = await readdir(p);
     } catch (err) {
-      throw runDirMissing(p, err instanceof Error ? (err as NodeJS.ErrnoException).code ?? err.message : String(err));
+      throw runDirMissing(p, err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err));
     }
     const subs: string[] = [];
     for (const n of names.sort()) if (await isRunDir(join(p, n))) subs.push(join(p, n));

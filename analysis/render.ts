@@ -34,7 +34,5 @@ export function svgToPng(svg: string, scale = 1): Buffer {
  * inside HTML) so the report holds no URL at all, and tag it with the chart name.
  */
 export function inlineSvg(svg: string, name: string): string {
-  return svg
-    .replace(/\s+xmlns(:xlink)?="[^"]*"/g, '')
-    .replace(/^<svg /, `<svg data-chart="${name}" role="img" `);
+  return svg.replace(/\s+xmlns(:xlink)?="[^"]*"/g, '').replace(/^<svg /, `<svg data-chart="${name}" role="img" `);
 }

@@ -43,8 +43,10 @@ export async function writeReport(outDir: string, title: string, a: Analysis<unk
   for (const b of a.layout) {
     if (b.kind === 'table') {
       if (!b.textOnly) parts.push(renderHtml(b.table));
-    }
-    else if (b.kind === 'text') parts.push(`<section class="summary"><h2>${escapeHtml(b.title)}</h2>${b.lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('')}</section>`);
+    } else if (b.kind === 'text')
+      parts.push(
+        `<section class="summary"><h2>${escapeHtml(b.title)}</h2>${b.lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('')}</section>`,
+      );
     else {
       const c = b.chart;
       const svg = await renderSvg(c);

@@ -146,7 +146,8 @@ export function probabilityOfImprovement(
   ys: readonly (readonly number[])[],
   options: BootstrapOptions = {},
 ): Interval {
-  if (xs.length !== ys.length || xs.length === 0) throw new RangeError(`probabilityOfImprovement: needs the same tasks on both sides, got ${xs.length} and ${ys.length}`);
+  if (xs.length !== ys.length || xs.length === 0)
+    throw new RangeError(`probabilityOfImprovement: needs the same tasks on both sides, got ${xs.length} and ${ys.length}`);
   const tasks = xs.length;
   const poi = (all: readonly (readonly number[])[]) => {
     let s = 0;

@@ -43,9 +43,7 @@ export interface LagRow {
 export function lagTable(updates: readonly UpdateRecord[]): LagRow[] {
   const rows: LagRow[] = [];
   for (const b of LAG_BUCKETS) {
-    const stats = updates
-      .map((u) => u.lagBuckets[b])
-      .filter((s): s is LagBucketStat => s !== undefined && s.n > 0);
+    const stats = updates.map((u) => u.lagBuckets[b]).filter((s): s is LagBucketStat => s !== undefined && s.n > 0);
     if (stats.length === 0) continue;
     rows.push({
       bucket: b,
@@ -208,11 +206,7 @@ export function meanTimeSplit(updates: readonly UpdateRecord[]): UpdateTimeSplit
 }
 
 /** Throughput figures of a run. */
-export function throughput(
-  updates: readonly UpdateRecord[],
-  summary: SummaryRecord | null,
-  actors: readonly ActorRecord[],
-): Throughput {
+export function throughput(updates: readonly UpdateRecord[], summary: SummaryRecord | null, actors: readonly ActorRecord[]): Throughput {
   const byActor = new Map<number, number[]>();
   for (const a of actors) byActor.set(a.actorId, [...(byActor.get(a.actorId) ?? []), a.fps]);
   const actorMeans = [...byActor.values()].map((f) => f.reduce((s, x) => s + x, 0) / f.length);

@@ -75,7 +75,12 @@ function summaryValue(tag: string, value: number): Uint8Array {
 }
 
 /** Event { wall_time = 1 (double), step = 2 (int64), file_version = 3 | summary = 5 }. */
-export function encodeEvent(e: { wallTime: number; step: number; fileVersion?: string; scalars?: readonly (readonly [string, number])[] }): Uint8Array {
+export function encodeEvent(e: {
+  wallTime: number;
+  step: number;
+  fileVersion?: string;
+  scalars?: readonly (readonly [string, number])[];
+}): Uint8Array {
   const d = Buffer.alloc(8);
   d.writeDoubleLE(e.wallTime, 0);
   const bytes = [...key(1, 1), ...d];
@@ -107,7 +112,8 @@ export class TensorBoardWriter {
 
   constructor(dir: string, o: TensorBoardWriterOptions = {}) {
     const wallTime = o.wallTime ?? Date.now() / 1000;
-    if (!Number.isFinite(wallTime) || wallTime < 0) throw new RangeError(`TensorBoardWriter: wallTime must be seconds since the epoch, got ${wallTime}`);
+    if (!Number.isFinite(wallTime) || wallTime < 0)
+      throw new RangeError(`TensorBoardWriter: wallTime must be seconds since the epoch, got ${wallTime}`);
     const host = (o.host ?? hostname()).replace(/[/\\]/g, '_') || 'localhost';
     mkdirSync(dir, { recursive: true });
     this.path = join(dir, `events.out.tfevents.${Math.floor(wallTime)}.${host}`);
@@ -207,7 +213,12 @@ function addQuadrants(s: Record<string, number | null | undefined>, prefix: stri
 }
 
 /** Write a finished run's records to a new event file in `dir`; the file is named after the first record's time. */
-export function exportRun(dir: string, updates: readonly UpdateRecord[], summary: SummaryRecord | null, host?: string): { path: string; events: number; scalars: number } {
+export function exportRun(
+  dir: string,
+  updates: readonly UpdateRecord[],
+  summary: SummaryRecord | null,
+  host?: string,
+): { path: string; events: number; scalars: number } {
   const first = updates[0]?.time ?? summary?.time ?? Date.now();
   const w = new TensorBoardWriter(dir, { wallTime: first / 1000, ...(host !== undefined ? { host } : {}) });
   try {

@@ -11,11 +11,24 @@ function rollout(T: number, E: number, obsDim: number): RolloutMsg {
   const truncated = Uint8Array.from({ length: n }, (_, i) => (i % 97 === 96 ? 1 : 0));
   const nTr = truncated.reduce((a, x) => a + x, 0);
   return {
-    type: MsgType.Rollout, actorId: 1, seq: 0, workerId: 0, behaviourVersion: 1, T, E, obsDim,
-    obs: Float32Array.from({ length: n * obsDim }, Math.random), lastObs: Float32Array.from({ length: E * obsDim }, Math.random),
-    actions: Int32Array.from({ length: n }, (_, i) => i & 1), rewards: new Float32Array(n).fill(1),
-    terminated: new Uint8Array(n), truncated, finalObs: new Float32Array(nTr * obsDim),
-    logmu: new Float32Array(n).fill(-0.69), episodeReturns: Float32Array.from([10, 20]), episodeLengths: Int32Array.from([10, 20]),
+    type: MsgType.Rollout,
+    actorId: 1,
+    seq: 0,
+    workerId: 0,
+    behaviourVersion: 1,
+    T,
+    E,
+    obsDim,
+    obs: Float32Array.from({ length: n * obsDim }, Math.random),
+    lastObs: Float32Array.from({ length: E * obsDim }, Math.random),
+    actions: Int32Array.from({ length: n }, (_, i) => i & 1),
+    rewards: new Float32Array(n).fill(1),
+    terminated: new Uint8Array(n),
+    truncated,
+    finalObs: new Float32Array(nTr * obsDim),
+    logmu: new Float32Array(n).fill(-0.69),
+    episodeReturns: Float32Array.from([10, 20]),
+    episodeLengths: Int32Array.from([10, 20]),
   };
 }
 
@@ -32,7 +45,10 @@ function rate(fn: () => void, ms = 600): number {
 }
 
 const env = { id: 'CartPole-v1', obsDim: 4, nActions: 2, maxEpisodeSteps: 500 };
-for (const [T, E] of [[32, 8], [128, 64]]) {
+for (const [T, E] of [
+  [32, 8],
+  [128, 64],
+]) {
   const m = rollout(T, E, 4);
   const bytes = encode(m);
   const mb = bytes.length / 1e6;

@@ -24,8 +24,21 @@ const backend = await initBackend((process.argv[2] ?? 'wasm') as 'wasm' | 'cpu')
 const spec: ModelSpec = { obsDim: 4, nActions: 2, hidden: [64, 64] };
 const method = (process.argv[3] ?? 'v5') as LearnerConfig['objective']['method'];
 const cfg: LearnerConfig = {
-  objective: { ...DEFAULT_OBJECTIVE, method }, advantage: 'gae', normalizeAdvantages: true, discount: 0.99, lambda: 0.95,
-  lr: 2.5e-4, annealLr: true, adamEps: 1e-5, epochs: 4, minibatches: 4, entCoef: 0.01, vfCoef: 0.5, maxGradNorm: 0.5, steps: 1, grad: 'js' as const,
+  objective: { ...DEFAULT_OBJECTIVE, method },
+  advantage: 'gae',
+  normalizeAdvantages: true,
+  discount: 0.99,
+  lambda: 0.95,
+  lr: 2.5e-4,
+  annealLr: true,
+  adamEps: 1e-5,
+  epochs: 4,
+  minibatches: 4,
+  entCoef: 0.01,
+  vfCoef: 0.5,
+  maxGradNorm: 0.5,
+  steps: 1,
+  grad: 'js' as const,
 };
 const params32 = initParams(spec, 1);
 const params64 = Float64Array.from(params32);
@@ -34,11 +47,15 @@ const paramsTf = tf.variable(tf.tensor1d(params32));
 function batchOf(n: number): Batch {
   const rng = new Rng(n);
   return {
-    n, obs: Float32Array.from({ length: n * spec.obsDim }, () => rng.normal()),
+    n,
+    obs: Float32Array.from({ length: n * spec.obsDim }, () => rng.normal()),
     actions: Int32Array.from({ length: n }, () => rng.int(spec.nActions)),
     logmu: Float32Array.from({ length: n }, () => -0.69 + 0.3 * rng.normal()),
-    adv: Float32Array.from({ length: n }, () => rng.normal()), targets: Float32Array.from({ length: n }, () => rng.normal()),
-    lag: new Int32Array(n), logRatio: new Float64Array(n), entropy: 0,
+    adv: Float32Array.from({ length: n }, () => rng.normal()),
+    targets: Float32Array.from({ length: n }, () => rng.normal()),
+    lag: new Int32Array(n),
+    logRatio: new Float64Array(n),
+    entropy: 0,
   };
 }
 
@@ -78,6 +95,8 @@ for (const n of [64, 256, 1024]) {
   const wMs = msPerCall(() => {
     computeWeights(cfg.objective, lr, mb.adv, { out: wts });
   }, 300);
-  console.log(`${String(n).padStart(6)} ${tfMs.toFixed(2).padStart(9)} ${jsMs.toFixed(3).padStart(14)} ${wasmMs.toFixed(3).padStart(16)} ${(tfMs / wasmMs).toFixed(1).padStart(11)} ${(jsMs / wasmMs).toFixed(2).padStart(9)} ${wMs.toFixed(4).padStart(12)}`);
+  console.log(
+    `${String(n).padStart(6)} ${tfMs.toFixed(2).padStart(9)} ${jsMs.toFixed(3).padStart(14)} ${wasmMs.toFixed(3).padStart(16)} ${(tfMs / wasmMs).toFixed(1).padStart(11)} ${(jsMs / wasmMs).toFixed(2).padStart(9)} ${wMs.toFixed(4).padStart(12)}`,
+  );
 }
 paramsTf.dispose();

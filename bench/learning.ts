@@ -63,14 +63,26 @@ export function parseLearningArgs(argv: string[]): LearningOptions {
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
-      args: argv, allowPositionals: false, strict: true,
+      args: argv,
+      allowPositionals: false,
+      strict: true,
       options: {
-        methods: { type: 'string' }, lags: { type: 'string' }, seeds: { type: 'string' }, steps: { type: 'string' },
-        parallel: { type: 'string' }, env: { type: 'string' }, acrobot: { type: 'boolean' }, threshold: { type: 'string' }, out: { type: 'string' }, extra: { type: 'string' },
+        methods: { type: 'string' },
+        lags: { type: 'string' },
+        seeds: { type: 'string' },
+        steps: { type: 'string' },
+        parallel: { type: 'string' },
+        env: { type: 'string' },
+        acrobot: { type: 'boolean' },
+        threshold: { type: 'string' },
+        out: { type: 'string' },
+        extra: { type: 'string' },
       },
     }).values;
   } catch (e) {
-    throw new UsageError(`learning: ${e instanceof Error ? e.message : String(e)}; flags: --methods --lags --seeds --steps --parallel --env --acrobot --threshold --out --extra`);
+    throw new UsageError(
+      `learning: ${e instanceof Error ? e.message : String(e)}; flags: --methods --lags --seeds --steps --parallel --env --acrobot --threshold --out --extra`,
+    );
   }
   const env = values.acrobot === true ? 'Acrobot-v1' : ((values.env as string | undefined) ?? 'CartPole-v1');
   if (!ENVS[env]) throw new UsageError(`--env: '${env}' is not one of ${Object.keys(ENVS).join(', ')}`);
@@ -82,7 +94,8 @@ export function parseLearningArgs(argv: string[]): LearningOptions {
     seeds: posInt('seeds', values.seeds as string | undefined, 1),
     steps: posInt('steps', values.steps as string | undefined, 100_000),
     parallel: posInt('parallel', values.parallel as string | undefined, 1),
-    env, threshold,
+    env,
+    threshold,
     out: (values.out as string | undefined) ?? path.join(resultsDir(), `learning-${stamp()}`),
     extra: ((values.extra as string | undefined) ?? '').split(/\s+/).filter((x) => x.length > 0),
   };
@@ -93,14 +106,27 @@ export async function runLearning(o: LearningOptions, say: (s: string) => void =
   const t0 = performance.now();
   const methods = parseMethods(o.methods);
   const lags = parseLags(o.lags);
-  const cells = sweepCells({ methods, lags, seeds: o.seeds, env: o.env, steps: o.steps, out: o.out, preset: ENVS[o.env]!.preset, extra: o.extra });
+  const cells = sweepCells({
+    methods,
+    lags,
+    seeds: o.seeds,
+    env: o.env,
+    steps: o.steps,
+    out: o.out,
+    preset: ENVS[o.env]!.preset,
+    extra: o.extra,
+  });
   const logDir = path.join(o.out, '_logs');
-  say(`learning bench: ${o.env}, ${cells.length} cell(s) (${methods.map((m) => m.label).join(', ')} x lags ${lags.join(',')} x ${o.seeds} seed(s)), ${o.steps} steps each, ${o.parallel} at once; runs in ${o.out}`);
+  say(
+    `learning bench: ${o.env}, ${cells.length} cell(s) (${methods.map((m) => m.label).join(', ')} x lags ${lags.join(',')} x ${o.seeds} seed(s)), ${o.steps} steps each, ${o.parallel} at once; runs in ${o.out}`,
+  );
 
   const figures: CellFigures[] = [];
   const failed: string[] = [];
   await runGrid(cells, {
-    cli: CLI, logDir, parallel: o.parallel,
+    cli: CLI,
+    logDir,
+    parallel: o.parallel,
     onCell: async ({ cell, code, reused, ms, log }) => {
       const secs = (ms / 1000).toFixed(1);
       if (code !== 0) {
@@ -110,7 +136,9 @@ export async function runLearning(o: LearningOptions, say: (s: string) => void =
       }
       const f = cellFigures(cell.name, cell.spec.label, cell.lag, cell.seed, await readRun(cell.runDir), o.threshold);
       figures.push(f);
-      say(`  ${cell.name}: ${reused ? 'reused' : `${secs} s`}, final eval ${num(f.finalStochastic)} (greedy ${num(f.finalGreedy)}), steps to ${o.threshold} ${f.stepsToThreshold ?? 'never'}${f.collapsed ? ', COLLAPSED' : ''}`);
+      say(
+        `  ${cell.name}: ${reused ? 'reused' : `${secs} s`}, final eval ${num(f.finalStochastic)} (greedy ${num(f.finalGreedy)}), steps to ${o.threshold} ${f.stepsToThreshold ?? 'never'}${f.collapsed ? ', COLLAPSED' : ''}`,
+      );
     },
   });
 
@@ -131,34 +159,67 @@ export async function runLearning(o: LearningOptions, say: (s: string) => void =
   }
   if (failed.length > 0) say(`\n${failed.length} cell(s) failed: ${failed.join('; ')}`);
   return {
-    options: o, commands: cells.map((c) => `node dist/deploy/cli.js train ${c.args.join(' ')}`),
-    failed, cells: figures, aggregates, seconds: (performance.now() - t0) / 1000,
+    options: o,
+    commands: cells.map((c) => `node dist/deploy/cli.js train ${c.args.join(' ')}`),
+    failed,
+    cells: figures,
+    aggregates,
+    seconds: (performance.now() - t0) / 1000,
   };
 }
 
 function learningTable(o: LearningOptions, rows: CellAggregate[]): Table {
   return {
     title: `Learning: ${o.env}, ${o.steps} env steps, ${o.seeds} seed(s) per cell`,
-    headers: ['method', 'lag', 'seeds', `steps to ${o.threshold}`, 'reached', 'final eval stoch', 'final eval greedy', 'behaviour', 'AUC', 'ESS', 'KL k3', 'entropy', 'collapsed'],
+    headers: [
+      'method',
+      'lag',
+      'seeds',
+      `steps to ${o.threshold}`,
+      'reached',
+      'final eval stoch',
+      'final eval greedy',
+      'behaviour',
+      'AUC',
+      'ESS',
+      'KL k3',
+      'entropy',
+      'collapsed',
+    ],
     rows: rows.map((a) => [
-      a.label, String(a.lag), String(a.seeds),
-      a.medianStepsToThreshold === null ? 'never' : num(a.medianStepsToThreshold, 0), `${a.reached}/${a.seeds}`,
+      a.label,
+      String(a.lag),
+      String(a.seeds),
+      a.medianStepsToThreshold === null ? 'never' : num(a.medianStepsToThreshold, 0),
+      `${a.reached}/${a.seeds}`,
       a.finalStochastic ? meanPm(a.finalStochastic.mean, a.finalStochastic.halfWidth, a.finalStochastic.n) : '-',
       a.finalGreedy ? meanPm(a.finalGreedy.mean, a.finalGreedy.halfWidth, a.finalGreedy.n) : '-',
-      num(a.finalBehaviour, 1), num(a.auc, 1), num(a.ess), num(a.klK3), num(a.finalEntropy), `${a.collapsed}/${a.seeds}`,
+      num(a.finalBehaviour, 1),
+      num(a.auc, 1),
+      num(a.ess),
+      num(a.klK3),
+      num(a.finalEntropy),
+      `${a.collapsed}/${a.seeds}`,
     ]),
-    note: `steps to ${o.threshold}: median over seeds of the first step from which the evaluation (stochastic) stays at or above it, a seed that never got there counting as infinite; ` +
+    note:
+      `steps to ${o.threshold}: median over seeds of the first step from which the evaluation (stochastic) stays at or above it, a seed that never got there counting as infinite; ` +
       'final eval: summary finalEval (100 episodes), mean ± 95% CI over seeds; behaviour: mean of the last 100 actor episodes; ' +
       'AUC: mean evaluation return over the step axis; ESS, KL(mu||pi) k3: sample-weighted over all updates; entropy: last update; ' +
       'collapsed: an update flagged collapsed in the last 20%, or final entropy < 0.05 with final eval below the random return',
   };
 }
 
-const Q_HEADERS: [QuadrantKey, string][] = [['wHighAPos', 'w>1 A>0'], ['wHighANeg', 'w>1 A<=0'], ['wLowAPos', 'w<=1 A>0'], ['wLowANeg', 'w<=1 A<=0']];
+const Q_HEADERS: [QuadrantKey, string][] = [
+  ['wHighAPos', 'w>1 A>0'],
+  ['wHighANeg', 'w>1 A<=0'],
+  ['wLowAPos', 'w<=1 A>0'],
+  ['wLowANeg', 'w<=1 A<=0'],
+];
 
 function quadrantTable(rows: CellAggregate[]): Table {
   return {
-    title: 'v5: mean g per quadrant over every gradient step of the first 10% of updates (trainQuadrants; docs/METHODS.md section 3.6), mean over seeds',
+    title:
+      'v5: mean g per quadrant over every gradient step of the first 10% of updates (trainQuadrants; docs/METHODS.md section 3.6), mean over seeds',
     headers: ['method', 'lag', ...Q_HEADERS.map(([, h]) => h)],
     rows: rows.map((a) => [a.label, String(a.lag), ...Q_HEADERS.map(([k]) => num(a.endQuadrantG[k]))]),
   };

@@ -59,11 +59,18 @@ export function cellFigures(name: string, label: string, lag: number, seed: numb
   // that is when a collapse happens (docs/METHODS.md section 3.6); once a policy is deterministic w = 1 and
   // every quadrant's g is 1. The before-update quadrants are all 1 at lag 0.
   const tq = trainQuadrantTable(u.slice(0, Math.max(1, Math.ceil(u.length / 10))));
-  const trainQ = tq.updatesWith > 0
-    ? Object.fromEntries(QUADRANT_KEYS.map((k) => [k, tq.rows.find((r) => r.quadrant === k)?.meanG ?? null])) as Record<QuadrantKey, number | null>
-    : null;
+  const trainQ =
+    tq.updatesWith > 0
+      ? (Object.fromEntries(QUADRANT_KEYS.map((k) => [k, tq.rows.find((r) => r.quadrant === k)?.meanG ?? null])) as Record<
+          QuadrantKey,
+          number | null
+        >)
+      : null;
   return {
-    name, label, lag, seed,
+    name,
+    label,
+    lag,
+    seed,
     envSteps: s?.envSteps ?? last?.envSteps ?? 0,
     wallSeconds: s?.wallSeconds ?? 0,
     curveSource: curve.source,
@@ -110,14 +117,22 @@ export function median(xs: readonly number[]): number | null {
 }
 
 const finite = (xs: (number | null)[]): number[] => xs.filter((x): x is number => x !== null && Number.isFinite(x));
-const meanOrNull = (xs: (number | null)[]): number | null => { const f = finite(xs); return f.length ? mean(f) : null; };
-const ciOrNull = (xs: (number | null)[]): MeanCI | null => { const f = finite(xs); return f.length ? meanCI(f) : null; };
+const meanOrNull = (xs: (number | null)[]): number | null => {
+  const f = finite(xs);
+  return f.length ? mean(f) : null;
+};
+const ciOrNull = (xs: (number | null)[]): MeanCI | null => {
+  const f = finite(xs);
+  return f.length ? meanCI(f) : null;
+};
 
 /** Aggregate the cells of one (method label, lag) over seeds. */
 export function aggregate(cells: readonly CellFigures[]): CellAggregate {
   const c0 = cells[0]!;
   return {
-    label: c0.label, lag: c0.lag, seeds: cells.length,
+    label: c0.label,
+    lag: c0.lag,
+    seeds: cells.length,
     medianStepsToThreshold: median(cells.map((c) => c.stepsToThreshold ?? Infinity)),
     reached: cells.filter((c) => c.stepsToThreshold !== null).length,
     finalStochastic: ciOrNull(cells.map((c) => c.finalStochastic)),
@@ -128,6 +143,9 @@ export function aggregate(cells: readonly CellFigures[]): CellAggregate {
     klK3: meanOrNull(cells.map((c) => c.klK3)),
     finalEntropy: meanOrNull(cells.map((c) => c.finalEntropy)),
     collapsed: cells.filter((c) => c.collapsed).length,
-    endQuadrantG: Object.fromEntries(QUADRANT_KEYS.map((k) => [k, meanOrNull(cells.map((c) => c.endQuadrantG[k]))])) as Record<QuadrantKey, number | null>,
+    endQuadrantG: Object.fromEntries(QUADRANT_KEYS.map((k) => [k, meanOrNull(cells.map((c) => c.endQuadrantG[k]))])) as Record<
+      QuadrantKey,
+      number | null
+    >,
   };
 }

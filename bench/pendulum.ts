@@ -44,12 +44,24 @@ export interface PendulumRow {
 function num(flag: string, v: string | undefined, dflt: number, int: boolean): number {
   if (v === undefined) return dflt;
   const x = Number(v);
-  if (!Number.isFinite(x) || (int && (!Number.isInteger(x) || x < 1))) throw new UsageError(`--${flag}: '${v}' is not ${int ? 'a positive integer' : 'a number'}`);
+  if (!Number.isFinite(x) || (int && (!Number.isInteger(x) || x < 1)))
+    throw new UsageError(`--${flag}: '${v}' is not ${int ? 'a positive integer' : 'a number'}`);
   return x;
 }
 
 export function parsePendulumArgs(argv: string[]): PendulumOptions {
-  const { values } = parseArgs({ args: argv, options: { seeds: { type: 'string' }, steps: { type: 'string' }, parallel: { type: 'string' }, bar: { type: 'string' }, 'target-return': { type: 'string' }, out: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      seeds: { type: 'string' },
+      steps: { type: 'string' },
+      parallel: { type: 'string' },
+      bar: { type: 'string' },
+      'target-return': { type: 'string' },
+      out: { type: 'string' },
+    },
+    strict: true,
+  });
   return {
     seeds: num('seeds', values.seeds, 3, true),
     steps: num('steps', values.steps, 300_000, true),
@@ -71,21 +83,50 @@ function runTrain(args: string[]): Promise<number> {
 function readRow(method: string, seed: number, dir: string): PendulumRow {
   const file = path.join(dir, 'summary.json');
   if (!existsSync(file)) return { method, seed, dir, stochastic: null, greedy: null, envSteps: null, wallSeconds: null, stopReason: null };
-  const s = JSON.parse(readFileSync(file, 'utf8')) as { finalEval?: { stochastic: number; greedy: number } | null; envSteps: number; wallSeconds: number; stopReason: string };
-  return { method, seed, dir, stochastic: s.finalEval?.stochastic ?? null, greedy: s.finalEval?.greedy ?? null, envSteps: s.envSteps, wallSeconds: s.wallSeconds, stopReason: s.stopReason };
+  const s = JSON.parse(readFileSync(file, 'utf8')) as {
+    finalEval?: { stochastic: number; greedy: number } | null;
+    envSteps: number;
+    wallSeconds: number;
+    stopReason: string;
+  };
+  return {
+    method,
+    seed,
+    dir,
+    stochastic: s.finalEval?.stochastic ?? null,
+    greedy: s.finalEval?.greedy ?? null,
+    envSteps: s.envSteps,
+    wallSeconds: s.wallSeconds,
+    stopReason: s.stopReason,
+  };
 }
 
 /** Run (or reuse) every cell, at most `parallel` at once; returns the rows in (method, seed) order. */
 export async function runPendulum(o: PendulumOptions): Promise<{ options: PendulumOptions; rows: PendulumRow[]; seconds: number }> {
   const t0 = Date.now();
-  const cells = Object.keys(METHODS).flatMap((m) => Array.from({ length: o.seeds }, (_, i) => ({ method: m, seed: i + 1, dir: path.join(o.out, `${m.replace(/ /g, '-')}_s${i + 1}`) })));
+  const cells = Object.keys(METHODS).flatMap((m) =>
+    Array.from({ length: o.seeds }, (_, i) => ({ method: m, seed: i + 1, dir: path.join(o.out, `${m.replace(/ /g, '-')}_s${i + 1}`) })),
+  );
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < cells.length) {
       const c = cells[next++];
       if (existsSync(path.join(c.dir, 'summary.json'))) continue;
-      const args = ['--env', 'Pendulum-v1', '--preset', 'pendulum', ...METHODS[c.method], '--seed', String(c.seed), '--steps', String(o.steps), '--run-dir', c.dir, '--quiet',
-        ...(o.targetReturn === null ? [] : ['--target-return', String(o.targetReturn)])];
+      const args = [
+        '--env',
+        'Pendulum-v1',
+        '--preset',
+        'pendulum',
+        ...METHODS[c.method],
+        '--seed',
+        String(c.seed),
+        '--steps',
+        String(o.steps),
+        '--run-dir',
+        c.dir,
+        '--quiet',
+        ...(o.targetReturn === null ? [] : ['--target-return', String(o.targetReturn)]),
+      ];
       const code = await runTrain(args);
       process.stdout.write(`${c.method} seed ${c.seed}: exit ${code}\n`);
     }
@@ -99,14 +140,21 @@ const f1 = (x: number | null): string => (x === null ? 'failed' : x.toFixed(1));
 
 /** The table: one line per run, then per method the seeds at or above the bar. */
 export function pendulumTable(rows: PendulumRow[], bar: number): string {
-  const lines = ['method     seed  final eval (100 ep, sampling)  greedy    steps    wall s  stop', ...rows.map((r) =>
-    `${r.method.padEnd(10)} ${String(r.seed).padStart(4)}  ${f1(r.stochastic).padStart(29)}  ${f1(r.greedy).padStart(7)}  ${String(r.envSteps ?? '-').padStart(7)}  ${(r.wallSeconds === null ? '-' : r.wallSeconds.toFixed(0)).padStart(7)}  ${r.stopReason ?? '-'}`)];
+  const lines = [
+    'method     seed  final eval (100 ep, sampling)  greedy    steps    wall s  stop',
+    ...rows.map(
+      (r) =>
+        `${r.method.padEnd(10)} ${String(r.seed).padStart(4)}  ${f1(r.stochastic).padStart(29)}  ${f1(r.greedy).padStart(7)}  ${String(r.envSteps ?? '-').padStart(7)}  ${(r.wallSeconds === null ? '-' : r.wallSeconds.toFixed(0)).padStart(7)}  ${r.stopReason ?? '-'}`,
+    ),
+  ];
   for (const m of [...new Set(rows.map((r) => r.method))]) {
     const mine = rows.filter((r) => r.method === m);
     const ok = mine.filter((r) => r.stochastic !== null && r.stochastic >= bar).length;
     const vals = mine.map((r) => r.stochastic).filter((x): x is number => x !== null);
     const mean = vals.length > 0 ? vals.reduce((a, b) => a + b, 0) / vals.length : null;
-    lines.push(`${m}: ${ok}/${mine.length} seeds >= ${bar} (mean final eval ${f1(mean)})${ok >= Math.ceil((2 * mine.length) / 3) ? '' : '  BELOW THE BAR'}`);
+    lines.push(
+      `${m}: ${ok}/${mine.length} seeds >= ${bar} (mean final eval ${f1(mean)})${ok >= Math.ceil((2 * mine.length) / 3) ? '' : '  BELOW THE BAR'}`,
+    );
   }
   return lines.join('\n');
 }

@@ -21,7 +21,8 @@ import { protocolThroughput, rawThroughput, rolloutMessage, type TransportResult
 import { encode } from '../protocol/codec.js';
 
 const CLI = fileURLToPath(new URL('../deploy/cli.js', import.meta.url));
-const T = 32, E = 4;
+const T = 32,
+  E = 4;
 /** A rate as a whole number for tables. */
 const int = (x: number | null): string => (x === null || !Number.isFinite(x) ? '-' : String(Math.round(x)));
 
@@ -52,7 +53,20 @@ export interface PipelineResults {
 async function endToEnd(steps: number): Promise<EndToEnd> {
   const dir = mkdtempSync(path.join(tmpdir(), 'isreshape-bench-'));
   const runDir = path.join(dir, 'run');
-  const args = ['train', '--preset', 'cartpole', '--method', 'ppo', '--steps', String(steps), '--eval-every', '0', '--quiet', '--run-dir', runDir];
+  const args = [
+    'train',
+    '--preset',
+    'cartpole',
+    '--method',
+    'ppo',
+    '--steps',
+    String(steps),
+    '--eval-every',
+    '0',
+    '--quiet',
+    '--run-dir',
+    runDir,
+  ];
   try {
     const out: string[] = [];
     const code = await new Promise<number>((resolve, reject) => {
@@ -66,13 +80,17 @@ async function endToEnd(steps: number): Promise<EndToEnd> {
     const run = await readRun(runDir);
     if (!run.summary) throw new Error(`train wrote no summary in ${runDir}`);
     const tp = throughput(run.updates, run.summary, run.actors);
-    const first = run.updates[0], last = run.updates[run.updates.length - 1];
+    const first = run.updates[0],
+      last = run.updates[run.updates.length - 1];
     const steady = first && last && last.time > first.time ? ((last.envSteps - first.envSteps) * 1000) / (last.time - first.time) : null;
     return {
       command: `isreshape ${args.join(' ').replace(runDir, '<tmp>')}`,
-      envSteps: run.summary.envSteps, wallSeconds: run.summary.wallSeconds,
+      envSteps: run.summary.envSteps,
+      wallSeconds: run.summary.wallSeconds,
       fps: run.summary.envSteps / run.summary.wallSeconds,
-      updateFpsMean: tp.learnerFpsMean, steadyFps: steady, updates: run.updates.length,
+      updateFpsMean: tp.learnerFpsMean,
+      steadyFps: steady,
+      updates: run.updates.length,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -96,7 +114,10 @@ export async function runPipeline(say: (s: string) => void = (s) => console.log(
   const segs = makeSegments(params, 8, T, E);
   const learnerOnly: PipelineResults['learnerOnly'] = [];
   for (const grad of ['js', 'tfjs'] as const) {
-    for (const [label, epochs, minibatches] of [['preset', 20, 1], ['4x4', 4, 4]] as const) {
+    for (const [label, epochs, minibatches] of [
+      ['preset', 20, 1],
+      ['4x4', 4, 4],
+    ] as const) {
       const cfg = buildConfig({ preset: 'cartpole', method: 'ppo', grad, epochs, minibatches, 'run-id': 'bench' });
       const result = await learnerOnlyFps(cfg, params, segs, cfg.batchSegments, 3000);
       learnerOnly.push({ label, grad, epochs, minibatches, result });
@@ -105,7 +126,10 @@ export async function runPipeline(say: (s: string) => void = (s) => console.log(
   }
 
   const transport: PipelineResults['transport'] = [];
-  for (const [t, e] of [[32, 4], [128, 64]] as const) {
+  for (const [t, e] of [
+    [32, 4],
+    [128, 64],
+  ] as const) {
     const msg = rolloutMessage(t, e, 4);
     const raw = await rawThroughput(msg, 2500);
     const protocol = await protocolThroughput(msg, 2500);
@@ -122,9 +146,13 @@ export async function runPipeline(say: (s: string) => void = (s) => console.log(
   const bottleneck = actor2 <= learnerPreset ? 'actor-only W=2' : 'learner-only js preset';
   const results: PipelineResults = {
     machine: { cpus: availableParallelism(), node: process.version, backend },
-    actorOnly, learnerOnly, transport, endToEnd: e2e,
+    actorOnly,
+    learnerOnly,
+    transport,
+    endToEnd: e2e,
     ratios: {
-      endToEndOverBottleneck: e2e.fps / Math.min(actor2, learnerPreset), bottleneck,
+      endToEndOverBottleneck: e2e.fps / Math.min(actor2, learnerPreset),
+      bottleneck,
       protocolOverRaw: Object.fromEntries(transport.map((x) => [`T${x.T}xE${x.E}`, x.ratio])),
     },
     seconds: (performance.now() - t0) / 1000,
@@ -134,8 +162,12 @@ export async function runPipeline(say: (s: string) => void = (s) => console.log(
   say('');
   say(renderText(transportTable(results)));
   say('');
-  say(`ratio end-to-end / min(actor-only W=2, learner-only js preset) = ${int(e2e.fps)} / ${int(Math.min(actor2, learnerPreset))} = ${num(results.ratios.endToEndOverBottleneck)} (bottleneck: ${bottleneck})`);
-  say(`ratio end-to-end steady (update records) / bottleneck = ${num(e2e.steadyFps !== null ? e2e.steadyFps / Math.min(actor2, learnerPreset) : null)}`);
+  say(
+    `ratio end-to-end / min(actor-only W=2, learner-only js preset) = ${int(e2e.fps)} / ${int(Math.min(actor2, learnerPreset))} = ${num(results.ratios.endToEndOverBottleneck)} (bottleneck: ${bottleneck})`,
+  );
+  say(
+    `ratio end-to-end steady (update records) / bottleneck = ${num(e2e.steadyFps !== null ? e2e.steadyFps / Math.min(actor2, learnerPreset) : null)}`,
+  );
   say(`ratio protocol / raw (msg/s): ${transport.map((x) => `T=${x.T} E=${x.E}: ${num(x.ratio)}`).join(', ')}`);
   say(`pipeline bench took ${num(results.seconds, 1)} s`);
   return results;
@@ -143,11 +175,28 @@ export async function runPipeline(say: (s: string) => void = (s) => console.log(
 
 function pipelineTable(r: PipelineResults): Table {
   const rows: string[][] = [];
-  for (const a of r.actorOnly) rows.push([`actor-only W=${a.workers}`, `piscina, T=${a.T} E=${a.E}, fixed params, no transport`, int(a.result.fps), `${a.result.calls} segments in ${num(a.result.seconds, 2)} s`]);
-  for (const l of r.learnerOnly) rows.push([`learner-only ${l.grad}`, `${l.epochs} epochs x ${l.minibatches} mb of ${256 / l.minibatches}${l.label === 'preset' ? ' (preset)' : ''}`, int(l.result.fps), `${l.result.calls} updates in ${num(l.result.seconds, 2)} s`]);
+  for (const a of r.actorOnly)
+    rows.push([
+      `actor-only W=${a.workers}`,
+      `piscina, T=${a.T} E=${a.E}, fixed params, no transport`,
+      int(a.result.fps),
+      `${a.result.calls} segments in ${num(a.result.seconds, 2)} s`,
+    ]);
+  for (const l of r.learnerOnly)
+    rows.push([
+      `learner-only ${l.grad}`,
+      `${l.epochs} epochs x ${l.minibatches} mb of ${256 / l.minibatches}${l.label === 'preset' ? ' (preset)' : ''}`,
+      int(l.result.fps),
+      `${l.result.calls} updates in ${num(l.result.seconds, 2)} s`,
+    ]);
   const e = r.endToEnd;
-  rows.push(['end-to-end (summary)', 'train --preset cartpole --method ppo, 2 actors', int(e.fps), `${e.envSteps} steps / ${num(e.wallSeconds, 2)} s learner wall`]);
-  rows.push(['end-to-end (updates)', 'mean of update records\' fps', int(e.updateFpsMean), `${e.updates} updates`]);
+  rows.push([
+    'end-to-end (summary)',
+    'train --preset cartpole --method ppo, 2 actors',
+    int(e.fps),
+    `${e.envSteps} steps / ${num(e.wallSeconds, 2)} s learner wall`,
+  ]);
+  rows.push(['end-to-end (updates)', "mean of update records' fps", int(e.updateFpsMean), `${e.updates} updates`]);
   rows.push(['end-to-end (steady)', 'first to last update record', int(e.steadyFps), 'excludes start-up and final eval']);
   return { title: 'Throughput, env steps/s (CartPole-v1, hidden [64,64])', headers: ['measurement', 'setup', 'steps/s', 'detail'], rows };
 }
@@ -155,13 +204,17 @@ function pipelineTable(r: PipelineResults): Table {
 function transportTable(r: PipelineResults): Table {
   const rows: string[][] = [];
   for (const x of r.transport) {
-    for (const [name, t] of [['protocol', x.protocol], ['raw zmq', x.raw]] as const) {
+    for (const [name, t] of [
+      ['protocol', x.protocol],
+      ['raw zmq', x.raw],
+    ] as const) {
       rows.push([`T=${x.T} E=${x.E}`, String(x.bytes), name, int(t.msgPerS), num(t.mbPerS, 1), String(t.messages)]);
     }
   }
   return {
     title: 'Transport, DEALER -> ROUTER on 127.0.0.1 (one process)',
-    headers: ['rollout', 'bytes/msg', 'path', 'msg/s', 'MB/s', 'messages'], rows,
+    headers: ['rollout', 'bytes/msg', 'path', 'msg/s', 'MB/s', 'messages'],
+    rows,
     note: 'protocol = encode + send + receive + decode; raw = the same bytes pre-encoded, no encode/decode',
   };
 }

@@ -20,7 +20,10 @@ function runScript(file: string, args: string[]): Promise<{ exitCode: number; st
   return new Promise((resolve, reject) => {
     const chunks: string[] = [];
     const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    child.stdout.on('data', (d: Buffer) => { process.stdout.write(d); chunks.push(d.toString()); });
+    child.stdout.on('data', (d: Buffer) => {
+      process.stdout.write(d);
+      chunks.push(d.toString());
+    });
     child.on('error', reject);
     child.on('exit', (code) => resolve({ exitCode: code ?? 1, stdout: chunks.join('') }));
   });

@@ -32,8 +32,19 @@ import { protocolThroughput, rawThroughput, receiveSideThroughput, rolloutMessag
 import { timed } from './results.js';
 
 const CLI = fileURLToPath(new URL('../deploy/cli.js', import.meta.url));
-const T = 32, E = 4, SEGMENTS = 4, EPOCHS = 1, MINIBATCHES = 4;
-const IMPALA = { preset: 'cartpole', method: 'ppo', epochs: EPOCHS, minibatches: MINIBATCHES, 'batch-segments': SEGMENTS, 'run-id': 'bench' };
+const T = 32,
+  E = 4,
+  SEGMENTS = 4,
+  EPOCHS = 1,
+  MINIBATCHES = 4;
+const IMPALA = {
+  preset: 'cartpole',
+  method: 'ppo',
+  epochs: EPOCHS,
+  minibatches: MINIBATCHES,
+  'batch-segments': SEGMENTS,
+  'run-id': 'bench',
+};
 
 export interface ScalingArgs {
   maxThreads: number;
@@ -60,10 +71,21 @@ export function parseScalingArgs(argv: string[]): ScalingArgs {
   return a;
 }
 
-export interface LearnerPoint { threads: number; samplesPerSec: number; updates: number; timeMs: UpdateTimes }
-export interface ActorPoint { threads: number; stepsPerSec: number }
+export interface LearnerPoint {
+  threads: number;
+  samplesPerSec: number;
+  updates: number;
+  timeMs: UpdateTimes;
+}
+export interface ActorPoint {
+  threads: number;
+  stepsPerSec: number;
+}
 export interface EndToEndPoint {
-  actors: number; workers: number; learnerThreads: number; stepsPerSec: number;
+  actors: number;
+  workers: number;
+  learnerThreads: number;
+  stepsPerSec: number;
   /** stepsPerSec / learner-only samples/s with the same learner threads. */
   efficiency: number;
   updates: number;
@@ -95,7 +117,11 @@ class LearnerUnderTest {
   readonly sum: UpdateTimes = { batchMs: 0, gradMs: 0, allReduceMs: 0, optimiserMs: 0 };
   readonly learner: Learner;
 
-  constructor(readonly threads: number, cfg: LearnerConfig, private readonly segs: TrainingSegment[]) {
+  constructor(
+    readonly threads: number,
+    cfg: LearnerConfig,
+    private readonly segs: TrainingSegment[],
+  ) {
     this.learner = new Learner(CARTPOLE_SPEC, cfg, initParams(CARTPOLE_SPEC, 1), 1);
   }
 
@@ -120,7 +146,10 @@ class LearnerUnderTest {
  */
 async function learnerCurve(N: number, segs: TrainingSegment[], ms: number, say: (s: string) => void): Promise<LearnerPoint[]> {
   const ROUNDS = 10;
-  const units = Array.from({ length: N }, (_, i) => new LearnerUnderTest(i + 1, buildConfig({ ...IMPALA, 'learner-threads': i + 1 }), segs));
+  const units = Array.from(
+    { length: N },
+    (_, i) => new LearnerUnderTest(i + 1, buildConfig({ ...IMPALA, 'learner-threads': i + 1 }), segs),
+  );
   try {
     for (const u of units) for (let i = 0; i < 6; i++) await u.update(false); // warm-up: threads, JIT, buffers
     for (let r = 0; r < ROUNDS; r++) {
@@ -139,13 +168,43 @@ async function learnerCurve(N: number, segs: TrainingSegment[], ms: number, say:
 }
 
 /** A `train` child run at IMPALA settings; steady steps/s between the first and last update records. */
-async function endToEndPoint(actors: number, workers: number, learnerThreads: number, steps: number): Promise<Omit<EndToEndPoint, 'efficiency'>> {
+async function endToEndPoint(
+  actors: number,
+  workers: number,
+  learnerThreads: number,
+  steps: number,
+): Promise<Omit<EndToEndPoint, 'efficiency'>> {
   const dir = mkdtempSync(path.join(tmpdir(), 'isreshape-scaling-'));
   const runDir = path.join(dir, 'run');
   const args = [
-    'train', '--preset', 'cartpole', '--method', 'ppo', '--epochs', String(EPOCHS), '--minibatches', String(MINIBATCHES),
-    '--batch-segments', String(SEGMENTS), '--actors', String(actors), '--workers', String(workers), '--learner-threads', String(learnerThreads),
-    '--max-inflight', '4', '--eval-every', '0', '--final-eval-episodes', '1', '--steps', String(steps), '--quiet', '--run-dir', runDir,
+    'train',
+    '--preset',
+    'cartpole',
+    '--method',
+    'ppo',
+    '--epochs',
+    String(EPOCHS),
+    '--minibatches',
+    String(MINIBATCHES),
+    '--batch-segments',
+    String(SEGMENTS),
+    '--actors',
+    String(actors),
+    '--workers',
+    String(workers),
+    '--learner-threads',
+    String(learnerThreads),
+    '--max-inflight',
+    '4',
+    '--eval-every',
+    '0',
+    '--final-eval-episodes',
+    '1',
+    '--steps',
+    String(steps),
+    '--quiet',
+    '--run-dir',
+    runDir,
   ];
   try {
     const out: string[] = [];
@@ -160,8 +219,10 @@ async function endToEndPoint(actors: number, workers: number, learnerThreads: nu
     const run = await readRun(runDir);
     // Skip the first tenth of the updates (start-up: threads, JIT, actors joining).
     const ups = run.updates.slice(Math.floor(run.updates.length / 10));
-    const first = ups[0], last = ups[ups.length - 1];
-    const stepsPerSec = first && last && last.time > first.time ? ((last.envSteps - first.envSteps) * 1000) / (last.time - first.time) : NaN;
+    const first = ups[0],
+      last = ups[ups.length - 1];
+    const stepsPerSec =
+      first && last && last.time > first.time ? ((last.envSteps - first.envSteps) * 1000) / (last.time - first.time) : NaN;
     return { actors, workers, learnerThreads, stepsPerSec, updates: run.updates.length, timeMs: meanTimeSplit(ups) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -175,7 +236,8 @@ const rssMB = (): number => process.memoryUsage().rss / 2 ** 20;
 function curveTable(title: string, unit: string, pts: { threads: number; rate: number }[]): Table {
   const one = pts[0]?.rate ?? NaN;
   return {
-    title, headers: ['threads', unit, 'x one thread', 'of linear'],
+    title,
+    headers: ['threads', unit, 'x one thread', 'of linear'],
     rows: pts.map((p) => [String(p.threads), int(p.rate), num(p.rate / one), num(p.rate / one / p.threads)]),
   };
 }
@@ -185,7 +247,9 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
   const loadAtStart = loadavg();
   const N = a.maxThreads;
   const settings = `CartPole-v1 [64,64], T=${T} E=${E}, ${SEGMENTS} segments = ${T * E * SEGMENTS} samples/update, ${EPOCHS} epoch x ${MINIBATCHES} minibatches`;
-  say(`scaling bench: ${settings}; ${availableParallelism()} cpus, load ${loadAtStart.map((x) => x.toFixed(2)).join(' ')}, threads 1..${N}`);
+  say(
+    `scaling bench: ${settings}; ${availableParallelism()} cpus, load ${loadAtStart.map((x) => x.toFixed(2)).join(' ')}, threads 1..${N}`,
+  );
 
   const segs = makeSegments(initParams(CARTPOLE_SPEC, 1), 16, T, E);
   const learnerOnly = await learnerCurve(N, segs, 2 * a.ms, say);
@@ -199,7 +263,11 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
   const rssAfterActor = rssMB();
 
   const grid: [number, number, number][] = [];
-  for (const [actors, workers] of [[1, 1], [2, 1], [1, 2]] as const) {
+  for (const [actors, workers] of [
+    [1, 1],
+    [2, 1],
+    [1, 2],
+  ] as const) {
     for (const L of [1, 2, 4]) if (actors * workers <= N && L <= N) grid.push([actors, workers, L]);
   }
   const endToEnd: EndToEndPoint[] = [];
@@ -207,7 +275,9 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
     const p = await endToEndPoint(actors, workers, L, a.e2eSteps);
     const lo = learnerOnly.find((x) => x.threads === L)!.samplesPerSec;
     endToEnd.push({ ...p, efficiency: p.stepsPerSec / lo });
-    say(`  end-to-end ${actors} actors x ${workers} workers, L=${L}: ${int(p.stepsPerSec)} steps/s (${num(p.stepsPerSec / lo)} of learner-only)`);
+    say(
+      `  end-to-end ${actors} actors x ${workers} workers, L=${L}: ${int(p.stepsPerSec)} steps/s (${num(p.stepsPerSec / lo)} of learner-only)`,
+    );
   }
 
   const rssAfterMB: Record<string, number> = {};
@@ -217,7 +287,10 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
   const ratio: Record<string, number> = {};
   const recvRatio: Record<string, number> = {};
   const bytes: Record<string, number> = {};
-  for (const [label, t, e] of [['4KB', 32, 4], ['248KB', 128, 64]] as const) {
+  for (const [label, t, e] of [
+    ['4KB', 32, 4],
+    ['248KB', 128, 64],
+  ] as const) {
     const msg = rolloutMessage(t, e, 4);
     const raw = await rawThroughput(msg, Math.min(a.ms, 2500));
     const protocol = await protocolThroughput(msg, Math.min(a.ms, 2500));
@@ -227,7 +300,9 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
     ratio[label] = protocol.msgPerS / raw.msgPerS;
     recvRatio[label] = recv.msgPerS / raw.msgPerS;
     bytes[label] = encode(msg).length;
-    say(`  protocol / raw ${label} (${bytes[label]} B): ${int(protocol.msgPerS)} / ${int(raw.msgPerS)} msg/s = ${num(ratio[label])}; receive + decode / raw: ${int(recv.msgPerS)} msg/s = ${num(recvRatio[label])}`);
+    say(
+      `  protocol / raw ${label} (${bytes[label]} B): ${int(protocol.msgPerS)} / ${int(raw.msgPerS)} msg/s = ${num(ratio[label])}; receive + decode / raw: ${int(recv.msgPerS)} msg/s = ${num(recvRatio[label])}`,
+    );
   }
   rssAfterMB.transport = rssMB();
 
@@ -235,35 +310,82 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
     settings,
     machine: { cpus: availableParallelism(), node: process.version, loadAtStart, loadAtEnd: loadavg() },
     rssMB: { start: rssStart, end: rssMB() },
-    learnerOnly, actorOnly, endToEnd,
+    learnerOnly,
+    actorOnly,
+    endToEnd,
     protocolOverRaw: { '4KB': ratio['4KB']!, '248KB': ratio['248KB']! },
     receiveSideOverRaw: { '4KB': recvRatio['4KB']!, '248KB': recvRatio['248KB']! },
     rssAfterMB,
     bytes: { '4KB': bytes['4KB']!, '248KB': bytes['248KB']! },
   };
   say('');
-  say(renderText(curveTable('Learner-only (no actor running)', 'samples/s', learnerOnly.map((p) => ({ threads: p.threads, rate: p.samplesPerSec })))));
+  say(
+    renderText(
+      curveTable(
+        'Learner-only (no actor running)',
+        'samples/s',
+        learnerOnly.map((p) => ({ threads: p.threads, rate: p.samplesPerSec })),
+      ),
+    ),
+  );
   say('');
-  say(renderText(curveTable('Actor-only', 'steps/s', actorOnly.map((p) => ({ threads: p.threads, rate: p.stepsPerSec })))));
+  say(
+    renderText(
+      curveTable(
+        'Actor-only',
+        'steps/s',
+        actorOnly.map((p) => ({ threads: p.threads, rate: p.stepsPerSec })),
+      ),
+    ),
+  );
   say('');
   const one = endToEnd[0]?.stepsPerSec ?? NaN;
-  say(renderText({
-    title: 'End-to-end (train child runs, steady state)',
-    headers: ['actors x workers', 'learner threads', 'steps/s', 'x one thread', 'of linear', 'of learner-only', ...TIME_SPLIT_KEYS.map((k) => `${k} ms`)],
-    rows: endToEnd.map((p) => {
-      const threads = p.actors * p.workers + p.learnerThreads;
-      return [`${p.actors} x ${p.workers}`, String(p.learnerThreads), int(p.stepsPerSec), num(p.stepsPerSec / one), num(p.stepsPerSec / one / (threads / 2)),
-        num(p.efficiency), ...TIME_SPLIT_KEYS.map((k) => (p.timeMs === null ? '-' : num(p.timeMs[k])))];
+  say(
+    renderText({
+      title: 'End-to-end (train child runs, steady state)',
+      headers: [
+        'actors x workers',
+        'learner threads',
+        'steps/s',
+        'x one thread',
+        'of linear',
+        'of learner-only',
+        ...TIME_SPLIT_KEYS.map((k) => `${k} ms`),
+      ],
+      rows: endToEnd.map((p) => {
+        const threads = p.actors * p.workers + p.learnerThreads;
+        return [
+          `${p.actors} x ${p.workers}`,
+          String(p.learnerThreads),
+          int(p.stepsPerSec),
+          num(p.stepsPerSec / one),
+          num(p.stepsPerSec / one / (threads / 2)),
+          num(p.efficiency),
+          ...TIME_SPLIT_KEYS.map((k) => (p.timeMs === null ? '-' : num(p.timeMs[k]))),
+        ];
+      }),
+      note: 'x one thread: against 1 actor x 1 worker with 1 learner thread; of linear: that ratio over (actor threads + learner threads) / 2',
     }),
-    note: "x one thread: against 1 actor x 1 worker with 1 learner thread; of linear: that ratio over (actor threads + learner threads) / 2",
-  }));
+  );
   say('');
-  say(renderText({
-    title: 'Learner-only time split per update, ms',
-    headers: ['threads', 'batch', 'grad', 'allReduce', 'optimiser'],
-    rows: learnerOnly.map((p) => [String(p.threads), num(p.timeMs.batchMs), num(p.timeMs.gradMs), num(p.timeMs.allReduceMs), num(p.timeMs.optimiserMs)]),
-  }));
-  say(`RSS ${num(r.rssMB.start, 1)} MB at start, after ${Object.entries(rssAfterMB).map(([k, v]) => `${k} ${num(v, 1)}`).join(', ')}, ${num(r.rssMB.end, 1)} MB at end; load ${r.machine.loadAtEnd.map((x) => x.toFixed(2)).join(' ')} at end`);
+  say(
+    renderText({
+      title: 'Learner-only time split per update, ms',
+      headers: ['threads', 'batch', 'grad', 'allReduce', 'optimiser'],
+      rows: learnerOnly.map((p) => [
+        String(p.threads),
+        num(p.timeMs.batchMs),
+        num(p.timeMs.gradMs),
+        num(p.timeMs.allReduceMs),
+        num(p.timeMs.optimiserMs),
+      ]),
+    }),
+  );
+  say(
+    `RSS ${num(r.rssMB.start, 1)} MB at start, after ${Object.entries(rssAfterMB)
+      .map(([k, v]) => `${k} ${num(v, 1)}`)
+      .join(', ')}, ${num(r.rssMB.end, 1)} MB at end; load ${r.machine.loadAtEnd.map((x) => x.toFixed(2)).join(' ')} at end`,
+  );
   return r;
 }
 
@@ -272,7 +394,13 @@ export function scalingSummary(r: ScalingResults): object {
   return {
     learnerOnly: r.learnerOnly.map(({ threads, samplesPerSec }) => ({ threads, samplesPerSec })),
     actorOnly: r.actorOnly.map(({ threads, stepsPerSec }) => ({ threads, stepsPerSec })),
-    endToEnd: r.endToEnd.map(({ actors, workers, learnerThreads, stepsPerSec, efficiency }) => ({ actors, workers, learnerThreads, stepsPerSec, efficiency })),
+    endToEnd: r.endToEnd.map(({ actors, workers, learnerThreads, stepsPerSec, efficiency }) => ({
+      actors,
+      workers,
+      learnerThreads,
+      stepsPerSec,
+      efficiency,
+    })),
     protocolOverRaw: r.protocolOverRaw,
   };
 }

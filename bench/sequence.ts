@@ -81,20 +81,32 @@ export function parseSequenceArgs(argv: string[]): SequenceOptions {
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
-      args: argv, allowPositionals: false, strict: true,
+      args: argv,
+      allowPositionals: false,
+      strict: true,
       options: {
-        methods: { type: 'string' }, shares: { type: 'string' }, lags: { type: 'string' }, seeds: { type: 'string' }, steps: { type: 'string' },
-        parallel: { type: 'string' }, env: { type: 'string' }, out: { type: 'string' }, quick: { type: 'boolean' },
+        methods: { type: 'string' },
+        shares: { type: 'string' },
+        lags: { type: 'string' },
+        seeds: { type: 'string' },
+        steps: { type: 'string' },
+        parallel: { type: 'string' },
+        env: { type: 'string' },
+        out: { type: 'string' },
+        quick: { type: 'boolean' },
       },
     }).values;
   } catch (e) {
-    throw new UsageError(`sequence: ${e instanceof Error ? e.message : String(e)}; flags: --methods --shares --lags --seeds --steps --parallel --env --out --quick`);
+    throw new UsageError(
+      `sequence: ${e instanceof Error ? e.message : String(e)}; flags: --methods --shares --lags --seeds --steps --parallel --env --out --quick`,
+    );
   }
   const quick = values.quick === true;
   const env = (values.env as string | undefined) ?? 'seq-reverse';
   if (!isSeqEnv(env)) throw new UsageError(`--env: '${env}' is not a sequence task (seq-reverse, seq-sort, seq-add)`);
   const shares = ((values.shares as string | undefined) ?? '0,0.25,0.5,1').split(',').map((s) => Number(s.trim()));
-  if (shares.some((p) => !Number.isFinite(p) || p < 0 || p > 1)) throw new UsageError(`--shares: '${String(values.shares)}' must be comma-separated numbers in [0, 1]`);
+  if (shares.some((p) => !Number.isFinite(p) || p < 0 || p > 1))
+    throw new UsageError(`--shares: '${String(values.shares)}' must be comma-separated numbers in [0, 1]`);
   return {
     methods: (values.methods as string | undefined) ?? 'sft,sft-reward,ppo,v5:floor=neg-is',
     shares,
@@ -102,27 +114,40 @@ export function parseSequenceArgs(argv: string[]): SequenceOptions {
     seeds: posInt('seeds', values.seeds as string | undefined, quick ? 2 : 3),
     steps: posInt('steps', values.steps as string | undefined, quick ? 50_000 : 200_000),
     parallel: posInt('parallel', values.parallel as string | undefined, 1),
-    env, quick,
+    env,
+    quick,
     out: (values.out as string | undefined) ?? path.join(resultsDir(), `sequence-${stamp()}`),
   };
 }
 
 /** The method list: the sweep's syntax plus `sft-reward` (sft with --advantage reward). */
 export function sequenceMethods(s: string): MethodSpec[] {
-  return s.split(',').map((m) => m.trim()).filter((m) => m !== '').map((m) => {
-    if (m !== 'sft-reward') return parseMethods(m)[0]!;
-    return { method: 'sft', options: [['advantage', 'reward']], label: 'sft advantage=reward', slug: 'sft-reward' } satisfies MethodSpec;
-  });
+  return s
+    .split(',')
+    .map((m) => m.trim())
+    .filter((m) => m !== '')
+    .map((m) => {
+      if (m !== 'sft-reward') return parseMethods(m)[0]!;
+      return { method: 'sft', options: [['advantage', 'reward']], label: 'sft advantage=reward', slug: 'sft-reward' } satisfies MethodSpec;
+    });
 }
 
 /** Every (share, method, lag, seed) cell; each share in its own sub-directory. */
 export function sequenceCells(o: SequenceOptions): (SweepCell & { share: number })[] {
   const methods = sequenceMethods(o.methods);
   const lags = parseLags(o.lags);
-  return o.shares.flatMap((share) => sweepCells({
-    methods, lags, seeds: o.seeds, env: o.env, steps: o.steps, out: path.join(o.out, `share-${share}`), preset: 'seq',
-    extra: ['--behaviour', `mix:${share}`],
-  }).map((c) => ({ ...c, share })));
+  return o.shares.flatMap((share) =>
+    sweepCells({
+      methods,
+      lags,
+      seeds: o.seeds,
+      env: o.env,
+      steps: o.steps,
+      out: path.join(o.out, `share-${share}`),
+      preset: 'seq',
+      extra: ['--behaviour', `mix:${share}`],
+    }).map((c) => ({ ...c, share })),
+  );
 }
 
 function summaryOf(runDir: string): { finalEval: EvalStat; wallSeconds: number } {
@@ -134,12 +159,16 @@ export async function runSequence(o: SequenceOptions, say: (s: string) => void =
   const t0 = performance.now();
   const cells = sequenceCells(o);
   const methods = sequenceMethods(o.methods);
-  say(`sequence bench: ${o.env}, ${cells.length} cell(s) (${methods.map((m) => m.label).join(', ')} x teacher shares ${o.shares.join(',')} x lags ${o.lags} x ${o.seeds} seed(s)), ${o.steps} tokens each, ${o.parallel} at once; runs in ${o.out}`);
+  say(
+    `sequence bench: ${o.env}, ${cells.length} cell(s) (${methods.map((m) => m.label).join(', ')} x teacher shares ${o.shares.join(',')} x lags ${o.lags} x ${o.seeds} seed(s)), ${o.steps} tokens each, ${o.parallel} at once; runs in ${o.out}`,
+  );
   const done: SequenceCell[] = [];
   const failed: string[] = [];
   const shareOf = new Map(cells.map((c) => [c.runDir, c.share]));
   await runGrid(cells, {
-    cli: CLI, logDir: path.join(o.out, '_logs'), parallel: o.parallel,
+    cli: CLI,
+    logDir: path.join(o.out, '_logs'),
+    parallel: o.parallel,
     onCell: ({ cell, code, reused, ms, log }) => {
       const share = shareOf.get(cell.runDir)!;
       if (code !== 0) {
@@ -149,11 +178,20 @@ export async function runSequence(o: SequenceOptions, say: (s: string) => void =
       }
       const s = summaryOf(cell.runDir);
       const f: SequenceCell = {
-        name: cell.name, label: cell.spec.label, share, lag: cell.lag, seed: cell.seed,
-        greedySuccess: s.finalEval.greedySuccess ?? NaN, success: s.finalEval.success ?? NaN, meanReward: s.finalEval.stochastic, wallSeconds: s.wallSeconds,
+        name: cell.name,
+        label: cell.spec.label,
+        share,
+        lag: cell.lag,
+        seed: cell.seed,
+        greedySuccess: s.finalEval.greedySuccess ?? NaN,
+        success: s.finalEval.success ?? NaN,
+        meanReward: s.finalEval.stochastic,
+        wallSeconds: s.wallSeconds,
       };
       done.push(f);
-      say(`  share ${share} ${cell.name}: ${reused ? 'reused' : `${(ms / 1000).toFixed(1)} s`}, exact ${f.greedySuccess.toFixed(3)} greedy / ${f.success.toFixed(3)} sampled, mean reward ${f.meanReward.toFixed(3)}`);
+      say(
+        `  share ${share} ${cell.name}: ${reused ? 'reused' : `${(ms / 1000).toFixed(1)} s`}, exact ${f.greedySuccess.toFixed(3)} greedy / ${f.success.toFixed(3)} sampled, mean reward ${f.meanReward.toFixed(3)}`,
+      );
       return Promise.resolve();
     },
   });
@@ -167,14 +205,29 @@ export async function runSequence(o: SequenceOptions, say: (s: string) => void =
         // A rate lies in [0, 1]: the Student-t interval is clipped to it.
         const clip = (x: number | null) => (x === null ? null : Math.min(1, Math.max(0, x)));
         const avg = (f: (c: SequenceCell) => number) => g.reduce((a, c) => a + f(c), 0) / g.length;
-        rows.push({ label: m.label, share, lag, seeds: g.length, greedySuccess: { mean: ci.mean, lo: clip(ci.lo), hi: clip(ci.hi) }, success: avg((c) => c.success), meanReward: avg((c) => c.meanReward) });
+        rows.push({
+          label: m.label,
+          share,
+          lag,
+          seeds: g.length,
+          greedySuccess: { mean: ci.mean, lo: clip(ci.lo), hi: clip(ci.hi) },
+          success: avg((c) => c.success),
+          meanReward: avg((c) => c.meanReward),
+        });
       }
     }
   }
   say('');
   say(renderText(sequenceTable(o, rows)));
   if (failed.length > 0) say(`\n${failed.length} cell(s) failed: ${failed.join('; ')}`);
-  return { options: o, commands: cells.map((c) => `isreshape train ${c.args.join(' ')}`), failed, cells: done, rows, seconds: (performance.now() - t0) / 1000 };
+  return {
+    options: o,
+    commands: cells.map((c) => `isreshape train ${c.args.join(' ')}`),
+    failed,
+    cells: done,
+    rows,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
 const f3 = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(3));
@@ -184,6 +237,15 @@ export function sequenceTable(o: SequenceOptions, rows: SequenceRow[]): Table {
   return {
     title: `Final exact-match rate on ${o.env} after ${o.steps} tokens (greedy, mean and Student-t 95% CI over seeds clipped to [0, 1]), by teacher share and lag`,
     headers: ['method', 'teacher share', 'lag', 'seeds', 'exact (greedy)', '95% CI', 'exact (sampled)', 'mean reward (sampled)'],
-    rows: rows.map((r) => [r.label, String(r.share), String(r.lag), String(r.seeds), f3(r.greedySuccess.mean), r.greedySuccess.lo === null ? '-' : `[${f3(r.greedySuccess.lo)}, ${f3(r.greedySuccess.hi)}]`, f3(r.success), f3(r.meanReward)]),
+    rows: rows.map((r) => [
+      r.label,
+      String(r.share),
+      String(r.lag),
+      String(r.seeds),
+      f3(r.greedySuccess.mean),
+      r.greedySuccess.lo === null ? '-' : `[${f3(r.greedySuccess.lo)}, ${f3(r.greedySuccess.hi)}]`,
+      f3(r.success),
+      f3(r.meanReward),
+    ]),
   };
 }

@@ -29,11 +29,18 @@ export interface FpsResult {
 export async function actorOnlyFps(workers: number, T: number, E: number, ms: number): Promise<FpsResult> {
   const filename = actorWorkerFile('worker');
   const params = initParams(CARTPOLE_SPEC, 0);
-  const pools = Array.from({ length: workers }, () => new Piscina<CollectTask, Uint8Array>({ filename, minThreads: 1, maxThreads: 1, idleTimeout: Infinity }));
+  const pools = Array.from(
+    { length: workers },
+    () => new Piscina<CollectTask, Uint8Array>({ filename, minThreads: 1, maxThreads: 1, idleTimeout: Infinity }),
+  );
   const task = (w: number): CollectTask => ({ envId: 'CartPole-v1', numEnvs: E, seed: 1000 + w, modelSpec: CARTPOLE_SPEC, params, T });
   try {
     // Warm-up: thread start, env creation, JIT.
-    await Promise.all(pools.map(async (p, w) => { for (let i = 0; i < 20; i++) await p.run(task(w)); }));
+    await Promise.all(
+      pools.map(async (p, w) => {
+        for (let i = 0; i < 20; i++) await p.run(task(w));
+      }),
+    );
     const runs = await Promise.all(pools.map((p, w) => timed(() => p.run(task(w)), ms)));
     const steps = runs.reduce((s, r) => s + r.calls * T * E, 0);
     const seconds = Math.max(...runs.map((r) => r.seconds));
@@ -56,9 +63,16 @@ export function makeSegments(params: Float32Array, count: number, T: number, E: 
  * Env steps/s of Learner.update with `cfg` over batches of `perUpdate` of `segs` (cycled), for
  * about `ms` after two warm-up updates. The tfjs backend must be initialised by the caller.
  */
-export async function learnerOnlyFps(cfg: LearnerConfig, params: Float32Array, segs: TrainingSegment[], perUpdate: number, ms: number): Promise<FpsResult> {
+export async function learnerOnlyFps(
+  cfg: LearnerConfig,
+  params: Float32Array,
+  segs: TrainingSegment[],
+  perUpdate: number,
+  ms: number,
+): Promise<FpsResult> {
   const learner = new Learner(CARTPOLE_SPEC, cfg, params, 1);
-  let j = 0, envSteps = 0;
+  let j = 0,
+    envSteps = 0;
   const update = async () => {
     const batch = Array.from({ length: perUpdate }, () => segs[j++ % segs.length]!);
     const s = await learner.update(batch, envSteps);

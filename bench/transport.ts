@@ -26,16 +26,34 @@ export function rolloutMessage(T: number, E: number, obsDim: number): RolloutMsg
   const truncated = Uint8Array.from({ length: n }, (_, i) => (i % 97 === 96 ? 1 : 0));
   const nTr = truncated.reduce((a, x) => a + x, 0);
   return {
-    type: MsgType.Rollout, actorId: 0, seq: 0, workerId: 0, behaviourVersion: 1, T, E, obsDim,
-    obs: Float32Array.from({ length: n * obsDim }, Math.random), lastObs: Float32Array.from({ length: E * obsDim }, Math.random),
-    actions: Int32Array.from({ length: n }, (_, i) => i & 1), rewards: new Float32Array(n).fill(1),
-    terminated: new Uint8Array(n), truncated, finalObs: new Float32Array(nTr * obsDim),
-    logmu: new Float32Array(n).fill(-0.69), episodeReturns: Float32Array.from([10, 20]), episodeLengths: Int32Array.from([10, 20]),
+    type: MsgType.Rollout,
+    actorId: 0,
+    seq: 0,
+    workerId: 0,
+    behaviourVersion: 1,
+    T,
+    E,
+    obsDim,
+    obs: Float32Array.from({ length: n * obsDim }, Math.random),
+    lastObs: Float32Array.from({ length: E * obsDim }, Math.random),
+    actions: Int32Array.from({ length: n }, (_, i) => i & 1),
+    rewards: new Float32Array(n).fill(1),
+    terminated: new Uint8Array(n),
+    truncated,
+    finalObs: new Float32Array(nTr * obsDim),
+    logmu: new Float32Array(n).fill(-0.69),
+    episodeReturns: Float32Array.from([10, 20]),
+    episodeLengths: Int32Array.from([10, 20]),
   };
 }
 
 /** Common loop: `send` until the deadline, `receiveAll` until it has seen everything sent. */
-async function drive(send: () => Promise<void>, receive: (until: () => number | null) => Promise<number>, ms: number, bytes: number): Promise<TransportResult> {
+async function drive(
+  send: () => Promise<void>,
+  receive: (until: () => number | null) => Promise<number>,
+  ms: number,
+  bytes: number,
+): Promise<TransportResult> {
   let sentTotal: number | null = null;
   const t0 = performance.now();
   const receiving = receive(() => sentTotal);
@@ -60,9 +78,12 @@ export async function protocolThroughput(msg: RolloutMsg, ms: number): Promise<T
   const bytes = encode(msg).length;
   try {
     return await drive(
-      async () => { if (!(await actor.send(msg))) throw new Error(`send failed: ${actor.lastSendError}`); },
+      async () => {
+        if (!(await actor.send(msg))) throw new Error(`send failed: ${actor.lastSendError}`);
+      },
       async (until) => {
-        let got = 0, bad = 0;
+        let got = 0,
+          bad = 0;
         for await (const m of learner.incoming()) {
           if (!m.result.ok) bad++;
           got++;
@@ -71,7 +92,8 @@ export async function protocolThroughput(msg: RolloutMsg, ms: number): Promise<T
         }
         return bad;
       },
-      ms, bytes,
+      ms,
+      bytes,
     );
   } finally {
     actor.close();
@@ -92,7 +114,8 @@ export async function receiveSideThroughput(msg: RolloutMsg, ms: number): Promis
     return await drive(
       () => dealer.send(payload),
       async (until) => {
-        let got = 0, bad = 0;
+        let got = 0,
+          bad = 0;
         for await (const m of learner.incoming()) {
           if (!m.result.ok) bad++;
           got++;
@@ -101,7 +124,8 @@ export async function receiveSideThroughput(msg: RolloutMsg, ms: number): Promis
         }
         return bad;
       },
-      ms, payload.length,
+      ms,
+      payload.length,
     );
   } finally {
     dealer.close();
@@ -111,7 +135,11 @@ export async function receiveSideThroughput(msg: RolloutMsg, ms: number): Promis
 
 /** Raw zmq path: the same bytes pre-encoded, DEALER -> ROUTER, no encode or decode. */
 export async function rawThroughput(msg: RolloutMsg, ms: number): Promise<TransportResult> {
-  const opts = { receiveHighWaterMark: SOCKET_DEFAULTS.receiveHighWaterMark, sendHighWaterMark: SOCKET_DEFAULTS.sendHighWaterMark, linger: SOCKET_DEFAULTS.lingerMs };
+  const opts = {
+    receiveHighWaterMark: SOCKET_DEFAULTS.receiveHighWaterMark,
+    sendHighWaterMark: SOCKET_DEFAULTS.sendHighWaterMark,
+    linger: SOCKET_DEFAULTS.lingerMs,
+  };
   const router = new zmq.Router(opts);
   await router.bind('tcp://127.0.0.1:0');
   const dealer = new zmq.Dealer(opts);
@@ -130,7 +158,8 @@ export async function rawThroughput(msg: RolloutMsg, ms: number): Promise<Transp
         }
         return 0;
       },
-      ms, payload.length,
+      ms,
+      payload.length,
     );
   } finally {
     dealer.close();

@@ -48,7 +48,10 @@ export const DEFAULT_CONFIG: Readonly<Omit<RunConfig, 'runId' | 'runDir' | 'labe
 /** Parse `--lag`; throws a UsageError naming the value and the accepted forms. */
 export function parseLag(s: string): LagSpec {
   const spec = parseLagSpec(s);
-  if (!spec) throw new UsageError(`--lag: '${s}' is not a lag schedule; use none, fixed:K, uniform:K1-K2 or geometric:MEAN (K integers >= 0, MEAN > 0)`);
+  if (!spec)
+    throw new UsageError(
+      `--lag: '${s}' is not a lag schedule; use none, fixed:K, uniform:K1-K2 or geometric:MEAN (K integers >= 0, MEAN > 0)`,
+    );
   return spec;
 }
 
@@ -79,7 +82,8 @@ export function resolveDerived(cfg: RunConfig, explicit: ReadonlySet<string>): v
   const seq = parseSeqEnvId(cfg.env);
   if (seq !== null) {
     // The settings live in the env id (and so in the model hash): seq-reverse-v12-l6.
-    if (seqSettingsProblem(seq.task, { vocab: cfg.seqVocab, length: cfg.seqLength }) === null) cfg.env = seqEnvId(seq.task, { vocab: cfg.seqVocab, length: cfg.seqLength });
+    if (seqSettingsProblem(seq.task, { vocab: cfg.seqVocab, length: cfg.seqLength }) === null)
+      cfg.env = seqEnvId(seq.task, { vocab: cfg.seqVocab, length: cfg.seqLength });
     if (!explicit.has('advantage')) cfg.advantage = 'group';
   }
   if (!explicit.has('batchSegments')) cfg.batchSegments = slotsOf(cfg);
@@ -96,7 +100,9 @@ export function validateObjective(o: ObjectiveConfig): void {
 /** Throw a UsageError naming --env unless `env` is registered (built-in, sequence task, or from --env-module). */
 export function checkEnvId(env: string, envModule: string | null = null): void {
   if (envIds().includes(env) || isSeqEnv(env)) return;
-  throw new UsageError(`--env: '${env}' is not a known environment; known: ${envIds().join(', ')}${envModule ? ` (with --env-module ${envModule})` : '; load your own with --env-module FILE'}`);
+  throw new UsageError(
+    `--env: '${env}' is not a known environment; known: ${envIds().join(', ')}${envModule ? ` (with --env-module ${envModule})` : '; load your own with --env-module FILE'}`,
+  );
 }
 
 /** Check every field once against its row, then the rules that tie fields together; throws a UsageError naming the flag. */
@@ -110,21 +116,31 @@ export function validateConfig(c: RunConfig): void {
   validateObjective(c.objective);
   const maxK = maxLagOf(c.lag);
   if (maxK + 2 > c.historyVersions) {
-    throw new UsageError(`--lag ${formatLag(c.lag)} needs up to ${maxK} versions of history but --history-versions is ${c.historyVersions}; raise --history-versions to at least ${maxK + 2}`);
+    throw new UsageError(
+      `--lag ${formatLag(c.lag)} needs up to ${maxK} versions of history but --history-versions is ${c.historyVersions}; raise --history-versions to at least ${maxK + 2}`,
+    );
   }
   if ((c.learnerThreads ?? 1) > 1 && !isSeqEnv(c.env) && envPluginSpecOf(c.env).action.type === 'box') {
-    throw new UsageError(`--learner-threads: ${c.learnerThreads} threads are not available for box actions yet (the Gaussian head's gradient runs in the learner thread); use --learner-threads 1`);
+    throw new UsageError(
+      `--learner-threads: ${c.learnerThreads} threads are not available for box actions yet (the Gaussian head's gradient runs in the learner thread); use --learner-threads 1`,
+    );
   }
   if ((c.learnerThreads ?? 1) > 1 && c.grad !== 'js') {
-    throw new UsageError(`--learner-threads: ${c.learnerThreads} threads need --grad js (the tfjs path runs in the learner thread); use --learner-threads 1 or --grad js`);
+    throw new UsageError(
+      `--learner-threads: ${c.learnerThreads} threads need --grad js (the tfjs path runs in the learner thread); use --learner-threads 1 or --grad js`,
+    );
   }
   const samples = c.batchSegments * c.segmentSteps * c.envsPerWorker;
   if (c.minibatches > samples) {
-    throw new UsageError(`--minibatches: ${c.minibatches} exceeds the ${samples} samples per update (batch-segments x segment-steps x envs-per-worker)`);
+    throw new UsageError(
+      `--minibatches: ${c.minibatches} exceeds the ${samples} samples per update (batch-segments x segment-steps x envs-per-worker)`,
+    );
   }
   validateSequence(c);
   if (c.deterministic && c.batchSegments % slotsOf(c) !== 0) {
-    throw new UsageError(`--batch-segments: ${c.batchSegments} must be a multiple of actors x workers (${slotsOf(c)}) with --deterministic, so that every worker contributes the same number of segments to each update`);
+    throw new UsageError(
+      `--batch-segments: ${c.batchSegments} must be a multiple of actors x workers (${slotsOf(c)}) with --deterministic, so that every worker contributes the same number of segments to each update`,
+    );
   }
 }
 
@@ -136,11 +152,15 @@ function validateSequence(c: RunConfig): void {
     if (problem !== null) throw new UsageError(`--seq-length: ${problem}`);
   }
   if (c.envsPerWorker % c.groupSize !== 0) {
-    throw new UsageError(`--group-size: ${c.groupSize} must divide --envs-per-worker ${c.envsPerWorker} (a group is K consecutive envs of one worker)`);
+    throw new UsageError(
+      `--group-size: ${c.groupSize} must divide --envs-per-worker ${c.envsPerWorker} (a group is K consecutive envs of one worker)`,
+    );
   }
   const share = teacherShareOf(c.behaviour);
   if (share !== null && share > 0 && seq === null) {
-    throw new UsageError(`--behaviour: '${c.behaviour}' needs a teacher, which only the sequence tasks have (--env ${['seq-reverse', 'seq-sort', 'seq-add'].join(' | ')})`);
+    throw new UsageError(
+      `--behaviour: '${c.behaviour}' needs a teacher, which only the sequence tasks have (--env ${['seq-reverse', 'seq-sort', 'seq-add'].join(' | ')})`,
+    );
   }
   const needsWhole = c.advantage === 'group' || c.advantage === 'reward' || c.ratio === 'sequence';
   const what = c.ratio === 'sequence' ? 'ratio sequence' : `advantage ${c.advantage}`;
@@ -148,7 +168,9 @@ function validateSequence(c: RunConfig): void {
     throw new UsageError(`--${what}: needs a sequence task (--env seq-reverse | seq-sort | seq-add), whose episodes are responses`);
   }
   if (needsWhole && seq !== null && c.segmentSteps !== c.seqLength) {
-    throw new UsageError(`--segment-steps: ${c.segmentSteps} must equal --seq-length ${c.seqLength} with --${what}, so that every segment holds whole responses (--preset seq does this)`);
+    throw new UsageError(
+      `--segment-steps: ${c.segmentSteps} must equal --seq-length ${c.seqLength} with --${what}, so that every segment holds whole responses (--preset seq does this)`,
+    );
   }
 }
 

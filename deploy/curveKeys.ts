@@ -33,7 +33,11 @@ export function writeKeyPair(dir: string, name: string): { keyFile: string; pubF
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const { publicKey, secretKey } = curveKeyPair();
-  writeFileSync(keyFile, `# isreshape CURVE key pair '${name}': keep this file secret\npublic-key = ${publicKey}\nsecret-key = ${secretKey}\n`, { mode: 0o600, flag: 'wx' });
+  writeFileSync(
+    keyFile,
+    `# isreshape CURVE key pair '${name}': keep this file secret\npublic-key = ${publicKey}\nsecret-key = ${secretKey}\n`,
+    { mode: 0o600, flag: 'wx' },
+  );
   writeFileSync(pubFile, `${publicKey}\n`, { mode: 0o644, flag: 'wx' });
   return { keyFile, pubFile, publicKey };
 }
@@ -50,10 +54,14 @@ function readText(flag: string, file: string): string {
 export function readKeyPair(flag: string, file: string): CurveKeyPair {
   const text = readText(flag, file);
   const mode = statSync(file).mode & 0o077;
-  if (mode !== 0) throw new UsageError(`--${flag}: '${file}' is readable by group or others (mode ${(statSync(file).mode & 0o777).toString(8)}); run chmod 600 '${file}'`);
+  if (mode !== 0)
+    throw new UsageError(
+      `--${flag}: '${file}' is readable by group or others (mode ${(statSync(file).mode & 0o777).toString(8)}); run chmod 600 '${file}'`,
+    );
   const field = (k: string): string => {
     const m = new RegExp(`^${k}\\s*=\\s*(\\S+)\\s*$`, 'm').exec(text);
-    if (!m || !isZ85Key(m[1])) throw new UsageError(`--${flag}: '${file}' has no valid '${k} = <40 Z85 characters>' line; make one with isreshape keys`);
+    if (!m || !isZ85Key(m[1]))
+      throw new UsageError(`--${flag}: '${file}' has no valid '${k} = <40 Z85 characters>' line; make one with isreshape keys`);
     return m[1];
   };
   return { publicKey: field('public-key'), secretKey: field('secret-key') };
@@ -62,15 +70,17 @@ export function readKeyPair(flag: string, file: string): CurveKeyPair {
 /** Read public keys, one Z85 key a line (blank lines and '#' comments ignored). */
 export function readPublicKeys(flag: string, file: string): string[] {
   const keys: string[] = [];
-  readText(flag, file).split('\n').forEach((raw, i) => {
-    // '#' is a Z85 character: a whole line that is a key is a key; otherwise a '#' at the
-    // start of the line or after a space begins a comment.
-    const t = raw.trim();
-    const line = isZ85Key(t) ? t : t.replace(/(^|\s)#.*/, '').trim();
-    if (line === '') return;
-    if (!isZ85Key(line)) throw new UsageError(`--${flag}: line ${i + 1} of '${file}' is not a 40-character Z85 public key`);
-    keys.push(line);
-  });
+  readText(flag, file)
+    .split('\n')
+    .forEach((raw, i) => {
+      // '#' is a Z85 character: a whole line that is a key is a key; otherwise a '#' at the
+      // start of the line or after a space begins a comment.
+      const t = raw.trim();
+      const line = isZ85Key(t) ? t : t.replace(/(^|\s)#.*/, '').trim();
+      if (line === '') return;
+      if (!isZ85Key(line)) throw new UsageError(`--${flag}: line ${i + 1} of '${file}' is not a 40-character Z85 public key`);
+      keys.push(line);
+    });
   if (keys.length === 0) throw new UsageError(`--${flag}: '${file}' holds no public key`);
   return keys;
 }

@@ -71,7 +71,9 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   const log: Logger = createLogger(path.join(cfg.runDir, 'launcher.ndjson'), { role: 'launcher', backend: cfg.backend, runId: cfg.runId });
   const tty = !opts.quiet && (opts.out as NodeJS.WriteStream).isTTY === true;
   const say = (s: string) => opts.out.write(s + '\n');
-  say(`isreshape train: ${cfg.env}, method ${cfg.label}, lag ${formatLag(cfg.lag)}, seed ${cfg.seed}, ${cfg.actors} actors x ${cfg.workers} workers x ${cfg.envsPerWorker} envs${cfg.deterministic ? ', deterministic' : ''}`);
+  say(
+    `isreshape train: ${cfg.env}, method ${cfg.label}, lag ${formatLag(cfg.lag)}, seed ${cfg.seed}, ${cfg.actors} actors x ${cfg.workers} workers x ${cfg.envsPerWorker} envs${cfg.deterministic ? ', deterministic' : ''}`,
+  );
   const notice = constFloorNotice(cfg.objective);
   if (notice) say(notice);
   say(`run directory: ${cfg.runDir}`);
@@ -80,7 +82,13 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   const spawn = opts.spawn ?? forkCli;
   if (opts.resume) say('resuming from the newest checkpoint');
   const runArgs = opts.resume ? ['--resume', cfg.runDir] : ['--config', cfgFile, '--join'];
-  const learner = spawnChild(spawn, 'learner', ['learner', ...runArgs, '--bind', 'tcp://127.0.0.1:0', ...(opts.tensorboard !== undefined ? ['--tensorboard', opts.tensorboard] : [])]);
+  const learner = spawnChild(spawn, 'learner', [
+    'learner',
+    ...runArgs,
+    '--bind',
+    'tcp://127.0.0.1:0',
+    ...(opts.tensorboard !== undefined ? ['--tensorboard', opts.tensorboard] : []),
+  ]);
   const actors: Child[] = [];
   let failure: string | null = null;
   let summary: SummaryRecord | null = null;
@@ -94,7 +102,10 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
     log.info({ kind: 'stopping', why });
     if (!learner.exited) learner.proc.kill('SIGTERM');
   };
-  const onSignal = (sig: NodeJS.Signals) => { say(`\n${sig}: stopping after the current update (final evaluation follows)`); stopAll(sig); };
+  const onSignal = (sig: NodeJS.Signals) => {
+    say(`\n${sig}: stopping after the current update (final evaluation follows)`);
+    stopAll(sig);
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
@@ -102,7 +113,14 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   let endpoint = '';
   const startActor = (i: number, again: boolean): Child => {
     // A restarted actor joins with --resume: its log continues.
-    const a = spawnChild(spawn, `actor ${i}`, ['actor', ...(again ? ['--resume', cfg.runDir] : runArgs), '--connect', endpoint, '--actor-id', String(i)]);
+    const a = spawnChild(spawn, `actor ${i}`, [
+      'actor',
+      ...(again ? ['--resume', cfg.runDir] : runArgs),
+      '--connect',
+      endpoint,
+      '--actor-id',
+      String(i),
+    ]);
     actors[i] = a;
     watch(a, i);
     return a;
@@ -115,7 +133,10 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
       if (!expected && actorIndex >= 0 && cfg.restartActors && n < MAX_ACTOR_RESTARTS) {
         restarts.set(actorIndex, n + 1);
         log.warn({ kind: 'actor-restarted', child: c.name, code, signal, restart: n + 1, stderr: c.stderrTail });
-        if (!opts.quiet) say(`${c.name} exited with code ${code}${signal ? ` (signal ${signal})` : ''}: restarting it (${n + 1} of at most ${MAX_ACTOR_RESTARTS})`);
+        if (!opts.quiet)
+          say(
+            `${c.name} exited with code ${code}${signal ? ` (signal ${signal})` : ''}: restarting it (${n + 1} of at most ${MAX_ACTOR_RESTARTS})`,
+          );
         startActor(actorIndex, true);
         return;
       }
@@ -129,16 +150,22 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   watch(learner);
 
   const ready = await new Promise<{ endpoint: string; backend: string } | null>((resolve) => {
-    learner.proc.on('message', (m: { type: string; endpoint?: string; backend?: string; record?: UpdateRecord; summary?: SummaryRecord }) => {
-      if (m.type === 'ready') resolve({ endpoint: m.endpoint!, backend: m.backend! });
-      else if (m.type === 'update' && m.record) {
-        const now = Date.now();
-        if (m.record.eval) lastEval = m.record.eval;
-        if (tty) opts.out.write(`\r\x1b[2K${formatProgress(m.record, cfg.steps, lastEval)}`);
-        else if (!opts.quiet && now - lastLine >= 5000) { lastLine = now; say(formatProgress(m.record, cfg.steps, lastEval)); }
-      } else if (m.type === 'summary' && m.summary) summary = m.summary;
-      else if (m.type === 'stopping') stopping = true;
-    });
+    learner.proc.on(
+      'message',
+      (m: { type: string; endpoint?: string; backend?: string; record?: UpdateRecord; summary?: SummaryRecord }) => {
+        if (m.type === 'ready') resolve({ endpoint: m.endpoint!, backend: m.backend! });
+        else if (m.type === 'update' && m.record) {
+          const now = Date.now();
+          if (m.record.eval) lastEval = m.record.eval;
+          if (tty) opts.out.write(`\r\x1b[2K${formatProgress(m.record, cfg.steps, lastEval)}`);
+          else if (!opts.quiet && now - lastLine >= 5000) {
+            lastLine = now;
+            say(formatProgress(m.record, cfg.steps, lastEval));
+          }
+        } else if (m.type === 'summary' && m.summary) summary = m.summary;
+        else if (m.type === 'stopping') stopping = true;
+      },
+    );
     learner.proc.once('exit', () => resolve(null));
   });
   if (ready) {
@@ -150,7 +177,9 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   await waitExit(learner);
   stopping = true;
   for (const a of actors) if (!a.exited) a.proc.kill('SIGTERM');
-  const killTimer = setTimeout(() => { for (const a of actors) if (!a.exited) a.proc.kill('SIGKILL'); }, opts.killGraceMs ?? 5000);
+  const killTimer = setTimeout(() => {
+    for (const a of actors) if (!a.exited) a.proc.kill('SIGKILL');
+  }, opts.killGraceMs ?? 5000);
   await Promise.all(actors.map(waitExit));
   clearTimeout(killTimer);
   process.off('SIGINT', onSignal);

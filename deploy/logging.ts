@@ -9,5 +9,8 @@ import path from 'node:path';
 
 export function createLogger(file: string, base: { role: string; backend: string; runId: string }): Logger {
   mkdirSync(path.dirname(file), { recursive: true });
-  return pino({ base: { ...base, pid: process.pid }, timestamp: pino.stdTimeFunctions.epochTime }, pino.destination({ dest: file, sync: true, mkdir: true }));
+  return pino(
+    { base: { ...base, pid: process.pid }, timestamp: pino.stdTimeFunctions.epochTime },
+    pino.destination({ dest: file, sync: true, mkdir: true }),
+  );
 }

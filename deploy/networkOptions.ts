@@ -15,7 +15,11 @@ import { UsageError } from './errors.js';
 export const learnerNetworkOptions = {
   'curve-secret': { type: 'string', describe: "the learner's CURVE key pair file (NAME.key from `isreshape keys`)" },
   'curve-allow': { type: 'string', describe: 'actor CURVE public keys admitted, one Z85 key a line (their NAME.pub contents)' },
-  insecure: { type: 'boolean', default: false, describe: 'allow binding a non-loopback address without CURVE (anyone who reaches the port can train the policy)' },
+  insecure: {
+    type: 'boolean',
+    default: false,
+    describe: 'allow binding a non-loopback address without CURVE (anyone who reaches the port can train the policy)',
+  },
 } satisfies Record<string, Options>;
 
 /** An actor's options. */
@@ -50,16 +54,22 @@ export function parseLearnerNetwork(argv: Record<string, unknown>, bind: string)
   const secret = str(argv['curve-secret']);
   const allow = str(argv['curve-allow']);
   if ((secret === undefined) !== (allow === undefined)) {
-    throw new UsageError(secret === undefined
-      ? '--curve-allow: needs --curve-secret (the learner\'s own .key) as well'
-      : '--curve-secret: needs --curve-allow (the actor public keys admitted) as well');
+    throw new UsageError(
+      secret === undefined
+        ? "--curve-allow: needs --curve-secret (the learner's own .key) as well"
+        : '--curve-secret: needs --curve-allow (the actor public keys admitted) as well',
+    );
   }
   if (!/^(tcp:\/\/(\[[^\]]*\]|[^:/\s]+):(\d+|\*)|ipc:\/\/\S+|inproc:\/\/\S+)$/.test(bind)) {
-    throw new UsageError(`--bind: '${bind}' is not a ZeroMQ endpoint; use tcp://HOST:PORT (e.g. tcp://0.0.0.0:5555, port 0 or * for any free port) or ipc://PATH`);
+    throw new UsageError(
+      `--bind: '${bind}' is not a ZeroMQ endpoint; use tcp://HOST:PORT (e.g. tcp://0.0.0.0:5555, port 0 or * for any free port) or ipc://PATH`,
+    );
   }
   if (secret === undefined) {
     if (!isLoopbackEndpoint(bind) && argv.insecure !== true) {
-      throw new UsageError(`--bind: ${bind} is reachable from other machines and no CURVE keys are given, so anyone who reaches the port could train the policy; give --curve-secret and --curve-allow (make keys with isreshape keys), or --insecure`);
+      throw new UsageError(
+        `--bind: ${bind} is reachable from other machines and no CURVE keys are given, so anyone who reaches the port could train the policy; give --curve-secret and --curve-allow (make keys with isreshape keys), or --insecure`,
+      );
     }
     return { curve: null };
   }
@@ -70,13 +80,16 @@ export function parseLearnerNetwork(argv: Record<string, unknown>, bind: string)
 /** Validate an actor's network options; UsageErrors name the flag. */
 export function parseActorNetwork(argv: Record<string, unknown>): ActorNetwork {
   const t = argv['connect-timeout'];
-  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) throw new UsageError(`--connect-timeout: ${String(t)} must be a number of seconds > 0`);
+  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0)
+    throw new UsageError(`--connect-timeout: ${String(t)} must be a number of seconds > 0`);
   const secret = str(argv['curve-secret']);
   const server = str(argv['curve-server']);
   if ((secret === undefined) !== (server === undefined)) {
-    throw new UsageError(secret === undefined
-      ? "--curve-server: needs --curve-secret (this actor's own .key) as well"
-      : "--curve-secret: needs --curve-server (the learner's .pub) as well");
+    throw new UsageError(
+      secret === undefined
+        ? "--curve-server: needs --curve-secret (this actor's own .key) as well"
+        : "--curve-secret: needs --curve-server (the learner's .pub) as well",
+    );
   }
   if (secret === undefined) return { curve: null, connectTimeoutMs: t * 1000 };
   const pair = readKeyPair('curve-secret', secret);

@@ -18,9 +18,12 @@ import { defaultText, FIELD_BY_FLAG, FIELDS, getKey, parseField, setKey, type Fi
 export function rowOption(r: FieldRow): Options {
   const describe = `${r.help} (default ${defaultText(r)})`;
   switch (r.kind) {
-    case 'boolean': return { type: 'boolean', describe };
-    case 'choice': return { type: 'string', nargs: 1, describe: `${r.help}: ${r.choices!.join(' | ')} (default ${defaultText(r)})` };
-    default: return { type: 'string', nargs: 1, describe };
+    case 'boolean':
+      return { type: 'boolean', describe };
+    case 'choice':
+      return { type: 'string', nargs: 1, describe: `${r.help}: ${r.choices!.join(' | ')} (default ${defaultText(r)})` };
+    default:
+      return { type: 'string', nargs: 1, describe };
   }
 }
 
@@ -65,13 +68,17 @@ export function buildConfig(argv: Record<string, unknown>, o: BuildOptions = {})
   for (const layer of layers) {
     for (const [flag, raw] of Object.entries(layer.values)) {
       const r = FIELD_BY_FLAG.get(flag);
-      if (!r) throw new UsageError(`${layer.file ? `--config ${layer.file}` : 'flags'}: unknown key '${flag}'; keys are the long flag names (isreshape train --help)`);
+      if (!r)
+        throw new UsageError(
+          `${layer.file ? `--config ${layer.file}` : 'flags'}: unknown key '${flag}'; keys are the long flag names (isreshape train --help)`,
+        );
       typed.set(r.key, parseField(r, raw, { file: layer.file }));
     }
   }
   const presetName = (typed.get('preset') as string | null | undefined) ?? null;
   const preset = presetName ? PRESETS[presetName] : undefined;
-  if (presetName && !preset) throw new UsageError(`--preset: '${presetName}' is not a preset; use one of ${Object.keys(PRESETS).join(', ')}`);
+  if (presetName && !preset)
+    throw new UsageError(`--preset: '${presetName}' is not a preset; use one of ${Object.keys(PRESETS).join(', ')}`);
   const cfg = structuredClone({ ...DEFAULT_CONFIG, ...(preset?.config ?? {}), runId: '', runDir: '', label: '' }) as RunConfig;
   cfg.objective = { ...DEFAULT_CONFIG.objective, ...(preset?.config.objective ?? {}) };
   const explicit = new Set<string>(Object.keys(preset?.config ?? {}).filter((k) => k !== 'objective'));
@@ -101,7 +108,8 @@ export function savedToFlags(saved: Record<string, unknown>, file: string): Reco
     if (!allowed.has(k)) throw new UsageError(`--config ${file}: unknown key '${k}'; a saved config.json holds the fields of RunConfig`);
   }
   const objective = saved.objective;
-  if (objective !== undefined && (typeof objective !== 'object' || objective === null)) throw new UsageError(`--config ${file}: 'objective' must be an object`);
+  if (objective !== undefined && (typeof objective !== 'object' || objective === null))
+    throw new UsageError(`--config ${file}: 'objective' must be an object`);
   for (const k of Object.keys((objective as object | undefined) ?? {})) {
     if (!FIELDS.some((r) => r.key === `objective.${k}`)) throw new UsageError(`--config ${file}: unknown key 'objective.${k}'`);
   }

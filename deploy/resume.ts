@@ -20,14 +20,20 @@ const BUDGETS: Readonly<Record<string, 'steps' | 'timeSec'>> = { steps: 'steps',
 
 export function resumeOption(): Record<string, Options> {
   return {
-    resume: { type: 'string', nargs: 1, describe: 'continue the run in RUN_DIR from its newest valid checkpoint (its config.json; only --steps and --time may be given, to raise the budget)' },
+    resume: {
+      type: 'string',
+      nargs: 1,
+      describe:
+        'continue the run in RUN_DIR from its newest valid checkpoint (its config.json; only --steps and --time may be given, to raise the budget)',
+    },
   };
 }
 
 /** The config of the run being resumed; refuses flags that would change it, raises budgets. */
 export function resumeConfig(argv: Record<string, unknown>): RunConfig {
   const raw = argv.resume;
-  if (typeof raw !== 'string' || raw.trim() === '') throw new UsageError('--resume: name the run directory to resume, e.g. --resume runs/x');
+  if (typeof raw !== 'string' || raw.trim() === '')
+    throw new UsageError('--resume: name the run directory to resume, e.g. --resume runs/x');
   if (argv.join === true) throw new UsageError('--resume: cannot be combined with --join; --resume already joins the run');
   if (argv.config !== undefined) throw new UsageError('--resume: cannot be combined with --config; a resumed run uses its own config.json');
   const dir = path.resolve(raw);
@@ -35,7 +41,10 @@ export function resumeConfig(argv: Record<string, unknown>): RunConfig {
   if (!existsSync(file)) throw new UsageError(`--resume: ${dir} holds no config.json; it is not a run directory`);
   const given = flagsGiven(argv);
   for (const flag of Object.keys(given)) {
-    if (!(flag in BUDGETS)) throw new UsageError(`--resume: --${flag} would change the run; a resumed run keeps its config.json (only --steps and --time may be given, to raise the budget)`);
+    if (!(flag in BUDGETS))
+      throw new UsageError(
+        `--resume: --${flag} would change the run; a resumed run keeps its config.json (only --steps and --time may be given, to raise the budget)`,
+      );
   }
   const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   const { values } = loadConfigFile(file);
@@ -47,7 +56,9 @@ export function resumeConfig(argv: Record<string, unknown>): RunConfig {
     // --time 0 means no limit: the highest budget there is.
     const raises = key === 'timeSec' ? v === 0 || (old !== 0 && v >= old) : v >= old;
     if (!raises) {
-      throw new UsageError(`--${flag}: ${v} is below the run's ${old}${key === 'timeSec' ? ' (0: no limit)' : ''}; a resume may only raise the budget`);
+      throw new UsageError(
+        `--${flag}: ${v} is below the run's ${old}${key === 'timeSec' ? ' (0: no limit)' : ''}; a resume may only raise the budget`,
+      );
     }
     if (v !== old) {
       saved[key] = v;

@@ -17,8 +17,17 @@ import { UsageError } from './errors.js';
 /** The options every config-reading command adds: --config and --join. */
 export function configFileOptions(): Record<string, Options> {
   return {
-    config: { type: 'string', nargs: 1, describe: 'settings from a YAML or JSON file keyed by long flag names, or a saved runs/<id>/config.json (flags override it; it overrides --preset)' },
-    join: { type: 'boolean', describe: "join an existing run directory (--run-dir DIR, or the directory of --config DIR/config.json) and use its config.json as is; train passes it to the processes it starts" },
+    config: {
+      type: 'string',
+      nargs: 1,
+      describe:
+        'settings from a YAML or JSON file keyed by long flag names, or a saved runs/<id>/config.json (flags override it; it overrides --preset)',
+    },
+    join: {
+      type: 'boolean',
+      describe:
+        'join an existing run directory (--run-dir DIR, or the directory of --config DIR/config.json) and use its config.json as is; train passes it to the processes it starts',
+    },
   };
 }
 
@@ -37,7 +46,8 @@ export function loadConfigFile(file: string): FlagValues {
     throw new UsageError(`--config: '${file}' is neither YAML nor JSON: ${(e as Error).message.split('\n')[0]}`);
   }
   if (doc === null || doc === undefined) return { values: {}, file };
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new UsageError(`--config: '${file}' must hold a mapping of flag names to values, e.g. 'method: v5'`);
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new UsageError(`--config: '${file}' must hold a mapping of flag names to values, e.g. 'method: v5'`);
   const rec = doc as Record<string, unknown>;
   const saved = 'runId' in rec || (typeof rec.objective === 'object' && rec.objective !== null);
   return { values: saved ? savedToFlags(rec, file) : rec, file };
@@ -47,7 +57,14 @@ export function loadConfigFile(file: string): FlagValues {
 export function writeRunConfig(cfg: RunConfig): string {
   const cannot = (e: unknown): UsageError => {
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a part of the path is a file' : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'not writable here' : code === 'ENOENT' ? 'a parent cannot be created' : code;
+    const why =
+      code === 'ENOTDIR' || code === 'EEXIST'
+        ? 'a part of the path is a file'
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? 'not writable here'
+          : code === 'ENOENT'
+            ? 'a parent cannot be created'
+            : code;
     return new UsageError(`--run-dir: cannot create '${cfg.runDir}' (${why}: ${code}); pick a writable directory`);
   };
   try {
@@ -59,7 +76,9 @@ export function writeRunConfig(cfg: RunConfig): string {
     mkdirSync(cfg.runDir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new UsageError(`--run-dir: ${cfg.runDir} already exists; a new run never writes into an existing run directory: pick another --run-dir or remove it`);
+      throw new UsageError(
+        `--run-dir: ${cfg.runDir} already exists; a new run never writes into an existing run directory: pick another --run-dir or remove it`,
+      );
     }
     throw cannot(e);
   }
@@ -75,7 +94,8 @@ export function writeRunConfig(cfg: RunConfig): string {
 /** The config of a run being joined: `<dir>/config.json` as saved, with its run id and directory. */
 export function joinConfig(argv: Record<string, unknown>): RunConfig {
   const flags = Object.keys(flagsGiven(argv)).filter((f) => f !== 'run-dir');
-  if (flags.length > 0) throw new UsageError(`--join: --${flags[0]} cannot be combined with --join; a joined run uses its config.json as is`);
+  if (flags.length > 0)
+    throw new UsageError(`--join: --${flags[0]} cannot be combined with --join; a joined run uses its config.json as is`);
   const cfgFile = argv.config as string | undefined;
   const runDirFlag = argv['run-dir'] as string | undefined;
   if (!cfgFile && !runDirFlag) throw new UsageError('--join: name the run to join with --run-dir DIR or --config DIR/config.json');
@@ -84,7 +104,8 @@ export function joinConfig(argv: Record<string, unknown>): RunConfig {
   if (cfgFile && path.resolve(cfgFile) !== file) {
     throw new UsageError(`--join: --config ${cfgFile} is not the config.json of the run directory ${dir}; give one of them`);
   }
-  if (!existsSync(file)) throw new UsageError(`--join: ${dir} holds no config.json; start the run first (train, or learner without --join)`);
+  if (!existsSync(file))
+    throw new UsageError(`--join: ${dir} holds no config.json; start the run first (train, or learner without --join)`);
   const { values } = loadConfigFile(file);
   const saved = JSON.parse(readFileSync(file, 'utf8')) as { runId?: unknown };
   const runId = typeof saved.runId === 'string' ? saved.runId : path.basename(dir);

@@ -38,7 +38,10 @@ export function loadSavedPolicy(target: string, what: string): SavedPolicy {
       const skipped: string[] = [];
       const store = new CheckpointStore(path.join(target, 'checkpoints'), { onSkip: (f, r) => skipped.push(`${path.basename(f)}: ${r}`) });
       const found = store.loadLatest();
-      if (!found) throw new UsageError(`${what}: ${target} has no valid checkpoint in checkpoints/${skipped.length ? ` (skipped ${skipped.join('; ')})` : ''}; train it first (checkpoints are written every --checkpoint-every updates and at the end)`);
+      if (!found)
+        throw new UsageError(
+          `${what}: ${target} has no valid checkpoint in checkpoints/${skipped.length ? ` (skipped ${skipped.join('; ')})` : ''}; train it first (checkpoints are written every --checkpoint-every updates and at the end)`,
+        );
       ({ file, checkpoint: ck } = found);
     } else {
       file = target;

@@ -73,7 +73,9 @@ export function parseMethods(value: unknown): MethodSpec[] {
       const m = /^([A-Za-z][\w-]*)=(.+)$/.exec(o);
       const camel = m ? m[1]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) : '';
       if (!m || !OBJECTIVE_KEYS.has(camel) || camel === 'method') {
-        throw new UsageError(`--methods: bad option '${o}' in '${entry}'; expected key=value with key an objective field, e.g. v5:floor=neg-is`);
+        throw new UsageError(
+          `--methods: bad option '${o}' in '${entry}'; expected key=value with key an objective field, e.g. v5:floor=neg-is`,
+        );
       }
       return [m[1]!, m[2]!];
     });
@@ -101,7 +103,7 @@ export function lagFlag(k: number): string {
  * --target-return, and each cell's run directory): not sweepable with --vary.
  */
 const SWEEP_OWNS: ReadonlyMap<string, string> = new Map([
-  ['method', 'use --methods (options after \':\', e.g. v5:floor=neg-is)'],
+  ['method', "use --methods (options after ':', e.g. v5:floor=neg-is)"],
   ['lag', 'use --lags'],
   ['seed', 'use --seeds'],
   ['env', 'use --env'],
@@ -128,10 +130,14 @@ export function parseVary(value: unknown): VaryAxis[] {
     if (!m) throw new UsageError(`--vary: '${String(item)}' is not FLAG=V1,V2,...; e.g. --vary tau-h=1,1.5,2`);
     const flag = m[1]!.replace(/^-+/, '');
     const row = FIELD_BY_FLAG.get(flag);
-    if (!row) throw new UsageError(`--vary: unknown training flag '${flag}'; expected a training flag (isreshape train --help), e.g. tau-h, tau-c, gamma-base, gamma-max, lr`);
+    if (!row)
+      throw new UsageError(
+        `--vary: unknown training flag '${flag}'; expected a training flag (isreshape train --help), e.g. tau-h, tau-c, gamma-base, gamma-max, lr`,
+      );
     const owned = SWEEP_OWNS.get(flag);
     if (owned) throw new UsageError(`--vary: ${flag} cannot be varied: ${owned}`);
-    if (axes.some((a) => a.flag === flag)) throw new UsageError(`--vary: ${flag} given twice; give all its values at once, e.g. --vary ${flag}=V1,V2`);
+    if (axes.some((a) => a.flag === flag))
+      throw new UsageError(`--vary: ${flag} given twice; give all its values at once, e.g. --vary ${flag}=V1,V2`);
     const raw = m[2]!.split(row.kind === 'int-list' ? '/' : ',').map((v) => v.trim());
     if (raw.some((v) => v === '')) throw new UsageError(`--vary: ${flag}: empty value in '${m[2]}'; e.g. --vary ${flag}=V1,V2`);
     const values = raw.map((v) => {
@@ -223,7 +229,14 @@ export function sweepCells(g: GridInput): SweepCell[] {
         for (let seed = 0; seed < g.seeds; seed++) {
           const name = `${spec.slug}${varySlug(vary)}_lag${lag}_seed${seed}`;
           const runDir = join(g.out, name);
-          const args = [...(g.config ? ['--config', g.config] : []), ...(g.preset ? ['--preset', g.preset] : []), '--env', g.env, '--method', spec.method];
+          const args = [
+            ...(g.config ? ['--config', g.config] : []),
+            ...(g.preset ? ['--preset', g.preset] : []),
+            '--env',
+            g.env,
+            '--method',
+            spec.method,
+          ];
           for (const [k, v] of spec.options) args.push(`--${k}`, v);
           for (const v of vary) args.push(...varyArgs(v));
           args.push('--lag', lagFlag(lag), '--seed', String(seed), '--steps', String(g.steps));

@@ -9,7 +9,12 @@ import type { Options } from 'yargs';
 import { UsageError } from './errors.js';
 
 export function tensorboardOption(): Options {
-  return { type: 'string', nargs: 1, describe: 'also write TensorBoard event files to DIR while training (one event per update at step = env steps, then the final evaluation); not saved in config.json' };
+  return {
+    type: 'string',
+    nargs: 1,
+    describe:
+      'also write TensorBoard event files to DIR while training (one event per update at step = env steps, then the final evaluation); not saved in config.json',
+  };
 }
 
 /** Check `--tensorboard DIR`: absent, or a non-empty path (returned resolved). */

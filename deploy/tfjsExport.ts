@@ -20,14 +20,23 @@ export function policyLayersModel(spec: ModelSpec, params: ArrayLike<number>): t
   const layers = layerOffsets(spec).filter((l) => l.net === 'policy');
   const model = tf.sequential();
   layers.forEach((L, i) => {
-    model.add(tf.layers.dense({
-      units: L.outDim, activation: L.isOutput ? 'linear' : 'tanh', name: L.isOutput ? 'logits' : `hidden${i}`,
-      ...(i === 0 ? { inputShape: [spec.obsDim] } : {}),
-    }));
+    model.add(
+      tf.layers.dense({
+        units: L.outDim,
+        activation: L.isOutput ? 'linear' : 'tanh',
+        name: L.isOutput ? 'logits' : `hidden${i}`,
+        ...(i === 0 ? { inputShape: [spec.obsDim] } : {}),
+      }),
+    );
   });
   const weights: tf.Tensor[] = [];
   for (const L of layers) {
-    weights.push(tf.tensor2d(Float32Array.from(Array.prototype.slice.call(params, L.wOffset, L.wOffset + L.inDim * L.outDim) as number[]), [L.inDim, L.outDim]));
+    weights.push(
+      tf.tensor2d(Float32Array.from(Array.prototype.slice.call(params, L.wOffset, L.wOffset + L.inDim * L.outDim) as number[]), [
+        L.inDim,
+        L.outDim,
+      ]),
+    );
     weights.push(tf.tensor1d(Float32Array.from(Array.prototype.slice.call(params, L.bOffset, L.bOffset + L.outDim) as number[])));
   }
   model.setWeights(weights);
@@ -39,22 +48,33 @@ export function policyLayersModel(spec: ModelSpec, params: ArrayLike<number>): t
 export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const files = [path.join(dir, MODEL_FILE), path.join(dir, WEIGHTS_FILE)];
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    const data = a.weightData;
-    if (!data || Array.isArray(data)) throw new Error('expected the weights as one buffer');
-    writeFileSync(files[1], Buffer.from(data));
-    writeFileSync(files[0], JSON.stringify({
-      format: 'layers-model', generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`, convertedBy: 'isreshape export',
-      modelTopology: a.modelTopology, weightsManifest: [{ paths: [WEIGHTS_FILE], weights: a.weightSpecs }],
-    }) + '\n');
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: data.byteLength } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      const data = a.weightData;
+      if (!data || Array.isArray(data)) throw new Error('expected the weights as one buffer');
+      writeFileSync(files[1], Buffer.from(data));
+      writeFileSync(
+        files[0],
+        JSON.stringify({
+          format: 'layers-model',
+          generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+          convertedBy: 'isreshape export',
+          modelTopology: a.modelTopology,
+          weightsManifest: [{ paths: [WEIGHTS_FILE], weights: a.weightSpecs }],
+        }) + '\n',
+      );
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: data.byteLength } };
+    }),
+  );
   return files;
 }
 
 /** Load DIR/model.json + its weights with tf.loadLayersModel (from memory: no file:// handler without tfjs-node). */
 export async function loadLayersModelDir(dir: string): Promise<tf.LayersModel> {
-  const json = JSON.parse(readFileSync(path.join(dir, MODEL_FILE), 'utf8')) as { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+  const json = JSON.parse(readFileSync(path.join(dir, MODEL_FILE), 'utf8')) as {
+    modelTopology: object;
+    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  };
   const specs = json.weightsManifest.flatMap((g) => g.weights);
   const bufs = json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(path.join(dir, p))));
   const all = Buffer.concat(bufs);

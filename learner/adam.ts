@@ -8,7 +8,12 @@ export class FlatAdam {
   private readonly v: Float64Array;
   private t = 0;
 
-  constructor(size: number, private readonly beta1 = 0.9, private readonly beta2 = 0.999, private readonly eps = 1e-5) {
+  constructor(
+    size: number,
+    private readonly beta1 = 0.9,
+    private readonly beta2 = 0.999,
+    private readonly eps = 1e-5,
+  ) {
     this.m = new Float64Array(size);
     this.v = new Float64Array(size);
   }
@@ -35,7 +40,9 @@ export class FlatAdam {
   /** Restore `exportState()`'s result; throws when the sizes differ. */
   importState(s: AdamState): void {
     if (s.m.length !== this.m.length || s.v.length !== this.v.length) {
-      throw new RangeError(`Adam state has ${s.m.length}/${s.v.length} moments, this optimiser ${this.m.length}: the checkpoint is of another model`);
+      throw new RangeError(
+        `Adam state has ${s.m.length}/${s.v.length} moments, this optimiser ${this.m.length}: the checkpoint is of another model`,
+      );
     }
     if (!Number.isInteger(s.t) || s.t < 0) throw new RangeError(`Adam step count must be an integer >= 0, got ${s.t}`);
     this.m.set(s.m);

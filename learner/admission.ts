@@ -137,13 +137,22 @@ export class Admission {
    */
   hello(peer: Buffer, m: HelloMsg, now: number): HelloVerdict {
     const key = peer.toString('hex');
-    if (this.rateLimited(key, now)) return { ok: false, ...refusal('RATE_LIMITED', `hello less than ${this.helloIntervalMs} ms after its previous one`) };
+    if (this.rateLimited(key, now))
+      return { ok: false, ...refusal('RATE_LIMITED', `hello less than ${this.helloIntervalMs} ms after its previous one`) };
     const bad = validateHello(m, { modelHash: this.o.modelHash, env: this.o.env });
     if (bad) return { ok: false, ...refusalOf(bad) };
-    if (m.actorId >= this.o.actors) return { ok: false, ...refusal('ACTOR_ID_RANGE', `hello.actorId is ${m.actorId}, this run admits 0..${this.o.actors - 1} (--actors ${this.o.actors})`) };
+    if (m.actorId >= this.o.actors)
+      return {
+        ok: false,
+        ...refusal('ACTOR_ID_RANGE', `hello.actorId is ${m.actorId}, this run admits 0..${this.o.actors - 1} (--actors ${this.o.actors})`),
+      };
     const mine = this.byPeer.get(key);
     if (mine) {
-      if (mine.actorId !== m.actorId) return { ok: false, ...refusal('BAD_ACTOR_ID', `hello.actorId ${m.actorId} differs from this peer's earlier hello as actor ${mine.actorId}`) };
+      if (mine.actorId !== m.actorId)
+        return {
+          ok: false,
+          ...refusal('BAD_ACTOR_ID', `hello.actorId ${m.actorId} differs from this peer's earlier hello as actor ${mine.actorId}`),
+        };
       mine.lastSeen = now;
       if (mine.incarnation === m.incarnation) return { ok: true, joined: false, newIncarnation: false };
       mine.incarnation = m.incarnation;
@@ -152,12 +161,20 @@ export class Admission {
     const holderKey = this.byId.get(m.actorId);
     const holder = holderKey === undefined ? undefined : this.byPeer.get(holderKey);
     if (holder && this.alive(holder, now)) {
-      return { ok: false, ...refusal('ACTOR_ID_IN_USE', `hello.actorId ${m.actorId} is held by a live peer (incarnation ${holder.incarnation.toString(16)}); give each actor its own --actor-id`) };
+      return {
+        ok: false,
+        ...refusal(
+          'ACTOR_ID_IN_USE',
+          `hello.actorId ${m.actorId} is held by a live peer (incarnation ${holder.incarnation.toString(16)}); give each actor its own --actor-id`,
+        ),
+      };
     }
     if (holderKey !== undefined) this.remove(holderKey);
     this.byPeer.set(key, { actorId: m.actorId, peer, incarnation: m.incarnation, lastSeen: now });
     this.byId.set(m.actorId, key);
-    return holder ? { ok: true, joined: true, newIncarnation: holder.incarnation !== m.incarnation, replaced: holder } : { ok: true, joined: true, newIncarnation: true };
+    return holder
+      ? { ok: true, joined: true, newIncarnation: holder.incarnation !== m.incarnation, replaced: holder }
+      : { ok: true, joined: true, newIncarnation: true };
   }
 
   /** Note that `peer` is alive (any message from it). */
@@ -182,7 +199,11 @@ export class Admission {
   private sender(peer: Buffer, actorId: number, what: string): Refusal | null {
     const actor = this.actorOf(peer);
     if (!actor) return { code: 'UNKNOWN_ACTOR', reason: reason('UNKNOWN_ACTOR', `${what} from a peer that sent no valid hello`) };
-    if (actor.actorId !== actorId) return { code: 'BAD_ACTOR_ID', reason: reason('BAD_ACTOR_ID', `${what}.actorId ${actorId} differs from the hello's ${actor.actorId}`) };
+    if (actor.actorId !== actorId)
+      return {
+        code: 'BAD_ACTOR_ID',
+        reason: reason('BAD_ACTOR_ID', `${what}.actorId ${actorId} differs from the hello's ${actor.actorId}`),
+      };
     return null;
   }
 
@@ -191,11 +212,15 @@ export class Admission {
     const who = this.sender(peer, m.actorId, 'rollout');
     if (who) return who;
     const { segmentSteps: T, envsPerWorker: E } = this.o;
-    if (m.T !== T || m.E !== E) return refusal('SHAPE_MISMATCH', `rollout T x E is ${m.T} x ${m.E}, this run's is ${T} x ${E} (--segment-steps, --envs-per-worker)`);
+    if (m.T !== T || m.E !== E)
+      return refusal('SHAPE_MISMATCH', `rollout T x E is ${m.T} x ${m.E}, this run's is ${T} x ${E} (--segment-steps, --envs-per-worker)`);
     const bad = validateRollout(m, this.o.env) ?? validateEpisodes(m, this.o.env);
     if (bad !== null) return refusalOf(bad);
     if (m.behaviourVersion > learnerVersion) {
-      return { code: 'FUTURE_VERSION', reason: reason('FUTURE_VERSION', `rollout.behaviourVersion ${m.behaviourVersion} is newer than the learner's ${learnerVersion}`) };
+      return {
+        code: 'FUTURE_VERSION',
+        reason: reason('FUTURE_VERSION', `rollout.behaviourVersion ${m.behaviourVersion} is newer than the learner's ${learnerVersion}`),
+      };
     }
     return null;
   }
@@ -210,13 +235,19 @@ export class Admission {
     const bad = this.sender(peer, m.actorId, 'heartbeat');
     if (bad) return bad;
     const a = this.actorOf(peer)!;
-    return a.incarnation === m.incarnation ? null : refusal('BAD_ACTOR_ID', `heartbeat.incarnation ${m.incarnation.toString(16)} differs from the hello's ${a.incarnation.toString(16)}`);
+    return a.incarnation === m.incarnation
+      ? null
+      : refusal(
+          'BAD_ACTOR_ID',
+          `heartbeat.incarnation ${m.incarnation.toString(16)} differs from the hello's ${a.incarnation.toString(16)}`,
+        );
   }
 
   /** Whether an admitted rollout of lag `lag` is dropped instead of queued. */
   dropFor(lag: number, stopping: boolean): DropDecision | null {
     if (stopping) return { drop: 'shutdown', detail: 'shutdown: the learner is stopping' };
-    if (!this.o.deterministic && this.o.maxLag >= 0 && lag > this.o.maxLag) return { drop: 'stale', detail: `stale: lag ${lag} > --max-lag ${this.o.maxLag}` };
+    if (!this.o.deterministic && this.o.maxLag >= 0 && lag > this.o.maxLag)
+      return { drop: 'stale', detail: `stale: lag ${lag} > --max-lag ${this.o.maxLag}` };
     return null;
   }
 

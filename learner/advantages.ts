@@ -135,7 +135,8 @@ export function normalize(a: Float64Array): Float64Array {
  */
 export function groupAdvantages(seg: Pick<SegmentValues, 'T' | 'E' | 'rewards'>, groupSize: number): Float64Array {
   const { T, E } = seg;
-  if (!Number.isInteger(groupSize) || groupSize < 1 || E % groupSize !== 0) throw new RangeError(`group size ${groupSize} must be a positive integer dividing E = ${E}`);
+  if (!Number.isInteger(groupSize) || groupSize < 1 || E % groupSize !== 0)
+    throw new RangeError(`group size ${groupSize} must be a positive integer dividing E = ${E}`);
   const R = responseReturns(seg);
   const A = new Float64Array(E);
   for (let g0 = 0; g0 < E; g0 += groupSize) {

@@ -75,7 +75,9 @@ export function gatherBatch(spec: ModelSpec, segs: TrainingSegment[]): BatchInpu
   const d = spec.obsDim;
   const nA = spec.nActions;
   const gaussian = headOf(spec) === 'gaussian';
-  let n = 0, nBoot = 0, nFinal = 0;
+  let n = 0,
+    nBoot = 0,
+    nFinal = 0;
   for (const { msg } of segs) {
     n += msg.T * msg.E;
     nBoot += msg.E;
@@ -86,15 +88,24 @@ export function gatherBatch(spec: ModelSpec, segs: TrainingSegment[]): BatchInpu
   const boxActions = gaussian ? new Float32Array(n * nA) : undefined;
   const logmu = new Float32Array(n);
   const lag = new Int32Array(n);
-  let o = 0, b = n * d, f = (n + nBoot) * d, s = 0;
+  let o = 0,
+    b = n * d,
+    f = (n + nBoot) * d,
+    s = 0;
   for (const { msg, lag: l } of segs) {
-    allObs.set(msg.obs, o); o += msg.obs.length;
-    allObs.set(msg.lastObs, b); b += msg.lastObs.length;
-    allObs.set(msg.finalObs, f); f += msg.finalObs.length;
+    allObs.set(msg.obs, o);
+    o += msg.obs.length;
+    allObs.set(msg.lastObs, b);
+    b += msg.lastObs.length;
+    allObs.set(msg.finalObs, f);
+    f += msg.finalObs.length;
     if (boxActions === undefined) actions.set(msg.actions, s);
     else {
       const box = msg.boxActions;
-      if (box === undefined || box.length !== msg.T * msg.E * nA) throw new RangeError(`rollout of actor ${msg.actorId} seq ${msg.seq} has no ${msg.T * msg.E * nA} box actions for the Gaussian head`);
+      if (box === undefined || box.length !== msg.T * msg.E * nA)
+        throw new RangeError(
+          `rollout of actor ${msg.actorId} seq ${msg.seq} has no ${msg.T * msg.E * nA} box actions for the Gaussian head`,
+        );
       boxActions.set(box, s * nA);
     }
     logmu.set(msg.logmu, s);
@@ -119,7 +130,15 @@ export function buildBatch(spec: ModelSpec, params: Float64Array, segs: Training
  * The batch from its inputs and the forward pass of the current parameters over all their
  * rows (`logits`: rows x nActions, `values`: rows): log-ratios, entropy, advantages, targets.
  */
-export function finishBatch(spec: ModelSpec, segs: TrainingSegment[], cfg: LearnerConfig, inp: BatchInputs, logits: Float64Array, values: Float64Array, params: Float64Array): Batch {
+export function finishBatch(
+  spec: ModelSpec,
+  segs: TrainingSegment[],
+  cfg: LearnerConfig,
+  inp: BatchInputs,
+  logits: Float64Array,
+  values: Float64Array,
+  params: Float64Array,
+): Batch {
   const d = spec.obsDim;
   const nA = spec.nActions;
   const { n, nBoot, allObs, actions, boxActions, logmu, lag } = inp;
@@ -144,10 +163,14 @@ export function finishBatch(spec: ModelSpec, segs: TrainingSegment[], cfg: Learn
   }
 
   const sequence = cfg.ratio === 'sequence';
-  const seqRows = cfg.advantage === 'group' || cfg.advantage === 'reward' || sequence || segs.some(({ msg }) => msg.source?.includes(1) ?? false);
+  const seqRows =
+    cfg.advantage === 'group' || cfg.advantage === 'reward' || sequence || segs.some(({ msg }) => msg.source?.includes(1) ?? false);
   const response = sequence ? new Int32Array(n) : undefined;
-  const rows: SequenceRows | undefined = seqRows ? { source: new Uint8Array(n), position: new Int32Array(n), final: new Int8Array(n).fill(-1) } : undefined;
-  let r0 = 0, id = 0;
+  const rows: SequenceRows | undefined = seqRows
+    ? { source: new Uint8Array(n), position: new Int32Array(n), final: new Int8Array(n).fill(-1) }
+    : undefined;
+  let r0 = 0,
+    id = 0;
   for (const { msg } of segs) {
     for (let t = 0; t < msg.T; t++) {
       for (let e = 0; e < msg.E; e++) {
@@ -160,36 +183,63 @@ export function finishBatch(spec: ModelSpec, segs: TrainingSegment[], cfg: Learn
         }
       }
     }
-    r0 += msg.T * msg.E; id += msg.E;
+    r0 += msg.T * msg.E;
+    id += msg.E;
   }
   // --ratio sequence: every token of a response gets the response's mean log-ratio.
   if (response) responseMeanLogRatio(logRatio, response, n);
 
   const adv64 = new Float64Array(n);
   const targets = new Float32Array(n);
-  let s0 = 0, b0 = n, f0 = n + nBoot;
+  let s0 = 0,
+    b0 = n,
+    f0 = n + nBoot;
   for (const { msg } of segs) {
     const m = msg.T * msg.E;
     const nTr = msg.finalObs.length / d;
     const seg = {
-      T: msg.T, E: msg.E, rewards: msg.rewards, terminated: msg.terminated, truncated: msg.truncated,
+      T: msg.T,
+      E: msg.E,
+      rewards: msg.rewards,
+      terminated: msg.terminated,
+      truncated: msg.truncated,
       values: values.subarray(s0, s0 + m),
       bootstrapValues: values.subarray(b0, b0 + msg.E),
       finalValues: values.subarray(f0, f0 + nTr),
     };
-    const r = cfg.advantage === 'vtrace'
-      ? vtrace(seg, logRatio.subarray(s0, s0 + m), cfg.discount, cfg.lambda, cfg.objective.rhoBar, cfg.objective.cBar)
-      : gae(seg, cfg.discount, cfg.lambda);
+    const r =
+      cfg.advantage === 'vtrace'
+        ? vtrace(seg, logRatio.subarray(s0, s0 + m), cfg.discount, cfg.lambda, cfg.objective.rhoBar, cfg.objective.cBar)
+        : gae(seg, cfg.discount, cfg.lambda);
     // group: the value head still learns its GAE targets; the policy gets the group advantage.
-    adv64.set(cfg.advantage === 'group' ? groupAdvantages(seg, cfg.groupSize ?? 1) : cfg.advantage === 'reward' ? rewardAdvantages(seg) : r.advantages, s0);
+    adv64.set(
+      cfg.advantage === 'group'
+        ? groupAdvantages(seg, cfg.groupSize ?? 1)
+        : cfg.advantage === 'reward'
+          ? rewardAdvantages(seg)
+          : r.advantages,
+      s0,
+    );
     targets.set(r.targets, s0);
-    s0 += m; b0 += msg.E; f0 += nTr;
+    s0 += m;
+    b0 += msg.E;
+    f0 += nTr;
   }
   // Reward advantages stay raw: normalising would re-centre them.
   if (cfg.normalizeAdvantages && cfg.advantage !== 'reward') normalize(adv64);
   return {
-    n, obs: allObs.subarray(0, n * d), actions, ...(boxActions === undefined ? {} : { boxActions }), logmu, adv: Float32Array.from(adv64), targets, lag, logRatio,
-    entropy: entSum / n, ...(response ? { response } : {}), ...(rows ? { seq: rows } : {}),
+    n,
+    obs: allObs.subarray(0, n * d),
+    actions,
+    ...(boxActions === undefined ? {} : { boxActions }),
+    logmu,
+    adv: Float32Array.from(adv64),
+    targets,
+    lag,
+    logRatio,
+    entropy: entSum / n,
+    ...(response ? { response } : {}),
+    ...(rows ? { seq: rows } : {}),
   };
 }
 
@@ -208,7 +258,9 @@ export function responsePermutation(batch: Batch, rng: { int(n: number): number 
   for (let k = 0; k < nResp; k++) order[k] = k;
   for (let k = nResp - 1; k > 0; k--) {
     const j = rng.int(k + 1);
-    const t = order[k]; order[k] = order[j]; order[j] = t;
+    const t = order[k];
+    order[k] = order[j];
+    order[j] = t;
   }
   const rowsOf: number[][] = Array.from({ length: nResp }, () => []);
   for (let i = 0; i < batch.n; i++) rowsOf[resp[i]].push(i);
@@ -225,16 +277,35 @@ export function selectRows(batch: Batch, idx: ArrayLike<number>, obsDim: number)
   const box = batch.boxActions;
   const A = box === undefined || batch.n === 0 ? 0 : box.length / batch.n;
   const boxActions = box === undefined ? undefined : new Float32Array(m * A);
-  const actions = new Int32Array(box === undefined ? m : 0), logmu = new Float32Array(m), adv = new Float32Array(m);
-  const targets = new Float32Array(m), lag = new Int32Array(m), logRatio = new Float64Array(m);
+  const actions = new Int32Array(box === undefined ? m : 0),
+    logmu = new Float32Array(m),
+    adv = new Float32Array(m);
+  const targets = new Float32Array(m),
+    lag = new Int32Array(m),
+    logRatio = new Float64Array(m);
   for (let k = 0; k < m; k++) {
     const i = idx[k];
     obs.set(batch.obs.subarray(i * obsDim, (i + 1) * obsDim), k * obsDim);
     if (boxActions === undefined) actions[k] = batch.actions[i];
     else boxActions.set(box!.subarray(i * A, (i + 1) * A), k * A);
-    logmu[k] = batch.logmu[i]; adv[k] = batch.adv[i];
-    targets[k] = batch.targets[i]; lag[k] = batch.lag[i]; logRatio[k] = batch.logRatio[i];
+    logmu[k] = batch.logmu[i];
+    adv[k] = batch.adv[i];
+    targets[k] = batch.targets[i];
+    lag[k] = batch.lag[i];
+    logRatio[k] = batch.logRatio[i];
   }
   const response = batch.response ? Int32Array.from(idx, (i) => batch.response![i]) : undefined;
-  return { n: m, obs, actions, ...(boxActions === undefined ? {} : { boxActions }), logmu, adv, targets, lag, logRatio, entropy: batch.entropy, ...(response ? { response } : {}) };
+  return {
+    n: m,
+    obs,
+    actions,
+    ...(boxActions === undefined ? {} : { boxActions }),
+    logmu,
+    adv,
+    targets,
+    lag,
+    logRatio,
+    entropy: batch.entropy,
+    ...(response ? { response } : {}),
+  };
 }

@@ -74,7 +74,8 @@ export function decodeCheckpoint(buf: Buffer): Checkpoint {
   if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new CorruptCheckpointError('not a checkpoint: bad magic bytes');
   const payload = buf.subarray(0, buf.length - DIGEST_BYTES);
   const digest = createHash('sha256').update(payload).digest();
-  if (!digest.equals(buf.subarray(buf.length - DIGEST_BYTES))) throw new CorruptCheckpointError('checksum mismatch: the file is corrupt or was cut short');
+  if (!digest.equals(buf.subarray(buf.length - DIGEST_BYTES)))
+    throw new CorruptCheckpointError('checksum mismatch: the file is corrupt or was cut short');
   const hLen = buf.readUInt32LE(MAGIC.length);
   const hStart = MAGIC.length + 4;
   if (hStart + hLen > payload.length) throw new CorruptCheckpointError(`header length ${hLen} runs past the end of the file`);
@@ -90,8 +91,10 @@ export function decodeCheckpoint(buf: Buffer): Checkpoint {
   let off = hStart + hLen;
   const arrays: Record<string, Float64Array> = {};
   for (const s of header.sections) {
-    if (typeof s.name !== 'string' || !Number.isInteger(s.length) || s.length < 0) throw new CorruptCheckpointError(`bad section entry ${JSON.stringify(s)}`);
-    if (off + s.length * 8 > payload.length) throw new CorruptCheckpointError(`section '${s.name}' (${s.length} float64) runs past the end of the file`);
+    if (typeof s.name !== 'string' || !Number.isInteger(s.length) || s.length < 0)
+      throw new CorruptCheckpointError(`bad section entry ${JSON.stringify(s)}`);
+    if (off + s.length * 8 > payload.length)
+      throw new CorruptCheckpointError(`section '${s.name}' (${s.length} float64) runs past the end of the file`);
     const a = new Float64Array(s.length);
     new Uint8Array(a.buffer).set(buf.subarray(off, off + s.length * 8));
     arrays[s.name] = a;
@@ -142,7 +145,10 @@ export class CheckpointStore {
   private readonly keep: number;
   private readonly onSkip: (file: string, reason: string) => void;
 
-  constructor(readonly dir: string, o: CheckpointStoreOptions = {}) {
+  constructor(
+    readonly dir: string,
+    o: CheckpointStoreOptions = {},
+  ) {
     this.keep = o.keep ?? 3;
     if (!Number.isInteger(this.keep) || this.keep < 1) throw new RangeError(`keep must be an integer >= 1, got ${String(o.keep)}`);
     this.onSkip = o.onSkip ?? (() => undefined);
@@ -162,7 +168,11 @@ export class CheckpointStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
     }
-    return names.filter((n) => NAME_RE.test(n)).sort().reverse().map((n) => path.join(this.dir, n));
+    return names
+      .filter((n) => NAME_RE.test(n))
+      .sort()
+      .reverse()
+      .map((n) => path.join(this.dir, n));
   }
 
   /** Write a checkpoint atomically, then delete all but the newest `keep`; returns its path. */
@@ -173,7 +183,8 @@ export class CheckpointStore {
     for (const old of this.list().slice(this.keep)) rmSync(old, { force: true });
     // Temporary files of writers killed mid-write (other pids) are garbage.
     for (const n of readdirSync(this.dir)) {
-      if (n.startsWith('.ckpt-') && n.includes('.tmp-') && !n.endsWith(`.tmp-${process.pid}`)) rmSync(path.join(this.dir, n), { force: true });
+      if (n.startsWith('.ckpt-') && n.includes('.tmp-') && !n.endsWith(`.tmp-${process.pid}`))
+        rmSync(path.join(this.dir, n), { force: true });
     }
     return file;
   }

@@ -95,5 +95,13 @@ export interface LearnerConfig extends ObjectiveGroup, OptimiserConfig, Pick<Sto
 
 /** What the learner process reads. */
 export interface LearnerServerConfig
-  extends LearnerConfig, IntakeConfig, StopConfig, EvalConfig, EnvConfig, ModelConfig,
-    RunModeConfig, CheckpointConfig, Pick<ActorsConfig, 'actors' | 'workers' | 'batchSegments' | 'historyVersions' | 'segmentSteps' | 'envsPerWorker' | 'heartbeatMs'> {}
+  extends
+    LearnerConfig,
+    IntakeConfig,
+    StopConfig,
+    EvalConfig,
+    EnvConfig,
+    ModelConfig,
+    RunModeConfig,
+    CheckpointConfig,
+    Pick<ActorsConfig, 'actors' | 'workers' | 'batchSegments' | 'historyVersions' | 'segmentSteps' | 'envsPerWorker' | 'heartbeatMs'> {}

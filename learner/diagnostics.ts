@@ -4,7 +4,17 @@
  * trust h and gamma, g per quadrant (w>1 or w<=1) x (A>0 or A<=0), and all of it per lag
  * bucket. Float64 accumulation throughout; inputs are not modified.
  */
-import type { LagBucketLabel, LagBucketStat, PositionStat, QuadrantStat, Quadrants, SequenceStats, SourceBucketStat, SourceLabel, UpdateRecord } from '../protocol/records.js';
+import type {
+  LagBucketLabel,
+  LagBucketStat,
+  PositionStat,
+  QuadrantStat,
+  Quadrants,
+  SequenceStats,
+  SourceBucketStat,
+  SourceLabel,
+  UpdateRecord,
+} from '../protocol/records.js';
 import type { SequenceRows } from './batch.js';
 
 /** Normalised ESS (sum w)^2 / (n sum w^2), in [1/n, 1]. NaN for an empty batch. */
@@ -51,7 +61,8 @@ export function quantile(sorted: ArrayLike<number>, p: number): number {
 
 /** The lag bucket (0, 1, 2-3, 4-7, ..., 32-63, 64+) of a lag in versions. Rejects lag < 0 or non-integer. */
 export function lagBucket(lag: number): LagBucketLabel {
-  if (!Number.isInteger(lag) || lag < 0) throw new RangeError(`lag = ${String(lag)}: expected an integer >= 0 (learner version minus sample version)`);
+  if (!Number.isInteger(lag) || lag < 0)
+    throw new RangeError(`lag = ${String(lag)}: expected an integer >= 0 (learner version minus sample version)`);
   if (lag === 0) return '0';
   if (lag === 1) return '1';
   if (lag >= 64) return '64+';
@@ -79,7 +90,8 @@ export interface BatchDiagnosticsInput {
 export type BatchDiagnostics = Pick<
   UpdateRecord,
   'ess' | 'essG' | 'klMuPiK1' | 'klMuPiK3' | 'klPiMu' | 'wQuantiles' | 'meanH' | 'meanGamma' | 'meanG' | 'quadrants' | 'lagBuckets'
-> & Partial<Pick<UpdateRecord, 'sequence'>>;
+> &
+  Partial<Pick<UpdateRecord, 'sequence'>>;
 
 /**
  * Sequence-task diagnostics: per source (policy / teacher) and lag bucket, ESS, KL k3, KL(pi||mu),
@@ -88,7 +100,10 @@ export type BatchDiagnostics = Pick<
  */
 export function summarizeSequence(input: BatchDiagnosticsInput, w: Float64Array, seq: SequenceRows): SequenceStats {
   const n = w.length;
-  if (seq.source.length !== n || seq.position.length !== n || seq.final.length !== n) throw new Error(`summarizeSequence: seq rows have lengths ${seq.source.length}/${seq.position.length}/${seq.final.length}, logRatio has ${n}`);
+  if (seq.source.length !== n || seq.position.length !== n || seq.final.length !== n)
+    throw new Error(
+      `summarizeSequence: seq rows have lengths ${seq.source.length}/${seq.position.length}/${seq.final.length}, logRatio has ${n}`,
+    );
   const groups = new Map<string, number[]>();
   for (let i = 0; i < n; i++) {
     const k = `${seq.source[i] === 1 ? 'teacher' : 'policy'}|${lagBucket(input.lag[i])}`;
@@ -100,11 +115,21 @@ export function summarizeSequence(input: BatchDiagnosticsInput, w: Float64Array,
   for (const [k, idx] of groups) {
     const [src, b] = k.split('|') as [SourceLabel, LagBucketLabel];
     const wb = pick(w, idx);
-    let ended = 0, exact = 0;
-    for (const i of idx) if (seq.final[i] >= 0) { ended++; exact += seq.final[i]; }
+    let ended = 0,
+      exact = 0;
+    for (const i of idx)
+      if (seq.final[i] >= 0) {
+        ended++;
+        exact += seq.final[i];
+      }
     const stat: SourceBucketStat = {
-      n: idx.length, responses: ended, success: ended > 0 ? exact / ended : null,
-      ess: ess(wb), klMuPiK3: klMuPiK3(wb), klPiMu: klPiMu(wb), meanG: meanOf(pick(input.g, idx)),
+      n: idx.length,
+      responses: ended,
+      success: ended > 0 ? exact / ended : null,
+      ess: ess(wb),
+      klMuPiK3: klMuPiK3(wb),
+      klPiMu: klPiMu(wb),
+      meanG: meanOf(pick(input.g, idx)),
       quadrants: quadrants(idx, input.logRatio, input.adv, input.g),
     };
     (bySource[src] ??= {})[b] = stat;
@@ -114,9 +139,15 @@ export function summarizeSequence(input: BatchDiagnosticsInput, w: Float64Array,
   const positions: PositionStat[] = Array.from({ length: L }, () => ({ n: 0, meanLogW: 0, meanG: 0 }));
   for (let i = 0; i < n; i++) {
     const p = positions[seq.position[i]];
-    p.n++; p.meanLogW += input.logRatio[i]; p.meanG += input.g[i];
+    p.n++;
+    p.meanLogW += input.logRatio[i];
+    p.meanG += input.g[i];
   }
-  for (const p of positions) if (p.n > 0) { p.meanLogW /= p.n; p.meanG /= p.n; }
+  for (const p of positions)
+    if (p.n > 0) {
+      p.meanLogW /= p.n;
+      p.meanG /= p.n;
+    }
   return { bySource, positions };
 }
 
@@ -150,7 +181,13 @@ function meanOf(a: ArrayLike<number>): number {
 export function summarizeBatch(input: BatchDiagnosticsInput): BatchDiagnostics {
   const n = input.logRatio.length;
   if (n === 0) throw new Error('summarizeBatch: empty batch (logRatio has length 0)');
-  const fields: [string, ArrayLike<number> | null | undefined][] = [['adv', input.adv], ['g', input.g], ['h', input.h], ['gamma', input.gamma], ['lag', input.lag]];
+  const fields: [string, ArrayLike<number> | null | undefined][] = [
+    ['adv', input.adv],
+    ['g', input.g],
+    ['h', input.h],
+    ['gamma', input.gamma],
+    ['lag', input.lag],
+  ];
   for (const [name, a] of fields) {
     if (a != null && a.length !== n) throw new Error(`summarizeBatch: ${name} has length ${a.length}, logRatio has ${n}`);
   }

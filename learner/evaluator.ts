@@ -21,12 +21,25 @@ export class Evaluator {
   private readonly pool = new Piscina({ filename: evalWorkerFile(), minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
 
   /** `envModule`: a user env module (path) defining envId, loaded in the worker thread. */
-  constructor(private readonly envId: string, private readonly spec: ModelSpec, private readonly seed: number, private readonly envModule: string | null = null) {}
+  constructor(
+    private readonly envId: string,
+    private readonly spec: ModelSpec,
+    private readonly seed: number,
+    private readonly envModule: string | null = null,
+  ) {}
 
   /** Evaluate `params` of `version` over `episodes` episodes, sampling and greedy. Seeds depend only on (seed, version). */
   run(params: Float32Array, version: number, episodes: number): Promise<EvalStat> {
     const seed = (this.seed * 7919 + version * 104729 + 17) >>> 0;
-    return this.pool.run({ envId: this.envId, envModule: this.envModule, modelSpec: this.spec, params, episodes, seed, version }) as Promise<EvalStat>;
+    return this.pool.run({
+      envId: this.envId,
+      envModule: this.envModule,
+      modelSpec: this.spec,
+      params,
+      episodes,
+      seed,
+      version,
+    }) as Promise<EvalStat>;
   }
 
   async close(): Promise<void> {

@@ -24,7 +24,16 @@ interface State {
   sums: Float64Array;
   ws: Workspace;
   batch: SharedBatch | null;
-  src: { obs: Float32Array; actions: Int32Array; logmu: Float32Array; adv: Float32Array; targets: Float32Array; idx: Int32Array; logRatio: Float64Array; g: Float64Array } | null;
+  src: {
+    obs: Float32Array;
+    actions: Int32Array;
+    logmu: Float32Array;
+    adv: Float32Array;
+    targets: Float32Array;
+    idx: Int32Array;
+    logRatio: Float64Array;
+    g: Float64Array;
+  } | null;
   /** This shard's rows, gathered (capacity grows on demand). */
   mb: Batch;
   lo: number;
@@ -36,8 +45,15 @@ let st: State | null = null;
 
 function emptyBatch(rows: number, d: number): Batch {
   return {
-    n: 0, obs: new Float32Array(rows * d), actions: new Int32Array(rows), logmu: new Float32Array(rows), adv: new Float32Array(rows),
-    targets: new Float32Array(rows), lag: new Int32Array(0), logRatio: new Float64Array(0), entropy: 0,
+    n: 0,
+    obs: new Float32Array(rows * d),
+    actions: new Int32Array(rows),
+    logmu: new Float32Array(rows),
+    adv: new Float32Array(rows),
+    targets: new Float32Array(rows),
+    lag: new Int32Array(0),
+    logRatio: new Float64Array(0),
+    entropy: 0,
   };
 }
 
@@ -52,7 +68,10 @@ function fwd(s: State, lo: number, hi: number, invN: number): void {
   for (let k = 0; k < n; k++) {
     const i = src.idx[lo + k];
     for (let c = 0; c < d; c++) mb.obs[k * d + c] = src.obs[i * d + c]; // no subarray per row
-    mb.actions[k] = src.actions[i]; mb.logmu[k] = src.logmu[i]; mb.adv[k] = src.adv[i]; mb.targets[k] = src.targets[i];
+    mb.actions[k] = src.actions[i];
+    mb.logmu[k] = src.logmu[i];
+    mb.adv[k] = src.adv[i];
+    mb.targets[k] = src.targets[i];
   }
   s.lo = lo;
   s.invN = invN;
@@ -80,7 +99,8 @@ function rows(s: State, lo: number, hi: number): void {
   if (R === null) throw new Error("'rows' before 'rowsBuffers'");
   const n = hi - lo;
   if (n === 0) return;
-  const d = s.spec.obsDim, nA = s.spec.nActions;
+  const d = s.spec.obsDim,
+    nA = s.spec.nActions;
   forwardTrain(s.spec, s.params, R.obs.subarray(lo * d, hi * d), n, s.ws);
   R.logits.set(s.ws.logits.subarray(0, n * nA), lo * nA);
   R.values.set(s.ws.values.subarray(0, n), lo);
@@ -90,8 +110,19 @@ function handle(m: ToWorker): void {
   if (m.op === 'init') {
     const count = paramCount(m.spec);
     st = {
-      shard: m.shard, spec: m.spec, cfg: m.cfg, params: new Float64Array(m.params), grad: new Float64Array(m.grads, 8 * count * m.shard, count),
-      sums: new Float64Array(m.sums), ws: new Workspace(m.spec, 64), batch: null, src: null, mb: emptyBatch(64, m.spec.obsDim), lo: 0, invN: 1, rows: null,
+      shard: m.shard,
+      spec: m.spec,
+      cfg: m.cfg,
+      params: new Float64Array(m.params),
+      grad: new Float64Array(m.grads, 8 * count * m.shard, count),
+      sums: new Float64Array(m.sums),
+      ws: new Workspace(m.spec, 64),
+      batch: null,
+      src: null,
+      mb: emptyBatch(64, m.spec.obsDim),
+      lo: 0,
+      invN: 1,
+      rows: null,
     };
     return;
   }
@@ -102,8 +133,14 @@ function handle(m: ToWorker): void {
       const b = m.batch;
       s.batch = b;
       s.src = {
-        obs: new Float32Array(b.obs), actions: new Int32Array(b.actions), logmu: new Float32Array(b.logmu), adv: new Float32Array(b.adv),
-        targets: new Float32Array(b.targets), idx: new Int32Array(b.idx), logRatio: new Float64Array(b.logRatio), g: new Float64Array(b.g),
+        obs: new Float32Array(b.obs),
+        actions: new Int32Array(b.actions),
+        logmu: new Float32Array(b.logmu),
+        adv: new Float32Array(b.adv),
+        targets: new Float32Array(b.targets),
+        idx: new Int32Array(b.idx),
+        logRatio: new Float64Array(b.logRatio),
+        g: new Float64Array(b.g),
       };
       return;
     }

@@ -39,13 +39,26 @@ export class Intake {
   /** Per actor, the sequence numbers counted as lost that may still arrive late (at most maxSeqGap). */
   private readonly lostSeqs = new Map<number, Set<number>>();
   private readonly waiters = new Set<() => void>();
-  readonly counts: IntakeCounts = { received: 0, trained: 0, dropped: 0, rejected: 0, lost: 0, pending: 0, dropReasons: {}, rejectReasons: {} };
+  readonly counts: IntakeCounts = {
+    received: 0,
+    trained: 0,
+    dropped: 0,
+    rejected: 0,
+    lost: 0,
+    pending: 0,
+    dropReasons: {},
+    rejectReasons: {},
+  };
 
   /**
    * @param capacity most rollouts held at once; more are dropped with reason 'queue-full'.
    * @param maxSeqGap largest forward jump of an actor's sequence number (default 4096).
    */
-  constructor(readonly capacity: number, readonly deterministic: boolean, readonly maxSeqGap = DEFAULT_MAX_SEQ_GAP) {}
+  constructor(
+    readonly capacity: number,
+    readonly deterministic: boolean,
+    readonly maxSeqGap = DEFAULT_MAX_SEQ_GAP,
+  ) {}
 
   /** Null when `seq` of `actorId` is within the allowed window, or why not (a SEQ_GAP detail). */
   seqRefusal(actorId: number, seq: number): string | null {
@@ -104,7 +117,7 @@ export class Intake {
     this.counts.received++;
     const { actorId, seq } = r.msg;
     const fresh = this.firstSeqIsStart && !this.nextSeq.has(actorId);
-    const expected = fresh ? seq : this.nextSeq.get(actorId) ?? 0;
+    const expected = fresh ? seq : (this.nextSeq.get(actorId) ?? 0);
     if (seq < expected) {
       const lost = this.lostSeqs.get(actorId);
       if (!lost?.delete(seq)) {

@@ -77,7 +77,9 @@ function permutation(n: number, rng: Rng): Int32Array {
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {
     const j = rng.int(i + 1);
-    const t = p[i]; p[i] = p[j]; p[j] = t;
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
   }
   return p;
 }
@@ -100,7 +102,12 @@ export class Learner {
    * Throws when `cfg.grad` is 'tfjs' and tfjs is not loaded yet (await initBackend() first;
    * the default 'js' path runs no tensor op and does not need it).
    */
-  constructor(readonly spec: ModelSpec, private readonly cfg: LearnerConfig, initial: Float32Array, seed: number) {
+  constructor(
+    readonly spec: ModelSpec,
+    private readonly cfg: LearnerConfig,
+    initial: Float32Array,
+    seed: number,
+  ) {
     const L = cfg.learnerThreads ?? 1;
     if (L > 1 && cfg.grad === 'tfjs') throw new RangeError(`learnerThreads ${L} needs grad 'js': the tfjs path runs in this thread`);
     if (cfg.grad === 'tfjs') tfjs(); // throws now, not at the first update, when tfjs is not loaded
@@ -148,7 +155,8 @@ export class Learner {
    */
   step(segs: TrainingSegment[], envSteps: number): UpdateStats {
     const gen = this.updateSteps(segs, envSteps);
-    let gradMs = 0, diagMs = 0;
+    let gradMs = 0,
+      diagMs = 0;
     let r = gen.next();
     while (!r.done) {
       const q = r.value;
@@ -181,7 +189,8 @@ export class Learner {
     if (threads === null) return this.step(segs, envSteps);
     const gen = this.updateSteps(segs, envSteps);
     let loaded: Batch | null = null;
-    let loadMs = 0, diagMs = 0;
+    let loadMs = 0,
+      diagMs = 0;
     threads.takeTimes();
     let r = gen.next();
     while (!r.done) {
@@ -235,8 +244,13 @@ export class Learner {
     const times: UpdateTimes = { batchMs: performance.now() - tb, gradMs: 0, allReduceMs: 0, optimiserMs: 0 };
 
     const mbSize = Math.floor(batch.n / cfg.minibatches);
-    let plSum = 0, vlSum = 0, normSum = 0, steps = 0, skips = 0;
-    const qn = [0, 0, 0, 0], qg = [0, 0, 0, 0];
+    let plSum = 0,
+      vlSum = 0,
+      normSum = 0,
+      steps = 0,
+      skips = 0;
+    const qn = [0, 0, 0, 0],
+      qg = [0, 0, 0, 0];
     for (let epoch = 0; epoch < cfg.epochs; epoch++) {
       const perm = batch.response ? responsePermutation(batch, this.rng) : permutation(batch.n, this.rng);
       for (let k = 0; k < cfg.minibatches; k++) {
@@ -257,17 +271,25 @@ export class Learner {
         const { logW, g } = this.wts;
         for (let r = 0; r < rows.length; r++) {
           const q = (logW[r] > 0 ? 0 : 2) + (batch.adv[rows[r]] > 0 ? 0 : 1);
-          qn[q]++; qg[q] += g[r];
+          qn[q]++;
+          qg[q] += g[r];
         }
         this.adam.step(this.params, grad, lr, Math.min(1, cfg.maxGradNorm / (norm + 1e-6)));
-        plSum += terms.policyLoss; vlSum += terms.valueLoss; normSum += norm; steps++;
+        plSum += terms.policyLoss;
+        vlSum += terms.valueLoss;
+        normSum += norm;
+        steps++;
         times.optimiserMs += performance.now() - to;
       }
     }
     this.version += 1;
-    let lagMin = Infinity, lagMax = -Infinity, lagSum = 0;
+    let lagMin = Infinity,
+      lagMax = -Infinity,
+      lagSum = 0;
     for (const { msg, lag } of segs) {
-      lagMin = Math.min(lagMin, lag); lagMax = Math.max(lagMax, lag); lagSum += lag * msg.T * msg.E;
+      lagMin = Math.min(lagMin, lag);
+      lagMax = Math.max(lagMax, lag);
+      lagSum += lag * msg.T * msg.E;
     }
     if (diag === null) throw new Error('update driver did not return the diagnostics');
     return {
@@ -279,9 +301,13 @@ export class Learner {
       gradNorm: steps ? normSum / steps : NaN,
       lr,
       nonFiniteSkips: skips,
-      lagMin, lagMean: lagSum / batch.n, lagMax,
+      lagMin,
+      lagMean: lagSum / batch.n,
+      lagMax,
       maxAbsLogRatio: batch.logRatio.reduce((m, x) => Math.max(m, Math.abs(x)), 0),
-      trainQuadrants: Object.fromEntries(QUADRANT_KEYS.map((k, q) => [k, { n: qn[q], meanG: qn[q] ? qg[q] / qn[q] : null }])) as unknown as Quadrants,
+      trainQuadrants: Object.fromEntries(
+        QUADRANT_KEYS.map((k, q) => [k, { n: qn[q], meanG: qn[q] ? qg[q] / qn[q] : null }]),
+      ) as unknown as Quadrants,
       times,
     };
   }
@@ -292,7 +318,15 @@ export class Learner {
    */
   private diagnose(batch: Batch): BatchDiagnostics {
     const w = computeWeights(this.cfg.objective, batch.logRatio, batch.adv, { out: this.batchWts });
-    return summarizeBatch({ logRatio: batch.logRatio, adv: batch.adv, g: w.g, h: w.h, gamma: w.gamma, lag: batch.lag, ...(batch.seq ? { seq: batch.seq } : {}) });
+    return summarizeBatch({
+      logRatio: batch.logRatio,
+      adv: batch.adv,
+      g: w.g,
+      h: w.h,
+      gamma: w.gamma,
+      lag: batch.lag,
+      ...(batch.seq ? { seq: batch.seq } : {}),
+    });
   }
 
   /** Everything a resumed learner needs (copies): float64 parameters, Adam state, minibatch RNG, version. */
@@ -302,7 +336,8 @@ export class Learner {
 
   /** Continue from `exportState()`'s result; throws when it is of another model size. */
   importState(s: LearnerState): void {
-    if (s.params.length !== this.params.length) throw new RangeError(`state has ${s.params.length} parameters, this model ${this.params.length}`);
+    if (s.params.length !== this.params.length)
+      throw new RangeError(`state has ${s.params.length} parameters, this model ${this.params.length}`);
     for (let i = 0; i < s.params.length; i++) if (!Number.isFinite(s.params[i])) throw new RangeError(`state parameter ${i} is not finite`);
     this.adam.importState(s.adam);
     this.params.set(s.params);

@@ -127,8 +127,14 @@ export class TrainingLoop {
     const c = o.cfg;
     this.intake = new Intake(c.queueCapacity, c.deterministic);
     this.admission = new Admission({
-      modelHash: o.modelHash, env: envShape(c.env), maxLag: c.maxLag, deterministic: c.deterministic,
-      actors: c.actors, segmentSteps: c.segmentSteps, envsPerWorker: c.envsPerWorker, heartbeatMs: c.heartbeatMs,
+      modelHash: o.modelHash,
+      env: envShape(c.env),
+      maxLag: c.maxLag,
+      deterministic: c.deterministic,
+      actors: c.actors,
+      segmentSteps: c.segmentSteps,
+      envsPerWorker: c.envsPerWorker,
+      heartbeatMs: c.heartbeatMs,
     });
     this.schedule = batchSchedule(c);
     this.t0 = o.clock.now() - (o.resume?.state.elapsedMs ?? 0);
@@ -156,8 +162,12 @@ export class TrainingLoop {
   /** The loop's part of a checkpoint, now. */
   state(): LoopState {
     return {
-      envSteps: this.envSteps, elapsedMs: this.o.clock.now() - this.t0, counts: structuredClone(this.intake.counts),
-      returns: this.returns.snapshot(), randomReturn: this.randomReturn, lastEval: this.lastEval ?? null,
+      envSteps: this.envSteps,
+      elapsedMs: this.o.clock.now() - this.t0,
+      counts: structuredClone(this.intake.counts),
+      returns: this.returns.snapshot(),
+      randomReturn: this.randomReturn,
+      lastEval: this.lastEval ?? null,
     };
   }
 
@@ -172,7 +182,10 @@ export class TrainingLoop {
       const { file, bytes } = cp.save(this.state(), final);
       this.o.logger.info({ kind: 'checkpoint', version: v, envSteps: this.envSteps, final, file, bytes, writeMs: performance.now() - t });
     } catch (e) {
-      this.o.logger.error({ kind: 'checkpoint-failed', version: v, err: String(e) }, 'checkpoint not written: training goes on; the previous checkpoint stays the resume point');
+      this.o.logger.error(
+        { kind: 'checkpoint-failed', version: v, err: String(e) },
+        'checkpoint not written: training goes on; the previous checkpoint stays the resume point',
+      );
     }
   }
 
@@ -200,7 +213,18 @@ export class TrainingLoop {
     this.receiving = this.receive();
     // A uniform policy (all-zero parameters) is the random baseline for the collapse flag.
     const r = this.o.resume;
-    if (r) log.info({ kind: 'resume', checkpoint: r.file, fromVersion: r.fromVersion, version: learner.version, envSteps: this.envSteps, elapsedSeconds: (this.o.clock.now() - this.t0) / 1000 }, 'resumed from a checkpoint');
+    if (r)
+      log.info(
+        {
+          kind: 'resume',
+          checkpoint: r.file,
+          fromVersion: r.fromVersion,
+          version: learner.version,
+          envSteps: this.envSteps,
+          elapsedSeconds: (this.o.clock.now() - this.t0) / 1000,
+        },
+        'resumed from a checkpoint',
+      );
     else this.checkpoint(false); // version 0: from now on a crash leaves something to resume from
     if (!Number.isFinite(this.randomReturn)) {
       const zeros = new Float32Array(learner.paramsArray().length);
@@ -208,7 +232,8 @@ export class TrainingLoop {
     }
     log.info({ kind: 'start', endpoint: this.o.endpoint, modelHash: this.o.modelHash, randomReturn: this.randomReturn }, 'learner ready');
     this.checkBudgets(); // a resumed run may have no budget left
-    let lastT = this.o.clock.now(), lastSteps = this.envSteps;
+    let lastT = this.o.clock.now(),
+      lastSteps = this.envSteps;
     while (!this.stopping) {
       const tw = performance.now();
       const batch = await this.nextBatch();
@@ -218,17 +243,34 @@ export class TrainingLoop {
       this.expireSilent();
       const tp = performance.now();
       const params = learner.paramsArray();
-      await this.o.publisher.publish(learner.version, params, this.admission.actors.map((a) => a.peer));
-      for (const q of batch) void this.o.transport.send(q.peer, { type: MsgType.Ack, status: AckStatus.Trained, seq: q.msg.seq, version: learner.version });
+      await this.o.publisher.publish(
+        learner.version,
+        params,
+        this.admission.actors.map((a) => a.peer),
+      );
+      for (const q of batch)
+        void this.o.transport.send(q.peer, { type: MsgType.Ack, status: AckStatus.Trained, seq: q.msg.seq, version: learner.version });
       const publishMs = performance.now() - tp;
       const ev = await this.maybeEvaluate(params);
       const now = this.o.clock.now();
       const fps = stepsPerSecond(this.envSteps - lastSteps, now - lastT);
-      lastT = now; lastSteps = this.envSteps;
+      lastT = now;
+      lastSteps = this.envSteps;
       const rec = updateRecord({
-        version: learner.version, envSteps: this.envSteps, method: c.objective.method, stats: st, returns: this.returns,
-        eval: ev, lastEval: this.lastEval, randomReturn: this.randomReturn, collapseEntropy: c.collapseEntropy,
-        fps, queueDepth: this.intake.depth, counts: this.intake.counts, evalEnvSteps: this.evalEnvSteps, timeMs: { waitMs, ...st.times, publishMs },
+        version: learner.version,
+        envSteps: this.envSteps,
+        method: c.objective.method,
+        stats: st,
+        returns: this.returns,
+        eval: ev,
+        lastEval: this.lastEval,
+        randomReturn: this.randomReturn,
+        collapseEntropy: c.collapseEntropy,
+        fps,
+        queueDepth: this.intake.depth,
+        counts: this.intake.counts,
+        evalEnvSteps: this.evalEnvSteps,
+        timeMs: { waitMs, ...st.times, publishMs },
       });
       log.info(rec);
       this.o.onUpdate?.(rec as unknown as UpdateRecord);
@@ -243,8 +285,15 @@ export class TrainingLoop {
   private async train(batch: QueuedRollout[]): Promise<UpdateStats> {
     const learner = this.o.learner;
     const version = learner.version;
-    const st = await learner.update(batch.map((q) => ({ msg: q.msg, lag: version - q.msg.behaviourVersion })), this.envSteps);
-    if (st.nonFiniteSkips > 0) this.o.logger.error({ kind: 'non-finite-gradient', version, skipped: st.nonFiniteSkips }, 'gradient with NaN or Infinity: step skipped, parameters unchanged');
+    const st = await learner.update(
+      batch.map((q) => ({ msg: q.msg, lag: version - q.msg.behaviourVersion })),
+      this.envSteps,
+    );
+    if (st.nonFiniteSkips > 0)
+      this.o.logger.error(
+        { kind: 'non-finite-gradient', version, skipped: st.nonFiniteSkips },
+        'gradient with NaN or Infinity: step skipped, parameters unchanged',
+      );
     this.envSteps += st.samples;
     this.intake.trained(batch.length);
     for (const q of batch) for (const r of q.msg.episodeReturns) this.returns.note(r);
@@ -266,7 +315,14 @@ export class TrainingLoop {
     const check = await this.evaluate(params, v, this.o.cfg.finalEvalEpisodes);
     this.confirmed = check;
     const why = this.stopPolicy.confirmed(check, this.envSteps);
-    this.o.logger.info({ kind: 'target-check', version: v, envSteps: this.envSteps, target: this.o.cfg.targetReturn, eval: check, reached: why !== null });
+    this.o.logger.info({
+      kind: 'target-check',
+      version: v,
+      envSteps: this.envSteps,
+      target: this.o.cfg.targetReturn,
+      eval: check,
+      reached: why !== null,
+    });
     if (why) this.stop(why);
   }
 
@@ -274,14 +330,23 @@ export class TrainingLoop {
   private async maybeEvaluate(params: Float32Array): Promise<EvalStat | undefined> {
     const v = this.o.learner.version;
     let ready: EvalStat | undefined;
-    if (this.evalDone) { ready = this.evalDone; this.evalDone = undefined; }
+    if (this.evalDone) {
+      ready = this.evalDone;
+      this.evalDone = undefined;
+    }
     if (this.evals.due(v) && !this.pendingEval) {
       const p = this.evaluate(params, v, this.o.cfg.evalEpisodes);
       if (this.o.cfg.deterministic) ready = await p;
       else {
         this.pendingEval = p;
-        p.then((r) => { this.evalDone = r; }, (e: unknown) => this.o.logger.error({ kind: 'eval-failed', err: String(e) }, 'evaluation failed'))
-          .finally(() => { this.pendingEval = null; });
+        p.then(
+          (r) => {
+            this.evalDone = r;
+          },
+          (e: unknown) => this.o.logger.error({ kind: 'eval-failed', err: String(e) }, 'evaluation failed'),
+        ).finally(() => {
+          this.pendingEval = null;
+        });
       }
     }
     if (ready) this.lastEval = ready;
@@ -308,7 +373,10 @@ export class TrainingLoop {
   /** Drop peers that missed their heartbeats: they leave the publish list, and their ids may be taken. */
   private expireSilent(): void {
     for (const a of this.admission.expire(this.o.clock.now())) {
-      this.o.logger.warn({ kind: 'actor-dropped', actorId: a.actorId, incarnation: a.incarnation.toString(16), silentMs: this.admission.silenceLimitMs }, 'actor dropped: it missed its heartbeats');
+      this.o.logger.warn(
+        { kind: 'actor-dropped', actorId: a.actorId, incarnation: a.incarnation.toString(16), silentMs: this.admission.silenceLimitMs },
+        'actor dropped: it missed its heartbeats',
+      );
     }
   }
 
@@ -347,7 +415,12 @@ export class TrainingLoop {
           this.onHeartbeat(inc.peer, m);
           break;
         default:
-          this.refuse({ code: 'UNEXPECTED_TYPE', reason: `UNEXPECTED_TYPE: message type ${m.type} is not sent to the learner` }, inc.peer, { type: m.type }, 'message type not expected by the learner');
+          this.refuse(
+            { code: 'UNEXPECTED_TYPE', reason: `UNEXPECTED_TYPE: message type ${m.type} is not sent to the learner` },
+            inc.peer,
+            { type: m.type },
+            'message type not expected by the learner',
+          );
       }
     }
   }
@@ -368,8 +441,16 @@ export class TrainingLoop {
     }
     this.controlAccepted++;
     if (v.newIncarnation) this.intake.resetSeq(m.actorId);
-    if (v.replaced) this.o.logger.warn({ kind: 'actor-replaced', actorId: m.actorId, incarnation: v.replaced.incarnation.toString(16), by: m.incarnation.toString(16) }, 'a silent actor was replaced by a new peer with its id');
-    if (v.joined) this.o.logger.info({ kind: 'actor-joined', actorId: m.actorId, numEnvs: m.numEnvs, incarnation: m.incarnation.toString(16) }, 'actor joined');
+    if (v.replaced)
+      this.o.logger.warn(
+        { kind: 'actor-replaced', actorId: m.actorId, incarnation: v.replaced.incarnation.toString(16), by: m.incarnation.toString(16) },
+        'a silent actor was replaced by a new peer with its id',
+      );
+    if (v.joined)
+      this.o.logger.info(
+        { kind: 'actor-joined', actorId: m.actorId, numEnvs: m.numEnvs, incarnation: m.incarnation.toString(16) },
+        'actor joined',
+      );
     await this.o.publisher.welcome(peer);
   }
 
@@ -384,7 +465,14 @@ export class TrainingLoop {
       // A registered actor's rejected rollout used its seq: counted as rejected, not also as lost.
       if (bad.code !== 'UNKNOWN_ACTOR' && bad.code !== 'BAD_ACTOR_ID') this.intake.skip(m.actorId, m.seq);
       this.refuse(bad, peer, { actorId: m.actorId, seq: m.seq }, 'rollout rejected');
-      void this.o.transport.send(peer, { type: MsgType.Ack, status: AckStatus.Rejected, seq: m.seq, version, code: bad.code, reason: bad.reason });
+      void this.o.transport.send(peer, {
+        type: MsgType.Ack,
+        status: AckStatus.Rejected,
+        seq: m.seq,
+        version,
+        code: bad.code,
+        reason: bad.reason,
+      });
       return;
     }
     const decision = this.admission.dropFor(version - m.behaviourVersion, this.stopping);
@@ -404,18 +492,36 @@ export class TrainingLoop {
     const stop = { type: MsgType.Stop as const, version: learner.version, reason: this.stopReason };
     await Promise.all(this.admission.actors.map((a) => transport.send(a.peer, stop)));
     for (const q of this.intake.drain()) {
-      void transport.send(q.peer, { type: MsgType.Ack, status: AckStatus.Dropped, seq: q.msg.seq, version: learner.version, drop: 'shutdown', detail: 'shutdown: the learner is stopping' });
+      void transport.send(q.peer, {
+        type: MsgType.Ack,
+        status: AckStatus.Dropped,
+        seq: q.msg.seq,
+        version: learner.version,
+        drop: 'shutdown',
+        detail: 'shutdown: the learner is stopping',
+      });
     }
     if (this.pendingEval) await this.pendingEval.catch(() => undefined);
     this.checkpoint(true);
-    const finalEval = this.evals.reusableFinal(this.confirmed, learner.version)
-      ?? await this.evaluate(learner.paramsArray(), learner.version, c.finalEvalEpisodes);
+    const finalEval =
+      this.evals.reusableFinal(this.confirmed, learner.version) ??
+      (await this.evaluate(learner.paramsArray(), learner.version, c.finalEvalEpisodes));
     // Stop receiving before counting, so that the summary accounts for every message received.
     transport.close();
     await this.receiving;
     const summary = summaryRecord({
-      runId: c.runId, backend: this.o.backend, now: this.o.clock.now(), t0: this.t0, version: learner.version, envSteps: this.envSteps, evalEnvSteps: this.evalEnvSteps,
-      counts: this.intake.counts, finalEval, randomReturn: this.randomReturn, returns: this.returns, stopReason: this.stopReason,
+      runId: c.runId,
+      backend: this.o.backend,
+      now: this.o.clock.now(),
+      t0: this.t0,
+      version: learner.version,
+      envSteps: this.envSteps,
+      evalEnvSteps: this.evalEnvSteps,
+      counts: this.intake.counts,
+      finalEval,
+      randomReturn: this.randomReturn,
+      returns: this.returns,
+      stopReason: this.stopReason,
     });
     this.o.logger.info(summaryFields(summary), 'run finished');
     await this.o.evaluator.close();

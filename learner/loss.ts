@@ -55,7 +55,8 @@ export function policyLossTf(
 ): TF.Scalar {
   const tf = tfjs();
   const n = logp.shape[0];
-  if (logmu.length < n || adv.length < n) throw new RangeError(`policyLossTf: logp has ${n} samples, logmu ${logmu.length}, adv ${adv.length}`);
+  if (logmu.length < n || adv.length < n)
+    throw new RangeError(`policyLossTf: logp has ${n} samples, logmu ${logmu.length}, adv ${adv.length}`);
   const lp = logp.dataSync();
   const logRatio = wts.input(n);
   for (let i = 0; i < n; i++) logRatio[i] = lp[i] - logmu[i];
@@ -73,14 +74,20 @@ export function lossAndGrad(spec: ModelSpec, cfg: LearnerConfig, params: TF.Tens
   tf.tidy(() => {
     const obs = tf.tensor2d(mb.obs, [mb.n, spec.obsDim]);
     const gaussian = headOf(spec) === 'gaussian';
-    if (gaussian && (mb.boxActions === undefined || mb.boxActions.length < mb.n * spec.nActions)) throw new RangeError(`minibatch of ${mb.n} rows needs ${mb.n * spec.nActions} box actions for the Gaussian head`);
-    const actions = gaussian ? tf.tensor2d(mb.boxActions!.subarray(0, mb.n * spec.nActions), [mb.n, spec.nActions]) : tf.tensor1d(mb.actions, 'int32');
+    if (gaussian && (mb.boxActions === undefined || mb.boxActions.length < mb.n * spec.nActions))
+      throw new RangeError(`minibatch of ${mb.n} rows needs ${mb.n * spec.nActions} box actions for the Gaussian head`);
+    const actions = gaussian
+      ? tf.tensor2d(mb.boxActions!.subarray(0, mb.n * spec.nActions), [mb.n, spec.nActions])
+      : tf.tensor1d(mb.actions, 'int32');
     const targets = tf.tensor1d(mb.targets);
     const parts: TF.Scalar[] = [];
     const f = (p: TF.Tensor): TF.Scalar => {
       const { logits, value } = tfForward(spec, p as TF.Tensor1D, obs);
       const logStd = gaussian ? (tf.slice(p as TF.Tensor1D, [logStdOffset(spec)], [spec.nActions]) as TF.Tensor1D) : null;
-      const logp = logStd !== null ? gaussianLogProbTf(logits, logStd, actions as TF.Tensor2D) : logProbOf(logits, actions as TF.Tensor1D, spec.nActions);
+      const logp =
+        logStd !== null
+          ? gaussianLogProbTf(logits, logStd, actions as TF.Tensor2D)
+          : logProbOf(logits, actions as TF.Tensor1D, spec.nActions);
       const pl = policyLossTf(cfg.objective, logp, mb.logmu, mb.adv, wts, undefined, mb.response);
       const vl = tf.mul(0.5, tf.mean(tf.square(tf.sub(value, targets)))) as TF.Scalar;
       const ent = logStd !== null ? gaussianEntropyTf(logStd) : entropyOfTf(logits);

@@ -52,7 +52,15 @@ export interface LossForwardSums {
  * finite; throws only on shape errors (a caller bug). Then `computeWeights` on the whole
  * minibatch's log w, then `lossBackwardJs` with g.
  */
-export function lossForwardJs(spec: ModelSpec, cfg: LearnerConfig, params: Float64Array, mb: Batch, ws: Workspace, logRatioOut: Float64Array, invN = 1 / mb.n): LossForwardSums | null {
+export function lossForwardJs(
+  spec: ModelSpec,
+  cfg: LearnerConfig,
+  params: Float64Array,
+  mb: Batch,
+  ws: Workspace,
+  logRatioOut: Float64Array,
+  invN = 1 / mb.n,
+): LossForwardSums | null {
   const n = mb.n;
   const nA = spec.nActions;
   if (mb.actions.length < n || mb.logmu.length < n || mb.adv.length < n || mb.targets.length < n) {
@@ -101,7 +109,15 @@ export function lossForwardJs(spec: ModelSpec, cfg: LearnerConfig, params: Float
  * the backward pass into `grad` (paramCount, overwritten). Returns sum_r g_r A_r logp_r, or
  * NaN when an element of the gradient is not finite.
  */
-export function lossBackwardJs(spec: ModelSpec, params: Float64Array, mb: Batch, ws: Workspace, g: ArrayLike<number>, grad: Float64Array, invN = 1 / mb.n): number {
+export function lossBackwardJs(
+  spec: ModelSpec,
+  params: Float64Array,
+  mb: Batch,
+  ws: Workspace,
+  g: ArrayLike<number>,
+  grad: Float64Array,
+  invN = 1 / mb.n,
+): number {
   const n = mb.n;
   const nA = spec.nActions;
   const logits = ws.logits;
@@ -134,7 +150,14 @@ export function lossBackwardJs(spec: ModelSpec, params: Float64Array, mb: Batch,
  * shape errors (a caller bug). The two halves are `lossForwardJs` and `lossBackwardJs`
  * (learner/threads.ts runs them on shards of a minibatch in worker threads).
  */
-export function lossAndGradJs(spec: ModelSpec, cfg: LearnerConfig, params: Float64Array, mb: Batch, ws: Workspace, wts = new WeightBatch()): LossAndGradJs {
+export function lossAndGradJs(
+  spec: ModelSpec,
+  cfg: LearnerConfig,
+  params: Float64Array,
+  mb: Batch,
+  ws: Workspace,
+  wts = new WeightBatch(),
+): LossAndGradJs {
   if (headOf(spec) === 'gaussian') return lossAndGradGaussian(spec, cfg, params, mb, ws, wts);
   const n = mb.n;
   const invN = 1 / n;
@@ -160,7 +183,15 @@ export function lossTerms(cfg: LearnerConfig, plMean: number, sums: LossForwardS
 }
 
 /** finite check of the gradient, then the result (or the NaN result). */
-function finish(ws: Workspace, wts: WeightBatch, cfg: LearnerConfig, plSum: number, vlSum: number, entSum: number, n: number): LossAndGradJs {
+function finish(
+  ws: Workspace,
+  wts: WeightBatch,
+  cfg: LearnerConfig,
+  plSum: number,
+  vlSum: number,
+  entSum: number,
+  n: number,
+): LossAndGradJs {
   const grad = ws.grad;
   let bad = 0; // x - x is NaN exactly when x is NaN or infinite
   for (let i = 0; i < grad.length; i++) bad += grad[i] - grad[i];
@@ -176,7 +207,14 @@ function finish(ws: Workspace, wts: WeightBatch, cfg: LearnerConfig, plSum: numb
  * `lossAndGradJs` for a Gaussian head: the policy network's output is the mean (n x A), the
  * log standard deviations are the last A params, actions are mb.boxActions (n x A, unclipped).
  */
-function lossAndGradGaussian(spec: ModelSpec, cfg: LearnerConfig, params: Float64Array, mb: Batch, ws: Workspace, wts: WeightBatch): LossAndGradJs {
+function lossAndGradGaussian(
+  spec: ModelSpec,
+  cfg: LearnerConfig,
+  params: Float64Array,
+  mb: Batch,
+  ws: Workspace,
+  wts: WeightBatch,
+): LossAndGradJs {
   const n = mb.n;
   const A = spec.nActions;
   const box = mb.boxActions;

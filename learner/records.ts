@@ -75,16 +75,44 @@ export function stepsPerSecond(steps: number, ms: number): number {
 }
 
 export function updateRecord(u: UpdateInput): UpdateFields {
-  const { lagMin, lagMean, lagMax, samples, policyLoss, valueLoss, entropy, gradNorm, lr, nonFiniteSkips: _n, times: _t, ...diag } = u.stats;
+  const {
+    lagMin,
+    lagMean,
+    lagMax,
+    samples,
+    policyLoss,
+    valueLoss,
+    entropy,
+    gradNorm,
+    lr,
+    nonFiniteSkips: _n,
+    times: _t,
+    ...diag
+  } = u.stats;
   const t = u.timeMs;
   const k = u.counts;
   return {
-    kind: 'update', version: u.version, envSteps: u.envSteps, samples, method: u.method,
-    lag: { min: lagMin, mean: lagMean, max: lagMax }, ...diag, policyLoss, valueLoss, entropy, gradNorm, lr,
+    kind: 'update',
+    version: u.version,
+    envSteps: u.envSteps,
+    samples,
+    method: u.method,
+    lag: { min: lagMin, mean: lagMean, max: lagMax },
+    ...diag,
+    policyLoss,
+    valueLoss,
+    entropy,
+    gradNorm,
+    lr,
     return: u.returns.summary,
     ...(u.eval ? { eval: u.eval } : {}),
     collapsed: u.lastEval !== undefined && entropy < u.collapseEntropy && u.lastEval.stochastic < u.randomReturn,
-    fps: u.fps, queueDepth: u.queueDepth, trained: k.trained, dropped: k.dropped, rejected: k.rejected, lost: k.lost,
+    fps: u.fps,
+    queueDepth: u.queueDepth,
+    trained: k.trained,
+    dropped: k.dropped,
+    rejected: k.rejected,
+    lost: k.lost,
     evalEnvSteps: u.evalEnvSteps,
     timeMs: { wait: t.waitMs, batch: t.batchMs, grad: t.gradMs, allReduce: t.allReduceMs, optimiser: t.optimiserMs, publish: t.publishMs },
   };
@@ -109,11 +137,27 @@ export interface SummaryInput {
 export function summaryRecord(s: SummaryInput): SummaryRecord {
   const k = s.counts;
   return {
-    kind: 'summary', level: 30, time: s.now, role: 'learner', backend: s.backend, runId: s.runId,
-    version: s.version, envSteps: s.envSteps, evalEnvSteps: s.evalEnvSteps, wallSeconds: (s.now - s.t0) / 1000,
-    trained: k.trained, dropped: k.dropped, rejected: k.rejected, lost: k.lost, received: k.received,
-    dropReasons: k.dropReasons, rejectReasons: k.rejectReasons, finalEval: s.finalEval, randomReturn: s.randomReturn,
-    return: s.returns.summary, stopReason: s.stopReason,
+    kind: 'summary',
+    level: 30,
+    time: s.now,
+    role: 'learner',
+    backend: s.backend,
+    runId: s.runId,
+    version: s.version,
+    envSteps: s.envSteps,
+    evalEnvSteps: s.evalEnvSteps,
+    wallSeconds: (s.now - s.t0) / 1000,
+    trained: k.trained,
+    dropped: k.dropped,
+    rejected: k.rejected,
+    lost: k.lost,
+    received: k.received,
+    dropReasons: k.dropReasons,
+    rejectReasons: k.rejectReasons,
+    finalEval: s.finalEval,
+    randomReturn: s.randomReturn,
+    return: s.returns.summary,
+    stopReason: s.stopReason,
   };
 }
 

@@ -65,7 +65,12 @@ export function fromCheckpoint(c: Checkpoint): { learner: LearnerState; meta: Ru
   const meta = m as RunCheckpointMeta;
   return {
     meta,
-    learner: { params: c.arrays.params, adam: { m: c.arrays.adamM, v: c.arrays.adamV, t: meta.adamT }, rng: meta.rng, version: meta.version },
+    learner: {
+      params: c.arrays.params,
+      adam: { m: c.arrays.adamM, v: c.arrays.adamV, t: meta.adamT },
+      rng: meta.rng,
+      version: meta.version,
+    },
   };
 }
 

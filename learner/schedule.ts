@@ -26,10 +26,16 @@ export class SequenceSchedule implements BatchSchedule {
   /** Rollouts per actor per update. */
   readonly perActor: number;
 
-  constructor(readonly actors: number, workers: number, batchSegments: number) {
+  constructor(
+    readonly actors: number,
+    workers: number,
+    batchSegments: number,
+  ) {
     const perSlot = segmentsPerSlot({ actors, workers, batchSegments });
     if (!Number.isInteger(perSlot) || perSlot < 1) {
-      throw new RangeError(`deterministic schedule: batchSegments ${batchSegments} must be a positive multiple of actors x workers = ${actors * workers}`);
+      throw new RangeError(
+        `deterministic schedule: batchSegments ${batchSegments} must be a positive multiple of actors x workers = ${actors * workers}`,
+      );
     }
     this.perActor = perSlot * workers;
   }

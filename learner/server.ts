@@ -50,24 +50,40 @@ export const RECEIVE_HWM = 256;
 const MAX_MESSAGE_SLACK = 1024;
 
 export class LearnerServer {
-  private constructor(private readonly socket: LearnerSocket, private readonly loop: TrainingLoop, private readonly logger: Logger) {}
+  private constructor(
+    private readonly socket: LearnerSocket,
+    private readonly loop: TrainingLoop,
+    private readonly logger: Logger,
+  ) {}
 
   /** Bind and initialise; rejects when the address cannot be bound. */
   static async start(o: LearnerServerOptions): Promise<LearnerServer> {
     const c = o.cfg;
     const spec: ModelSpec = modelSpecFor(c.env, c.hidden);
-    const curve = o.curve ? {
-      ...o.curve,
-      onRefused: (r: { address: string; key: string; mechanism: string }) =>
-        o.logger.warn({ kind: 'curve-refused', address: r.address, key: r.key, mechanism: r.mechanism }, `CURVE handshake refused: key ${r.key} from ${r.address} is not on --curve-allow`),
-    } : null;
-    const maxBytes = maxMessageBytes(c.segmentSteps, c.envsPerWorker, spec.obsDim, spec.head === 'gaussian' ? spec.nActions : 0) + MAX_MESSAGE_SLACK;
+    const curve = o.curve
+      ? {
+          ...o.curve,
+          onRefused: (r: { address: string; key: string; mechanism: string }) =>
+            o.logger.warn(
+              { kind: 'curve-refused', address: r.address, key: r.key, mechanism: r.mechanism },
+              `CURVE handshake refused: key ${r.key} from ${r.address} is not on --curve-allow`,
+            ),
+        }
+      : null;
+    const maxBytes =
+      maxMessageBytes(c.segmentSteps, c.envsPerWorker, spec.obsDim, spec.head === 'gaussian' ? spec.nActions : 0) + MAX_MESSAGE_SLACK;
     let failed = 0;
     const onHandshakeFailed = (address: string, detail: string) => {
       // First 10, then every 100th: a port scan must not flood the log.
-      if (++failed <= 10 || failed % 100 === 0) o.logger.warn({ kind: 'handshake-failed', address, detail, occurrences: failed }, `security handshake with ${address} failed`);
+      if (++failed <= 10 || failed % 100 === 0)
+        o.logger.warn({ kind: 'handshake-failed', address, detail, occurrences: failed }, `security handshake with ${address} failed`);
     };
-    const socket = await LearnerSocket.bind(o.bind, { receiveHighWaterMark: RECEIVE_HWM, maxMessageBytes: maxBytes, curve, onHandshakeFailed });
+    const socket = await LearnerSocket.bind(o.bind, {
+      receiveHighWaterMark: RECEIVE_HWM,
+      maxMessageBytes: maxBytes,
+      curve,
+      onHandshakeFailed,
+    });
     const hash = modelHash(spec);
     const learner = new Learner(spec, c, initParams(spec, c.seed), c.seed);
     const d = o.durability;
@@ -82,22 +98,41 @@ export class LearnerServer {
       checkpointer = {
         every: c.checkpointEvery,
         save: (loop, final) => {
-          const file = store.save(toCheckpoint(learner.exportState(), {
-            ...loop, final, modelHash: hash, codeVersion: code, config: d.runConfig as Record<string, unknown>, savedAt: new Date().toISOString(),
-          }));
+          const file = store.save(
+            toCheckpoint(learner.exportState(), {
+              ...loop,
+              final,
+              modelHash: hash,
+              codeVersion: code,
+              config: d.runConfig as Record<string, unknown>,
+              savedAt: new Date().toISOString(),
+            }),
+          );
           return { file, bytes: statSync(file).size };
         },
       };
     }
     const loop = new TrainingLoop({
-      cfg: c, spec, modelHash: hash, learner, checkpointer, resume,
-      transport: socket, clock: wallClock,
+      cfg: c,
+      spec,
+      modelHash: hash,
+      learner,
+      checkpointer,
+      resume,
+      transport: socket,
+      clock: wallClock,
       evaluator: new Evaluator(c.env, spec, c.seed, c.envModule ?? null),
       publisher: new ParamPublisher((peer, msg) => socket.send(peer, msg), hash, c.historyVersions),
-      logger: o.logger, backend: activeBackend() ?? 'unknown', endpoint: socket.endpoint,
-      onUpdate: o.onUpdate, onStopping: o.onStopping,
+      logger: o.logger,
+      backend: activeBackend() ?? 'unknown',
+      endpoint: socket.endpoint,
+      onUpdate: o.onUpdate,
+      onStopping: o.onStopping,
     });
-    o.logger.info({ kind: 'transport', endpoint: socket.endpoint, curve: socket.secure, maxMessageBytes: maxBytes, receiveHighWaterMark: RECEIVE_HWM }, 'learner socket bound');
+    o.logger.info(
+      { kind: 'transport', endpoint: socket.endpoint, curve: socket.secure, maxMessageBytes: maxBytes, receiveHighWaterMark: RECEIVE_HWM },
+      'learner socket bound',
+    );
     return new LearnerServer(socket, loop, o.logger);
   }
 
@@ -134,7 +169,8 @@ function resumeFrom(store: CheckpointStore, learner: Learner, hash: number, log:
   const found = store.loadLatest();
   if (!found) throw new ResumeError(`--resume: no valid checkpoint in ${store.dir}; nothing to resume from (start a new run)`);
   const { learner: state, meta } = fromCheckpoint(found.checkpoint);
-  if (meta.modelHash !== hash) throw new ResumeError(`--resume: ${found.file} holds a model with hash ${meta.modelHash}, the run's config gives ${hash}`);
+  if (meta.modelHash !== hash)
+    throw new ResumeError(`--resume: ${found.file} holds a model with hash ${meta.modelHash}, the run's config gives ${hash}`);
   learner.importState(state);
   learner.version = resumeVersion(meta, maxLoggedVersion(log));
   return { state: meta, fromVersion: meta.version, file: found.file };

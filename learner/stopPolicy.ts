@@ -17,7 +17,10 @@ export interface StopOptions {
 
 export class StopPolicy {
   /** @param t0 the clock's now() at start, ms. */
-  constructor(private readonly o: StopOptions, private readonly t0: number) {}
+  constructor(
+    private readonly o: StopOptions,
+    private readonly t0: number,
+  ) {}
 
   /** The budget that is used up at `envSteps` and `now` (ms), or null. */
   budgetReached(envSteps: number, now: number): string | null {

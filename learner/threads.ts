@@ -63,7 +63,15 @@ export interface SharedRows {
 
 /** Messages main -> worker. */
 export type ToWorker =
-  | { op: 'init'; shard: number; spec: ModelSpec; cfg: LearnerConfig; params: SharedArrayBuffer; grads: SharedArrayBuffer; sums: SharedArrayBuffer }
+  | {
+      op: 'init';
+      shard: number;
+      spec: ModelSpec;
+      cfg: LearnerConfig;
+      params: SharedArrayBuffer;
+      grads: SharedArrayBuffer;
+      sums: SharedArrayBuffer;
+    }
   | { op: 'batch'; batch: SharedBatch }
   | { op: 'rowsBuffers'; rows: SharedRows }
   | { op: 'rows'; lo: number; hi: number }
@@ -149,8 +157,14 @@ export class GradThreads {
   private readonly grad: Float64Array;
   private shared: SharedBatch | null = null;
   private views: {
-    obs: Float32Array; actions: Int32Array; logmu: Float32Array; adv: Float32Array; targets: Float32Array;
-    idx: Int32Array; logRatio: Float64Array; g: Float64Array;
+    obs: Float32Array;
+    actions: Int32Array;
+    logmu: Float32Array;
+    adv: Float32Array;
+    targets: Float32Array;
+    idx: Int32Array;
+    logRatio: Float64Array;
+    g: Float64Array;
   } | null = null;
   private mbAdv = new Float32Array(0);
   /** `--ratio sequence`: the loaded batch's response id per row (null: a ratio per token). */
@@ -161,9 +175,15 @@ export class GradThreads {
   private times: ThreadTimes = { gradMs: 0, allReduceMs: 0 };
 
   /** Start `threads` (2..MAX_LEARNER_THREADS) workers for `spec`; the loss reads `cfg`. */
-  constructor(private readonly spec: ModelSpec, private readonly cfg: LearnerConfig, readonly threads: number) {
+  constructor(
+    private readonly spec: ModelSpec,
+    private readonly cfg: LearnerConfig,
+    readonly threads: number,
+  ) {
     if (!Number.isInteger(threads) || threads < 2 || threads > MAX_LEARNER_THREADS) {
-      throw new RangeError(`learner threads must be an integer in [2, ${MAX_LEARNER_THREADS}] for the worker pool, got ${threads} (1 runs in-process)`);
+      throw new RangeError(
+        `learner threads must be an integer in [2, ${MAX_LEARNER_THREADS}] for the worker pool, got ${threads} (1 runs in-process)`,
+      );
     }
     this.count = paramCount(spec);
     this.params = new Float64Array(new SharedArrayBuffer(8 * this.count));
@@ -185,18 +205,31 @@ export class GradThreads {
    */
   async forwardRows(params: Float64Array, obs: Float32Array, count: number): Promise<{ logits: Float64Array; values: Float64Array }> {
     if (this.closed) throw new Error('learner threads are closed');
-    const d = this.spec.obsDim, nA = this.spec.nActions;
+    const d = this.spec.obsDim,
+      nA = this.spec.nActions;
     if (this.rows === null || this.rows.cap < count) {
       const cap = Math.max(count, 2 * (this.rows?.cap ?? 0));
-      const shared: SharedRows = { cap, obs: new SharedArrayBuffer(4 * cap * d), logits: new SharedArrayBuffer(8 * cap * nA), values: new SharedArrayBuffer(8 * cap) };
-      this.rows = { cap, obs: new Float32Array(shared.obs), logits: new Float64Array(shared.logits), values: new Float64Array(shared.values) };
+      const shared: SharedRows = {
+        cap,
+        obs: new SharedArrayBuffer(4 * cap * d),
+        logits: new SharedArrayBuffer(8 * cap * nA),
+        values: new SharedArrayBuffer(8 * cap),
+      };
+      this.rows = {
+        cap,
+        obs: new Float32Array(shared.obs),
+        logits: new Float64Array(shared.logits),
+        values: new Float64Array(shared.values),
+      };
       for (const w of this.workers) w.post({ op: 'rowsBuffers', rows: shared });
     }
     const R = this.rows;
     R.obs.set(obs.subarray(0, count * d));
     this.params.set(params);
     const L = this.threads;
-    await Promise.all(this.workers.map((w, i) => w.request({ op: 'rows', lo: Math.floor((i * count) / L), hi: Math.floor(((i + 1) * count) / L) })));
+    await Promise.all(
+      this.workers.map((w, i) => w.request({ op: 'rows', lo: Math.floor((i * count) / L), hi: Math.floor(((i + 1) * count) / L) })),
+    );
     return { logits: R.logits.subarray(0, count * nA), values: R.values.subarray(0, count) };
   }
 
@@ -208,13 +241,26 @@ export class GradThreads {
       const cap = Math.max(n, 2 * (this.shared?.cap ?? 0));
       const sab = (bytes: number) => new SharedArrayBuffer(bytes);
       const s: SharedBatch = {
-        cap, obs: sab(4 * cap * d), actions: sab(4 * cap), logmu: sab(4 * cap), adv: sab(4 * cap), targets: sab(4 * cap),
-        idx: sab(4 * cap), logRatio: sab(8 * cap), g: sab(8 * cap),
+        cap,
+        obs: sab(4 * cap * d),
+        actions: sab(4 * cap),
+        logmu: sab(4 * cap),
+        adv: sab(4 * cap),
+        targets: sab(4 * cap),
+        idx: sab(4 * cap),
+        logRatio: sab(8 * cap),
+        g: sab(8 * cap),
       };
       this.shared = s;
       this.views = {
-        obs: new Float32Array(s.obs), actions: new Int32Array(s.actions), logmu: new Float32Array(s.logmu), adv: new Float32Array(s.adv),
-        targets: new Float32Array(s.targets), idx: new Int32Array(s.idx), logRatio: new Float64Array(s.logRatio), g: new Float64Array(s.g),
+        obs: new Float32Array(s.obs),
+        actions: new Int32Array(s.actions),
+        logmu: new Float32Array(s.logmu),
+        adv: new Float32Array(s.adv),
+        targets: new Float32Array(s.targets),
+        idx: new Int32Array(s.idx),
+        logRatio: new Float64Array(s.logRatio),
+        g: new Float64Array(s.g),
       };
       this.mbAdv = new Float32Array(cap);
       for (const w of this.workers) w.post({ op: 'batch', batch: s });
@@ -243,7 +289,9 @@ export class GradThreads {
     this.params.set(params);
     v.idx.set(rows);
     const invN = 1 / m;
-    await Promise.all(this.workers.map((w, i) => w.request({ op: 'fwd', lo: Math.floor((i * m) / L), hi: Math.floor(((i + 1) * m) / L), invN })));
+    await Promise.all(
+      this.workers.map((w, i) => w.request({ op: 'fwd', lo: Math.floor((i * m) / L), hi: Math.floor(((i + 1) * m) / L), invN })),
+    );
     const S = this.sums;
     let ok = true;
     const fwd: LossForwardSums = { entSum: 0, vlSum: 0 };

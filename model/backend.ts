@@ -13,7 +13,8 @@ let tfModule: typeof TF | null = null;
 
 /** The tfjs module, loaded by `initBackend`. Throws, saying what to do, before that. */
 export function tfjs(): typeof TF {
-  if (tfModule === null) throw new Error('tfjs is not loaded yet: await initBackend() first (the --grad tfjs path and model/tf.ts run tensors)');
+  if (tfModule === null)
+    throw new Error('tfjs is not loaded yet: await initBackend() first (the --grad tfjs path and model/tf.ts run tensors)');
   return tfModule;
 }
 
@@ -54,10 +55,16 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<strin
   let ok: boolean;
   if (choice === 'node') {
     ok = await tryNode(tf);
-    if (!ok) throw new Error("backend 'node' requested but @tensorflow/tfjs-node did not load (it is optional and cannot install on machines without network access to its binary); use --backend wasm or --backend auto");
+    if (!ok)
+      throw new Error(
+        "backend 'node' requested but @tensorflow/tfjs-node did not load (it is optional and cannot install on machines without network access to its binary); use --backend wasm or --backend auto",
+      );
   } else if (choice === 'wasm') {
     ok = await tryWasm(tf);
-    if (!ok) throw new Error("backend 'wasm' requested but @tensorflow/tfjs-backend-wasm did not load; reinstall dependencies (npm ci) or use --backend cpu");
+    if (!ok)
+      throw new Error(
+        "backend 'wasm' requested but @tensorflow/tfjs-backend-wasm did not load; reinstall dependencies (npm ci) or use --backend cpu",
+      );
   } else if (choice === 'cpu') {
     ok = await tf.setBackend('cpu');
   } else {

@@ -26,7 +26,14 @@ export const JS_DENSE: DenseKernel = {
  * reads the previous layer's output and writes outs[l]. Returns the last output (n x outDim).
  * Each row is computed independently of the others, so a row's result does not depend on n.
  */
-export function mlpForward(layers: readonly LayerSlice[], kernel: DenseKernel, P: Float64Array, x: Float64Array, outs: readonly Float64Array[], n: number): Float64Array {
+export function mlpForward(
+  layers: readonly LayerSlice[],
+  kernel: DenseKernel,
+  P: Float64Array,
+  x: Float64Array,
+  outs: readonly Float64Array[],
+  n: number,
+): Float64Array {
   let inp = x;
   for (let l = 0; l < layers.length; l++) {
     kernel.dense(layers[l], P, inp, outs[l], n);
@@ -55,7 +62,12 @@ function compile(spec: ModelSpec): Compiled {
   if (c === undefined) {
     const layers = layerOffsets(spec);
     const maxWidth = Math.max(spec.obsDim, spec.nActions, ...spec.hidden);
-    c = { policy: layers.filter((l) => l.net === 'policy'), value: layers.filter((l) => l.net === 'value'), maxWidth, count: paramCount(spec) };
+    c = {
+      policy: layers.filter((l) => l.net === 'policy'),
+      value: layers.filter((l) => l.net === 'value'),
+      maxWidth,
+      count: paramCount(spec),
+    };
     compiled.set(spec, c);
   }
   return c;
@@ -70,7 +82,15 @@ function checkSizes(spec: ModelSpec, obs: Float32Array, n: number, out: Float32A
 }
 
 /** One network of `spec` over n rows of obs into out (n x outDim, float32), on the JS kernel. */
-function run(spec: ModelSpec, c: Compiled, layers: LayerSlice[], params: ParamVector, obs: Float32Array, n: number, out: Float32Array): void {
+function run(
+  spec: ModelSpec,
+  c: Compiled,
+  layers: LayerSlice[],
+  params: ParamVector,
+  obs: Float32Array,
+  n: number,
+  out: Float32Array,
+): void {
   let P: Float64Array;
   if (params instanceof Float64Array) P = params;
   else {
@@ -141,7 +161,12 @@ export function rowEntropy(x: Float32Array | Float64Array, o: number, nA: number
 }
 
 /** Log-softmax of row `row` of logits (n x nActions) into `out` (float64, nActions). */
-export function logSoftmaxRow(logits: Float32Array | Float64Array, row: number, nActions: number, out: Float64Array = new Float64Array(nActions)): Float64Array {
+export function logSoftmaxRow(
+  logits: Float32Array | Float64Array,
+  row: number,
+  nActions: number,
+  out: Float64Array = new Float64Array(nActions),
+): Float64Array {
   const o = row * nActions;
   const lse = logSumExp(logits, o, nActions);
   for (let k = 0; k < nActions; k++) out[k] = logits[o + k] - lse;
@@ -160,7 +185,15 @@ function argmaxRow(x: Float32Array, o: number, nA: number): number {
  * row (greedy: argmax, first on ties, no draw). Writes actions and their log-softmax
  * log-probabilities (log mu(a|s) when acting) into the caller's buffers.
  */
-export function sampleActions(logits: Float32Array, n: number, nActions: number, rng: Rng, outActions: Int32Array, outLogp: Float32Array, greedy = false): void {
+export function sampleActions(
+  logits: Float32Array,
+  n: number,
+  nActions: number,
+  rng: Rng,
+  outActions: Int32Array,
+  outLogp: Float32Array,
+  greedy = false,
+): void {
   for (let r = 0; r < n; r++) {
     const o = r * nActions;
     const lse = logSumExp(logits, o, nActions);
@@ -204,7 +237,14 @@ export const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
  * sum_j -0.5 ((a_j - mean_j) / sigma_j)^2 - logStd_j - 0.5 log(2 pi). `a` and `mean` are read
  * at offset `o`, logStd at `so`.
  */
-export function gaussianLogProb(a: ArrayLike<number>, mean: ArrayLike<number>, o: number, logStd: ArrayLike<number>, so: number, A: number): number {
+export function gaussianLogProb(
+  a: ArrayLike<number>,
+  mean: ArrayLike<number>,
+  o: number,
+  logStd: ArrayLike<number>,
+  so: number,
+  A: number,
+): number {
   let lp = 0;
   for (let j = 0; j < A; j++) {
     const ls = logStd[so + j];
@@ -227,7 +267,17 @@ export function gaussianEntropy(logStd: ArrayLike<number>, so: number, A: number
  * ppo_continuous_action.py. Writes the float32 actions (n x A) and log-probabilities of the
  * stored float32 actions (log mu(a|s) when acting; summed over dimensions).
  */
-export function sampleGaussianActions(mean: Float32Array, n: number, A: number, logStd: ArrayLike<number>, so: number, rng: Rng, outActions: Float32Array, outLogp: Float32Array, greedy = false): void {
+export function sampleGaussianActions(
+  mean: Float32Array,
+  n: number,
+  A: number,
+  logStd: ArrayLike<number>,
+  so: number,
+  rng: Rng,
+  outActions: Float32Array,
+  outLogp: Float32Array,
+  greedy = false,
+): void {
   for (let r = 0; r < n; r++) {
     const o = r * A;
     for (let j = 0; j < A; j++) outActions[o + j] = greedy ? mean[o + j] : mean[o + j] + Math.exp(logStd[so + j]) * rng.normal();

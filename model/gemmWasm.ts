@@ -78,8 +78,29 @@ export class WasmKernels {
    * O = f(X W + b) over n rows (see kernels.wat): W (I x J), X (n x I), O and H (n x J), b (J)
    * when given; f by `mode`. Arguments are views into this instance's memory.
    */
-  dense(W: Float64Array, b: Float64Array | null, I: number, J: number, X: Float64Array, O: Float64Array, n: number, mode: number, H: Float64Array | null): void {
-    this.k.dense(W.byteOffset, b === null ? 0 : b.byteOffset, b === null ? 0 : 1, I, J, X.byteOffset, O.byteOffset, n, mode, H === null ? 0 : H.byteOffset);
+  dense(
+    W: Float64Array,
+    b: Float64Array | null,
+    I: number,
+    J: number,
+    X: Float64Array,
+    O: Float64Array,
+    n: number,
+    mode: number,
+    H: Float64Array | null,
+  ): void {
+    this.k.dense(
+      W.byteOffset,
+      b === null ? 0 : b.byteOffset,
+      b === null ? 0 : 1,
+      I,
+      J,
+      X.byteOffset,
+      O.byteOffset,
+      n,
+      mode,
+      H === null ? 0 : H.byteOffset,
+    );
   }
 
   /** G = X^T D (assigned): X (n x I), D (n x J), G (I x J); views into this instance's memory. */

@@ -60,7 +60,11 @@ export class Workspace {
   private readonly widest: number;
 
   /** Buffers for `spec` and up to `maxN` rows (grown on demand by `reserve`), on `kernels`. */
-  constructor(readonly spec: ModelSpec, maxN = 256, kernels: KernelKind = defaultKernels()) {
+  constructor(
+    readonly spec: ModelSpec,
+    maxN = 256,
+    kernels: KernelKind = defaultKernels(),
+  ) {
     const layers = layerOffsets(spec);
     this.policy = layers.filter((l) => l.net === 'policy');
     this.value = layers.filter((l) => l.net === 'value');
@@ -70,10 +74,23 @@ export class Workspace {
     this.kernels = kernels;
     const wasm = kernels === 'wasm' ? new WasmKernels() : null;
     this.wasm = wasm;
-    this.denseKernel = wasm === null ? JS_DENSE : {
-      dense: (L, P, x, out, n) => wasm.dense(P.subarray(L.wOffset, L.wOffset + L.inDim * L.outDim), P.subarray(L.bOffset, L.bOffset + L.outDim),
-        L.inDim, L.outDim, x, out, n, L.isOutput ? DenseMode.identity : DenseMode.tanh, null),
-    };
+    this.denseKernel =
+      wasm === null
+        ? JS_DENSE
+        : {
+            dense: (L, P, x, out, n) =>
+              wasm.dense(
+                P.subarray(L.wOffset, L.wOffset + L.inDim * L.outDim),
+                P.subarray(L.bOffset, L.bOffset + L.outDim),
+                L.inDim,
+                L.outDim,
+                x,
+                out,
+                n,
+                L.isOutput ? DenseMode.identity : DenseMode.tanh,
+                null,
+              ),
+          };
     this.reserve(maxN);
   }
 
@@ -87,8 +104,14 @@ export class Workspace {
     const maxW = Math.max(...[...this.policy, ...this.value].map((L) => L.inDim * L.outDim));
     const lengths = [
       ...(wasm === null ? [] : [this.count, this.count, maxW]),
-      n * s.obsDim, ...this.policy.map((L) => n * L.outDim), ...this.value.map((L) => n * L.outDim),
-      n * this.widest, n * this.widest, n * s.nActions, n, n,
+      n * s.obsDim,
+      ...this.policy.map((L) => n * L.outDim),
+      ...this.value.map((L) => n * L.outDim),
+      n * this.widest,
+      n * this.widest,
+      n * s.nActions,
+      n,
+      n,
     ];
     const views = wasm === null ? lengths.map((len) => new Float64Array(len)) : wasm.views(lengths);
     let i = 0;
@@ -126,7 +149,13 @@ export class Workspace {
  * (a caller bug); NaN or infinite inputs propagate into the outputs without a throw.
  */
 export function forwardTrain(spec: ModelSpec, params: Float64Array, obs: Float32Array, n: number, ws: Workspace): void {
-  if (ws.spec !== spec && (ws.spec.obsDim !== spec.obsDim || ws.spec.nActions !== spec.nActions || ws.spec.hidden.join() !== spec.hidden.join() || (ws.spec.head ?? 'categorical') !== (spec.head ?? 'categorical'))) {
+  if (
+    ws.spec !== spec &&
+    (ws.spec.obsDim !== spec.obsDim ||
+      ws.spec.nActions !== spec.nActions ||
+      ws.spec.hidden.join() !== spec.hidden.join() ||
+      (ws.spec.head ?? 'categorical') !== (spec.head ?? 'categorical'))
+  ) {
     throw new RangeError('workspace was built for a different model spec');
   }
   if (params.length !== ws.count) throw new RangeError(`params has ${params.length} elements, model spec needs ${ws.count}`);
@@ -151,7 +180,15 @@ export function forwardTrain(spec: ModelSpec, params: Float64Array, obs: Float32
  * sum_r delta into grad; when `dPrev` is given, writes d loss / d z of the previous (tanh)
  * layer, (delta W^T) * (1 - inp^2).
  */
-function denseBackward(L: LayerSlice, params: Float64Array, inp: Float64Array, delta: Float64Array, dPrev: Float64Array | null, grad: Float64Array, n: number): void {
+function denseBackward(
+  L: LayerSlice,
+  params: Float64Array,
+  inp: Float64Array,
+  delta: Float64Array,
+  dPrev: Float64Array | null,
+  grad: Float64Array,
+  n: number,
+): void {
   const od = L.outDim;
   biasGrad(delta, grad, L.bOffset, od, n);
   gradW(inp, delta, grad, L.wOffset, L.inDim, od, n);
@@ -164,10 +201,18 @@ function denseBackward(L: LayerSlice, params: Float64Array, inp: Float64Array, d
  * d loss / d params into `grad` (paramCount elements, overwritten). dLogits and dValues are
  * read only (they may be ws.dLogits / ws.dValues). Allocates nothing.
  */
-export function backward(spec: ModelSpec, params: Float64Array, ws: Workspace, dLogits: Float64Array, dValues: Float64Array, grad: Float64Array): void {
+export function backward(
+  spec: ModelSpec,
+  params: Float64Array,
+  ws: Workspace,
+  dLogits: Float64Array,
+  dValues: Float64Array,
+  grad: Float64Array,
+): void {
   const n = ws.n;
   if (grad.length !== ws.count) throw new RangeError(`grad has ${grad.length} elements, model spec needs ${ws.count}`);
-  if (dLogits.length < n * spec.nActions || dValues.length < n) throw new RangeError(`dLogits / dValues hold fewer than the ${n} rows of the last forwardTrain`);
+  if (dLogits.length < n * spec.nActions || dValues.length < n)
+    throw new RangeError(`dLogits / dValues hold fewer than the ${n} rows of the last forwardTrain`);
   if (ws.wasm !== null) {
     // The kernels read their inputs from the module's memory: copy the output gradients in
     // (a no-op when they are ws.dLogits / ws.dValues already) and the params (cheap next to the
@@ -217,7 +262,15 @@ function biasGrad(delta: Float64Array, grad: Float64Array, bOff: number, od: num
   }
 }
 
-function mlpBackward(layers: LayerSlice[], acts: Float64Array[], dOut: Float64Array, params: Float64Array, ws: Workspace, grad: Float64Array, n: number): void {
+function mlpBackward(
+  layers: LayerSlice[],
+  acts: Float64Array[],
+  dOut: Float64Array,
+  params: Float64Array,
+  ws: Workspace,
+  grad: Float64Array,
+  n: number,
+): void {
   let delta: Float64Array = dOut;
   let spare = ws.deltaA;
   for (let l = layers.length - 1; l >= 0; l--) {

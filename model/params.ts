@@ -34,11 +34,16 @@ function widths(spec: ModelSpec, outDim: number): number[] {
 
 /** Throws a RangeError naming the field when a spec has non-positive or fractional sizes. */
 export function checkModelSpec(spec: ModelSpec): void {
-  const fields: [string, number][] = [['obsDim', spec.obsDim], ['nActions', spec.nActions], ...spec.hidden.map((h, i): [string, number] => [`hidden[${i}]`, h])];
+  const fields: [string, number][] = [
+    ['obsDim', spec.obsDim],
+    ['nActions', spec.nActions],
+    ...spec.hidden.map((h, i): [string, number] => [`hidden[${i}]`, h]),
+  ];
   for (const [name, v] of fields) {
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`model spec ${name} must be a positive integer, got ${v}`);
   }
-  if (spec.head !== undefined && spec.head !== 'categorical' && spec.head !== 'gaussian') throw new RangeError(`model spec head must be 'categorical' or 'gaussian', got ${String(spec.head)}`);
+  if (spec.head !== undefined && spec.head !== 'categorical' && spec.head !== 'gaussian')
+    throw new RangeError(`model spec head must be 'categorical' or 'gaussian', got ${String(spec.head)}`);
 }
 
 /** Slices of every layer in storage order: policy layers first, then value layers. */
@@ -78,7 +83,9 @@ export function modelHash(spec: ModelSpec): number {
   checkModelSpec(spec);
   const head = headOf(spec) === 'gaussian' ? '|head=gaussian' : '';
   const env = spec.envKey === undefined ? '' : `|env=${spec.envKey}`;
-  return fnv1a32(`isreshape-mlp|layout=${LAYOUT_VERSION}|obs=${spec.obsDim}|act=${spec.nActions}|hidden=${spec.hidden.join(',')}|tanh|policy+value${head}${env}`);
+  return fnv1a32(
+    `isreshape-mlp|layout=${LAYOUT_VERSION}|obs=${spec.obsDim}|act=${spec.nActions}|hidden=${spec.hidden.join(',')}|tanh|policy+value${head}${env}`,
+  );
 }
 
 /**

@@ -31,8 +31,18 @@ export function tfForward(spec: ModelSpec, flat: TF.Tensor1D, obs: TF.Tensor2D):
   if (flat.size !== count) throw new RangeError(`flat parameter vector has ${flat.size} elements, model spec needs ${count}`);
   if (obs.shape[1] !== spec.obsDim) throw new RangeError(`obs has width ${obs.shape[1]}, model spec obsDim is ${spec.obsDim}`);
   const layers = layerOffsets(spec);
-  const logits = mlpTf(tf, layers.filter((l) => l.net === 'policy'), flat, obs);
-  const v = mlpTf(tf, layers.filter((l) => l.net === 'value'), flat, obs);
+  const logits = mlpTf(
+    tf,
+    layers.filter((l) => l.net === 'policy'),
+    flat,
+    obs,
+  );
+  const v = mlpTf(
+    tf,
+    layers.filter((l) => l.net === 'value'),
+    flat,
+    obs,
+  );
   return { logits, value: tf.reshape(v, [-1]) as TF.Tensor1D };
 }
 

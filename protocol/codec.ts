@@ -45,22 +45,74 @@ interface Schema {
 const SCHEMAS: Record<MsgType, Schema> = {
   [MsgType.Hello]: {
     name: 'hello',
-    fixed: [['actorId', 'u32'], ['obsDim', 'u32'], ['nActions', 'u32'], ['numEnvs', 'u32'], ['modelHash', 'hash'], ['incarnation', 'u32']],
+    fixed: [
+      ['actorId', 'u32'],
+      ['obsDim', 'u32'],
+      ['nActions', 'u32'],
+      ['numEnvs', 'u32'],
+      ['modelHash', 'hash'],
+      ['incarnation', 'u32'],
+    ],
     sections: ['envId'],
   },
   [MsgType.Rollout]: {
     name: 'rollout',
     // actionDim: 0 for discrete actions (the `actions` section), A for box actions (the `boxActions` section).
-    fixed: [['actorId', 'u32'], ['seq', 'u32'], ['workerId', 'u32'], ['behaviourVersion', 'u32'], ['T', 'u32'], ['E', 'u32'], ['obsDim', 'u32'], ['actionDim', 'u32']],
-    sections: ['obs', 'lastObs', 'actions', 'rewards', 'terminated', 'truncated', 'finalObs', 'logmu', 'episodeReturns', 'episodeLengths', 'source', 'boxActions'],
+    fixed: [
+      ['actorId', 'u32'],
+      ['seq', 'u32'],
+      ['workerId', 'u32'],
+      ['behaviourVersion', 'u32'],
+      ['T', 'u32'],
+      ['E', 'u32'],
+      ['obsDim', 'u32'],
+      ['actionDim', 'u32'],
+    ],
+    sections: [
+      'obs',
+      'lastObs',
+      'actions',
+      'rewards',
+      'terminated',
+      'truncated',
+      'finalObs',
+      'logmu',
+      'episodeReturns',
+      'episodeLengths',
+      'source',
+      'boxActions',
+    ],
   },
-  [MsgType.Params]: { name: 'params', fixed: [['version', 'u32'], ['modelHash', 'hash']], sections: ['params'] },
+  [MsgType.Params]: {
+    name: 'params',
+    fixed: [
+      ['version', 'u32'],
+      ['modelHash', 'hash'],
+    ],
+    sections: ['params'],
+  },
   // status: AckStatus; code: 0 (trained), index into DROP_REASONS (dropped) or PROTOCOL_ERROR_CODES (rejected).
-  [MsgType.Ack]: { name: 'ack', fixed: [['seq', 'u32'], ['version', 'u32'], ['status', 'u32'], ['code', 'u32']], sections: ['text'] },
+  [MsgType.Ack]: {
+    name: 'ack',
+    fixed: [
+      ['seq', 'u32'],
+      ['version', 'u32'],
+      ['status', 'u32'],
+      ['code', 'u32'],
+    ],
+    sections: ['text'],
+  },
   [MsgType.Reject]: { name: 'reject', fixed: [], sections: ['reason'] },
   [MsgType.ActorStats]: { name: 'actorStats', fixed: [['actorId', 'u32']], sections: ['stats'] },
   [MsgType.Stop]: { name: 'stop', fixed: [['version', 'u32']], sections: ['reason'] },
-  [MsgType.Heartbeat]: { name: 'heartbeat', fixed: [['actorId', 'u32'], ['incarnation', 'u32']], sections: [] },
+  [MsgType.Heartbeat]: {
+    name: 'heartbeat',
+    fixed: [
+      ['actorId', 'u32'],
+      ['incarnation', 'u32'],
+    ],
+    sections: [],
+  },
 };
 
 const utf8Encoder = new TextEncoder();
@@ -119,7 +171,20 @@ function fieldsAndSections(msg: Message): [number[], Uint8Array[]] {
       const actionDim = msg.boxActions === undefined ? 0 : box.length / Math.max(1, msg.T * msg.E);
       return [
         [msg.actorId, msg.seq, msg.workerId, msg.behaviourVersion, msg.T, msg.E, msg.obsDim, actionDim],
-        [msg.obs, msg.lastObs, msg.actions, msg.rewards, msg.terminated, msg.truncated, msg.finalObs, msg.logmu, msg.episodeReturns, msg.episodeLengths, msg.source ?? new Uint8Array(msg.E), box].map(bytesOf),
+        [
+          msg.obs,
+          msg.lastObs,
+          msg.actions,
+          msg.rewards,
+          msg.terminated,
+          msg.truncated,
+          msg.finalObs,
+          msg.logmu,
+          msg.episodeReturns,
+          msg.episodeLengths,
+          msg.source ?? new Uint8Array(msg.E),
+          box,
+        ].map(bytesOf),
       ];
     }
     case MsgType.Params:
@@ -160,7 +225,11 @@ export function encode(msg: Message): Buffer {
   const [fixed, sections] = fieldsAndSections(msg);
   fixed.forEach((x, i) => {
     const [field, kind] = schema.fixed[i];
-    if (!inRange(kind, x)) throw new ProtocolError('BAD_FIELD', `${schema.name}.${field} is ${x}, expected an integer ${kind === 'u32' ? 'in [0, 2^32)' : 'in [-2^31, 2^32)'}`);
+    if (!inRange(kind, x))
+      throw new ProtocolError(
+        'BAD_FIELD',
+        `${schema.name}.${field} is ${x}, expected an integer ${kind === 'u32' ? 'in [0, 2^32)' : 'in [-2^31, 2^32)'}`,
+      );
   });
   const dataStart = pad8(HEADER_BYTES + 8 * fixed.length + 4 * sections.length);
   let total = dataStart;
@@ -258,15 +327,32 @@ function decodeRollout(f: number[], s: Sections): Message {
   expectBytes(s, 4, 'rollout.terminated', n, 'T * E');
   expectBytes(s, 5, 'rollout.truncated', n, 'T * E');
   const fin = s.lengths[6];
-  if (obsDim === 0 ? fin !== 0 : fin % (obsDim * 4) !== 0) fail('SHAPE_MISMATCH', `rollout.finalObs has ${fin} bytes, not a multiple of obsDim * 4 = ${obsDim * 4}`);
+  if (obsDim === 0 ? fin !== 0 : fin % (obsDim * 4) !== 0)
+    fail('SHAPE_MISMATCH', `rollout.finalObs has ${fin} bytes, not a multiple of obsDim * 4 = ${obsDim * 4}`);
   expectBytes(s, 7, 'rollout.logmu', n * 4, 'T * E * 4');
   if (s.lengths[8] % 4 !== 0) fail('SHAPE_MISMATCH', `rollout.episodeReturns has ${s.lengths[8]} bytes, not a multiple of 4`);
   expectBytes(s, 9, 'rollout.episodeLengths', s.lengths[8], 'episodeReturns bytes');
   expectBytes(s, 10, 'rollout.source', E, 'E');
   return {
-    type: MsgType.Rollout, actorId, seq, workerId, behaviourVersion, T, E, obsDim,
-    obs: s.f32(0), lastObs: s.f32(1), actions: s.i32(2), rewards: s.f32(3), terminated: s.bytes(4), truncated: s.bytes(5),
-    finalObs: s.f32(6), logmu: s.f32(7), episodeReturns: s.f32(8), episodeLengths: s.i32(9), source: s.bytes(10),
+    type: MsgType.Rollout,
+    actorId,
+    seq,
+    workerId,
+    behaviourVersion,
+    T,
+    E,
+    obsDim,
+    obs: s.f32(0),
+    lastObs: s.f32(1),
+    actions: s.i32(2),
+    rewards: s.f32(3),
+    terminated: s.bytes(4),
+    truncated: s.bytes(5),
+    finalObs: s.f32(6),
+    logmu: s.f32(7),
+    episodeReturns: s.f32(8),
+    episodeLengths: s.i32(9),
+    source: s.bytes(10),
     ...(actionDim === 0 ? {} : { boxActions: s.f32(11) }),
   };
 }
@@ -281,7 +367,8 @@ function decodeStats(s: Sections): Record<string, number> {
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) fail('BAD_STATS', 'actorStats.stats is not a JSON object');
   for (const [k, x] of Object.entries(v)) {
-    if (typeof x !== 'number' || !Number.isFinite(x)) fail('BAD_STATS', `actorStats.stats.${k.slice(0, 64)} is ${JSON.stringify(x)?.slice(0, 64)}, expected a finite number`);
+    if (typeof x !== 'number' || !Number.isFinite(x))
+      fail('BAD_STATS', `actorStats.stats.${k.slice(0, 64)} is ${JSON.stringify(x)?.slice(0, 64)}, expected a finite number`);
   }
   return v as Record<string, number>;
 }
@@ -291,13 +378,15 @@ function decodeAck(f: number[], s: Sections): AckMsg {
   const text = s.string(0, 'ack.text', MAX_STRING_BYTES, 0);
   switch (status) {
     case AckStatus.Trained:
-      if (code !== 0 || text !== '') fail('BAD_FIELD', `ack of a trained rollout has code ${code} and ${s.lengths[0]} text bytes, expected 0 and 0`);
+      if (code !== 0 || text !== '')
+        fail('BAD_FIELD', `ack of a trained rollout has code ${code} and ${s.lengths[0]} text bytes, expected 0 and 0`);
       return { type: MsgType.Ack, status, seq, version };
     case AckStatus.Dropped:
       if (code >= DROP_REASONS.length) fail('BAD_FIELD', `ack.code is ${code}, expected a drop reason index 0..${DROP_REASONS.length - 1}`);
       return { type: MsgType.Ack, status, seq, version, drop: DROP_REASONS[code], detail: text };
     case AckStatus.Rejected:
-      if (code >= PROTOCOL_ERROR_CODES.length) fail('BAD_FIELD', `ack.code is ${code}, expected an error code index 0..${PROTOCOL_ERROR_CODES.length - 1}`);
+      if (code >= PROTOCOL_ERROR_CODES.length)
+        fail('BAD_FIELD', `ack.code is ${code}, expected an error code index 0..${PROTOCOL_ERROR_CODES.length - 1}`);
       return { type: MsgType.Ack, status, seq, version, code: PROTOCOL_ERROR_CODES[code], reason: text };
     default:
       return fail('BAD_FLAG', `ack.status is ${status}, expected 0 (trained), 1 (dropped) or 2 (rejected)`);
@@ -307,7 +396,16 @@ function decodeAck(f: number[], s: Sections): AckMsg {
 function decodeBody(type: MsgType, f: number[], s: Sections): Message {
   switch (type) {
     case MsgType.Hello:
-      return { type, actorId: f[0], envId: s.string(0, 'hello.envId', MAX_STRING_BYTES, 1), obsDim: f[1], nActions: f[2], numEnvs: f[3], modelHash: f[4], incarnation: f[5] };
+      return {
+        type,
+        actorId: f[0],
+        envId: s.string(0, 'hello.envId', MAX_STRING_BYTES, 1),
+        obsDim: f[1],
+        nActions: f[2],
+        numEnvs: f[3],
+        modelHash: f[4],
+        incarnation: f[5],
+      };
     case MsgType.Rollout:
       return decodeRollout(f, s);
     case MsgType.Params:
@@ -340,7 +438,10 @@ function decodeOrThrow(buf: Uint8Array): Message {
   const nFixed = dv.getUint16(8, true);
   const nSections = dv.getUint16(10, true);
   if (nFixed !== schema.fixed.length || nSections !== schema.sections.length || dv.getUint32(12, true) !== 0) {
-    fail('BAD_HEADER', `${schema.name} header declares ${nFixed} fields and ${nSections} sections, expected ${schema.fixed.length} and ${schema.sections.length} (reserved 0)`);
+    fail(
+      'BAD_HEADER',
+      `${schema.name} header declares ${nFixed} fields and ${nSections} sections, expected ${schema.fixed.length} and ${schema.sections.length} (reserved 0)`,
+    );
   }
   const tableEnd = HEADER_BYTES + 8 * nFixed + 4 * nSections;
   const dataStart = pad8(tableEnd);
@@ -349,7 +450,8 @@ function decodeOrThrow(buf: Uint8Array): Message {
   for (let i = 0; i < nFixed; i++) {
     const x = dv.getFloat64(HEADER_BYTES + 8 * i, true);
     const [field, kind] = schema.fixed[i];
-    if (!inRange(kind, x)) fail('BAD_FIELD', `${schema.name}.${field} is ${x}, expected an integer ${kind === 'u32' ? 'in [0, 2^32)' : 'in [-2^31, 2^32)'}`);
+    if (!inRange(kind, x))
+      fail('BAD_FIELD', `${schema.name}.${field} is ${x}, expected an integer ${kind === 'u32' ? 'in [0, 2^32)' : 'in [-2^31, 2^32)'}`);
     fixed.push(x);
   }
   const offsets: number[] = [];

@@ -63,7 +63,9 @@ export async function startZapHandler(context: zmq.Context, keys: CurveServerKey
   await sock.bind(ZAP_ENDPOINT);
   const handler: ZapHandler = {
     onRefused: () => {},
-    close: () => { if (!sock.closed) sock.close(); },
+    close: () => {
+      if (!sock.closed) sock.close();
+    },
   };
   void (async () => {
     try {
@@ -74,7 +76,14 @@ export async function startZapHandler(context: zmq.Context, keys: CurveServerKey
         const key = mech === 'CURVE' && cred?.length === 32 ? z85Encode(cred) : '';
         const ok = version?.toString() === '1.0' && key !== '' && allow.has(key);
         if (!ok) handler.onRefused({ address: address?.toString() ?? '', key: key || '(none)', mechanism: mech });
-        await sock.send([enc('1.0'), requestId ?? Buffer.alloc(0), enc(ok ? '200' : '400'), enc(ok ? 'OK' : 'key not allowed'), enc(ok ? key : ''), Buffer.alloc(0)]);
+        await sock.send([
+          enc('1.0'),
+          requestId ?? Buffer.alloc(0),
+          enc(ok ? '200' : '400'),
+          enc(ok ? 'OK' : 'key not allowed'),
+          enc(ok ? key : ''),
+          Buffer.alloc(0),
+        ]);
       }
     } catch {
       // ends when the socket closes

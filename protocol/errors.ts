@@ -26,20 +26,21 @@ export const PROTOCOL_ERRORS = {
   BAD_FLAG: 'a 0/1 flag or status field has another value',
   BAD_LOGPROB: 'a behaviour log-probability log mu is positive',
   BAD_EPISODE: 'an episode length is below 1',
-  MODEL_HASH: 'the model hash differs from the learner\'s; use the same --hidden / env on both sides',
-  ENV_MISMATCH: 'the environment id or shapes differ from the learner\'s; use the same --env on both sides',
+  MODEL_HASH: "the model hash differs from the learner's; use the same --hidden / env on both sides",
+  ENV_MISMATCH: "the environment id or shapes differ from the learner's; use the same --env on both sides",
   UNKNOWN_ACTOR: 'a message came from an actor that has not sent a valid Hello first',
   BAD_FRAMES: 'a ZeroMQ message did not have exactly the frames [identity, payload]',
   SEND_FAILED: 'a send failed (peer vanished, high water mark, or socket closed)',
   INTERNAL: 'an unexpected exception inside the decoder (a bug; the message was rejected)',
-  FUTURE_VERSION: 'a rollout\'s behaviourVersion is newer than the learner\'s version (an actor of another run?); restart the actor',
+  FUTURE_VERSION: "a rollout's behaviourVersion is newer than the learner's version (an actor of another run?); restart the actor",
   BAD_ACTOR_ID: 'a message names another actor id than the hello from the same peer; give each actor its own --actor-id',
   UNEXPECTED_TYPE: 'a valid message of a type the receiver does not accept (e.g. Params sent to the learner)',
-  ACTOR_ID_IN_USE: 'another live peer holds this actor id; give each actor its own --actor-id (a holder that misses its heartbeats is replaced)',
+  ACTOR_ID_IN_USE:
+    'another live peer holds this actor id; give each actor its own --actor-id (a holder that misses its heartbeats is replaced)',
   ACTOR_ID_RANGE: 'the actor id is outside 0..actors-1 of this run; use --actor-id below --actors',
   RATE_LIMITED: 'a peer sent hellos faster than the learner answers them; the extra hellos were ignored',
   SEQ_GAP: 'a rollout sequence number jumps further ahead than any in-flight window allows (a forged or corrupted seq)',
-  OVERSIZE: 'a peer sent a message larger than the run\'s largest legitimate message; ZeroMQ dropped the connection',
+  OVERSIZE: "a peer sent a message larger than the run's largest legitimate message; ZeroMQ dropped the connection",
 } as const;
 
 /** One of the stable protocol error codes. */

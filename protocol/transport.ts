@@ -99,7 +99,10 @@ class SendQueue {
       () => true,
       (e: unknown) => {
         this.failures++;
-        this.lastError = reason('SEND_FAILED', e instanceof Error ? `${(e as { code?: string }).code ?? ''} ${e.message}`.trim() : String(e));
+        this.lastError = reason(
+          'SEND_FAILED',
+          e instanceof Error ? `${(e as { code?: string }).code ?? ''} ${e.message}`.trim() : String(e),
+        );
         return false;
       },
     );
@@ -204,13 +207,19 @@ export class LearnerSocket extends QueuedSocket<zmq.Router> {
     // inproc://zeromq.zap.01) answers for this socket only.
     const context = curve ? new zmq.Context() : undefined;
     const zap = curve ? await startZapHandler(context!, curve) : null;
-    const security = curve ? { curveServer: true, curveSecretKey: curve.secretKey, curvePublicKey: curve.publicKey, zapDomain: 'isreshape' } : {};
+    const security = curve
+      ? { curveServer: true, curveSecretKey: curve.secretKey, curvePublicKey: curve.publicKey, zapDomain: 'isreshape' }
+      : {};
     // Sends try first without waiting: zeromq.js reports EHOSTUNREACH only when sendTimeout
     // expires, so a vanished peer would otherwise stall the send queue for the whole timeout.
     const sock = new zmq.Router({ ...options, ...security, ...(context ? { context } : {}), sendTimeout: 0, mandatory: true });
     const ls = new LearnerSocket(sock, options.sendTimeout);
     ls.zap = zap;
-    if (zap) zap.onRefused = (r) => { ls.events.curveRefused++; curve?.onRefused?.(r); };
+    if (zap)
+      zap.onRefused = (r) => {
+        ls.events.curveRefused++;
+        curve?.onRefused?.(r);
+      };
     ls.observe(onHandshakeFailed);
     try {
       await sock.bind(endpoint);

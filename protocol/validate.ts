@@ -37,11 +37,16 @@ function flags(field: string, a: Uint8Array): string | null {
 /** Discrete envs: T * E actions and no box actions; box envs: T * E * A finite box actions and no discrete ones. */
 function actionShape(msg: RolloutMsg, env: EnvSpec, n: number): string | null {
   if (env.actionKind !== 'box') {
-    if (msg.boxActions !== undefined) return reason('SHAPE_MISMATCH', `rollout carries ${msg.boxActions.length} box actions, env ${env.id} has discrete actions`);
+    if (msg.boxActions !== undefined)
+      return reason('SHAPE_MISMATCH', `rollout carries ${msg.boxActions.length} box actions, env ${env.id} has discrete actions`);
     return length('rollout.actions', msg.actions, n, 'T * E');
   }
-  if (msg.boxActions === undefined) return reason('SHAPE_MISMATCH', `rollout carries discrete actions, env ${env.id} has box actions of dimension ${env.nActions}`);
-  return length('rollout.actions', msg.actions, 0, 'none for box actions') ?? length('rollout.boxActions', msg.boxActions, n * env.nActions, 'T * E * A');
+  if (msg.boxActions === undefined)
+    return reason('SHAPE_MISMATCH', `rollout carries discrete actions, env ${env.id} has box actions of dimension ${env.nActions}`);
+  return (
+    length('rollout.actions', msg.actions, 0, 'none for box actions') ??
+    length('rollout.boxActions', msg.boxActions, n * env.nActions, 'T * E * A')
+  );
 }
 
 /**
@@ -73,7 +78,7 @@ export function validateRollout(msg: RolloutMsg, env: EnvSpec): string | null {
     flags('rollout.truncated', msg.truncated) ??
     length('rollout.finalObs', msg.finalObs, nTruncated * obsDim, 'count(truncated) * obsDim') ??
     length('rollout.episodeLengths', msg.episodeLengths, msg.episodeReturns.length, 'episodeReturns.length') ??
-    (msg.source === undefined ? null : length('rollout.source', msg.source, E, 'E') ?? flags('rollout.source', msg.source));
+    (msg.source === undefined ? null : (length('rollout.source', msg.source, E, 'E') ?? flags('rollout.source', msg.source)));
   if (shapeReason !== null) return shapeReason;
   for (let i = 0; i < msg.actions.length; i++) {
     const a = msg.actions[i];
@@ -105,7 +110,11 @@ export function validateRollout(msg: RolloutMsg, env: EnvSpec): string | null {
  */
 export function validateHello(msg: HelloMsg, expected: { modelHash: number; env: EnvSpec }): string | null {
   const { env } = expected;
-  if (msg.modelHash !== expected.modelHash) return reason('MODEL_HASH', `hello.modelHash is ${msg.modelHash}, the learner's is ${expected.modelHash} (the network or the environment spec differs: check --hidden, --env and --env-module)`);
+  if (msg.modelHash !== expected.modelHash)
+    return reason(
+      'MODEL_HASH',
+      `hello.modelHash is ${msg.modelHash}, the learner's is ${expected.modelHash} (the network or the environment spec differs: check --hidden, --env and --env-module)`,
+    );
   if (msg.envId !== env.id) return reason('ENV_MISMATCH', `hello.envId is '${msg.envId}', the learner runs '${env.id}'`);
   if (msg.obsDim !== env.obsDim) return reason('ENV_MISMATCH', `hello.obsDim is ${msg.obsDim}, env ${env.id} has ${env.obsDim}`);
   if (msg.nActions !== env.nActions) return reason('ENV_MISMATCH', `hello.nActions is ${msg.nActions}, env ${env.id} has ${env.nActions}`);
@@ -118,7 +127,8 @@ export function validateHello(msg: HelloMsg, expected: { modelHash: number; env:
  * finite. Returns null or the first reason found.
  */
 export function validateParams(msg: ParamsMsg, expected: { modelHash: number; paramCount: number }): string | null {
-  if (msg.modelHash !== expected.modelHash) return reason('MODEL_HASH', `params.modelHash is ${msg.modelHash}, this actor's is ${expected.modelHash}`);
+  if (msg.modelHash !== expected.modelHash)
+    return reason('MODEL_HASH', `params.modelHash is ${msg.modelHash}, this actor's is ${expected.modelHash}`);
   return length('params.params', msg.params, expected.paramCount, 'paramCount') ?? finite('params.params', msg.params);
 }
 
@@ -144,9 +154,11 @@ export function validateEpisodes(msg: RolloutMsg, env: EnvSpec): string | null {
   const perStep = Math.max(1, 2 * maxAbs);
   for (let i = 0; i < k; i++) {
     const len = msg.episodeLengths[i];
-    if (len > env.maxEpisodeSteps) return reason('BAD_EPISODE', `rollout.episodeLengths[${i}] is ${len}, env ${env.id} truncates at ${env.maxEpisodeSteps}`);
+    if (len > env.maxEpisodeSteps)
+      return reason('BAD_EPISODE', `rollout.episodeLengths[${i}] is ${len}, env ${env.id} truncates at ${env.maxEpisodeSteps}`);
     const r = msg.episodeReturns[i];
-    if (Math.abs(r) > len * perStep) return reason('BAD_EPISODE', `rollout.episodeReturns[${i}] is ${r}, more than ${len} steps x ${perStep} per step`);
+    if (Math.abs(r) > len * perStep)
+      return reason('BAD_EPISODE', `rollout.episodeReturns[${i}] is ${r}, more than ${len} steps x ${perStep} per step`);
   }
   return null;
 }

@@ -35,7 +35,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const text = await generate();
   if (process.argv.includes('--check')) {
     let current = '';
-    try { current = readFileSync(outPath, 'utf8'); } catch { /* missing */ }
+    try {
+      current = readFileSync(outPath, 'utf8');
+    } catch {
+      /* missing */
+    }
     if (current !== text) {
       process.stderr.write('model/kernels.wasm.ts is stale: run node scripts/build-wasm.mjs\n');
       process.exit(1);

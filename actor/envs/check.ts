@@ -55,9 +55,11 @@ function checkAction(a: unknown): ActionSpace {
 /** A validated, frozen copy of `spec` (only the known fields); throws a plain Error saying what is wrong. */
 function checkSpec(spec: unknown): EnvPluginSpec {
   if (!isObject(spec)) throw new Error(`spec must be an object { observationSize, action, maxEpisodeSteps }, got ${show(spec)}`);
-  if (!isPositiveInt(spec.observationSize)) throw new Error(`spec.observationSize must be a positive integer, got ${show(spec.observationSize)}`);
+  if (!isPositiveInt(spec.observationSize))
+    throw new Error(`spec.observationSize must be a positive integer, got ${show(spec.observationSize)}`);
   const action = checkAction(spec.action);
-  if (!isPositiveInt(spec.maxEpisodeSteps)) throw new Error(`spec.maxEpisodeSteps must be a positive integer, got ${show(spec.maxEpisodeSteps)}`);
+  if (!isPositiveInt(spec.maxEpisodeSteps))
+    throw new Error(`spec.maxEpisodeSteps must be a positive integer, got ${show(spec.maxEpisodeSteps)}`);
   return Object.freeze({ observationSize: spec.observationSize, action, maxEpisodeSteps: spec.maxEpisodeSteps });
 }
 
@@ -75,7 +77,8 @@ export function validatePlugin(source: string, name: string, entry: unknown): En
     throw new EnvModuleError(`${where}: ${(e as Error).message}`);
   }
   const create = entry.create;
-  if (typeof create !== 'function') throw new EnvModuleError(`${where}: missing create() (a function returning { reset(seed), step(action) }), got ${show(create)}`);
+  if (typeof create !== 'function')
+    throw new EnvModuleError(`${where}: missing create() (a function returning { reset(seed), step(action) }), got ${show(create)}`);
   return Object.freeze({ spec, create: () => create.call(entry) as ReturnType<EnvPlugin['create']> });
 }
 
@@ -118,13 +121,20 @@ export function checkObservation(envId: string, what: string, obs: unknown, size
     throw new EnvRuntimeError(envId, `env '${envId}': ${what} returned an observation that is not an array, got ${show(obs)}`);
   }
   const a = obs as ArrayLike<number>;
-  if (a.length !== size) throw new EnvRuntimeError(envId, `env '${envId}': ${what} returned an observation of length ${a.length}, spec.observationSize is ${size}`);
+  if (a.length !== size)
+    throw new EnvRuntimeError(
+      envId,
+      `env '${envId}': ${what} returned an observation of length ${a.length}, spec.observationSize is ${size}`,
+    );
   const out = new Float32Array(size);
   for (let i = 0; i < size; i++) {
     const v = a[i];
     out[i] = v;
     if (typeof v !== 'number' || !Number.isFinite(out[i])) {
-      throw new EnvRuntimeError(envId, `env '${envId}': ${what} returned observation[${i}] = ${show(v)}; observations must be finite numbers (float32)`);
+      throw new EnvRuntimeError(
+        envId,
+        `env '${envId}': ${what} returned observation[${i}] = ${show(v)}; observations must be finite numbers (float32)`,
+      );
     }
   }
   return out;
@@ -132,7 +142,13 @@ export function checkObservation(envId: string, what: string, obs: unknown, size
 
 /** Throws an EnvRuntimeError unless the step's reward is a finite number and its flags are booleans. */
 export function checkStepFields(envId: string, reward: unknown, terminated: unknown, truncated: unknown): void {
-  if (typeof reward !== 'number' || !Number.isFinite(Math.fround(reward))) throw new EnvRuntimeError(envId, `env '${envId}': step returned reward ${show(reward)}; rewards must be finite numbers (within float32 range)`);
-  if (typeof terminated !== 'boolean') throw new EnvRuntimeError(envId, `env '${envId}': step returned terminated = ${show(terminated)}, must be a boolean`);
-  if (typeof truncated !== 'boolean') throw new EnvRuntimeError(envId, `env '${envId}': step returned truncated = ${show(truncated)}, must be a boolean`);
+  if (typeof reward !== 'number' || !Number.isFinite(Math.fround(reward)))
+    throw new EnvRuntimeError(
+      envId,
+      `env '${envId}': step returned reward ${show(reward)}; rewards must be finite numbers (within float32 range)`,
+    );
+  if (typeof terminated !== 'boolean')
+    throw new EnvRuntimeError(envId, `env '${envId}': step returned terminated = ${show(terminated)}, must be a boolean`);
+  if (typeof truncated !== 'boolean')
+    throw new EnvRuntimeError(envId, `env '${envId}': step returned truncated = ${show(truncated)}, must be a boolean`);
 }

@@ -18,7 +18,17 @@ export { defineEnvs } from './api.js';
 export { EnvModuleError, EnvRuntimeError, specKey, validateSpec } from './check.js';
 export type { Env, StepResult } from './types.js';
 export type { EnvSpec } from '../../model/spec.js';
-export { EnvRegistry, envRegistry, envIds, envPluginSpecOf, envSpecOf, loadEnvModule, makeEnv, makeManagedEnv, modelSpecFor } from './registry.js';
+export {
+  EnvRegistry,
+  envRegistry,
+  envIds,
+  envPluginSpecOf,
+  envSpecOf,
+  loadEnvModule,
+  makeEnv,
+  makeManagedEnv,
+  modelSpecFor,
+} from './registry.js';
 export { ManagedEnv } from './managed.js';
 export { VectorEnv, type VectorStepOut } from './vector.js';
 export { Rng, type RngState } from '../../model/rng.js';

@@ -12,7 +12,9 @@ import type { Env, StepResult } from './types.js';
 
 /** The message for callers that need a discrete env (the `Env` interface) but got a box env. */
 export function continuousNotSupported(id: string): Error {
-  return new RangeError(`env '${id}' has continuous actions: the discrete Env interface cannot step it; use makeManagedEnv (the Gaussian policy's envs)`);
+  return new RangeError(
+    `env '${id}' has continuous actions: the discrete Env interface cannot step it; use makeManagedEnv (the Gaussian policy's envs)`,
+  );
 }
 
 /**
@@ -20,7 +22,14 @@ export function continuousNotSupported(id: string): Error {
  * or for a box the action dimension A with actionKind 'box'.
  */
 export function envSpecOfPlugin(id: string, spec: EnvPluginSpec): EnvSpec {
-  if (spec.action.type === 'box') return Object.freeze({ id, obsDim: spec.observationSize, nActions: spec.action.low.length, maxEpisodeSteps: spec.maxEpisodeSteps, actionKind: 'box' as const });
+  if (spec.action.type === 'box')
+    return Object.freeze({
+      id,
+      obsDim: spec.observationSize,
+      nActions: spec.action.low.length,
+      maxEpisodeSteps: spec.maxEpisodeSteps,
+      actionKind: 'box' as const,
+    });
   return Object.freeze({ id, obsDim: spec.observationSize, nActions: spec.action.n, maxEpisodeSteps: spec.maxEpisodeSteps });
 }
 
@@ -64,7 +73,8 @@ export class ManagedEnv {
 
   /** Start an episode with an explicit u32 seed. */
   resetSeeded(seed: number): Float32Array {
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`env '${this.id}': reset seed must be a u32, got ${seed}`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+      throw new RangeError(`env '${this.id}': reset seed must be a u32, got ${seed}`);
     const obs = checkObservation(this.id, 'reset', this.instance.reset(seed), this.spec.observationSize);
     this.steps = 0;
     this.running = true;
@@ -78,18 +88,23 @@ export class ManagedEnv {
    * when the env returns a bad observation, reward or flag.
    */
   step(action: number | ArrayLike<number>): StepResult {
-    if (!this.running) throw new Error(`env '${this.id}': step() called ${this.steps === 0 ? 'before reset()' : 'after the episode ended; call reset()'}`);
+    if (!this.running)
+      throw new Error(`env '${this.id}': step() called ${this.steps === 0 ? 'before reset()' : 'after the episode ended; call reset()'}`);
     const a = this.spec.action;
     let arg: number | Float32Array;
     if (a.type === 'discrete') {
       if (typeof action !== 'number' || !Number.isInteger(action) || action < 0 || action >= a.n) {
-        throw new RangeError(`env '${this.id}' action must be an integer in [0, ${a.n}), got ${typeof action === 'number' ? action : 'an array'}`);
+        throw new RangeError(
+          `env '${this.id}' action must be an integer in [0, ${a.n}), got ${typeof action === 'number' ? action : 'an array'}`,
+        );
       }
       arg = action;
     } else {
       const buf = this.actionBuf as Float32Array;
       if (typeof action === 'number' || action.length !== buf.length) {
-        throw new RangeError(`env '${this.id}' action must be an array of ${buf.length} numbers, got ${typeof action === 'number' ? `the number ${action}` : `${action.length} values`}`);
+        throw new RangeError(
+          `env '${this.id}' action must be an array of ${buf.length} numbers, got ${typeof action === 'number' ? `the number ${action}` : `${action.length} values`}`,
+        );
       }
       for (let i = 0; i < buf.length; i++) {
         buf[i] = action[i];
@@ -98,7 +113,11 @@ export class ManagedEnv {
       arg = buf;
     }
     const r = this.instance.step(arg);
-    if (r === null || typeof r !== 'object') throw new EnvRuntimeError(this.id, `env '${this.id}': step must return { observation, reward, terminated, truncated }, got ${String(r)}`);
+    if (r === null || typeof r !== 'object')
+      throw new EnvRuntimeError(
+        this.id,
+        `env '${this.id}': step must return { observation, reward, terminated, truncated }, got ${String(r)}`,
+      );
     checkStepFields(this.id, r.reward, r.terminated, r.truncated);
     const obs = checkObservation(this.id, 'step', r.observation, this.spec.observationSize);
     this.steps++;

@@ -35,7 +35,8 @@ export class MountainCar implements EnvPluginInstance {
   }
 
   step(action: number | ArrayLike<number>): EnvPluginStep {
-    if (!(action === 0 || action === 1 || action === 2)) throw new RangeError(`MountainCar-v0 action must be 0, 1 or 2, got ${String(action)}`);
+    if (!(action === 0 || action === 1 || action === 2))
+      throw new RangeError(`MountainCar-v0 action must be 0, 1 or 2, got ${String(action)}`);
     let position = this.state[0];
     let velocity = this.state[1];
     velocity += (action - 1) * FORCE + Math.cos(3 * position) * -GRAVITY;

@@ -14,7 +14,11 @@
 import { Rng } from '../../model/rng.js';
 import type { EnvPlugin, EnvPluginInstance, EnvPluginSpec, EnvPluginStep } from './api.js';
 
-export const MOUNTAIN_CAR_CONTINUOUS_SPEC: EnvPluginSpec = { observationSize: 2, action: { type: 'box', low: [-1], high: [1] }, maxEpisodeSteps: 999 };
+export const MOUNTAIN_CAR_CONTINUOUS_SPEC: EnvPluginSpec = {
+  observationSize: 2,
+  action: { type: 'box', low: [-1], high: [1] },
+  maxEpisodeSteps: 999,
+};
 
 const f32 = Math.fround;
 const MIN_POSITION = -1.2;
@@ -58,7 +62,8 @@ export class MountainCarContinuous implements EnvPluginInstance {
   }
 
   step(action: number | ArrayLike<number>): EnvPluginStep {
-    if (typeof action === 'number' || action.length !== 1) throw new RangeError('MountainCarContinuous-v0 action must be an array of 1 number');
+    if (typeof action === 'number' || action.length !== 1)
+      throw new RangeError('MountainCarContinuous-v0 action must be an array of 1 number');
     const a = f32(action[0]);
     const sk: Kind = this.stateIsFloat32 ? 'f32' : 'f64';
     let position = this.state[0];

@@ -40,7 +40,10 @@ export class EnvRegistry {
     const checked = names.map((name) => {
       if (!/^\S+$/.test(name)) throw new EnvModuleError(`env module ${source}: env name '${name}' must be non-empty with no whitespace`);
       const prev = this.entries.get(name);
-      if (prev) throw new EnvModuleError(`env module ${source}: env '${name}' is already defined by ${prev.source === BUILTIN_SOURCE ? 'the built-in envs' : `env module ${prev.source}`}; rename it`);
+      if (prev)
+        throw new EnvModuleError(
+          `env module ${source}: env '${name}' is already defined by ${prev.source === BUILTIN_SOURCE ? 'the built-in envs' : `env module ${prev.source}`}; rename it`,
+        );
       return validatePlugin(source, name, (envs as Record<string, unknown>)[name]);
     });
     names.forEach((name, i) => this.entries.set(name, { plugin: checked[i], source }));
@@ -64,7 +67,8 @@ export class EnvRegistry {
     }
     const def = mod.default as Record<string, unknown> | undefined;
     const envs = mod.envs ?? (typeof def === 'object' && def !== null ? def.envs : undefined);
-    if (envs === undefined) throw new EnvModuleError(`env module ${abs}: must export \`envs\`, an object from env names to { spec, create }`);
+    if (envs === undefined)
+      throw new EnvModuleError(`env module ${abs}: must export \`envs\`, an object from env names to { spec, create }`);
     const ids = this.register(abs, envs);
     this.loaded.set(abs, ids);
     return ids;
@@ -115,7 +119,10 @@ export class EnvRegistry {
         e = this.entries.get(id);
       }
     }
-    if (e === undefined) throw new RangeError(`unknown env id '${id}'; known ids: ${this.ids().join(', ')} (set --env to one of them, or load a module with --env-module)`);
+    if (e === undefined)
+      throw new RangeError(
+        `unknown env id '${id}'; known ids: ${this.ids().join(', ')} (set --env to one of them, or load a module with --env-module)`,
+      );
     return e;
   }
 }
@@ -152,7 +159,13 @@ export function envSpecOf(id: string): EnvSpec {
 export function modelSpecFor(id: string, hidden: readonly number[]): ModelSpec {
   const ps = envRegistry.pluginSpec(id);
   const es = envSpecOfPlugin(id, ps);
-  return { obsDim: es.obsDim, nActions: es.nActions, hidden: [...hidden], ...(es.actionKind === 'box' ? { head: 'gaussian' as const } : {}), envKey: `${id}=${specKey(ps)}` };
+  return {
+    obsDim: es.obsDim,
+    nActions: es.nActions,
+    hidden: [...hidden],
+    ...(es.actionKind === 'box' ? { head: 'gaussian' as const } : {}),
+    envKey: `${id}=${specKey(ps)}`,
+  };
 }
 
 /** A fresh discrete env for `id` (call reset before stepping); RangeError as envSpecOf. */

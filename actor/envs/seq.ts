@@ -99,7 +99,10 @@ export class SeqEnv implements OracleInstance {
   private readonly V: number;
   private readonly L: number;
 
-  constructor(readonly task: SeqTask, s: SeqSettings) {
+  constructor(
+    readonly task: SeqTask,
+    s: SeqSettings,
+  ) {
     this.V = s.vocab;
     this.L = s.length;
     this.prompt = new Int32Array(s.length);
@@ -137,7 +140,8 @@ export class SeqEnv implements OracleInstance {
   }
 
   private observe(): Float32Array {
-    const V = this.V, L = this.L;
+    const V = this.V,
+      L = this.L;
     const o = new Float32Array(2 * L * V + L);
     for (let i = 0; i < L; i++) o[i * V + this.prompt[i]] = 1;
     for (let i = 0; i < this.pos; i++) o[L * V + i * V + this.response[i]] = 1;
@@ -150,7 +154,11 @@ export class SeqEnv implements OracleInstance {
 export function seqPlugin(task: SeqTask, s: SeqSettings): EnvPlugin {
   const problem = seqSettingsProblem(task, s);
   if (problem !== null) throw new RangeError(`${task}: ${problem}`);
-  const spec: EnvPluginSpec = { observationSize: seqObservationSize(s), action: { type: 'discrete', n: s.vocab }, maxEpisodeSteps: s.length };
+  const spec: EnvPluginSpec = {
+    observationSize: seqObservationSize(s),
+    action: { type: 'discrete', n: s.vocab },
+    maxEpisodeSteps: s.length,
+  };
   const settings = { vocab: s.vocab, length: s.length };
   return { spec, create: () => new SeqEnv(task, settings) };
 }

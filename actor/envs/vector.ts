@@ -61,7 +61,8 @@ export class VectorEnv {
    */
   constructor(envId: string, numEnvs: number, rng: Rng, groupSize = 1) {
     if (!Number.isInteger(numEnvs) || numEnvs < 1) throw new RangeError(`numEnvs must be a positive integer, got ${numEnvs}`);
-    if (!Number.isInteger(groupSize) || groupSize < 1 || numEnvs % groupSize !== 0) throw new RangeError(`groupSize ${groupSize} must be a positive integer dividing numEnvs ${numEnvs}`);
+    if (!Number.isInteger(groupSize) || groupSize < 1 || numEnvs % groupSize !== 0)
+      throw new RangeError(`groupSize ${groupSize} must be a positive integer dividing numEnvs ${numEnvs}`);
     this.spec = envSpecOf(envId);
     this.envs = Array.from({ length: numEnvs }, () => makeManagedEnv(envId));
     const action = this.envs[0].spec.action;
@@ -77,7 +78,8 @@ export class VectorEnv {
   /** The right next action of env e (its plug-in's `oracle()`); throws when the env has none. */
   oracle(e: number): number {
     const inst = this.envs[e].instance;
-    if (!hasOracle(inst)) throw new RangeError(`env '${this.spec.id}' has no oracle(): the teacher needs a sequence task (seq-reverse, seq-sort, seq-add)`);
+    if (!hasOracle(inst))
+      throw new RangeError(`env '${this.spec.id}' has no oracle(): the teacher needs a sequence task (seq-reverse, seq-sort, seq-add)`);
     return inst.oracle();
   }
 
@@ -107,7 +109,10 @@ export class VectorEnv {
     if (!this.started) throw new Error('VectorEnv.step called before reset()');
     const d = this.spec.obsDim;
     const box = this.box;
-    if ((box === null) !== actions instanceof Int32Array) throw new RangeError(`VectorEnv.step: env ${this.spec.id} takes ${box === null ? 'an Int32Array of discrete' : 'a Float32Array of box'} actions`);
+    if ((box === null) !== actions instanceof Int32Array)
+      throw new RangeError(
+        `VectorEnv.step: env ${this.spec.id} takes ${box === null ? 'an Int32Array of discrete' : 'a Float32Array of box'} actions`,
+      );
     for (let e = 0; e < this.numEnvs; e++) {
       const r = this.envs[e].step(box === null ? actions[e] : clipBoxAction(box, actions as Float32Array, e, this.clipped));
       const terminated = r.terminated;

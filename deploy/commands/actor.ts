@@ -21,15 +21,16 @@ import { actorNetworkOptions, parseActorNetwork } from '../networkOptions.js';
 export const actorCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'actor',
   describe: 'Run one actor process (connects a ZeroMQ DEALER to the learner)',
-  builder: (y) => y.options({
-    ...trainOptions(),
-    connect: { type: 'string', demandOption: true, describe: "the learner's endpoint, e.g. tcp://learner-host:5555" },
-    'actor-id': { type: 'number', default: 0, describe: 'this actor\'s id, unique per run (0..actors-1)' },
-    'idle-timeout': { type: 'number', default: 120, describe: 'exit when the learner is silent this many seconds' },
-    ...actorNetworkOptions,
-    ...configFileOptions(),
-    ...resumeOption(),
-  }),
+  builder: (y) =>
+    y.options({
+      ...trainOptions(),
+      connect: { type: 'string', demandOption: true, describe: "the learner's endpoint, e.g. tcp://learner-host:5555" },
+      'actor-id': { type: 'number', default: 0, describe: "this actor's id, unique per run (0..actors-1)" },
+      'idle-timeout': { type: 'number', default: 120, describe: 'exit when the learner is silent this many seconds' },
+      ...actorNetworkOptions,
+      ...configFileOptions(),
+      ...resumeOption(),
+    }),
   handler: async (argv) => {
     const actorId = argv['actor-id'] as number;
     if (!Number.isInteger(actorId) || actorId < 0) throw new UsageError(`--actor-id: ${actorId} must be an integer >= 0`);
@@ -47,13 +48,26 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
     // Actors act with the pure-JS forward pass: no tensor backend is loaded in this process.
     const logger = createLogger(path.join(cfg.runDir, `actor-${actorId}.ndjson`), { role: 'actor', backend: 'js', runId: cfg.runId });
     const actor = new Actor({
-      actorId, endpoint: argv.connect as string, envId: cfg.env, envModule: cfg.envModule,
+      actorId,
+      endpoint: argv.connect as string,
+      envId: cfg.env,
+      envModule: cfg.envModule,
       modelSpec: modelSpecFor(cfg.env, cfg.hidden),
-      workers: cfg.workers, envsPerWorker: cfg.envsPerWorker, segmentSteps: cfg.segmentSteps, seed: cfg.seed,
-      lag: cfg.lag, actorDelayMs: cfg.actorDelayMs, maxInFlight: cfg.maxInFlight, historyVersions: cfg.historyVersions,
+      workers: cfg.workers,
+      envsPerWorker: cfg.envsPerWorker,
+      segmentSteps: cfg.segmentSteps,
+      seed: cfg.seed,
+      lag: cfg.lag,
+      actorDelayMs: cfg.actorDelayMs,
+      maxInFlight: cfg.maxInFlight,
+      historyVersions: cfg.historyVersions,
       deterministicSegmentsPerSlot: cfg.deterministic ? segmentsPerSlot(cfg) : 0,
-      statsEveryMs: 2000, idleTimeoutMs: (argv['idle-timeout'] as number) * 1000, logger,
-      heartbeatMs: cfg.heartbeatMs, connectTimeoutMs: net.connectTimeoutMs, curve: net.curve,
+      statsEveryMs: 2000,
+      idleTimeoutMs: (argv['idle-timeout'] as number) * 1000,
+      logger,
+      heartbeatMs: cfg.heartbeatMs,
+      connectTimeoutMs: net.connectTimeoutMs,
+      curve: net.curve,
       behaviour: { groupSize: cfg.groupSize, teacherShare: teacherShareOf(cfg.behaviour) ?? 0, teacherEps: cfg.teacherEps },
     });
     process.on('SIGINT', () => actor.stop());

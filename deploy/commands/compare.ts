@@ -24,7 +24,13 @@ export interface CompareArgs {
 }
 
 /** Compare run directories and write the report to `out`; returns the text printed. Used by sweep too. */
-export async function runCompare(paths: string[], out: string | undefined, json: boolean, threshold: number, bootstrap = DEFAULT_BOOTSTRAP): Promise<string> {
+export async function runCompare(
+  paths: string[],
+  out: string | undefined,
+  json: boolean,
+  threshold: number,
+  bootstrap = DEFAULT_BOOTSTRAP,
+): Promise<string> {
   const dirs = await asUsage(() => findRunDirs(paths));
   const runs = await asUsage(() => Promise.all(dirs.map((d) => readRun(d))));
   const outDir = out ?? (paths.length === 1 && !(await isRunDir(paths[0]!)) ? paths[0]! : dirname(dirs[0]!));
@@ -40,11 +46,20 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
   describe: 'Compare runs grouped by (method, lag) over seeds; writes report.html',
   builder: (y) =>
     y
-      .positional('runDirs', { type: 'string', array: true, demandOption: true, describe: 'run directories, or directories of runs (a sweep)' })
-      .option('out', { type: 'string', describe: 'directory for report.html and charts/ (default: the sweep dir or the runs\' parent)' })
+      .positional('runDirs', {
+        type: 'string',
+        array: true,
+        demandOption: true,
+        describe: 'run directories, or directories of runs (a sweep)',
+      })
+      .option('out', { type: 'string', describe: "directory for report.html and charts/ (default: the sweep dir or the runs' parent)" })
       .option('json', { type: 'boolean', default: false, describe: 'print the figures as JSON' })
       .option('threshold', { type: 'number', default: DEFAULT_THRESHOLD, describe: 'return counted as solved' })
-      .option('bootstrap', { type: 'number', default: DEFAULT_BOOTSTRAP, describe: 'bootstrap resamples for the IQM / mean / P(improvement) CIs (seeded: reports are reproducible)' }),
+      .option('bootstrap', {
+        type: 'number',
+        default: DEFAULT_BOOTSTRAP,
+        describe: 'bootstrap resamples for the IQM / mean / P(improvement) CIs (seeded: reports are reproducible)',
+      }),
   handler: async (argv) => {
     const threshold = checkThreshold(argv.threshold);
     process.stdout.write(await runCompare(argv.runDirs.map(String), argv.out, argv.json, threshold, checkBootstrap(argv.bootstrap)));

@@ -15,16 +15,16 @@ export function meanStd(xs: readonly number[]): { mean: number; std: number } {
 }
 
 function positiveInt(flag: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new UsageError(`--${flag}: ${String(v)} is not accepted; expected an integer >= 1`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new UsageError(`--${flag}: ${String(v)} is not accepted; expected an integer >= 1`);
   return v;
 }
 
 export const evalCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'eval <target>',
   describe: 'Evaluate a saved policy: the newest checkpoint of a run directory, or a checkpoint file',
-  builder: (y) => y
-    .positional('target', { type: 'string', describe: 'run directory or checkpoint file (<run>/checkpoints/ckpt-*.bin)' })
-    .options({
+  builder: (y) =>
+    y.positional('target', { type: 'string', describe: 'run directory or checkpoint file (<run>/checkpoints/ckpt-*.bin)' }).options({
       episodes: { type: 'number', default: 100, describe: 'complete episodes to run' },
       greedy: { type: 'boolean', default: false, describe: 'act by argmax instead of sampling' },
       seed: { type: 'number', describe: "seed of the env resets and action sampling (default: the run's seed)" },
@@ -39,10 +39,18 @@ export const evalCommand: CommandModule<object, Record<string, unknown>> = {
     const { evaluatePolicy } = await import('../../actor/evaluate.js');
     const greedy = argv.greedy as boolean;
     const { returns } = evaluatePolicy({
-      envId: p.envId, modelSpec: p.spec, params: Float32Array.from(p.params), episodes, greedy, seed: (argv.seed as number | undefined) ?? p.seed,
+      envId: p.envId,
+      modelSpec: p.spec,
+      params: Float32Array.from(p.params),
+      episodes,
+      greedy,
+      seed: (argv.seed as number | undefined) ?? p.seed,
     });
     const { mean, std } = meanStd(returns);
     if (argv.json) process.stdout.write(JSON.stringify({ episodes, mean, std, greedy, version: p.version }) + '\n');
-    else process.stdout.write(`isreshape eval: ${p.envId} version ${p.version} (${p.file}): mean return ${mean.toFixed(1)} +- ${std.toFixed(1)} (std) over ${episodes} episodes, ${greedy ? 'greedy' : 'sampled'} actions\n`);
+    else
+      process.stdout.write(
+        `isreshape eval: ${p.envId} version ${p.version} (${p.file}): mean return ${mean.toFixed(1)} +- ${std.toFixed(1)} (std) over ${episodes} episodes, ${greedy ? 'greedy' : 'sampled'} actions\n`,
+      );
   },
 };

@@ -11,9 +11,8 @@ import { loadSavedPolicy } from '../savedPolicy.js';
 export const exportCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'export <target>',
   describe: 'Export a saved policy (run directory or checkpoint file) as a TensorFlow.js layers model',
-  builder: (y) => y
-    .positional('target', { type: 'string', describe: 'run directory or checkpoint file (<run>/checkpoints/ckpt-*.bin)' })
-    .options({
+  builder: (y) =>
+    y.positional('target', { type: 'string', describe: 'run directory or checkpoint file (<run>/checkpoints/ckpt-*.bin)' }).options({
       format: { type: 'string', default: 'tfjs', describe: 'output format: tfjs (layers model: model.json + weights.bin)' },
       out: { type: 'string', demandOption: true, describe: 'output directory (created; must be empty if it exists)' },
     }),
@@ -29,6 +28,8 @@ export const exportCommand: CommandModule<object, Record<string, unknown>> = {
     const model = policyLayersModel(p.spec, p.params);
     const files = await saveLayersModel(model, out);
     model.dispose();
-    process.stdout.write(`isreshape export: ${p.envId} policy, version ${p.version} (${p.file}) -> ${files.join(', ')}; input obs x ${p.spec.obsDim}, output logits x ${p.spec.nActions}\n`);
+    process.stdout.write(
+      `isreshape export: ${p.envId} policy, version ${p.version} (${p.file}) -> ${files.join(', ')}; input obs x ${p.spec.obsDim}, output logits x ${p.spec.nActions}\n`,
+    );
   },
 };

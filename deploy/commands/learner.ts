@@ -22,14 +22,19 @@ import { loadEnvModuleOf } from '../envModule.js';
 export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'learner',
   describe: 'Run the learner process (binds a ZeroMQ ROUTER; actors connect to it)',
-  builder: (y) => y.options({
-    ...trainOptions(),
-    bind: { type: 'string', default: 'tcp://127.0.0.1:5555', describe: 'endpoint to bind, e.g. tcp://0.0.0.0:5555 to accept other machines' },
-    ...learnerNetworkOptions,
-    ...configFileOptions(),
-    tensorboard: tensorboardOption(),
-    ...resumeOption(),
-  }),
+  builder: (y) =>
+    y.options({
+      ...trainOptions(),
+      bind: {
+        type: 'string',
+        default: 'tcp://127.0.0.1:5555',
+        describe: 'endpoint to bind, e.g. tcp://0.0.0.0:5555 to accept other machines',
+      },
+      ...learnerNetworkOptions,
+      ...configFileOptions(),
+      tensorboard: tensorboardOption(),
+      ...resumeOption(),
+    }),
   handler: async (argv) => {
     const net = parseLearnerNetwork(argv, argv.bind as string);
     await loadEnvModuleOf(argv);
@@ -39,7 +44,10 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     // With --resume, resumeConfig checked the run directory and the server checks the checkpoint.
     if (!resume && argv.join === true) {
       const log = path.join(cfg.runDir, 'learner.ndjson');
-      if (existsSync(log)) throw new UsageError(`--join: ${cfg.runDir} already has a learner log (learner.ndjson); a run has one learner: start a new run instead`);
+      if (existsSync(log))
+        throw new UsageError(
+          `--join: ${cfg.runDir} already has a learner log (learner.ndjson); a run has one learner: start a new run instead`,
+        );
     } else if (!resume) {
       writeRunConfig(cfg);
       const notice = constFloorNotice(cfg.objective);
@@ -48,13 +56,19 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     // Imported here, not at the top: tfjs costs ~0.5 s of CPU to load, and `isreshape --help`
     // or any other command should not pay it (cli.ts imports every command module for --help).
     const [{ initBackend }, { LearnerServer }, { createLogger }, { TensorBoardWriter }] = await Promise.all([
-      import('../../model/backend.js'), import('../../learner/server.js'), import('../logging.js'), import('../../analysis/tensorboard.js'),
+      import('../../model/backend.js'),
+      import('../../learner/server.js'),
+      import('../logging.js'),
+      import('../../analysis/tensorboard.js'),
     ]);
     const tb = tbDir === undefined ? null : new TensorBoardWriter(tbDir);
     const backend = await initBackend(cfg.backend);
     const logger = createLogger(path.join(cfg.runDir, 'learner.ndjson'), { role: 'learner', backend, runId: cfg.runId });
     const server = await LearnerServer.start({
-      cfg, bind: argv.bind as string, logger, curve: net.curve,
+      cfg,
+      bind: argv.bind as string,
+      logger,
+      curve: net.curve,
       onUpdate: (r) => {
         tb?.addUpdate(r);
         process.send?.({ type: 'update', record: r });
@@ -77,7 +91,10 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
       tb.close();
     }
     if (process.send) process.send({ type: 'summary', summary });
-    else process.stdout.write(`isreshape learner: ${summary.stopReason}; ${summary.envSteps} steps, final eval ${summary.finalEval?.stochastic.toFixed(1)} (greedy ${summary.finalEval?.greedy.toFixed(1)})\n`);
+    else
+      process.stdout.write(
+        `isreshape learner: ${summary.stopReason}; ${summary.envSteps} steps, final eval ${summary.finalEval?.stochastic.toFixed(1)} (greedy ${summary.finalEval?.greedy.toFixed(1)})\n`,
+      );
     logger.flush();
     if (process.disconnect && process.connected) process.disconnect();
   },

@@ -78,19 +78,53 @@ export function makeSweepCommand(deps: SweepDeps = {}): CommandModule<object, Sw
     describe: 'Run train over methods x lags x seeds (x any --vary flag; resumable), then compare them all',
     builder: (y) =>
       y
-        .option('methods', { type: 'string', default: DEFAULT_SWEEP_METHODS, describe: 'methods, options after \':\' (e.g. ppo,v5,v5:floor=neg-is)' })
+        .option('methods', {
+          type: 'string',
+          default: DEFAULT_SWEEP_METHODS,
+          describe: "methods, options after ':' (e.g. ppo,v5,v5:floor=neg-is)",
+        })
         .option('lags', { type: 'string', default: '0,4,16,64', describe: 'fixed lags in versions (0 = none)' })
         .option('seeds', { type: 'number', default: 3, describe: 'seeds per cell (0..seeds-1)' })
         .option('env', { type: 'string', default: 'CartPole-v1', describe: 'environment id' })
-        .option('steps', { type: 'number', default: 60_000, describe: 'env steps per run (60k: measured large enough for lag-0 ppo and v5 --floor neg-is to reach a confirmed 475)' })
-        .option('parallel', { type: 'number', default: availableParallelism(), defaultDescription: 'the number of cores', describe: 'cells run at once (each is one learner and its actors)' })
+        .option('steps', {
+          type: 'number',
+          default: 60_000,
+          describe: 'env steps per run (60k: measured large enough for lag-0 ppo and v5 --floor neg-is to reach a confirmed 475)',
+        })
+        .option('parallel', {
+          type: 'number',
+          default: availableParallelism(),
+          defaultDescription: 'the number of cores',
+          describe: 'cells run at once (each is one learner and its actors)',
+        })
         .option('out', { type: 'string', describe: 'sweep directory (default runs/sweep-<env>-<timestamp>)' })
-        .option('preset', { type: 'string', describe: `train preset for every run (${Object.keys(PRESETS).join(', ')}, none; default by env: cartpole, acrobot)` })
-        .option('target-return', { type: 'string', describe: 'train --target-return for every run: a solved run stops early (default 475 on CartPole-v1, else none; \'none\' disables)' })
-        .option('config', { type: 'string', nargs: 1, describe: "train settings for every run from a YAML or JSON file keyed by long flag names; the sweep's own flags (env, steps, preset, target-return, method, lag, seed) override it" })
-        .option('vary', { type: 'string', array: true, nargs: 1, describe: "FLAG=V1,V2,...: sweep a training flag as another grid axis (repeatable; cells are the product), e.g. --vary tau-h=1,1.5,2 --vary gamma-base=0.1,0.3; values are checked before any cell starts" })
+        .option('preset', {
+          type: 'string',
+          describe: `train preset for every run (${Object.keys(PRESETS).join(', ')}, none; default by env: cartpole, acrobot)`,
+        })
+        .option('target-return', {
+          type: 'string',
+          describe:
+            "train --target-return for every run: a solved run stops early (default 475 on CartPole-v1, else none; 'none' disables)",
+        })
+        .option('config', {
+          type: 'string',
+          nargs: 1,
+          describe:
+            "train settings for every run from a YAML or JSON file keyed by long flag names; the sweep's own flags (env, steps, preset, target-return, method, lag, seed) override it",
+        })
+        .option('vary', {
+          type: 'string',
+          array: true,
+          nargs: 1,
+          describe:
+            'FLAG=V1,V2,...: sweep a training flag as another grid axis (repeatable; cells are the product), e.g. --vary tau-h=1,1.5,2 --vary gamma-base=0.1,0.3; values are checked before any cell starts',
+        })
         .option('extra', { type: 'string', default: '', describe: 'extra flags for every train run, quoted' })
-        .option('threshold', { type: 'number', describe: `return counted as solved in the comparison (default: the target return, else ${DEFAULT_THRESHOLD})` })
+        .option('threshold', {
+          type: 'number',
+          describe: `return counted as solved in the comparison (default: the target return, else ${DEFAULT_THRESHOLD})`,
+        })
         .option('cli', { type: 'string', hidden: true }),
     handler: async (argv) => {
       const methods = parseMethods(argv.methods);
@@ -124,24 +158,33 @@ export function makeSweepCommand(deps: SweepDeps = {}): CommandModule<object, Sw
       const tty = process.stdout.isTTY === true;
       const say = (line: string) => process.stdout.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
       if (finished > 0) say(`[${finished}/${total}] ${finished} cell(s) already done, skipped`);
-      process.stdout.write(`${tty ? '\n' : ''}sweep: ${total} cells (${methods.length} methods x ${vary.map((a) => `${a.values.length} ${a.flag} x `).join('')}${lags.length} lags x ${seeds} seeds), ${steps} steps each, preset ${preset ?? 'none'}, target return ${targetReturn ?? 'none'}, out ${out}\n`);
+      process.stdout.write(
+        `${tty ? '\n' : ''}sweep: ${total} cells (${methods.length} methods x ${vary.map((a) => `${a.values.length} ${a.flag} x `).join('')}${lags.length} lags x ${seeds} seeds), ${steps} steps each, preset ${preset ?? 'none'}, target return ${targetReturn ?? 'none'}, out ${out}\n`,
+      );
 
       const start = Date.now();
       let ranHere = 0;
       let cellMsSum = 0;
-      await runGrid(cells.filter((c) => !done.has(c.name)), {
-        cli, logDir, parallel,
-        ...(deps.runCell ? { runCell: deps.runCell } : {}),
-        onCell: (r) => {
-          if (r.reused) return;
-          finished++;
-          ranHere++;
-          cellMsSum += r.ms;
-          if (r.code !== 0) failed.push(`${r.cell.name} (exit ${r.code}, log ${r.log})`);
-          const eta = etaText(Date.now() - start, cellMsSum / ranHere, total - finished, parallel);
-          say(`[${finished}/${total}] ${r.cell.name} ${r.code === 0 ? 'ok' : `FAILED exit ${r.code}`} ${(r.ms / 1000).toFixed(1)}s; ${eta}${tty ? `, ${failed.length} failed` : ''}`);
+      await runGrid(
+        cells.filter((c) => !done.has(c.name)),
+        {
+          cli,
+          logDir,
+          parallel,
+          ...(deps.runCell ? { runCell: deps.runCell } : {}),
+          onCell: (r) => {
+            if (r.reused) return;
+            finished++;
+            ranHere++;
+            cellMsSum += r.ms;
+            if (r.code !== 0) failed.push(`${r.cell.name} (exit ${r.code}, log ${r.log})`);
+            const eta = etaText(Date.now() - start, cellMsSum / ranHere, total - finished, parallel);
+            say(
+              `[${finished}/${total}] ${r.cell.name} ${r.code === 0 ? 'ok' : `FAILED exit ${r.code}`} ${(r.ms / 1000).toFixed(1)}s; ${eta}${tty ? `, ${failed.length} failed` : ''}`,
+            );
+          },
         },
-      });
+      );
       if (tty) process.stdout.write('\n');
 
       if (failed.length === total) throw new Error(`every cell failed; first: ${failed[0]}`);

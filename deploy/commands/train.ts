@@ -13,13 +13,14 @@ import { loadEnvModuleOf } from '../envModule.js';
 export const trainCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'train',
   describe: 'Train: start the learner and the actors on this machine and show progress',
-  builder: (y) => y.options({
-    ...trainOptions(),
-    config: configFileOptions().config,
-    ...resumeOption(),
-    quiet: { type: 'boolean', default: false, describe: 'no progress lines (the final summary is still printed)' },
-    tensorboard: tensorboardOption(),
-  }),
+  builder: (y) =>
+    y.options({
+      ...trainOptions(),
+      config: configFileOptions().config,
+      ...resumeOption(),
+      quiet: { type: 'boolean', default: false, describe: 'no progress lines (the final summary is still printed)' },
+      tensorboard: tensorboardOption(),
+    }),
   handler: async (argv) => {
     await loadEnvModuleOf(argv);
     const resume = argv.resume !== undefined;
@@ -27,6 +28,11 @@ export const trainCommand: CommandModule<object, Record<string, unknown>> = {
     const tensorboard = tensorboardDir(argv.tensorboard);
     // Imported here so that `--help` and the other commands do not load pino.
     const { launchTraining } = await import('../launcher.js');
-    process.exitCode = await launchTraining(cfg, { quiet: argv.quiet as boolean, out: process.stdout, resume, ...(tensorboard !== undefined ? { tensorboard } : {}) });
+    process.exitCode = await launchTraining(cfg, {
+      quiet: argv.quiet as boolean,
+      out: process.stdout,
+      resume,
+      ...(tensorboard !== undefined ? { tensorboard } : {}),
+    });
   },
 };

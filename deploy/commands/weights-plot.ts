@@ -44,7 +44,9 @@ export function weightsSvg(cfgs: readonly ObjectiveConfig[], gammaEss = 1): stri
   const f = (v: number): string => v.toFixed(2);
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`);
   out.push(`<text x="${MARGIN.left}" y="22" font-size="14">g(w, A): solid A = +1, dashed A = -1</text>`);
   // Axes and ticks.
@@ -65,7 +67,9 @@ export function weightsSvg(cfgs: readonly ObjectiveConfig[], gammaEss = 1): stri
   for (const c of curves) {
     const d = ws.map((w, i) => `${i === 0 ? 'M' : 'L'}${f(x(w))},${f(y(c.g[i]))}`).join(' ');
     const dash = c.A < 0 ? ' stroke-dasharray="6,4"' : '';
-    out.push(`<path d="${d}" fill="none" stroke="${c.colour}" stroke-width="1.6"${dash}><title>${escapeXml(c.cfg.method)} A=${c.A}</title></path>`);
+    out.push(
+      `<path d="${d}" fill="none" stroke="${c.colour}" stroke-width="1.6"${dash}><title>${escapeXml(c.cfg.method)} A=${c.A}</title></path>`,
+    );
   }
   // Legend.
   cfgs.forEach((cfg, k) => {

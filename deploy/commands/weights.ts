@@ -41,7 +41,8 @@ function parseMethods(raw: unknown): MethodName[] {
   if (s === '' || raw === true) throw new UsageError(`--method: missing value; expected one of ${METHODS.join(', ')}`);
   return s.split(',').map((m) => {
     const name = m.trim();
-    if (!(METHODS as readonly string[]).includes(name)) throw new UsageError(`--method: '${name}' is not a method; expected one of ${METHODS.join(', ')}`);
+    if (!(METHODS as readonly string[]).includes(name))
+      throw new UsageError(`--method: '${name}' is not a method; expected one of ${METHODS.join(', ')}`);
     return name as MethodName;
   });
 }
@@ -79,12 +80,20 @@ function overview(base: ObjectiveConfig, ge: number): string {
     `v5 four-quadrant example (docs/METHODS.md section 3.5): tau_h=${v5.tauH} tau_c=${v5.tauC} gamma_base=${v5.gammaBase} gamma_max=${v5.gammaMax} trust=${v5.trust} sft-trust=${v5.sftTrust ? 'on' : 'off'} floor=${v5.floor}`,
     `${pad('w', 6)} ${pad('A', 4)} ${pad('gamma', 7)} ${pad('g', 7)}`,
   ];
-  for (const [w, A] of [[2, 1], [3, -1], [0.5, 1], [0.5, -1]]) {
+  for (const [w, A] of [
+    [2, 1],
+    [3, -1],
+    [0.5, 1],
+    [0.5, -1],
+  ]) {
     const r = weightOf(v5, w, A);
     lines.push(`${pad(String(w), 6)} ${pad(A > 0 ? '+1' : '-1', 4)} ${pad(fmt(r.gamma), 7)} ${pad(fmt(r.g), 7)}`);
   }
   const ws = [0.2, 0.5, 0.8, 1, 1.25, 2, 5, 10];
-  lines.push('', `g(w, A) for every method (v3.1 with gamma_ess = ${ge}; eps=${base.eps} rho_bar=${base.rhoBar} tau_pos=${base.tauPos} tau_neg=${base.tauNeg} gamma=${base.gamma})`);
+  lines.push(
+    '',
+    `g(w, A) for every method (v3.1 with gamma_ess = ${ge}; eps=${base.eps} rho_bar=${base.rhoBar} tau_pos=${base.tauPos} tau_neg=${base.tauNeg} gamma=${base.gamma})`,
+  );
   lines.push(`${'method'.padEnd(9)} ${pad('A', 3)} ${ws.map((w) => pad(`w=${w}`, 7)).join(' ')}`);
   // v5 with the neg-is floor (docs/METHODS.md section 3.6) is listed too: it is the variant that does not collapse.
   const rows: Array<[string, ObjectiveConfig]> = METHODS.map((method) => [method, { ...base, method }]);
@@ -109,14 +118,26 @@ function run(argv: Args): void {
     const file = String(argv.plot).trim();
     if (file === '' || argv.plot === true) throw new UsageError('--plot: missing value; expected a file name, e.g. --plot weights.svg');
     const methods = parseMethods(argv.method);
-    writeFileSync(file, weightsSvg(methods.map((method) => ({ ...base, method })), ge));
+    writeFileSync(
+      file,
+      weightsSvg(
+        methods.map((method) => ({ ...base, method })),
+        ge,
+      ),
+    );
     out(`wrote ${file} (${methods.join(', ')})\n`);
     return;
   }
   if (argv.stats === true) {
     const w = ratioList('w', argv.w);
     const stats = { ess: ess(w), k1: klMuPiK1(w), k3: klMuPiK3(w), klPiMu: klPiMu(w), gammaEss: gammaEss(w, base.essMin) };
-    out(json ? JSON.stringify(stats) + '\n' : Object.entries(stats).map(([k, v]) => `${k.padEnd(8)} ${v}`).join('\n') + '\n');
+    out(
+      json
+        ? JSON.stringify(stats) + '\n'
+        : Object.entries(stats)
+            .map(([k, v]) => `${k.padEnd(8)} ${v}`)
+            .join('\n') + '\n',
+    );
     return;
   }
   if (argv.w === undefined && argv.a === undefined && argv.method === undefined && !json) {
@@ -124,7 +145,10 @@ function run(argv: Args): void {
     return;
   }
   const methods = parseMethods(argv.method ?? '');
-  if (methods.length !== 1) throw new UsageError(`--method: '${String(argv.method)}' names ${methods.length} methods; the table and --json take one (a list is for --plot)`);
+  if (methods.length !== 1)
+    throw new UsageError(
+      `--method: '${String(argv.method)}' names ${methods.length} methods; the table and --json take one (a list is for --plot)`,
+    );
   const cfg = { ...base, method: methods[0] };
   const ws = ratioList('w', argv.w);
   const as = parseNumberList('a', argv.a);
@@ -134,7 +158,8 @@ function run(argv: Args): void {
     return;
   }
   out(`${pad('w', 10)} ${pad('A', 8)} ${pad('g', 12)} ${pad('gamma', 8)} ${pad('h', 8)}\n`);
-  for (const r of rows) out(`${pad(String(r.w), 10)} ${pad(String(r.A), 8)} ${pad(r.g.toFixed(8), 12)} ${pad(fmt(r.gamma, 4), 8)} ${pad(fmt(r.h, 4), 8)}\n`);
+  for (const r of rows)
+    out(`${pad(String(r.w), 10)} ${pad(String(r.A), 8)} ${pad(r.g.toFixed(8), 12)} ${pad(fmt(r.gamma, 4), 8)} ${pad(fmt(r.h, 4), 8)}\n`);
 }
 
 /** The yargs module for `isreshape weights` (registered in deploy/cli.ts). */

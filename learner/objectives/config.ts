@@ -75,7 +75,9 @@ const UNIT: FieldRange = { ok: (x) => x >= 0 && x <= 1, text: 'in [0, 1]' };
  * The accepted range of every numeric objective field: the one place they are written. The
  * run config's field table (deploy/schema.ts) and `checkObjectiveConfig` both read it.
  */
-export const OBJECTIVE_RANGES: Readonly<Record<'eps' | 'rhoBar' | 'cBar' | 'tauPos' | 'tauNeg' | 'essMin' | 'tauC' | 'tauH' | 'gammaBase' | 'gammaMax' | 'gamma', FieldRange>> = Object.freeze({
+export const OBJECTIVE_RANGES: Readonly<
+  Record<'eps' | 'rhoBar' | 'cBar' | 'tauPos' | 'tauNeg' | 'essMin' | 'tauC' | 'tauH' | 'gammaBase' | 'gammaMax' | 'gamma', FieldRange>
+> = Object.freeze({
   eps: { ok: (x: number) => x > 0 && x < 1, text: 'in (0, 1): clip(w, 1-eps, 1+eps) needs 1-eps > 0' },
   rhoBar: POSITIVE,
   cBar: POSITIVE,

@@ -108,7 +108,8 @@ export function computeWeights(
   opts: ComputeWeightsOptions = {},
 ): WeightBatch {
   const n = opts.n ?? logRatio.length;
-  if (logRatio.length < n || adv.length < n) throw new RangeError(`computeWeights: ${n} samples, but logRatio has ${logRatio.length} and adv ${adv.length}`);
+  if (logRatio.length < n || adv.length < n)
+    throw new RangeError(`computeWeights: ${n} samples, but logRatio has ${logRatio.length} and adv ${adv.length}`);
   const out = opts.out ?? new WeightBatch(n);
   out.resize(n, methodHasH(cfg.method), methodHasGamma(cfg.method));
   const { logW, w, g } = out;

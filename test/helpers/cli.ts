@@ -17,21 +17,32 @@ export function ensureBuilt(): void {
   if (!existsSync(CLI)) throw new Error('dist/deploy/cli.js missing after build; run npm run build');
 }
 
-export interface CliResult { code: number | null; out: string; err: string }
+export interface CliResult {
+  code: number | null;
+  out: string;
+  err: string;
+}
 
 /** Run the CLI to completion (bounded by `timeoutMs`). */
 export function runCli(args: string[], timeoutMs = 240_000): Promise<CliResult> {
   return new Promise((resolvePromise) => {
     const p = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
+    let out = '',
+      err = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (err += d));
     const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('exit', (code) => { clearTimeout(t); resolvePromise({ code, out, err }); });
+    p.on('exit', (code) => {
+      clearTimeout(t);
+      resolvePromise({ code, out, err });
+    });
   });
 }
 
 /** Parse an NDJSON file's records of `kind`. */
 export function recordsOf<T = Record<string, unknown>>(file: string, kind: string): T[] {
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.includes(`"kind":"${kind}"`)).map((l) => JSON.parse(l) as T);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(`"kind":"${kind}"`))
+    .map((l) => JSON.parse(l) as T);
 }

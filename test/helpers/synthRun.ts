@@ -6,14 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../../analysis/read.js';
-import type {
-  ActorRecord,
-  LagBucketLabel,
-  LagBucketStat,
-  Quadrants,
-  SummaryRecord,
-  UpdateRecord,
-} from '../../protocol/records.js';
+import type { ActorRecord, LagBucketLabel, LagBucketStat, Quadrants, SummaryRecord, UpdateRecord } from '../../protocol/records.js';
 
 const BASE = { level: 30, time: 1_700_000_000_000, backend: 'cpu' } as const;
 
@@ -175,9 +168,7 @@ export function writeSynthRun(dir: string, o: SynthOptions = {}): RunConfig {
       lagBuckets: { [bucketLabel]: bucket(64, { ess: essAtLag, klMuPiK3: 0.001 * lagK }) },
       return: { mean100: ret - 5, episodes: i * 2 },
       eval:
-        o.evalEvery && i % o.evalEvery === 0
-          ? { stochastic: ret, greedy: Math.min(500, ret + 10), episodes: 5, version: i }
-          : undefined,
+        o.evalEvery && i % o.evalEvery === 0 ? { stochastic: ret, greedy: Math.min(500, ret + 10), episodes: 5, version: i } : undefined,
       fps: 1000 + seed,
       trained: i,
       entropy: o.entropyAt ? o.entropyAt(envSteps) : 0.6,

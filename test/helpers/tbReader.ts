@@ -15,18 +15,36 @@ export function crc32cBitwise(b: Uint8Array): number {
 }
 const mask = (c: number) => ((((c >>> 15) | (c << 17)) >>> 0) + 0xa282ead8) >>> 0;
 
-export interface Ev { wallTime: number; step: number; fileVersion?: string; values: [string, number][] }
+export interface Ev {
+  wallTime: number;
+  step: number;
+  fileVersion?: string;
+  values: [string, number][];
+}
 
 class Pb {
   pos = 0;
   constructor(readonly b: Buffer) {}
-  done() { return this.pos >= this.b.length; }
+  done() {
+    return this.pos >= this.b.length;
+  }
   varint(): number {
-    let x = 0, mul = 1, byte: number;
-    do { byte = this.b[this.pos++]!; x += (byte & 0x7f) * mul; mul *= 128; } while (byte & 0x80);
+    let x = 0,
+      mul = 1,
+      byte: number;
+    do {
+      byte = this.b[this.pos++]!;
+      x += (byte & 0x7f) * mul;
+      mul *= 128;
+    } while (byte & 0x80);
     return x;
   }
-  bytes(): Buffer { const n = this.varint(); const out = this.b.subarray(this.pos, this.pos + n); this.pos += n; return out; }
+  bytes(): Buffer {
+    const n = this.varint();
+    const out = this.b.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
 }
 
 export function decodeEvent(b: Buffer): Ev {
@@ -35,20 +53,25 @@ export function decodeEvent(b: Buffer): Ev {
   while (!p.done()) {
     const k = p.varint();
     const [field, wire] = [k >> 3, k & 7];
-    if (field === 1 && wire === 1) { ev.wallTime = b.readDoubleLE(p.pos); p.pos += 8; }
-    else if (field === 2 && wire === 0) ev.step = p.varint();
+    if (field === 1 && wire === 1) {
+      ev.wallTime = b.readDoubleLE(p.pos);
+      p.pos += 8;
+    } else if (field === 2 && wire === 0) ev.step = p.varint();
     else if (field === 3 && wire === 2) ev.fileVersion = p.bytes().toString('utf8');
     else if (field === 5 && wire === 2) {
       const s = new Pb(p.bytes());
       while (!s.done()) {
         expect(s.varint()).toBe((1 << 3) | 2);
         const v = new Pb(s.bytes());
-        let tag = '', val = NaN;
+        let tag = '',
+          val = NaN;
         while (!v.done()) {
           const vk = v.varint();
           if (vk === ((1 << 3) | 2)) tag = v.bytes().toString('utf8');
-          else if (vk === ((2 << 3) | 5)) { val = v.b.readFloatLE(v.pos); v.pos += 4; }
-          else throw new Error(`unexpected Summary.Value key ${vk}`);
+          else if (vk === ((2 << 3) | 5)) {
+            val = v.b.readFloatLE(v.pos);
+            v.pos += 4;
+          } else throw new Error(`unexpected Summary.Value key ${vk}`);
         }
         ev.values.push([tag, val]);
       }

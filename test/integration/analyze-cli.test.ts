@@ -48,9 +48,14 @@ describe('isreshape analyze', () => {
     expect(html.match(/<svg /g)).toHaveLength(6);
     expect(html).not.toMatch(/<script|https?:\/\//i);
     expect(html).toContain('Entropy against steps');
-    expect(readdirSync(join(dir, 'charts')).sort()).toEqual(
-      ['entropy.png', 'ess-by-lag.png', 'g-by-quadrant.png', 'kl-by-lag.png', 'lag-over-time.png', 'return.png'],
-    );
+    expect(readdirSync(join(dir, 'charts')).sort()).toEqual([
+      'entropy.png',
+      'ess-by-lag.png',
+      'g-by-quadrant.png',
+      'kl-by-lag.png',
+      'lag-over-time.png',
+      'return.png',
+    ]);
   });
 
   it('--json parses and carries the figures; --threshold is used', () => {
@@ -58,7 +63,11 @@ describe('isreshape analyze', () => {
     writeSynthRun(dir, { updates: 10, truncateLast: true });
     const r = cli(['analyze', dir, '--json', '--threshold', '100']);
     expect(r.code, r.err).toBe(0);
-    const j = JSON.parse(r.out) as { curve: { threshold: number; stepsToThreshold: number }; log: { truncated: boolean; hasSummary: boolean }; report: { charts: number } };
+    const j = JSON.parse(r.out) as {
+      curve: { threshold: number; stepsToThreshold: number };
+      log: { truncated: boolean; hasSummary: boolean };
+      report: { charts: number };
+    };
     expect(j.curve.threshold).toBe(100);
     expect(j.curve.stepsToThreshold).toBeGreaterThan(0);
     expect(j.log).toMatchObject({ truncated: true, hasSummary: false });
@@ -66,7 +75,11 @@ describe('isreshape analyze', () => {
   });
 
   it('bad input exits 2 with one line', () => {
-    for (const args of [['analyze', '/definitely/not/here'], ['compare', tmpdir() + '/nope-isr'], ['analyze', tmpdir(), '--threshold', 'abc']]) {
+    for (const args of [
+      ['analyze', '/definitely/not/here'],
+      ['compare', tmpdir() + '/nope-isr'],
+      ['analyze', tmpdir(), '--threshold', 'abc'],
+    ]) {
       const r = cli(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err.trim().split('\n')).toHaveLength(1);
@@ -100,7 +113,13 @@ describe('isreshape compare', () => {
     for (const m of ['ppo', 'v5'])
       for (const lag of [0, 8])
         for (const seed of [0, 1, 2])
-          writeSynthRun(join(root, `${m}_lag${lag}_seed${seed}`), { method: m, lag: lag ? `fixed:${lag}` : 'none', seed, updates: 6, returnAt: (s) => s / 10 + seed + (m === 'v5' ? 100 : 0) });
+          writeSynthRun(join(root, `${m}_lag${lag}_seed${seed}`), {
+            method: m,
+            lag: lag ? `fixed:${lag}` : 'none',
+            seed,
+            updates: 6,
+            returnAt: (s) => s / 10 + seed + (m === 'v5' ? 100 : 0),
+          });
     const out = join(root, 'report');
     const r = cli(['compare', root, '--out', out, '--json']);
     expect(r.code, r.err).toBe(0);
@@ -122,8 +141,14 @@ describe('isreshape compare', () => {
     expect(j.ranks[0]!.summary).toMatch(/^At lag none, v5 leads with IQM 401 \[400, 402\] over 3 seed\(s\); ppo is behind it/);
     expect(j.lags).toEqual(['none', 'fixed:8']);
     expect(j.ranks.map((x) => x.rows.map((y) => [y.label, y.tied]))).toEqual([
-      [['v5', true], ['ppo', false]],
-      [['v5', true], ['ppo', false]],
+      [
+        ['v5', true],
+        ['ppo', false],
+      ],
+      [
+        ['v5', true],
+        ['ppo', false],
+      ],
     ]);
     expect(j.test).toMatch(/Welch/);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
@@ -143,7 +168,23 @@ describe('isreshape compare', () => {
 describe('isreshape sweep', () => {
   it('runs every cell in parallel, resumes finished cells, and ends with the compare report', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'isr-sweep-')), 'sweep-t');
-    const args = ['sweep', '--methods', 'ppo,v5:floor=neg-is', '--lags', '0,4', '--seeds', '2', '--steps', '3000', '--parallel', '2', '--out', out, '--cli', FAKE_TRAIN];
+    const args = [
+      'sweep',
+      '--methods',
+      'ppo,v5:floor=neg-is',
+      '--lags',
+      '0,4',
+      '--seeds',
+      '2',
+      '--steps',
+      '3000',
+      '--parallel',
+      '2',
+      '--out',
+      out,
+      '--cli',
+      FAKE_TRAIN,
+    ];
     const r = cli(args);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('preset cartpole, target return 475');
@@ -168,7 +209,9 @@ describe('isreshape sweep', () => {
 
   it('a failing cell fails the sweep (exit 1) after reporting on the rest', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'isr-sweep-')), 'sweep-f');
-    const r = cli(['sweep', '--methods', 'ppo,v5', '--lags', '0', '--seeds', '1', '--steps', '3000', '--out', out, '--cli', FAKE_TRAIN], { FAKE_TRAIN_FAIL_METHOD: 'ppo' });
+    const r = cli(['sweep', '--methods', 'ppo,v5', '--lags', '0', '--seeds', '1', '--steps', '3000', '--out', out, '--cli', FAKE_TRAIN], {
+      FAKE_TRAIN_FAIL_METHOD: 'ppo',
+    });
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/ppo_lag0_seed0 FAILED exit 3/);
     expect(r.err).toMatch(/1 of 2 cell\(s\) failed/);

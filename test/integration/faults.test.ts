@@ -18,7 +18,26 @@ import { modelHash } from '../../model/params.js';
 import { makeRollout } from '../unit/protocol/helpers.js';
 import type { SummaryRecord } from '../../protocol/records.js';
 
-const FLAGS = ['--actors', '3', '--batch-segments', '1', '--envs-per-worker', '4', '--segment-steps', '16', '--epochs', '1', '--minibatches', '1', '--steps', '2048', '--eval-every', '0', '--final-eval-episodes', '3'];
+const FLAGS = [
+  '--actors',
+  '3',
+  '--batch-segments',
+  '1',
+  '--envs-per-worker',
+  '4',
+  '--segment-steps',
+  '16',
+  '--epochs',
+  '1',
+  '--minibatches',
+  '1',
+  '--steps',
+  '2048',
+  '--eval-every',
+  '0',
+  '--final-eval-episodes',
+  '3',
+];
 const SPEC = modelSpecFor('CartPole-v1', [64, 64]); // the learner's: the env spec is in the model hash
 const children: ChildProcess[] = [];
 
@@ -52,7 +71,9 @@ async function reply(sock: zmq.Dealer, ms = 10_000): Promise<Message> {
 }
 
 beforeAll(() => ensureBuilt(), 300_000);
-afterAll(() => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL'); });
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
 
 describe('learner under bad input', () => {
   it('rejects each bad message with a reason, keeps training and accounts for everything', async () => {
@@ -64,7 +85,16 @@ describe('learner under bad input', () => {
     evil.connect(endpoint);
     await evil.send(Buffer.from('definitely not a message'));
     await evil.send([Buffer.from('two'), Buffer.from('frames')]);
-    const hello = { type: MsgType.Hello as const, actorId: 1, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 4, modelHash: modelHash(SPEC), incarnation: 7 };
+    const hello = {
+      type: MsgType.Hello as const,
+      actorId: 1,
+      envId: 'CartPole-v1',
+      obsDim: 4,
+      nActions: 2,
+      numEnvs: 4,
+      modelHash: modelHash(SPEC),
+      incarnation: 7,
+    };
     // A rollout before any hello is refused with a reason.
     const orphan = makeRollout(4, 2);
     await evil.send(encode({ ...orphan, actorId: 1, seq: 0, behaviourVersion: 0 }));
@@ -104,7 +134,9 @@ describe('learner under bad input', () => {
     bystander.connect(endpoint);
     await bystander.send(encode({ ...hello, actorId: 2 }));
     // It stays alive with heartbeats (a silent peer is dropped after 5 missed ones).
-    const beat = setInterval(() => { void bystander.send(encode({ type: MsgType.Heartbeat, actorId: 2, incarnation: 7 })).catch(() => undefined); }, 500);
+    const beat = setInterval(() => {
+      void bystander.send(encode({ type: MsgType.Heartbeat, actorId: 2, incarnation: 7 })).catch(() => undefined);
+    }, 500);
     const notice = (async () => {
       for (;;) {
         const m = await reply(bystander, 120_000);
@@ -128,6 +160,8 @@ describe('learner under bad input', () => {
     expect(s.envSteps).toBeGreaterThanOrEqual(2048);
     expect(s.received).toBe(s.trained + s.dropped + s.rejected);
     expect(s.rejected).toBe(6);
-    expect(Object.keys(s.rejectReasons).sort()).toEqual(['BAD_ACTION', 'BAD_FRAMES', 'BAD_MAGIC', 'MODEL_HASH', 'NOT_FINITE', 'UNKNOWN_ACTOR'].sort());
+    expect(Object.keys(s.rejectReasons).sort()).toEqual(
+      ['BAD_ACTION', 'BAD_FRAMES', 'BAD_MAGIC', 'MODEL_HASH', 'NOT_FINITE', 'UNKNOWN_ACTOR'].sort(),
+    );
   });
 });

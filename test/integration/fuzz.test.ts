@@ -62,40 +62,64 @@ const validBytes = valid.map((m) => encode(m));
 function hostile(k: number, r: () => number, i: number): Buffer[] {
   const pick = () => Buffer.from(validBytes[Math.floor(r() * validBytes.length)]);
   switch (k) {
-    case 0: return [Buffer.from(Array.from({ length: Math.floor(r() * 200) }, () => Math.floor(r() * 256)))]; // random bytes
-    case 1: { const b = pick(); return [b.subarray(0, Math.floor(r() * b.length))]; } // truncation
-    case 2: { // bit flips in the header or the section table (where they change the verdict)
+    case 0:
+      return [Buffer.from(Array.from({ length: Math.floor(r() * 200) }, () => Math.floor(r() * 256)))]; // random bytes
+    case 1: {
+      const b = pick();
+      return [b.subarray(0, Math.floor(r() * b.length))];
+    } // truncation
+    case 2: {
+      // bit flips in the header or the section table (where they change the verdict)
       const b = pick();
       const n = 1 + Math.floor(r() * 4);
-      for (let j = 0; j < n; j++) { const at = Math.floor(r() * Math.min(b.length, 64)); b[at] ^= 1 << Math.floor(r() * 8); }
+      for (let j = 0; j < n; j++) {
+        const at = Math.floor(r() * Math.min(b.length, 64));
+        b[at] ^= 1 << Math.floor(r() * 8);
+      }
       // A flip may leave a valid message; force a reserved bit so that it cannot be.
       b[12] |= 1;
       return [b];
     }
-    case 3: { const b = pick(); b.writeUInt16LE(PROTOCOL_VERSION + 1 + Math.floor(r() * 100), 4); return [b]; } // wrong version
-    case 4: { // a section length that claims more than there is
+    case 3: {
+      const b = pick();
+      b.writeUInt16LE(PROTOCOL_VERSION + 1 + Math.floor(r() * 100), 4);
+      return [b];
+    } // wrong version
+    case 4: {
+      // a section length that claims more than there is
       const b = Buffer.from(validBytes[1]);
       b.writeUInt32LE(0xfffffff0, 16 + 8 * 7 + 4 * Math.floor(r() * 10));
       return [b];
     }
-    case 5: { // a valid header with absurd shapes and no data behind it
+    case 5: {
+      // a valid header with absurd shapes and no data behind it
       const b = Buffer.from(validBytes[1]);
       b.writeDoubleLE(1024, 16 + 8 * 4);
       b.writeDoubleLE(256, 16 + 8 * 5);
       return [b];
     }
-    case 6: return [Buffer.from(encode({ ...(valid[0] as Extract<Message, { type: MsgType.Hello }>), incarnation: i + 1 }))]; // the real actor's id
-    case 7: return [Buffer.from(encode({ ...(valid[0] as Extract<Message, { type: MsgType.Hello }>), actorId: 1 + Math.floor(r() * 1000) }))]; // outside --actors
-    case 8: { const m = { ...(valid[1] as Extract<Message, { type: MsgType.Rollout }>), seq: Math.floor(r() * 10) }; return [Buffer.from(encode(m))]; } // replayed seqs
-    default: return [pick(), pick()]; // two payload frames
+    case 6:
+      return [Buffer.from(encode({ ...(valid[0] as Extract<Message, { type: MsgType.Hello }>), incarnation: i + 1 }))]; // the real actor's id
+    case 7:
+      return [Buffer.from(encode({ ...(valid[0] as Extract<Message, { type: MsgType.Hello }>), actorId: 1 + Math.floor(r() * 1000) }))]; // outside --actors
+    case 8: {
+      const m = { ...(valid[1] as Extract<Message, { type: MsgType.Rollout }>), seq: Math.floor(r() * 10) };
+      return [Buffer.from(encode(m))];
+    } // replayed seqs
+    default:
+      return [pick(), pick()]; // two payload frames
   }
 }
 const KINDS = 10;
 
 async function drain(d: zmq.Dealer): Promise<void> {
   try {
-    for await (const _ of d) { /* replies to the fuzzer are read and discarded */ }
-  } catch { /* closed */ }
+    for await (const _ of d) {
+      /* replies to the fuzzer are read and discarded */
+    }
+  } catch {
+    /* closed */
+  }
 }
 
 beforeAll(async () => {
@@ -107,13 +131,40 @@ describe('live fuzz', () => {
   it(`the learner keeps training its real actor through ${FUZZ_MESSAGES} hostile messages and ${CONNECTIONS} connections, accounting for each`, async () => {
     const log: Array<Record<string, unknown>> = [];
     const versions: number[] = [];
-    const cfg = testConfig({ workers: 1, segmentSteps: 8, envsPerWorker: 2, batchSegments: 1, steps: 1e9, evalEvery: 1_000_000, finalEvalEpisodes: 2 });
-    const server = await LearnerServer.start({ cfg, bind: 'tcp://127.0.0.1:0', logger: memoryPino(log), onUpdate: (u) => versions.push(u.version) });
+    const cfg = testConfig({
+      workers: 1,
+      segmentSteps: 8,
+      envsPerWorker: 2,
+      batchSegments: 1,
+      steps: 1e9,
+      evalEvery: 1_000_000,
+      finalEvalEpisodes: 2,
+    });
+    const server = await LearnerServer.start({
+      cfg,
+      bind: 'tcp://127.0.0.1:0',
+      logger: memoryPino(log),
+      onUpdate: (u) => versions.push(u.version),
+    });
     const running = server.run();
     const actor = new Actor({
-      actorId: 0, endpoint: server.endpoint, envId: 'CartPole-v1', modelSpec: spec, workers: 1, envsPerWorker: 2, segmentSteps: 8, seed: 3,
-      lag: { kind: 'none' }, actorDelayMs: 0, maxInFlight: 1, historyVersions: 4, deterministicSegmentsPerSlot: 0,
-      statsEveryMs: 1000, idleTimeoutMs: 120_000, heartbeatMs: 200, logger: memoryPino([]),
+      actorId: 0,
+      endpoint: server.endpoint,
+      envId: 'CartPole-v1',
+      modelSpec: spec,
+      workers: 1,
+      envsPerWorker: 2,
+      segmentSteps: 8,
+      seed: 3,
+      lag: { kind: 'none' },
+      actorDelayMs: 0,
+      maxInFlight: 1,
+      historyVersions: 4,
+      deterministicSegmentsPerSlot: 0,
+      statsEveryMs: 1000,
+      idleTimeoutMs: 120_000,
+      heartbeatMs: 200,
+      logger: memoryPino([]),
     });
     const acting = actor.run();
     const t0 = Date.now();
@@ -125,21 +176,33 @@ describe('live fuzz', () => {
 
     // The fuzzers: each sends its share, reading (and discarding) what the learner answers.
     const byKind = new Array<number>(KINDS).fill(0);
-    const fuzzers = Array.from({ length: FUZZERS }, () => { const d = new zmq.Dealer({ linger: 5000 }); d.connect(server.endpoint); return d; });
+    const fuzzers = Array.from({ length: FUZZERS }, () => {
+      const d = new zmq.Dealer({ linger: 5000 });
+      d.connect(server.endpoint);
+      return d;
+    });
     const drains = fuzzers.map(drain);
-    await Promise.all(fuzzers.map(async (d, f) => {
-      const r = rng(1000 + f);
-      for (let i = f; i < FUZZ_MESSAGES; i += FUZZERS) {
-        const k = i % KINDS;
-        byKind[k]++;
-        await d.send(hostile(k, r, i));
-      }
-    }));
+    await Promise.all(
+      fuzzers.map(async (d, f) => {
+        const r = rng(1000 + f);
+        for (let i = f; i < FUZZ_MESSAGES; i += FUZZERS) {
+          const k = i % KINDS;
+          byKind[k]++;
+          await d.send(hostile(k, r, i));
+        }
+      }),
+    );
     // A thousand short connections, each saying hello with the real actor's id, 100 at a time.
     for (let c = 0; c < CONNECTIONS; c += 100) {
       // A long linger: on a loaded machine a closed socket may not have connected yet, and its hello must still arrive.
-      const socks = Array.from({ length: 100 }, () => { const d = new zmq.Dealer({ linger: 30_000 }); d.connect(server.endpoint); return d; });
-      await Promise.all(socks.map((d, j) => d.send(encode({ ...(valid[0] as Extract<Message, { type: MsgType.Hello }>), incarnation: c + j + 1 }))));
+      const socks = Array.from({ length: 100 }, () => {
+        const d = new zmq.Dealer({ linger: 30_000 });
+        d.connect(server.endpoint);
+        return d;
+      });
+      await Promise.all(
+        socks.map((d, j) => d.send(encode({ ...(valid[0] as Extract<Message, { type: MsgType.Hello }>), incarnation: c + j + 1 }))),
+      );
       for (const d of socks) d.close();
     }
     const sent = FUZZ_MESSAGES + CONNECTIONS;
@@ -159,14 +222,17 @@ describe('live fuzz', () => {
     await acting;
 
     const byCode = s.rejectReasons;
-    console.log(`fuzz: ${sent} messages sent (${FUZZ_MESSAGES} by kind ${JSON.stringify(byKind)} + ${CONNECTIONS} connections); rejected ${s.rejected} by code ${JSON.stringify(byCode)}; trained ${s.trained}, dropped ${s.dropped}; versions ${v0} -> ${vDuring} during -> ${s.version}; RSS ${(rss0 / 2 ** 20).toFixed(0)} MB -> ${(rss1 / 2 ** 20).toFixed(0)} MB; socket events ${JSON.stringify(server.socketEvents)}`);
+    console.log(
+      `fuzz: ${sent} messages sent (${FUZZ_MESSAGES} by kind ${JSON.stringify(byKind)} + ${CONNECTIONS} connections); rejected ${s.rejected} by code ${JSON.stringify(byCode)}; trained ${s.trained}, dropped ${s.dropped}; versions ${v0} -> ${vDuring} during -> ${s.version}; RSS ${(rss0 / 2 ** 20).toFixed(0)} MB -> ${(rss1 / 2 ** 20).toFixed(0)} MB; socket events ${JSON.stringify(server.socketEvents)}`,
+    );
     expect(s.rejected).toBe(sent); // every fuzz message, and nothing of the real actor's
     expect(Object.values(byCode).reduce((a, b) => a + b, 0)).toBe(s.rejected);
     expect(s.received).toBe(s.trained + s.dropped + s.rejected);
     expect(vDuring).toBeGreaterThan(v0); // trained while fuzzed
     expect(s.version).toBeGreaterThanOrEqual(vDuring + 2); // and after
     expect(s.trained).toBeGreaterThanOrEqual(s.version - 1);
-    for (const code of ['BAD_MAGIC', 'TRUNCATED', 'BAD_VERSION', 'ACTOR_ID_RANGE', 'UNKNOWN_ACTOR', 'BAD_FRAMES']) expect(byCode[code]).toBeGreaterThan(0);
+    for (const code of ['BAD_MAGIC', 'TRUNCATED', 'BAD_VERSION', 'ACTOR_ID_RANGE', 'UNKNOWN_ACTOR', 'BAD_FRAMES'])
+      expect(byCode[code]).toBeGreaterThan(0);
     expect((byCode.ACTOR_ID_IN_USE ?? 0) + (byCode.RATE_LIMITED ?? 0)).toBeGreaterThan(0);
     expect(rss1 - rss0).toBeLessThan(400 * 2 ** 20); // generous: the probe saw 1 GB
     expect(server.trainingLoop.admission.actors.map((a) => a.actorId)).toEqual([0]);

@@ -10,8 +10,24 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT, ensureBuilt, recordsOf } from '../helpers/cli.js';
 import type { SummaryRecord } from '../../protocol/records.js';
 
-const FLAGS = ['--actors', '2', '--envs-per-worker', '4', '--segment-steps', '16', '--epochs', '1', '--minibatches', '1',
-  '--steps', '10000000', '--eval-every', '0', '--final-eval-episodes', '3'];
+const FLAGS = [
+  '--actors',
+  '2',
+  '--envs-per-worker',
+  '4',
+  '--segment-steps',
+  '16',
+  '--epochs',
+  '1',
+  '--minibatches',
+  '1',
+  '--steps',
+  '10000000',
+  '--eval-every',
+  '0',
+  '--final-eval-episodes',
+  '3',
+];
 
 function startTrain(dir: string, extra: string[] = []) {
   const p = spawn(process.execPath, [CLI, 'train', ...FLAGS, ...extra, '--run-dir', dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -15,8 +15,10 @@ import { writeKeyPair } from '../../deploy/curveKeys.js';
 import type { SummaryRecord } from '../../protocol/records.js';
 
 const id = process.pid % 100000;
-const NS_L = `isrl${id}`, NS_A = `isra${id}`;
-const VETH_L = `isrvl${id}`, VETH_A = `isrva${id}`;
+const NS_L = `isrl${id}`,
+  NS_A = `isra${id}`;
+const VETH_L = `isrvl${id}`,
+  VETH_A = `isrva${id}`;
 
 function ip(...args: string[]): { ok: boolean; err: string } {
   const r = spawnSync('ip', args, { encoding: 'utf8' });
@@ -26,12 +28,17 @@ function ip(...args: string[]): { ok: boolean; err: string } {
 function setUp(): string | null {
   if (process.getuid?.() !== 0) return 'not root: ip netns needs root';
   const steps: string[][] = [
-    ['netns', 'add', NS_L], ['netns', 'add', NS_A],
+    ['netns', 'add', NS_L],
+    ['netns', 'add', NS_A],
     ['link', 'add', VETH_L, 'type', 'veth', 'peer', 'name', VETH_A],
-    ['link', 'set', VETH_L, 'netns', NS_L], ['link', 'set', VETH_A, 'netns', NS_A],
-    ['-n', NS_L, 'addr', 'add', '10.231.0.1/24', 'dev', VETH_L], ['-n', NS_A, 'addr', 'add', '10.231.0.2/24', 'dev', VETH_A],
-    ['-n', NS_L, 'link', 'set', VETH_L, 'up'], ['-n', NS_A, 'link', 'set', VETH_A, 'up'],
-    ['-n', NS_L, 'link', 'set', 'lo', 'up'], ['-n', NS_A, 'link', 'set', 'lo', 'up'],
+    ['link', 'set', VETH_L, 'netns', NS_L],
+    ['link', 'set', VETH_A, 'netns', NS_A],
+    ['-n', NS_L, 'addr', 'add', '10.231.0.1/24', 'dev', VETH_L],
+    ['-n', NS_A, 'addr', 'add', '10.231.0.2/24', 'dev', VETH_A],
+    ['-n', NS_L, 'link', 'set', VETH_L, 'up'],
+    ['-n', NS_A, 'link', 'set', VETH_A, 'up'],
+    ['-n', NS_L, 'link', 'set', 'lo', 'up'],
+    ['-n', NS_A, 'link', 'set', 'lo', 'up'],
   ];
   for (const s of steps) {
     const r = ip(...s);
@@ -45,17 +52,47 @@ function tearDown(): void {
   ip('netns', 'del', NS_A);
 }
 
-interface Proc { exit: Promise<number | null>; out: () => string }
+interface Proc {
+  exit: Promise<number | null>;
+  out: () => string;
+}
 function inNs(ns: string, args: string[], timeoutMs = 120_000): Proc {
   const p = spawn('ip', ['netns', 'exec', ns, process.execPath, CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   p.stdout.on('data', (d) => (out += d));
   p.stderr.on('data', (d) => (out += d));
   const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-  return { exit: new Promise((r) => p.on('exit', (c) => { clearTimeout(t); r(c); })), out: () => out };
+  return {
+    exit: new Promise((r) =>
+      p.on('exit', (c) => {
+        clearTimeout(t);
+        r(c);
+      }),
+    ),
+    out: () => out,
+  };
 }
 
-const FLAGS = ['--env', 'CartPole-v1', '--actors', '2', '--envs-per-worker', '2', '--segment-steps', '8', '--epochs', '1', '--minibatches', '1', '--eval-every', '0', '--final-eval-episodes', '2', '--steps', String(6 * 2 * 16)];
+const FLAGS = [
+  '--env',
+  'CartPole-v1',
+  '--actors',
+  '2',
+  '--envs-per-worker',
+  '2',
+  '--segment-steps',
+  '8',
+  '--epochs',
+  '1',
+  '--minibatches',
+  '1',
+  '--eval-every',
+  '0',
+  '--final-eval-episodes',
+  '2',
+  '--steps',
+  String(6 * 2 * 16),
+];
 let skip: string | null = null;
 
 beforeAll(() => {
@@ -83,14 +120,41 @@ describe('across a link between two network namespaces', () => {
     const allow = join(keys, 'actors.allow');
     spawnSync('sh', ['-c', `cat '${a0.pubFile}' '${a1.pubFile}' > '${allow}'`]);
     const endpoint = 'tcp://10.231.0.1:5555';
-    const L = inNs(NS_L, ['learner', '--bind', endpoint, '--run-dir', join(dir, 'learner'), '--curve-secret', learner.keyFile, '--curve-allow', allow, ...FLAGS]);
+    const L = inNs(NS_L, [
+      'learner',
+      '--bind',
+      endpoint,
+      '--run-dir',
+      join(dir, 'learner'),
+      '--curve-secret',
+      learner.keyFile,
+      '--curve-allow',
+      allow,
+      ...FLAGS,
+    ]);
     let exited = false;
-    void L.exit.then(() => { exited = true; });
+    void L.exit.then(() => {
+      exited = true;
+    });
     const t0 = Date.now();
     while (!exited && !/listening on/.test(L.out()) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 100));
     expect(L.out()).toMatch(/listening on tcp:\/\/10\.231\.0\.1:5555/);
-    const actor = (i: number, key: string, extra: string[] = []) => inNs(NS_A, ['actor', '--connect', endpoint, '--actor-id', String(i), '--run-dir', join(dir, `actor-${i}-${key}`),
-      '--curve-secret', join(keys, `${key}.key`), '--curve-server', learner.pubFile, ...extra, ...FLAGS]);
+    const actor = (i: number, key: string, extra: string[] = []) =>
+      inNs(NS_A, [
+        'actor',
+        '--connect',
+        endpoint,
+        '--actor-id',
+        String(i),
+        '--run-dir',
+        join(dir, `actor-${i}-${key}`),
+        '--curve-secret',
+        join(keys, `${key}.key`),
+        '--curve-server',
+        learner.pubFile,
+        ...extra,
+        ...FLAGS,
+      ]);
     const rogue = actor(0, 'rogue', ['--connect-timeout', '3']);
     expect(await rogue.exit).toBe(1);
     expect(rogue.out()).toMatch(/no answer from the learner at tcp:\/\/10\.231\.0\.1:5555 to \d+ hellos in 3 s/);

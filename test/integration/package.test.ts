@@ -106,7 +106,16 @@ beforeAll(() => {
   writeFileSync(
     join(proj, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, types: ['node'], outDir: 'out', rootDir: 'src', skipLibCheck: false },
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        types: ['node'],
+        outDir: 'out',
+        rootDir: 'src',
+        skipLibCheck: false,
+      },
       include: ['src'],
     }),
   );
@@ -123,12 +132,18 @@ afterAll(() => {
 describe('the npm package', () => {
   it('ships the built entries, the CLI, README and docs/METHODS.md, and no tests or benches', () => {
     const paths = packed.files.map((f) => f.path);
-    for (const p of ['package.json', 'README.md', 'docs/METHODS.md', 'dist/deploy/cli.js', 'dist/actor/worker.js']) expect(paths).toContain(p);
+    for (const p of ['package.json', 'README.md', 'docs/METHODS.md', 'dist/deploy/cli.js', 'dist/actor/worker.js'])
+      expect(paths).toContain(p);
     for (const d of ['learner/objectives', 'analysis', 'actor/envs', 'protocol']) {
       expect(paths).toContain(`dist/${d}/index.js`);
       expect(paths).toContain(`dist/${d}/index.d.ts`);
     }
-    expect(paths.filter((p) => p.startsWith('dist/test/') || p.startsWith('dist/bench/') || p.endsWith('.map') || (p.endsWith('.ts') && !p.endsWith('.d.ts')))).toEqual([]);
+    expect(
+      paths.filter(
+        (p) =>
+          p.startsWith('dist/test/') || p.startsWith('dist/bench/') || p.endsWith('.map') || (p.endsWith('.ts') && !p.endsWith('.d.ts')),
+      ),
+    ).toEqual([]);
   });
 
   it('type-checks a strict NodeNext consumer against the subpaths and runs it with the same results as the sources', async () => {
@@ -153,7 +168,9 @@ describe('the npm package', () => {
 
     // objectives: the golden vectors (default v5 at w = 2, A = +1; neg-is floor at w = 0.2, A = -1).
     const goldenG = (params: object, w: number, A: number): number =>
-      golden.weights.find((c) => c.method === 'v5' && JSON.stringify(c.params) === JSON.stringify(params))!.rows.find((row) => row[0] === w && row[1] === A)![2];
+      golden.weights
+        .find((c) => c.method === 'v5' && JSON.stringify(c.params) === JSON.stringify(params))!
+        .rows.find((row) => row[0] === w && row[1] === A)![2];
     expect(got.weights.methods).toEqual([...METHODS]);
     expect(Math.abs(got.weights.v5 - goldenG({}, 2, 1))).toBeLessThan(1e-6);
     expect(Math.abs(got.weights.v5NegIsFloor - goldenG({ floor: 'neg-is' }, 0.2, -1))).toBeLessThan(1e-6);
@@ -177,7 +194,10 @@ describe('the npm package', () => {
     expect(got.envs.mine).toEqual(['Coin-v0']);
 
     // protocol: both messages survive encode -> decode; garbage is refused.
-    expect(got.protocol.hello).toEqual({ ok: true, msg: { type: 1, actorId: 3, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 8, modelHash: 12345, incarnation: 77 } });
+    expect(got.protocol.hello).toEqual({
+      ok: true,
+      msg: { type: 1, actorId: 3, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 8, modelHash: 12345, incarnation: 77 },
+    });
     expect(got.protocol.params).toEqual([0.5, -1.25, 3]);
     expect(got.protocol.paramsVersion).toBe(9);
     expect(got.protocol.garbageOk).toBe(false);
@@ -190,7 +210,11 @@ describe('the npm package', () => {
 
   it('keeps the bin working from the unpacked package', () => {
     const pkg = JSON.parse(readFileSync(join(proj, 'node_modules/isreshape/package.json'), 'utf8')) as { bin: Record<string, string> };
-    const r = spawnSync(process.execPath, [join(proj, 'node_modules/isreshape', pkg.bin.isreshape!), 'weights', '--method', 'v5', '--w', '2', '--a', '1', '--json'], { cwd: proj, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(
+      process.execPath,
+      [join(proj, 'node_modules/isreshape', pkg.bin.isreshape!), 'weights', '--method', 'v5', '--w', '2', '--a', '1', '--json'],
+      { cwd: proj, encoding: 'utf8', timeout: 60_000 },
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const rows = JSON.parse(r.stdout) as { w: number; A: number; g: number }[];

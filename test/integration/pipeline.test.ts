@@ -9,13 +9,36 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, recordsOf, runCli } from '../helpers/cli.js';
 import type { SummaryRecord, UpdateRecord } from '../../protocol/records.js';
 
-const SMALL = ['--actors', '2', '--workers', '1', '--envs-per-worker', '4', '--segment-steps', '16', '--epochs', '1', '--minibatches', '2', '--eval-every', '5', '--eval-episodes', '3', '--final-eval-episodes', '5', '--quiet'];
+const SMALL = [
+  '--actors',
+  '2',
+  '--workers',
+  '1',
+  '--envs-per-worker',
+  '4',
+  '--segment-steps',
+  '16',
+  '--epochs',
+  '1',
+  '--minibatches',
+  '2',
+  '--eval-every',
+  '5',
+  '--eval-episodes',
+  '3',
+  '--final-eval-episodes',
+  '5',
+  '--quiet',
+];
 
 function tmpRun(name: string): string {
   return join(mkdtempSync(join(tmpdir(), 'isr-pipe-')), name);
 }
 
-async function train(name: string, extra: string[]): Promise<{ dir: string; updates: UpdateRecord[]; summary: SummaryRecord; out: string }> {
+async function train(
+  name: string,
+  extra: string[],
+): Promise<{ dir: string; updates: UpdateRecord[]; summary: SummaryRecord; out: string }> {
   const dir = tmpRun(name);
   const r = await runCli(['train', ...SMALL, '--run-dir', dir, ...extra]);
   expect(r.code, `train exited ${r.code}\n${r.out}\n${r.err}`).toBe(0);
@@ -64,7 +87,18 @@ describe('isreshape train (2 actor processes)', () => {
   });
 
   it('--max-lag drops too-stale rollouts with the reason and trains only on admitted ones', async () => {
-    const { updates, summary } = await train('maxlag', ['--steps', '3000', '--time', '120', '--method', 'vtrace', '--lag', 'uniform:0-8', '--max-lag', '4']);
+    const { updates, summary } = await train('maxlag', [
+      '--steps',
+      '3000',
+      '--time',
+      '120',
+      '--method',
+      'vtrace',
+      '--lag',
+      'uniform:0-8',
+      '--max-lag',
+      '4',
+    ]);
     expect(updates.length).toBeGreaterThan(5);
     for (const u of updates) expect(u.lag.max).toBeLessThanOrEqual(4);
     expect(summary.dropReasons.stale).toBeGreaterThan(0);

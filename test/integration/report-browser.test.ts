@@ -110,12 +110,20 @@ describe('report.html in headless Chromium', () => {
     expect(cdom.console).toEqual([]);
     expect((cdom.stdout.match(/<svg[\s>]/g) ?? []).length).toBe(cmp.charts);
     // The answer first: the return and collapse heatmaps, then one sentence per lag, then the ranking.
-    const order = ['data-chart="heat-return"', 'data-chart="heat-collapse"', 'In one sentence per lag', 'Ranking per lag', 'Every group'].map((x) => cdom.stdout.indexOf(x));
+    const order = [
+      'data-chart="heat-return"',
+      'data-chart="heat-collapse"',
+      'In one sentence per lag',
+      'Ranking per lag',
+      'Every group',
+    ].map((x) => cdom.stdout.indexOf(x));
     expect(order.every((x) => x > 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     const cheadings = [...cdom.stdout.matchAll(/<h2>([^<]*)<\/h2>/g)].map((m) => m[1]);
     expect(new Set(cheadings).size, 'no heading repeated').toBe(cheadings.length);
-    expect(cdom.stdout, readFileSync(cmp.html, "utf8").match(/<section class="summary">.*?<\/section>/)?.[0]).toMatch(/Collapsed: sapo in 3\/4 seeds\./);
+    expect(cdom.stdout, readFileSync(cmp.html, 'utf8').match(/<section class="summary">.*?<\/section>/)?.[0]).toMatch(
+      /Collapsed: sapo in 3\/4 seeds\./,
+    );
     const cshot = join(OUT, 'compare-report.png');
     const cs = chromium(cmp.html, [`--screenshot=${cshot}`, '--window-size=1280,2400']);
     expect(cs.status).toBe(0);

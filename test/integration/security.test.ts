@@ -31,12 +31,27 @@ function memoryPino(lines: Array<Record<string, unknown>>): Logger {
 }
 
 const spec = { obsDim: 4, nActions: 2, hidden: [8] };
-const cfg = (steps: number) => testConfig({ workers: 1, segmentSteps: 8, envsPerWorker: 2, batchSegments: 1, steps, evalEvery: 100, finalEvalEpisodes: 2 });
+const cfg = (steps: number) =>
+  testConfig({ workers: 1, segmentSteps: 8, envsPerWorker: 2, batchSegments: 1, steps, evalEvery: 100, finalEvalEpisodes: 2 });
 function actorOptions(endpoint: string, over: Partial<ActorOptions>): ActorOptions {
   return {
-    actorId: 0, endpoint, envId: 'CartPole-v1', modelSpec: spec, workers: 1, envsPerWorker: 2, segmentSteps: 8, seed: 3,
-    lag: { kind: 'none' }, actorDelayMs: 0, maxInFlight: 1, historyVersions: 4, deterministicSegmentsPerSlot: 0,
-    statsEveryMs: 60_000, idleTimeoutMs: 60_000, logger: memoryPino([]), ...over,
+    actorId: 0,
+    endpoint,
+    envId: 'CartPole-v1',
+    modelSpec: spec,
+    workers: 1,
+    envsPerWorker: 2,
+    segmentSteps: 8,
+    seed: 3,
+    lag: { kind: 'none' },
+    actorDelayMs: 0,
+    maxInFlight: 1,
+    historyVersions: 4,
+    deterministicSegmentsPerSlot: 0,
+    statsEveryMs: 60_000,
+    idleTimeoutMs: 60_000,
+    logger: memoryPino([]),
+    ...over,
   };
 }
 
@@ -55,11 +70,18 @@ describe('CURVE', () => {
     const gk = readKeyPair('curve-secret', good.keyFile);
     const bk = readKeyPair('curve-secret', bad.keyFile);
     const log: Array<Record<string, unknown>> = [];
-    const server = await LearnerServer.start({ cfg: cfg(4 * 16), bind: 'tcp://127.0.0.1:0', logger: memoryPino(log), curve: { ...lk, allow: [gk.publicKey] } });
+    const server = await LearnerServer.start({
+      cfg: cfg(4 * 16),
+      bind: 'tcp://127.0.0.1:0',
+      logger: memoryPino(log),
+      curve: { ...lk, allow: [gk.publicKey] },
+    });
     const running = server.run();
     // Wrong key, then no key at all: both time out on unanswered hellos.
     const wrong = new Actor(actorOptions(server.endpoint, { connectTimeoutMs: 2000, curve: { ...bk, serverKey: lk.publicKey } }));
-    await expect(wrong.run()).rejects.toThrow(new RegExp(`^no answer from the learner at ${server.endpoint.replace(/[.]/g, '\\.')} to \\d+ hellos in 2 s`));
+    await expect(wrong.run()).rejects.toThrow(
+      new RegExp(`^no answer from the learner at ${server.endpoint.replace(/[.]/g, '\\.')} to \\d+ hellos in 2 s`),
+    );
     const none = new Actor(actorOptions(server.endpoint, { connectTimeoutMs: 1500 }));
     await expect(none.run()).rejects.toThrow(/no answer from the learner at/);
     expect(server.trainingLoop.intake.counts.received).toBe(0);
@@ -78,12 +100,14 @@ describe('CURVE', () => {
     expect(server.socketEvents.curveRefused).toBeGreaterThan(0);
     // The actor without CURVE fails the handshake before ZAP: logged with its address.
     expect(log.filter((r) => r.kind === 'handshake-failed').length).toBeGreaterThan(0);
-    console.log(`curve: refusal line ${JSON.stringify({ kind: refused[0].kind, address: refused[0].address, key: refused[0].key, msg: refused[0].msg })}; events ${JSON.stringify(server.socketEvents)}`);
+    console.log(
+      `curve: refusal line ${JSON.stringify({ kind: refused[0].kind, address: refused[0].address, key: refused[0].key, msg: refused[0].msg })}; events ${JSON.stringify(server.socketEvents)}`,
+    );
   });
 });
 
 describe('transport limits', () => {
-  it('a message above the run\'s largest legitimate one never reaches the decoder (zmq disconnects the peer)', async () => {
+  it("a message above the run's largest legitimate one never reaches the decoder (zmq disconnects the peer)", async () => {
     const log: Array<Record<string, unknown>> = [];
     const server = await LearnerServer.start({ cfg: cfg(2 * 16), bind: 'tcp://127.0.0.1:0', logger: memoryPino(log) });
     const running = server.run();
@@ -109,11 +133,23 @@ describe('binding', () => {
   it('refuses a non-loopback bind without CURVE (exit 2, one line); --insecure allows it', async () => {
     const r = await runCli(['learner', '--bind', 'tcp://0.0.0.0:0', '--env', 'CartPole-v1'], 60_000);
     expect(r.code).toBe(2);
-    expect(r.err.trim().split('\n')).toEqual([expect.stringMatching(/^isreshape: --bind: tcp:\/\/0\.0\.0\.0:0 is reachable from other machines and no CURVE keys are given/)]);
+    expect(r.err.trim().split('\n')).toEqual([
+      expect.stringMatching(/^isreshape: --bind: tcp:\/\/0\.0\.0\.0:0 is reachable from other machines and no CURVE keys are given/),
+    ]);
     expect(parseLearnerNetwork({ insecure: true }, 'tcp://0.0.0.0:0')).toEqual({ curve: null });
     expect(parseLearnerNetwork({ insecure: false }, 'tcp://127.0.0.1:5555')).toEqual({ curve: null });
     expect(() => parseLearnerNetwork({ 'curve-secret': 'x.key' }, 'tcp://127.0.0.1:1')).toThrow(/^--curve-secret: needs --curve-allow/);
-    expect(['tcp://127.0.0.1:1', 'tcp://localhost:1', 'tcp://[::1]:1', 'ipc:///tmp/x'].map(isLoopbackEndpoint)).toEqual([true, true, true, true]);
-    expect(['tcp://0.0.0.0:1', 'tcp://*:1', 'tcp://10.0.0.1:1', 'tcp://eth0:1'].map(isLoopbackEndpoint)).toEqual([false, false, false, false]);
+    expect(['tcp://127.0.0.1:1', 'tcp://localhost:1', 'tcp://[::1]:1', 'ipc:///tmp/x'].map(isLoopbackEndpoint)).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(['tcp://0.0.0.0:1', 'tcp://*:1', 'tcp://10.0.0.1:1', 'tcp://eth0:1'].map(isLoopbackEndpoint)).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 });

@@ -26,7 +26,30 @@ describe('sweep over an interrupted cell', () => {
     writeFileSync(join(partial, 'config.json'), '{"runId":"interrupted"}\n');
     const cfg = join(root, 'base.yaml');
     writeFileSync(cfg, 'epochs: 2\n');
-    const r = spawnSync(process.execPath, [CLI, 'sweep', '--methods', 'ppo', '--lags', '0', '--seeds', '1', '--steps', '3000', '--parallel', '1', '--out', out, '--config', cfg, '--cli', FAKE_TRAIN], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        'sweep',
+        '--methods',
+        'ppo',
+        '--lags',
+        '0',
+        '--seeds',
+        '1',
+        '--steps',
+        '3000',
+        '--parallel',
+        '1',
+        '--out',
+        out,
+        '--config',
+        cfg,
+        '--cli',
+        FAKE_TRAIN,
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
     expect(r.status, r.stderr).toBe(0);
     const aside = readdirSync(join(out, '_partial'));
     expect(aside).toHaveLength(1);

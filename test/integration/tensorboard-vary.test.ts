@@ -12,13 +12,29 @@ import { ensureBuilt, recordsOf, runCli } from '../helpers/cli.js';
 import { readEvents } from '../helpers/tbReader.js';
 import type { SummaryRecord, UpdateRecord } from '../../protocol/records.js';
 
-const SMALL = ['--actors', '1', '--workers', '1', '--envs-per-worker', '4', '--segment-steps', '16', '--epochs', '1', '--minibatches', '1',
-  '--eval-every', '0', '--final-eval-episodes', '3'];
+const SMALL = [
+  '--actors',
+  '1',
+  '--workers',
+  '1',
+  '--envs-per-worker',
+  '4',
+  '--segment-steps',
+  '16',
+  '--epochs',
+  '1',
+  '--minibatches',
+  '1',
+  '--eval-every',
+  '0',
+  '--final-eval-episodes',
+  '3',
+];
 
 beforeAll(() => ensureBuilt(), 300_000);
 
 describe('train --tensorboard', () => {
-  it('writes an event file whose steps are the NDJSON updates\' env steps, then the summary', async () => {
+  it("writes an event file whose steps are the NDJSON updates' env steps, then the summary", async () => {
     const root = mkdtempSync(join(tmpdir(), 'isr-tb-'));
     const dir = join(root, 'run');
     const tb = join(root, 'tb');
@@ -52,13 +68,40 @@ describe('train --tensorboard', () => {
 describe('sweep --vary', () => {
   it('runs one cell per varied value, names them by it, and compares grouped on it', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'isr-vary-')), 'sw');
-    const r = await runCli(['sweep', '--methods', 'v5', '--lags', '0', '--seeds', '1', '--steps', '800', '--parallel', '1', '--preset', 'none',
-      '--target-return', 'none', '--vary', 'tau-h=1,2.0', '--out', out, '--threshold', '100', `--extra=${SMALL.join(' ')}`]);
+    const r = await runCli([
+      'sweep',
+      '--methods',
+      'v5',
+      '--lags',
+      '0',
+      '--seeds',
+      '1',
+      '--steps',
+      '800',
+      '--parallel',
+      '1',
+      '--preset',
+      'none',
+      '--target-return',
+      'none',
+      '--vary',
+      'tau-h=1,2.0',
+      '--out',
+      out,
+      '--threshold',
+      '100',
+      `--extra=${SMALL.join(' ')}`,
+    ]);
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.out).toContain('2 cells (1 methods x 2 tau-h x 1 lags x 1 seeds)');
-    const cells = readdirSync(out).filter((d) => !d.startsWith('_') && existsSync(join(out, d, 'config.json'))).sort();
+    const cells = readdirSync(out)
+      .filter((d) => !d.startsWith('_') && existsSync(join(out, d, 'config.json')))
+      .sort();
     expect(cells).toEqual(['v5_tau-h-1_lag0_seed0', 'v5_tau-h-2_lag0_seed0']);
-    for (const [cell, tauH] of [[cells[0]!, 1], [cells[1]!, 2]] as const) {
+    for (const [cell, tauH] of [
+      [cells[0]!, 1],
+      [cells[1]!, 2],
+    ] as const) {
       expect(JSON.parse(readFileSync(join(out, cell, 'config.json'), 'utf8')).objective.tauH).toBe(tauH);
     }
     expect(r.out).toContain('grouped also on the config flags that vary across these runs: objective.tauH');
@@ -71,7 +114,9 @@ describe('sweep --vary', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'isr-vary-bad-')), 'sw');
     const r = await runCli(['sweep', '--methods', 'v5', '--lags', '0', '--seeds', '1', '--vary', 'gamma-base=0.1,1.5', '--out', out]);
     expect(r.code).toBe(2);
-    expect(r.err.trim().split('\n')).toEqual(["isreshape: --vary: --gamma-base: '1.5' is not accepted; expected a finite number in [0, 1]"]);
+    expect(r.err.trim().split('\n')).toEqual([
+      "isreshape: --vary: --gamma-base: '1.5' is not accepted; expected a finite number in [0, 1]",
+    ]);
     expect(existsSync(out)).toBe(false);
   });
 });

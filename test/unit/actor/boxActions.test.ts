@@ -71,7 +71,9 @@ describe('box actions', () => {
     short.boxActions = short.boxActions!.subarray(1);
     expect(reasonCode(validateRollout(short, env)!)).toBe('SHAPE_MISMATCH');
     const discrete = { ...pendulumRollout(), boxActions: undefined, actions: new Int32Array(24) };
-    expect(validateRollout(discrete, env)).toBe('SHAPE_MISMATCH: rollout carries discrete actions, env Pendulum-v1 has box actions of dimension 1');
+    expect(validateRollout(discrete, env)).toBe(
+      'SHAPE_MISMATCH: rollout carries discrete actions, env Pendulum-v1 has box actions of dimension 1',
+    );
     const cart = envSpecOf('CartPole-v1');
     expect(validateRollout({ ...pendulumRollout(), obsDim: 4 }, cart)).toMatch(/^SHAPE_MISMATCH/);
     // Wire: the header's actionDim must match the sections.
@@ -87,24 +89,50 @@ describe('box actions', () => {
     m.logmu.fill(1.2); // sigma = 0.1 gives log-densities up to -log(0.1 sqrt(2 pi)) = 1.38
     expect(validateRollout(m, env)).toBeNull();
     const cart = envSpecOf('CartPole-v1');
-    const d = { ...m, obsDim: 4, obs: new Float32Array(24 * 4), lastObs: new Float32Array(12), finalObs: new Float32Array(0), truncated: new Uint8Array(24), boxActions: undefined, actions: new Int32Array(24) };
+    const d = {
+      ...m,
+      obsDim: 4,
+      obs: new Float32Array(24 * 4),
+      lastObs: new Float32Array(12),
+      finalObs: new Float32Array(0),
+      truncated: new Uint8Array(24),
+      boxActions: undefined,
+      actions: new Int32Array(24),
+    };
     expect(validateRollout(d, cart)).toBe('BAD_LOGPROB: rollout.logmu[0] is 1.2000000476837158, expected <= 0');
   });
 
   it("an actor on another env (or another module's env of the same shapes) is refused at hello", () => {
     const learnerHash = modelHash(spec);
     const other = modelSpecFor('MountainCarContinuous-v0', [16]);
-    const hello = { type: MsgType.Hello as const, actorId: 0, envId: 'MountainCarContinuous-v0', obsDim: 2, nActions: 1, numEnvs: 1, modelHash: modelHash(other), incarnation: 1 };
+    const hello = {
+      type: MsgType.Hello as const,
+      actorId: 0,
+      envId: 'MountainCarContinuous-v0',
+      obsDim: 2,
+      nActions: 1,
+      numEnvs: 1,
+      modelHash: modelHash(other),
+      incarnation: 1,
+    };
     expect(validateHello(hello, { modelHash: learnerHash, env })).toMatch(/^MODEL_HASH: .*the environment spec differs/);
     const sameShapes = { ...spec, envKey: `${spec.envKey}x` };
-    expect(validateHello({ ...hello, envId: 'Pendulum-v1', obsDim: 3, modelHash: modelHash(sameShapes) }, { modelHash: learnerHash, env })).toMatch(/^MODEL_HASH/);
+    expect(
+      validateHello({ ...hello, envId: 'Pendulum-v1', obsDim: 3, modelHash: modelHash(sameShapes) }, { modelHash: learnerHash, env }),
+    ).toMatch(/^MODEL_HASH/);
   });
 
   it('the batch recomputes log pi of the box actions: log w = 0 under the behaviour parameters', () => {
     const p = initParams(spec, 1);
     const c = new SegmentCollector({ envId: 'Pendulum-v1', numEnvs: 2, seed: 5, modelSpec: spec });
     const msg: RolloutMsg = { type: MsgType.Rollout, actorId: 1, seq: 0, workerId: 0, behaviourVersion: 0, ...c.collect(p, 16) };
-    const cfg = { objective: DEFAULT_OBJECTIVE, advantage: 'vtrace', normalizeAdvantages: true, discount: 0.9, lambda: 0.95 } as unknown as LearnerConfig;
+    const cfg = {
+      objective: DEFAULT_OBJECTIVE,
+      advantage: 'vtrace',
+      normalizeAdvantages: true,
+      discount: 0.9,
+      lambda: 0.95,
+    } as unknown as LearnerConfig;
     const b = buildBatch(spec, Float64Array.from(p), [{ msg, lag: 0 }], cfg, new Workspace(spec, 8));
     expect(b.boxActions!.length).toBe(32);
     for (const lr of b.logRatio) expect(Math.abs(lr)).toBeLessThan(1e-5);

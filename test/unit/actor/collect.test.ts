@@ -31,7 +31,11 @@ describe('SegmentCollector', () => {
   it('auto-resets: episodes are recorded and finalObs rows match truncations', () => {
     const E = 4;
     const c = new SegmentCollector({ envId: 'CartPole-v1', numEnvs: E, seed: 5, modelSpec: spec });
-    let episodes = 0, truncations = 0, terminations = 0, lengthSum = 0, stepsSeen = 0;
+    let episodes = 0,
+      truncations = 0,
+      terminations = 0,
+      lengthSum = 0,
+      stepsSeen = 0;
     for (let k = 0; k < 6; k++) {
       const s = c.collect(params, 200);
       const nTrunc = s.truncated.reduce((a, b) => a + b, 0);
@@ -66,7 +70,7 @@ describe('SegmentCollector', () => {
       k++;
       // The obs after a truncation is a reset obs (|velocities| <= 0.1); the final obs is the
       // real last state of the episode, not that reset obs.
-      const next = i + E < s.T * E ? s.obs.subarray((i + E) * 6, (i + E + 1) * 6) : s.lastObs.subarray((i % E) * 6, (i % E + 1) * 6);
+      const next = i + E < s.T * E ? s.obs.subarray((i + E) * 6, (i + E + 1) * 6) : s.lastObs.subarray((i % E) * 6, ((i % E) + 1) * 6);
       expect(Math.abs(next[4])).toBeLessThanOrEqual(0.1);
       expect(Math.abs(next[5])).toBeLessThanOrEqual(0.1);
       expect(Array.from(fin)).not.toEqual(Array.from(next));
@@ -78,9 +82,13 @@ describe('SegmentCollector', () => {
 
   it('same seed gives identical segments, another seed differs', () => {
     const mk = (seed: number) => new SegmentCollector({ envId: 'CartPole-v1', numEnvs: 5, seed, modelSpec: spec });
-    const a = mk(9), b = mk(9), c = mk(10);
+    const a = mk(9),
+      b = mk(9),
+      c = mk(10);
     for (let k = 0; k < 2; k++) {
-      const sa = a.collect(params, 50), sb = b.collect(params, 50), sc = c.collect(params, 50);
+      const sa = a.collect(params, 50),
+        sb = b.collect(params, 50),
+        sc = c.collect(params, 50);
       expect(sb).toEqual(sa);
       expect(sc.obs).not.toEqual(sa.obs);
     }
@@ -99,6 +107,8 @@ describe('SegmentCollector', () => {
     expect(() => c.collect(new Float32Array(3), 5)).toThrow(/params has 3 floats/);
     expect(() => c.collect(params, 0)).toThrow(RangeError);
     expect(() => new SegmentCollector({ envId: 'Acrobot-v1', numEnvs: 1, seed: 0, modelSpec: spec })).toThrow(/does not fit Acrobot-v1/);
-    expect(() => new SegmentCollector({ envId: 'Pong-v5', numEnvs: 1, seed: 0, modelSpec: spec })).toThrow(/known ids: CartPole-v1, Acrobot-v1/);
+    expect(() => new SegmentCollector({ envId: 'Pong-v5', numEnvs: 1, seed: 0, modelSpec: spec })).toThrow(
+      /known ids: CartPole-v1, Acrobot-v1/,
+    );
   });
 });

@@ -8,7 +8,15 @@ import { Rng } from '../../../model/rng.js';
 const spec = { obsDim: 4, nActions: 2, hidden: [8] };
 
 /** The straightforward evaluation loop: policyLogits over every env, idle ones included. */
-function referenceReturns(envId: string, hidden: number[], params: Float32Array, episodes: number, greedy: boolean, seed: number, E: number): number[] {
+function referenceReturns(
+  envId: string,
+  hidden: number[],
+  params: Float32Array,
+  episodes: number,
+  greedy: boolean,
+  seed: number,
+  E: number,
+): number[] {
   const envs = Array.from({ length: E }, () => makeEnv(envId));
   const { obsDim: d, nActions: A } = envs[0].spec;
   const ms = { obsDim: d, nActions: A, hidden };
@@ -55,7 +63,10 @@ describe('evaluatePolicy', () => {
   });
 
   it('returns what the plain loop over all envs returns (forward only over running envs)', () => {
-    for (const [envId, hidden, episodes] of [['CartPole-v1', [16, 8], 23], ['Acrobot-v1', [9], 5]] as const) {
+    for (const [envId, hidden, episodes] of [
+      ['CartPole-v1', [16, 8], 23],
+      ['Acrobot-v1', [9], 5],
+    ] as const) {
       const probe = makeEnv(envId).spec;
       const ms = { obsDim: probe.obsDim, nActions: probe.nActions, hidden: [...hidden] };
       const params = initParams(ms, 3).map((v, i) => v + 0.4 * Math.sin(i));

@@ -50,7 +50,9 @@ class FakeActorTransport implements ActorTransport {
         continue;
       }
       if (this.closed) return;
-      await new Promise<void>((r) => { this.wake = r; });
+      await new Promise<void>((r) => {
+        this.wake = r;
+      });
       this.wake = null;
     }
   }
@@ -76,16 +78,32 @@ function sources(destroyed: number[], gate: (w: number, j: number) => Promise<vo
         c ??= new SegmentCollector({ envId: task.envId, numEnvs: task.numEnvs, seed: task.seed, modelSpec: task.modelSpec });
         return c.collect(task.params, task.T);
       },
-      destroy: async () => { destroyed.push(w); },
+      destroy: async () => {
+        destroyed.push(w);
+      },
     };
   };
 }
 
 function options(over: Partial<ActorLoopOptions> = {}): ActorLoopOptions {
   return {
-    actorId: 2, endpoint: 'inproc://learner', envId: 'CartPole-v1', modelSpec: spec, workers: 2, envsPerWorker: 3, segmentSteps: 8, seed: 11,
-    lag: { kind: 'none' }, actorDelayMs: 0, maxInFlight: 1, historyVersions: 4, deterministicSegmentsPerSlot: 0,
-    statsEveryMs: 2000, idleTimeoutMs: 600_000, logger: new MemoryLogger(), ...over,
+    actorId: 2,
+    endpoint: 'inproc://learner',
+    envId: 'CartPole-v1',
+    modelSpec: spec,
+    workers: 2,
+    envsPerWorker: 3,
+    segmentSteps: 8,
+    seed: 11,
+    lag: { kind: 'none' },
+    actorDelayMs: 0,
+    maxInFlight: 1,
+    historyVersions: 4,
+    deterministicSegmentsPerSlot: 0,
+    statsEveryMs: 2000,
+    idleTimeoutMs: 600_000,
+    logger: new MemoryLogger(),
+    ...over,
   };
 }
 
@@ -110,9 +128,23 @@ describe('ActorLoop', () => {
     };
     const running = r.loop.run();
     await until(() => r.transport.rollouts().length === 2, 'one rollout per slot');
-    expect(r.transport.sent.filter((m) => m.type === MsgType.Hello)).toEqual(Array(3).fill({ type: MsgType.Hello, actorId: 2, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 6, modelHash: HASH, incarnation: 7 }));
+    expect(r.transport.sent.filter((m) => m.type === MsgType.Hello)).toEqual(
+      Array(3).fill({
+        type: MsgType.Hello,
+        actorId: 2,
+        envId: 'CartPole-v1',
+        obsDim: 4,
+        nActions: 2,
+        numEnvs: 6,
+        modelHash: HASH,
+        incarnation: 7,
+      }),
+    );
     const first = r.transport.rollouts();
-    expect(first.map((m) => [m.seq, m.behaviourVersion, m.actorId, m.T, m.E]).sort()).toEqual([[0, 0, 2, 8, 3], [1, 0, 2, 8, 3]]);
+    expect(first.map((m) => [m.seq, m.behaviourVersion, m.actorId, m.T, m.E]).sort()).toEqual([
+      [0, 0, 2, 8, 3],
+      [1, 0, 2, 8, 3],
+    ]);
     expect(new Set(first.map((m) => m.workerId))).toEqual(new Set([0, 1]));
     // No credit: the clock runs (credit polls) but nothing more is sent.
     const t = r.clock.now();
@@ -122,13 +154,39 @@ describe('ActorLoop', () => {
     r.transport.push(paramsMsg(1));
     for (const m of first) r.transport.push({ type: MsgType.Ack, status: AckStatus.Trained, seq: m.seq, version: 1 });
     await until(() => r.transport.rollouts().length === 4, 'two more rollouts');
-    expect(r.transport.rollouts().slice(2).map((m) => [m.seq, m.behaviourVersion]).sort()).toEqual([[2, 1], [3, 1]]);
+    expect(
+      r.transport
+        .rollouts()
+        .slice(2)
+        .map((m) => [m.seq, m.behaviourVersion])
+        .sort(),
+    ).toEqual([
+      [2, 1],
+      [3, 1],
+    ]);
     // A dropped and a rejected ack return credit too, and are logged.
     const [a, b] = r.transport.rollouts().slice(2);
-    r.transport.push({ type: MsgType.Ack, status: AckStatus.Dropped, seq: a.seq, version: 1, drop: 'stale', detail: 'stale: lag 3 > --max-lag 2' });
-    r.transport.push({ type: MsgType.Ack, status: AckStatus.Rejected, seq: b.seq, version: 1, code: 'NOT_FINITE', reason: 'NOT_FINITE: rollout.rewards[0] is NaN' });
+    r.transport.push({
+      type: MsgType.Ack,
+      status: AckStatus.Dropped,
+      seq: a.seq,
+      version: 1,
+      drop: 'stale',
+      detail: 'stale: lag 3 > --max-lag 2',
+    });
+    r.transport.push({
+      type: MsgType.Ack,
+      status: AckStatus.Rejected,
+      seq: b.seq,
+      version: 1,
+      code: 'NOT_FINITE',
+      reason: 'NOT_FINITE: rollout.rewards[0] is NaN',
+    });
     await until(() => r.transport.rollouts().length === 6, 'credit back after drop and reject');
-    expect(r.logger.kind('rollout-not-trained').map((x) => [x.status, x.drop ?? x.code])).toEqual([['dropped', 'stale'], ['rejected', 'NOT_FINITE']]);
+    expect(r.logger.kind('rollout-not-trained').map((x) => [x.status, x.drop ?? x.code])).toEqual([
+      ['dropped', 'stale'],
+      ['rejected', 'NOT_FINITE'],
+    ]);
 
     r.transport.push({ type: MsgType.Stop, version: 1, reason: 'step budget 96 reached' });
     await running;
@@ -137,7 +195,14 @@ describe('ActorLoop', () => {
     expect(r.destroyed.sort()).toEqual([0, 1]);
     // The final statistics: logged, and sent to the learner.
     const rec = r.logger.kind('actor').at(-1)!;
-    expect(rec).toMatchObject({ actorId: 2, segmentsSent: 6, versionsReceived: 2, envSteps: 6 * 8 * 3, clampedLag: 0, lagUsed: { min: 0, mean: 0, max: 0 } });
+    expect(rec).toMatchObject({
+      actorId: 2,
+      segmentsSent: 6,
+      versionsReceived: 2,
+      envSteps: 6 * 8 * 3,
+      clampedLag: 0,
+      lagUsed: { min: 0, mean: 0, max: 0 },
+    });
     const stats = r.transport.sent.filter((m) => m.type === MsgType.ActorStats).at(-1);
     expect(stats).toMatchObject({ actorId: 2, stats: { segmentsSent: 6, versionsReceived: 2, envSteps: 144, lagMean: 0 } });
   });
@@ -174,7 +239,9 @@ describe('ActorLoop', () => {
   it('deterministic mode: slot w numbers segment j as j * W + w and sends in sequence order', async () => {
     // Slot 0's first segment is held back until slot 1 has finished both of its own.
     let release!: () => void;
-    const held = new Promise<void>((r) => { release = r; });
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
     const r = rig({ deterministicSegmentsPerSlot: 2, maxInFlight: 1 }, (w, j) => (w === 0 && j === 0 ? held : Promise.resolve()));
     r.transport.push(paramsMsg(0));
     const running = r.loop.run();
@@ -184,7 +251,12 @@ describe('ActorLoop', () => {
     expect(r.transport.rollouts()).toEqual([]); // seq 1 and 3 wait for seq 0
     release();
     await until(() => r.transport.rollouts().length === 4, 'all four');
-    expect(r.transport.rollouts().map((m) => [m.seq, m.workerId])).toEqual([[0, 0], [1, 1], [2, 0], [3, 1]]);
+    expect(r.transport.rollouts().map((m) => [m.seq, m.workerId])).toEqual([
+      [0, 0],
+      [1, 1],
+      [2, 0],
+      [3, 1],
+    ]);
     r.loop.stop();
     await running;
   });
@@ -209,7 +281,16 @@ describe('ActorLoop', () => {
     const r = rig();
     r.transport.pushBytes(Buffer.from('garbage'));
     r.transport.push({ type: MsgType.Params, version: 0, modelHash: HASH + 1, params: params(0) });
-    r.transport.push({ type: MsgType.Hello, actorId: 0, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 1, modelHash: HASH, incarnation: 7 });
+    r.transport.push({
+      type: MsgType.Hello,
+      actorId: 0,
+      envId: 'CartPole-v1',
+      obsDim: 4,
+      nActions: 2,
+      numEnvs: 1,
+      modelHash: HASH,
+      incarnation: 7,
+    });
     const running = r.loop.run();
     await until(() => r.logger.lines.length >= 3, 'three warnings');
     expect(r.loop.history.latest).toBe(-1);
@@ -222,13 +303,18 @@ describe('ActorLoop', () => {
 
   it('exits with a message naming the endpoint when its hellos go unanswered for connectTimeoutMs', async () => {
     const r = rig({ connectTimeoutMs: 5000 });
-    await expect(r.loop.run()).rejects.toThrow(/^no answer from the learner at inproc:\/\/learner to 5 hellos in 5 s \(nothing listening there, a firewall, or a CURVE key the learner does not accept\); exiting$/);
+    await expect(r.loop.run()).rejects.toThrow(
+      /^no answer from the learner at inproc:\/\/learner to 5 hellos in 5 s \(nothing listening there, a firewall, or a CURVE key the learner does not accept\); exiting$/,
+    );
     expect(r.transport.sent.filter((m) => m.type === MsgType.Hello)).toHaveLength(5);
   });
 
   it('an id held by a live peer: keeps saying hello, then exits naming the refusal', async () => {
     const r = rig({ connectTimeoutMs: 3000 });
-    r.transport.onSend = (m) => { if (m.type === MsgType.Hello) r.transport.push({ type: MsgType.Reject, reason: 'ACTOR_ID_IN_USE: hello.actorId 2 is held by a live peer' }); };
+    r.transport.onSend = (m) => {
+      if (m.type === MsgType.Hello)
+        r.transport.push({ type: MsgType.Reject, reason: 'ACTOR_ID_IN_USE: hello.actorId 2 is held by a live peer' });
+    };
     await expect(r.loop.run()).rejects.toThrow(/; last refusal: ACTOR_ID_IN_USE: hello.actorId 2 is held by a live peer; exiting$/);
     expect(r.logger.kind('actor-id-in-use').length).toBeGreaterThan(0);
   });
@@ -252,8 +338,17 @@ describe('ActorLoop', () => {
     r.transport.push(paramsMsg(1));
     await until(() => r.transport.rollouts().length === 2, 'second rollout');
     // The learner restarted: it answers the rollout with UNKNOWN_ACTOR.
-    r.transport.onSend = (m) => { if (m.type === MsgType.Hello) r.transport.push(paramsMsg(0)); };
-    r.transport.push({ type: MsgType.Ack, status: AckStatus.Rejected, seq: 1, version: 0, code: 'UNKNOWN_ACTOR', reason: 'UNKNOWN_ACTOR: rollout from a peer that sent no valid hello' });
+    r.transport.onSend = (m) => {
+      if (m.type === MsgType.Hello) r.transport.push(paramsMsg(0));
+    };
+    r.transport.push({
+      type: MsgType.Ack,
+      status: AckStatus.Rejected,
+      seq: 1,
+      version: 0,
+      code: 'UNKNOWN_ACTOR',
+      reason: 'UNKNOWN_ACTOR: rollout from a peer that sent no valid hello',
+    });
     await until(() => r.transport.rollouts().length === 3, 'a rollout after the re-join');
     r.loop.stop();
     await running;
@@ -268,7 +363,9 @@ describe('ActorLoop', () => {
     r.transport.push(paramsMsg(3));
     const running = r.loop.run();
     await until(() => r.loop.history.latest === 3, 'v3');
-    r.transport.onSend = (m) => { if (m.type === MsgType.Hello) r.transport.push(paramsMsg(0)); };
+    r.transport.onSend = (m) => {
+      if (m.type === MsgType.Hello) r.transport.push(paramsMsg(0));
+    };
     r.transport.push(paramsMsg(0));
     await until(() => r.loop.rejoins === 1 && r.loop.history.latest === 0, 're-joined');
     r.loop.stop();

@@ -15,7 +15,18 @@ describe('segment packing for transfer between threads', () => {
     // One buffer, and the views read it back exactly (through a structured clone too).
     const back = unpackSegment(structuredClone(packed));
     for (const k of ['T', 'E', 'obsDim'] as const) expect(back[k]).toBe(seg[k]);
-    for (const k of ['obs', 'lastObs', 'actions', 'rewards', 'terminated', 'truncated', 'finalObs', 'logmu', 'episodeReturns', 'episodeLengths'] as const) {
+    for (const k of [
+      'obs',
+      'lastObs',
+      'actions',
+      'rewards',
+      'terminated',
+      'truncated',
+      'finalObs',
+      'logmu',
+      'episodeReturns',
+      'episodeLengths',
+    ] as const) {
       expect(back[k].constructor).toBe(seg[k].constructor);
       expect(Array.from(back[k] as ArrayLike<number>)).toEqual(Array.from(seg[k] as ArrayLike<number>));
     }

@@ -1,11 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { compareCurvesChart, entropyChart, essByLagChart, heatmapChart, klByLagChart, lagOverTimeChart, quadrantChart, returnCurveChart } from '../../../analysis/charts.js';
+import {
+  compareCurvesChart,
+  entropyChart,
+  essByLagChart,
+  heatmapChart,
+  klByLagChart,
+  lagOverTimeChart,
+  quadrantChart,
+  returnCurveChart,
+} from '../../../analysis/charts.js';
 import { inlineSvg, renderSvg, svgToPng } from '../../../analysis/render.js';
 import { lagTable, learningCurve } from '../../../analysis/tables.js';
 import { bucket, makeUpdate } from '../../helpers/synthRun.js';
 
 const updates = [1, 2, 3].map((v) =>
-  makeUpdate({ version: v, envSteps: 100 * v, lag: { min: 0, mean: v, max: 2 * v }, lagBuckets: { '0': bucket(10), '4-7': bucket(30, { ess: 0.4 }) } }),
+  makeUpdate({
+    version: v,
+    envSteps: 100 * v,
+    lag: { min: 0, mean: v, max: 2 * v },
+    lagBuckets: { '0': bucket(10), '4-7': bucket(30, { ess: 0.4 }) },
+  }),
 );
 const count = (svg: string, re: RegExp) => (svg.match(re) ?? []).length;
 
@@ -63,7 +77,9 @@ describe('charts', () => {
   });
 
   it('the return chart shows the final evaluation as its own points', async () => {
-    const svg = await renderSvg(returnCurveChart(learningCurve(updates, null).points, { envSteps: 300, stochastic: 480, greedy: 490, episodes: 100 }));
+    const svg = await renderSvg(
+      returnCurveChart(learningCurve(updates, null).points, { envSteps: 300, stochastic: 480, greedy: 490, episodes: 100 }),
+    );
     expect(svg).toContain('final eval stochastic (100 ep)');
     expect(svg).toContain('with the final 100-episode evaluation');
     // The last symbol mark is the final-evaluation layer (the first is the line's own points).

@@ -12,15 +12,45 @@ import { writeSynthRun } from '../../helpers/synthRun.js';
 describe('compare helpers', () => {
   it('orders lag specs by their mean lag', () => {
     const lags = ['fixed:16', 'uniform:2-6', 'none', 'geometric:8', 'weird', 'fixed:2'];
-    expect([...lags].sort((a, b) => lagSortKey(a) - lagSortKey(b))).toEqual(['none', 'fixed:2', 'uniform:2-6', 'geometric:8', 'fixed:16', 'weird']);
+    expect([...lags].sort((a, b) => lagSortKey(a) - lagSortKey(b))).toEqual([
+      'none',
+      'fixed:2',
+      'uniform:2-6',
+      'geometric:8',
+      'fixed:16',
+      'weird',
+    ]);
   });
 
   it('interpolates and averages seeds on the common step range', () => {
-    expect(interpolate([[0, 0], [10, 100]], 2.5)).toBe(25);
-    expect(interpolate([[0, 0], [10, 100]], 20)).toBe(100);
+    expect(
+      interpolate(
+        [
+          [0, 0],
+          [10, 100],
+        ],
+        2.5,
+      ),
+    ).toBe(25);
+    expect(
+      interpolate(
+        [
+          [0, 0],
+          [10, 100],
+        ],
+        20,
+      ),
+    ).toBe(100);
     const band = seedBand('m', 'none', [
-      [[0, 0], [100, 100]],
-      [[0, 10], [50, 60], [200, 300]],
+      [
+        [0, 0],
+        [100, 100],
+      ],
+      [
+        [0, 10],
+        [50, 60],
+        [200, 300],
+      ],
     ]);
     expect(band[0]).toMatchObject({ envSteps: 0, mean: 5 });
     expect(band[band.length - 1]).toMatchObject({ envSteps: 100 }); // the range both seeds cover
@@ -40,7 +70,14 @@ describe('compareRuns', () => {
           const top = m === 'v5' ? 480 : lag === 0 ? 478 : 200;
           // v5 at lag 16 collapses (flagged from update 6 on, entropy 0.01) in every seed.
           const collapse = m === 'v5' && lag === 16 ? { collapseFrom: 6, entropyAt: (s: number) => (s >= 3000 ? 0.01 : 0.5) } : {};
-          writeSynthRun(dir, { method: m, lag: lag === 0 ? 'none' : `fixed:${lag}`, seed, updates: 8, returnAt: (s) => (s / 4000) * top + 3 * seed, ...collapse });
+          writeSynthRun(dir, {
+            method: m,
+            lag: lag === 0 ? 'none' : `fixed:${lag}`,
+            seed,
+            updates: 8,
+            returnAt: (s) => (s / 4000) * top + 3 * seed,
+            ...collapse,
+          });
           runs.push(await readRun(dir));
         }
       }
@@ -54,9 +91,15 @@ describe('compareRuns', () => {
     expect(g.finalReturn!.mean).toBeCloseTo(203, 9);
     expect(g.finalReturn!.halfWidth).toBeCloseTo(4.302652729749462 * Math.sqrt(9 / 3), 6);
     const none = a.figures.ranks.find((r) => r.lag === 'none')!;
-    expect(none.rows.map((r) => [r.label, r.tied])).toEqual([['v5', true], ['ppo', true]]);
+    expect(none.rows.map((r) => [r.label, r.tied])).toEqual([
+      ['v5', true],
+      ['ppo', true],
+    ]);
     const lagged = a.figures.ranks.find((r) => r.lag === 'fixed:16')!;
-    expect(lagged.rows.map((r) => [r.label, r.tied])).toEqual([['v5', true], ['ppo', false]]);
+    expect(lagged.rows.map((r) => [r.label, r.tied])).toEqual([
+      ['v5', true],
+      ['ppo', false],
+    ]);
     expect(g).toMatchObject({ collapsed: 0, collapsedEver: 0 });
     expect(g.finalEntropy!.mean).toBeCloseTo(0.6, 12);
     const v5lag = a.figures.groups.find((x) => x.label === 'v5' && x.lag === 'fixed:16')!;
@@ -66,7 +109,14 @@ describe('compareRuns', () => {
     expect(text).toContain("Welch's unequal-variances t-test");
     expect(text).toContain('Ranking per lag by the IQM of the final evaluation return');
     expect(text).toMatch(/v5 +fixed:16 +3 .* 3\/3 +0\.010 ± 0\.000/);
-    expect(a.charts.map((c) => c.name)).toEqual(['heat-return', 'heat-collapse', 'profile', 'compare-return', 'return-vs-lag', 'ess-vs-lag']);
+    expect(a.charts.map((c) => c.name)).toEqual([
+      'heat-return',
+      'heat-collapse',
+      'profile',
+      'compare-return',
+      'return-vs-lag',
+      'ess-vs-lag',
+    ]);
   });
 
   it('ranks on the summary finalEval, not the last curve point, and counts recovered collapses as "ever"', async () => {
@@ -76,13 +126,24 @@ describe('compareRuns', () => {
       // 'late' has the better curve but the worse final evaluation.
       const late = join(root, `late_${seed}`);
       // seed 0 collapses from update 2 to the end; seed 1 is flagged on updates 2-3 only (recovers).
-      writeSynthRun(late, { method: 'late', seed, updates: 6, returnAt: () => 400 + seed, finalEval: 100 + seed, collapseFrom: 2, collapseUntil: seed === 0 ? undefined : 3 });
+      writeSynthRun(late, {
+        method: 'late',
+        seed,
+        updates: 6,
+        returnAt: () => 400 + seed,
+        finalEval: 100 + seed,
+        collapseFrom: 2,
+        collapseUntil: seed === 0 ? undefined : 3,
+      });
       const early = join(root, `early_${seed}`);
       writeSynthRun(early, { method: 'early', seed, updates: 6, returnAt: () => 200 + seed, finalEval: 300 + 2 * seed });
       runs.push(await readRun(late), await readRun(early));
     }
     const a = compareRuns(runs, 475);
-    expect(a.figures.ranks[0]!.rows.map((r) => [r.label, r.mean])).toEqual([['early', 301], ['late', 100.5]]);
+    expect(a.figures.ranks[0]!.rows.map((r) => [r.label, r.mean])).toEqual([
+      ['early', 301],
+      ['late', 100.5],
+    ]);
     const late = a.figures.groups.find((g) => g.label === 'late')!;
     expect(late).toMatchObject({ collapsed: 1, collapsedEver: 2 });
     expect(renderText(a.tables.find((t) => t.title.startsWith('Every group'))!)).toMatch(/late +none +2 .* 1\/2 \(ever 2\) /);
@@ -112,14 +173,21 @@ describe('compareRuns: robust statistics and grouping', () => {
     expect(rank.rows.map((r) => r.label)).toEqual(['a', 'b']); // IQM 356.7 > 320, although mean 318 < 320
     expect(rank.rows[1]!.poi).toEqual(probabilityOfImprovement([finals.b!], [finals.a!], { reps: 500, seed: 9 }));
     expect(rank.rows[1]!.poi!.value).toBe(2 / 5); // b beats a's 20 and 100 only
-    expect(rank.summary).toMatch(/^At lag none, a leads with IQM 357 \[[\d.]+, [\d.]+\] over 5 seed\(s\); b \(0\.4 \[[\d.]+, [\d.]+\]\) cannot be told apart from it at these seeds .* Collapsed: a in 1\/5 seeds\.$/);
+    expect(rank.summary).toMatch(
+      /^At lag none, a leads with IQM 357 \[[\d.]+, [\d.]+\] over 5 seed\(s\); b \(0\.4 \[[\d.]+, [\d.]+\]\) cannot be told apart from it at these seeds .* Collapsed: a in 1\/5 seeds\.$/,
+    );
     // Same seed, same report; the normalised profile starts at 1 (every run beats random at tau = 0).
     expect(compareRuns(runs, 475, { bootstrap: 500, seed: 9 }).figures).toEqual(a.figures);
     expect(a.figures.profiles!.curves.find((c) => c.row === 'a')!.fraction[0]).toBe(4 / 5); // 20 < random 22
   });
 
   it('groups by every config flag that varies (a sweep --vary axis), not by identity fields', async () => {
-    expect(variedFlags([{ runId: 'x', seed: 1, lr: 0.1, epochs: 4, hidden: [64] }, { runId: 'y', seed: 2, lr: 0.2, epochs: 4, hidden: [32] }])).toEqual(['hidden', 'lr']);
+    expect(
+      variedFlags([
+        { runId: 'x', seed: 1, lr: 0.1, epochs: 4, hidden: [64] },
+        { runId: 'y', seed: 2, lr: 0.2, epochs: 4, hidden: [32] },
+      ]),
+    ).toEqual(['hidden', 'lr']);
     const root = mkdtempSync(join(tmpdir(), 'isr-cmp-'));
     const runs = [];
     for (const lr of [0.001, 0.01])

@@ -7,8 +7,22 @@ import type { SummaryRecord } from '../../../protocol/records.js';
 import { bucket, makeUpdate, quadrants } from '../../helpers/synthRun.js';
 
 const summary = (o: Partial<SummaryRecord>) =>
-  ({ envSteps: 5000, randomReturn: 21.9, stopReason: 'step budget 5000 reached', finalEval: { stochastic: 9.4, greedy: 9.3, episodes: 100, version: 9 }, ...o }) as SummaryRecord;
-const config = (o: Partial<RunConfig> = {}): RunConfig => ({ runId: 'r', env: 'CartPole-v1', seed: 0, lag: 'none', label: 'v5', steps: 5000, ...o });
+  ({
+    envSteps: 5000,
+    randomReturn: 21.9,
+    stopReason: 'step budget 5000 reached',
+    finalEval: { stochastic: 9.4, greedy: 9.3, episodes: 100, version: 9 },
+    ...o,
+  }) as SummaryRecord;
+const config = (o: Partial<RunConfig> = {}): RunConfig => ({
+  runId: 'r',
+  env: 'CartPole-v1',
+  seed: 0,
+  lag: 'none',
+  label: 'v5',
+  steps: 5000,
+  ...o,
+});
 
 describe('runOutcome', () => {
   it('reports final entropy, the first collapsed update, the final eval, random return and stop reason', () => {
@@ -31,7 +45,13 @@ describe('runOutcome', () => {
 
   it('a run that recovers is collapsed once but not at the end; older logs give nulls', () => {
     const us = [makeUpdate({ version: 1, collapsed: true }), makeUpdate({ version: 2, collapsed: false })];
-    expect(runOutcome(us, null)).toMatchObject({ collapsedAt: { version: 1 }, collapsedAtEnd: false, finalEval: null, randomReturn: null, stopReason: null });
+    expect(runOutcome(us, null)).toMatchObject({
+      collapsedAt: { version: 1 },
+      collapsedAtEnd: false,
+      finalEval: null,
+      randomReturn: null,
+      stopReason: null,
+    });
     const old = makeUpdate({ version: 1 });
     delete old.collapsed;
     expect(runOutcome([old], null)).toMatchObject({ collapsedAt: null, collapsedAtEnd: false, finalEntropy: 0.6 });
@@ -48,7 +68,13 @@ describe('runOutcome', () => {
 
 describe('trainQuadrantTable', () => {
   it('sample-weights g per quadrant over the run and over the last 10% of updates (hand-computed)', () => {
-    const tq = (g: number) => quadrants([[10, 1], [0, null], [5, g], [5, 2 * g]]);
+    const tq = (g: number) =>
+      quadrants([
+        [10, 1],
+        [0, null],
+        [5, g],
+        [5, 2 * g],
+      ]);
     const us = Array.from({ length: 11 }, (_, i) => makeUpdate({ version: i + 1, trainQuadrants: i === 0 ? null : tq(i) }));
     const t = trainQuadrantTable(us);
     expect(t).toMatchObject({ updates: 11, updatesWith: 10, lastUpdates: 2 });
@@ -85,7 +111,18 @@ describe('number formatting', () => {
 
   it('the lag table prints ESS(g) = 1 as 1.000, like the other columns', () => {
     const u = makeUpdate({ ess: 1, essG: 1, meanG: 1, lagBuckets: { '0': bucket(64, { ess: 1, essG: 1, meanG: 1 }) } });
-    const run = { dir: 'd', config: config(), configFound: true, updates: [u], summary: null, actors: [], files: [], malformed: 0, truncated: false, warnings: [] };
+    const run = {
+      dir: 'd',
+      config: config(),
+      configFound: true,
+      updates: [u],
+      summary: null,
+      actors: [],
+      files: [],
+      malformed: 0,
+      truncated: false,
+      warnings: [],
+    };
     const lag = analyzeRun(run, 475).tables.find((t) => t.title.startsWith('Per lag bucket'))!;
     expect(lag.rows[0]!.slice(0, 4)).toEqual(['0', '64', '1.000', '1.000']);
     expect(lag.rows[0]![6]).toBe('1.000');

@@ -102,13 +102,20 @@ describe('readRun, resumed runs', () => {
   it("drops the updates a crash lost (after the resume's checkpoint) and keeps the run as one", async () => {
     const dir = tmp();
     const lines = [
-      makeUpdate({ version: 1, envSteps: 64 }), makeUpdate({ version: 2, envSteps: 128 }), makeUpdate({ version: 3, envSteps: 192 }),
+      makeUpdate({ version: 1, envSteps: 64 }),
+      makeUpdate({ version: 2, envSteps: 128 }),
+      makeUpdate({ version: 3, envSteps: 192 }),
       { kind: 'resume', fromVersion: 2, version: 4, envSteps: 128 },
-      makeUpdate({ version: 5, envSteps: 192 }), makeUpdate({ version: 6, envSteps: 256 }),
+      makeUpdate({ version: 5, envSteps: 192 }),
+      makeUpdate({ version: 6, envSteps: 256 }),
     ];
     writeFileSync(join(dir, 'learner.ndjson'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
     const run = await readRun(dir);
-    expect(run.updates.map((u) => [u.version, u.envSteps])).toEqual([[1, 64], [2, 128], [5, 192], [6, 256]]);
+    expect(run.updates.map((u) => [u.version, u.envSteps])).toEqual([
+      [1, 64],
+      [2, 128],
+      [5, 192],
+      [6, 256],
+    ]);
   });
 });
-

@@ -78,15 +78,29 @@ describe('seeded bootstrap', () => {
     expect(iqmCI(data, { seed: 7, reps: 500 })).not.toEqual(iqmCI(data, { seed: 8, reps: 500 }));
   });
 
-  it('stratified: every resample keeps each task\'s run count', () => {
+  it("stratified: every resample keeps each task's run count", () => {
     const sizes: string[] = [];
-    stratifiedBootstrap([[1, 2, 3], [4, 5]], (s) => (sizes.push(s.map((t) => t.length).join(',')), 0), { reps: 20 });
+    stratifiedBootstrap(
+      [
+        [1, 2, 3],
+        [4, 5],
+      ],
+      (s) => (sizes.push(s.map((t) => t.length).join(',')), 0),
+      { reps: 20 },
+    );
     expect(new Set(sizes)).toEqual(new Set(['3,2']));
     // Resampling within strata: task 2's values never appear in task 1's slot.
-    stratifiedBootstrap([[1, 2, 3], [40, 50]], (s) => {
-      expect(s[0]!.every((x) => x < 10) && s[1]!.every((x) => x > 10)).toBe(true);
-      return 0;
-    }, { reps: 50 });
+    stratifiedBootstrap(
+      [
+        [1, 2, 3],
+        [40, 50],
+      ],
+      (s) => {
+        expect(s[0]!.every((x) => x < 10) && s[1]!.every((x) => x > 10)).toBe(true);
+        return 0;
+      },
+      { reps: 50 },
+    );
   });
 
   // Bootstrap percentiles of numpy with 200,000 resamples; ours with 20,000 from another
@@ -95,7 +109,7 @@ describe('seeded bootstrap', () => {
     ['iqm_one_task', (s: number[][]) => iqmCI(s, { reps: 20000, seed: 3 }), 12],
     ['mean_one_task', (s: number[][]) => meanBootCI(s, { reps: 20000, seed: 3 }), 6],
     ['iqm_two_tasks', (s: number[][]) => iqmCI(s, { reps: 20000, seed: 3 }), 0.02],
-  ] as const)('%s: the CI matches numpy\'s bootstrap', (name, f, tol) => {
+  ] as const)("%s: the CI matches numpy's bootstrap", (name, f, tol) => {
     const ref = REF.bootstrap[name];
     const got = f(ref.strata);
     expect(got.value).toBeCloseTo(ref.value, 10);
@@ -144,7 +158,15 @@ describe('Wilson interval, performance profile, normalisation', () => {
 
   it('profile: fraction of runs above tau, averaged over tasks', () => {
     expect(performanceProfile([[0.1, 0.5, 0.9, 1]], [0, 0.5, 1])).toEqual([1, 0.5, 0]);
-    expect(performanceProfile([[1, 1], [0, 1]], [0.5])).toEqual([0.75]);
+    expect(
+      performanceProfile(
+        [
+          [1, 1],
+          [0, 1],
+        ],
+        [0.5],
+      ),
+    ).toEqual([0.75]);
   });
 
   it('normalise: random -> 0, max -> 1', () => {

@@ -9,8 +9,30 @@ const updates = [
     samples: 10,
     ess: 0.7,
     lagBuckets: {
-      '0': bucket(6, { ess: 0.9, essG: 0.5, klMuPiK3: 0.01, klPiMu: 0.02, meanG: 1, quadrants: quadrants([[6, 1], [0, null], [0, null], [0, null]]) }),
-      '4-7': bucket(4, { ess: 0.5, essG: null, meanG: -1, quadrants: quadrants([[2, 2], [2, -2], [0, null], [0, null]]) }),
+      '0': bucket(6, {
+        ess: 0.9,
+        essG: 0.5,
+        klMuPiK3: 0.01,
+        klPiMu: 0.02,
+        meanG: 1,
+        quadrants: quadrants([
+          [6, 1],
+          [0, null],
+          [0, null],
+          [0, null],
+        ]),
+      }),
+      '4-7': bucket(4, {
+        ess: 0.5,
+        essG: null,
+        meanG: -1,
+        quadrants: quadrants([
+          [2, 2],
+          [2, -2],
+          [0, null],
+          [0, null],
+        ]),
+      }),
     },
   }),
   makeUpdate({
@@ -18,8 +40,30 @@ const updates = [
     samples: 20,
     ess: 0.4,
     lagBuckets: {
-      '0': bucket(2, { ess: 0.6, essG: 0.8, klMuPiK3: 0.04, klPiMu: 0.05, meanG: 0, quadrants: quadrants([[1, 3], [1, -1], [0, null], [0, null]]) }),
-      '4-7': bucket(18, { ess: 0.2, essG: 0.4, meanG: 0.5, quadrants: quadrants([[0, null], [9, 1], [9, 0], [0, null]]) }),
+      '0': bucket(2, {
+        ess: 0.6,
+        essG: 0.8,
+        klMuPiK3: 0.04,
+        klPiMu: 0.05,
+        meanG: 0,
+        quadrants: quadrants([
+          [1, 3],
+          [1, -1],
+          [0, null],
+          [0, null],
+        ]),
+      }),
+      '4-7': bucket(18, {
+        ess: 0.2,
+        essG: 0.4,
+        meanG: 0.5,
+        quadrants: quadrants([
+          [0, null],
+          [9, 1],
+          [9, 0],
+          [0, null],
+        ]),
+      }),
     },
   }),
 ];
@@ -86,7 +130,8 @@ describe('learningCurve', () => {
 });
 
 describe('learningCurve on real-looking runs', () => {
-  const ev = (i: number, s: number, r: number) => makeUpdate({ version: i, envSteps: s, eval: { stochastic: r, greedy: r, episodes: 10, version: i } });
+  const ev = (i: number, s: number, r: number) =>
+    makeUpdate({ version: i, envSteps: s, eval: { stochastic: r, greedy: r, episodes: 10, version: i } });
 
   it('steps to threshold is where the return stays at or above it; a lucky early evaluation only counts as first reached', () => {
     // THE m-v5-negis shape: 500 at 8192 steps, 41.7 at 10752, then 500 from 33792 on.
@@ -94,7 +139,11 @@ describe('learningCurve on real-looking runs', () => {
     const c = learningCurve(us, null, 475);
     expect(c.firstReachedSteps).toBe(8192);
     expect(c.stepsToThreshold).toBe(33792);
-    const failedAtEnd = learningCurve(us, { envSteps: 37000, finalEval: { stochastic: 300, greedy: 300, episodes: 100, version: 5 } } as SummaryRecord, 475);
+    const failedAtEnd = learningCurve(
+      us,
+      { envSteps: 37000, finalEval: { stochastic: 300, greedy: 300, episodes: 100, version: 5 } } as SummaryRecord,
+      475,
+    );
     expect(failedAtEnd.stepsToThreshold).toBeNull();
     expect(failedAtEnd.firstReachedSteps).toBe(8192);
   });
@@ -107,7 +156,12 @@ describe('learningCurve on real-looking runs', () => {
     expect(plain.heldFrom).toBeNull();
     const held = learningCurve(us, summary, 475, 3000);
     expect(held.heldFrom).toBe(1000);
-    expect(held.series).toEqual([[0, 0], [1000, 500], [1000, 490], [3000, 490]]);
+    expect(held.series).toEqual([
+      [0, 0],
+      [1000, 500],
+      [1000, 490],
+      [3000, 490],
+    ]);
     expect(held.auc).toBeCloseTo((250 * 1000 + 490 * 2000) / 3000, 12);
     expect(learningCurve(us, summary, 475, 500).heldFrom).toBeNull(); // budget not beyond the run
   });
@@ -117,9 +171,25 @@ describe('trapezoidMean / weightedMean', () => {
   it('handles the edge cases', () => {
     expect(trapezoidMean([])).toBeNull();
     expect(trapezoidMean([[5, 3]])).toBe(3);
-    expect(trapezoidMean([[0, 0], [10, 10]])).toBe(5);
-    expect(weightedMean([[0, 5], [2, null], [3, NaN]])).toBeNull();
-    expect(weightedMean([[1, 1], [3, 5]])).toBe(4);
+    expect(
+      trapezoidMean([
+        [0, 0],
+        [10, 10],
+      ]),
+    ).toBe(5);
+    expect(
+      weightedMean([
+        [0, 5],
+        [2, null],
+        [3, NaN],
+      ]),
+    ).toBeNull();
+    expect(
+      weightedMean([
+        [1, 1],
+        [3, 5],
+      ]),
+    ).toBe(4);
   });
 });
 
@@ -152,7 +222,12 @@ describe('throughput and accounting', () => {
 
   it('takes accounting from the summary, else the last update', () => {
     expect(accounting([], summary)).toMatchObject({ source: 'summary', trained: 9, received: 13, dropReasons: { stale: 2 } });
-    expect(accounting([makeUpdate({ trained: 4, dropped: 1 })], null)).toMatchObject({ source: 'last-update', trained: 4, dropped: 1, received: null });
+    expect(accounting([makeUpdate({ trained: 4, dropped: 1 })], null)).toMatchObject({
+      source: 'last-update',
+      trained: 4,
+      dropped: 1,
+      received: null,
+    });
     expect(accounting([], null).source).toBe('none');
   });
 });

@@ -72,9 +72,15 @@ describe('TensorBoard event files', () => {
     const events = readEvents(r.path);
     expect(events[0]).toMatchObject({ fileVersion: 'brain.Event:2', values: [] });
 
-    const ndjson = readFileSync(join(dir, 'learner.ndjson'), 'utf8').split('\n').flatMap((l) => {
-      try { return [JSON.parse(l) as Rec]; } catch { return []; }
-    });
+    const ndjson = readFileSync(join(dir, 'learner.ndjson'), 'utf8')
+      .split('\n')
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Rec];
+        } catch {
+          return [];
+        }
+      });
     const updates = ndjson.filter((x) => x.kind === 'update');
     const summary = ndjson.find((x) => x.kind === 'summary')!;
     expect(updates).toHaveLength(9);
@@ -90,7 +96,11 @@ describe('TensorBoard event files', () => {
     expect(events[5]!.values).toContainEqual(['ess/lag_bucket/4-7', Math.fround(updates[4]!.lagBuckets['4-7'].ess)]);
     expect(events[10]!.step).toBe(summary.envSteps);
     expect(events[10]!.values.sort()).toEqual(
-      [['final_eval/greedy', Math.fround(summary.finalEval.greedy)], ['final_eval/random_policy', Math.fround(summary.randomReturn)], ['final_eval/stochastic', Math.fround(summary.finalEval.stochastic)]].sort(),
+      [
+        ['final_eval/greedy', Math.fround(summary.finalEval.greedy)],
+        ['final_eval/random_policy', Math.fround(summary.randomReturn)],
+        ['final_eval/stochastic', Math.fround(summary.finalEval.stochastic)],
+      ].sort(),
     );
     expect(r.scalars).toBe(events.reduce((s, e) => s + e.values.length, 0));
   });

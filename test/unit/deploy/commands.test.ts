@@ -40,7 +40,10 @@ async function runCommand(cmd: CommandModule<any, any>, args: string[]): Promise
 
 /** The UsageError message `p` rejects with (fails the test if it resolves or throws something else). */
 async function usage(p: Promise<unknown>): Promise<string> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(UsageError);
   return (err as Error).message;
 }
@@ -48,7 +51,13 @@ async function usage(p: Promise<unknown>): Promise<string> {
 afterEach(() => vi.restoreAllMocks());
 
 describe('weights validates its objective flags with the same rows as train', () => {
-  for (const [flag, value] of [['eps', '1.5'], ['eps', '0'], ['tau-h', 'abc'], ['gamma-base', '0.95'], ['floor', 'zero']] as const) {
+  for (const [flag, value] of [
+    ['eps', '1.5'],
+    ['eps', '0'],
+    ['tau-h', 'abc'],
+    ['gamma-base', '0.95'],
+    ['floor', 'zero'],
+  ] as const) {
     it(`--${flag} ${value}: the same error as train`, async () => {
       const w = await usage(runCommand(weightsCommand, ['weights', `--${flag}`, value]));
       let t: string | null = null;
@@ -68,8 +77,15 @@ describe('weights validates its objective flags with the same rows as train', ()
 
   it('prints the overview, the JSON contract and the batch stats', async () => {
     expect(await runCommand(weightsCommand, ['weights', '--floor', 'neg-is'])).toMatch(/floor=neg-is/);
-    const rows = JSON.parse(await runCommand(weightsCommand, ['weights', '--method', 'ppo', '--eps', '0.2', '--w', '0.5,2', '--a', '1,-1', '--json'])) as { w: number; A: number; g: number }[];
-    expect(rows.map((r) => [r.w, r.A, r.g])).toEqual([[0.5, 1, 0.5], [0.5, -1, 0], [2, 1, 0], [2, -1, 2]]);
+    const rows = JSON.parse(
+      await runCommand(weightsCommand, ['weights', '--method', 'ppo', '--eps', '0.2', '--w', '0.5,2', '--a', '1,-1', '--json']),
+    ) as { w: number; A: number; g: number }[];
+    expect(rows.map((r) => [r.w, r.A, r.g])).toEqual([
+      [0.5, 1, 0.5],
+      [0.5, -1, 0],
+      [2, 1, 0],
+      [2, -1, 2],
+    ]);
     const stats = JSON.parse(await runCommand(weightsCommand, ['weights', '--stats', '--w', '1,1', '--json'])) as Record<string, number>;
     expect(stats.ess).toBe(1);
     expect(await runCommand(weightsCommand, ['weights', '--method', 'v5', '--sft-trust', '--w', '1', '--a', '1'])).toMatch(/gamma/);
@@ -85,7 +101,9 @@ describe('weights validates its objective flags with the same rows as train', ()
 describe('no command writes into an existing run directory', () => {
   it('train refuses an existing --run-dir and --join', async () => {
     const dir = tmp();
-    expect(await usage(runCommand(trainCommand, ['train', '--run-dir', dir, '--quiet']))).toBe(`--run-dir: ${dir} already exists; a new run never writes into an existing run directory: pick another --run-dir or remove it`);
+    expect(await usage(runCommand(trainCommand, ['train', '--run-dir', dir, '--quiet']))).toBe(
+      `--run-dir: ${dir} already exists; a new run never writes into an existing run directory: pick another --run-dir or remove it`,
+    );
     expect(await usage(runCommand(trainCommand, ['train', '--config', 'x', '--join']))).toMatch(/Unknown argument: join/); // train always starts a new run
   });
 
@@ -93,7 +111,9 @@ describe('no command writes into an existing run directory', () => {
     const old = join(tmp(), 'old');
     const saved = writeRunConfig(buildConfig(argvOf(['--run-dir', old])));
     writeFileSync(join(old, 'learner.ndjson'), '{"kind":"summary"}\n');
-    expect(await usage(runCommand(learnerCommand, ['learner', '--config', saved, '--run-dir', old, '--steps', '100']))).toMatch(/^--run-dir: .* already exists/);
+    expect(await usage(runCommand(learnerCommand, ['learner', '--config', saved, '--run-dir', old, '--steps', '100']))).toMatch(
+      /^--run-dir: .* already exists/,
+    );
     // Joining a run that already has its learner is refused too: one learner per run.
     expect(await usage(runCommand(learnerCommand, ['learner', '--config', saved, '--join']))).toMatch(/already has a learner log/);
     expect(readFileSync(join(old, 'learner.ndjson'), 'utf8')).toBe('{"kind":"summary"}\n');
@@ -102,17 +122,25 @@ describe('no command writes into an existing run directory', () => {
   it('actor refuses an existing --run-dir, a bad --actor-id, and a second actor with the same id', async () => {
     const dir = join(tmp(), 'run');
     writeRunConfig(buildConfig(argvOf(['--run-dir', dir])));
-    expect(await usage(runCommand(actorCommand, ['actor', '--connect', 'tcp://127.0.0.1:1', '--run-dir', dir]))).toMatch(/^--run-dir: .* already exists/);
-    expect(await usage(runCommand(actorCommand, ['actor', '--connect', 'tcp://127.0.0.1:1', '--actor-id', '-1']))).toMatch(/^--actor-id: -1/);
+    expect(await usage(runCommand(actorCommand, ['actor', '--connect', 'tcp://127.0.0.1:1', '--run-dir', dir]))).toMatch(
+      /^--run-dir: .* already exists/,
+    );
+    expect(await usage(runCommand(actorCommand, ['actor', '--connect', 'tcp://127.0.0.1:1', '--actor-id', '-1']))).toMatch(
+      /^--actor-id: -1/,
+    );
     writeFileSync(join(dir, 'actor-0.ndjson'), '');
-    expect(await usage(runCommand(actorCommand, ['actor', '--connect', 'tcp://127.0.0.1:1', '--run-dir', dir, '--join']))).toMatch(/already has a log for actor 0/);
+    expect(await usage(runCommand(actorCommand, ['actor', '--connect', 'tcp://127.0.0.1:1', '--run-dir', dir, '--join']))).toMatch(
+      /already has a log for actor 0/,
+    );
   });
 
   it('sweep checks its --config file before starting any cell', async () => {
     const out = join(tmp(), 'sw');
     const bad = join(tmp(), 'c.yaml');
     writeFileSync(bad, 'eps: 2\n');
-    expect(await usage(runCommand(sweepCommand, ['sweep', '--config', bad, '--out', out, '--methods', 'ppo', '--lags', '0', '--seeds', '1']))).toMatch(/^--eps: 2 \(in .*c.yaml\)/);
+    expect(
+      await usage(runCommand(sweepCommand, ['sweep', '--config', bad, '--out', out, '--methods', 'ppo', '--lags', '0', '--seeds', '1'])),
+    ).toMatch(/^--eps: 2 \(in .*c.yaml\)/);
     expect(existsSync(out)).toBe(false);
   });
 });

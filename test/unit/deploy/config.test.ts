@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  constFloorNotice, DEFAULT_CONFIG, defaultRunId, freezeConfig, objectiveLabel, parseLag, resolveDerived, validateConfig, validateObjective, type RunConfig,
+  constFloorNotice,
+  DEFAULT_CONFIG,
+  defaultRunId,
+  freezeConfig,
+  objectiveLabel,
+  parseLag,
+  resolveDerived,
+  validateConfig,
+  validateObjective,
+  type RunConfig,
 } from '../../../deploy/config.js';
 import { buildConfig, rowOption, savedToFlags, trainOptions } from '../../../deploy/options.js';
 import { configFromArgs, joinConfig, loadConfigFile, writeRunConfig } from '../../../deploy/runConfig.js';
@@ -56,8 +65,22 @@ describe('precedence: flag > config file > preset > default', () => {
 
 describe('config files', () => {
   it('YAML and JSON with the same keys give the same config', () => {
-    const y = file('c.yaml', 'method: v5\nfloor: neg-is\nlag: fixed:4\nhidden: [32, 32]\nanneal-lr: false\ntarget-return: 475\nrun-id: r1\n');
-    const j = file('c.json', JSON.stringify({ method: 'v5', floor: 'neg-is', lag: 'fixed:4', hidden: '32,32', 'anneal-lr': false, 'target-return': 475, 'run-id': 'r1' }));
+    const y = file(
+      'c.yaml',
+      'method: v5\nfloor: neg-is\nlag: fixed:4\nhidden: [32, 32]\nanneal-lr: false\ntarget-return: 475\nrun-id: r1\n',
+    );
+    const j = file(
+      'c.json',
+      JSON.stringify({
+        method: 'v5',
+        floor: 'neg-is',
+        lag: 'fixed:4',
+        hidden: '32,32',
+        'anneal-lr': false,
+        'target-return': 475,
+        'run-id': 'r1',
+      }),
+    );
     const a = configFromArgs(argvOf(['--config', y]));
     const b = configFromArgs(argvOf(['--config', j]));
     expect(a).toEqual(b);
@@ -87,7 +110,9 @@ describe('config files', () => {
   it('a saved config.json with unknown keys is refused, naming the key', () => {
     const saved = JSON.parse(JSON.stringify(buildConfig({}))) as Record<string, unknown>;
     expect(() => savedToFlags({ ...saved, colour: 'red' }, 'x.json')).toThrow(`--config x.json: unknown key 'colour'`);
-    expect(() => savedToFlags({ ...saved, objective: { ...DEFAULT_OBJECTIVE, colour: 1 } }, 'x.json')).toThrow(`unknown key 'objective.colour'`);
+    expect(() => savedToFlags({ ...saved, objective: { ...DEFAULT_OBJECTIVE, colour: 1 } }, 'x.json')).toThrow(
+      `unknown key 'objective.colour'`,
+    );
     expect(() => savedToFlags({ ...saved, objective: 5 }, 'x.json')).toThrow(`'objective' must be an object`);
   });
 });
@@ -95,7 +120,23 @@ describe('config files', () => {
 describe('the saved config.json', () => {
   it('passed back with --config reproduces the run in a new run directory', () => {
     const root = tmp();
-    const first = buildConfig(argvOf(['--preset', 'cartpole', '--method', 'v5', '--floor', 'neg-is', '--lag', 'uniform:2-6', '--seed', '3', '--deterministic', '--run-dir', join(root, 'a')]));
+    const first = buildConfig(
+      argvOf([
+        '--preset',
+        'cartpole',
+        '--method',
+        'v5',
+        '--floor',
+        'neg-is',
+        '--lag',
+        'uniform:2-6',
+        '--seed',
+        '3',
+        '--deterministic',
+        '--run-dir',
+        join(root, 'a'),
+      ]),
+    );
     const saved = writeRunConfig(first);
     const again = configFromArgs(argvOf(['--config', saved, '--run-dir', join(root, 'b')]));
     const strip = (c: RunConfig) => ({ ...c, runDir: '', runId: '' });
@@ -155,11 +196,15 @@ describe('run directories', () => {
   it('--join refuses training flags, a missing run, a config from elsewhere, and no target', () => {
     const dir = join(tmp(), 'run');
     const saved = writeRunConfig(buildConfig(argvOf(['--run-dir', dir])));
-    expect(() => joinConfig(argvOf(['--join', '--config', saved, '--steps', '100']))).toThrow('--join: --steps cannot be combined with --join');
+    expect(() => joinConfig(argvOf(['--join', '--config', saved, '--steps', '100']))).toThrow(
+      '--join: --steps cannot be combined with --join',
+    );
     expect(() => joinConfig(argvOf(['--join']))).toThrow(/--join: name the run to join/);
     expect(() => joinConfig(argvOf(['--join', '--run-dir', tmp()]))).toThrow(/holds no config.json/);
     const other = file('config.json', '{}');
-    expect(() => joinConfig(argvOf(['--join', '--run-dir', dir, '--config', other]))).toThrow(/is not the config.json of the run directory/);
+    expect(() => joinConfig(argvOf(['--join', '--run-dir', dir, '--config', other]))).toThrow(
+      /is not the config.json of the run directory/,
+    );
   });
 
   it('a default run dir can carry a suffix (standalone actors), --run-dir does not', () => {
@@ -195,14 +240,20 @@ describe('derived values, computed once', () => {
 describe('the one validator', () => {
   it('checks the rules that tie fields together', () => {
     expect(() => buildConfig(argvOf(['--lag', 'fixed:200']))).toThrow(/--lag fixed:200 needs up to 200 versions .* at least 202/);
-    expect(() => buildConfig(argvOf(['--minibatches', '1000', '--segment-steps', '4', '--envs-per-worker', '1']))).toThrow(/--minibatches: 1000 exceeds the 8 samples/);
-    expect(() => buildConfig(argvOf(['--deterministic', '--batch-segments', '3']))).toThrow(/--batch-segments: 3 must be a multiple of actors x workers \(2\)/);
+    expect(() => buildConfig(argvOf(['--minibatches', '1000', '--segment-steps', '4', '--envs-per-worker', '1']))).toThrow(
+      /--minibatches: 1000 exceeds the 8 samples/,
+    );
+    expect(() => buildConfig(argvOf(['--deterministic', '--batch-segments', '3']))).toThrow(
+      /--batch-segments: 3 must be a multiple of actors x workers \(2\)/,
+    );
     expect(() => buildConfig(argvOf(['--gamma-base', '0.95']))).toThrow('--gamma-base: 0.95 must not exceed --gamma-max 0.9');
   });
 
   it('eps has one range everywhere: (0, 1)', () => {
     for (const bad of ['0', '1', '1.5', '-0.1']) expect(() => buildConfig(argvOf(['--eps', bad]))).toThrow(/^--eps: /);
-    expect(() => validateObjective({ ...DEFAULT_OBJECTIVE, eps: 0 })).toThrow(/^--eps: 0 is not accepted; expected a finite number in \(0, 1\)/);
+    expect(() => validateObjective({ ...DEFAULT_OBJECTIVE, eps: 0 })).toThrow(
+      /^--eps: 0 is not accepted; expected a finite number in \(0, 1\)/,
+    );
     expect(buildConfig(argvOf(['--eps', '0.99'])).objective.eps).toBe(0.99);
   });
 
@@ -231,7 +282,10 @@ describe('lag, labels, notices', () => {
   });
 
   it('the run id and label use the formatted lag and the non-default options', () => {
-    const c = buildConfig(argvOf(['--method', 'v5', '--floor', 'neg-is', '--trust', 'log', '--sft-trust', '--lag', 'uniform:2-6', '--seed', '4']), { now: NOW });
+    const c = buildConfig(
+      argvOf(['--method', 'v5', '--floor', 'neg-is', '--trust', 'log', '--sft-trust', '--lag', 'uniform:2-6', '--seed', '4']),
+      { now: NOW },
+    );
     expect(c.label).toBe('v5 floor=neg-is trust=log sft-trust');
     expect(c.runId).toBe('CartPole-v1_v5-floor-neg-is-trust-log-sft-trust_uniform2-6_s4_20261129T010203');
     expect(defaultRunId({ env: 'E', label: 'ppo', lag: { kind: 'fixed', k: 4 }, seed: 0 }, NOW)).toBe('E_ppo_fixed4_s0_20261129T010203');

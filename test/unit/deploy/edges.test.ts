@@ -25,7 +25,9 @@ describe('CLI edges', () => {
 
   it('--bind that is not a ZeroMQ endpoint is refused before the CURVE check', () => {
     for (const bind of ['garbage://x', 'tcp://host', 'tcp://:5555', '5555']) {
-      expect(() => parseLearnerNetwork({ 'curve-secret': undefined, 'curve-allow': undefined }, bind)).toThrow(/^--bind: '.*' is not a ZeroMQ endpoint/);
+      expect(() => parseLearnerNetwork({ 'curve-secret': undefined, 'curve-allow': undefined }, bind)).toThrow(
+        /^--bind: '.*' is not a ZeroMQ endpoint/,
+      );
     }
     expect(parseLearnerNetwork({}, 'tcp://127.0.0.1:0')).toEqual({ curve: null });
     expect(parseLearnerNetwork({}, 'tcp://[::1]:*')).toEqual({ curve: null });
@@ -34,7 +36,12 @@ describe('CLI edges', () => {
   it('sweep --env with an unknown environment fails before any cell starts', async () => {
     const out = join(tmp('isr-edge-'), 'sweep');
     let cells = 0;
-    const cmd = makeSweepCommand({ runCell: () => { cells++; return Promise.resolve(0); } });
+    const cmd = makeSweepCommand({
+      runCell: () => {
+        cells++;
+        return Promise.resolve(0);
+      },
+    });
     const r = await runCommand(cmd, ['sweep', '--env', 'Pong-v0', '--out', out, '--seeds', '1', '--methods', 'ppo', '--lags', '0']);
     expect(usageMessage(r)).toMatch(/^--env: 'Pong-v0' is not a known environment/);
     expect(existsSync(out)).toBe(false);

@@ -8,14 +8,30 @@ import { tmp } from './helpers.js';
 describe('the grid runner (sweep and the learning bench)', () => {
   it('reuses finished cells without starting a process, in completion order', async () => {
     const out = tmp();
-    const cells = sweepCells({ methods: parseMethods('ppo,v5'), lags: [0], seeds: 2, env: 'CartPole-v1', steps: 100, out, extra: [], config: '/abs/base.yaml' });
+    const cells = sweepCells({
+      methods: parseMethods('ppo,v5'),
+      lags: [0],
+      seeds: 2,
+      env: 'CartPole-v1',
+      steps: 100,
+      out,
+      extra: [],
+      config: '/abs/base.yaml',
+    });
     expect(cells[0]!.args.slice(0, 2)).toEqual(['--config', '/abs/base.yaml']);
     for (const c of cells) writeSynthRun(c.runDir, { method: c.spec.method, updates: 2 });
     expect(await cellDone(cells[0]!.runDir)).toBe(true);
     expect(await cellDone(join(out, 'missing'))).toBe(false);
     const seen: CellResult[] = [];
     // A CLI that does not exist: any spawn would fail the cell.
-    const results = await runGrid(cells, { cli: '/nonexistent/cli.js', logDir: join(out, '_logs'), parallel: 3, onCell: (r) => { seen.push(r); } });
+    const results = await runGrid(cells, {
+      cli: '/nonexistent/cli.js',
+      logDir: join(out, '_logs'),
+      parallel: 3,
+      onCell: (r) => {
+        seen.push(r);
+      },
+    });
     expect(results).toHaveLength(4);
     expect(results.every((r) => r.reused && r.code === 0)).toBe(true);
     expect(seen.map((r) => r.cell.name).sort()).toEqual(cells.map((c) => c.name).sort());

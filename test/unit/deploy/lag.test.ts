@@ -22,10 +22,35 @@ describe('lag schedules: parsed once, formatted by one function', () => {
   }
 
   it('refuses malformed strings and objects', () => {
-    for (const s of ['', 'fixed', 'fixed:', 'fixed:-1', 'fixed:1.5', 'uniform:6-2', 'uniform:2', 'geometric:0', 'geometric:-1', 'geometric:x', 'constant:3', ' none']) {
+    for (const s of [
+      '',
+      'fixed',
+      'fixed:',
+      'fixed:-1',
+      'fixed:1.5',
+      'uniform:6-2',
+      'uniform:2',
+      'geometric:0',
+      'geometric:-1',
+      'geometric:x',
+      'constant:3',
+      ' none',
+    ]) {
       expect(parseLagSpec(s), s).toBeNull();
     }
-    for (const o of [null, 3, [], {}, { kind: 'fixed' }, { kind: 'fixed', k: -1 }, { kind: 'fixed', k: 1.5 }, { kind: 'uniform', lo: 5, hi: 2 }, { kind: 'geometric', mean: 0 }, { kind: 'geometric', mean: Infinity }, { kind: 'other' }]) {
+    for (const o of [
+      null,
+      3,
+      [],
+      {},
+      { kind: 'fixed' },
+      { kind: 'fixed', k: -1 },
+      { kind: 'fixed', k: 1.5 },
+      { kind: 'uniform', lo: 5, hi: 2 },
+      { kind: 'geometric', mean: 0 },
+      { kind: 'geometric', mean: Infinity },
+      { kind: 'other' },
+    ]) {
       expect(lagSpecFrom(o), JSON.stringify(o)).toBeNull();
     }
     expect(lagSpecFrom(' fixed:2 ')).toEqual({ kind: 'fixed', k: 2 });

@@ -22,7 +22,11 @@ class FakeChild extends EventEmitter {
   readonly stderr = new PassThrough();
   exitCode: number | null = null;
   readonly signals: string[] = [];
-  constructor(readonly args: string[], public stubborn = false, public onTerm?: (c: FakeChild) => void) {
+  constructor(
+    readonly args: string[],
+    public stubborn = false,
+    public onTerm?: (c: FakeChild) => void,
+  ) {
     super();
   }
   kill(sig: NodeJS.Signals = 'SIGTERM'): boolean {
@@ -45,22 +49,58 @@ class FakeChild extends EventEmitter {
 
 function summary(over: Partial<SummaryRecord> = {}): SummaryRecord {
   return {
-    level: 30, time: 1_700_000_000_000, role: 'learner', backend: 'cpu', runId: 'r', kind: 'summary',
-    version: 12, envSteps: 3072, wallSeconds: 4.25, trained: 40, dropped: 2, rejected: 0, lost: 0, received: 42,
-    dropReasons: {}, rejectReasons: {}, finalEval: { stochastic: 120.5, greedy: 130, episodes: 5, version: 12 },
-    randomReturn: 22.25, stopReason: 'step budget reached', return: { mean100: 88.8, episodes: 60 }, ...over,
+    level: 30,
+    time: 1_700_000_000_000,
+    role: 'learner',
+    backend: 'cpu',
+    runId: 'r',
+    kind: 'summary',
+    version: 12,
+    envSteps: 3072,
+    wallSeconds: 4.25,
+    trained: 40,
+    dropped: 2,
+    rejected: 0,
+    lost: 0,
+    received: 42,
+    dropReasons: {},
+    rejectReasons: {},
+    finalEval: { stochastic: 120.5, greedy: 130, episodes: 5, version: 12 },
+    randomReturn: 22.25,
+    stopReason: 'step budget reached',
+    return: { mean100: 88.8, episodes: 60 },
+    ...over,
   } as SummaryRecord;
 }
 
 function sink(isTTY = false): { out: NodeJS.WritableStream; text: () => string } {
   let s = '';
-  const w = new Writable({ write(chunk, _e, cb) { s += String(chunk); cb(); } });
+  const w = new Writable({
+    write(chunk, _e, cb) {
+      s += String(chunk);
+      cb();
+    },
+  });
   (w as unknown as { isTTY: boolean }).isTTY = isTTY;
   return { out: w, text: () => s };
 }
 
 function config(floor = 'neg-is'): RunConfig {
-  return buildConfig(argvOf(['--actors', '2', '--steps', '3000', '--no-restart-actors', '--method', 'v5', '--floor', floor, '--run-dir', join(tmp('isr-launch-'), 'run')]));
+  return buildConfig(
+    argvOf([
+      '--actors',
+      '2',
+      '--steps',
+      '3000',
+      '--no-restart-actors',
+      '--method',
+      'v5',
+      '--floor',
+      floor,
+      '--run-dir',
+      join(tmp('isr-launch-'), 'run'),
+    ]),
+  );
 }
 
 /**
@@ -89,7 +129,15 @@ function fakeSpawn(script: (learner: FakeChild, actors: FakeChild[]) => void, o:
 /** The learner finishing normally: updates, the summary, exit 0. */
 function finishes(updates = 3) {
   return (l: FakeChild) => {
-    for (let v = 1; v <= updates; v++) l.send({ type: 'update', record: makeUpdate({ version: v, envSteps: v * 1024, ...(v === 2 ? { eval: { stochastic: 50, greedy: 60, episodes: 3, version: 2 } } : {}) }) });
+    for (let v = 1; v <= updates; v++)
+      l.send({
+        type: 'update',
+        record: makeUpdate({
+          version: v,
+          envSteps: v * 1024,
+          ...(v === 2 ? { eval: { stochastic: 50, greedy: 60, episodes: 3, version: 2 } } : {}),
+        }),
+      });
     l.send({ type: 'summary', summary: summary() });
     l.exit(0);
   };
@@ -110,11 +158,24 @@ describe('launchTraining with fake children', () => {
     const { code, text } = await launch(cfg, { spawn: f.spawn, tensorboard: '/tmp/tb-x' });
     expect(code).toBe(0);
     const cfgFile = join(cfg.runDir, 'config.json');
-    expect(f.children[0]!.args).toEqual(['learner', '--config', cfgFile, '--join', '--bind', 'tcp://127.0.0.1:0', '--tensorboard', '/tmp/tb-x']);
-    expect(f.actors.map((a) => a.args)).toEqual([0, 1].map((i) => ['actor', '--config', cfgFile, '--join', '--connect', 'tcp://127.0.0.1:40001', '--actor-id', String(i)]));
+    expect(f.children[0]!.args).toEqual([
+      'learner',
+      '--config',
+      cfgFile,
+      '--join',
+      '--bind',
+      'tcp://127.0.0.1:0',
+      '--tensorboard',
+      '/tmp/tb-x',
+    ]);
+    expect(f.actors.map((a) => a.args)).toEqual(
+      [0, 1].map((i) => ['actor', '--config', cfgFile, '--join', '--connect', 'tcp://127.0.0.1:40001', '--actor-id', String(i)]),
+    );
     // Actors are stopped once the learner has ended.
     for (const a of f.actors) expect(a.signals).toEqual(['SIGTERM', 'exited']);
-    expect(text).toContain(`isreshape train: CartPole-v1, method v5 floor=neg-is, lag none, seed 1, 2 actors x ${cfg.workers} workers x ${cfg.envsPerWorker} envs`);
+    expect(text).toContain(
+      `isreshape train: CartPole-v1, method v5 floor=neg-is, lag none, seed 1, 2 actors x ${cfg.workers} workers x ${cfg.envsPerWorker} envs`,
+    );
     expect(text).toContain(`run directory: ${cfg.runDir}`);
     expect(text).toContain('resolved config (also in config.json): {');
     expect(text).toContain('learner on tcp://127.0.0.1:40001, tensor backend: cpu');
@@ -123,7 +184,10 @@ describe('launchTraining with fake children', () => {
     expect(text).toContain('finished: step budget reached');
     expect(text).toContain('TensorBoard event files: /tmp/tb-x  (tensorboard --logdir /tmp/tb-x)');
     expect(JSON.parse(readFileSync(join(cfg.runDir, 'summary.json'), 'utf8'))).toEqual(summary());
-    const log = readFileSync(join(cfg.runDir, 'launcher.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const log = readFileSync(join(cfg.runDir, 'launcher.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(log.map((r) => r.kind)).toEqual(['learner-ready', 'finished']);
     expect(log[0]).toMatchObject({ role: 'launcher', runId: cfg.runId, endpoint: 'tcp://127.0.0.1:40001' });
   });
@@ -152,7 +216,10 @@ describe('launchTraining with fake children', () => {
   it('an actor that dies is reported with its code and stderr; the learner is stopped; exit 1', async () => {
     const cfg = config();
     const f = fakeSpawn((l, actors) => {
-      l.onTerm = (c) => { c.send({ type: 'summary', summary: summary({ stopReason: 'SIGTERM received' }) }); c.exit(0); };
+      l.onTerm = (c) => {
+        c.send({ type: 'summary', summary: summary({ stopReason: 'SIGTERM received' }) });
+        c.exit(0);
+      };
       actors[1]!.stderr.write('boom: out of memory\nsecond line\n');
       setImmediate(() => actors[1]!.exit(3));
     });
@@ -168,10 +235,13 @@ describe('launchTraining with fake children', () => {
   });
 
   it('a learner that fails before it is ready: no actor is started, its stderr is shown, exit 1', async () => {
-    const f = fakeSpawn((l) => {
-      l.stderr.write('isreshape: --bind: address in use\n');
-      setImmediate(() => l.exit(2));
-    }, { ready: false });
+    const f = fakeSpawn(
+      (l) => {
+        l.stderr.write('isreshape: --bind: address in use\n');
+        setImmediate(() => l.exit(2));
+      },
+      { ready: false },
+    );
     const { code, text } = await launch(config(), { spawn: f.spawn, quiet: true });
     expect(code).toBe(1);
     expect(f.actors).toEqual([]);
@@ -196,7 +266,11 @@ describe('launchTraining with fake children', () => {
   it('SIGINT stops the learner after its update; the run still ends with its summary, exit 0', async () => {
     const before = new Set(process.listeners('SIGINT'));
     const f = fakeSpawn((l) => {
-      l.onTerm = (c) => { c.send({ type: 'stopping', reason: 'SIGTERM received' }); c.send({ type: 'summary', summary: summary({ stopReason: 'SIGTERM received' }) }); c.exit(0); };
+      l.onTerm = (c) => {
+        c.send({ type: 'stopping', reason: 'SIGTERM received' });
+        c.send({ type: 'summary', summary: summary({ stopReason: 'SIGTERM received' }) });
+        c.exit(0);
+      };
       const added = process.listeners('SIGINT').filter((x) => !before.has(x));
       expect(added).toHaveLength(1);
       (added[0] as (s: NodeJS.Signals) => void)('SIGINT');

@@ -10,8 +10,20 @@ import { tmp } from './helpers.js';
 
 describe('formatProgress', () => {
   it('shows version, steps of the budget, fps, returns, ESS, KL, lag and entropy', () => {
-    const u = makeUpdate({ version: 120, envSteps: 30_700, fps: 1234.4, return: { mean100: 260, episodes: 50 }, ess: 0.9981, klMuPiK3: 0.0012, lag: { min: 0, mean: 0.46, max: 1 }, entropy: 0.524, eval: { stochastic: 500, greedy: 499.96, episodes: 10, version: 120 } });
-    expect(formatProgress(u, 100_000)).toBe('v 120 | 30.7k/100.0k steps | 1234 fps | return 260.0 | eval 500.0/500.0 (v120) | ESS 0.998 | KL 1.2e-3 | lag 0/0.5/1 | H 0.52');
+    const u = makeUpdate({
+      version: 120,
+      envSteps: 30_700,
+      fps: 1234.4,
+      return: { mean100: 260, episodes: 50 },
+      ess: 0.9981,
+      klMuPiK3: 0.0012,
+      lag: { min: 0, mean: 0.46, max: 1 },
+      entropy: 0.524,
+      eval: { stochastic: 500, greedy: 499.96, episodes: 10, version: 120 },
+    });
+    expect(formatProgress(u, 100_000)).toBe(
+      'v 120 | 30.7k/100.0k steps | 1234 fps | return 260.0 | eval 500.0/500.0 (v120) | ESS 0.998 | KL 1.2e-3 | lag 0/0.5/1 | H 0.52',
+    );
   });
 
   it('falls back to the last evaluation, shows - for no return, small step counts whole, and COLLAPSED', () => {
@@ -28,8 +40,18 @@ describe('formatProgress', () => {
 
 describe('formatSummary', () => {
   const s = {
-    kind: 'summary', version: 12, envSteps: 3072, wallSeconds: 4.25, trained: 40, dropped: 2, rejected: 1, lost: 3, received: 43,
-    finalEval: { stochastic: 120.54, greedy: 130, episodes: 5, version: 12 }, randomReturn: 22.25, stopReason: 'target return reached',
+    kind: 'summary',
+    version: 12,
+    envSteps: 3072,
+    wallSeconds: 4.25,
+    trained: 40,
+    dropped: 2,
+    rejected: 1,
+    lost: 3,
+    received: 43,
+    finalEval: { stochastic: 120.54, greedy: 130, episodes: 5, version: 12 },
+    randomReturn: 22.25,
+    stopReason: 'target return reached',
     return: { mean100: 88.8, episodes: 60 },
   } as SummaryRecord;
 
@@ -57,9 +79,20 @@ describe('createLogger', () => {
     log.info({ kind: 'update', version: 1 });
     log.warn('slow');
     // Synchronous: on disk before flush() is called.
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ level: 30, role: 'learner', backend: 'wasm', runId: 'run-7', pid: process.pid, kind: 'update', version: 1 });
+    expect(lines[0]).toMatchObject({
+      level: 30,
+      role: 'learner',
+      backend: 'wasm',
+      runId: 'run-7',
+      pid: process.pid,
+      kind: 'update',
+      version: 1,
+    });
     expect(lines[1]).toMatchObject({ level: 40, msg: 'slow' });
     expect(typeof lines[0]!.time).toBe('number');
   });

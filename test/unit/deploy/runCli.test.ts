@@ -25,10 +25,21 @@ afterEach(() => vi.restoreAllMocks());
 
 /** runCli with stdout (process.stdout and console.log) and the io stderr captured. */
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { out += String(s); return true; });
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => { out += a.join(' ') + '\n'; });
-  const stderr = new Writable({ write(c, _e, cb) { err += String(c); cb(); } });
+  let out = '',
+    err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+    out += String(s);
+    return true;
+  });
+  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
+    out += a.join(' ') + '\n';
+  });
+  const stderr = new Writable({
+    write(c, _e, cb) {
+      err += String(c);
+      cb();
+    },
+  });
   const code = await runCli(args, { stderr, columns: 80, exitProcess: false });
   vi.restoreAllMocks();
   return { code, out, err };
@@ -60,7 +71,8 @@ describe('runCli exit statuses', () => {
   it('--help lists every command at the given width; --version prints the version', async () => {
     const h = await cli(['--help']);
     expect(h.code).toBe(0);
-    for (const c of ['train', 'learner', 'actor', 'weights', 'analyze', 'compare', 'export-tb', 'sweep', 'keys']) expect(h.out).toContain(`isreshape ${c}`);
+    for (const c of ['train', 'learner', 'actor', 'weights', 'analyze', 'compare', 'export-tb', 'sweep', 'keys'])
+      expect(h.out).toContain(`isreshape ${c}`);
     expect(Math.max(...h.out.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
     const sweepHelp = await cli(['sweep', '--help']);
     expect(sweepHelp.out).toContain('--vary');
@@ -75,7 +87,9 @@ describe('runCli exit statuses', () => {
     const out = join(tmp('isr-keys-'), 'k');
     const r = await cli(['keys', '--out', out, '--name', 'learner']);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(new RegExp(`^secret: ${join(out, 'learner.key')} \\(keep it on this machine\\)\\npublic: ${join(out, 'learner.pub')} \\S{40}\\n$`));
+    expect(r.out).toMatch(
+      new RegExp(`^secret: ${join(out, 'learner.key')} \\(keep it on this machine\\)\\npublic: ${join(out, 'learner.pub')} \\S{40}\\n$`),
+    );
     expect(statSync(join(out, 'learner.key')).mode & 0o077).toBe(0);
   });
 });
@@ -104,7 +118,8 @@ describe('analysis commands in-process', () => {
 
   it('compare writes the report next to the runs, or in the sweep directory given; refuses a bad --bootstrap', async () => {
     const root = tmp('isr-cmp-');
-    const a = join(root, 'sw', 'a'), b = join(root, 'sw', 'b');
+    const a = join(root, 'sw', 'a'),
+      b = join(root, 'sw', 'b');
     writeSynthRun(a, { method: 'ppo', seed: 0, updates: 6 });
     writeSynthRun(b, { method: 'v5', seed: 0, updates: 6 });
     const r = await runCommand(compareCommand, ['compare', a, b, '--bootstrap', '200']);
@@ -113,7 +128,9 @@ describe('analysis commands in-process', () => {
     const out2 = join(root, 'elsewhere');
     const j = await runCommand(compareCommand, ['compare', join(root, 'sw'), '--json', '--out', out2, '--bootstrap', '200']);
     expect((JSON.parse(j.out) as { report: { html: string } }).report.html).toBe(join(out2, 'report.html'));
-    expect(usageMessage(await runCommand(compareCommand, ['compare', a, '--bootstrap', '5']))).toMatch(/^--bootstrap: '5' is not a whole number of resamples from 100 to 1000000/);
+    expect(usageMessage(await runCommand(compareCommand, ['compare', a, '--bootstrap', '5']))).toMatch(
+      /^--bootstrap: '5' is not a whole number of resamples from 100 to 1000000/,
+    );
     expect(usageMessage(await runCommand(compareCommand, ['compare', a, '--threshold', 'nan']))).toMatch(/^--threshold: /);
   });
 
@@ -127,19 +144,25 @@ describe('analysis commands in-process', () => {
     const events = readEvents(join(dir, 'tensorboard', files[0]!));
     const { updates } = await readRun(dir);
     expect(events.slice(1, -1).map((e) => e.step)).toEqual(updates.map((u) => u.envSteps));
-    expect(r.out).toBe(`wrote ${events.length} events (${events.reduce((n, e) => n + e.values.length, 0)} scalars, 5 updates) to ${join(dir, 'tensorboard', files[0]!)}\n`);
+    expect(r.out).toBe(
+      `wrote ${events.length} events (${events.reduce((n, e) => n + e.values.length, 0)} scalars, 5 updates) to ${join(dir, 'tensorboard', files[0]!)}\n`,
+    );
     expect(r.err).toMatch(/^warning: .*1 malformed line/);
   });
 
   it('export-tb refuses an empty --out and a run with nothing to export', async () => {
     const dir = join(tmp('isr-tb-'), 'run');
     writeSynthRun(dir, { updates: 2 });
-    expect(usageMessage(await runCommand(exportTbCommand, ['export-tb', dir, '--out', ' ']))).toBe('--out: missing directory; e.g. --out runs/tb');
+    expect(usageMessage(await runCommand(exportTbCommand, ['export-tb', dir, '--out', ' ']))).toBe(
+      '--out: missing directory; e.g. --out runs/tb',
+    );
     const empty = join(tmp('isr-tb-'), 'empty');
     mkdirSync(empty);
     writeFileSync(join(empty, 'config.json'), readFileSync(join(dir, 'config.json')));
     writeFileSync(join(empty, 'learner.ndjson'), '');
-    expect(usageMessage(await runCommand(exportTbCommand, ['export-tb', empty]))).toBe(`${empty}: no update or summary records in learner.ndjson; nothing to export`);
+    expect(usageMessage(await runCommand(exportTbCommand, ['export-tb', empty]))).toBe(
+      `${empty}: no update or summary records in learner.ndjson; nothing to export`,
+    );
   });
 });
 
@@ -150,7 +173,9 @@ describe('--tensorboard (train, learner)', () => {
     const runDir = join(tmp(), 'run');
     for (const cmd of [trainCommand, learnerCommand]) {
       const name = cmd === trainCommand ? 'train' : 'learner';
-      expect(usageMessage(await runCommand(cmd, [name, '--run-dir', runDir, '--tensorboard', '']))).toBe('--tensorboard: missing directory; e.g. --tensorboard runs/tb');
+      expect(usageMessage(await runCommand(cmd, [name, '--run-dir', runDir, '--tensorboard', '']))).toBe(
+        '--tensorboard: missing directory; e.g. --tensorboard runs/tb',
+      );
     }
     expect(existsSync(runDir)).toBe(false);
   });

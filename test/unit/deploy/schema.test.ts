@@ -2,7 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  defaultText, expectedOf, FIELD_BY_FLAG, FIELD_BY_KEY, FIELDS, flagTableMarkdown, formatField, getKey, GROUPS, parseField, setKey, type FieldRow,
+  defaultText,
+  expectedOf,
+  FIELD_BY_FLAG,
+  FIELD_BY_KEY,
+  FIELDS,
+  flagTableMarkdown,
+  formatField,
+  getKey,
+  GROUPS,
+  parseField,
+  setKey,
+  type FieldRow,
 } from '../../../deploy/schema.js';
 import { DEFAULT_CONFIG } from '../../../deploy/config.js';
 import { buildConfig } from '../../../deploy/options.js';
@@ -13,14 +24,72 @@ import { argvOf } from './helpers.js';
 
 /** One value each row must refuse (as the command line spells it). */
 const BAD: Record<string, string> = {
-  method: 'nope', eps: '1.5', 'rho-bar': '0', 'c-bar': '-1', 'tau-pos': '0', 'tau-neg': '-0.5', 'ess-min': '0', 'tau-c': '0', 'tau-h': 'abc',
-  'gamma-base': '1.5', 'gamma-max': '-0.1', gamma: '2', trust: 'cubic', 'sft-trust': 'maybe', floor: 'zero', hidden: '64,0', grad: 'gpu', backend: 'tpu',
-  env: 'Nope-v0', 'env-module': '', seed: '-1', actors: '0', workers: '1.5', 'envs-per-worker': '0', 'segment-steps': '-3', 'batch-segments': '0', lag: 'fixed:-2',
-  'actor-delay-ms': '-5', 'max-inflight': '0', 'history-versions': '0', 'heartbeat-ms': '5', advantage: 'td', 'normalize-advantages': 'perhaps', discount: '0', lambda: '1.1',
-  lr: '0', 'anneal-lr': 'sometimes', 'adam-eps': '-1e-5', epochs: '0', minibatches: '2.5', 'ent-coef': '-0.01', 'vf-coef': '-1', 'max-grad-norm': '0',
-  'learner-threads': '0', 'max-lag': '-2', 'queue-capacity': '0', 'eval-every': '-1', 'eval-episodes': '0', 'final-eval-episodes': '0', 'collapse-entropy': '-1', steps: '0',
-  time: '-1', 'target-return': 'high', deterministic: 'yes', 'checkpoint-every': '-1', 'keep-checkpoints': '0', 'restart-actors': 'maybe', preset: 'mountaincar', 'run-dir': '', 'run-id': '',
-  'seq-vocab': '1', 'seq-length': '0', 'group-size': '0', behaviour: 'mix:1.5', 'teacher-eps': '1.1', ratio: 'word',
+  method: 'nope',
+  eps: '1.5',
+  'rho-bar': '0',
+  'c-bar': '-1',
+  'tau-pos': '0',
+  'tau-neg': '-0.5',
+  'ess-min': '0',
+  'tau-c': '0',
+  'tau-h': 'abc',
+  'gamma-base': '1.5',
+  'gamma-max': '-0.1',
+  gamma: '2',
+  trust: 'cubic',
+  'sft-trust': 'maybe',
+  floor: 'zero',
+  hidden: '64,0',
+  grad: 'gpu',
+  backend: 'tpu',
+  env: 'Nope-v0',
+  'env-module': '',
+  seed: '-1',
+  actors: '0',
+  workers: '1.5',
+  'envs-per-worker': '0',
+  'segment-steps': '-3',
+  'batch-segments': '0',
+  lag: 'fixed:-2',
+  'actor-delay-ms': '-5',
+  'max-inflight': '0',
+  'history-versions': '0',
+  'heartbeat-ms': '5',
+  advantage: 'td',
+  'normalize-advantages': 'perhaps',
+  discount: '0',
+  lambda: '1.1',
+  lr: '0',
+  'anneal-lr': 'sometimes',
+  'adam-eps': '-1e-5',
+  epochs: '0',
+  minibatches: '2.5',
+  'ent-coef': '-0.01',
+  'vf-coef': '-1',
+  'max-grad-norm': '0',
+  'learner-threads': '0',
+  'max-lag': '-2',
+  'queue-capacity': '0',
+  'eval-every': '-1',
+  'eval-episodes': '0',
+  'final-eval-episodes': '0',
+  'collapse-entropy': '-1',
+  steps: '0',
+  time: '-1',
+  'target-return': 'high',
+  deterministic: 'yes',
+  'checkpoint-every': '-1',
+  'keep-checkpoints': '0',
+  'restart-actors': 'maybe',
+  preset: 'mountaincar',
+  'run-dir': '',
+  'run-id': '',
+  'seq-vocab': '1',
+  'seq-length': '0',
+  'group-size': '0',
+  behaviour: 'mix:1.5',
+  'teacher-eps': '1.1',
+  ratio: 'word',
 };
 
 describe('the field table', () => {
@@ -34,10 +103,14 @@ describe('the field table', () => {
       if (r.kind === 'choice') expect(r.choices!.length).toBeGreaterThan(1);
     }
     // Every group has a row.
-    for (const g of GROUPS) expect(FIELDS.some((r) => r.group === g), g).toBe(true);
+    for (const g of GROUPS)
+      expect(
+        FIELDS.some((r) => r.group === g),
+        g,
+      ).toBe(true);
   });
 
-  it('the defaults are the table defaults, and the objective defaults are the draft spec\'s', () => {
+  it("the defaults are the table defaults, and the objective defaults are the draft spec's", () => {
     for (const r of FIELDS) {
       if (r.key === 'runDir' || r.key === 'runId') continue;
       expect(getKey(DEFAULT_CONFIG, r.key), r.flag).toEqual(r.default);
@@ -88,7 +161,9 @@ describe('the field table', () => {
     expect(formatField(row('target-return'), null)).toBe('none');
     expect(formatField(row('lr'), 0.001)).toBe('0.001');
     expect(() => parseField(row('eps'), [0.1, 0.2])).toThrow(/--eps: given 2 times/);
-    expect(() => parseField(row('eps'), '1.5', { file: 'c.yaml' })).toThrow(/--eps: '1.5' \(in c.yaml\) is not accepted; expected a finite number in \(0, 1\)/);
+    expect(() => parseField(row('eps'), '1.5', { file: 'c.yaml' })).toThrow(
+      /--eps: '1.5' \(in c.yaml\) is not accepted; expected a finite number in \(0, 1\)/,
+    );
     expect(() => parseField(row('run-id'), 5)).toThrow(/--run-id: 5/);
     expect(() => parseField(row('hidden'), {})).toThrow(/--hidden/);
   });

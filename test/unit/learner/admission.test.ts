@@ -4,8 +4,19 @@ import { MsgType, type HelloMsg } from '../../../protocol/messages.js';
 import { CARTPOLE, makeRollout } from '../protocol/helpers.js';
 
 const HASH = 1234;
-const hello = (actorId: number, over: Partial<HelloMsg> = {}): HelloMsg => ({ type: MsgType.Hello, actorId, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 4, modelHash: HASH, incarnation: 7, ...over });
-const admission = (maxLag = -1, deterministic = false) => new Admission({ modelHash: HASH, env: CARTPOLE, maxLag, deterministic, actors: 8, segmentSteps: 4, envsPerWorker: 2, heartbeatMs: 1000 });
+const hello = (actorId: number, over: Partial<HelloMsg> = {}): HelloMsg => ({
+  type: MsgType.Hello,
+  actorId,
+  envId: 'CartPole-v1',
+  obsDim: 4,
+  nActions: 2,
+  numEnvs: 4,
+  modelHash: HASH,
+  incarnation: 7,
+  ...over,
+});
+const admission = (maxLag = -1, deterministic = false) =>
+  new Admission({ modelHash: HASH, env: CARTPOLE, maxLag, deterministic, actors: 8, segmentSteps: 4, envsPerWorker: 2, heartbeatMs: 1000 });
 const P = Buffer.from('peer-a');
 const Q = Buffer.from('peer-b');
 const roll = (actorId: number, behaviourVersion = 0) => ({ ...makeRollout(4, 2, 4, { episodes: 1 }), actorId, seq: 0, behaviourVersion });
@@ -50,7 +61,10 @@ describe('Admission: hello', () => {
     // 5 intervals of 1000 ms later the holder is silent: the new incarnation replaces it.
     const w = a.hello(Q, hello(3, { incarnation: 9 }), 5001);
     expect(w).toMatchObject({ ok: true, joined: true, newIncarnation: true, replaced: { actorId: 3, incarnation: 7 } });
-    expect(a.actors.map((x) => [x.actorId, x.peer.toString()])).toEqual([[4, 'other'], [3, 'peer-b']]);
+    expect(a.actors.map((x) => [x.actorId, x.peer.toString()])).toEqual([
+      [4, 'other'],
+      [3, 'peer-b'],
+    ]);
     expect(a.rollout(P, roll(3), 0)?.code).toBe('UNKNOWN_ACTOR');
     expect(a.rollout(Q, roll(3), 0)).toBeNull();
   });
@@ -70,7 +84,7 @@ describe('Admission: hello', () => {
     expect(a.peerFields(Q)).toEqual({ peer: Q.toString('hex') });
   });
 
-  it('refuses a rollout of another shape than the run\'s, and impossible episode returns', () => {
+  it("refuses a rollout of another shape than the run's, and impossible episode returns", () => {
     const a = admission();
     a.hello(P, hello(0), 0);
     expect(a.rollout(P, { ...makeRollout(1024, 256), actorId: 0, seq: 0, behaviourVersion: 0 }, 0)?.code).toBe('SHAPE_MISMATCH');
@@ -83,13 +97,22 @@ describe('Admission: hello', () => {
 describe('Admission: rollouts and stats', () => {
   it('refuses a rollout from an unknown peer, under another actor id, invalid, or from a newer version', () => {
     const a = admission();
-    expect(a.rollout(P, roll(0), 5)).toEqual({ code: 'UNKNOWN_ACTOR', reason: 'UNKNOWN_ACTOR: rollout from a peer that sent no valid hello' });
+    expect(a.rollout(P, roll(0), 5)).toEqual({
+      code: 'UNKNOWN_ACTOR',
+      reason: 'UNKNOWN_ACTOR: rollout from a peer that sent no valid hello',
+    });
     a.hello(P, hello(0), 0);
-    expect(a.rollout(P, roll(1), 5)).toEqual({ code: 'BAD_ACTOR_ID', reason: "BAD_ACTOR_ID: rollout.actorId 1 differs from the hello's 0" });
+    expect(a.rollout(P, roll(1), 5)).toEqual({
+      code: 'BAD_ACTOR_ID',
+      reason: "BAD_ACTOR_ID: rollout.actorId 1 differs from the hello's 0",
+    });
     const bad = roll(0);
     bad.actions[2] = 5;
     expect(a.rollout(P, bad, 5)?.code).toBe('BAD_ACTION');
-    expect(a.rollout(P, roll(0, 6), 5)).toEqual({ code: 'FUTURE_VERSION', reason: "FUTURE_VERSION: rollout.behaviourVersion 6 is newer than the learner's 5" });
+    expect(a.rollout(P, roll(0, 6), 5)).toEqual({
+      code: 'FUTURE_VERSION',
+      reason: "FUTURE_VERSION: rollout.behaviourVersion 6 is newer than the learner's 5",
+    });
     expect(a.rollout(P, roll(0, 5), 5)).toBeNull();
     expect(a.rollout(P, roll(0, 0), 5)).toBeNull(); // old is fine: staleness is a drop, not a refusal
   });

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CheckpointStore, CorruptCheckpointError, decodeCheckpoint, encodeCheckpoint, loadCheckpointFile, writeFileAtomic, type Checkpoint } from '../../../learner/checkpoint.js';
+import {
+  CheckpointStore,
+  CorruptCheckpointError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  loadCheckpointFile,
+  writeFileAtomic,
+  type Checkpoint,
+} from '../../../learner/checkpoint.js';
 
 function tmp(): string {
   return mkdtempSync(path.join(tmpdir(), 'isr-ckpt-'));

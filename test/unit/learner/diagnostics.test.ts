@@ -17,7 +17,12 @@ describe('golden batches (1e-9 relative)', () => {
       expect(close(klPiMu(b.w), b.klPiMu), `klPiMu ${klPiMu(b.w)} vs ${b.klPiMu}`).toBe(true);
       // summarizeBatch on the same w (via log w) gives the same figures.
       const n = b.w.length;
-      const s = summarizeBatch({ logRatio: Float64Array.from(b.w, Math.log), adv: new Array<number>(n).fill(1), g: b.w, lag: new Array<number>(n).fill(0) });
+      const s = summarizeBatch({
+        logRatio: Float64Array.from(b.w, Math.log),
+        adv: new Array<number>(n).fill(1),
+        g: b.w,
+        lag: new Array<number>(n).fill(0),
+      });
       expect(close(s.ess, b.ess)).toBe(true);
       expect(close(s.klMuPiK1, b.k1)).toBe(true);
       expect(close(s.klMuPiK3, b.k3)).toBe(true);
@@ -42,7 +47,22 @@ describe('quantile', () => {
 
 describe('lagBucket', () => {
   it('maps each lag to its docs/METHODS.md section 5 bucket', () => {
-    const want: [number, string][] = [[0, '0'], [1, '1'], [2, '2-3'], [3, '2-3'], [4, '4-7'], [7, '4-7'], [8, '8-15'], [15, '8-15'], [16, '16-31'], [31, '16-31'], [32, '32-63'], [63, '32-63'], [64, '64+'], [1000, '64+']];
+    const want: [number, string][] = [
+      [0, '0'],
+      [1, '1'],
+      [2, '2-3'],
+      [3, '2-3'],
+      [4, '4-7'],
+      [7, '4-7'],
+      [8, '8-15'],
+      [15, '8-15'],
+      [16, '16-31'],
+      [31, '16-31'],
+      [32, '32-63'],
+      [63, '32-63'],
+      [64, '64+'],
+      [1000, '64+'],
+    ];
     for (const [lag, label] of want) expect(lagBucket(lag), `lag ${lag}`).toBe(label);
     for (let lag = 0; lag < 200; lag++) expect(LAG_BUCKETS).toContain(lagBucket(lag));
   });

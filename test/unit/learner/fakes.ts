@@ -16,10 +16,44 @@ import { DEFAULT_OBJECTIVE } from '../../../learner/objectives/config.js';
 /** A small, fast learner configuration: CartPole, one hidden layer of 8, asynchronous, one actor. */
 export function testConfig(over: Partial<LearnerServerConfig> = {}): LearnerServerConfig {
   return {
-    objective: { ...DEFAULT_OBJECTIVE, method: 'v5' }, advantage: 'vtrace', normalizeAdvantages: true, discount: 0.99, lambda: 0.95,
-    lr: 1e-3, annealLr: true, adamEps: 1e-5, epochs: 1, minibatches: 1, entCoef: 0.01, vfCoef: 0.5, maxGradNorm: 0.5, steps: 1000, grad: 'js',
-    runId: 'unit', env: 'CartPole-v1', envModule: null, seed: 3, hidden: [8], actors: 1, workers: 1, batchSegments: 2, maxLag: -1, historyVersions: 4, segmentSteps: 16, envsPerWorker: 4, heartbeatMs: 1000,
-    queueCapacity: 16, timeSec: 0, targetReturn: null, evalEvery: 1, evalEpisodes: 2, finalEvalEpisodes: 5, collapseEntropy: 0.1, deterministic: false, checkpointEvery: 0, keepCheckpoints: 3,
+    objective: { ...DEFAULT_OBJECTIVE, method: 'v5' },
+    advantage: 'vtrace',
+    normalizeAdvantages: true,
+    discount: 0.99,
+    lambda: 0.95,
+    lr: 1e-3,
+    annealLr: true,
+    adamEps: 1e-5,
+    epochs: 1,
+    minibatches: 1,
+    entCoef: 0.01,
+    vfCoef: 0.5,
+    maxGradNorm: 0.5,
+    steps: 1000,
+    grad: 'js',
+    runId: 'unit',
+    env: 'CartPole-v1',
+    envModule: null,
+    seed: 3,
+    hidden: [8],
+    actors: 1,
+    workers: 1,
+    batchSegments: 2,
+    maxLag: -1,
+    historyVersions: 4,
+    segmentSteps: 16,
+    envsPerWorker: 4,
+    heartbeatMs: 1000,
+    queueCapacity: 16,
+    timeSec: 0,
+    targetReturn: null,
+    evalEvery: 1,
+    evalEpisodes: 2,
+    finalEvalEpisodes: 5,
+    collapseEntropy: 0.1,
+    deterministic: false,
+    checkpointEvery: 0,
+    keepCheckpoints: 3,
     ...over,
   };
 }
@@ -71,7 +105,9 @@ export class FakeLearnerTransport implements LoopTransport {
         continue;
       }
       if (this.closed) return;
-      await new Promise<void>((r) => { this.wake = r; });
+      await new Promise<void>((r) => {
+        this.wake = r;
+      });
       this.wake = null;
     }
   }
@@ -83,7 +119,9 @@ export class FakeLearnerTransport implements LoopTransport {
 
   /** Messages sent to `peer` (all peers when omitted) of type `type`. */
   to<T extends Message['type']>(type: T, peer?: Buffer): Array<Extract<Message, { type: T }>> {
-    return this.sent.filter((s) => s.msg.type === type && (!peer || s.peer.equals(peer))).map((s) => s.msg as Extract<Message, { type: T }>);
+    return this.sent
+      .filter((s) => s.msg.type === type && (!peer || s.peer.equals(peer)))
+      .map((s) => s.msg as Extract<Message, { type: T }>);
   }
 }
 
@@ -106,8 +144,17 @@ export class ManualClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = { due: this.t + ms, fire: () => { signal?.removeEventListener('abort', onAbort); resolve(); } };
-      const onAbort = () => { this.timers = this.timers.filter((x) => x !== timer); resolve(); };
+      const timer = {
+        due: this.t + ms,
+        fire: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      const onAbort = () => {
+        this.timers = this.timers.filter((x) => x !== timer);
+        resolve();
+      };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.timers.push(timer);
       this.tick();

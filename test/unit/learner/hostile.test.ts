@@ -21,7 +21,8 @@ import { makeRollout } from '../protocol/helpers.js';
 
 const spec = { obsDim: 4, nActions: 2, hidden: [8] };
 const HASH = modelHash(spec);
-const T = 16, E = 4;
+const T = 16,
+  E = 4;
 
 const collectors = new Map<string, SegmentCollector>();
 function rollout(actorId: number, seq: number, behaviourVersion: number, params: Float32Array, key = String(actorId)): RolloutMsg {
@@ -29,7 +30,16 @@ function rollout(actorId: number, seq: number, behaviourVersion: number, params:
   if (!c) collectors.set(key, (c = new SegmentCollector({ envId: 'CartPole-v1', numEnvs: E, seed: 100 + actorId, modelSpec: spec })));
   return { type: MsgType.Rollout, actorId, seq, workerId: 0, behaviourVersion, ...c.collect(params, T) };
 }
-const hello = (actorId: number, incarnation = 1): HelloMsg => ({ type: MsgType.Hello, actorId, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: E, modelHash: HASH, incarnation });
+const hello = (actorId: number, incarnation = 1): HelloMsg => ({
+  type: MsgType.Hello,
+  actorId,
+  envId: 'CartPole-v1',
+  obsDim: 4,
+  nActions: 2,
+  numEnvs: E,
+  modelHash: HASH,
+  incarnation,
+});
 
 function rig(over: Partial<LearnerServerConfig> = {}) {
   const cfg = testConfig({ steps: 1_000_000, ...over });
@@ -38,9 +48,18 @@ function rig(over: Partial<LearnerServerConfig> = {}) {
   const logger = new MemoryLogger();
   const versions: number[] = [];
   const loop = new TrainingLoop({
-    cfg, spec, modelHash: HASH, learner: new Learner(spec, cfg, initParams(spec, cfg.seed), cfg.seed),
-    transport, clock, evaluator: new FakeEvaluator(), publisher: new ParamPublisher((p, m) => transport.send(p, m), HASH, cfg.historyVersions),
-    logger, backend: 'test', endpoint: 'inproc://unit', onUpdate: (r) => versions.push(r.version),
+    cfg,
+    spec,
+    modelHash: HASH,
+    learner: new Learner(spec, cfg, initParams(spec, cfg.seed), cfg.seed),
+    transport,
+    clock,
+    evaluator: new FakeEvaluator(),
+    publisher: new ParamPublisher((p, m) => transport.send(p, m), HASH, cfg.historyVersions),
+    logger,
+    backend: 'test',
+    endpoint: 'inproc://unit',
+    onUpdate: (r) => versions.push(r.version),
   });
   return { cfg, loop, transport, clock, logger, versions };
 }
@@ -68,7 +87,7 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('a learner among hostile peers', () => {
-  it('a hello reusing a live actor\'s id is refused; the real actor keeps training', async () => {
+  it("a hello reusing a live actor's id is refused; the real actor keeps training", async () => {
     const r = rig({ batchSegments: 1, steps: 5 * T * E });
     const a = actor(r, 0, 'real');
     const thief = Buffer.from('thief');
@@ -96,7 +115,9 @@ describe('a learner among hostile peers', () => {
       r.transport.push(intruder, fake);
     }
     const s = await r.loop.run();
-    expect(r.transport.to(MsgType.Reject, intruder).map((m) => m.reason)).toEqual([expect.stringMatching(/^ACTOR_ID_RANGE: hello.actorId is 1, this run admits 0..0/)]);
+    expect(r.transport.to(MsgType.Reject, intruder).map((m) => m.reason)).toEqual([
+      expect.stringMatching(/^ACTOR_ID_RANGE: hello.actorId is 1, this run admits 0..0/),
+    ]);
     expect(s.rejectReasons).toEqual({ ACTOR_ID_RANGE: 1, UNKNOWN_ACTOR: 5 });
     expect(s.trained).toBe(3); // the real actor's three, nothing of the intruder's
     expect(s.received).toBe(s.trained + s.dropped + s.rejected);

@@ -25,7 +25,11 @@ describe('Intake accounting', () => {
     i.reject('NOT_FINITE');
     balanced(i);
     const b = i.takeFifo(3)!;
-    expect(b.map((q) => [q.msg.actorId, q.msg.seq])).toEqual([[0, 0], [0, 2], [0, 5]]);
+    expect(b.map((q) => [q.msg.actorId, q.msg.seq])).toEqual([
+      [0, 0],
+      [0, 2],
+      [0, 5],
+    ]);
     expect(i.takeFifo(2)).toBeNull();
     i.trained(3);
     balanced(i);
@@ -48,9 +52,17 @@ describe('Intake accounting', () => {
   it('deterministic mode takes exactly the keys due, in the order asked, and waits for missing ones', () => {
     const i = new Intake(10, true);
     i.offer(r(1, 0));
-    expect(i.takeKeys([[0, 0], [1, 0]])).toBeNull();
+    expect(
+      i.takeKeys([
+        [0, 0],
+        [1, 0],
+      ]),
+    ).toBeNull();
     i.offer(r(0, 0));
-    const b = i.takeKeys([[0, 0], [1, 0]])!;
+    const b = i.takeKeys([
+      [0, 0],
+      [1, 0],
+    ])!;
     expect(b.map((q) => q.msg.actorId)).toEqual([0, 1]);
     i.trained(b.length);
     balanced(i);

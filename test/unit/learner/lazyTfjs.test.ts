@@ -15,8 +15,21 @@ import { MsgType, type RolloutMsg } from '../../../protocol/messages.js';
 
 const spec = { obsDim: 4, nActions: 2, hidden: [8] };
 const cfg: LearnerConfig = {
-  objective: { ...DEFAULT_OBJECTIVE, method: 'v3.1' }, advantage: 'vtrace', normalizeAdvantages: true, discount: 0.99, lambda: 0.95,
-  lr: 1e-3, annealLr: false, adamEps: 1e-5, epochs: 2, minibatches: 2, entCoef: 0.01, vfCoef: 0.5, maxGradNorm: 0.5, steps: 1e5, grad: 'js',
+  objective: { ...DEFAULT_OBJECTIVE, method: 'v3.1' },
+  advantage: 'vtrace',
+  normalizeAdvantages: true,
+  discount: 0.99,
+  lambda: 0.95,
+  lr: 1e-3,
+  annealLr: false,
+  adamEps: 1e-5,
+  epochs: 2,
+  minibatches: 2,
+  entCoef: 0.01,
+  vfCoef: 0.5,
+  maxGradNorm: 0.5,
+  steps: 1e5,
+  grad: 'js',
 };
 
 function tfjsLoaded(): boolean {

@@ -13,8 +13,21 @@ import { MsgType, type RolloutMsg } from '../../../protocol/messages.js';
 
 const spec = { obsDim: 4, nActions: 2, hidden: [16, 16] };
 const base: LearnerConfig = {
-  objective: { ...DEFAULT_OBJECTIVE, method: 'v5' }, advantage: 'vtrace', normalizeAdvantages: true, discount: 0.99, lambda: 0.95,
-  lr: 1e-3, annealLr: false, adamEps: 1e-5, epochs: 2, minibatches: 2, entCoef: 0.01, vfCoef: 0.5, maxGradNorm: 0.5, steps: 1e5, grad: 'js',
+  objective: { ...DEFAULT_OBJECTIVE, method: 'v5' },
+  advantage: 'vtrace',
+  normalizeAdvantages: true,
+  discount: 0.99,
+  lambda: 0.95,
+  lr: 1e-3,
+  annealLr: false,
+  adamEps: 1e-5,
+  epochs: 2,
+  minibatches: 2,
+  entCoef: 0.01,
+  vfCoef: 0.5,
+  maxGradNorm: 0.5,
+  steps: 1e5,
+  grad: 'js',
 };
 
 function segment(params: Float32Array, seed: number): RolloutMsg {
@@ -37,9 +50,14 @@ describe('Learner.step', () => {
     expect(a.version).toBe(1);
     expect(sa.ess).toBeGreaterThan(0.999);
     expect(sa.policyLoss).toBeCloseTo(sb.policyLoss, 4);
-    const pa = a.paramsArray(), pb = b.paramsArray();
-    let diff = 0, moved = 0;
-    for (let i = 0; i < pa.length; i++) { diff = Math.max(diff, Math.abs(pa[i] - pb[i])); moved = Math.max(moved, Math.abs(pa[i] - p0[i])); }
+    const pa = a.paramsArray(),
+      pb = b.paramsArray();
+    let diff = 0,
+      moved = 0;
+    for (let i = 0; i < pa.length; i++) {
+      diff = Math.max(diff, Math.abs(pa[i] - pb[i]));
+      moved = Math.max(moved, Math.abs(pa[i] - p0[i]));
+    }
     expect(moved).toBeGreaterThan(1e-4); // the update did something
     expect(diff).toBeLessThan(1e-5);
     expect(sa.trainQuadrants).not.toBeNull();
@@ -65,8 +83,14 @@ describe('Learner.step', () => {
 
 describe('every method and option trains on real segments under lag', () => {
   const variants: Array<[string, Partial<LearnerConfig>]> = [
-    ...(['sft', 'is', 'ppo', 'cispo', 'vtrace', 'sapo', 'v3.1', 'v5', 'v5-fixed'] as const).map((m): [string, Partial<LearnerConfig>] => [m, { objective: { ...DEFAULT_OBJECTIVE, method: m } }]),
-    ['v5 trust=log sft-trust floor=neg-is', { objective: { ...DEFAULT_OBJECTIVE, method: 'v5', trust: 'log', sftTrust: true, floor: 'neg-is' } }],
+    ...(['sft', 'is', 'ppo', 'cispo', 'vtrace', 'sapo', 'v3.1', 'v5', 'v5-fixed'] as const).map((m): [string, Partial<LearnerConfig>] => [
+      m,
+      { objective: { ...DEFAULT_OBJECTIVE, method: m } },
+    ]),
+    [
+      'v5 trust=log sft-trust floor=neg-is',
+      { objective: { ...DEFAULT_OBJECTIVE, method: 'v5', trust: 'log', sftTrust: true, floor: 'neg-is' } },
+    ],
     ['v5 gae, no normalisation', { advantage: 'gae', normalizeAdvantages: false }],
     ['ppo tfjs gradients', { objective: { ...DEFAULT_OBJECTIVE, method: 'ppo' }, grad: 'tfjs' }],
   ];
@@ -79,7 +103,8 @@ describe('every method and option trains on real segments under lag', () => {
       for (let k = 0; k < segs.length; k++) {
         const st = l.step([{ msg: segs[k], lag: k }], k * 64);
         expect(st.nonFiniteSkips).toBe(0);
-        for (const x of [st.policyLoss, st.valueLoss, st.entropy, st.gradNorm, st.ess, st.essG, st.klMuPiK3]) expect(Number.isFinite(x)).toBe(true);
+        for (const x of [st.policyLoss, st.valueLoss, st.entropy, st.gradNorm, st.ess, st.essG, st.klMuPiK3])
+          expect(Number.isFinite(x)).toBe(true);
         if (k > 0) expect(st.ess).toBeLessThan(1);
       }
       const p = l.paramsArray();

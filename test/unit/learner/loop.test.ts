@@ -14,7 +14,16 @@ import { TrainingLoop } from '../../../learner/loop.js';
 import { ParamPublisher } from '../../../learner/publisher.js';
 import { AckStatus, MsgType, type HelloMsg, type RolloutMsg } from '../../../protocol/messages.js';
 import type { SummaryRecord, UpdateRecord } from '../../../protocol/records.js';
-import { EVAL_EPISODE_STEPS, FakeEvaluator, FakeLearnerTransport, ManualClock, MemoryLogger, testConfig, until, type Sent } from './fakes.js';
+import {
+  EVAL_EPISODE_STEPS,
+  FakeEvaluator,
+  FakeLearnerTransport,
+  ManualClock,
+  MemoryLogger,
+  testConfig,
+  until,
+  type Sent,
+} from './fakes.js';
 
 const spec = { obsDim: 4, nActions: 2, hidden: [8] };
 const HASH = modelHash(spec);
@@ -30,7 +39,16 @@ function rollout(actorId: number, seq: number, behaviourVersion: number, params:
   return { type: MsgType.Rollout, actorId, seq, workerId: 0, behaviourVersion, ...c.collect(params, 16) };
 }
 
-const hello = (actorId: number): HelloMsg => ({ type: MsgType.Hello, actorId, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 4, modelHash: HASH, incarnation: 7 });
+const hello = (actorId: number): HelloMsg => ({
+  type: MsgType.Hello,
+  actorId,
+  envId: 'CartPole-v1',
+  obsDim: 4,
+  nActions: 2,
+  numEnvs: 4,
+  modelHash: HASH,
+  incarnation: 7,
+});
 
 interface Rig {
   loop: TrainingLoop;
@@ -49,9 +67,19 @@ function rig(cfg: LearnerServerConfig, evaluator = new FakeEvaluator()): Rig {
   const updates: UpdateRecord[] = [];
   const stopping: string[] = [];
   const loop = new TrainingLoop({
-    cfg, spec, modelHash: HASH, learner: new Learner(spec, cfg, initParams(spec, cfg.seed), cfg.seed),
-    transport, clock, evaluator, publisher: new ParamPublisher((p, m) => transport.send(p, m), HASH, cfg.historyVersions),
-    logger, backend: 'test', endpoint: 'inproc://unit', onUpdate: (r) => updates.push(r), onStopping: (r) => stopping.push(r),
+    cfg,
+    spec,
+    modelHash: HASH,
+    learner: new Learner(spec, cfg, initParams(spec, cfg.seed), cfg.seed),
+    transport,
+    clock,
+    evaluator,
+    publisher: new ParamPublisher((p, m) => transport.send(p, m), HASH, cfg.historyVersions),
+    logger,
+    backend: 'test',
+    endpoint: 'inproc://unit',
+    onUpdate: (r) => updates.push(r),
+    onStopping: (r) => stopping.push(r),
   });
   return { loop, transport, clock, evaluator, logger, updates, stopping };
 }
@@ -115,7 +143,14 @@ describe('TrainingLoop, asynchronous mode', () => {
     // Acks: the 6 trained rollouts as Trained at the version that trained them; the ones sent
     // for v3 arrive while stopping (dropped 'shutdown') or are drained (also 'shutdown').
     const acks = r.transport.to(MsgType.Ack, a.peer);
-    expect(acks.filter((k) => k.status === AckStatus.Trained).map((k) => [k.seq, k.version])).toEqual([[0, 1], [1, 1], [2, 2], [3, 2], [4, 3], [5, 3]]);
+    expect(acks.filter((k) => k.status === AckStatus.Trained).map((k) => [k.seq, k.version])).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, 2],
+      [3, 2],
+      [4, 3],
+      [5, 3],
+    ]);
     const dropped = acks.filter((k) => k.status === AckStatus.Dropped);
     expect(dropped.map((k) => k.seq).sort()).toEqual([6, 7]);
     for (const k of dropped) expect(k).toMatchObject({ drop: 'shutdown', detail: 'shutdown: the learner is stopping' });
@@ -125,7 +160,9 @@ describe('TrainingLoop, asynchronous mode', () => {
     for (const p of [a.peer, bystander]) {
       expect(r.transport.to(MsgType.Stop, p)).toEqual([{ type: MsgType.Stop, version: 3, reason: s.stopReason }]);
     }
-    expect(r.transport.sent.findIndex((x) => x.msg.type === MsgType.Stop)).toBeGreaterThan(r.transport.sent.findLastIndex((x) => x.msg.type === MsgType.Params));
+    expect(r.transport.sent.findIndex((x) => x.msg.type === MsgType.Stop)).toBeGreaterThan(
+      r.transport.sent.findLastIndex((x) => x.msg.type === MsgType.Params),
+    );
 
     expect(s).toMatchObject({ trained: 6, dropped: 2, rejected: 0, lost: 0, received: 8, dropReasons: { shutdown: 2 }, rejectReasons: {} });
     balanced(s);
@@ -193,13 +230,30 @@ describe('TrainingLoop, asynchronous mode', () => {
     expect(r.transport.to(MsgType.Reject, peer).map((m) => m.reason)).toEqual([expect.stringMatching(/^MODEL_HASH: /)]);
 
     const dropped = acks.filter((k) => k.status === AckStatus.Dropped);
-    expect(dropped.map((k) => [k.seq, k.drop, k.detail])).toEqual([[4, 'stale', 'stale: lag 1 > --max-lag 0'], [0, 'duplicate', 'duplicate']]);
-    expect(acks.filter((k) => k.status === AckStatus.Trained).map((k) => [k.seq, k.version])).toEqual([[2, 1], [3, 1], [5, 2], [6, 2]]);
+    expect(dropped.map((k) => [k.seq, k.drop, k.detail])).toEqual([
+      [4, 'stale', 'stale: lag 1 > --max-lag 0'],
+      [0, 'duplicate', 'duplicate'],
+    ]);
+    expect(acks.filter((k) => k.status === AckStatus.Trained).map((k) => [k.seq, k.version])).toEqual([
+      [2, 1],
+      [3, 1],
+      [5, 2],
+      [6, 2],
+    ]);
     // Seqs 0 and 1 were rejected: counted once, as rejected, not also as lost.
     expect(s).toMatchObject({ trained: 4, dropped: 2, rejected: 8, lost: 0, dropReasons: { stale: 1, duplicate: 1 } });
     balanced(s);
     expect(r.logger.kind('actor-stats')).toEqual([{ kind: 'actor-stats', actorId: 0, stats: { fps: 123, segmentsSent: 4 } }]);
-    expect(r.logger.kind('rejected').map((x) => x.code)).toEqual(['BAD_MAGIC', 'UNKNOWN_ACTOR', 'BAD_ACTOR_ID', 'NOT_FINITE', 'FUTURE_VERSION', 'UNKNOWN_ACTOR', 'UNEXPECTED_TYPE', 'MODEL_HASH']);
+    expect(r.logger.kind('rejected').map((x) => x.code)).toEqual([
+      'BAD_MAGIC',
+      'UNKNOWN_ACTOR',
+      'BAD_ACTOR_ID',
+      'NOT_FINITE',
+      'FUTURE_VERSION',
+      'UNKNOWN_ACTOR',
+      'UNEXPECTED_TYPE',
+      'MODEL_HASH',
+    ]);
   });
 });
 
@@ -225,12 +279,19 @@ describe('TrainingLoop, deterministic mode', () => {
     r.transport.push(peers[1], rollout(1, 1, 0, p0));
     await until(() => r.updates.length === 1, 'update 1');
     const p1 = r.transport.to(MsgType.Params, peers[0]).at(-1)!.params;
-    for (const [a, seq] of [[0, 3], [1, 2], [1, 3]] as const) r.transport.push(peers[a], rollout(a, seq, 0, p1));
+    for (const [a, seq] of [
+      [0, 3],
+      [1, 2],
+      [1, 3],
+    ] as const)
+      r.transport.push(peers[a], rollout(a, seq, 0, p1));
     const s = await running;
 
     const trained = r.transport.to(MsgType.Ack).filter((k) => k.status === AckStatus.Trained);
     // Batch order: actor then seq, as the schedule lists the keys.
-    const acked = r.transport.sent.filter((x) => x.msg.type === MsgType.Ack).map((x) => `${x.peer.toString()}/${(x.msg as { seq: number }).seq}`);
+    const acked = r.transport.sent
+      .filter((x) => x.msg.type === MsgType.Ack)
+      .map((x) => `${x.peer.toString()}/${(x.msg as { seq: number }).seq}`);
     expect(acked).toEqual(['a0/0', 'a0/1', 'a1/0', 'a1/1', 'a0/2', 'a0/3', 'a1/2', 'a1/3']);
     expect(trained.map((k) => k.version)).toEqual([1, 1, 1, 1, 2, 2, 2, 2]);
     // Behaviour version 0 trained at version 1: lag 1 in update 2.
@@ -265,7 +326,10 @@ describe('TrainingLoop stop conditions', () => {
     expect(s.version).toBe(0);
     // The clock moved only in the loop's idle polls of 200 ms: 3 s is 15 of them.
     expect(s.wallSeconds).toBe(3);
-    expect(r.evaluator.calls.map((c) => [c.version, c.episodes])).toEqual([[-1, 10], [0, 5]]);
+    expect(r.evaluator.calls.map((c) => [c.version, c.episodes])).toEqual([
+      [-1, 10],
+      [0, 5],
+    ]);
     expect(s).toMatchObject({ received: 0, trained: 0 });
   });
 
@@ -323,7 +387,10 @@ describe('TrainingLoop stop conditions', () => {
     expect(s.stopReason).toBe('SIGTERM received');
     expect(r.stopping).toEqual(['SIGTERM received']);
     const acks = r.transport.to(MsgType.Ack, peer);
-    expect(acks.map((k) => [k.seq, k.status, k.status === AckStatus.Dropped ? k.drop : ''])).toEqual([[0, AckStatus.Dropped, 'shutdown'], [1, AckStatus.Dropped, 'shutdown']]);
+    expect(acks.map((k) => [k.seq, k.status, k.status === AckStatus.Dropped ? k.drop : ''])).toEqual([
+      [0, AckStatus.Dropped, 'shutdown'],
+      [1, AckStatus.Dropped, 'shutdown'],
+    ]);
     expect(s).toMatchObject({ received: 2, dropped: 2, dropReasons: { shutdown: 2 } });
     expect(r.transport.to(MsgType.Stop, peer)).toEqual([{ type: MsgType.Stop, version: 0, reason: 'SIGTERM received' }]);
   });

@@ -19,8 +19,21 @@ const specs: ModelSpec[] = [
 
 function learnerConfig(objective: ObjectiveConfig): LearnerConfig {
   return {
-    objective, advantage: 'gae', normalizeAdvantages: true, discount: 0.99, lambda: 0.95, lr: 1e-3, annealLr: false,
-    adamEps: 1e-5, epochs: 1, minibatches: 1, entCoef: 0.01, vfCoef: 0.5, maxGradNorm: 0.5, steps: 1, grad: 'js' as const,
+    objective,
+    advantage: 'gae',
+    normalizeAdvantages: true,
+    discount: 0.99,
+    lambda: 0.95,
+    lr: 1e-3,
+    annealLr: false,
+    adamEps: 1e-5,
+    epochs: 1,
+    minibatches: 1,
+    entCoef: 0.01,
+    vfCoef: 0.5,
+    maxGradNorm: 0.5,
+    steps: 1,
+    grad: 'js' as const,
   };
 }
 
@@ -45,7 +58,8 @@ function randomBatch(spec: ModelSpec, params: Float32Array, n: number, seed: num
   const actions = Int32Array.from({ length: n }, () => rng.int(spec.nActions));
   const logits = policyLogits(spec, params, obs, n);
   const logmu = new Float32Array(n);
-  const lo = Math.log(0.3), hi = Math.log(3);
+  const lo = Math.log(0.3),
+    hi = Math.log(3);
   for (let i = 0; i < n; i++) logmu[i] = logSoftmaxRow(logits, i, spec.nActions)[actions[i]] - (lo + (hi - lo) * rng.uniform());
   const adv = Float32Array.from({ length: n }, () => rng.normal());
   const targets = Float32Array.from({ length: n }, () => rng.normal());
@@ -53,7 +67,8 @@ function randomBatch(spec: ModelSpec, params: Float32Array, n: number, seed: num
 }
 
 function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, s = 0;
+  let d = 0,
+    s = 0;
   for (let i = 0; i < a.length; i++) {
     d += (a[i] - b[i]) ** 2;
     s += b[i] ** 2;
@@ -86,7 +101,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
             for (const k of ['total', 'policyLoss', 'valueLoss', 'entropy'] as const) {
               // Relative to max(|ref|, 1e-2): a policy loss can sit near 0 by cancellation.
               const tol = 1e-5 * Math.max(Math.abs(ref.terms[k]), 1e-2);
-              expect(Math.abs(js.terms[k] - ref.terms[k]), `${spec.hidden} n=${n} ${k}: js ${js.terms[k]} tf ${ref.terms[k]}`).toBeLessThanOrEqual(tol);
+              expect(
+                Math.abs(js.terms[k] - ref.terms[k]),
+                `${spec.hidden} n=${n} ${k}: js ${js.terms[k]} tf ${ref.terms[k]}`,
+              ).toBeLessThanOrEqual(tol);
             }
           }
         }
@@ -130,9 +148,15 @@ describe('backward (float64 finite differences)', () => {
   it('the whole sft loss (g = 1, so no stop-gradient) matches central differences to 1e-6', () => {
     const cfg = { ...learnerConfig({ ...DEFAULT_OBJECTIVE, method: 'sft' }), entCoef: 0.3 };
     const mb: Batch = {
-      n, obs, actions: Int32Array.from({ length: n }, (_, i) => i % 3), logmu: new Float32Array(n).fill(-1),
-      adv: Float32Array.from({ length: n }, () => rng.normal()), targets: Float32Array.from({ length: n }, () => rng.normal()),
-      lag: new Int32Array(n), logRatio: new Float64Array(n), entropy: 0,
+      n,
+      obs,
+      actions: Int32Array.from({ length: n }, (_, i) => i % 3),
+      logmu: new Float32Array(n).fill(-1),
+      adv: Float32Array.from({ length: n }, () => rng.normal()),
+      targets: Float32Array.from({ length: n }, () => rng.normal()),
+      lag: new Int32Array(n),
+      logRatio: new Float64Array(n),
+      entropy: 0,
     };
     const ws = new Workspace(spec, n);
     const grad = lossAndGradJs(spec, cfg, params, mb, ws).grad.slice();
@@ -153,11 +177,36 @@ describe('non-finite input', () => {
   const params = Float64Array.from(randomParams(spec, 5));
   const cfg = learnerConfig({ ...DEFAULT_OBJECTIVE, method: 'v3.1' });
   const cases: [string, (mb: Batch) => void][] = [
-    ['NaN in obs', (mb) => { mb.obs[7] = NaN; }],
-    ['Infinity in obs', (mb) => { mb.obs[0] = Infinity; }],
-    ['NaN in logmu', (mb) => { mb.logmu[3] = NaN; }],
-    ['-Infinity in adv', (mb) => { mb.adv[2] = -Infinity; }],
-    ['NaN in targets', (mb) => { mb.targets[1] = NaN; }],
+    [
+      'NaN in obs',
+      (mb) => {
+        mb.obs[7] = NaN;
+      },
+    ],
+    [
+      'Infinity in obs',
+      (mb) => {
+        mb.obs[0] = Infinity;
+      },
+    ],
+    [
+      'NaN in logmu',
+      (mb) => {
+        mb.logmu[3] = NaN;
+      },
+    ],
+    [
+      '-Infinity in adv',
+      (mb) => {
+        mb.adv[2] = -Infinity;
+      },
+    ],
+    [
+      'NaN in targets',
+      (mb) => {
+        mb.targets[1] = NaN;
+      },
+    ],
   ];
   for (const [name, spoil] of cases) {
     it(`${name} yields terms.total NaN, not a throw`, () => {

@@ -24,8 +24,21 @@ const specs: ModelSpec[] = [
 
 function learnerConfig(objective: ObjectiveConfig): LearnerConfig {
   return {
-    objective, advantage: 'gae', normalizeAdvantages: true, discount: 0.99, lambda: 0.95, lr: 1e-3, annealLr: false,
-    adamEps: 1e-5, epochs: 1, minibatches: 1, entCoef: 0.01, vfCoef: 0.5, maxGradNorm: 0.5, steps: 1, grad: 'js' as const,
+    objective,
+    advantage: 'gae',
+    normalizeAdvantages: true,
+    discount: 0.99,
+    lambda: 0.95,
+    lr: 1e-3,
+    annealLr: false,
+    adamEps: 1e-5,
+    epochs: 1,
+    minibatches: 1,
+    entCoef: 0.01,
+    vfCoef: 0.5,
+    maxGradNorm: 0.5,
+    steps: 1,
+    grad: 'js' as const,
   };
 }
 
@@ -46,15 +59,28 @@ function randomBatch(spec: ModelSpec, params: Float32Array, n: number, seed: num
   const boxActions = new Float32Array(n * A);
   const logmu = new Float32Array(n);
   sampleGaussianActions(mean, n, A, params, logStdOffset(spec), rng, boxActions, logmu);
-  const lo = Math.log(0.3), hi = Math.log(3);
+  const lo = Math.log(0.3),
+    hi = Math.log(3);
   for (let i = 0; i < n; i++) logmu[i] -= lo + (hi - lo) * rng.uniform();
   const adv = Float32Array.from({ length: n }, () => rng.normal());
   const targets = Float32Array.from({ length: n }, () => rng.normal());
-  return { n, obs, actions: new Int32Array(0), boxActions, logmu, adv, targets, lag: new Int32Array(n), logRatio: new Float64Array(n), entropy: 0 };
+  return {
+    n,
+    obs,
+    actions: new Int32Array(0),
+    boxActions,
+    logmu,
+    adv,
+    targets,
+    lag: new Int32Array(n),
+    logRatio: new Float64Array(n),
+    entropy: 0,
+  };
 }
 
 function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0, s = 0;
+  let d = 0,
+    s = 0;
   for (let i = 0; i < a.length; i++) {
     d += (a[i] - b[i]) ** 2;
     s += b[i] ** 2;
@@ -64,7 +90,9 @@ function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 describe('Gaussian log-density, entropy and sampling', () => {
   it('gaussianLogProb is the sum of the per-dimension normal log-densities; the entropy the closed form', () => {
-    const a = [0.3, -1.2], mean = [0.1, 0.4], ls = [-0.5, 0.7];
+    const a = [0.3, -1.2],
+      mean = [0.1, 0.4],
+      ls = [-0.5, 0.7];
     let want = 0;
     for (let j = 0; j < 2; j++) {
       const s = Math.exp(ls[j]);
@@ -75,14 +103,20 @@ describe('Gaussian log-density, entropy and sampling', () => {
   });
 
   it('samples have the policy mean and standard deviation; greedy is the mean; logp is of the stored float32 action', () => {
-    const n = 20000, A = 2;
+    const n = 20000,
+      A = 2;
     const mean = new Float32Array(n * A);
-    for (let r = 0; r < n; r++) { mean[r * A] = 0.5; mean[r * A + 1] = -1; }
+    for (let r = 0; r < n; r++) {
+      mean[r * A] = 0.5;
+      mean[r * A + 1] = -1;
+    }
     const ls = [Math.log(0.3), Math.log(2)];
-    const acts = new Float32Array(n * A), lp = new Float32Array(n);
+    const acts = new Float32Array(n * A),
+      lp = new Float32Array(n);
     sampleGaussianActions(mean, n, A, ls, 0, new Rng(9), acts, lp);
     for (let j = 0; j < A; j++) {
-      let m = 0, v = 0;
+      let m = 0,
+        v = 0;
       for (let r = 0; r < n; r++) m += acts[r * A + j] / n;
       for (let r = 0; r < n; r++) v += (acts[r * A + j] - m) ** 2 / n;
       expect(m).toBeCloseTo(mean[j], 1);
@@ -129,7 +163,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
             const ref = { grad: r.grad.dataSync().slice(), terms: r.terms };
             r.grad.dispose();
             p.dispose();
-            let gNorm = 0, lsNorm = 0;
+            let gNorm = 0,
+              lsNorm = 0;
             for (const v of ref.grad) gNorm += v * v;
             for (let j = 0; j < spec.nActions; j++) lsNorm += ref.grad[logStdOffset(spec) + j] ** 2;
             expect(Math.sqrt(gNorm), 'reference gradient must be non-trivial').toBeGreaterThan(1e-3);
@@ -140,7 +175,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
             expect(relL2(lsJs, lsRef), `${spec.hidden} n=${n} log-std grad ${lsJs} vs ${lsRef}`).toBeLessThanOrEqual(1e-4);
             for (const k of ['total', 'policyLoss', 'valueLoss', 'entropy'] as const) {
               const tol = 1e-5 * Math.max(Math.abs(ref.terms[k]), 1e-2);
-              expect(Math.abs(js.terms[k] - ref.terms[k]), `${spec.hidden} n=${n} ${k}: js ${js.terms[k]} tf ${ref.terms[k]}`).toBeLessThanOrEqual(tol);
+              expect(
+                Math.abs(js.terms[k] - ref.terms[k]),
+                `${spec.hidden} n=${n} ${k}: js ${js.terms[k]} tf ${ref.terms[k]}`,
+              ).toBeLessThanOrEqual(tol);
             }
           }
         }
@@ -157,10 +195,16 @@ describe('Gaussian head: the whole sft loss (g = 1) matches float64 central diff
     const params = Float64Array.from({ length: paramCount(spec) }, () => 0.8 * rng.normal());
     const cfg = { ...learnerConfig({ ...DEFAULT_OBJECTIVE, method: 'sft' }), entCoef: 0.3 };
     const mb: Batch = {
-      n, obs: Float32Array.from({ length: n * spec.obsDim }, () => rng.normal()), actions: new Int32Array(0),
-      boxActions: Float32Array.from({ length: n * spec.nActions }, () => 1.5 * rng.normal()), logmu: new Float32Array(n).fill(-1),
-      adv: Float32Array.from({ length: n }, () => rng.normal()), targets: Float32Array.from({ length: n }, () => rng.normal()),
-      lag: new Int32Array(n), logRatio: new Float64Array(n), entropy: 0,
+      n,
+      obs: Float32Array.from({ length: n * spec.obsDim }, () => rng.normal()),
+      actions: new Int32Array(0),
+      boxActions: Float32Array.from({ length: n * spec.nActions }, () => 1.5 * rng.normal()),
+      logmu: new Float32Array(n).fill(-1),
+      adv: Float32Array.from({ length: n }, () => rng.normal()),
+      targets: Float32Array.from({ length: n }, () => rng.normal()),
+      lag: new Int32Array(n),
+      logRatio: new Float64Array(n),
+      entropy: 0,
     };
     const ws = new Workspace(spec, n, 'js');
     const grad = lossAndGradJs(spec, cfg, params, mb, ws).grad.slice();

@@ -19,14 +19,28 @@ const gc = runInNewContext('gc') as () => void;
 
 const spec = { obsDim: 4, nActions: 2, hidden: [16, 16] };
 const base: LearnerConfig = {
-  objective: { ...DEFAULT_OBJECTIVE, method: 'v5' }, advantage: 'vtrace', normalizeAdvantages: true, discount: 0.99, lambda: 0.95,
-  lr: 1e-4, annealLr: true, adamEps: 1e-5, epochs: 1, minibatches: 4, entCoef: 0.01, vfCoef: 0.5, maxGradNorm: 0.5, steps: 1e6, grad: 'js',
+  objective: { ...DEFAULT_OBJECTIVE, method: 'v5' },
+  advantage: 'vtrace',
+  normalizeAdvantages: true,
+  discount: 0.99,
+  lambda: 0.95,
+  lr: 1e-4,
+  annealLr: true,
+  adamEps: 1e-5,
+  epochs: 1,
+  minibatches: 4,
+  entCoef: 0.01,
+  vfCoef: 0.5,
+  maxGradNorm: 0.5,
+  steps: 1e6,
+  grad: 'js',
 };
 
 const p0 = initParams(spec, 3);
 const collector = new SegmentCollector({ envId: 'CartPole-v1', numEnvs: 4, seed: 5, modelSpec: spec });
 const segs: TrainingSegment[] = Array.from({ length: 8 }, (_, j) => ({
-  lag: j % 3, msg: { type: MsgType.Rollout, actorId: 0, seq: j, workerId: 0, behaviourVersion: 0, ...collector.collect(p0, 32) },
+  lag: j % 3,
+  msg: { type: MsgType.Rollout, actorId: 0, seq: j, workerId: 0, behaviourVersion: 0, ...collector.collect(p0, 32) },
 }));
 
 function heapMB(): number {
@@ -78,7 +92,9 @@ describe('memory across 200 updates', () => {
     learners.push(l);
     const tensors0 = tf.memory().numTensors;
     let maxTensors = tensors0;
-    const g = await growth(l, () => { maxTensors = Math.max(maxTensors, tf.memory().numTensors); });
+    const g = await growth(l, () => {
+      maxTensors = Math.max(maxTensors, tf.memory().numTensors);
+    });
     expect(tf.memory().numTensors).toBe(tensors0);
     expect(maxTensors).toBe(tensors0); // none left between updates either
     expect(g).toBeLessThan(1.5); // measured about 0.5 MB: tfjs' own caches warming

@@ -17,17 +17,19 @@ const method = fc.constantFrom(...METHODS);
 const logRatio = fc.oneof(fc.constantFrom(1e4, -1e4, 20, -20, 0), fc.double({ min: -1e4, max: 1e4, noNaN: true }));
 const adv = fc.oneof(fc.constantFrom(0, 1, -1), fc.double({ min: -1e3, max: 1e3, noNaN: true }));
 /** Any option combination of docs/METHODS.md section 2, within the accepted ranges. */
-const config = fc.record({
-  method,
-  trust: fc.constantFrom('linear' as const, 'log' as const),
-  sftTrust: fc.boolean(),
-  floor: fc.constantFrom('const' as const, 'neg-is' as const),
-  tauH: fc.double({ min: 0.1, max: 5, noNaN: true }),
-  tauC: fc.double({ min: 0.1, max: 5, noNaN: true }),
-  gammaBase: fc.double({ min: 0, max: 1, noNaN: true }),
-  gammaMax: fc.double({ min: 0, max: 1, noNaN: true }),
-  gamma: fc.double({ min: 0, max: 1, noNaN: true }),
-}).map((p): ObjectiveConfig => ({ ...DEFAULT_OBJECTIVE, ...p }));
+const config = fc
+  .record({
+    method,
+    trust: fc.constantFrom('linear' as const, 'log' as const),
+    sftTrust: fc.boolean(),
+    floor: fc.constantFrom('const' as const, 'neg-is' as const),
+    tauH: fc.double({ min: 0.1, max: 5, noNaN: true }),
+    tauC: fc.double({ min: 0.1, max: 5, noNaN: true }),
+    gammaBase: fc.double({ min: 0, max: 1, noNaN: true }),
+    gammaMax: fc.double({ min: 0, max: 1, noNaN: true }),
+    gamma: fc.double({ min: 0, max: 1, noNaN: true }),
+  })
+  .map((p): ObjectiveConfig => ({ ...DEFAULT_OBJECTIVE, ...p }));
 
 describe('properties of g (scalar form)', () => {
   it('finite log-ratios, +/-1e4 included, give finite g >= 0 for every method and option', () => {
@@ -92,16 +94,20 @@ describe('properties of g (scalar form)', () => {
   it('gamma_ess is the largest feasible gamma: ESS(w^gamma) >= ess_min, and 1 when ESS(w) meets it', () => {
     // ess_min <= 0.99: with ess_min within ~1e-12 of 1, ESS(w^gamma) is flat to rounding noise.
     fc.assert(
-      fc.property(fc.array(fc.double({ min: -6, max: 6, noNaN: true }), { minLength: 2, maxLength: 20 }), fc.double({ min: 0.05, max: 0.99, noNaN: true }), (lws, essMin) => {
-        const w = lws.map(Math.exp);
-        const ge = gammaEss(w, essMin);
-        const essAt = (gm: number): number => {
-          const v = w.map((x) => x ** gm);
-          const s = v.reduce((a, b) => a + b, 0);
-          return (s * s) / (v.length * v.reduce((a, b) => a + b * b, 0));
-        };
-        return ge >= 0 && ge <= 1 && essAt(ge) >= essMin && (ge === 1 || essAt(Math.min(1, ge + 2 ** -29)) < essMin);
-      }),
+      fc.property(
+        fc.array(fc.double({ min: -6, max: 6, noNaN: true }), { minLength: 2, maxLength: 20 }),
+        fc.double({ min: 0.05, max: 0.99, noNaN: true }),
+        (lws, essMin) => {
+          const w = lws.map(Math.exp);
+          const ge = gammaEss(w, essMin);
+          const essAt = (gm: number): number => {
+            const v = w.map((x) => x ** gm);
+            const s = v.reduce((a, b) => a + b, 0);
+            return (s * s) / (v.length * v.reduce((a, b) => a + b * b, 0));
+          };
+          return ge >= 0 && ge <= 1 && essAt(ge) >= essMin && (ge === 1 || essAt(Math.min(1, ge + 2 ** -29)) < essMin);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -149,7 +155,12 @@ describe('properties of g (batch form)', () => {
   it('finite log-ratios, +/-1e4 included, give finite g >= 0 for every method and option', () => {
     fc.assert(
       fc.property(config, samples, fc.boolean(), (cfg, xs, givenGamma) => {
-        const res = computeWeights(cfg, Float64Array.from(xs, (s) => s[0]), Float64Array.from(xs, (s) => s[1]), givenGamma ? { gammaEss: 0.7 } : {});
+        const res = computeWeights(
+          cfg,
+          Float64Array.from(xs, (s) => s[0]),
+          Float64Array.from(xs, (s) => s[1]),
+          givenGamma ? { gammaEss: 0.7 } : {},
+        );
         return res.g.every((x) => Number.isFinite(x) && x >= 0) && res.gammaEss >= 0 && res.gammaEss <= 1;
       }),
       { numRuns: 500 },
@@ -159,10 +170,19 @@ describe('properties of g (batch form)', () => {
     const out = new WeightBatch(2);
     fc.assert(
       fc.property(config, samples, fc.double({ min: 0, max: 1, noNaN: true }), (cfg, xs, ge) => {
-        const res = computeWeights(cfg, Float64Array.from(xs, (s) => s[0]), Float32Array.from(xs, (s) => s[1]), { gammaEss: ge, out });
+        const res = computeWeights(
+          cfg,
+          Float64Array.from(xs, (s) => s[0]),
+          Float32Array.from(xs, (s) => s[1]),
+          { gammaEss: ge, out },
+        );
         return xs.every(([lr, A], i) => {
           const one = weightFromLogRatio(cfg, lr, Math.fround(A), ge);
-          return Object.is(res.g[i], one.g) && (res.h === null ? one.h === null : Object.is(res.h[i], one.h)) && (res.gamma === null ? one.gamma === null : Object.is(res.gamma[i], one.gamma));
+          return (
+            Object.is(res.g[i], one.g) &&
+            (res.h === null ? one.h === null : Object.is(res.h[i], one.h)) &&
+            (res.gamma === null ? one.gamma === null : Object.is(res.gamma[i], one.gamma))
+          );
         });
       }),
       { numRuns: 500 },

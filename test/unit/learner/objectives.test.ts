@@ -62,13 +62,24 @@ describe('WeightBatch reuse', () => {
 describe('docs/METHODS.md section 3 facts', () => {
   it('h(w) at tau_h = 1 (3.1) and its limit at w -> 0 (3.2)', () => {
     const cfg = { trust: 'linear' as const, tauH: 1 };
-    const want: [number, number][] = [[0.2, 0.8556], [0.5, 0.94], [2, 0.7864], [3, 0.42], [5, 0.0707], [10, 0.00049]];
+    const want: [number, number][] = [
+      [0.2, 0.8556],
+      [0.5, 0.94],
+      [2, 0.7864],
+      [3, 0.42],
+      [5, 0.0707],
+      [10, 0.00049],
+    ];
     for (const [w, h] of want) expect(trustH(cfg, w)).toBeCloseTo(h, 4);
     expect(trustH(cfg, 1e-12)).toBeCloseTo(sech2(0.5), 9);
   });
   it('M(tau_h) = max w h(w) (3.3)', () => {
     // The draft spec rounds M(2) = 1.19845 up to 1.199, so M is compared at 1e-3.
-    const cases: [number, number, number][] = [[1, 1.5747, 2.06], [0.5, 2.424, 3.55], [2, 1.199, 1.38]];
+    const cases: [number, number, number][] = [
+      [1, 1.5747, 2.06],
+      [0.5, 2.424, 3.55],
+      [2, 1.199, 1.38],
+    ];
     for (const [tau, m, w] of cases) {
       const got = maxWH(tau);
       expect(Math.abs(got.m - m)).toBeLessThan(1e-3);
@@ -77,7 +88,12 @@ describe('docs/METHODS.md section 3 facts', () => {
   });
   it('four-quadrant table (3.5) and the floor at w = 10 (3.4)', () => {
     const cfg = { ...DEFAULT_OBJECTIVE };
-    const want: [number, number, number, number][] = [[2, 1, 0.367, 1.21], [3, -1, 0.7, 1.182], [0.5, 1, 0.633, 0.664], [0.5, -1, 0.367, 0.806]];
+    const want: [number, number, number, number][] = [
+      [2, 1, 0.367, 1.21],
+      [3, -1, 0.7, 1.182],
+      [0.5, 1, 0.633, 0.664],
+      [0.5, -1, 0.367, 0.806],
+    ];
     for (const [w, A, gamma, g] of want) {
       const r = weightOf(cfg, w, A);
       expect(r.gamma).toBeCloseTo(gamma, 3);
@@ -94,7 +110,11 @@ describe('gammaEss reproduces the golden batches', () => {
       expect(Math.abs(gammaEss(b.w, DEFAULT_OBJECTIVE.essMin) - b.gammaEss)).toBeLessThanOrEqual(1e-9);
       // computeWeights finds the same exponent from the batch's own w when none is given.
       const cfg = { ...DEFAULT_OBJECTIVE, method: 'v3.1' as const };
-      const res = computeWeights(cfg, Float64Array.from(b.w, Math.log), Float64Array.from(b.w, () => 1));
+      const res = computeWeights(
+        cfg,
+        Float64Array.from(b.w, Math.log),
+        Float64Array.from(b.w, () => 1),
+      );
       expect(Math.abs(res.gammaEss - b.gammaEss)).toBeLessThanOrEqual(1e-9);
     });
   }
@@ -134,7 +154,10 @@ for (const backend of ['wasm', 'cpu'] as const) {
         const logmu = Float64Array.from(lw, (x) => Math.fround(x) - x);
         const adv = Float64Array.from(c.rows, (r) => r[1]);
         const wts = new WeightBatch();
-        const { value, grads } = tf.variableGrads(() => policyLossTf(cfg, logp, logmu, adv, wts, ...(c.gammaEss !== undefined ? [c.gammaEss] : [])), [logp]);
+        const { value, grads } = tf.variableGrads(
+          () => policyLossTf(cfg, logp, logmu, adv, wts, ...(c.gammaEss !== undefined ? [c.gammaEss] : [])),
+          [logp],
+        );
         const grad = grads[logp.name].dataSync();
         c.rows.forEach(([w, A, want], i) => {
           expect(Math.abs(wts.g[i] - want), `float64 g at w=${w} A=${A}`).toBeLessThanOrEqual(1e-6);
@@ -179,7 +202,7 @@ function gradientError(cfg: ObjectiveConfig, lossFn: LossFn): { err: number; sca
     }, [logits]);
     const got = grads[logits.name].arraySync() as number[][];
     // Formula, with g from the float64 scalar form.
-    const logp = (tf.sum(tf.mul(tf.logSoftmax(logits), oneHot), 1).arraySync() as number[]);
+    const logp = tf.sum(tf.mul(tf.logSoftmax(logits), oneHot), 1).arraySync() as number[];
     const w = logp.map((v, i) => Math.exp(v - logmu[i]));
     const ge = cfg.method === 'v3.1' ? gammaEss(w, cfg.essMin) : 1;
     const sm = tf.softmax(logits).arraySync() as number[][];
@@ -203,8 +226,12 @@ const realLoss: LossFn = (cfg, logp, logmu, adv) => policyLossTf(cfg, logp, logm
 // The bug docs/METHODS.md section 1 warns about: no logp factor, so the gradient is zero (the loss
 // keeps a zero-weighted logp term only so that autodiff finds the variable).
 const lossWithoutLogp: LossFn = (cfg, logp, logmu, adv) => {
-  const g = computeWeights(cfg, Float64Array.from(logp.dataSync(), (x, i) => x - logmu[i]), adv).g;
-  const c = Float32Array.from(g, (gi, i) => -gi * adv[i] / N);
+  const g = computeWeights(
+    cfg,
+    Float64Array.from(logp.dataSync(), (x, i) => x - logmu[i]),
+    adv,
+  ).g;
+  const c = Float32Array.from(g, (gi, i) => (-gi * adv[i]) / N);
   return tf.add(tf.sum(tf.tensor1d(c)), tf.mul(0, tf.sum(logp))) as tf.Scalar;
 };
 // The other bug: g as a differentiable expression of logp (IS, g = w = e^{logp - logmu}), not sg[g].
@@ -248,7 +275,13 @@ describe('policyLossTf tensor bookkeeping', () => {
       const logp = tf.tensor1d([-0.5, -1.2, -0.1]);
       const before = tf.memory().numTensors;
       const wts = new WeightBatch();
-      const loss = policyLossTf({ ...DEFAULT_OBJECTIVE, method }, logp, Float32Array.from([-0.7, -0.9, -0.3]), Float32Array.from([1, -1, 0.5]), wts);
+      const loss = policyLossTf(
+        { ...DEFAULT_OBJECTIVE, method },
+        logp,
+        Float32Array.from([-0.7, -0.9, -0.3]),
+        Float32Array.from([1, -1, 0.5]),
+        wts,
+      );
       expect(tf.memory().numTensors - before, method).toBe(1);
       expect(wts.n).toBe(3);
       expect(wts.h === null, method).toBe(!method.startsWith('v5'));

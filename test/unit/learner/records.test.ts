@@ -5,17 +5,52 @@ import type { IntakeCounts } from '../../../learner/intake.js';
 
 // Only the fields the record builder renames or checks; the diagnostics pass through as they are.
 const stats = {
-  samples: 256, policyLoss: -0.1, valueLoss: 2.5, entropy: 0.05, gradNorm: 0.7, lr: 3e-4, nonFiniteSkips: 0,
-  lagMin: 0, lagMean: 1.5, lagMax: 4, ess: 0.9, maxAbsLogRatio: 0.2, trainQuadrants: null,
+  samples: 256,
+  policyLoss: -0.1,
+  valueLoss: 2.5,
+  entropy: 0.05,
+  gradNorm: 0.7,
+  lr: 3e-4,
+  nonFiniteSkips: 0,
+  lagMin: 0,
+  lagMean: 1.5,
+  lagMax: 4,
+  ess: 0.9,
+  maxAbsLogRatio: 0.2,
+  trainQuadrants: null,
 } as unknown as UpdateStats;
-const counts: IntakeCounts = { received: 12, trained: 8, dropped: 2, rejected: 1, lost: 1, pending: 1, dropReasons: { stale: 2 }, rejectReasons: { NOT_FINITE: 1 } };
+const counts: IntakeCounts = {
+  received: 12,
+  trained: 8,
+  dropped: 2,
+  rejected: 1,
+  lost: 1,
+  pending: 1,
+  dropReasons: { stale: 2 },
+  rejectReasons: { NOT_FINITE: 1 },
+};
 
 function input(over: Partial<UpdateInput> = {}): UpdateInput {
   const returns = new ReturnWindow(100);
   returns.note(10);
   returns.note(20);
-  return { version: 4, envSteps: 1024, method: 'v5', stats, returns, eval: undefined, lastEval: undefined, randomReturn: 20, collapseEntropy: 0.1, fps: 512, queueDepth: 3, counts, evalEnvSteps: 700,
-    timeMs: { waitMs: 1, batchMs: 2, gradMs: 3, allReduceMs: 4, optimiserMs: 5, publishMs: 6 }, ...over };
+  return {
+    version: 4,
+    envSteps: 1024,
+    method: 'v5',
+    stats,
+    returns,
+    eval: undefined,
+    lastEval: undefined,
+    randomReturn: 20,
+    collapseEntropy: 0.1,
+    fps: 512,
+    queueDepth: 3,
+    counts,
+    evalEnvSteps: 700,
+    timeMs: { waitMs: 1, batchMs: 2, gradMs: 3, allReduceMs: 4, optimiserMs: 5, publishMs: 6 },
+    ...over,
+  };
 }
 
 describe('ReturnWindow', () => {
@@ -31,10 +66,30 @@ describe('updateRecord', () => {
   it('renames the learner stats, passes diagnostics through and copies the cumulative counts', () => {
     const rec = updateRecord(input());
     expect(rec).toEqual({
-      kind: 'update', version: 4, envSteps: 1024, samples: 256, method: 'v5', lag: { min: 0, mean: 1.5, max: 4 },
-      ess: 0.9, maxAbsLogRatio: 0.2, trainQuadrants: null, policyLoss: -0.1, valueLoss: 2.5, entropy: 0.05, gradNorm: 0.7, lr: 3e-4,
-      return: { mean100: 15, episodes: 2 }, collapsed: false, fps: 512, queueDepth: 3, trained: 8, dropped: 2, rejected: 1, lost: 1,
-      evalEnvSteps: 700, timeMs: { wait: 1, batch: 2, grad: 3, allReduce: 4, optimiser: 5, publish: 6 },
+      kind: 'update',
+      version: 4,
+      envSteps: 1024,
+      samples: 256,
+      method: 'v5',
+      lag: { min: 0, mean: 1.5, max: 4 },
+      ess: 0.9,
+      maxAbsLogRatio: 0.2,
+      trainQuadrants: null,
+      policyLoss: -0.1,
+      valueLoss: 2.5,
+      entropy: 0.05,
+      gradNorm: 0.7,
+      lr: 3e-4,
+      return: { mean100: 15, episodes: 2 },
+      collapsed: false,
+      fps: 512,
+      queueDepth: 3,
+      trained: 8,
+      dropped: 2,
+      rejected: 1,
+      lost: 1,
+      evalEnvSteps: 700,
+      timeMs: { wait: 1, batch: 2, grad: 3, allReduce: 4, optimiser: 5, publish: 6 },
     });
     expect('nonFiniteSkips' in rec).toBe(false);
     expect('eval' in rec).toBe(false);
@@ -60,11 +115,42 @@ describe('summaryRecord', () => {
     const returns = new ReturnWindow();
     returns.note(7);
     const finalEval = { stochastic: 100, greedy: 120, episodes: 100, version: 9 };
-    const s = summaryRecord({ runId: 'r1', backend: 'wasm', now: 12_500, t0: 2_000, version: 9, envSteps: 4096, evalEnvSteps: 900, counts, finalEval, randomReturn: 21.5, returns, stopReason: 'step budget 4096 reached' });
+    const s = summaryRecord({
+      runId: 'r1',
+      backend: 'wasm',
+      now: 12_500,
+      t0: 2_000,
+      version: 9,
+      envSteps: 4096,
+      evalEnvSteps: 900,
+      counts,
+      finalEval,
+      randomReturn: 21.5,
+      returns,
+      stopReason: 'step budget 4096 reached',
+    });
     expect(s).toEqual({
-      kind: 'summary', level: 30, time: 12_500, role: 'learner', backend: 'wasm', runId: 'r1', version: 9, envSteps: 4096, evalEnvSteps: 900, wallSeconds: 10.5,
-      trained: 8, dropped: 2, rejected: 1, lost: 1, received: 12, dropReasons: { stale: 2 }, rejectReasons: { NOT_FINITE: 1 },
-      finalEval, randomReturn: 21.5, return: { mean100: 7, episodes: 1 }, stopReason: 'step budget 4096 reached',
+      kind: 'summary',
+      level: 30,
+      time: 12_500,
+      role: 'learner',
+      backend: 'wasm',
+      runId: 'r1',
+      version: 9,
+      envSteps: 4096,
+      evalEnvSteps: 900,
+      wallSeconds: 10.5,
+      trained: 8,
+      dropped: 2,
+      rejected: 1,
+      lost: 1,
+      received: 12,
+      dropReasons: { stale: 2 },
+      rejectReasons: { NOT_FINITE: 1 },
+      finalEval,
+      randomReturn: 21.5,
+      return: { mean100: 7, episodes: 1 },
+      stopReason: 'step budget 4096 reached',
     });
     const f = summaryFields(s);
     expect(Object.keys(f)).not.toContain('level');

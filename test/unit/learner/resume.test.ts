@@ -33,7 +33,10 @@ beforeAll(async () => {
 
 function segments(seed: number, params: Float32Array, n: number): TrainingSegment[] {
   const c = new SegmentCollector({ envId: 'CartPole-v1', numEnvs: 4, seed, modelSpec: spec });
-  return Array.from({ length: n }, (_, i) => ({ msg: { type: MsgType.Rollout, actorId: 0, seq: i, workerId: 0, behaviourVersion: 0, ...c.collect(params, 16) } as RolloutMsg, lag: 0 }));
+  return Array.from({ length: n }, (_, i) => ({
+    msg: { type: MsgType.Rollout, actorId: 0, seq: i, workerId: 0, behaviourVersion: 0, ...c.collect(params, 16) } as RolloutMsg,
+    lag: 0,
+  }));
 }
 
 describe('Learner.exportState / importState', () => {
@@ -42,10 +45,21 @@ describe('Learner.exportState / importState', () => {
     const a = new Learner(spec, cfg, initParams(spec, 1), 7);
     a.step(segments(1, a.paramsArray(), 2), 0);
     a.step(segments(2, a.paramsArray(), 2), 128);
-    const bytes = encodeCheckpoint(toCheckpoint(a.exportState(), {
-      envSteps: 256, elapsedMs: 1, counts: { received: 4, trained: 4, dropped: 0, rejected: 0, lost: 0, pending: 0, dropReasons: {}, rejectReasons: {} },
-      returns: { last: [], episodes: 0 }, randomReturn: 9, lastEval: null, final: false, modelHash: HASH, codeVersion: 't', config: {}, savedAt: '',
-    }));
+    const bytes = encodeCheckpoint(
+      toCheckpoint(a.exportState(), {
+        envSteps: 256,
+        elapsedMs: 1,
+        counts: { received: 4, trained: 4, dropped: 0, rejected: 0, lost: 0, pending: 0, dropReasons: {}, rejectReasons: {} },
+        returns: { last: [], episodes: 0 },
+        randomReturn: 9,
+        lastEval: null,
+        final: false,
+        modelHash: HASH,
+        codeVersion: 't',
+        config: {},
+        savedAt: '',
+      }),
+    );
     const { learner: state, meta } = fromCheckpoint(decodeCheckpoint(bytes));
     expect(meta.version).toBe(2);
     const b = new Learner(spec, cfg, initParams(spec, 99), 123); // other init and minibatch seed: all of it must be replaced
@@ -105,7 +119,16 @@ describe('resume version', () => {
   });
 });
 
-const hello = (actorId: number): HelloMsg => ({ type: MsgType.Hello, actorId, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 4, modelHash: HASH, incarnation: 0x5eed + actorId });
+const hello = (actorId: number): HelloMsg => ({
+  type: MsgType.Hello,
+  actorId,
+  envId: 'CartPole-v1',
+  obsDim: 4,
+  nActions: 2,
+  numEnvs: 4,
+  modelHash: HASH,
+  incarnation: 0x5eed + actorId,
+});
 
 /** A loop with a checkpointer into `store`, an actor that sends 2 rollouts per version, and optionally a resume point. */
 function rig(cfg: LearnerServerConfig, store: CheckpointStore, learner: Learner, resume?: LoopResume) {
@@ -113,24 +136,44 @@ function rig(cfg: LearnerServerConfig, store: CheckpointStore, learner: Learner,
   const logger = new MemoryLogger();
   const clock = new ManualClock();
   const loop = new TrainingLoop({
-    cfg, spec, modelHash: HASH, learner, transport, clock, evaluator: new FakeEvaluator(),
-    publisher: new ParamPublisher((p, m) => transport.send(p, m), HASH, cfg.historyVersions), logger, backend: 'test', endpoint: 'inproc://unit',
+    cfg,
+    spec,
+    modelHash: HASH,
+    learner,
+    transport,
+    clock,
+    evaluator: new FakeEvaluator(),
+    publisher: new ParamPublisher((p, m) => transport.send(p, m), HASH, cfg.historyVersions),
+    logger,
+    backend: 'test',
+    endpoint: 'inproc://unit',
     resume,
     checkpointer: {
       every: cfg.checkpointEvery,
       save: (st: LoopState, final: boolean) => {
-        const file = store.save(toCheckpoint(learner.exportState(), { ...st, final, modelHash: HASH, codeVersion: 't', config: {}, savedAt: '' }));
+        const file = store.save(
+          toCheckpoint(learner.exportState(), { ...st, final, modelHash: HASH, codeVersion: 't', config: {}, savedAt: '' }),
+        );
         return { file, bytes: 1 };
       },
     },
   });
   const peer = Buffer.from('actor-0');
   const c = new SegmentCollector({ envId: 'CartPole-v1', numEnvs: 4, seed: 100, modelSpec: spec });
-  let seq = 0, newest = -1;
+  let seq = 0,
+    newest = -1;
   transport.onSend = (s: Sent) => {
     if (!s.peer.equals(peer) || s.msg.type !== MsgType.Params || s.msg.version <= newest) return;
     newest = s.msg.version;
-    for (let i = 0; i < 2; i++) transport.push(peer, { type: MsgType.Rollout, actorId: 0, seq: seq++, workerId: 0, behaviourVersion: s.msg.version, ...c.collect(s.msg.params, 16) });
+    for (let i = 0; i < 2; i++)
+      transport.push(peer, {
+        type: MsgType.Rollout,
+        actorId: 0,
+        seq: seq++,
+        workerId: 0,
+        behaviourVersion: s.msg.version,
+        ...c.collect(s.msg.params, 16),
+      });
   };
   transport.push(peer, hello(0));
   return { loop, logger, clock };
@@ -146,7 +189,12 @@ describe('TrainingLoop checkpoint and resume', () => {
       const s1 = await first.loop.run();
       expect(s1.version).toBe(5);
       // version 0 at start, 2 and 4 by the schedule, 5 at the end
-      expect(first.logger.kind('checkpoint').map((c) => [c.version, c.final])).toEqual([[0, false], [2, false], [4, false], [5, true]]);
+      expect(first.logger.kind('checkpoint').map((c) => [c.version, c.final])).toEqual([
+        [0, false],
+        [2, false],
+        [4, false],
+        [5, true],
+      ]);
 
       // Crash after update 5 was logged, with the checkpoint of version 4 the newest on disk:
       // the resumed learner starts at version 6 (5 may have reached actors).

@@ -16,7 +16,11 @@ describe('FifoSchedule (asynchronous)', () => {
     expect(s.take(i)).toBeNull();
     i.offer(r(1, 1));
     i.offer(r(0, 1));
-    expect(keysOf(s.take(i))).toEqual([[1, 0], [0, 0], [1, 1]]);
+    expect(keysOf(s.take(i))).toEqual([
+      [1, 0],
+      [0, 0],
+      [1, 1],
+    ]);
     expect(s.take(i)).toBeNull();
     expect(i.depth).toBe(1);
   });
@@ -26,8 +30,24 @@ describe('SequenceSchedule (deterministic)', () => {
   it('lists actor a seqs [u * B/A, (u + 1) * B/A) for update u, actor then seq order', () => {
     const s = new SequenceSchedule(2, 3, 12); // 2 per slot, 6 per actor
     expect(s.perActor).toBe(6);
-    expect(s.keys(0)).toEqual([[0, 0], [0, 1], [0, 2], [0, 3], [0, 4], [0, 5], [1, 0], [1, 1], [1, 2], [1, 3], [1, 4], [1, 5]]);
-    expect(s.keys(2).slice(0, 2)).toEqual([[0, 12], [0, 13]]);
+    expect(s.keys(0)).toEqual([
+      [0, 0],
+      [0, 1],
+      [0, 2],
+      [0, 3],
+      [0, 4],
+      [0, 5],
+      [1, 0],
+      [1, 1],
+      [1, 2],
+      [1, 3],
+      [1, 4],
+      [1, 5],
+    ]);
+    expect(s.keys(2).slice(0, 2)).toEqual([
+      [0, 12],
+      [0, 13],
+    ]);
     expect(s.keys(2).at(-1)).toEqual([1, 17]);
   });
 
@@ -38,10 +58,16 @@ describe('SequenceSchedule (deterministic)', () => {
     i.offer(r(1, 1));
     expect(s.take(i, 0)).toBeNull();
     i.offer(r(0, 0));
-    expect(keysOf(s.take(i, 0))).toEqual([[0, 0], [1, 0]]);
+    expect(keysOf(s.take(i, 0))).toEqual([
+      [0, 0],
+      [1, 0],
+    ]);
     expect(s.take(i, 1)).toBeNull();
     i.offer(r(0, 1));
-    expect(keysOf(s.take(i, 1))).toEqual([[0, 1], [1, 1]]);
+    expect(keysOf(s.take(i, 1))).toEqual([
+      [0, 1],
+      [1, 1],
+    ]);
   });
 
   it('refuses a batch size that is not a multiple of actors x workers', () => {

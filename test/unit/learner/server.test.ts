@@ -38,12 +38,30 @@ describe('LearnerServer and Actor shells', () => {
     const learnerLog: Array<Record<string, unknown>> = [];
     const actorLog: Array<Record<string, unknown>> = [];
     const updates: number[] = [];
-    const server = await LearnerServer.start({ cfg, bind: 'tcp://127.0.0.1:0', logger: memoryPino(learnerLog), onUpdate: (r) => updates.push(r.version) });
+    const server = await LearnerServer.start({
+      cfg,
+      bind: 'tcp://127.0.0.1:0',
+      logger: memoryPino(learnerLog),
+      onUpdate: (r) => updates.push(r.version),
+    });
     expect(server.endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
     const actor = new Actor({
-      actorId: 0, endpoint: server.endpoint, envId: 'CartPole-v1', modelSpec: spec, workers: 2, envsPerWorker: 2, segmentSteps: 8, seed: 3,
-      lag: { kind: 'none' }, actorDelayMs: 0, maxInFlight: 1, historyVersions: 4, deterministicSegmentsPerSlot: 0,
-      statsEveryMs: 50, idleTimeoutMs: 60_000, logger: memoryPino(actorLog),
+      actorId: 0,
+      endpoint: server.endpoint,
+      envId: 'CartPole-v1',
+      modelSpec: spec,
+      workers: 2,
+      envsPerWorker: 2,
+      segmentSteps: 8,
+      seed: 3,
+      lag: { kind: 'none' },
+      actorDelayMs: 0,
+      maxInFlight: 1,
+      historyVersions: 4,
+      deterministicSegmentsPerSlot: 0,
+      statsEveryMs: 50,
+      idleTimeoutMs: 60_000,
+      logger: memoryPino(actorLog),
     });
     const acting = actor.run();
     const s = await server.run();
@@ -67,9 +85,22 @@ describe('LearnerServer and Actor shells', () => {
 
   it('an actor stopped before it runs returns at once', async () => {
     const actor = new Actor({
-      actorId: 1, endpoint: 'tcp://127.0.0.1:9', envId: 'CartPole-v1', modelSpec: modelSpecFor('CartPole-v1', [8]), workers: 1, envsPerWorker: 1,
-      segmentSteps: 4, seed: 1, lag: { kind: 'none' }, actorDelayMs: 0, maxInFlight: 1, historyVersions: 2, deterministicSegmentsPerSlot: 0,
-      statsEveryMs: 1000, idleTimeoutMs: 60_000, logger: memoryPino([]),
+      actorId: 1,
+      endpoint: 'tcp://127.0.0.1:9',
+      envId: 'CartPole-v1',
+      modelSpec: modelSpecFor('CartPole-v1', [8]),
+      workers: 1,
+      envsPerWorker: 1,
+      segmentSteps: 4,
+      seed: 1,
+      lag: { kind: 'none' },
+      actorDelayMs: 0,
+      maxInFlight: 1,
+      historyVersions: 2,
+      deterministicSegmentsPerSlot: 0,
+      statsEveryMs: 1000,
+      idleTimeoutMs: 60_000,
+      logger: memoryPino([]),
     });
     actor.stop();
     await actor.run();

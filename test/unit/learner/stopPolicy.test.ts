@@ -24,7 +24,9 @@ describe('StopPolicy', () => {
     expect(p.needsConfirmation(ev(474.9))).toBe(false);
     expect(p.needsConfirmation(ev(475))).toBe(true);
     expect(p.confirmed(ev(470, 3, 100), 9000)).toBeNull();
-    expect(p.confirmed(ev(480.04, 3, 100), 9000)).toBe("the current policy's mean return over 100 episodes, 480.0, reached the target 475 at 9000 steps");
+    expect(p.confirmed(ev(480.04, 3, 100), 9000)).toBe(
+      "the current policy's mean return over 100 episodes, 480.0, reached the target 475 at 9000 steps",
+    );
   });
 
   it('without a target nothing needs confirming', () => {

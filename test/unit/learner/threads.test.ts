@@ -16,8 +16,21 @@ import { buildConfig } from '../../../deploy/options.js';
 
 const spec = { obsDim: 4, nActions: 2, hidden: [16, 16] };
 const base: LearnerConfig = {
-  objective: { ...DEFAULT_OBJECTIVE, method: 'v5' }, advantage: 'vtrace', normalizeAdvantages: true, discount: 0.99, lambda: 0.95,
-  lr: 1e-3, annealLr: false, adamEps: 1e-5, epochs: 2, minibatches: 2, entCoef: 0.01, vfCoef: 0.5, maxGradNorm: 0.5, steps: 1e5, grad: 'js',
+  objective: { ...DEFAULT_OBJECTIVE, method: 'v5' },
+  advantage: 'vtrace',
+  normalizeAdvantages: true,
+  discount: 0.99,
+  lambda: 0.95,
+  lr: 1e-3,
+  annealLr: false,
+  adamEps: 1e-5,
+  epochs: 2,
+  minibatches: 2,
+  entCoef: 0.01,
+  vfCoef: 0.5,
+  maxGradNorm: 0.5,
+  steps: 1e5,
+  grad: 'js',
 };
 
 function segment(params: Float32Array, seed: number, version: number): RolloutMsg {
@@ -40,7 +53,10 @@ async function run(cfg: LearnerConfig, threads: number): Promise<{ params: Float
   const params: Float32Array[] = [];
   const stats: UpdateStats[] = [];
   for (let k = 0; k < 3; k++) {
-    const segs: TrainingSegment[] = [{ msg: segment(behaviour, 10 + k, 0), lag: k }, { msg: segment(p0, 20 + k, 0), lag: k }];
+    const segs: TrainingSegment[] = [
+      { msg: segment(behaviour, 10 + k, 0), lag: k },
+      { msg: segment(p0, 20 + k, 0), lag: k },
+    ];
     stats.push(await l.update(segs, k * 192));
     params.push(l.paramsArray());
   }
@@ -93,8 +109,14 @@ describe('learner threads', () => {
     const segs: TrainingSegment[] = [0, 1, 2, 3].map((k) => ({ msg: segment(p0, 30 + k, 0), lag: 0 }));
     /** setImmediate turns of the event loop during one update. */
     const turns = async (l: Learner): Promise<number> => {
-      let n = 0, on = true;
-      const tick = () => { if (on) { n++; setImmediate(tick); } };
+      let n = 0,
+        on = true;
+      const tick = () => {
+        if (on) {
+          n++;
+          setImmediate(tick);
+        }
+      };
       setImmediate(tick);
       await l.update(segs, 0);
       on = false;
@@ -114,7 +136,9 @@ describe('learner threads', () => {
     seg.actions[5] = 7; // out of range: a caller bug the loss throws on
     const l = new Learner(spec, { ...base, learnerThreads: 2 }, p0, 1);
     learners.push(l);
-    await expect(l.update([{ msg: seg, lag: 0 }], 0)).rejects.toThrow(/learner thread: actions\[\d+\] = 7: expected an integer in \[0, 2\)/);
+    await expect(l.update([{ msg: seg, lag: 0 }], 0)).rejects.toThrow(
+      /learner thread: actions\[\d+\] = 7: expected an integer in \[0, 2\)/,
+    );
     // The pool stays failed: a later update is refused with the same error, not half computed.
     await expect(l.update([{ msg: segment(p0, 9, 0), lag: 0 }], 0)).rejects.toThrow(/learner thread: actions/);
   });

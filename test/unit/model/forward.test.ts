@@ -73,7 +73,9 @@ describe('one forward pass: actors and the learner run the same layers', () => {
   it('rejects a parameter vector of the wrong length, naming both lengths', () => {
     const spec = cases[0];
     const p = initParams(spec, 1);
-    expect(() => policyLogits(spec, p.subarray(1), new Float32Array(5), 1)).toThrow(`params has ${p.length - 1} floats, model spec needs ${p.length}`);
+    expect(() => policyLogits(spec, p.subarray(1), new Float32Array(5), 1)).toThrow(
+      `params has ${p.length - 1} floats, model spec needs ${p.length}`,
+    );
   });
 });
 

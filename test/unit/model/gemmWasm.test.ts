@@ -20,7 +20,14 @@ function randomArray(len: number, rng: Rng, scale = 1): Float64Array {
 
 const shapes: [number, number, number][] = [
   // [n rows, I in, J out]: tiles of 8 columns, column tails, odd row counts, tiny layers
-  [256, 64, 64], [255, 64, 64], [1, 4, 64], [3, 6, 9], [7, 64, 2], [5, 64, 1], [2, 1, 1], [9, 13, 17],
+  [256, 64, 64],
+  [255, 64, 64],
+  [1, 4, 64],
+  [3, 6, 9],
+  [7, 64, 2],
+  [5, 64, 1],
+  [2, 1, 1],
+  [9, 13, 17],
 ];
 
 describe('WebAssembly SIMD kernels (model/kernels.wat)', () => {
@@ -133,30 +140,34 @@ describe('Workspace on the wasm kernels', () => {
     { obsDim: 3, nActions: 5, hidden: [9] },
   ];
 
-  it.each(specs.map((s) => [JSON.stringify(s), s] as const))('forward and backward match the JS kernels (%s), also after the workspace grows', (_, spec) => {
-    const rng = new Rng(21);
-    const params = randomArray(paramCount(spec), rng, 0.5);
-    const wasm = new Workspace(spec, 4, 'wasm');
-    const js = new Workspace(spec, 4, 'js');
-    expect(wasm.kernels).toBe('wasm');
-    for (const n of [3, 4, 37, 300]) { // 37 and 300 grow the buffers (and the wasm memory)
-      const obs = Float32Array.from({ length: n * spec.obsDim }, () => rng.normal());
-      forwardTrain(spec, params, obs, n, wasm);
-      forwardTrain(spec, params, obs, n, js);
-      for (let i = 0; i < n * spec.nActions; i++) expect(Math.abs(wasm.logits[i] - js.logits[i])).toBeLessThanOrEqual(1e-13);
-      for (let i = 0; i < n; i++) expect(Math.abs(wasm.values[i] - js.values[i])).toBeLessThanOrEqual(1e-13);
-      const cL = randomArray(n * spec.nActions, rng);
-      const cV = randomArray(n, rng);
-      const gW = new Float64Array(paramCount(spec)).fill(7);
-      const gJ = new Float64Array(paramCount(spec));
-      backward(spec, params, wasm, cL, cV, gW);
-      backward(spec, params, js, cL, cV, gJ);
-      let worst = 0;
-      for (let i = 0; i < gW.length; i++) worst = Math.max(worst, Math.abs(gW[i] - gJ[i]) / (1 + Math.abs(gJ[i])));
-      expect(worst).toBeLessThanOrEqual(1e-12);
-      expect(gJ.some((v) => v !== 0)).toBe(true);
-    }
-  });
+  it.each(specs.map((s) => [JSON.stringify(s), s] as const))(
+    'forward and backward match the JS kernels (%s), also after the workspace grows',
+    (_, spec) => {
+      const rng = new Rng(21);
+      const params = randomArray(paramCount(spec), rng, 0.5);
+      const wasm = new Workspace(spec, 4, 'wasm');
+      const js = new Workspace(spec, 4, 'js');
+      expect(wasm.kernels).toBe('wasm');
+      for (const n of [3, 4, 37, 300]) {
+        // 37 and 300 grow the buffers (and the wasm memory)
+        const obs = Float32Array.from({ length: n * spec.obsDim }, () => rng.normal());
+        forwardTrain(spec, params, obs, n, wasm);
+        forwardTrain(spec, params, obs, n, js);
+        for (let i = 0; i < n * spec.nActions; i++) expect(Math.abs(wasm.logits[i] - js.logits[i])).toBeLessThanOrEqual(1e-13);
+        for (let i = 0; i < n; i++) expect(Math.abs(wasm.values[i] - js.values[i])).toBeLessThanOrEqual(1e-13);
+        const cL = randomArray(n * spec.nActions, rng);
+        const cV = randomArray(n, rng);
+        const gW = new Float64Array(paramCount(spec)).fill(7);
+        const gJ = new Float64Array(paramCount(spec));
+        backward(spec, params, wasm, cL, cV, gW);
+        backward(spec, params, js, cL, cV, gJ);
+        let worst = 0;
+        for (let i = 0; i < gW.length; i++) worst = Math.max(worst, Math.abs(gW[i] - gJ[i]) / (1 + Math.abs(gJ[i])));
+        expect(worst).toBeLessThanOrEqual(1e-12);
+        expect(gJ.some((v) => v !== 0)).toBe(true);
+      }
+    },
+  );
 });
 
 describe('non-finite input on the wasm kernels', () => {

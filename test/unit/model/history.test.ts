@@ -17,7 +17,11 @@ describe('ParamHistory', () => {
   it('keeps the last H versions and forgets older ones as newer arrive', () => {
     const h = new ParamHistory(3);
     for (let v = 0; v <= 5; v++) h.add(v, p(v));
-    expect(h.entries().map(([v, x]) => [v, x[0]])).toEqual([[3, 3], [4, 4], [5, 5]]);
+    expect(h.entries().map(([v, x]) => [v, x[0]])).toEqual([
+      [3, 3],
+      [4, 4],
+      [5, 5],
+    ]);
     expect(h.latest).toBe(5);
     expect(h.oldest).toBe(3);
     expect(h.has(2)).toBe(false);

@@ -30,8 +30,12 @@ describe('params layout and init', () => {
     expect(paramCount(spec)).toBe(policy + value);
     const layers = layerOffsets(spec);
     expect(layers.map((l) => [l.net, l.inDim, l.outDim, l.isOutput])).toEqual([
-      ['policy', 4, 64, false], ['policy', 64, 64, false], ['policy', 64, 2, true],
-      ['value', 4, 64, false], ['value', 64, 64, false], ['value', 64, 1, true],
+      ['policy', 4, 64, false],
+      ['policy', 64, 64, false],
+      ['policy', 64, 2, true],
+      ['value', 4, 64, false],
+      ['value', 64, 64, false],
+      ['value', 64, 1, true],
     ]);
     expect(layers[0].wOffset).toBe(0);
     expect(layers[0].bOffset).toBe(256);
@@ -69,7 +73,12 @@ describe('params layout and init', () => {
     const h = modelHash(spec);
     expect(h).toBe(modelHash({ obsDim: 4, nActions: 2, hidden: [64, 64] }));
     expect(Number.isInteger(h) && h >= 0 && h < 2 ** 32).toBe(true);
-    const others = [{ obsDim: 6, nActions: 3, hidden: [64, 64] }, { obsDim: 4, nActions: 2, hidden: [64] }, { obsDim: 4, nActions: 2, hidden: [6, 464] }, { obsDim: 4, nActions: 3, hidden: [64, 64] }];
+    const others = [
+      { obsDim: 6, nActions: 3, hidden: [64, 64] },
+      { obsDim: 4, nActions: 2, hidden: [64] },
+      { obsDim: 4, nActions: 2, hidden: [6, 464] },
+      { obsDim: 4, nActions: 3, hidden: [64, 64] },
+    ];
     const hashes = new Set([h, ...others.map(modelHash)]);
     expect(hashes.size).toBe(5);
   });

@@ -18,7 +18,9 @@ describe('Rng', () => {
 
   it('uniform is in [0,1) with mean 1/2, normal has mean 0 and variance 1', () => {
     const r = new Rng(123);
-    let s = 0, n1 = 0, n2 = 0;
+    let s = 0,
+      n1 = 0,
+      n2 = 0;
     const N = 50_000;
     for (let i = 0; i < N; i++) {
       const u = r.uniform();

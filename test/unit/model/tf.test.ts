@@ -53,7 +53,9 @@ for (const backend of ['wasm', 'cpu'] as const) {
         expect(Math.abs(entropyOf(jsLogits, n, spec.nActions) - tfEnt)).toBeLessThan(1e-5);
         // And the log-prob of every action, not just the sampled one.
         for (let a = 0; a < spec.nActions; a++) {
-          const all = tf.tidy(() => logProbOf(tf.tensor2d(jsLogits, [n, spec.nActions]), tf.fill([n], a, 'int32') as tf.Tensor1D, spec.nActions).dataSync());
+          const all = tf.tidy(() =>
+            logProbOf(tf.tensor2d(jsLogits, [n, spec.nActions]), tf.fill([n], a, 'int32') as tf.Tensor1D, spec.nActions).dataSync(),
+          );
           for (let i = 0; i < n; i++) expect(Math.abs(all[i] - logSoftmaxRow(jsLogits, i, spec.nActions)[a])).toBeLessThanOrEqual(1e-5);
         }
       }
@@ -65,8 +67,14 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const params = randomParams(spec, 3);
       const n = 16;
       const rng = new Rng(1);
-      const obs = tf.tensor2d(Float32Array.from({ length: n * 4 }, () => rng.normal()), [n, 4]);
-      const actions = tf.tensor1d(Int32Array.from({ length: n }, (_, i) => i % 2), 'int32');
+      const obs = tf.tensor2d(
+        Float32Array.from({ length: n * 4 }, () => rng.normal()),
+        [n, 4],
+      );
+      const actions = tf.tensor1d(
+        Int32Array.from({ length: n }, (_, i) => i % 2),
+        'int32',
+      );
       const g = tf.grad((flat: tf.Tensor) => {
         const out = tfForward(spec, flat as tf.Tensor1D, obs);
         return tf.add(tf.mean(logProbOf(out.logits, actions, 2)), tf.mean(tf.square(out.value)));

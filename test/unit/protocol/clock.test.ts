@@ -12,7 +12,9 @@ describe('wallClock', () => {
   it('sleep resolves early when its signal aborts, and at once when it already has', async () => {
     const ac = new AbortController();
     let done = false;
-    const p = wallClock.sleep(60_000, ac.signal).then(() => { done = true; });
+    const p = wallClock.sleep(60_000, ac.signal).then(() => {
+      done = true;
+    });
     await new Promise((r) => setImmediate(r));
     expect(done).toBe(false);
     ac.abort();
@@ -23,7 +25,9 @@ describe('wallClock', () => {
 
   it('sleep without a signal resolves after its time', async () => {
     let done = false;
-    const p = wallClock.sleep(1).then(() => { done = true; });
+    const p = wallClock.sleep(1).then(() => {
+      done = true;
+    });
     expect(done).toBe(false);
     await p;
     expect(done).toBe(true);

@@ -30,7 +30,14 @@ const VALID: Message[] = [
   { type: MsgType.Params, version: 2, modelHash: 1, params: Float32Array.from([1, 2, 3]) },
   { type: MsgType.Ack, seq: 5, version: 2, status: AckStatus.Trained },
   { type: MsgType.Ack, seq: 6, version: 2, status: AckStatus.Dropped, drop: 'stale', detail: 'stale: lag 3 > 2' },
-  { type: MsgType.Ack, seq: 7, version: 2, status: AckStatus.Rejected, code: 'NOT_FINITE', reason: 'NOT_FINITE: rollout.rewards[0] is NaN' },
+  {
+    type: MsgType.Ack,
+    seq: 7,
+    version: 2,
+    status: AckStatus.Rejected,
+    code: 'NOT_FINITE',
+    reason: 'NOT_FINITE: rollout.rewards[0] is NaN',
+  },
   { type: MsgType.Stop, version: 9, reason: 'step budget reached' },
   { type: MsgType.Reject, reason: 'no' },
   { type: MsgType.ActorStats, actorId: 1, stats: { fps: 10, sent: 3 } },
@@ -39,7 +46,12 @@ const ENCODED = VALID.map(encode);
 
 describe('decode never throws', () => {
   it('on random bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), (b) => { decodeAndValidate(b); }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (b) => {
+        decodeAndValidate(b);
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('on structurally valid headers with random fields, lengths and data', () => {
@@ -47,7 +59,13 @@ describe('decode never throws', () => {
     const arb = fc.record({
       type: fc.integer({ min: 1, max: 7 }),
       fixed: fc.array(fc.oneof(fc.nat(8), fc.double()), { minLength: 7, maxLength: 7 }),
-      lengths: fc.array(fc.oneof(fc.nat(8).map((x) => x * 4), fc.nat(70)), { minLength: 10, maxLength: 10 }),
+      lengths: fc.array(
+        fc.oneof(
+          fc.nat(8).map((x) => x * 4),
+          fc.nat(70),
+        ),
+        { minLength: 10, maxLength: 10 },
+      ),
       // exact-length buffers half the time: otherwise few runs get past the length checks
       slack: fc.oneof(fc.constant(0), fc.integer({ min: -9, max: 9 })),
       seed: fc.nat(),
@@ -78,9 +96,12 @@ describe('decode never throws', () => {
     const small = ENCODED[0];
     for (let n = 0; n < small.length; n++) expect(decode(small.subarray(0, n)).ok).toBe(false);
     const big = encode(makeRollout(64, 16, 4, { truncateEvery: 9 }));
-    fc.assert(fc.property(fc.integer({ min: 0, max: big.length - 1 }), (n) => {
-      expect(decodeAndValidate(big.subarray(0, n)).ok).toBe(false);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: big.length - 1 }), (n) => {
+        expect(decodeAndValidate(big.subarray(0, n)).ok).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('on bit flips of valid messages of every type', () => {
@@ -98,7 +119,10 @@ describe('decode never throws', () => {
   it('on random section lengths in the header', () => {
     const rollout = ENCODED[0];
     const tableAt = 16 + 8 * 7; // rollout: 7 fixed f64 fields, then 10 u32 lengths
-    const arb = fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.oneof(fc.nat(64), fc.nat(), fc.constant(0xffffffff))), { minLength: 1, maxLength: 3 });
+    const arb = fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.oneof(fc.nat(64), fc.nat(), fc.constant(0xffffffff))), {
+      minLength: 1,
+      maxLength: 3,
+    });
     fc.assert(
       fc.property(arb, (edits) => {
         const b = Buffer.from(rollout);
@@ -115,7 +139,14 @@ describe('decode never throws', () => {
 describe('codec round trip, property', () => {
   it('any rollout of any floats (NaN included) survives encode/decode bit-exactly', () => {
     const arb = fc
-      .record({ T: fc.integer({ min: 1, max: 6 }), E: fc.integer({ min: 1, max: 4 }), obsDim: fc.integer({ min: 1, max: 5 }), nEp: fc.nat(3), nTr: fc.nat(3), off: fc.nat(7) })
+      .record({
+        T: fc.integer({ min: 1, max: 6 }),
+        E: fc.integer({ min: 1, max: 4 }),
+        obsDim: fc.integer({ min: 1, max: 5 }),
+        nEp: fc.nat(3),
+        nTr: fc.nat(3),
+        off: fc.nat(7),
+      })
       .chain((s) =>
         fc.record({
           s: fc.constant(s),

@@ -30,7 +30,16 @@ function atOffset(bytes: Uint8Array, offset: number): Buffer {
 
 describe('codec round trip', () => {
   it('hello', () => {
-    const m: Message = { type: MsgType.Hello, actorId: 7, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 16, modelHash: 0xdeadbeef, incarnation: 7 };
+    const m: Message = {
+      type: MsgType.Hello,
+      actorId: 7,
+      envId: 'CartPole-v1',
+      obsDim: 4,
+      nActions: 2,
+      numEnvs: 16,
+      modelHash: 0xdeadbeef,
+      incarnation: 7,
+    };
     expect(roundTrip(m)).toEqual(m);
     const neg = { ...m, modelHash: -123456, envId: 'Ünïcode-环境' };
     expect(roundTrip(neg)).toEqual(neg);
@@ -66,7 +75,14 @@ describe('codec round trip', () => {
       { type: MsgType.Ack, seq: 4, version: 9, status: AckStatus.Dropped, drop: 'queue-full', detail: 'queue-full' },
       { type: MsgType.Ack, seq: 5, version: 9, status: AckStatus.Dropped, drop: 'shutdown', detail: '' },
       { type: MsgType.Ack, seq: 0, version: 0, status: AckStatus.Trained },
-      { type: MsgType.Ack, seq: 3, version: 2, status: AckStatus.Rejected, code: 'FUTURE_VERSION', reason: 'FUTURE_VERSION: behaviourVersion 5 is newer than 2' },
+      {
+        type: MsgType.Ack,
+        seq: 3,
+        version: 2,
+        status: AckStatus.Rejected,
+        code: 'FUTURE_VERSION',
+        reason: 'FUTURE_VERSION: behaviourVersion 5 is newer than 2',
+      },
       { type: MsgType.Ack, seq: 3, version: 2, status: AckStatus.Rejected, code: 'TRUNCATED', reason: 'TRUNCATED: x' },
       { type: MsgType.Stop, version: 17, reason: 'step budget 2048 reached' },
       { type: MsgType.Stop, version: 0, reason: '' },
@@ -95,7 +111,7 @@ describe('codec round trip', () => {
       expect(r.ok).toBe(true);
       if (!r.ok || r.msg.type !== MsgType.Rollout) continue;
       expect(rolloutDiff(r.msg, m)).toEqual([]);
-      expect(r.msg.obs.buffer === buf.buffer).toBe((buf.byteOffset % 4) === 0);
+      expect(r.msg.obs.buffer === buf.buffer).toBe(buf.byteOffset % 4 === 0);
     }
   });
 
@@ -169,7 +185,11 @@ describe('codec header errors', () => {
   it('bad ack status or code, bad UTF-8, bad stats JSON', () => {
     const ack = encode({ type: MsgType.Ack, seq: 1, version: 1, status: AckStatus.Dropped, drop: 'stale', detail: '' });
     const fx = (i: number) => 16 + 8 * i; // fixed fields: seq, version, status, code
-    const bad = (field: number, x: number) => { const b = Buffer.from(ack); b.writeDoubleLE(x, fx(field)); return rejected(decode(b)); };
+    const bad = (field: number, x: number) => {
+      const b = Buffer.from(ack);
+      b.writeDoubleLE(x, fx(field));
+      return rejected(decode(b));
+    };
     expect(bad(2, 3).code).toBe('BAD_FLAG');
     expect(bad(3, 4).reason).toMatch(/^BAD_FIELD: ack.code is 4, expected a drop reason index/);
     const last = Buffer.from(ack);
@@ -207,8 +227,12 @@ describe('protocol version', () => {
 describe('encode rejects unrepresentable messages', () => {
   it('throws ProtocolError with a code', () => {
     const ack = { type: MsgType.Ack, seq: 1, version: 1 } as const;
-    expect(() => encode({ ...ack, status: AckStatus.Dropped, drop: 'late' as 'stale', detail: '' })).toThrow(/BAD_FIELD: ack.drop is 'late'/);
-    expect(() => encode({ ...ack, status: AckStatus.Rejected, code: 'NOPE' as 'TRUNCATED', reason: '' })).toThrow(/BAD_FIELD: ack.code is 'NOPE'/);
+    expect(() => encode({ ...ack, status: AckStatus.Dropped, drop: 'late' as 'stale', detail: '' })).toThrow(
+      /BAD_FIELD: ack.drop is 'late'/,
+    );
+    expect(() => encode({ ...ack, status: AckStatus.Rejected, code: 'NOPE' as 'TRUNCATED', reason: '' })).toThrow(
+      /BAD_FIELD: ack.code is 'NOPE'/,
+    );
     expect(() => encode({ ...ack, status: 7 as AckStatus.Trained })).toThrow(/BAD_FLAG/);
     const hello = { type: MsgType.Hello, actorId: 1, envId: '', obsDim: 4, nActions: 2, numEnvs: 1, modelHash: 1, incarnation: 7 } as const;
     expect(() => encode(hello)).toThrow(ProtocolError);

@@ -31,7 +31,12 @@ function paddings(buf: Buffer): [number, number][] {
 }
 
 describe('codec section mechanics', () => {
-  for (const [T, E] of [[3, 1], [5, 3], [32, 4], [128, 64]] as const) {
+  for (const [T, E] of [
+    [3, 1],
+    [5, 3],
+    [32, 4],
+    [128, 64],
+  ] as const) {
     it(`T=${T} E=${E}: header reserved bytes and every padding byte are 0 on a dirty pool`, () => {
       dirtyPool();
       const msg = makeRollout(T, E, 3, { truncateEvery: 2, episodes: 3 });

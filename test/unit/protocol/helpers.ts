@@ -5,7 +5,12 @@ import { MsgType, type RolloutMsg } from '../../../protocol/messages.js';
 export const CARTPOLE: EnvSpec = { id: 'CartPole-v1', obsDim: 4, nActions: 2, maxEpisodeSteps: 500 };
 
 /** A deterministic, valid rollout of T x E steps; `truncateEvery` > 0 truncates every k-th step. */
-export function makeRollout(T: number, E: number, obsDim = 4, opts: { truncateEvery?: number; episodes?: number; seq?: number } = {}): RolloutMsg {
+export function makeRollout(
+  T: number,
+  E: number,
+  obsDim = 4,
+  opts: { truncateEvery?: number; episodes?: number; seq?: number } = {},
+): RolloutMsg {
   const n = T * E;
   const truncated = new Uint8Array(n);
   const terminated = new Uint8Array(n);
@@ -40,7 +45,18 @@ export function makeRollout(T: number, E: number, obsDim = 4, opts: { truncateEv
   };
 }
 
-const ARRAY_FIELDS = ['obs', 'lastObs', 'actions', 'rewards', 'terminated', 'truncated', 'finalObs', 'logmu', 'episodeReturns', 'episodeLengths'] as const;
+const ARRAY_FIELDS = [
+  'obs',
+  'lastObs',
+  'actions',
+  'rewards',
+  'terminated',
+  'truncated',
+  'finalObs',
+  'logmu',
+  'episodeReturns',
+  'episodeLengths',
+] as const;
 
 /** Fields on which two rollouts differ (typed arrays compared by type and bytes; fast for big ones). */
 export function rolloutDiff(a: RolloutMsg, b: RolloutMsg): string[] {
@@ -49,7 +65,9 @@ export function rolloutDiff(a: RolloutMsg, b: RolloutMsg): string[] {
   for (const k of ARRAY_FIELDS) {
     const x = a[k];
     const y = b[k];
-    const same = x.constructor === y.constructor && Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength));
+    const same =
+      x.constructor === y.constructor &&
+      Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength));
     if (!same) diff.push(k);
   }
   return diff;

@@ -26,7 +26,9 @@ async function actor(endpoint: string): Promise<ActorSocket> {
 /** Resolve with `p`, or reject after `ms` so a broken transport fails instead of hanging. */
 function within<T>(ms: number, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`timed out after ${ms} ms`)), ms); });
+  const t = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => rej(new Error(`timed out after ${ms} ms`)), ms);
+  });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
@@ -41,7 +43,16 @@ async function take<T>(it: AsyncIterator<T>, n: number): Promise<T[]> {
   return out;
 }
 
-const HELLO: HelloMsg = { type: MsgType.Hello, actorId: 1, envId: 'CartPole-v1', obsDim: 4, nActions: 2, numEnvs: 2, modelHash: 77, incarnation: 7 };
+const HELLO: HelloMsg = {
+  type: MsgType.Hello,
+  actorId: 1,
+  envId: 'CartPole-v1',
+  obsDim: 4,
+  nActions: 2,
+  numEnvs: 2,
+  modelHash: 77,
+  incarnation: 7,
+};
 
 describe('LearnerSocket / ActorSocket over tcp://127.0.0.1', () => {
   it('binds port 0 and exposes the actual endpoint', async () => {
@@ -134,7 +145,8 @@ describe('LearnerSocket / ActorSocket over tcp://127.0.0.1', () => {
     await stuck.send(HELLO);
     await healthy.send({ ...HELLO, actorId: 2 });
     const [h1, h2] = await within(5000, take(l.incoming(), 2));
-    const [stuckPeer, healthyPeer] = h1.result.ok && h1.result.msg.type === MsgType.Hello && h1.result.msg.actorId === 1 ? [h1.peer, h2.peer] : [h2.peer, h1.peer];
+    const [stuckPeer, healthyPeer] =
+      h1.result.ok && h1.result.msg.type === MsgType.Hello && h1.result.msg.actorId === 1 ? [h1.peer, h2.peer] : [h2.peer, h1.peer];
     const big: Message = { type: MsgType.Params, version: 1, modelHash: 77, params: new Float32Array(1 << 18) };
     let sent = 0;
     while (sent < 200 && (await within(5000, l.send(stuckPeer, big)))) sent++;

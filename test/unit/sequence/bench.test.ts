@@ -10,9 +10,26 @@ describe('npm run bench -- sequence', () => {
     const cells = sequenceCells(o);
     expect(cells.length).toBe(2 * 2 * 2 * 2);
     const c = cells.find((x) => x.share === 1 && x.spec.slug === 'sft-reward' && x.lag === 16 && x.seed === 1)!;
-    expect(c.args).toEqual(expect.arrayContaining(['--preset', 'seq', '--method', 'sft', '--advantage', 'reward', '--lag', 'fixed:16', '--behaviour', 'mix:1', '--steps', '50000']));
+    expect(c.args).toEqual(
+      expect.arrayContaining([
+        '--preset',
+        'seq',
+        '--method',
+        'sft',
+        '--advantage',
+        'reward',
+        '--lag',
+        'fixed:16',
+        '--behaviour',
+        'mix:1',
+        '--steps',
+        '50000',
+      ]),
+    );
     expect(c.runDir).toBe('/tmp/seqb/share-1/sft-reward_lag16_seed1');
-    const t = sequenceTable(o, [{ label: 'ppo', share: 0, lag: 0, seeds: 2, greedySuccess: { mean: 0.5, lo: 0.25, hi: 0.75 }, success: 0.4, meanReward: 0.7 }]);
+    const t = sequenceTable(o, [
+      { label: 'ppo', share: 0, lag: 0, seeds: 2, greedySuccess: { mean: 0.5, lo: 0.25, hi: 0.75 }, success: 0.4, meanReward: 0.7 },
+    ]);
     expect(t.rows[0]).toEqual(['ppo', '0', '0', '2', '0.500', '[0.250, 0.750]', '0.400', '0.700']);
   });
 

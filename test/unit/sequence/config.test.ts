@@ -27,18 +27,28 @@ const SEQ = ['--env', 'seq-reverse', '--segment-steps', '4'];
 
 describe('sequence settings', () => {
   it('go into the env id; the advantage defaults to group', () => {
-    const c = buildConfig(argvOf(['--env', 'seq-reverse', '--seq-vocab', '12', '--seq-length', '6', '--segment-steps', '6', '--run-dir', '/tmp/x']));
+    const c = buildConfig(
+      argvOf(['--env', 'seq-reverse', '--seq-vocab', '12', '--seq-length', '6', '--segment-steps', '6', '--run-dir', '/tmp/x']),
+    );
     expect(c.env).toBe('seq-reverse-v12-l6');
     expect(c.advantage).toBe('group');
     expect(buildConfig(argvOf([...SEQ, '--run-dir', '/tmp/x'])).env).toBe('seq-reverse');
-    expect(buildConfig(argvOf(['--env', 'seq-reverse', '--advantage', 'gae', '--segment-steps', '7', '--run-dir', '/tmp/x'])).advantage).toBe('gae');
+    expect(
+      buildConfig(argvOf(['--env', 'seq-reverse', '--advantage', 'gae', '--segment-steps', '7', '--run-dir', '/tmp/x'])).advantage,
+    ).toBe('gae');
     // A saved config (env id with settings) builds the same env again.
-    expect(buildConfig(argvOf(['--env', 'seq-reverse-v12-l6', '--seq-vocab', '12', '--seq-length', '6', '--segment-steps', '6', '--run-dir', '/tmp/x'])).env).toBe('seq-reverse-v12-l6');
+    expect(
+      buildConfig(
+        argvOf(['--env', 'seq-reverse-v12-l6', '--seq-vocab', '12', '--seq-length', '6', '--segment-steps', '6', '--run-dir', '/tmp/x']),
+      ).env,
+    ).toBe('seq-reverse-v12-l6');
   });
 
   it('bad combinations are refused with the flag named', () => {
     expect(usage([...SEQ, '--group-size', '3'])).toMatch(/^--group-size: 3 must divide --envs-per-worker 4/);
-    expect(usage(['--env', 'seq-reverse', '--segment-steps', '8'])).toMatch(/^--segment-steps: 8 must equal --seq-length 4 with --advantage group/);
+    expect(usage(['--env', 'seq-reverse', '--segment-steps', '8'])).toMatch(
+      /^--segment-steps: 8 must equal --seq-length 4 with --advantage group/,
+    );
     expect(usage(['--env', 'seq-add', '--seq-length', '5', '--segment-steps', '5'])).toMatch(/^--seq-length: seq-add needs an even length/);
     expect(usage(['--behaviour', 'teacher'])).toMatch(/^--behaviour: 'teacher' needs a teacher, which only the sequence tasks have/);
     expect(usage(['--behaviour', 'mix:2'])).toMatch(/^--behaviour: 'mix:2' is not accepted; expected stale, teacher or mix:P/);

@@ -10,8 +10,10 @@ import { SegmentCollector, sourcesOf } from '../../../actor/collect.js';
 import { packSegment, unpackSegment } from '../../../actor/segmentPack.js';
 import { initParams } from '../../../model/params.js';
 
-const V = 10, L = 4;
-const promptOf = (obs: Float32Array, off = 0): number[] => Array.from({ length: L }, (_, i) => obs.subarray(off + i * V, off + (i + 1) * V).indexOf(1));
+const V = 10,
+  L = 4;
+const promptOf = (obs: Float32Array, off = 0): number[] =>
+  Array.from({ length: L }, (_, i) => obs.subarray(off + i * V, off + (i + 1) * V).indexOf(1));
 
 describe('targets by rule', () => {
   it('reverse, sort and add (little-endian digits of a + b, padded to L)', () => {
@@ -76,7 +78,13 @@ describe('the collector on a sequence task', () => {
   const params = initParams(spec, 1);
 
   it('the K envs of a group share every prompt; groups differ', () => {
-    const c = new SegmentCollector({ envId: 'seq-reverse', numEnvs: 8, seed: 3, modelSpec: spec, behaviour: { groupSize: 4, teacherShare: 0, teacherEps: 0.1 } });
+    const c = new SegmentCollector({
+      envId: 'seq-reverse',
+      numEnvs: 8,
+      seed: 3,
+      modelSpec: spec,
+      behaviour: { groupSize: 4, teacherShare: 0, teacherEps: 0.1 },
+    });
     for (let round = 0; round < 3; round++) {
       const seg = c.collect(params, L);
       const d = spec.obsDim;
@@ -91,9 +99,16 @@ describe('the collector on a sequence task', () => {
 
   it('the teacher writes the oracle token with probability 1 - eps and records log mu exactly', () => {
     const eps = 0.3;
-    const c = new SegmentCollector({ envId: 'seq-reverse', numEnvs: 8, seed: 5, modelSpec: spec, behaviour: { groupSize: 4, teacherShare: 0.5, teacherEps: eps } });
+    const c = new SegmentCollector({
+      envId: 'seq-reverse',
+      numEnvs: 8,
+      seed: 5,
+      modelSpec: spec,
+      behaviour: { groupSize: 4, teacherShare: 0.5, teacherEps: eps },
+    });
     expect(Array.from(sourcesOf(8, { groupSize: 4, teacherShare: 0.5, teacherEps: eps }))).toEqual([1, 1, 0, 0, 1, 1, 0, 0]);
-    let right = 0, teacherTokens = 0;
+    let right = 0,
+      teacherTokens = 0;
     for (let round = 0; round < 50; round++) {
       const seg = c.collect(params, L);
       expect(Array.from(seg.source)).toEqual([1, 1, 0, 0, 1, 1, 0, 0]);
@@ -115,12 +130,36 @@ describe('the collector on a sequence task', () => {
   });
 
   it('the source array survives packing; a teacher on an env without an oracle is refused', () => {
-    const c = new SegmentCollector({ envId: 'seq-sort', numEnvs: 4, seed: 1, modelSpec: spec, behaviour: { groupSize: 2, teacherShare: 1, teacherEps: 0 } });
+    const c = new SegmentCollector({
+      envId: 'seq-sort',
+      numEnvs: 4,
+      seed: 1,
+      modelSpec: spec,
+      behaviour: { groupSize: 2, teacherShare: 1, teacherEps: 0 },
+    });
     const seg = c.collect(params, L);
     expect(Array.from(unpackSegment(packSegment(seg)).source)).toEqual([1, 1, 1, 1]);
     expect(Array.from(seg.episodeReturns)).toEqual([1, 1, 1, 1]); // eps 0: always right
     const cp = { obsDim: 4, nActions: 2, hidden: [8] };
-    expect(() => new SegmentCollector({ envId: 'CartPole-v1', numEnvs: 2, seed: 1, modelSpec: cp, behaviour: { groupSize: 1, teacherShare: 1, teacherEps: 0.1 } })).toThrow(/has no oracle\(\)/);
-    expect(() => new SegmentCollector({ envId: 'seq-sort', numEnvs: 6, seed: 1, modelSpec: spec, behaviour: { groupSize: 4, teacherShare: 0, teacherEps: 0.1 } })).toThrow(/groupSize 4 must be a positive integer dividing numEnvs 6/);
+    expect(
+      () =>
+        new SegmentCollector({
+          envId: 'CartPole-v1',
+          numEnvs: 2,
+          seed: 1,
+          modelSpec: cp,
+          behaviour: { groupSize: 1, teacherShare: 1, teacherEps: 0.1 },
+        }),
+    ).toThrow(/has no oracle\(\)/);
+    expect(
+      () =>
+        new SegmentCollector({
+          envId: 'seq-sort',
+          numEnvs: 6,
+          seed: 1,
+          modelSpec: spec,
+          behaviour: { groupSize: 4, teacherShare: 0, teacherEps: 0.1 },
+        }),
+    ).toThrow(/groupSize 4 must be a positive integer dividing numEnvs 6/);
   });
 });

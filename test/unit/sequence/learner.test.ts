@@ -17,8 +17,21 @@ import { Rng } from '../../../model/rng.js';
 import { MsgType, type RolloutMsg } from '../../../protocol/messages.js';
 
 const base: LearnerConfig = {
-  objective: { ...DEFAULT_OBJECTIVE, method: 'ppo' }, advantage: 'group', normalizeAdvantages: true, discount: 1, lambda: 0.95,
-  lr: 3e-3, annealLr: false, adamEps: 1e-5, epochs: 2, minibatches: 2, entCoef: 0.01, vfCoef: 0.5, maxGradNorm: 0.5, steps: 1e5, grad: 'js',
+  objective: { ...DEFAULT_OBJECTIVE, method: 'ppo' },
+  advantage: 'group',
+  normalizeAdvantages: true,
+  discount: 1,
+  lambda: 0.95,
+  lr: 3e-3,
+  annealLr: false,
+  adamEps: 1e-5,
+  epochs: 2,
+  minibatches: 2,
+  entCoef: 0.01,
+  vfCoef: 0.5,
+  maxGradNorm: 0.5,
+  steps: 1e5,
+  grad: 'js',
   groupSize: 4,
 };
 
@@ -29,7 +42,10 @@ function specOf(envId: string) {
 
 function rollout(envId: string, params: Float32Array, seed: number, b: BehaviourOptions, E = 8): RolloutMsg {
   const spec = specOf(envId);
-  const seg = new SegmentCollector({ envId, numEnvs: E, seed, modelSpec: spec, behaviour: b }).collect(params, envSpecOf(envId).maxEpisodeSteps);
+  const seg = new SegmentCollector({ envId, numEnvs: E, seed, modelSpec: spec, behaviour: b }).collect(
+    params,
+    envSpecOf(envId).maxEpisodeSteps,
+  );
   return { type: MsgType.Rollout, actorId: 0, seq: 0, workerId: 0, behaviourVersion: 0, ...seg };
 }
 
@@ -61,7 +77,8 @@ describe('a sequence batch', () => {
     const tok = buildBatch(spec, Float64Array.from(p1), [{ msg, lag: 3 }], base, new Workspace(spec, 64));
     const seq = buildBatch(spec, Float64Array.from(p1), [{ msg, lag: 3 }], cfg, new Workspace(spec, 64));
     expect(seq.response).toBeDefined();
-    const E = 8, T = 4;
+    const E = 8,
+      T = 4;
     for (let e = 0; e < E; e++) {
       let m = 0;
       for (let t = 0; t < T; t++) m += tok.logRatio[t * E + e] / T;
@@ -79,7 +96,9 @@ describe('a sequence batch', () => {
     for (let k = 0; k < 16; k += T) expect(new Set(ids.slice(k, k + T)).size).toBe(1);
     // Per-source diagnostics rows.
     expect(Array.from(seq.seq!.source.subarray(0, E))).toEqual([1, 1, 0, 0, 1, 1, 0, 0]);
-    expect(Array.from(seq.seq!.position)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3]);
+    expect(Array.from(seq.seq!.position)).toEqual([
+      0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
+    ]);
   });
 
   it('update records carry per-source, per-bucket and per-position diagnostics with exact-match rates', () => {
@@ -94,7 +113,10 @@ describe('a sequence batch', () => {
     expect(s.bySource.policy!['2-3']!.ess).toBeCloseTo(1, 9);
     expect(s.bySource.policy!['2-3']!.klPiMu).toBeCloseTo(0, 9);
     expect(s.bySource.teacher!['2-3']!.ess!).toBeLessThan(1);
-    const exact = Array.from({ length: 8 }, (_, e) => (msg.source![e] === 0 ? (msg.rewards[3 * 8 + e] >= 1 ? 1 : 0) : 0)).reduce<number>((a, b) => a + b, 0);
+    const exact = Array.from({ length: 8 }, (_, e) => (msg.source![e] === 0 ? (msg.rewards[3 * 8 + e] >= 1 ? 1 : 0) : 0)).reduce<number>(
+      (a, b) => a + b,
+      0,
+    );
     expect(s.bySource.policy!['2-3']!.success).toBe(exact / 4);
     expect(s.positions.map((p) => p.n)).toEqual([8, 8, 8, 8]);
     // Position means: policy tokens have log w = 0, teacher tokens (mu = 1, eps 0) log pi < 0.

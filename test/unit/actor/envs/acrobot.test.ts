@@ -4,17 +4,34 @@ import { Acrobot } from '../../../../actor/envs/acrobot.js';
 import { makeManagedEnv } from '../../../../actor/envs/registry.js';
 import { Rng } from '../../../../model/rng.js';
 
-interface Golden { state0: number[]; actions: number[]; steps: { obs: number[]; state: number[]; r: number; term: boolean }[] }
-const golden = JSON.parse(readFileSync(new URL('../../../fixtures/gymnasium-classic.json', import.meta.url), 'utf8')) as { acrobot: Golden };
+interface Golden {
+  state0: number[];
+  actions: number[];
+  steps: { obs: number[]; state: number[]; r: number; term: boolean }[];
+}
+const golden = JSON.parse(readFileSync(new URL('../../../fixtures/gymnasium-classic.json', import.meta.url), 'utf8')) as {
+  acrobot: Golden;
+};
 
 /** The book dynamics of Sutton & Barto's acrobot, written out independently (m = l = I = 1, lc = 0.5). */
 function deriv(y: number[], tau: number): number[] {
   const [t1, t2, w1, w2] = y;
-  const m1 = 1, m2 = 1, l1 = 1, lc1 = 0.5, lc2 = 0.5, i1 = 1, i2 = 1, g = 9.8;
+  const m1 = 1,
+    m2 = 1,
+    l1 = 1,
+    lc1 = 0.5,
+    lc2 = 0.5,
+    i1 = 1,
+    i2 = 1,
+    g = 9.8;
   const d1 = m1 * lc1 * lc1 + m2 * (l1 * l1 + lc2 * lc2 + 2 * l1 * lc2 * Math.cos(t2)) + i1 + i2;
   const d2 = m2 * (lc2 * lc2 + l1 * lc2 * Math.cos(t2)) + i2;
   const phi2 = m2 * lc2 * g * Math.cos(t1 + t2 - Math.PI / 2);
-  const phi1 = -m2 * l1 * lc2 * w2 * w2 * Math.sin(t2) - 2 * m2 * l1 * lc2 * w2 * w1 * Math.sin(t2) + (m1 * lc1 + m2 * l1) * g * Math.cos(t1 - Math.PI / 2) + phi2;
+  const phi1 =
+    -m2 * l1 * lc2 * w2 * w2 * Math.sin(t2) -
+    2 * m2 * l1 * lc2 * w2 * w1 * Math.sin(t2) +
+    (m1 * lc1 + m2 * l1) * g * Math.cos(t1 - Math.PI / 2) +
+    phi2;
   const a2 = (tau + (d2 / d1) * phi1 - m2 * l1 * lc2 * w1 * w1 * Math.sin(t2) - phi2) / (m2 * lc2 * lc2 + i2 - (d2 * d2) / d1);
   const a1 = -(d2 * a2 + phi1) / d1;
   return [w1, w2, a1, a2];
@@ -32,7 +49,11 @@ function rk4(y: number[], tau: number, h: number): number[] {
 describe('Acrobot-v1', () => {
   it('one step equals an independent RK4 of the book dynamics over dt = 0.2', () => {
     const s = [0.3, -0.4, 1.2, -2.0];
-    for (const [action, tau] of [[0, -1], [1, 0], [2, 1]]) {
+    for (const [action, tau] of [
+      [0, -1],
+      [1, 0],
+      [2, 1],
+    ]) {
       const env = new Acrobot();
       env.setState(s);
       const r = env.step(action);

@@ -4,13 +4,24 @@ import { CartPole } from '../../../../actor/envs/cartpole.js';
 import { makeManagedEnv } from '../../../../actor/envs/registry.js';
 import { Rng } from '../../../../model/rng.js';
 
-interface Golden { state0: number[]; actions: number[]; steps: { obs: number[]; state: number[]; r: number; term: boolean }[] }
-const golden = JSON.parse(readFileSync(new URL('../../../fixtures/gymnasium-classic.json', import.meta.url), 'utf8')) as { cartpole: Golden };
+interface Golden {
+  state0: number[];
+  actions: number[];
+  steps: { obs: number[]; state: number[]; r: number; term: boolean }[];
+}
+const golden = JSON.parse(readFileSync(new URL('../../../fixtures/gymnasium-classic.json', import.meta.url), 'utf8')) as {
+  cartpole: Golden;
+};
 
 /** Gymnasium CartPole equations written out by hand (euler: positions use the old velocities). */
 function handStep(s: number[], action: number): number[] {
   const [x, xd, th, thd] = s;
-  const g = 9.8, mc = 1.0, mp = 0.1, l = 0.5, fm = 10.0, tau = 0.02;
+  const g = 9.8,
+    mc = 1.0,
+    mp = 0.1,
+    l = 0.5,
+    fm = 10.0,
+    tau = 0.02;
   const f = action === 1 ? fm : -fm;
   const temp = (f + mp * l * thd * thd * Math.sin(th)) / (mc + mp);
   const thacc = (g * Math.sin(th) - Math.cos(th) * temp) / (l * (4 / 3 - (mp * Math.cos(th) ** 2) / (mc + mp)));
@@ -101,7 +112,8 @@ describe('CartPole-v1', () => {
     expect(a).not.toEqual(c);
     const env = new CartPole();
     const rng = new Rng(7);
-    let min = Infinity, max = -Infinity;
+    let min = Infinity,
+      max = -Infinity;
     for (let k = 0; k < 2000; k++) {
       for (const v of env.reset(rng.nextU32())) {
         min = Math.min(min, v);

@@ -6,9 +6,22 @@ import { angleNormalize, Pendulum } from '../../../../actor/envs/pendulum.js';
 import { envPluginSpecOf, envSpecOf, makeEnv, makeManagedEnv } from '../../../../actor/envs/registry.js';
 import { Rng } from '../../../../model/rng.js';
 
-interface Step { obs: number[]; state: number[]; r: number; term: boolean; trunc: boolean }
-interface Traj { state0: number[]; actions: number[]; steps: Step[] }
-const golden = JSON.parse(readFileSync(new URL('../../../fixtures/gymnasium-control.json', import.meta.url), 'utf8')) as Record<string, Traj>;
+interface Step {
+  obs: number[];
+  state: number[];
+  r: number;
+  term: boolean;
+  trunc: boolean;
+}
+interface Traj {
+  state0: number[];
+  actions: number[];
+  steps: Step[];
+}
+const golden = JSON.parse(readFileSync(new URL('../../../fixtures/gymnasium-control.json', import.meta.url), 'utf8')) as Record<
+  string,
+  Traj
+>;
 
 type Settable = { setState(s: ArrayLike<number>): void; readonly state: Float64Array };
 
@@ -98,9 +111,21 @@ describe('MountainCar-v0', () => {
 
 describe('MountainCarContinuous-v0', () => {
   it('is registered as a box env [-1, 1] with 999 steps (a box EnvSpec); the discrete Env interface refuses it clearly', () => {
-    expect(envPluginSpecOf('MountainCarContinuous-v0')).toEqual({ observationSize: 2, action: { type: 'box', low: [-1], high: [1] }, maxEpisodeSteps: 999 });
-    expect(envSpecOf('MountainCarContinuous-v0')).toEqual({ id: 'MountainCarContinuous-v0', obsDim: 2, nActions: 1, maxEpisodeSteps: 999, actionKind: 'box' });
-    expect(() => makeEnv('MountainCarContinuous-v0')).toThrow("env 'MountainCarContinuous-v0' has continuous actions: the discrete Env interface cannot step it; use makeManagedEnv (the Gaussian policy's envs)");
+    expect(envPluginSpecOf('MountainCarContinuous-v0')).toEqual({
+      observationSize: 2,
+      action: { type: 'box', low: [-1], high: [1] },
+      maxEpisodeSteps: 999,
+    });
+    expect(envSpecOf('MountainCarContinuous-v0')).toEqual({
+      id: 'MountainCarContinuous-v0',
+      obsDim: 2,
+      nActions: 1,
+      maxEpisodeSteps: 999,
+      actionKind: 'box',
+    });
+    expect(() => makeEnv('MountainCarContinuous-v0')).toThrow(
+      "env 'MountainCarContinuous-v0' has continuous actions: the discrete Env interface cannot step it; use makeManagedEnv (the Gaussian policy's envs)",
+    );
   });
 
   it('reproduces Gymnasium trajectories: reaching the goal (+100), and clipped actions against the left wall', () => {
@@ -153,7 +178,11 @@ describe('MountainCarContinuous-v0', () => {
 
 describe('Pendulum-v1', () => {
   it('is registered as a box env [-2, 2] with 200 steps', () => {
-    expect(envPluginSpecOf('Pendulum-v1')).toEqual({ observationSize: 3, action: { type: 'box', low: [-2], high: [2] }, maxEpisodeSteps: 200 });
+    expect(envPluginSpecOf('Pendulum-v1')).toEqual({
+      observationSize: 3,
+      action: { type: 'box', low: [-2], high: [2] },
+      maxEpisodeSteps: 200,
+    });
     expect(envSpecOf('Pendulum-v1')).toEqual({ id: 'Pendulum-v1', obsDim: 3, nActions: 1, maxEpisodeSteps: 200, actionKind: 'box' });
   });
 
@@ -172,7 +201,11 @@ describe('Pendulum-v1', () => {
     expect(env.state[1]).toBeCloseTo(thdot, 14);
     expect(env.state[0]).toBeCloseTo(0.5 + thdot * 0.05, 14);
     expect(r.reward).toBeCloseTo(-(0.25 + 0.1 * 2.25 + 0.001 * 2.25), 7);
-    expect(Array.from(r.observation)).toEqual([Math.fround(Math.cos(env.state[0])), Math.fround(Math.sin(env.state[0])), Math.fround(env.state[1])]);
+    expect(Array.from(r.observation)).toEqual([
+      Math.fround(Math.cos(env.state[0])),
+      Math.fround(Math.sin(env.state[0])),
+      Math.fround(env.state[1]),
+    ]);
     expect(r.terminated).toBe(false);
   });
 
@@ -191,7 +224,10 @@ describe('Pendulum-v1', () => {
     const env = makeManagedEnv('Pendulum-v1');
     const inner = env.instance as Pendulum;
     const rng = new Rng(2);
-    let thMin = Infinity, thMax = -Infinity, wMin = Infinity, wMax = -Infinity;
+    let thMin = Infinity,
+      thMax = -Infinity,
+      wMin = Infinity,
+      wMax = -Infinity;
     for (let k = 0; k < 2000; k++) {
       const o = env.reset(rng);
       const [th, w] = inner.state;

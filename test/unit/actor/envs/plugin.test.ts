@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EnvModuleError, EnvRuntimeError, specKey, validateSpec } from '../../../../actor/envs/check.js';
-import { EnvRegistry, envIds, envPluginSpecOf, envSpecOf, loadEnvModule, makeEnv, makeManagedEnv } from '../../../../actor/envs/registry.js';
+import {
+  EnvRegistry,
+  envIds,
+  envPluginSpecOf,
+  envSpecOf,
+  loadEnvModule,
+  makeEnv,
+  makeManagedEnv,
+} from '../../../../actor/envs/registry.js';
 import { VectorEnv, type VectorStepOut } from '../../../../actor/envs/vector.js';
 import { Rng } from '../../../../model/rng.js';
 import { envShape, knownEnvIds } from '../../../../protocol/envs.js';
@@ -61,7 +69,19 @@ describe('a user env module loaded by path', () => {
     const file = writeModule('walk.mjs', GOOD);
     expect(await loadEnvModule(file)).toEqual(['Walk-v0', 'Drift-v0', 'Broken-v0']);
     expect(await loadEnvModule(file)).toEqual(['Walk-v0', 'Drift-v0', 'Broken-v0']); // idempotent
-    expect(envIds()).toEqual(['CartPole-v1', 'Acrobot-v1', 'MountainCar-v0', 'MountainCarContinuous-v0', 'Pendulum-v1', 'seq-reverse', 'seq-sort', 'seq-add', 'Walk-v0', 'Drift-v0', 'Broken-v0']);
+    expect(envIds()).toEqual([
+      'CartPole-v1',
+      'Acrobot-v1',
+      'MountainCar-v0',
+      'MountainCarContinuous-v0',
+      'Pendulum-v1',
+      'seq-reverse',
+      'seq-sort',
+      'seq-add',
+      'Walk-v0',
+      'Drift-v0',
+      'Broken-v0',
+    ]);
     expect(knownEnvIds()).toEqual(envIds());
     expect(envSpecOf('Walk-v0')).toEqual({ id: 'Walk-v0', obsDim: 2, nActions: 2, maxEpisodeSteps: 5 });
     expect(envShape('Walk-v0')).toEqual(envSpecOf('Walk-v0'));
@@ -71,7 +91,13 @@ describe('a user env module loaded by path', () => {
 
     const v = new VectorEnv('Walk-v0', 2, new Rng(4));
     v.reset();
-    const out: VectorStepOut = { obs: new Float32Array(4), rewards: new Float32Array(2), terminated: new Uint8Array(2), truncated: new Uint8Array(2), finalObs: new Float32Array(4) };
+    const out: VectorStepOut = {
+      obs: new Float32Array(4),
+      rewards: new Float32Array(2),
+      terminated: new Uint8Array(2),
+      truncated: new Uint8Array(2),
+      finalObs: new Float32Array(4),
+    };
     for (let t = 0; t < 5; t++) v.step(Int32Array.of(1, 0), out); // env 0 terminates at step 3, env 1 truncates at step 5
     expect(v.takeEpisodes()).toEqual({ returns: [1 + 2 + 3, -1 - 2 - 3 - 4 - 5], lengths: [3, 5] });
     expect(Array.from(out.terminated)).toEqual([0, 0]);
@@ -92,7 +118,13 @@ describe('a user env module loaded by path', () => {
       return [r.terminated, r.truncated];
     });
     // Never at +3: the 5th step is cut by maxEpisodeSteps = 5, as Gymnasium's TimeLimit does.
-    expect(flags).toEqual([[false, false], [false, false], [false, false], [false, false], [false, true]]);
+    expect(flags).toEqual([
+      [false, false],
+      [false, false],
+      [false, false],
+      [false, false],
+      [false, true],
+    ]);
     expect(() => env.step(1)).toThrow(/after the episode ended; call reset\(\)/);
     expect(env.resetSeeded(1234)[1]).toBe(234);
     expect(env.elapsedSteps).toBe(0);
@@ -134,26 +166,67 @@ describe('a user env module loaded by path', () => {
   it('rejects bad modules with errors that name the module path, the env and what is wrong', async () => {
     const reg = new EnvRegistry();
     const cases: [string, string, RegExp][] = [
-      ['nocreate.mjs', `export const envs = { 'NoCreate-v0': { spec: { observationSize: 1, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 5 } } };`, /env 'NoCreate-v0': missing create\(\)/],
-      ['obs0.mjs', moduleWithSpec(`{ observationSize: 0, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 5 }`), /env 'Bad-v0': spec.observationSize must be a positive integer, got 0/],
-      ['steps.mjs', moduleWithSpec(`{ observationSize: 1, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 2.5 }`), /spec.maxEpisodeSteps must be a positive integer, got 2.5/],
-      ['n.mjs', moduleWithSpec(`{ observationSize: 1, action: { type: 'discrete', n: 0 }, maxEpisodeSteps: 5 }`), /spec.action.n must be a positive integer, got 0/],
-      ['type.mjs', moduleWithSpec(`{ observationSize: 1, action: { type: 'multi', n: 2 }, maxEpisodeSteps: 5 }`), /spec.action.type must be 'discrete' or 'box', got 'multi'/],
-      ['order.mjs', moduleWithSpec(`{ observationSize: 1, action: { type: 'box', low: [-1, 2], high: [1, 2] }, maxEpisodeSteps: 5 }`), /spec.action.low\[1\] = 2 must be below spec.action.high\[1\] = 2/],
-      ['inf.mjs', moduleWithSpec(`{ observationSize: 1, action: { type: 'box', low: [-Infinity], high: [1] }, maxEpisodeSteps: 5 }`), /spec.action.low\[0\] must be a finite number, got -Infinity/],
-      ['len.mjs', moduleWithSpec(`{ observationSize: 1, action: { type: 'box', low: [-1], high: [1, 1] }, maxEpisodeSteps: 5 }`), /spec.action.low has 1 values but spec.action.high has 2/],
+      [
+        'nocreate.mjs',
+        `export const envs = { 'NoCreate-v0': { spec: { observationSize: 1, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 5 } } };`,
+        /env 'NoCreate-v0': missing create\(\)/,
+      ],
+      [
+        'obs0.mjs',
+        moduleWithSpec(`{ observationSize: 0, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 5 }`),
+        /env 'Bad-v0': spec.observationSize must be a positive integer, got 0/,
+      ],
+      [
+        'steps.mjs',
+        moduleWithSpec(`{ observationSize: 1, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 2.5 }`),
+        /spec.maxEpisodeSteps must be a positive integer, got 2.5/,
+      ],
+      [
+        'n.mjs',
+        moduleWithSpec(`{ observationSize: 1, action: { type: 'discrete', n: 0 }, maxEpisodeSteps: 5 }`),
+        /spec.action.n must be a positive integer, got 0/,
+      ],
+      [
+        'type.mjs',
+        moduleWithSpec(`{ observationSize: 1, action: { type: 'multi', n: 2 }, maxEpisodeSteps: 5 }`),
+        /spec.action.type must be 'discrete' or 'box', got 'multi'/,
+      ],
+      [
+        'order.mjs',
+        moduleWithSpec(`{ observationSize: 1, action: { type: 'box', low: [-1, 2], high: [1, 2] }, maxEpisodeSteps: 5 }`),
+        /spec.action.low\[1\] = 2 must be below spec.action.high\[1\] = 2/,
+      ],
+      [
+        'inf.mjs',
+        moduleWithSpec(`{ observationSize: 1, action: { type: 'box', low: [-Infinity], high: [1] }, maxEpisodeSteps: 5 }`),
+        /spec.action.low\[0\] must be a finite number, got -Infinity/,
+      ],
+      [
+        'len.mjs',
+        moduleWithSpec(`{ observationSize: 1, action: { type: 'box', low: [-1], high: [1, 1] }, maxEpisodeSteps: 5 }`),
+        /spec.action.low has 1 values but spec.action.high has 2/,
+      ],
       ['nospec.mjs', `export const envs = { 'Bad-v0': { ${stub} } };`, /env 'Bad-v0': spec must be an object/],
       ['noenvs.mjs', `export const environments = {};`, /must export `envs`/],
       ['empty.mjs', `export const envs = {};`, /`envs` is empty/],
-      ['builtin.mjs', `export const envs = { 'CartPole-v1': { spec: { observationSize: 1, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 5 }, ${stub} } };`, /env 'CartPole-v1' is already defined by the built-in envs; rename it/],
+      [
+        'builtin.mjs',
+        `export const envs = { 'CartPole-v1': { spec: { observationSize: 1, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 5 }, ${stub} } };`,
+        /env 'CartPole-v1' is already defined by the built-in envs; rename it/,
+      ],
       ['syntax.mjs', `export const envs = {`, /failed to load: /],
     ];
     const builtin = new EnvRegistry();
-    builtin.register('built-in', { 'CartPole-v1': { spec: { observationSize: 4, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 500 }, create: () => ({}) } });
+    builtin.register('built-in', {
+      'CartPole-v1': { spec: { observationSize: 4, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 500 }, create: () => ({}) },
+    });
     for (const [name, body, re] of cases) {
       const file = writeModule(name, body);
       const r = name === 'builtin.mjs' ? builtin : reg;
-      const err = await r.load(file).then(() => null, (e: unknown) => e);
+      const err = await r.load(file).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err, name).toBeInstanceOf(EnvModuleError);
       expect((err as Error).message, name).toContain(`env module ${file}: `);
       expect((err as Error).message, name).toMatch(re);
@@ -161,18 +234,38 @@ describe('a user env module loaded by path', () => {
     await expect(reg.load(join(dir, 'missing.mjs'))).rejects.toThrow(`env module ${join(dir, 'missing.mjs')}: file not found`);
     expect(reg.ids()).toEqual([]);
     // All or nothing: one bad env keeps the module's good ones out too.
-    const mixed = writeModule('mixed.mjs', `export const envs = { 'Fine-v0': { spec: { observationSize: 1, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 5 }, ${stub} }, 'Bad-v0': { spec: { observationSize: -1 } } };`);
+    const mixed = writeModule(
+      'mixed.mjs',
+      `export const envs = { 'Fine-v0': { spec: { observationSize: 1, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 5 }, ${stub} }, 'Bad-v0': { spec: { observationSize: -1 } } };`,
+    );
     await expect(reg.load(mixed)).rejects.toThrow(/env 'Bad-v0': spec.observationSize/);
     expect(reg.has('Fine-v0')).toBe(false);
   });
 
   it('checks reset observations too, and loads a CommonJS module', async () => {
     const reg = new EnvRegistry();
-    reg.register('inline', { 'Nan-v0': { spec: { observationSize: 2, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 5 }, create: () => ({ reset: () => [1, NaN], step: () => null }) } });
-    expect(() => reg.makeManaged('Nan-v0').resetSeeded(0)).toThrow("env 'Nan-v0': reset returned observation[1] = NaN; observations must be finite numbers (float32)");
-    reg.register('inline2', { 'Short-v0': { spec: { observationSize: 2, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 5 }, create: () => ({ reset: () => 7, step: () => null }) } });
-    expect(() => reg.makeManaged('Short-v0').resetSeeded(0)).toThrow("env 'Short-v0': reset returned an observation that is not an array, got 7");
-    const cjs = writeModule('coin.cjs', `const envs = { 'Coin-v0': { spec: { observationSize: 1, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 1 }, ${stub} } };\nmodule.exports = { envs };\n`);
+    reg.register('inline', {
+      'Nan-v0': {
+        spec: { observationSize: 2, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 5 },
+        create: () => ({ reset: () => [1, NaN], step: () => null }),
+      },
+    });
+    expect(() => reg.makeManaged('Nan-v0').resetSeeded(0)).toThrow(
+      "env 'Nan-v0': reset returned observation[1] = NaN; observations must be finite numbers (float32)",
+    );
+    reg.register('inline2', {
+      'Short-v0': {
+        spec: { observationSize: 2, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 5 },
+        create: () => ({ reset: () => 7, step: () => null }),
+      },
+    });
+    expect(() => reg.makeManaged('Short-v0').resetSeeded(0)).toThrow(
+      "env 'Short-v0': reset returned an observation that is not an array, got 7",
+    );
+    const cjs = writeModule(
+      'coin.cjs',
+      `const envs = { 'Coin-v0': { spec: { observationSize: 1, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 1 }, ${stub} } };\nmodule.exports = { envs };\n`,
+    );
     expect(await reg.load(cjs)).toEqual(['Coin-v0']);
     const coin = reg.makeManaged('Coin-v0');
     coin.resetSeeded(3);
@@ -181,8 +274,15 @@ describe('a user env module loaded by path', () => {
 
   it('a create() that does not return an env is a clear error', () => {
     const reg = new EnvRegistry();
-    reg.register('inline', { 'Hollow-v0': { spec: { observationSize: 1, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 5 }, create: () => ({ reset: () => [0] }) } });
-    expect(() => reg.makeManaged('Hollow-v0')).toThrow("env 'Hollow-v0': create() must return an object with reset(seed) and step(action) methods");
+    reg.register('inline', {
+      'Hollow-v0': {
+        spec: { observationSize: 1, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 5 },
+        create: () => ({ reset: () => [0] }),
+      },
+    });
+    expect(() => reg.makeManaged('Hollow-v0')).toThrow(
+      "env 'Hollow-v0': create() must return an object with reset(seed) and step(action) methods",
+    );
     expect(() => reg.makeManaged('Nope-v0')).toThrow(/unknown env id 'Nope-v0'; known ids: Hollow-v0/);
   });
 });
@@ -196,7 +296,9 @@ describe('specKey', () => {
     expect(specKey({ observationSize: 3, action: { type: 'box', low: [-2], high: [2.5] }, maxEpisodeSteps: 200 })).not.toBe(a);
     expect(specKey({ observationSize: 3, action: { type: 'box', low: [-2], high: [2] }, maxEpisodeSteps: 201 })).not.toBe(a);
     expect(specKey(envPluginSpecOf('CartPole-v1'))).toBe('{"action":{"n":2,"type":"discrete"},"maxEpisodeSteps":500,"observationSize":4}');
-    expect(() => specKey({ observationSize: 3, action: { type: 'box', low: [NaN], high: [2] }, maxEpisodeSteps: 200 })).toThrow(/spec.action.low\[0\] must be a finite number, got NaN/);
+    expect(() => specKey({ observationSize: 3, action: { type: 'box', low: [NaN], high: [2] }, maxEpisodeSteps: 200 })).toThrow(
+      /spec.action.low\[0\] must be a finite number, got NaN/,
+    );
     expect(() => validateSpec({}, 'my spec')).toThrow(/^my spec: spec.observationSize must be a positive integer, got undefined$/);
   });
 });

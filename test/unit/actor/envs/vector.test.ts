@@ -4,7 +4,13 @@ import { VectorEnv, type VectorStepOut } from '../../../../actor/envs/vector.js'
 import { Rng } from '../../../../model/rng.js';
 
 function outFor(E: number, d: number): VectorStepOut {
-  return { obs: new Float32Array(E * d), rewards: new Float32Array(E), terminated: new Uint8Array(E), truncated: new Uint8Array(E), finalObs: new Float32Array(E * d) };
+  return {
+    obs: new Float32Array(E * d),
+    rewards: new Float32Array(E),
+    terminated: new Uint8Array(E),
+    truncated: new Uint8Array(E),
+    finalObs: new Float32Array(E * d),
+  };
 }
 
 describe('registry', () => {
