@@ -318,10 +318,10 @@ function decodeRollout(f: number[], s: Sections): Message {
   expectBytes(s, 1, 'rollout.lastObs', E * obsDim * 4, 'E * obsDim * 4');
   if (actionDim === 0) {
     expectBytes(s, 2, 'rollout.actions', n * 4, 'T * E * 4');
-    expectBytes(s, 10, 'rollout.boxActions', 0, 'none for discrete actions (actionDim 0)');
+    expectBytes(s, 11, 'rollout.boxActions', 0, 'none for discrete actions (actionDim 0)');
   } else {
     expectBytes(s, 2, 'rollout.actions', 0, 'none for box actions (actionDim > 0)');
-    expectBytes(s, 10, 'rollout.boxActions', n * actionDim * 4, 'T * E * actionDim * 4');
+    expectBytes(s, 11, 'rollout.boxActions', n * actionDim * 4, 'T * E * actionDim * 4');
   }
   expectBytes(s, 3, 'rollout.rewards', n * 4, 'T * E * 4');
   expectBytes(s, 4, 'rollout.terminated', n, 'T * E');
