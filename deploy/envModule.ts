@@ -1,7 +1,7 @@
 /**
  * `--env-module FILE`: a user's environment module is loaded into this process's env registry
  * before the run settings are validated (so `--env` may name one of its envs). The path comes
- * from the flag, else from the `--config` file, else (with --join) from the joined run's
+ * from the flag, else from the `--config` file, else (with --join or --resume) from the run's
  * config.json. Worker threads load it themselves (actor/worker.ts, actor/evalWorker.ts).
  */
 import { existsSync } from 'node:fs';
@@ -17,6 +17,7 @@ export function envModuleOf(argv: Record<string, unknown>): string | null {
   if (typeof flag === 'string') return flag;
   let file = argv.config as string | undefined;
   if (file === undefined && argv.join === true && typeof argv['run-dir'] === 'string') file = path.join(argv['run-dir'], 'config.json');
+  if (file === undefined && typeof argv.resume === 'string') file = path.join(argv.resume, 'config.json'); // --resume RUN_DIR
   if (file === undefined || !existsSync(file)) return null; // a missing --config file is reported by the config loader
   const v = loadConfigFile(file).values['env-module'];
   return typeof v === 'string' ? v : null;

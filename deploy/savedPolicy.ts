@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { CheckpointStore, loadCheckpointFile } from '../learner/checkpoint.js';
 import { fromCheckpoint } from '../learner/runState.js';
-import { envShape } from '../protocol/envs.js';
+import { loadEnvModule, modelSpecFor } from '../actor/envs/registry.js';
 import { modelHash } from '../model/params.js';
 import type { ModelSpec } from '../model/spec.js';
 import { UsageError } from './errors.js';
@@ -24,7 +24,7 @@ export interface SavedPolicy {
 }
 
 /** Load the policy of `target` (run directory or checkpoint file); errors name `what` (e.g. 'eval'). */
-export function loadSavedPolicy(target: string, what: string): SavedPolicy {
+export async function loadSavedPolicy(target: string, what: string): Promise<SavedPolicy> {
   let isDir: boolean;
   try {
     isDir = statSync(target).isDirectory();
@@ -48,10 +48,11 @@ export function loadSavedPolicy(target: string, what: string): SavedPolicy {
       ck = loadCheckpointFile(target);
     }
     const { learner, meta } = fromCheckpoint(ck);
-    const cfg = meta.config as { env?: unknown; seed?: unknown; hidden?: unknown };
+    const cfg = meta.config as { env?: unknown; seed?: unknown; hidden?: unknown; envModule?: unknown };
     if (typeof cfg.env !== 'string' || !Array.isArray(cfg.hidden)) throw new Error('its config lacks env or hidden');
-    const env = envShape(cfg.env);
-    const spec: ModelSpec = { obsDim: env.obsDim, nActions: env.nActions, hidden: cfg.hidden as number[] };
+    if (typeof cfg.envModule === 'string') await loadEnvModule(cfg.envModule); // the run's own environment module
+    // The learner's spec (head and environment spec included), so the hash check compares like with like.
+    const spec: ModelSpec = modelSpecFor(cfg.env, cfg.hidden as number[]);
     if (modelHash(spec) !== meta.modelHash) throw new Error(`model hash ${meta.modelHash} does not match its config (${modelHash(spec)})`);
     return { file, version: meta.version, envId: cfg.env, seed: typeof cfg.seed === 'number' ? cfg.seed : 1, spec, params: learner.params };
   } catch (e) {

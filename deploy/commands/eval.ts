@@ -35,7 +35,7 @@ export const evalCommand: CommandModule<object, Record<string, unknown>> = {
     if (argv.seed !== undefined && (typeof argv.seed !== 'number' || !Number.isInteger(argv.seed) || argv.seed < 0)) {
       throw new UsageError(`--seed: ${String(argv.seed)} is not accepted; expected an integer >= 0`);
     }
-    const p = loadSavedPolicy(argv.target as string, 'eval');
+    const p = await loadSavedPolicy(argv.target as string, 'eval');
     const { evaluatePolicy } = await import('../../actor/evaluate.js');
     const greedy = argv.greedy as boolean;
     const { returns } = evaluatePolicy({

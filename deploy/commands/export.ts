@@ -21,7 +21,7 @@ export const exportCommand: CommandModule<object, Record<string, unknown>> = {
     const out = argv.out as string;
     if (typeof out !== 'string' || out.trim() === '') throw new UsageError('--out: name the output directory');
     if (existsSync(out) && readdirSync(out).length > 0) throw new UsageError(`--out: ${out} exists and is not empty; name a new directory`);
-    const p = loadSavedPolicy(argv.target as string, 'export');
+    const p = await loadSavedPolicy(argv.target as string, 'export');
     const { initBackend } = await import('../../model/backend.js');
     await initBackend('cpu');
     const { policyLayersModel, saveLayersModel } = await import('../tfjsExport.js');

@@ -246,7 +246,7 @@ describe('section lengths near 2^32', () => {
   it('a section length of 0xfffffff8 is TRUNCATED, not wrapped into a negative padding', async () => {
     const { makeRollout } = await import('./helpers.js');
     const b = encode(makeRollout(2, 2));
-    b.writeUInt32LE(0xfffffff8, 16 + 8 * 7);
+    b.writeUInt32LE(0xfffffff8, 16 + 8 * 8); // the first section length, after the header and the 8 fixed fields
     const r = decode(b);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.code).toBe('TRUNCATED');
