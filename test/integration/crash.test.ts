@@ -16,7 +16,8 @@ import { readRun } from '../../analysis/read.js';
 const KILLS = 20;
 /** Samples per update: 1 actor x 1 worker x 2 envs x 16 steps, one rollout per update. */
 const SAMPLES = 32;
-const STEPS = 60 * SAMPLES;
+// Budget headroom: a session may train several updates between a planned kill and its landing.
+const STEPS = 1000 * SAMPLES;
 const SMALL = [
   '--hidden',
   '16',
