@@ -11,6 +11,7 @@
 import { Writable } from 'node:stream';
 import * as zmq from 'zeromq';
 import { pino, type Logger } from 'pino';
+import { modelSpecFor } from '../../actor/envs/registry.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../model/backend.js';
 import { modelHash } from '../../model/params.js';
@@ -32,7 +33,7 @@ function memoryPino(lines: Array<Record<string, unknown>>): Logger {
   return pino({ level: 'info' }, stream);
 }
 
-const spec = { obsDim: 4, nActions: 2, hidden: [8] };
+const spec = modelSpecFor('CartPole-v1', [8]); // the learner's: the env spec is in the model hash
 const HASH = modelHash(spec);
 const FUZZ_MESSAGES = 100_000;
 const CONNECTIONS = 1000;

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as zmq from 'zeromq';
 import { pino, type Logger } from 'pino';
+import { modelSpecFor } from '../../actor/envs/registry.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../model/backend.js';
 import { LearnerServer } from '../../learner/server.js';
@@ -30,7 +31,7 @@ function memoryPino(lines: Array<Record<string, unknown>>): Logger {
   return pino({ level: 'info' }, stream);
 }
 
-const spec = { obsDim: 4, nActions: 2, hidden: [8] };
+const spec = modelSpecFor('CartPole-v1', [8]); // the learner's: the env spec is in the model hash
 const cfg = (steps: number) =>
   testConfig({ workers: 1, segmentSteps: 8, envsPerWorker: 2, batchSegments: 1, steps, evalEvery: 100, finalEvalEpisodes: 2 });
 function actorOptions(endpoint: string, over: Partial<ActorOptions>): ActorOptions {
