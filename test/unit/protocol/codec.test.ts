@@ -252,3 +252,33 @@ describe('section lengths near 2^32', () => {
     if (!r.ok) expect(r.code).toBe('TRUNCATED');
   });
 });
+
+describe('rollout sections: the teacher source and box actions, every combination', () => {
+  it('decodes each optional section into its own field, whichever others are present', async () => {
+    const { makeRollout } = await import('./helpers.js');
+    const T = 3,
+      E = 2,
+      A = 2;
+    for (const withSource of [false, true]) {
+      for (const box of [false, true]) {
+        const base = makeRollout(T, E);
+        const source = Uint8Array.from([1, 0]);
+        const boxActions = Float32Array.from({ length: T * E * A }, (_, i) => i - 2.5);
+        const msg = {
+          ...base,
+          ...(withSource ? { source } : {}),
+          ...(box ? { actions: new Int32Array(0), boxActions } : {}),
+        };
+        const r = decode(encode(msg));
+        expect(r.ok, `source ${withSource}, box ${box}: ${r.ok ? '' : r.reason}`).toBe(true);
+        if (!r.ok || r.msg.type !== MsgType.Rollout) continue;
+        // An absent source is sent as zeros (all policy); box actions only when given.
+        expect(Array.from(r.msg.source ?? [])).toEqual(withSource ? [1, 0] : [0, 0]);
+        expect(r.msg.boxActions === undefined).toBe(!box);
+        if (box) expect(Array.from(r.msg.boxActions!)).toEqual(Array.from(boxActions));
+        expect(Array.from(r.msg.actions)).toEqual(box ? [] : Array.from(base.actions));
+        expect(Array.from(r.msg.logmu)).toEqual(Array.from(base.logmu));
+      }
+    }
+  });
+});
