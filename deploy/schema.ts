@@ -363,6 +363,16 @@ export const FIELDS: readonly FieldRow[] = [
     source: 'no delay',
   },
   {
+    flag: 'learner-delay-ms',
+    key: 'learnerDelayMs',
+    kind: 'number',
+    default: 0,
+    range: nonNeg,
+    help: 'delay each learner update before its acks, ms (stress tests: a slower learner)',
+    group: 'actors and lag',
+    source: 'no delay',
+  },
+  {
     flag: 'max-inflight',
     key: 'maxInFlight',
     kind: 'integer',

@@ -85,6 +85,8 @@ export interface RunModeConfig {
   runId: string;
   /** Fixed schedule of versions and training order. */
   deterministic: boolean;
+  /** Stress tests: sleep this many ms in every update before its acks (a slower learner). */
+  learnerDelayMs?: number;
 }
 
 /** What one update reads. */

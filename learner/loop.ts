@@ -240,6 +240,8 @@ export class TrainingLoop {
       if (!batch) break;
       const waitMs = performance.now() - tw;
       const st = await this.train(batch);
+      // --learner-delay-ms (stress tests): a slower learner; the actors' credit returns only after it.
+      if ((c.learnerDelayMs ?? 0) > 0) await this.o.clock.sleep(c.learnerDelayMs!);
       this.expireSilent();
       const tp = performance.now();
       const params = learner.paramsArray();

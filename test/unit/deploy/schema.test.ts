@@ -51,7 +51,7 @@ const BAD: Record<string, string> = {
   'segment-steps': '-3',
   'batch-segments': '0',
   lag: 'fixed:-2',
-  'actor-delay-ms': '-5',
+  'actor-delay-ms': '-5', 'learner-delay-ms': '-1',
   'max-inflight': '0',
   'history-versions': '0',
   'heartbeat-ms': '5',
