@@ -19,7 +19,7 @@ import { meanPm, num, renderText, type Table } from '../analysis/format.js';
 import { UsageError } from '../deploy/errors.js';
 import { parseLags, parseMethods, runGrid, sweepCells } from '../deploy/sweepGrid.js';
 import { aggregate, cellFigures, type CellAggregate, type CellFigures } from './learningFigures.js';
-import { resultsDir, stamp } from './results.js';
+import { resultsDir, stamp, posInt } from './results.js';
 
 const CLI = fileURLToPath(new URL('../deploy/cli.js', import.meta.url));
 
@@ -49,13 +49,6 @@ export interface LearningResults {
   cells: CellFigures[];
   aggregates: CellAggregate[];
   seconds: number;
-}
-
-function posInt(flag: string, v: string | undefined, dflt: number): number {
-  if (v === undefined) return dflt;
-  const x = Number(v);
-  if (!Number.isInteger(x) || x < 1) throw new UsageError(`--${flag}: '${v}' is not a positive integer`);
-  return x;
 }
 
 /** Parse the learning flags (argv after 'learning'); throws a UsageError naming the bad flag. */

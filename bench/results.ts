@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { UsageError } from '../deploy/errors.js';
 
 /** A timestamp safe in file names: 20260101T120000. */
 export function stamp(d = new Date()): string {
@@ -33,4 +34,12 @@ export async function timed(fn: () => unknown | Promise<unknown>, ms: number, mi
     calls++;
   }
   return { calls, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** A benchmark flag's positive integer value, `dflt` when absent; a UsageError names the flag. */
+export function posInt(flag: string, v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < 1) throw new UsageError(`--${flag}: '${v}' is not a positive integer`);
+  return x;
 }

@@ -22,7 +22,7 @@ import { UsageError } from '../deploy/errors.js';
 import { parseLags, parseMethods, runGrid, sweepCells, type MethodSpec, type SweepCell } from '../deploy/sweepGrid.js';
 import { isSeqEnv } from '../actor/envs/seq.js';
 import type { EvalStat } from '../protocol/records.js';
-import { resultsDir, stamp } from './results.js';
+import { resultsDir, stamp, posInt } from './results.js';
 
 const CLI = fileURLToPath(new URL('../deploy/cli.js', import.meta.url));
 
@@ -67,13 +67,6 @@ export interface SequenceResults {
   cells: SequenceCell[];
   rows: SequenceRow[];
   seconds: number;
-}
-
-function posInt(flag: string, v: string | undefined, dflt: number): number {
-  if (v === undefined) return dflt;
-  const x = Number(v);
-  if (!Number.isInteger(x) || x < 1) throw new UsageError(`--${flag}: '${v}' is not a positive integer`);
-  return x;
 }
 
 /** Parse the sequence flags (argv after 'sequence'); throws a UsageError naming the bad flag. */

@@ -10,8 +10,33 @@ import type { Message } from '../../../protocol/messages.js';
 import type { Incoming } from '../../../protocol/transport.js';
 import type { EvalStat } from '../../../protocol/records.js';
 import type { LoopTransport, PolicyEvaluator } from '../../../learner/loop.js';
-import type { LearnerServerConfig } from '../../../learner/config.js';
+import type { LearnerConfig, LearnerServerConfig } from '../../../learner/config.js';
 import { DEFAULT_OBJECTIVE } from '../../../learner/objectives/config.js';
+
+/**
+ * The update's hyperparameters for learner unit tests: v5 with V-trace advantages, 2 epochs x 2
+ * minibatches, a constant learning rate; `over` replaces any field.
+ */
+export function learnerConfig(over: Partial<LearnerConfig> = {}): LearnerConfig {
+  return {
+    objective: { ...DEFAULT_OBJECTIVE, method: 'v5' },
+    advantage: 'vtrace',
+    normalizeAdvantages: true,
+    discount: 0.99,
+    lambda: 0.95,
+    lr: 1e-3,
+    annealLr: false,
+    adamEps: 1e-5,
+    epochs: 2,
+    minibatches: 2,
+    entCoef: 0.01,
+    vfCoef: 0.5,
+    maxGradNorm: 0.5,
+    steps: 1e5,
+    grad: 'js',
+    ...over,
+  };
+}
 
 /** A small, fast learner configuration: CartPole, one hidden layer of 8, asynchronous, one actor. */
 export function testConfig(over: Partial<LearnerServerConfig> = {}): LearnerServerConfig {

@@ -11,30 +11,16 @@ import type { LearnerConfig } from '../../../learner/config.js';
 import { lossAndGrad } from '../../../learner/loss.js';
 import { lossAndGradJs } from '../../../learner/lossJs.js';
 import { DEFAULT_OBJECTIVE, METHODS, type ObjectiveConfig } from '../../../learner/objectives/config.js';
+import { learnerConfig } from './fakes.js';
 
 const specs: ModelSpec[] = [
   { obsDim: 4, nActions: 2, hidden: [64, 64] },
   { obsDim: 5, nActions: 3, hidden: [16, 8] },
 ];
 
-function learnerConfig(objective: ObjectiveConfig): LearnerConfig {
-  return {
-    objective,
-    advantage: 'gae',
-    normalizeAdvantages: true,
-    discount: 0.99,
-    lambda: 0.95,
-    lr: 1e-3,
-    annealLr: false,
-    adamEps: 1e-5,
-    epochs: 1,
-    minibatches: 1,
-    entCoef: 0.01,
-    vfCoef: 0.5,
-    maxGradNorm: 0.5,
-    steps: 1,
-    grad: 'js' as const,
-  };
+/** The loss's hyperparameters with `objective` (one epoch, one minibatch, GAE). */
+function lossConfig(objective: ObjectiveConfig): LearnerConfig {
+  return learnerConfig({ objective, advantage: 'gae', epochs: 1, minibatches: 1, steps: 1 });
 }
 
 const objectives: [string, ObjectiveConfig][] = [
@@ -82,7 +68,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
       it(name, async () => {
         await initBackend(backend);
         expect(tf.getBackend()).toBe(backend);
-        const cfg = learnerConfig(objective);
+        const cfg = lossConfig(objective);
         for (const [si, spec] of specs.entries()) {
           const params = randomParams(spec, 7 + si);
           const ws = new Workspace(spec, 16); // too small on purpose: lossAndGradJs grows it
@@ -146,7 +132,7 @@ describe('backward (float64 finite differences)', () => {
   });
 
   it('the whole sft loss (g = 1, so no stop-gradient) matches central differences to 1e-6', () => {
-    const cfg = { ...learnerConfig({ ...DEFAULT_OBJECTIVE, method: 'sft' }), entCoef: 0.3 };
+    const cfg = { ...lossConfig({ ...DEFAULT_OBJECTIVE, method: 'sft' }), entCoef: 0.3 };
     const mb: Batch = {
       n,
       obs,
@@ -175,7 +161,7 @@ describe('backward (float64 finite differences)', () => {
 describe('non-finite input', () => {
   const spec = specs[1];
   const params = Float64Array.from(randomParams(spec, 5));
-  const cfg = learnerConfig({ ...DEFAULT_OBJECTIVE, method: 'v3.1' });
+  const cfg = lossConfig({ ...DEFAULT_OBJECTIVE, method: 'v3.1' });
   const cases: [string, (mb: Batch) => void][] = [
     [
       'NaN in obs',

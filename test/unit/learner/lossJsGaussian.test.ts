@@ -16,30 +16,16 @@ import type { LearnerConfig } from '../../../learner/config.js';
 import { lossAndGrad } from '../../../learner/loss.js';
 import { lossAndGradJs } from '../../../learner/lossJs.js';
 import { DEFAULT_OBJECTIVE, METHODS, type ObjectiveConfig } from '../../../learner/objectives/config.js';
+import { learnerConfig } from './fakes.js';
 
 const specs: ModelSpec[] = [
   { obsDim: 3, nActions: 1, hidden: [64, 64], head: 'gaussian' },
   { obsDim: 5, nActions: 3, hidden: [16, 8], head: 'gaussian' },
 ];
 
-function learnerConfig(objective: ObjectiveConfig): LearnerConfig {
-  return {
-    objective,
-    advantage: 'gae',
-    normalizeAdvantages: true,
-    discount: 0.99,
-    lambda: 0.95,
-    lr: 1e-3,
-    annealLr: false,
-    adamEps: 1e-5,
-    epochs: 1,
-    minibatches: 1,
-    entCoef: 0.01,
-    vfCoef: 0.5,
-    maxGradNorm: 0.5,
-    steps: 1,
-    grad: 'js' as const,
-  };
+/** The loss's hyperparameters with `objective` (one epoch, one minibatch, GAE). */
+function lossConfig(objective: ObjectiveConfig): LearnerConfig {
+  return learnerConfig({ objective, advantage: 'gae', epochs: 1, minibatches: 1, steps: 1 });
 }
 
 /** CleanRL init plus noise, log standard deviations spread around 0 (float32, as on the wire). */
@@ -151,7 +137,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
     for (const [name, objective] of objectives) {
       it(name, async () => {
         await initBackend(backend);
-        const cfg = learnerConfig(objective);
+        const cfg = lossConfig(objective);
         for (const [si, spec] of specs.entries()) {
           const params = randomParams(spec, 7 + si);
           const ws = new Workspace(spec, 16);
@@ -193,7 +179,7 @@ describe('Gaussian head: the whole sft loss (g = 1) matches float64 central diff
     const n = 5;
     const rng = new Rng(3);
     const params = Float64Array.from({ length: paramCount(spec) }, () => 0.8 * rng.normal());
-    const cfg = { ...learnerConfig({ ...DEFAULT_OBJECTIVE, method: 'sft' }), entCoef: 0.3 };
+    const cfg = { ...lossConfig({ ...DEFAULT_OBJECTIVE, method: 'sft' }), entCoef: 0.3 };
     const mb: Batch = {
       n,
       obs: Float32Array.from({ length: n * spec.obsDim }, () => rng.normal()),
@@ -222,7 +208,7 @@ describe('Gaussian head: the whole sft loss (g = 1) matches float64 central diff
   it('a NaN box action or log standard deviation yields terms.total NaN, not a throw', () => {
     const spec = specs[1];
     const params = Float64Array.from(randomParams(spec, 5));
-    const cfg = learnerConfig({ ...DEFAULT_OBJECTIVE, method: 'v5' });
+    const cfg = lossConfig({ ...DEFAULT_OBJECTIVE, method: 'v5' });
     const ws = new Workspace(spec, 8);
     const mb = randomBatch(spec, Float32Array.from(params), 8, 1);
     expect(Number.isFinite(lossAndGradJs(spec, cfg, params, mb, ws).terms.total)).toBe(true);

@@ -13,25 +13,10 @@ import type { LearnerConfig } from '../../../learner/config.js';
 import type { TrainingSegment } from '../../../learner/batch.js';
 import { MsgType, type RolloutMsg } from '../../../protocol/messages.js';
 import { buildConfig } from '../../../deploy/options.js';
+import { learnerConfig } from './fakes.js';
 
 const spec = { obsDim: 4, nActions: 2, hidden: [16, 16] };
-const base: LearnerConfig = {
-  objective: { ...DEFAULT_OBJECTIVE, method: 'v5' },
-  advantage: 'vtrace',
-  normalizeAdvantages: true,
-  discount: 0.99,
-  lambda: 0.95,
-  lr: 1e-3,
-  annealLr: false,
-  adamEps: 1e-5,
-  epochs: 2,
-  minibatches: 2,
-  entCoef: 0.01,
-  vfCoef: 0.5,
-  maxGradNorm: 0.5,
-  steps: 1e5,
-  grad: 'js',
-};
+const base = learnerConfig();
 
 function segment(params: Float32Array, seed: number, version: number): RolloutMsg {
   const seg = new SegmentCollector({ envId: 'CartPole-v1', numEnvs: 4, seed, modelSpec: spec }).collect(params, 24);
