@@ -45,6 +45,8 @@ export interface ActorOptions {
   logger: Logger;
   /** Groups and teacher of the sequence tasks (default: independent envs, all policy). */
   behaviour?: BehaviourOptions;
+  /** Segments kept while the learner is unreachable (actor/loop.ts; default 0). */
+  bufferSegments?: number;
 }
 
 /** A slot's worker thread: collects segments and transfers them packed (segmentPack.ts). */

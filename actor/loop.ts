@@ -16,7 +16,17 @@
  * CURVE handshake fails: a send succeeds either way). It sends a Heartbeat every `heartbeatMs`.
  * It joins again as a new incarnation (fresh random id, sequence numbers from 0, parameter
  * history cleared) when the learner no longer knows it: a rollout rejected as UNKNOWN_ACTOR, or
- * Params of a lower version than it holds (a restarted learner).
+ * Params of a lower version than it holds (a restarted learner), or a Reject naming UNKNOWN_ACTOR
+ * (the learner's answer to a heartbeat from a peer it does not know).
+ *
+ * Learner down (asynchronous mode, `bufferSegments` > 0): while the transport reports the link
+ * down (the learner died: its TCP connection closed), slots keep collecting with the newest
+ * parameters held and keep at most `bufferSegments` collected segments, the oldest dropped and
+ * counted (`bufferDropped`). zmq reconnects by itself; once the restarted learner answers (it
+ * refuses the old incarnation's heartbeat, the actor joins again) the buffer is sent first, under
+ * the usual credit, with fresh sequence numbers, and the learner trains, drops (stale, with its
+ * reason) or rejects each buffered rollout like any other. Rollouts in flight when the learner
+ * forgot the actor are counted as `lostInFlight`. The idle timeout still bounds the wait.
  */
 import { randomInt } from 'node:crypto';
 import { AckStatus, MsgType, type HelloMsg, type Message, type RolloutMsg } from '../protocol/messages.js';
@@ -40,6 +50,8 @@ export interface ActorTransport {
   /** Messages from the learner, decoded; ends after close(). One consumer. */
   incoming(): AsyncIterable<DecodeResult>;
   close(): void;
+  /** Whether the link to the learner is up (absent: assumed up, and segments are never buffered). */
+  connected?(): boolean;
 }
 
 /** Where a slot's segments come from (a worker thread holding the slot's environments). */
@@ -79,6 +91,8 @@ export interface ActorLoopOptions {
   logger: ActorLogger;
   /** Groups and teacher of the sequence tasks (default: independent envs, all policy). */
   behaviour?: BehaviourOptions;
+  /** Segments kept while the learner is unreachable, oldest dropped first (default 0: slots wait; asynchronous mode only). */
+  bufferSegments?: number;
 }
 
 export interface ActorLoopDeps {
@@ -88,6 +102,14 @@ export interface ActorLoopDeps {
   source: (w: number) => SegmentSource;
   /** A new incarnation id, a u32 (default: random, from node:crypto). */
   incarnation?: () => number;
+}
+
+/** A collected segment not yet sent: by slot `w`, acting with parameters `version`, `lag` behind the newest held. */
+interface Collected {
+  w: number;
+  version: number;
+  lag: number;
+  seg: Segment;
 }
 
 interface Slot {
@@ -141,6 +163,12 @@ export class ActorLoop {
   private lagMin = Infinity;
   private lagMax = -Infinity;
   private clampedLag = 0;
+  /** Segments collected while the learner was unreachable, not yet sent (oldest first). */
+  private readonly backlog: Collected[] = [];
+  private buffered = 0;
+  private bufferDropped = 0;
+  private lostInFlight = 0;
+  private downSince: number | null = null;
   private statsT0: number;
   private statsSteps0 = 0;
 
@@ -249,13 +277,24 @@ export class ActorLoop {
     this.pendingSends.clear();
     this.nextSeq = 0;
     this.nextSendSeq = 0;
+    let lost = 0;
     for (const s of this.slots) {
+      lost += s.inFlight;
       s.inFlight = 0;
       s.j = 0;
     }
+    this.lostInFlight += lost;
     this.lastHeard = this.d.clock.now();
     this.o.logger.warn(
-      { kind: 'rejoin', actorId: this.o.actorId, reason: why, incarnation: this.incarnation.toString(16), previous: old.toString(16) },
+      {
+        kind: 'rejoin',
+        actorId: this.o.actorId,
+        reason: why,
+        incarnation: this.incarnation.toString(16),
+        previous: old.toString(16),
+        lostInFlight: lost,
+        buffered: this.backlog.length,
+      },
       'the learner no longer knows this actor; joining again',
     );
     this.rejoining = this.join().finally(() => {
@@ -269,8 +308,60 @@ export class ActorLoop {
     const every = this.o.heartbeatMs ?? HEARTBEAT_MS;
     while (!this.stopped) {
       await this.d.clock.sleep(every, this.stopCtl.signal);
-      if (!this.stopped) void this.d.transport.send({ type: MsgType.Heartbeat, actorId: this.o.actorId, incarnation: this.incarnation });
+      // Not while the link is down: the sends would queue until zmq reconnects.
+      if (!this.stopped && this.linkUp())
+        void this.d.transport.send({ type: MsgType.Heartbeat, actorId: this.o.actorId, incarnation: this.incarnation });
     }
+  }
+
+  private linkUp(): boolean {
+    return this.d.transport.connected?.() ?? true;
+  }
+
+  /** Whether slots buffer instead of sending: the link is down and buffering is on (asynchronous mode). */
+  private buffering(): boolean {
+    return (this.o.bufferSegments ?? 0) > 0 && this.o.deterministicSegmentsPerSlot === 0 && !this.linkUp();
+  }
+
+  /** Log the first moment of an outage and the moment it ends. */
+  private noteLink(down: boolean): void {
+    if (down && this.downSince === null) {
+      this.downSince = this.d.clock.now();
+      this.o.logger.warn(
+        { kind: 'learner-unreachable', actorId: this.o.actorId, endpoint: this.o.endpoint, bufferSegments: this.o.bufferSegments },
+        'the link to the learner is down; collecting into the buffer until it returns',
+      );
+    } else if (!down && this.downSince !== null) {
+      this.o.logger.info(
+        {
+          kind: 'learner-reachable',
+          actorId: this.o.actorId,
+          downMs: this.d.clock.now() - this.downSince,
+          buffered: this.backlog.length,
+          bufferDropped: this.bufferDropped,
+        },
+        'the link to the learner is up again',
+      );
+      this.downSince = null;
+    }
+  }
+
+  /** Keep `c` for later; beyond bufferSegments the oldest is dropped and counted. */
+  private keep(c: Collected): void {
+    this.backlog.push(c);
+    this.buffered++;
+    while (this.backlog.length > (this.o.bufferSegments ?? 0)) {
+      this.backlog.shift();
+      this.bufferDropped++;
+    }
+  }
+
+  /** Fail when the learner has been silent longer than the idle timeout. */
+  private checkIdle(): void {
+    const silent = this.d.clock.now() - this.lastHeard;
+    if (silent <= this.o.idleTimeoutMs) return;
+    const kept = this.downSince !== null ? ` (link down; ${this.backlog.length} segment(s) buffered, ${this.bufferDropped} dropped)` : '';
+    this.fail(new Error(`learner at ${this.o.endpoint} silent for ${Math.round(silent / 1000)} s${kept}; exiting`));
   }
 
   private checkFatal(): void {
@@ -342,6 +433,9 @@ export class ActorLoop {
       } else if (m.type === MsgType.Stop) {
         o.logger.info({ kind: 'learner-stopping', version: m.version, reason: m.reason }, 'the learner is stopping; this actor stops too');
         this.stop();
+      } else if (m.type === MsgType.Reject && m.reason.startsWith('UNKNOWN_ACTOR')) {
+        // The learner's answer to a heartbeat it cannot place: it restarted and forgot this actor.
+        this.startRejoin(m.reason);
       } else if (m.type === MsgType.Reject && m.reason.startsWith('ACTOR_ID_IN_USE')) {
         // Another peer holds the id: keep saying hello until it misses its heartbeats (a restart
         // of this actor) or the connect timeout ends this one (two actors given one id).
@@ -364,48 +458,73 @@ export class ActorLoop {
   }
 
   private async slotLoop(w: number): Promise<void> {
-    const o = this.o;
     const slot = this.slots[w];
     while (!this.stopped) {
       if (this.rejoining) {
         await this.rejoining;
         continue;
       }
-      if (slot.inFlight >= this.credit()) {
-        await this.waitFor(CREDIT_POLL_MS);
-        const silent = this.d.clock.now() - this.lastHeard;
-        if (silent > o.idleTimeoutMs) this.fail(new Error(`learner at ${o.endpoint} silent for ${Math.round(silent / 1000)} s; exiting`));
+      const down = this.buffering();
+      this.noteLink(down);
+      if (down) {
+        this.checkIdle();
+        if (!this.stopped) await this.collectOne(w);
         continue;
       }
-      const k = sampleLag(o.lag, slot.rng);
-      const latest = this.history.latest;
-      let version = Math.max(0, latest - k);
-      if (!this.history.has(version)) {
-        version = this.history.oldest;
-        this.clampedLag++;
+      if (slot.inFlight >= this.credit()) {
+        await this.waitFor(CREDIT_POLL_MS);
+        this.checkIdle();
+        continue;
       }
-      const params = this.history.get(version)!;
-      const epoch = this.epoch;
-      const seg = await slot.source.collect({
-        envId: o.envId,
-        numEnvs: o.envsPerWorker,
-        seed: slot.seed,
-        modelSpec: o.modelSpec,
-        params,
-        T: o.segmentSteps,
-        ...(o.behaviour ? { behaviour: o.behaviour } : {}),
-      });
-      if (o.actorDelayMs > 0) await this.d.clock.sleep(o.actorDelayMs);
-      if (epoch !== this.epoch) continue; // collected for a learner that is gone
-      const seq = o.deterministicSegmentsPerSlot > 0 ? slot.j * o.workers + w : this.nextSeq++;
-      slot.j++;
-      slot.inFlight++;
-      this.seqToSlot.set(seq, w);
-      this.noteLag(latest - version);
-      this.envSteps += seg.T * seg.E;
-      this.pendingSends.set(seq, { type: MsgType.Rollout, actorId: o.actorId, seq, workerId: w, behaviourVersion: version, ...seg });
-      await this.flushInOrder();
+      const kept = this.backlog.shift();
+      if (kept) await this.send(w, kept);
+      else await this.collectOne(w);
     }
+  }
+
+  /** Collect one segment on slot `w` and send it, or keep it while the learner is unreachable. */
+  private async collectOne(w: number): Promise<void> {
+    const o = this.o;
+    const slot = this.slots[w];
+    const k = sampleLag(o.lag, slot.rng);
+    const latest = this.history.latest;
+    let version = Math.max(0, latest - k);
+    if (!this.history.has(version)) {
+      version = this.history.oldest;
+      this.clampedLag++;
+    }
+    const params = this.history.get(version)!;
+    const epoch = this.epoch;
+    const seg = await slot.source.collect({
+      envId: o.envId,
+      numEnvs: o.envsPerWorker,
+      seed: slot.seed,
+      modelSpec: o.modelSpec,
+      params,
+      T: o.segmentSteps,
+      ...(o.behaviour ? { behaviour: o.behaviour } : {}),
+    });
+    if (o.actorDelayMs > 0) await this.d.clock.sleep(o.actorDelayMs);
+    this.envSteps += seg.T * seg.E;
+    const c: Collected = { w, version, lag: latest - version, seg };
+    const buffer = (o.bufferSegments ?? 0) > 0 && o.deterministicSegmentsPerSlot === 0;
+    // Collected for a learner that is gone (re-joined meanwhile), while the link is down, or
+    // begun during an outage without credit: kept, and sent first once credit allows.
+    if (buffer && (epoch !== this.epoch || this.buffering() || slot.inFlight >= this.credit())) this.keep(c);
+    else if (epoch === this.epoch) await this.send(w, c);
+  }
+
+  /** Send `c` on slot `w`'s credit with the next sequence number. */
+  private async send(w: number, c: Collected): Promise<void> {
+    const o = this.o;
+    const slot = this.slots[w];
+    const seq = o.deterministicSegmentsPerSlot > 0 ? slot.j * o.workers + w : this.nextSeq++;
+    slot.j++;
+    slot.inFlight++;
+    this.seqToSlot.set(seq, w);
+    this.noteLag(c.lag);
+    this.pendingSends.set(seq, { type: MsgType.Rollout, actorId: o.actorId, seq, workerId: c.w, behaviourVersion: c.version, ...c.seg });
+    await this.flushInOrder();
   }
 
   /** Send buffered rollouts in sequence order (deterministic mode may finish them out of order). */
@@ -450,7 +569,12 @@ export class ActorLoop {
       lagUsed,
       envSteps: this.envSteps,
       clampedLag: this.clampedLag,
+      buffered: this.backlog.length,
+      bufferedTotal: this.buffered,
+      bufferDropped: this.bufferDropped,
+      lostInFlight: this.lostInFlight,
     });
+    if (!this.linkUp()) return;
     void this.d.transport.send({
       type: MsgType.ActorStats,
       actorId: this.o.actorId,

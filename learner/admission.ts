@@ -243,6 +243,15 @@ export class Admission {
         );
   }
 
+  /**
+   * Whether a heartbeat from a peer the learner does not know is answered (with a Reject naming
+   * UNKNOWN_ACTOR, so an actor of a learner that restarted joins again instead of waiting out
+   * its idle timeout). At most one answer per peer per hello interval: a flood buys little.
+   */
+  answerUnknown(peer: Buffer, now: number): boolean {
+    return !this.rateLimited(`u:${peer.toString('hex')}`, now);
+  }
+
   /** Whether an admitted rollout of lag `lag` is dropped instead of queued. */
   dropFor(lag: number, stopping: boolean): DropDecision | null {
     if (stopping) return { drop: 'shutdown', detail: 'shutdown: the learner is stopping' };

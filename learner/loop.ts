@@ -429,8 +429,14 @@ export class TrainingLoop {
 
   private onHeartbeat(peer: Buffer, m: HeartbeatMsg): void {
     const bad = this.admission.heartbeat(peer, m);
-    if (bad) this.refuse(bad, peer, { actorId: m.actorId }, 'heartbeat rejected');
-    else this.controlAccepted++;
+    if (!bad) {
+      this.controlAccepted++;
+      return;
+    }
+    this.refuse(bad, peer, { actorId: m.actorId }, 'heartbeat rejected');
+    // An actor of the learner's previous life (a restart, or a resume): tell it to join again.
+    if (bad.code === 'UNKNOWN_ACTOR' && this.admission.answerUnknown(peer, this.o.clock.now()))
+      void this.o.transport.send(peer, { type: MsgType.Reject, reason: bad.reason });
   }
 
   private async onHello(peer: Buffer, m: HelloMsg): Promise<void> {

@@ -282,8 +282,36 @@ export class LearnerSocket extends QueuedSocket<zmq.Router> {
 
 /** An actor's DEALER socket. Create with `ActorSocket.connect`. */
 export class ActorSocket extends QueuedSocket<zmq.Dealer> {
+  private linked = true;
+
   private constructor(sock: zmq.Dealer) {
     super(sock);
+    this.observe();
+  }
+
+  /**
+   * Whether the link to the learner is up, as the socket's event observer last saw it: false from
+   * a disconnect (the learner died or the link broke) until zmq's own reconnect succeeds. True
+   * before the first connection (the actor's hello loop covers that phase; the observer's events
+   * may arrive after the first message). A half-open link (no FIN) stays up until TCP notices.
+   */
+  connected(): boolean {
+    return this.linked;
+  }
+
+  /** Follow connect and disconnect events until the socket closes (the observer ends with it). */
+  private observe(): void {
+    const ev = this.sock.events;
+    void (async () => {
+      try {
+        for await (const e of ev) {
+          if (e.type === 'connect') this.linked = true;
+          else if (e.type === 'disconnect' || e.type === 'close') this.linked = false;
+        }
+      } catch {
+        // the observer ends when the socket closes
+      }
+    })();
   }
 
   /**

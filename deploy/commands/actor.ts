@@ -26,7 +26,17 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
       ...trainOptions(),
       connect: { type: 'string', demandOption: true, describe: "the learner's endpoint, e.g. tcp://learner-host:5555" },
       'actor-id': { type: 'number', default: 0, describe: "this actor's id, unique per run (0..actors-1)" },
-      'idle-timeout': { type: 'number', default: 120, describe: 'exit when the learner is silent this many seconds' },
+      'idle-timeout': {
+        type: 'number',
+        default: 120,
+        describe: 'exit when the learner is silent this many seconds (also how long to wait for a restarted learner)',
+      },
+      'actor-buffer': {
+        type: 'number',
+        default: 64,
+        describe:
+          'segments kept while the learner is unreachable (its connection closed), oldest dropped and counted; sent to the restarted learner first (0: wait without collecting)',
+      },
       ...actorNetworkOptions,
       ...configFileOptions(),
       ...resumeOption(),
@@ -34,6 +44,11 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
   handler: async (argv) => {
     const actorId = argv['actor-id'] as number;
     if (!Number.isInteger(actorId) || actorId < 0) throw new UsageError(`--actor-id: ${actorId} must be an integer >= 0`);
+    const bufferSegments = argv['actor-buffer'] as number;
+    if (!Number.isInteger(bufferSegments) || bufferSegments < 0)
+      throw new UsageError(`--actor-buffer: ${bufferSegments} must be an integer >= 0 (segments kept while the learner is down)`);
+    const idle = argv['idle-timeout'] as number;
+    if (!Number.isFinite(idle) || idle <= 0) throw new UsageError(`--idle-timeout: ${idle} must be a number of seconds > 0`);
     const net = parseActorNetwork(argv);
     await loadEnvModuleOf(argv);
     // --resume: the run's actor again (resumed run, or restarted by train): its log continues.
@@ -63,7 +78,8 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
       historyVersions: cfg.historyVersions,
       deterministicSegmentsPerSlot: cfg.deterministic ? segmentsPerSlot(cfg) : 0,
       statsEveryMs: 2000,
-      idleTimeoutMs: (argv['idle-timeout'] as number) * 1000,
+      idleTimeoutMs: idle * 1000,
+      bufferSegments,
       logger,
       heartbeatMs: cfg.heartbeatMs,
       connectTimeoutMs: net.connectTimeoutMs,

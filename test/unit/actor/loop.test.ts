@@ -19,6 +19,8 @@ class FakeActorTransport implements ActorTransport {
   readonly sent: Message[] = [];
   closed = false;
   onSend: (m: Message) => void = () => {};
+  /** The link state the transport reports (the real socket's connect/disconnect events). */
+  link = true;
   private readonly queue: DecodeResult[] = [];
   private wake: (() => void) | null = null;
 
@@ -60,6 +62,10 @@ class FakeActorTransport implements ActorTransport {
   close(): void {
     this.closed = true;
     this.wake?.();
+  }
+
+  connected(): boolean {
+    return this.link;
   }
 
   rollouts(): RolloutMsg[] {
@@ -370,6 +376,94 @@ describe('ActorLoop', () => {
     await until(() => r.loop.rejoins === 1 && r.loop.history.latest === 0, 're-joined');
     r.loop.stop();
     await running;
+  });
+
+  it('learner down: keeps collecting into a bounded buffer (oldest dropped, counted), rejoins on the UNKNOWN_ACTOR answer and sends the buffer first', async () => {
+    // A macrotask per segment, as a worker thread takes: the down loop must not starve the event loop.
+    const r = rig({ workers: 1, maxInFlight: 4, bufferSegments: 3 }, () => new Promise((res) => setImmediate(res)));
+    r.transport.push(paramsMsg(0));
+    r.transport.push(paramsMsg(2));
+    const running = r.loop.run();
+    await until(() => r.transport.rollouts().length === 4, 'four rollouts in flight');
+    // The learner dies: the link goes down; no rollout and no heartbeat is sent while it is down.
+    r.transport.link = false;
+    const sentBefore = r.transport.sent.length;
+    await until(() => r.logger.kind('learner-unreachable').length === 1, 'outage noticed');
+    const t0 = r.clock.now();
+    await until(() => r.clock.now() > t0 + 3000, 'three seconds of outage');
+    expect(r.transport.sent.length).toBe(sentBefore);
+    // The restarted learner is up: it refuses the old incarnation's heartbeat, then answers the hello.
+    let known = false;
+    r.transport.onSend = (m) => {
+      if (m.type === MsgType.Heartbeat && !known)
+        r.transport.push({ type: MsgType.Reject, reason: 'UNKNOWN_ACTOR: heartbeat from a peer that sent no valid hello' });
+      if (m.type === MsgType.Hello) {
+        known = true;
+        r.transport.push(paramsMsg(9));
+      }
+    };
+    r.transport.link = true;
+    await until(() => r.transport.rollouts().length === 8, 'four rollouts after the re-join');
+    r.loop.stop();
+    await running;
+    const after = r.transport.rollouts().slice(4);
+    // The three buffered segments first (acted with version 2, the newest before the outage), then fresh ones.
+    expect(after.map((m) => [m.seq, m.behaviourVersion])).toEqual([
+      [0, 2],
+      [1, 2],
+      [2, 2],
+      [3, 9],
+    ]);
+    expect(r.loop.rejoins).toBe(1);
+    expect(r.logger.kind('rejoin')).toMatchObject([{ lostInFlight: 4, buffered: 3 }]);
+    expect(r.logger.kind('learner-reachable')).toHaveLength(1);
+    const stats = r.logger.kind('actor').at(-1)!;
+    const total = stats.bufferedTotal as number;
+    expect(total).toBeGreaterThan(3);
+    expect(stats).toMatchObject({ buffered: 0, bufferDropped: total - 3, lostInFlight: 4, segmentsSent: 8 });
+  });
+
+  it('without a buffer, waits through the outage without collecting, then rejoins', async () => {
+    let collected = 0;
+    const r = rig({ workers: 1, maxInFlight: 1 }, async () => {
+      collected++;
+    });
+    r.transport.push(paramsMsg(0));
+    const running = r.loop.run();
+    await until(() => r.transport.rollouts().length === 1, 'one rollout');
+    r.transport.link = false;
+    const t0 = r.clock.now();
+    await until(() => r.clock.now() > t0 + 5000, 'five seconds of outage');
+    expect(collected).toBe(1);
+    let known = false;
+    r.transport.onSend = (m) => {
+      if (m.type === MsgType.Heartbeat && !known)
+        r.transport.push({ type: MsgType.Reject, reason: 'UNKNOWN_ACTOR: heartbeat from a peer that sent no valid hello' });
+      if (m.type === MsgType.Hello) {
+        known = true;
+        r.transport.push(paramsMsg(4));
+      }
+    };
+    r.transport.link = true;
+    await until(() => r.transport.rollouts().length === 2, 'a rollout after the re-join');
+    r.loop.stop();
+    await running;
+    expect(r.transport.rollouts().map((m) => [m.seq, m.behaviourVersion])).toEqual([
+      [0, 0],
+      [0, 4],
+    ]);
+    expect(r.logger.kind('learner-unreachable')).toEqual([]);
+  });
+
+  it('an outage longer than the idle timeout ends the actor, naming the buffer', async () => {
+    const r = rig({ workers: 1, bufferSegments: 2, idleTimeoutMs: 10_000 }, () => new Promise((res) => setImmediate(res)));
+    r.transport.push(paramsMsg(0));
+    r.transport.onSend = (m) => {
+      if (m.type === MsgType.Rollout) r.transport.link = false;
+    };
+    await expect(r.loop.run()).rejects.toThrow(
+      /^learner at inproc:\/\/learner silent for 1[01] s \(link down; 2 segment\(s\) buffered, \d+ dropped\); exiting$/,
+    );
   });
 
   it('slot seeds differ by slot, actor and run seed', () => {

@@ -134,6 +134,27 @@ describe('a learner among hostile peers', () => {
     expect(welcome.map((x) => x.msg.type === MsgType.Params && x.msg.version)).toEqual([0, 1, 2]); // one per version, never a history dump
   });
 
+  it("a heartbeat from a peer the learner does not know (its previous life's actor) is answered UNKNOWN_ACTOR, at most once per hello interval", async () => {
+    const r = rig({ batchSegments: 1, steps: 2 * T * E });
+    const stranger = Buffer.from('previous-life');
+    // Four heartbeats at one instant: one answer (rate limit); then one more after the interval.
+    for (let i = 0; i < 4; i++) r.transport.push(stranger, { type: MsgType.Heartbeat, actorId: 0, incarnation: 5 });
+    const running = r.loop.run();
+    await until(() => r.transport.to(MsgType.Reject, stranger).length === 1, 'one answer');
+    r.clock.t += 1000;
+    r.transport.push(stranger, { type: MsgType.Heartbeat, actorId: 0, incarnation: 5 });
+    await until(() => r.transport.to(MsgType.Reject, stranger).length === 2, 'a second answer after the interval');
+    actor(r, 0, 'real');
+    const s = await running;
+    expect(r.transport.to(MsgType.Reject, stranger).map((m) => m.reason)).toEqual([
+      'UNKNOWN_ACTOR: heartbeat from a peer that sent no valid hello',
+      'UNKNOWN_ACTOR: heartbeat from a peer that sent no valid hello',
+    ]);
+    expect(s.rejectReasons).toMatchObject({ UNKNOWN_ACTOR: 5 });
+    // A known actor's heartbeats are not answered.
+    expect(r.transport.sent.filter((x) => x.peer.equals(Buffer.from('real')) && x.msg.type === MsgType.Reject)).toEqual([]);
+  });
+
   it('silent peers are dropped after missed heartbeats and leave the publish list', async () => {
     const r = rig({ actors: 2, batchSegments: 1, steps: 2 * T * E });
     const ghost = Buffer.from('ghost');
