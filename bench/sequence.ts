@@ -7,7 +7,7 @@
  * table gives, per method, teacher share P and lag K, the final exact-match rate of the greedy
  * policy (finalEval.greedySuccess) with a 95% Student-t CI over seeds, the sampled exact-match
  * rate and the mean reward of the sampled responses.
- * Flags: --methods sft,sft-reward,ppo,v5:floor=neg-is --shares 0,0.25,0.5,1 --lags 0,16
+ * Flags: --methods sft,sft-reward,ppo,is,cispo,v5,v5:floor=neg-is --shares 0,0.25,0.5,1 --lags 0,16
  *        --seeds 3 --steps 200000 --parallel 1 --env seq-reverse --out DIR --quick
  * `sft-reward` is sft with `--advantage reward` (A = R, no baseline: reward-weighted imitation).
  * --quick: 2 seeds of 50000 tokens.
@@ -101,7 +101,7 @@ export function parseSequenceArgs(argv: string[]): SequenceOptions {
   if (shares.some((p) => !Number.isFinite(p) || p < 0 || p > 1))
     throw new UsageError(`--shares: '${String(values.shares)}' must be comma-separated numbers in [0, 1]`);
   return {
-    methods: (values.methods as string | undefined) ?? 'sft,sft-reward,ppo,v5:floor=neg-is',
+    methods: (values.methods as string | undefined) ?? 'sft,sft-reward,ppo,is,cispo,v5,v5:floor=neg-is',
     shares,
     lags: (values.lags as string | undefined) ?? '0,16',
     seeds: posInt('seeds', values.seeds as string | undefined, quick ? 2 : 3),
