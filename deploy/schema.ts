@@ -695,6 +695,16 @@ export const FIELDS: readonly FieldRow[] = [
     source: 'project choice: survives two corrupt files',
   },
   {
+    flag: 'log-max-mb',
+    key: 'logMaxMb',
+    kind: 'number',
+    default: 256,
+    range: nonNeg,
+    help: 'rotate learner.ndjson before it exceeds this many MiB; rotated segments are gzipped to learner.<k>.ndjson.gz (0: never)',
+    group: 'run',
+    source: 'measured: the learner logs ~340 MB an hour (issue 11), so a segment per ~45 min',
+  },
+  {
     flag: 'restart-actors',
     key: 'restartActors',
     kind: 'boolean',
