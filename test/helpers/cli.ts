@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { logLinesSync } from '../../analysis/logFiles.js';
+import { logExists, logLinesSync } from '../../analysis/logFiles.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/deploy/cli.js');
@@ -42,5 +42,6 @@ export function runCli(args: string[], timeoutMs = 240_000): Promise<CliResult> 
 
 /** Parse an NDJSON log's records of `kind`: its rotated segments (gunzipped) in order, then the file itself. */
 export function recordsOf<T = Record<string, unknown>>(file: string, kind: string): T[] {
+  if (!logExists(file)) throw new Error(`${file}: no such log (nor any rotated segment of it)`);
   return [...logLinesSync(file)].filter((l) => l.includes(`"kind":"${kind}"`)).map((l) => JSON.parse(l) as T);
 }
