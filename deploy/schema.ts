@@ -702,7 +702,7 @@ export const FIELDS: readonly FieldRow[] = [
     range: nonNeg,
     help: 'rotate learner.ndjson before it exceeds this many MiB; rotated segments are gzipped to learner.<k>.ndjson.gz (0: never)',
     group: 'run',
-    source: 'measured: the learner logs ~340 MB an hour (issue 11), so a segment per ~45 min',
+    source: 'project choice: ~45 min of the ~340 MB an hour issue 11 reports for learner.ndjson',
   },
   {
     flag: 'restart-actors',
