@@ -22,7 +22,7 @@ import { logStem, rotatedSegments } from '../analysis/logFiles.js';
 export interface RotatingLogOptions {
   /** Largest active file in bytes before it is rotated; 0 = never rotate. */
   maxBytes: number;
-  /** Told about a segment that could not be compressed (it stays uncompressed; nothing is lost). Default: a line on stderr. */
+  /** Told about a segment that could not be made (the active file grows on) or compressed (it stays uncompressed); nothing is lost. Default: a line on stderr. */
   onError?: (err: Error, segment: string) => void;
 }
 
@@ -83,9 +83,17 @@ export class RotatingLog {
   /** Close the active file, rename it to the next segment, start a fresh one, compress the segment in the background. */
   rotate(): void {
     if (this.size === 0) return;
-    const k = this.nextK++;
+    const k = this.nextK;
     closeSync(this.fd);
-    renameSync(this.file, this.segmentPath(k));
+    try {
+      renameSync(this.file, this.segmentPath(k));
+    } catch (e) {
+      // Keep logging to the same file rather than lose lines; the next write tries again.
+      this.fd = openSync(this.file, 'a');
+      this.report(e, this.segmentPath(k), 'not rotated');
+      return;
+    }
+    this.nextK++;
     this.fd = openSync(this.file, 'a');
     this.size = 0;
     this.atLineStart = true;
@@ -128,12 +136,14 @@ export class RotatingLog {
     this.pending++;
     this.compressing = this.compressing
       .then(() => gzipFile(plain, `${plain}.gz`))
-      .catch((e: unknown) => {
-        const err = e instanceof Error ? e : new Error(String(e));
-        if (this.o.onError) this.o.onError(err, plain);
-        else process.stderr.write(`warning: ${plain}: not compressed (${err.message}); it stays as it is\n`);
-      })
+      .catch((e: unknown) => this.report(e, plain, 'not compressed; it stays as it is'))
       .finally(() => this.pending--);
+  }
+
+  private report(e: unknown, segment: string, what: string): void {
+    const err = e instanceof Error ? e : new Error(String(e));
+    if (this.o.onError) this.o.onError(err, segment);
+    else process.stderr.write(`warning: ${segment}: ${what} (${err.message})\n`);
   }
 }
 
