@@ -38,6 +38,8 @@ export class RotatingLog {
   private compressing: Promise<void> = Promise.resolve();
   private pending = 0;
   private closed = false;
+  /** After a failed rotation, the size at which the next attempt is made (another maxBytes on). */
+  private retryFrom = 0;
 
   constructor(
     file: string,
@@ -72,7 +74,8 @@ export class RotatingLog {
   write(chunk: string): boolean {
     if (this.closed) throw new Error(`${this.file}: write after close`);
     const buf = Buffer.from(chunk, 'utf8');
-    if (this.o.maxBytes > 0 && this.size > 0 && this.atLineStart && this.size + buf.length > this.o.maxBytes) this.rotate();
+    if (this.o.maxBytes > 0 && this.size > 0 && this.atLineStart && this.size + buf.length > this.o.maxBytes && this.size >= this.retryFrom)
+      this.rotate();
     let off = 0;
     while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
     this.size += buf.length;
@@ -88,14 +91,16 @@ export class RotatingLog {
     try {
       renameSync(this.file, this.segmentPath(k));
     } catch (e) {
-      // Keep logging to the same file rather than lose lines; the next write tries again.
+      // Keep logging to the same file rather than lose lines.
       this.fd = openSync(this.file, 'a');
-      this.report(e, this.segmentPath(k), 'not rotated');
+      this.retryFrom = this.size + this.o.maxBytes;
+      this.report(e, this.segmentPath(k), 'not rotated; trying again after another limit of lines');
       return;
     }
     this.nextK++;
     this.fd = openSync(this.file, 'a');
     this.size = 0;
+    this.retryFrom = 0;
     this.atLineStart = true;
     this.compress(k);
   }
