@@ -5,7 +5,8 @@
  * SVG/PNG report writer (`isreshape analyze`) is not part of this entry, so importing it does
  * not load vega or resvg.
  */
-export { readRun, readNdjson, isRunDir, findRunDirs, type RunData, type RunConfig, type FileStats } from './read.js';
+export { readRun, readNdjson, readNdjsonLog, isRunDir, findRunDirs, type RunData, type RunConfig, type FileStats } from './read.js';
+export { logSegments, logLines, logLinesSync, logExists, type LogSegment } from './logFiles.js';
 export { AnalysisError, type AnalysisErrorCode } from './errors.js';
 export { analyzeRun, type Analysis, type RunFigures } from './analyzeRun.js';
 export { compareRuns, lagSortKey, seedBand, interpolate, type CompareFigures, type GroupFigures, type RunPoint } from './compare.js';

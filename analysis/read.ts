@@ -1,13 +1,13 @@
 /**
- * Reading a run directory: `config.json`, `learner.ndjson` (update and summary records) and
+ * Reading a run directory: `config.json`, `learner.ndjson` (update and summary records; with its
+ * rotated segments `learner.<k>.ndjson.gz` first, read through analysis/logFiles.ts) and
  * `actor-<k>.ndjson`. Files are streamed line by line, so large logs are fine. A line that is
  * not JSON is counted as malformed and skipped; a last line without its newline that does not
  * parse (the writer was killed mid-line) is flagged as truncated and skipped. Neither is fatal.
  */
-import { createReadStream } from 'node:fs';
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { fileLines, logExists, logLines, type LineEnd } from './logFiles.js';
 import type { ObjectiveConfig } from '../learner/objectives/config.js';
 import { formatLag, lagSpecFrom } from '../actor/lag.js';
 import type { ActorRecord, SummaryRecord, UpdateRecord } from '../protocol/records.js';
@@ -75,13 +75,28 @@ export interface RunData {
  * Resolves with the file's counts; rejects only when the file cannot be opened.
  */
 export async function readNdjson(path: string, onRecord: (rec: Record<string, unknown>) => void): Promise<FileStats> {
-  const endsWithNewline = await lastByteIsNewline(path);
+  return readLines(path, fileLines, onRecord);
+}
+
+/**
+ * Stream a rotated log (analysis/logFiles.ts): every segment of the log whose active file is
+ * `activeFile`, oldest first, as one file; the counts carry the active file's path.
+ */
+export async function readNdjsonLog(activeFile: string, onRecord: (rec: Record<string, unknown>) => void): Promise<FileStats> {
+  return readLines(activeFile, logLines, onRecord);
+}
+
+async function readLines(
+  path: string,
+  lines: (path: string, end: LineEnd) => AsyncIterable<string>,
+  onRecord: (rec: Record<string, unknown>) => void,
+): Promise<FileStats> {
+  const end: LineEnd = { newline: true };
   const stats: FileStats = { path, lines: 0, parsed: 0, malformed: 0, invalid: 0, truncatedLast: false };
   // A bad line is held back one line: only once the next line arrives is it known not to be
   // the last (possibly truncated) line.
   let pendingBad = false;
-  const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
-  for await (const raw of rl) {
+  for await (const raw of lines(path, end)) {
     const line = raw.trim();
     if (line === '') continue;
     stats.lines++;
@@ -96,7 +111,7 @@ export async function readNdjson(path: string, onRecord: (rec: Record<string, un
     onRecord(rec);
   }
   if (pendingBad) {
-    if (endsWithNewline) stats.malformed++;
+    if (end.newline) stats.malformed++;
     else stats.truncatedLast = true;
   }
   return stats;
@@ -114,7 +129,8 @@ export async function readRun(dir: string): Promise<RunData> {
   } catch (err) {
     throw runDirMissing(dir, err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err));
   }
-  if (!names.includes('config.json') && !names.includes('learner.ndjson')) throw runDirEmpty(dir);
+  const learnerLog = join(dir, 'learner.ndjson');
+  if (!names.includes('config.json') && !logExists(learnerLog, names)) throw runDirEmpty(dir);
 
   const warnings: string[] = [];
   const updates: UpdateRecord[] = [];
@@ -122,9 +138,10 @@ export async function readRun(dir: string): Promise<RunData> {
   let summary: SummaryRecord | null = null;
   const files: FileStats[] = [];
 
-  if (names.includes('learner.ndjson')) {
+  if (logExists(learnerLog, names)) {
     let invalid = 0;
-    const fs = await readNdjson(join(dir, 'learner.ndjson'), (rec) => {
+    // Rotated segments (learner.<k>.ndjson.gz) first, then learner.ndjson: one run.
+    const fs = await readNdjsonLog(learnerLog, (rec) => {
       if (rec.kind === 'update') {
         if (isUpdate(rec)) updates.push(rec);
         else invalid++;
@@ -141,7 +158,7 @@ export async function readRun(dir: string): Promise<RunData> {
     fs.invalid = invalid;
     files.push(fs);
   } else {
-    warnings.push(`${join(dir, 'learner.ndjson')}: missing; no update records`);
+    warnings.push(`${learnerLog}: missing; no update records`);
   }
   const actorFiles = names.filter((n) => /^actor-\d+\.ndjson$/.test(n)).sort(byNumber);
   for (const name of actorFiles) {
@@ -176,11 +193,11 @@ export async function readRun(dir: string): Promise<RunData> {
   };
 }
 
-/** True when `dir` looks like a run directory (has config.json or learner.ndjson). */
+/** True when `dir` looks like a run directory (has config.json, or learner.ndjson or a rotated segment of it). */
 export async function isRunDir(dir: string): Promise<boolean> {
   try {
     const names = await readdir(dir);
-    return names.includes('config.json') || names.includes('learner.ndjson');
+    return names.includes('config.json') || logExists(join(dir, 'learner.ndjson'), names);
   } catch {
     return false;
   }
@@ -228,19 +245,6 @@ async function readConfig(
   } catch (err) {
     warnings.push(`${path}: unreadable (${err instanceof Error ? err.message : String(err)}); using fallbacks`);
     return { config: fallback, found: false };
-  }
-}
-
-async function lastByteIsNewline(path: string): Promise<boolean> {
-  const fh = await open(path, 'r');
-  try {
-    const { size } = await fh.stat();
-    if (size === 0) return true;
-    const buf = Buffer.alloc(1);
-    await fh.read(buf, 0, 1, size - 1);
-    return buf[0] === 0x0a;
-  } finally {
-    await fh.close();
   }
 }
 

@@ -28,6 +28,8 @@ export interface RunConfig extends Omit<LearnerServerConfig, 'groupSize'>, Actor
   preset: string | null;
   /** `train` restarts an actor process that dies (deploy/launcher.ts). */
   restartActors: boolean;
+  /** The learner rotates learner.ndjson before it exceeds this many MiB (deploy/rotatingLog.ts); 0 = never. */
+  logMaxMb: number;
 }
 
 /** @deprecated the old name of RunConfig. */

@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readNdjson } from '../analysis/read.js';
+import { readNdjsonLog } from '../analysis/read.js';
+import { logExists } from '../analysis/logFiles.js';
 import { DEFAULT_OBJECTIVE, METHODS, type MethodName } from '../learner/objectives/config.js';
 import { parseNumberList, UsageError } from './errors.js';
 import { FIELD_BY_FLAG, FIELDS, formatField, parseField } from './schema.js';
@@ -257,12 +258,12 @@ export function splitWords(s: string): string[] {
   return out;
 }
 
-/** True when `runDir/learner.ndjson` holds a summary record (the cell finished). */
+/** True when `runDir/learner.ndjson` (with its rotated segments) holds a summary record (the cell finished). */
 export async function cellDone(runDir: string): Promise<boolean> {
   const path = join(runDir, 'learner.ndjson');
-  if (!existsSync(path)) return false;
+  if (!logExists(path)) return false;
   let done = false;
-  await readNdjson(path, (r) => {
+  await readNdjsonLog(path, (r) => {
     if (r.kind === 'summary') done = true;
   });
   return done;

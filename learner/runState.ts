@@ -16,6 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { EvalStat } from '../protocol/records.js';
+import { logLinesSync } from '../analysis/logFiles.js';
 import type { RngState } from '../model/rng.js';
 import type { IntakeCounts } from './intake.js';
 import type { LearnerState } from './learner.js';
@@ -74,11 +75,13 @@ export function fromCheckpoint(c: Checkpoint): { learner: LearnerState; meta: Ru
   };
 }
 
-/** Highest `version` of any record in an NDJSON log (a cut-off last line is ignored); -1 when none. */
+/**
+ * Highest `version` of any record in an NDJSON log, every rotated segment of it included
+ * (analysis/logFiles.ts; a cut-off last line is ignored); -1 when none.
+ */
 export function maxLoggedVersion(file: string): number {
-  if (!existsSync(file)) return -1;
   let max = -1;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
+  for (const line of logLinesSync(file)) {
     const at = line.indexOf('"version":');
     if (at < 0) continue;
     try {

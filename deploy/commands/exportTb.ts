@@ -1,5 +1,6 @@
 /**
- * `isreshape export-tb RUN_DIR [--out DIR]`: convert a run's learner.ndjson into a TensorBoard
+ * `isreshape export-tb RUN_DIR [--out DIR]`: convert a run's learner.ndjson (its rotated segments
+ * included: analysis/read.ts `readRun`) into a TensorBoard
  * event file (default DIR: RUN_DIR/tensorboard), one event per update at step = env steps, then
  * the summary's final evaluation. View with `tensorboard --logdir DIR`.
  */

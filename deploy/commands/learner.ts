@@ -7,7 +7,6 @@
  * SIGINT/SIGTERM, writes the summary and exits 0.
  */
 import type { CommandModule } from 'yargs';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { trainOptions } from '../options.js';
 import { configFileOptions, configFromArgs, writeRunConfig } from '../runConfig.js';
@@ -18,6 +17,7 @@ import { resumeConfig, resumeOption } from '../resume.js';
 import { writeFileAtomic } from '../../learner/checkpoint.js';
 import { learnerNetworkOptions, parseLearnerNetwork } from '../networkOptions.js';
 import { loadEnvModuleOf } from '../envModule.js';
+import { logExists } from '../../analysis/logFiles.js';
 
 export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'learner',
@@ -43,8 +43,7 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     const tbDir = tensorboardDir(argv.tensorboard);
     // With --resume, resumeConfig checked the run directory and the server checks the checkpoint.
     if (!resume && argv.join === true) {
-      const log = path.join(cfg.runDir, 'learner.ndjson');
-      if (existsSync(log))
+      if (logExists(path.join(cfg.runDir, 'learner.ndjson')))
         throw new UsageError(
           `--join: ${cfg.runDir} already has a learner log (learner.ndjson); a run has one learner: start a new run instead`,
         );
@@ -63,7 +62,11 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     ]);
     const tb = tbDir === undefined ? null : new TensorBoardWriter(tbDir);
     const backend = await initBackend(cfg.backend);
-    const logger = createLogger(path.join(cfg.runDir, 'learner.ndjson'), { role: 'learner', backend, runId: cfg.runId });
+    const logger = createLogger(
+      path.join(cfg.runDir, 'learner.ndjson'),
+      { role: 'learner', backend, runId: cfg.runId },
+      { maxMb: cfg.logMaxMb },
+    );
     const server = await LearnerServer.start({
       cfg,
       bind: argv.bind as string,
@@ -95,7 +98,8 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
       process.stdout.write(
         `isreshape learner: ${summary.stopReason}; ${summary.envSteps} steps, final eval ${summary.finalEval?.stochastic.toFixed(1)} (greedy ${summary.finalEval?.greedy.toFixed(1)})\n`,
       );
-    logger.flush();
+    // Writes are synchronous; this waits for the compression of segments rotated so far.
+    await new Promise<void>((resolve) => logger.flush(() => resolve()));
     if (process.disconnect && process.connected) process.disconnect();
   },
 };

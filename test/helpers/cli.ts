@@ -3,8 +3,9 @@
  * test run by hand), it is built once here.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { logExists, logLinesSync } from '../../analysis/logFiles.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/deploy/cli.js');
@@ -39,10 +40,8 @@ export function runCli(args: string[], timeoutMs = 240_000): Promise<CliResult> 
   });
 }
 
-/** Parse an NDJSON file's records of `kind`. */
+/** Parse an NDJSON log's records of `kind`: its rotated segments (gunzipped) in order, then the file itself. */
 export function recordsOf<T = Record<string, unknown>>(file: string, kind: string): T[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.includes(`"kind":"${kind}"`))
-    .map((l) => JSON.parse(l) as T);
+  if (!logExists(file)) throw new Error(`${file}: no such log (nor any rotated segment of it)`);
+  return [...logLinesSync(file)].filter((l) => l.includes(`"kind":"${kind}"`)).map((l) => JSON.parse(l) as T);
 }

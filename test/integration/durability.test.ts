@@ -6,12 +6,13 @@
  * gives the logits of our own forward pass.
  */
 import { fork, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { CLI, ensureBuilt, recordsOf, ROOT, runCli } from '../helpers/cli.js';
+import { logLinesSync } from '../../analysis/logFiles.js';
 import { CheckpointStore } from '../../learner/checkpoint.js';
 import { fromCheckpoint } from '../../learner/runState.js';
 import { policyLogits } from '../../model/forward.js';
@@ -52,12 +53,8 @@ async function waitFor(f: () => boolean, what: string, ms = 60_000): Promise<voi
   }
 }
 
-const lines = (f: string) =>
-  existsSync(f)
-    ? readFileSync(f, 'utf8')
-        .split('\n')
-        .filter((l) => l.length > 0)
-    : [];
+/** A log's non-empty lines, its rotated segments first (none when it does not exist yet). */
+const lines = (f: string) => [...logLinesSync(f)].filter((l) => l.length > 0);
 
 describe('durability: actor restarts, resume, eval, export', () => {
   let dir: string;

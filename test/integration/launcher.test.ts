@@ -3,11 +3,12 @@
  * actor that dies is reported with its exit code and the run fails (exit 1).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT, ensureBuilt, recordsOf } from '../helpers/cli.js';
+import { logExists } from '../../analysis/logFiles.js';
 import type { SummaryRecord } from '../../protocol/records.js';
 
 const FLAGS = [
@@ -41,7 +42,7 @@ function startTrain(dir: string, extra: string[] = []) {
 async function waitForUpdates(dir: string, n: number): Promise<void> {
   const file = join(dir, 'learner.ndjson');
   for (let i = 0; i < 1200; i++) {
-    if (existsSync(file) && recordsOf(file, 'update').length >= n) return;
+    if (logExists(file) && recordsOf(file, 'update').length >= n) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`fewer than ${n} update records after 120 s`);

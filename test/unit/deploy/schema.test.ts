@@ -81,6 +81,7 @@ const BAD: Record<string, string> = {
   deterministic: 'yes',
   'checkpoint-every': '-1',
   'keep-checkpoints': '0',
+  'log-max-mb': '-1',
   'restart-actors': 'maybe',
   preset: 'mountaincar',
   'run-dir': '',
