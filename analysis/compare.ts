@@ -39,9 +39,10 @@ import {
 } from './robust.js';
 import { ALPHA, meanCI, welchTest, TIE_TEST_NAME, type MeanCI } from './stats.js';
 import { lagTable, learningCurve } from './tables.js';
+import { conditionFields, flagValue, lagSortKey, variedFlags } from './conditions.js';
+import { sequenceBlocks, sequenceFigures, type SequenceFigures } from './sequence.js';
 
-/** Config fields that identify a run rather than a condition: never grouped on. */
-const NOT_A_CONDITION = new Set(['runId', 'runDir', 'seed', 'label', 'lag', 'objective']);
+export { conditionFields, lagSortKey, variedFlags } from './conditions.js';
 
 export const ROBUST_METHOD =
   'IQM = mean of the middle 50% of seeds (scipy trim_mean 0.25; with n < 4 it is the mean); [lo, hi] = 95% stratified bootstrap percentile CI (seeds resampled within each task)';
@@ -154,43 +155,8 @@ export interface CompareFigures {
   aggregate: { row: string; lag: string; tasks: string[]; n: number; iqm: Interval; mean: Interval }[];
   /** Performance profiles on normalised returns (null when some run cannot be normalised). */
   profiles: { taus: number[]; curves: { row: string; lag: string; fraction: number[] }[] } | null;
-}
-
-/** Sort key of a lag spec: none = 0, fixed:K = K, uniform:a-b = (a+b)/2, geometric:m = m; unknown last. */
-export function lagSortKey(lag: string): number {
-  if (lag === 'none') return 0;
-  const m = /^(fixed|geometric):(\d+(?:\.\d+)?)$/.exec(lag);
-  if (m) return Number(m[2]);
-  const u = /^uniform:(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(lag);
-  if (u) return (Number(u[1]) + Number(u[2])) / 2;
-  return Number.POSITIVE_INFINITY;
-}
-
-/** Config fields (other than identity, label, lag) whose value differs between runs; sorted. */
-export function variedFlags(configs: readonly Record<string, unknown>[]): string[] {
-  const keys = new Set(configs.flatMap((c) => Object.keys(c)));
-  return [...keys].filter((k) => !NOT_A_CONDITION.has(k) && new Set(configs.map((c) => flagValue(c[k]))).size > 1).sort();
-}
-
-/** Objective fields the method label already spells (`v5 floor=neg-is trust=log sft-trust`). */
-const IN_LABEL = new Set(['method', 'floor', 'trust', 'sftTrust']);
-
-/**
- * A run's config with its objective's parameters lifted to `objective.<field>` keys, so that a
- * sweep over one of them (`sweep --vary tau-h=1,2`) is grouped on it like any other flag.
- */
-export function conditionFields(config: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...config };
-  const o = config.objective;
-  if (o && typeof o === 'object') {
-    for (const [k, v] of Object.entries(o)) if (!IN_LABEL.has(k)) out[`objective.${k}`] = v;
-  }
-  return out;
-}
-
-function flagValue(v: unknown): string {
-  if (v === undefined) return '(unset)';
-  return typeof v === 'string' ? v : JSON.stringify(v);
+  /** Sequence tasks (analysis/sequence.ts): exact match by method, teacher share and lag; absent when no run is on a sequence task. */
+  sequence?: SequenceFigures;
 }
 
 /** Compare runs (any number of labels, lags, seeds and varied flags); `threshold` as in analyze. */
@@ -291,6 +257,7 @@ export function compareRuns(runs: readonly RunData[], threshold: number, options
 
   const ranks = lags.flatMap((lag) => envs.map((env) => rankAtLag(lag, env, groups, cells, boot))).filter((r) => r.rows.length > 0);
   const { aggregate, profiles } = acrossTasks(points, lags, boot);
+  const seq = sequenceFigures(runs);
 
   const figures: CompareFigures = {
     threshold,
@@ -306,6 +273,7 @@ export function compareRuns(runs: readonly RunData[], threshold: number, options
     ranks,
     aggregate,
     profiles,
+    ...(seq ? { sequence: seq } : {}),
   };
   const range = observedRange(points.flatMap((p) => [...p.curve.map(([, y]) => y), ...(p.finalReturn === null ? [] : [p.finalReturn])]));
   const t = tables(figures, envs.length > 1);
@@ -315,6 +283,7 @@ export function compareRuns(runs: readonly RunData[], threshold: number, options
     { kind: 'chart', chart: ch.heatReturn },
     { kind: 'chart', chart: ch.heatCollapse },
     { kind: 'text', title: 'In one sentence per lag', lines: ranks.map((r) => r.summary) },
+    ...(seq ? sequenceBlocks(seq) : []),
     { kind: 'table', table: t.rank },
     ...(t.aggregate ? [{ kind: 'table' as const, table: t.aggregate }] : []),
     ...(ch.profile ? [{ kind: 'chart' as const, chart: ch.profile }] : []),
