@@ -113,6 +113,15 @@ export interface SynthOptions {
   stopAtUpdate?: number;
   /** Collapse entropy written to config.json. */
   collapseEntropy?: number;
+  /** Env id written to config.json (default CartPole-v1). */
+  env?: string;
+  /** `behaviour` written to config.json (sequence tasks: stale, teacher, mix:P); omitted when undefined. */
+  behaviour?: string;
+  /** Any further config.json fields (e.g. advantage). */
+  extraConfig?: Record<string, unknown>;
+  /** Sequence tasks: finalEval.success and finalEval.greedySuccess (written only with a finalEval). */
+  success?: number;
+  greedySuccess?: number;
 }
 
 /** trainQuadrants of update `i`: g falls in the w<=1, A<=0 quadrant as training goes on (for tests). */
@@ -138,7 +147,7 @@ export function writeSynthRun(dir: string, o: SynthOptions = {}): RunConfig {
   const last = Math.min(n, o.stopAtUpdate ?? n);
   const config: RunConfig = {
     runId: `synth-${method}-${lagK}-${seed}`,
-    env: 'CartPole-v1',
+    env: o.env ?? 'CartPole-v1',
     seed,
     lag,
     label: o.label ?? method,
@@ -149,6 +158,8 @@ export function writeSynthRun(dir: string, o: SynthOptions = {}): RunConfig {
     grad: 'js',
     ...(o.targetReturn !== undefined ? { targetReturn: o.targetReturn } : {}),
     ...(o.collapseEntropy !== undefined ? { collapseEntropy: o.collapseEntropy } : {}),
+    ...(o.behaviour !== undefined ? { behaviour: o.behaviour } : {}),
+    ...o.extraConfig,
   };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
 
@@ -188,7 +199,18 @@ export function writeSynthRun(dir: string, o: SynthOptions = {}): RunConfig {
       kind: 'summary',
       version: last,
       envSteps: last * stepsPer,
-      ...(fe === null ? {} : { finalEval: { stochastic: fe, greedy: fe + 1, episodes: 100, version: last } }),
+      ...(fe === null
+        ? {}
+        : {
+            finalEval: {
+              stochastic: fe,
+              greedy: fe + 1,
+              episodes: 100,
+              version: last,
+              ...(o.success !== undefined ? { success: o.success } : {}),
+              ...(o.greedySuccess !== undefined ? { greedySuccess: o.greedySuccess } : {}),
+            },
+          }),
       wallSeconds: 10,
       randomReturn: 22,
       stopReason: 'step budget reached',
