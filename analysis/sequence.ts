@@ -21,7 +21,7 @@ import { meanCI } from './stats.js';
 export const SEQUENCE_TITLE = 'Sequence task: exact match by teacher share and lag';
 
 export const SEQUENCE_CI_METHOD =
-  'mean over seeds with a 95% Student-t interval (df = n - 1, stats.ts meanCI) clipped to [0, 1]; one seed: no interval';
+  'mean over seeds with a 95% Student-t interval over seeds (df = n - 1, stats.ts meanCI), clipped to [0, 1]; one seed: no interval';
 
 /** A rate's mean over seeds with its interval (null bounds: one seed, no interval). */
 export interface RateCI {
@@ -216,10 +216,10 @@ export function sequenceBlocks(f: SequenceFigures): Block[] {
         ]);
       }
   const pivot: Table = {
-    title: `Greedy exact match by method, lag and teacher share (${f.ci})`,
+    title: 'Greedy exact match by method, lag and teacher share: mean [95% Student-t CI over seeds, clipped to [0, 1]]',
     headers: [...(multi ? ['env'] : []), 'method', 'lag', ...f.shares.map((s) => `share ${s}`)],
     rows: pivotRows,
-    note: 'Exact-match rate of the greedy (argmax) policy in the final evaluation (summary finalEval.greedySuccess). Teacher share: stale = 0, teacher = 1, mix:P = P.',
+    note: `Exact-match rate of the greedy (argmax) policy in the final evaluation (summary finalEval.greedySuccess): ${f.ci}. Teacher share: stale = 0, teacher = 1, mix:P = P.`,
   };
   const missing = f.rows.reduce((s, r) => s + r.missing, 0);
   const notes = [

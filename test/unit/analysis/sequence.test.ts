@@ -190,7 +190,9 @@ describe('sequence section in compare and the report', () => {
     const titles = a.layout.map((b) => (b.kind === 'text' ? b.title : b.kind === 'table' ? b.table.title : b.chart.name));
     const at = titles.indexOf(SEQUENCE_TITLE);
     expect(titles[at - 1]).toBe('In one sentence per lag');
-    expect(titles[at + 1]).toMatch(/^Greedy exact match by method, lag and teacher share \(mean over seeds with a 95% Student-t interval/);
+    expect(titles[at + 1]).toBe(
+      'Greedy exact match by method, lag and teacher share: mean [95% Student-t CI over seeds, clipped to [0, 1]]',
+    );
     const text = renderBlocksText(a.layout);
     expect(text).toContain(
       'At lag none, the highest greedy exact match is: at teacher share 0, ppo with 0.100 (n=1) over 1 seed(s), of 2 methods; at share 1, sft with 0.990 (n=1) over 1 seed(s), of 2 methods.',
