@@ -10,6 +10,7 @@ export { logSegments, logLines, logLinesSync, logExists, type LogSegment } from 
 export { AnalysisError, type AnalysisErrorCode } from './errors.js';
 export { analyzeRun, type Analysis, type RunFigures } from './analyzeRun.js';
 export { compareRuns, lagSortKey, seedBand, interpolate, type CompareFigures, type GroupFigures, type RunPoint } from './compare.js';
+export { sequenceFigures, teacherShare, type SequenceFigures, type SequenceRow, type SequenceBest, type RateCI } from './sequence.js';
 export {
   DEFAULT_THRESHOLD,
   QUADRANT_KEYS,
