@@ -125,6 +125,23 @@ function rig(over: Partial<ActorLoopOptions> = {}, gate?: (w: number, j: number)
   return { o, loop, transport, clock, destroyed, logger: o.logger as MemoryLogger };
 }
 
+/**
+ * The link comes back to a restarted learner: it refuses the old incarnation's heartbeats with
+ * UNKNOWN_ACTOR until the actor says hello, then answers the hello with `version`.
+ */
+function restartedLearner(transport: FakeActorTransport, version: number): void {
+  let known = false;
+  transport.onSend = (m) => {
+    if (m.type === MsgType.Heartbeat && !known)
+      transport.push({ type: MsgType.Reject, reason: 'UNKNOWN_ACTOR: heartbeat from a peer that sent no valid hello' });
+    if (m.type === MsgType.Hello) {
+      known = true;
+      transport.push(paramsMsg(version));
+    }
+  };
+  transport.link = true;
+}
+
 describe('ActorLoop', () => {
   it('hellos until parameters arrive, then each slot keeps maxInFlight rollouts unacked; acks return credit; Stop ends it', async () => {
     const r = rig();
@@ -393,16 +410,7 @@ describe('ActorLoop', () => {
     await until(() => r.clock.now() > t0 + 3000, 'three seconds of outage');
     expect(r.transport.sent.length).toBe(sentBefore);
     // The restarted learner is up: it refuses the old incarnation's heartbeat, then answers the hello.
-    let known = false;
-    r.transport.onSend = (m) => {
-      if (m.type === MsgType.Heartbeat && !known)
-        r.transport.push({ type: MsgType.Reject, reason: 'UNKNOWN_ACTOR: heartbeat from a peer that sent no valid hello' });
-      if (m.type === MsgType.Hello) {
-        known = true;
-        r.transport.push(paramsMsg(9));
-      }
-    };
-    r.transport.link = true;
+    restartedLearner(r.transport, 9);
     await until(() => r.transport.rollouts().length === 8, 'four rollouts after the re-join');
     r.loop.stop();
     await running;
@@ -435,16 +443,7 @@ describe('ActorLoop', () => {
     const t0 = r.clock.now();
     await until(() => r.clock.now() > t0 + 5000, 'five seconds of outage');
     expect(collected).toBe(1);
-    let known = false;
-    r.transport.onSend = (m) => {
-      if (m.type === MsgType.Heartbeat && !known)
-        r.transport.push({ type: MsgType.Reject, reason: 'UNKNOWN_ACTOR: heartbeat from a peer that sent no valid hello' });
-      if (m.type === MsgType.Hello) {
-        known = true;
-        r.transport.push(paramsMsg(4));
-      }
-    };
-    r.transport.link = true;
+    restartedLearner(r.transport, 4);
     await until(() => r.transport.rollouts().length === 2, 'a rollout after the re-join');
     r.loop.stop();
     await running;
