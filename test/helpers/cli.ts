@@ -45,3 +45,34 @@ export function recordsOf<T = Record<string, unknown>>(file: string, kind: strin
   if (!logExists(file)) throw new Error(`${file}: no such log (nor any rotated segment of it)`);
   return [...logLinesSync(file)].filter((l) => l.includes(`"kind":"${kind}"`)).map((l) => JSON.parse(l) as T);
 }
+
+/** One flag's value for {@link smallRunArgs}: `true` for a bare flag; `null`, `undefined` or `false` leave it out. */
+export type FlagValue = string | number | boolean | null | undefined;
+
+/** The flags every tiny CartPole run in the integration tests shares, in their argv order. */
+const SMALL_RUN: Record<string, FlagValue> = {
+  actors: 1,
+  'envs-per-worker': 2,
+  'segment-steps': 16,
+  epochs: 1,
+  minibatches: 1,
+  'eval-every': 0,
+  'final-eval-episodes': 3,
+};
+
+/**
+ * The argv flags of a tiny CartPole run: 1 actor, 2 envs, 16-step segments, 1 epoch of 1
+ * minibatch, no periodic eval, 3 final-eval episodes. `over` is keyed by flag name without
+ * `--`: a value replaces a default in place, a new flag is appended in `over`'s order, `true`
+ * gives a bare flag (`quiet: true` -> `--quiet`), and `null`, `undefined` or `false` drop it.
+ * Values are stringified.
+ */
+export function smallRunArgs(over: Record<string, FlagValue> = {}): string[] {
+  const argv: string[] = [];
+  for (const [flag, value] of Object.entries({ ...SMALL_RUN, ...over })) {
+    if (value === null || value === undefined || value === false) continue;
+    argv.push(`--${flag}`);
+    if (value !== true) argv.push(String(value));
+  }
+  return argv;
+}
