@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt, recordsOf } from '../helpers/cli.js';
+import { CLI, ensureBuilt, recordsOf, smallRunArgs } from '../helpers/cli.js';
 import { readRun } from '../../analysis/read.js';
 
 const KILLS = 20;
@@ -18,36 +18,16 @@ const KILLS = 20;
 const SAMPLES = 32;
 // Budget headroom: a session may train several updates between a planned kill and its landing.
 const STEPS = 1000 * SAMPLES;
-const SMALL = [
-  '--hidden',
-  '16',
-  '--actors',
-  '1',
-  '--workers',
-  '1',
-  '--envs-per-worker',
-  '2',
-  '--segment-steps',
-  '16',
-  '--batch-segments',
-  '1',
-  '--epochs',
-  '1',
-  '--minibatches',
-  '1',
-  '--eval-every',
-  '0',
-  '--eval-episodes',
-  '1',
-  '--final-eval-episodes',
-  '2',
-  '--checkpoint-every',
-  '2',
-  '--steps',
-  String(STEPS),
-  '--seed',
-  '5',
-];
+const SMALL = smallRunArgs({
+  hidden: 16,
+  workers: 1,
+  'batch-segments': 1,
+  'eval-episodes': 1,
+  'final-eval-episodes': 2,
+  'checkpoint-every': 2,
+  steps: STEPS,
+  seed: 5,
+});
 
 /** A seeded PRNG (mulberry32) for the kill moments: random, and the same on every run. */
 function rng(seed: number): () => number {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { CLI, ensureBuilt, recordsOf, ROOT, runCli } from '../helpers/cli.js';
+import { CLI, ensureBuilt, recordsOf, ROOT, runCli, smallRunArgs } from '../helpers/cli.js';
 import { logLinesSync } from '../../analysis/logFiles.js';
 import { CheckpointStore } from '../../learner/checkpoint.js';
 import { fromCheckpoint } from '../../learner/runState.js';
@@ -20,30 +20,7 @@ import { Rng } from '../../model/rng.js';
 import { loadLayersModelDir } from '../../deploy/tfjsExport.js';
 import { initBackend } from '../../model/backend.js';
 
-const SMALL = [
-  '--hidden',
-  '16',
-  '--actors',
-  '2',
-  '--workers',
-  '1',
-  '--envs-per-worker',
-  '2',
-  '--segment-steps',
-  '16',
-  '--epochs',
-  '1',
-  '--minibatches',
-  '1',
-  '--eval-every',
-  '0',
-  '--final-eval-episodes',
-  '5',
-  '--checkpoint-every',
-  '5',
-  '--seed',
-  '3',
-];
+const SMALL = smallRunArgs({ hidden: 16, actors: 2, workers: 1, 'final-eval-episodes': 5, 'checkpoint-every': 5, seed: 3 });
 
 async function waitFor(f: () => boolean, what: string, ms = 60_000): Promise<void> {
   const t0 = Date.now();

@@ -11,33 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zmq from 'zeromq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, ensureBuilt, recordsOf } from '../helpers/cli.js';
+import { CLI, ROOT, ensureBuilt, recordsOf, smallRunArgs } from '../helpers/cli.js';
 import { decode, encode } from '../../protocol/codec.js';
 import { AckStatus, MsgType, type Message, type RejectedAck, type StopMsg } from '../../protocol/messages.js';
 import { modelHash } from '../../model/params.js';
 import { makeRollout } from '../unit/protocol/helpers.js';
 import type { SummaryRecord } from '../../protocol/records.js';
 
-const FLAGS = [
-  '--actors',
-  '3',
-  '--batch-segments',
-  '1',
-  '--envs-per-worker',
-  '4',
-  '--segment-steps',
-  '16',
-  '--epochs',
-  '1',
-  '--minibatches',
-  '1',
-  '--steps',
-  '2048',
-  '--eval-every',
-  '0',
-  '--final-eval-episodes',
-  '3',
-];
+const FLAGS = smallRunArgs({ actors: 3, 'batch-segments': 1, 'envs-per-worker': 4, steps: 2048 });
 const SPEC = modelSpecFor('CartPole-v1', [64, 64]); // the learner's: the env spec is in the model hash
 const children: ChildProcess[] = [];
 

@@ -13,34 +13,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt, recordsOf } from '../helpers/cli.js';
+import { CLI, ensureBuilt, recordsOf, smallRunArgs } from '../helpers/cli.js';
 
-const RUN = [
-  '--hidden',
-  '16',
-  '--actors',
-  '1',
-  '--workers',
-  '1',
-  '--envs-per-worker',
-  '2',
-  '--segment-steps',
-  '16',
-  '--batch-segments',
-  '1',
-  '--epochs',
-  '1',
-  '--minibatches',
-  '1',
-  '--eval-every',
-  '0',
-  '--final-eval-episodes',
-  '2',
-  '--checkpoint-every',
-  '3',
-  '--seed',
-  '5',
-];
+const RUN = smallRunArgs({ hidden: 16, workers: 1, 'batch-segments': 1, 'final-eval-episodes': 2, 'checkpoint-every': 3, seed: 5 });
 
 /** A TCP port free at the moment of asking (the learner binds it twice: before and after the kill). */
 async function freePort(): Promise<number> {

@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, ensureBuilt, recordsOf } from '../helpers/cli.js';
+import { CLI, ROOT, ensureBuilt, recordsOf, smallRunArgs } from '../helpers/cli.js';
 import { writeKeyPair } from '../../deploy/curveKeys.js';
 import type { SummaryRecord } from '../../protocol/records.js';
 
@@ -73,26 +73,7 @@ function inNs(ns: string, args: string[], timeoutMs = 120_000): Proc {
   };
 }
 
-const FLAGS = [
-  '--env',
-  'CartPole-v1',
-  '--actors',
-  '2',
-  '--envs-per-worker',
-  '2',
-  '--segment-steps',
-  '8',
-  '--epochs',
-  '1',
-  '--minibatches',
-  '1',
-  '--eval-every',
-  '0',
-  '--final-eval-episodes',
-  '2',
-  '--steps',
-  String(6 * 2 * 16),
-];
+const FLAGS = smallRunArgs({ env: 'CartPole-v1', actors: 2, 'segment-steps': 8, 'final-eval-episodes': 2, steps: 6 * 2 * 16 });
 let skip: string | null = null;
 
 beforeAll(() => {
