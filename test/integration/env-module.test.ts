@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, ensureBuilt, recordsOf, runCli } from '../helpers/cli.js';
+import { ROOT, ensureBuilt, recordsOf, runCli, smallRunArgs } from '../helpers/cli.js';
 import type { SummaryRecord, UpdateRecord } from '../../protocol/records.js';
 
 // The README's example ("Your own environment"), verbatim.
@@ -45,23 +45,7 @@ const NAN_ENV = `export const envs = {
 };
 `;
 
-const SMALL = [
-  '--actors',
-  '1',
-  '--envs-per-worker',
-  '2',
-  '--segment-steps',
-  '16',
-  '--epochs',
-  '1',
-  '--minibatches',
-  '1',
-  '--eval-every',
-  '0',
-  '--final-eval-episodes',
-  '3',
-  '--quiet',
-];
+const SMALL = smallRunArgs({ quiet: true });
 
 let dir = '';
 beforeAll(() => {

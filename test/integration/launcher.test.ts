@@ -7,28 +7,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, ensureBuilt, recordsOf } from '../helpers/cli.js';
+import { CLI, ROOT, ensureBuilt, recordsOf, smallRunArgs } from '../helpers/cli.js';
 import { logExists } from '../../analysis/logFiles.js';
 import type { SummaryRecord } from '../../protocol/records.js';
 
-const FLAGS = [
-  '--actors',
-  '2',
-  '--envs-per-worker',
-  '4',
-  '--segment-steps',
-  '16',
-  '--epochs',
-  '1',
-  '--minibatches',
-  '1',
-  '--steps',
-  '10000000',
-  '--eval-every',
-  '0',
-  '--final-eval-episodes',
-  '3',
-];
+const FLAGS = smallRunArgs({ actors: 2, 'envs-per-worker': 4, steps: 10_000_000 });
 
 function startTrain(dir: string, extra: string[] = []) {
   const p = spawn(process.execPath, [CLI, 'train', ...FLAGS, ...extra, '--run-dir', dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

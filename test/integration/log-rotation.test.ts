@@ -8,34 +8,14 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, recordsOf, runCli } from '../helpers/cli.js';
+import { ensureBuilt, recordsOf, runCli, smallRunArgs } from '../helpers/cli.js';
 import { fileTextSync, logSegments } from '../../analysis/logFiles.js';
 import { readRun } from '../../analysis/read.js';
 import type { SummaryRecord } from '../../protocol/records.js';
 
 const MAX_MB = 0.02;
 const LIMIT = Math.round(MAX_MB * 1024 * 1024);
-const SMALL = [
-  '--actors',
-  '1',
-  '--workers',
-  '1',
-  '--envs-per-worker',
-  '4',
-  '--segment-steps',
-  '16',
-  '--epochs',
-  '1',
-  '--minibatches',
-  '2',
-  '--eval-every',
-  '10',
-  '--eval-episodes',
-  '2',
-  '--final-eval-episodes',
-  '3',
-  '--quiet',
-];
+const SMALL = smallRunArgs({ workers: 1, 'envs-per-worker': 4, minibatches: 2, 'eval-every': 10, 'eval-episodes': 2, quiet: true });
 
 beforeAll(() => ensureBuilt(), 300_000);
 

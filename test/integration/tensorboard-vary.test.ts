@@ -8,28 +8,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, recordsOf, runCli } from '../helpers/cli.js';
+import { ensureBuilt, recordsOf, runCli, smallRunArgs } from '../helpers/cli.js';
 import { readEvents } from '../helpers/tbReader.js';
 import type { SummaryRecord, UpdateRecord } from '../../protocol/records.js';
 
-const SMALL = [
-  '--actors',
-  '1',
-  '--workers',
-  '1',
-  '--envs-per-worker',
-  '4',
-  '--segment-steps',
-  '16',
-  '--epochs',
-  '1',
-  '--minibatches',
-  '1',
-  '--eval-every',
-  '0',
-  '--final-eval-episodes',
-  '3',
-];
+const SMALL = smallRunArgs({ workers: 1, 'envs-per-worker': 4 });
 
 beforeAll(() => ensureBuilt(), 300_000);
 
