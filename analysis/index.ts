@@ -6,7 +6,7 @@
  * not load vega or resvg.
  */
 export { readRun, readNdjson, readNdjsonLog, isRunDir, findRunDirs, type RunData, type RunConfig, type FileStats } from './read.js';
-export { logSegments, logLines, logLinesSync, logExists, type LogSegment } from './logFiles.js';
+export { logSegments, logLines, logLinesSync, logExists, type LogSegment } from '../protocol/logFiles.js';
 export { AnalysisError, type AnalysisErrorCode } from './errors.js';
 export { analyzeRun, type Analysis, type RunFigures } from './analyzeRun.js';
 export { compareRuns, lagSortKey, seedBand, interpolate, type CompareFigures, type GroupFigures, type RunPoint } from './compare.js';

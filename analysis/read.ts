@@ -1,13 +1,13 @@
 /**
  * Reading a run directory: `config.json`, `learner.ndjson` (update and summary records; with its
- * rotated segments `learner.<k>.ndjson.gz` first, read through analysis/logFiles.ts) and
+ * rotated segments `learner.<k>.ndjson.gz` first, read through protocol/logFiles.ts) and
  * `actor-<k>.ndjson`. Files are streamed line by line, so large logs are fine. A line that is
  * not JSON is counted as malformed and skipped; a last line without its newline that does not
  * parse (the writer was killed mid-line) is flagged as truncated and skipped. Neither is fatal.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { fileLines, logExists, logLines, type LineEnd } from './logFiles.js';
+import { fileLines, logExists, logLines, type LineEnd } from '../protocol/logFiles.js';
 import type { ObjectiveConfig } from '../learner/objectives/config.js';
 import { formatLag, lagSpecFrom } from '../actor/lag.js';
 import type { ActorRecord, SummaryRecord, UpdateRecord } from '../protocol/records.js';
@@ -79,7 +79,7 @@ export async function readNdjson(path: string, onRecord: (rec: Record<string, un
 }
 
 /**
- * Stream a rotated log (analysis/logFiles.ts): every segment of the log whose active file is
+ * Stream a rotated log (protocol/logFiles.ts): every segment of the log whose active file is
  * `activeFile`, oldest first, as one file; the counts carry the active file's path.
  */
 export async function readNdjsonLog(activeFile: string, onRecord: (rec: Record<string, unknown>) => void): Promise<FileStats> {

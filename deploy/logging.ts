@@ -3,7 +3,7 @@
  * the tensor backend and the run id (the log schema in README.md and protocol/records.ts).
  * Synchronous writes: a killed process loses at most the line being written. With `maxMb` the
  * file is rotated and its segments gzip-compressed (deploy/rotatingLog.ts; read them with
- * analysis/logFiles.ts); `logger.flush(cb)` then calls back once pending compressions finish.
+ * protocol/logFiles.ts); `logger.flush(cb)` then calls back once pending compressions finish.
  */
 import { pino, type Logger } from 'pino';
 import { mkdirSync } from 'node:fs';

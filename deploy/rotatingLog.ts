@@ -8,7 +8,7 @@
  * then gzip-compressed off the event loop (a stream through node:zlib, one segment at a time) to
  * `<stem>.<k>.ndjson.gz.tmp`, fsynced, renamed to `<stem>.<k>.ndjson.gz`, and only then is the
  * uncompressed segment removed: a crash at any point leaves every line in one complete file
- * (analysis/logFiles.ts reads whichever exists, the .gz first). Opening the log finishes what a
+ * (protocol/logFiles.ts reads whichever exists, the .gz first). Opening the log finishes what a
  * crash left: a segment with a complete .gz loses its uncompressed copy, one without is compressed.
  */
 import { closeSync, createReadStream, createWriteStream, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync } from 'node:fs';
@@ -17,7 +17,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { logStem, rotatedSegments } from '../analysis/logFiles.js';
+import { logStem, rotatedSegments } from '../protocol/logFiles.js';
 
 export interface RotatingLogOptions {
   /** Largest active file in bytes before it is rotated; 0 = never rotate. */

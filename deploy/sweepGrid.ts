@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readNdjsonLog } from '../analysis/read.js';
-import { logExists } from '../analysis/logFiles.js';
+import { logExists } from '../protocol/logFiles.js';
 import { DEFAULT_OBJECTIVE, METHODS, type MethodName } from '../learner/objectives/config.js';
 import { parseNumberList, UsageError } from './errors.js';
 import { FIELD_BY_FLAG, FIELDS, formatField, parseField } from './schema.js';

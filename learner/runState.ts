@@ -16,7 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { EvalStat } from '../protocol/records.js';
-import { logLinesSync } from '../analysis/logFiles.js';
+import { fileTextSync, logSegments } from '../protocol/logFiles.js';
 import type { RngState } from '../model/rng.js';
 import type { IntakeCounts } from './intake.js';
 import type { LearnerState } from './learner.js';
@@ -77,21 +77,25 @@ export function fromCheckpoint(c: Checkpoint): { learner: LearnerState; meta: Ru
 
 /**
  * Highest `version` of any record in an NDJSON log, every rotated segment of it included
- * (analysis/logFiles.ts; a cut-off last line is ignored); -1 when none.
+ * (protocol/logFiles.ts; a cut-off last line is ignored); -1 when none. Versions only grow
+ * through a log (a resumed learner numbers after all it logged), so the files are read newest
+ * first and the first one holding a version answers: a resume reads one segment, not the run.
  */
 export function maxLoggedVersion(file: string): number {
-  let max = -1;
-  for (const line of logLinesSync(file)) {
-    const at = line.indexOf('"version":');
-    if (at < 0) continue;
-    try {
-      const v = (JSON.parse(line) as { version?: unknown }).version;
-      if (typeof v === 'number' && Number.isInteger(v) && v > max) max = v;
-    } catch {
-      // a line cut short by a crash
+  for (const seg of logSegments(file).reverse()) {
+    let max = -1;
+    for (const line of fileTextSync(seg.path).split('\n')) {
+      if (!line.includes('"version":')) continue;
+      try {
+        const v = (JSON.parse(line) as { version?: unknown }).version;
+        if (typeof v === 'number' && Number.isInteger(v) && v > max) max = v;
+      } catch {
+        // a line cut short by a crash
+      }
     }
+    if (max >= 0) return max;
   }
-  return max;
+  return -1;
 }
 
 /** The version a resumed learner starts at (see the module comment). */

@@ -17,7 +17,7 @@ import { resumeConfig, resumeOption } from '../resume.js';
 import { writeFileAtomic } from '../../learner/checkpoint.js';
 import { learnerNetworkOptions, parseLearnerNetwork } from '../networkOptions.js';
 import { loadEnvModuleOf } from '../envModule.js';
-import { logExists } from '../../analysis/logFiles.js';
+import { logExists } from '../../protocol/logFiles.js';
 
 export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'learner',

@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { logExists, logLinesSync } from '../../analysis/logFiles.js';
+import { logExists, logLinesSync } from '../../protocol/logFiles.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/deploy/cli.js');

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { CLI, ensureBuilt, recordsOf, ROOT, runCli, smallRunArgs } from '../helpers/cli.js';
-import { logLinesSync } from '../../analysis/logFiles.js';
+import { logLinesSync } from '../../protocol/logFiles.js';
 import { CheckpointStore } from '../../learner/checkpoint.js';
 import { fromCheckpoint } from '../../learner/runState.js';
 import { policyLogits } from '../../model/forward.js';

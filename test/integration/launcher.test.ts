@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT, ensureBuilt, recordsOf, smallRunArgs } from '../helpers/cli.js';
-import { logExists } from '../../analysis/logFiles.js';
+import { logExists } from '../../protocol/logFiles.js';
 import type { SummaryRecord } from '../../protocol/records.js';
 
 const FLAGS = smallRunArgs({ actors: 2, 'envs-per-worker': 4, steps: 10_000_000 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, recordsOf, runCli, smallRunArgs } from '../helpers/cli.js';
-import { fileTextSync, logSegments } from '../../analysis/logFiles.js';
+import { fileTextSync, logSegments } from '../../protocol/logFiles.js';
 import { readRun } from '../../analysis/read.js';
 import type { SummaryRecord } from '../../protocol/records.js';
 

@@ -1,5 +1,5 @@
 /**
- * The rotating learner log (deploy/rotatingLog.ts) and its one reader (analysis/logFiles.ts), on
+ * The rotating learner log (deploy/rotatingLog.ts) and its one reader (protocol/logFiles.ts), on
  * real files: segments numbered oldest first, each within the limit unless one line is larger,
  * no line lost or split, .gz segments that decompress, a leftover uncompressed segment read, and
  * numbering that continues when the log is reopened (resume).
@@ -10,7 +10,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { RotatingLog } from '../../../deploy/rotatingLog.js';
 import { createLogger } from '../../../deploy/logging.js';
-import { fileLines, logLines, logLinesSync, logSegments } from '../../../analysis/logFiles.js';
+import { fileLines, logLines, logLinesSync, logSegments } from '../../../protocol/logFiles.js';
 import { readNdjsonLog } from '../../../analysis/read.js';
 import { maxLoggedVersion } from '../../../learner/runState.js';
 import { tmp } from './helpers.js';

@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../model/backend.js';
 import { initParams, modelHash } from '../../../model/params.js';
@@ -113,6 +114,24 @@ describe('resume version', () => {
       expect(maxLoggedVersion(f)).toBe(-1);
       writeFileSync(f, '{"kind":"start"}\n{"kind":"update","version":3}\n{"kind":"update","version":12}\n{"kind":"update","version":99');
       expect(maxLoggedVersion(f)).toBe(12);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('maxLoggedVersion reads rotated segments newest first: the active file when it holds a version, else the newest segment that does', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'isr-log-'));
+    try {
+      const f = join(dir, 'learner.ndjson');
+      writeFileSync(join(dir, 'learner.1.ndjson.gz'), gzipSync('{"kind":"update","version":1}\n{"kind":"update","version":7}\n'));
+      writeFileSync(join(dir, 'learner.2.ndjson'), '{"kind":"update","version":8}\n{"kind":"checkpoint","version":9}\n');
+      writeFileSync(f, '{"kind":"transport-events"}\n');
+      expect(maxLoggedVersion(f)).toBe(9); // the active file holds none: segment 2 answers
+      writeFileSync(f, '{"kind":"resume","version":10}\n{"kind":"update","version":11}\n');
+      expect(maxLoggedVersion(f)).toBe(11);
+      rmSync(join(dir, 'learner.2.ndjson'));
+      writeFileSync(f, '');
+      expect(maxLoggedVersion(f)).toBe(7); // a gzipped segment
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
