@@ -22,7 +22,8 @@
  * Learner down (asynchronous mode, `bufferSegments` > 0): while the transport reports the link
  * down (the learner died: its TCP connection closed), slots keep collecting with the newest
  * parameters held and keep at most `bufferSegments` collected segments, the oldest dropped and
- * counted (`bufferDropped`). zmq reconnects by itself; once the restarted learner answers (it
+ * counted (`bufferDropped`; a full buffer is refreshed one segment per slot every CREDIT_POLL_MS,
+ * so an outage does not spin the CPU). zmq reconnects by itself; once the restarted learner answers (it
  * refuses the old incarnation's heartbeat, the actor joins again) the buffer is sent first, under
  * the usual credit, with fresh sequence numbers, and the learner trains, drops (stale, with its
  * reason) or rejects each buffered rollout like any other. Rollouts in flight when the learner
@@ -458,6 +459,7 @@ export class ActorLoop {
   }
 
   private async slotLoop(w: number): Promise<void> {
+    const o = this.o;
     const slot = this.slots[w];
     while (!this.stopped) {
       if (this.rejoining) {
@@ -468,7 +470,10 @@ export class ActorLoop {
       this.noteLink(down);
       if (down) {
         this.checkIdle();
-        if (!this.stopped) await this.collectOne(w);
+        // A full buffer is refreshed at the credit-poll pace, not as fast as the CPU allows: the
+        // parameters cannot change until the learner is back.
+        if (this.backlog.length >= (o.bufferSegments ?? 0)) await this.waitFor(CREDIT_POLL_MS);
+        if (!this.stopped && this.buffering()) await this.collectOne(w);
         continue;
       }
       if (slot.inFlight >= this.credit()) {
