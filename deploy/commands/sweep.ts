@@ -43,9 +43,10 @@ export interface SweepArgs {
   lags: string;
   /** Seeds per cell, 0..seeds-1. Default 3. */
   seeds: number;
-  env: string;
-  /** Env steps per run. */
-  steps: number;
+  /** Default: the --preset's environment, else CartPole-v1. */
+  env?: string;
+  /** Env steps per run. Default: the --preset's steps when --preset is given, else 60000. */
+  steps?: number;
   /** Cells run at once. Default: the number of cores (os.availableParallelism()). */
   parallel: number;
   /** Default runs/sweep-<env>-<timestamp>. */
@@ -85,11 +86,12 @@ export function makeSweepCommand(deps: SweepDeps = {}): CommandModule<object, Sw
         })
         .option('lags', { type: 'string', default: '0,4,16,64', describe: 'fixed lags in versions (0 = none)' })
         .option('seeds', { type: 'number', default: 3, describe: 'seeds per cell (0..seeds-1)' })
-        .option('env', { type: 'string', default: 'CartPole-v1', describe: 'environment id' })
+        .option('env', { type: 'string', defaultDescription: "the --preset's env, else CartPole-v1", describe: 'environment id' })
         .option('steps', {
           type: 'number',
-          default: 60_000,
-          describe: 'env steps per run (60k: measured large enough for lag-0 ppo and v5 --floor neg-is to reach a confirmed 475)',
+          defaultDescription: "the --preset's steps, else 60000",
+          describe:
+            'env steps per run (60k on CartPole: measured large enough for lag-0 ppo and v5 --floor neg-is to reach a confirmed 475)',
         })
         .option('parallel', {
           type: 'number',
@@ -131,23 +133,26 @@ export function makeSweepCommand(deps: SweepDeps = {}): CommandModule<object, Sw
       const lags = parseLags(argv.lags);
       const seeds = positiveInt('seeds', argv.seeds);
       const parallel = positiveInt('parallel', argv.parallel);
-      const steps = positiveInt('steps', argv.steps);
+      // An explicit --preset supplies the environment and the steps the sweep's own flags leave out.
+      const named = argv.preset !== undefined && argv.preset !== 'none' ? PRESETS[parsePreset(argv.preset, '')!] : undefined;
+      const env = argv.env ?? named?.config.env ?? 'CartPole-v1';
+      const steps = positiveInt('steps', argv.steps ?? named?.config.steps ?? DEFAULT_SWEEP_STEPS);
       const cli = argv.cli ?? process.argv[1]!;
-      const preset = parsePreset(argv.preset, argv.env);
-      const targetReturn = parseTarget(argv.targetReturn, argv.env);
+      const preset = parsePreset(argv.preset, env);
+      const targetReturn = parseTarget(argv.targetReturn, env);
       const threshold = argv.threshold === undefined ? (targetReturn ?? DEFAULT_THRESHOLD) : requireFinite('threshold', argv.threshold);
-      const out = argv.out ?? defaultSweepOut(argv.env);
+      const out = argv.out ?? defaultSweepOut(env);
       const config = argv.config === undefined ? undefined : resolve(argv.config);
       if (config !== undefined) {
         await loadEnvModuleOf({ config }); // the file may name an --env-module (every run loads it too)
         buildConfig({}, { file: loadConfigFile(config) });
       }
       // The environment is checked here, before any cell starts (each cell would fail alike).
-      checkEnvId(argv.env);
+      checkEnvId(env);
       const vary = parseVary(argv.vary);
       const extra = splitWords(argv.extra);
       checkVaryClashes(vary, methods, extra);
-      const cells = sweepCells({ methods, lags, seeds, env: argv.env, steps, out, extra, preset, targetReturn, config, vary });
+      const cells = sweepCells({ methods, lags, seeds, env, steps, out, extra, preset, targetReturn, config, vary });
       const logDir = join(out, '_logs');
 
       const done = new Set<string>();
@@ -212,6 +217,9 @@ function duration(ms: number): string {
   if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
+
+/** Sweep --steps without a preset: measured on CartPole (see the option's help). */
+const DEFAULT_SWEEP_STEPS = 60_000;
 
 function parsePreset(v: string | undefined, env: string): string | null {
   if (v === undefined) return presetForEnv(env);

@@ -134,6 +134,42 @@ describe('no command writes into an existing run directory', () => {
     );
   });
 
+  it("sweep --preset seq runs the preset's environment and steps (the sweep's CartPole defaults apply only without a preset)", async () => {
+    const dir = tmp();
+    // A stand-in CLI that records each cell's argv and fails the cell (nothing is trained).
+    const fake = join(dir, 'fake-cli.mjs');
+    const seen = join(dir, 'argv.ndjson');
+    writeFileSync(
+      fake,
+      `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(seen)}, JSON.stringify(process.argv.slice(2)) + '\\n');\nprocess.exit(3);\n`,
+    );
+    const sweep = (extra: string[]) =>
+      runCommand(sweepCommand, ['sweep', '--cli', fake, '--methods', 'ppo', '--lags', '0', '--seeds', '1', '--parallel', '1', ...extra]);
+    const argvOfCell = (): string[] => JSON.parse(readFileSync(seen, 'utf8').trim().split('\n').at(-1)!) as string[];
+    const flag = (a: string[], f: string) => (a.includes(f) ? a[a.indexOf(f) + 1] : undefined);
+    await expect(sweep(['--preset', 'seq', '--out', join(dir, 'a')])).rejects.toThrow(/every cell failed/);
+    let a = argvOfCell();
+    expect([flag(a, '--env'), flag(a, '--steps'), flag(a, '--preset'), flag(a, '--target-return')]).toEqual([
+      'seq-reverse',
+      '1000000',
+      'seq',
+      undefined,
+    ]);
+    await expect(sweep(['--preset', 'seq', '--steps', '5000', '--env', 'seq-sort', '--out', join(dir, 'b')])).rejects.toThrow(
+      /every cell failed/,
+    );
+    a = argvOfCell();
+    expect([flag(a, '--env'), flag(a, '--steps')]).toEqual(['seq-sort', '5000']);
+    await expect(sweep(['--out', join(dir, 'c')])).rejects.toThrow(/every cell failed/);
+    a = argvOfCell();
+    expect([flag(a, '--env'), flag(a, '--steps'), flag(a, '--preset'), flag(a, '--target-return')]).toEqual([
+      'CartPole-v1',
+      '60000',
+      'cartpole',
+      '475',
+    ]);
+  });
+
   it('sweep checks its --config file before starting any cell', async () => {
     const out = join(tmp(), 'sw');
     const bad = join(tmp(), 'c.yaml');
