@@ -4,8 +4,24 @@
  * label runs the same way.
  */
 
-/** Config fields that identify a run rather than a condition: never grouped on. */
-const NOT_A_CONDITION = new Set(['runId', 'runDir', 'seed', 'label', 'lag', 'objective']);
+/**
+ * Config fields never grouped on: those that identify a run rather than a condition, and the
+ * operational ones that cannot change what is trained (checkpoints, log rotation, actor
+ * restarts). A run written before such a field existed reads it as unset, and must still be
+ * grouped with the newer runs of its condition.
+ */
+const NOT_A_CONDITION = new Set([
+  'runId',
+  'runDir',
+  'seed',
+  'label',
+  'lag',
+  'objective',
+  'checkpointEvery',
+  'keepCheckpoints',
+  'logMaxMb',
+  'restartActors',
+]);
 
 /** Objective fields the method label already spells (`v5 floor=neg-is trust=log sft-trust`). */
 const IN_LABEL = new Set(['method', 'floor', 'trust', 'sftTrust']);

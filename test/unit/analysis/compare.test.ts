@@ -188,6 +188,14 @@ describe('compareRuns: robust statistics and grouping', () => {
         { runId: 'y', seed: 2, lr: 0.2, epochs: 4, hidden: [32] },
       ]),
     ).toEqual(['hidden', 'lr']);
+    // Operational fields (checkpoints, log rotation, restarts) never split a condition, even when
+    // an older run predates them (unset).
+    expect(
+      variedFlags([
+        { seed: 1, lr: 0.1, logMaxMb: 256, checkpointEvery: 100, keepCheckpoints: 3, restartActors: true },
+        { seed: 2, lr: 0.1, checkpointEvery: 50 },
+      ]),
+    ).toEqual([]);
     const root = mkdtempSync(join(tmpdir(), 'isr-cmp-'));
     const runs = [];
     for (const lr of [0.001, 0.01])
