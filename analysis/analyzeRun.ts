@@ -18,6 +18,7 @@ import {
   type LagRow,
   type Throughput,
 } from './tables.js';
+import { asThreshold, thresholdText, type Threshold } from './thresholds.js';
 
 /** The figures of one run; `analyze --json` prints this. */
 export interface RunFigures {
@@ -41,11 +42,15 @@ export interface Analysis<F> {
   layout: Block[];
 }
 
-/** Analyse one run; `threshold` is the return that counts as solved (steps-to-threshold). */
-export function analyzeRun(run: RunData, threshold: number): Analysis<RunFigures> {
+/**
+ * Analyse one run; `threshold` is the return that counts as solved (steps-to-threshold): a
+ * number, null for none, or a Threshold (thresholds.ts) whose source the outcome note names.
+ */
+export function analyzeRun(run: RunData, threshold: number | null | Threshold): Analysis<RunFigures> {
+  const thr = asThreshold(threshold);
   const rows = lagTable(run.updates);
   const outcome = runOutcome(run.updates, run.summary, run.config);
-  const curve = learningCurve(run.updates, run.summary, threshold, outcome.stoppedAtTarget ? run.config.steps : undefined);
+  const curve = learningCurve(run.updates, run.summary, thr.value, outcome.stoppedAtTarget ? run.config.steps : undefined);
   const tq = trainQuadrantTable(run.updates);
   const tp = throughput(run.updates, run.summary, run.actors);
   const acc = accounting(run.updates, run.summary);
@@ -63,7 +68,7 @@ export function analyzeRun(run: RunData, threshold: number): Analysis<RunFigures
     log: { malformed: run.malformed, truncated: run.truncated, hasSummary: run.summary !== null, warnings: run.warnings },
   };
 
-  const outcomeT = outcomeTable(curve, outcome, threshold, c);
+  const outcomeT = outcomeTable(curve, outcome, thr, c);
   const lagT: Table = {
     title: 'Per lag bucket (sample-weighted over the run; w and g before each update)',
     headers: [
@@ -94,7 +99,7 @@ export function analyzeRun(run: RunData, threshold: number): Analysis<RunFigures
     ]),
   };
   const tqT = trainQuadrantTableOf(tq, c);
-  const curveT = curveTable(curve, threshold, curve.series.length - (curve.heldFrom === null ? 0 : run.summary?.finalEval ? 2 : 1));
+  const curveT = curveTable(curve, thr.value, curve.series.length - (curve.heldFrom === null ? 0 : run.summary?.finalEval ? 2 : 1));
   const tpT: Table = {
     title: 'Throughput',
     headers: ['figure', 'value'],
@@ -168,7 +173,8 @@ function trainQuadrantTableOf(tq: TrainQuadrantSummary, c: RunConfig): Table {
 }
 
 /** The answer first: the final evaluation, steps to threshold, collapse and why the run stopped. */
-function outcomeTable(curve: CurveSummary, o: RunOutcome, threshold: number, c: RunConfig): Table {
+function outcomeTable(curve: CurveSummary, o: RunOutcome, thr: Threshold, c: RunConfig): Table {
+  const threshold = thr.value;
   const fe = o.finalEval;
   const collapsed = o.collapsedAt
     ? `yes, first at version ${o.collapsedAt.version} (${num(o.collapsedAt.envSteps)} env steps)${o.collapsedAtEnd ? ', still at the end' : ', not at the end'}`
@@ -181,18 +187,31 @@ function outcomeTable(curve: CurveSummary, o: RunOutcome, threshold: number, c: 
       ['final eval greedy', fe ? sig(fe.greedy, 4) : '-'],
       ['final eval episodes', fe ? String(fe.episodes) : '-'],
       ['random policy return', sig(o.randomReturn, 4)],
-      [`steps to return >= ${threshold} (held to the end)`, curve.stepsToThreshold === null ? 'not reached' : num(curve.stepsToThreshold)],
+      threshold === null
+        ? ['steps to threshold (held to the end)', '- (no threshold)']
+        : [
+            `steps to return >= ${threshold} (held to the end)`,
+            curve.stepsToThreshold === null ? 'not reached' : num(curve.stepsToThreshold),
+          ],
       ['collapsed', collapsed],
       ['final entropy (nats)', sig(o.finalEntropy)],
       ['stop reason', o.stopReason ?? '- (no summary)'],
     ],
-    note: fe
-      ? `The final evaluation runs the final policy for ${fe.episodes} episodes after training; it is the return compare ranks on.`
-      : undefined,
+    note: outcomeNote(fe, thr),
   };
 }
 
-function curveTable(curve: CurveSummary, threshold: number, points: number): Table {
+function outcomeNote(fe: RunOutcome['finalEval'], thr: Threshold): string | undefined {
+  const parts = [
+    ...(fe
+      ? [`The final evaluation runs the final policy for ${fe.episodes} episodes after training; it is the return compare ranks on.`]
+      : []),
+    ...(thr.shown ? [`Steps to threshold: ${thr.value === null ? '' : 'return '}${thresholdText(thr)}.`] : []),
+  ];
+  return parts.length > 0 ? parts.join(' ') : undefined;
+}
+
+function curveTable(curve: CurveSummary, threshold: number | null, points: number): Table {
   return {
     title: `Learning curve (${curve.source === 'eval' ? 'eval stochastic return' : 'behaviour return.mean100'})`,
     headers: ['figure', 'value'],
@@ -202,7 +221,9 @@ function curveTable(curve: CurveSummary, threshold: number, points: number): Tab
         dec(curve.finalReturn),
       ],
       ['at env steps', num(curve.finalSteps)],
-      [`first return >= ${threshold}`, curve.firstReachedSteps === null ? 'never' : num(curve.firstReachedSteps)],
+      threshold === null
+        ? ['first return >= threshold', '- (no threshold)']
+        : [`first return >= ${threshold}`, curve.firstReachedSteps === null ? 'never' : num(curve.firstReachedSteps)],
       [
         `AUC (mean return over steps, trapezoid${curve.heldFrom !== null ? '; held at the final return after the stop' : ''})`,
         dec(curve.auc),

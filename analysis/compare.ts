@@ -41,6 +41,7 @@ import { ALPHA, meanCI, welchTest, TIE_TEST_NAME, type MeanCI } from './stats.js
 import { lagTable, learningCurve } from './tables.js';
 import { conditionFields, flagValue, lagSortKey, variedFlags } from './conditions.js';
 import { sequenceBlocks, sequenceFigures, type SequenceFigures } from './sequence.js';
+import { asThreshold, thresholdText, type Threshold } from './thresholds.js';
 
 export { conditionFields, lagSortKey, variedFlags } from './conditions.js';
 
@@ -106,8 +107,8 @@ export interface GroupFigures {
   finalEntropy: MeanCI | null;
   /** Seeds whose finalReturn is not a summary finalEval (run unfinished or older log). */
   noFinalEval: number;
-  /** Seeds that reached the threshold, and the mean steps among them. */
-  reached: number;
+  /** Seeds that reached the threshold (null when the group's environment has no threshold), and the mean steps among them. */
+  reached: number | null;
   stepsToThresholdMean: number | null;
 }
 
@@ -138,7 +139,10 @@ export interface CompareOptions {
 }
 
 export interface CompareFigures {
-  threshold: number;
+  /** The threshold every run was measured against; null when none, or when it differs by environment (then see thresholdByEnv). */
+  threshold: number | null;
+  /** Per environment, present only when the environments' thresholds differ. */
+  thresholdByEnv?: Record<string, number | null>;
   test: string;
   robust: string;
   bootstrap: { reps: number; seed: number };
@@ -159,12 +163,25 @@ export interface CompareFigures {
   sequence?: SequenceFigures;
 }
 
-/** Compare runs (any number of labels, lags, seeds and varied flags); `threshold` as in analyze. */
-export function compareRuns(runs: readonly RunData[], threshold: number, options: CompareOptions = {}): Analysis<CompareFigures> {
+/**
+ * Compare runs (any number of labels, lags, seeds and varied flags). `threshold` as in analyze
+ * (a number, null or a Threshold for every run), or a function giving each environment's.
+ */
+export function compareRuns(
+  runs: readonly RunData[],
+  threshold: number | null | Threshold | ((env: string) => Threshold),
+  options: CompareOptions = {},
+): Analysis<CompareFigures> {
   const reps = options.bootstrap ?? DEFAULT_BOOTSTRAP;
   const bseed = options.seed ?? 0;
   if (!Number.isInteger(reps) || reps < 1) throw new RangeError(`compareRuns: bootstrap must be a positive integer, got ${reps}`);
   const boot = { reps, seed: bseed };
+  const thrByEnv = new Map<string, Threshold>();
+  for (const env of [...new Set(runs.map((r) => r.config.env))].sort()) {
+    thrByEnv.set(env, typeof threshold === 'function' ? threshold(env) : asThreshold(threshold));
+  }
+  const thrValues = [...new Set([...thrByEnv.values()].map((t) => t.value))];
+  const thrOf = (env: string) => thrByEnv.get(env)!;
   const configs = runs.map((r) => conditionFields(r.config as unknown as Record<string, unknown>));
   const varied = variedFlags(configs);
   const randomByEnv = new Map<string, number[]>();
@@ -179,7 +196,7 @@ export function compareRuns(runs: readonly RunData[], threshold: number, options
 
   const points: RunPoint[] = runs.map((r, i) => {
     const o = runOutcome(r.updates, r.summary, r.config);
-    const c = learningCurve(r.updates, r.summary, threshold, o.stoppedAtTarget ? r.config.steps : undefined);
+    const c = learningCurve(r.updates, r.summary, thrOf(r.config.env).value, o.stoppedAtTarget ? r.config.steps : undefined);
     const all = lagTable(r.updates).find((row) => row.bucket === 'all');
     const flags: Record<string, string> = {};
     for (const f of varied) flags[f] = flagValue(configs[i]![f]);
@@ -242,7 +259,7 @@ export function compareRuns(runs: readonly RunData[], threshold: number, options
         collapseRate: wilson(ps.filter((p) => p.collapsed).length, ps.length),
         finalEntropy: ci(ps.map((p) => p.finalEntropy)),
         noFinalEval: ps.filter((p) => p.finalSource !== 'final eval').length,
-        reached: reachedSteps.length,
+        reached: thrOf(first.env).value === null ? null : reachedSteps.length,
         stepsToThresholdMean: reachedSteps.length > 0 ? reachedSteps.reduce((s, x) => s + x, 0) / reachedSteps.length : null,
       });
       bands.push(
@@ -260,7 +277,8 @@ export function compareRuns(runs: readonly RunData[], threshold: number, options
   const seq = sequenceFigures(runs);
 
   const figures: CompareFigures = {
-    threshold,
+    threshold: thrValues.length === 1 ? (thrValues[0] ?? null) : null,
+    ...(thrValues.length > 1 ? { thresholdByEnv: Object.fromEntries([...thrByEnv].map(([e, t]) => [e, t.value])) } : {}),
     test: TIE_TEST_NAME,
     robust: ROBUST_METHOD,
     bootstrap: boot,
@@ -276,7 +294,7 @@ export function compareRuns(runs: readonly RunData[], threshold: number, options
     ...(seq ? { sequence: seq } : {}),
   };
   const range = observedRange(points.flatMap((p) => [...p.curve.map(([, y]) => y), ...(p.finalReturn === null ? [] : [p.finalReturn])]));
-  const t = tables(figures, envs.length > 1);
+  const t = tables(figures, envs.length > 1, thresholdNote(thrByEnv));
   const ch = charts(figures, bands, range);
   const layout: Block[] = [
     { kind: 'table', table: t.heat, textOnly: true },
@@ -397,6 +415,7 @@ function acrossTasks(
 function tables(
   f: CompareFigures,
   multiTask: boolean,
+  thrNote: string,
 ): { heat: Table; rank: Table; groups: Table; essByLag: Table; aggregate: Table | null } {
   const heat: Table = {
     title: 'Final evaluation return (IQM over seeds) and seeds collapsed, by method and lag',
@@ -457,7 +476,7 @@ function tables(
       'ESS',
       'collapsed',
       'final entropy',
-      `reached ${f.threshold}`,
+      f.threshold === null ? 'reached threshold' : `reached ${f.threshold}`,
       'steps to threshold (mean of reached)',
     ],
     rows: f.groups.map((g) => [
@@ -471,10 +490,10 @@ function tables(
       cell(g.ess),
       `${g.collapsed}/${g.seeds.length}${g.collapsedEver > g.collapsed ? ` (ever ${g.collapsedEver})` : ''}`,
       cell(g.finalEntropy),
-      `${g.reached}/${g.seeds.length}`,
+      g.reached === null ? '-' : `${g.reached}/${g.seeds.length}${f.thresholdByEnv ? ` (>= ${f.thresholdByEnv[g.env]})` : ''}`,
       num(g.stepsToThresholdMean),
     ]),
-    note: groupNote(f),
+    note: groupNote(f, thrNote),
   };
   const essByLag: Table = {
     title: 'ESS by method and lag (mean over seeds)',
@@ -582,11 +601,29 @@ function observedRange(xs: readonly number[]): [number, number] | null {
   return v.length > 0 ? [Math.min(...v), Math.max(...v)] : null;
 }
 
-function groupNote(f: CompareFigures): string {
+/**
+ * What "steps to threshold" measured against: `first step from which the return stays >= 475 to
+ * the end` (with the threshold's source unless it is CartPole-v1's 475), per environment when
+ * they differ, or why there is none.
+ */
+function thresholdNote(byEnv: ReadonlyMap<string, Threshold>): string {
+  const ts = [...byEnv];
+  const texts = [...new Set(ts.map(([, t]) => thresholdText(t)))];
+  if (texts.length <= 1) {
+    const t = ts[0]?.[1] ?? asThreshold(null);
+    return t.value === null
+      ? `steps to threshold: ${thresholdText(t)}`
+      : `steps to threshold: first step from which the return stays ${thresholdText(t)} to the end`;
+  }
+  const per = ts.map(([env, t]) => `${env} ${t.value === null ? 'none' : `>= ${t.value}`}${t.shown ? ` (${t.source})` : ''}`);
+  return `steps to threshold: first step from which the return stays at or above its environment's threshold to the end (${per.join(', ')}; --threshold N sets one for all)`;
+}
+
+function groupNote(f: CompareFigures, thrNote: string): string {
   const parts = [
     'final return: summary finalEval stochastic (the final policy, 100 episodes by default)',
     'collapsed: seeds whose last update is flagged `collapsed` (entropy below --collapse-entropy and the last evaluation below a random policy), "ever" counts seeds flagged on any update',
-    `steps to threshold: first step from which the return stays >= ${f.threshold} to the end`,
+    thrNote,
   ];
   if (f.varied.length > 0) parts.push(`grouped also on the config flags that vary across these runs: ${f.varied.join(', ')}`);
   const held = f.runs.filter((r) => r.stoppedAtTarget).length;

@@ -28,6 +28,16 @@ export {
   type Throughput,
   type Accounting,
 } from './tables.js';
+export {
+  ENV_THRESHOLDS,
+  SEQ_THRESHOLD,
+  envThreshold,
+  resolveThreshold,
+  thresholdsFor,
+  thresholdText,
+  type Threshold,
+  type GivenThreshold,
+} from './thresholds.js';
 export { runOutcome, trainQuadrantTable, type RunOutcome, type TrainQuadrantRow, type TrainQuadrantSummary } from './outcome.js';
 export {
   ALPHA,

@@ -14,7 +14,7 @@ import {
   type UpdateTimeSplit,
 } from '../protocol/records.js';
 
-/** CartPole-v1's "solved" return: the default `--threshold`. */
+/** CartPole-v1's "solved" return; other environments' defaults are in thresholds.ts. */
 export const DEFAULT_THRESHOLD = 475;
 
 export const QUADRANT_KEYS = ['wHighAPos', 'wHighANeg', 'wLowAPos', 'wLowANeg'] as const satisfies readonly (keyof Quadrants)[];
@@ -87,7 +87,8 @@ export interface CurveSummary {
   points: CurvePoint[];
   /** The primary series (envSteps, return), with the hold point appended when `holdToSteps` applied. */
   series: [number, number][];
-  threshold: number;
+  /** null: no threshold (then stepsToThreshold and firstReachedSteps are null). */
+  threshold: number | null;
   /**
    * First env step from which the primary return stays >= the threshold to the end of the run
    * (and the summary's final evaluation, when present, is >= it too); null if it never holds.
@@ -112,7 +113,7 @@ export interface CurveSummary {
 export function learningCurve(
   updates: readonly UpdateRecord[],
   summary: SummaryRecord | null,
-  threshold = DEFAULT_THRESHOLD,
+  threshold: number | null = DEFAULT_THRESHOLD,
   holdToSteps?: number,
 ): CurveSummary {
   const source = updates.some((u) => u.eval !== undefined) ? 'eval' : 'behaviour';
@@ -127,7 +128,7 @@ export function learningCurve(
     if (p.stochastic !== undefined || p.behaviour !== undefined) points.push(p);
   }
   const primary = primarySeries(points, source);
-  const hit = primary.find(([, r]) => r >= threshold);
+  const hit = threshold === null ? undefined : primary.find(([, r]) => r >= threshold);
   let finalReturn = primary.length > 0 ? primary[primary.length - 1]![1] : null;
   let finalSteps = primary.length > 0 ? primary[primary.length - 1]![0] : null;
   if (summary?.finalEval) {
@@ -135,7 +136,7 @@ export function learningCurve(
     finalSteps = summary.envSteps;
   }
   let held: number | null = null;
-  if (finalReturn !== null && finalReturn >= threshold) {
+  if (threshold !== null && finalReturn !== null && finalReturn >= threshold) {
     for (let i = primary.length - 1; i >= 0 && primary[i]![1] >= threshold; i--) held = primary[i]![0];
     if (held === null && finalSteps !== null) held = finalSteps;
   }

@@ -3,6 +3,7 @@
  * into a UsageError so the CLI exits 2 with one line.
  */
 import { AnalysisError } from '../../analysis/errors.js';
+import type { GivenThreshold } from '../../analysis/thresholds.js';
 import { UsageError } from '../errors.js';
 
 /** Run `f`; rethrow AnalysisErrors as UsageErrors, anything else unchanged. */
@@ -20,4 +21,9 @@ export function checkThreshold(v: unknown): number {
   const x = typeof v === 'number' ? v : Number(v);
   if (!Number.isFinite(x)) throw new UsageError(`--threshold: '${String(v)}' is not a finite number; e.g. --threshold 475`);
   return x;
+}
+
+/** A --threshold given on the command line (checked), or undefined: the environment's default then. */
+export function givenThreshold(v: unknown): GivenThreshold | undefined {
+  return v === undefined ? undefined : { value: checkThreshold(v), source: '--threshold' };
 }

@@ -1,20 +1,20 @@
 /**
- * `isreshape analyze RUN_DIR [--json] [--threshold 475]`: read one run directory, print its
+ * `isreshape analyze RUN_DIR [--json] [--threshold R]`: read one run directory, print its
  * tables (or the figures as JSON) and write RUN_DIR/report.html with charts/<name>.png.
  */
 import type { CommandModule } from 'yargs';
 import { analyzeRun } from '../../analysis/analyzeRun.js';
 import { renderBlocksText } from '../../analysis/layout.js';
 import { readRun } from '../../analysis/read.js';
-import { DEFAULT_THRESHOLD } from '../../analysis/tables.js';
-import { asUsage, checkThreshold } from './analysisErrors.js';
+import { resolveThreshold } from '../../analysis/thresholds.js';
+import { asUsage, givenThreshold } from './analysisErrors.js';
 
 export interface AnalyzeArgs {
   runDir: string;
   /** Print the figures as one JSON document instead of text tables. */
   json: boolean;
-  /** Return that counts as solved, for steps-to-threshold. Default 475 (CartPole-v1). */
-  threshold: number;
+  /** Return that counts as solved, for steps-to-threshold. Default: the run's environment's (analysis/thresholds.ts), none for an env without one. */
+  threshold?: number;
 }
 
 export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
@@ -24,11 +24,15 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     y
       .positional('runDir', { type: 'string', demandOption: true, describe: 'run directory (runs/<id>) holding learner.ndjson' })
       .option('json', { type: 'boolean', default: false, describe: 'print the figures as JSON' })
-      .option('threshold', { type: 'number', default: DEFAULT_THRESHOLD, describe: 'return counted as solved (steps to threshold)' }),
+      .option('threshold', {
+        type: 'number',
+        defaultDescription: "the env's: CartPole-v1 475, Acrobot-v1 -100, seq-* 0.9, ...; none for user envs",
+        describe: 'return counted as solved (steps to threshold)',
+      }),
   handler: async (argv) => {
-    const threshold = checkThreshold(argv.threshold);
+    const given = givenThreshold(argv.threshold);
     const run = await asUsage(() => readRun(argv.runDir));
-    const a = analyzeRun(run, threshold);
+    const a = analyzeRun(run, resolveThreshold([run.config.env], given));
     const files = await (await loadReport()).writeReport(run.dir, `isreshape run ${run.config.runId}`, a);
     for (const w of a.warnings) process.stderr.write(`warning: ${w}\n`);
     if (argv.json) {

@@ -1,5 +1,5 @@
 /**
- * `isreshape compare RUN_DIR... [--out DIR] [--json] [--threshold 475] [--bootstrap 2000]`:
+ * `isreshape compare RUN_DIR... [--out DIR] [--json] [--threshold R] [--bootstrap 2000]`:
  * group runs by method label, lag and every other varied config flag; print one sentence per
  * lag, the per-lag ranking by IQM with bootstrap CIs, probability of improvement over the best
  * and Welch's test, the per-group table; write OUT/report.html with heatmaps and charts.
@@ -11,30 +11,41 @@ import { renderBlocksText } from '../../analysis/layout.js';
 import { DEFAULT_BOOTSTRAP } from '../../analysis/robust.js';
 import { UsageError } from '../errors.js';
 import { findRunDirs, isRunDir, readRun } from '../../analysis/read.js';
-import { DEFAULT_THRESHOLD } from '../../analysis/tables.js';
-import { asUsage, checkThreshold } from './analysisErrors.js';
+import { thresholdsFor, type GivenThreshold } from '../../analysis/thresholds.js';
+import { asUsage, givenThreshold } from './analysisErrors.js';
 
 export interface CompareArgs {
   runDirs: string[];
   /** Where report.html goes. Default: the single directory given if it is a sweep directory, else the first run's parent. */
   out?: string;
   json: boolean;
-  threshold: number;
+  /** Default: the runs' environment's (analysis/thresholds.ts), per environment when they differ. */
+  threshold?: number;
   bootstrap: number;
 }
 
-/** Compare run directories and write the report to `out`; returns the text printed. Used by sweep too. */
+/**
+ * Compare run directories and write the report to `out`; returns the text printed. Used by
+ * sweep too. Without `threshold`, the runs' environments' defaults (analysis/thresholds.ts).
+ */
 export async function runCompare(
   paths: string[],
   out: string | undefined,
   json: boolean,
-  threshold: number,
+  threshold: GivenThreshold | undefined,
   bootstrap = DEFAULT_BOOTSTRAP,
 ): Promise<string> {
   const dirs = await asUsage(() => findRunDirs(paths));
   const runs = await asUsage(() => Promise.all(dirs.map((d) => readRun(d))));
   const outDir = out ?? (paths.length === 1 && !(await isRunDir(paths[0]!)) ? paths[0]! : dirname(dirs[0]!));
-  const a = compareRuns(runs, threshold, { bootstrap });
+  const a = compareRuns(
+    runs,
+    thresholdsFor(
+      runs.map((r) => r.config.env),
+      threshold,
+    ),
+    { bootstrap },
+  );
   const files = await (await loadReport()).writeReport(outDir, `isreshape compare: ${runs.length} runs`, a);
   for (const w of a.warnings) process.stderr.write(`warning: ${w}\n`);
   if (json) return JSON.stringify({ ...a.figures, report: files }, null, 2) + '\n';
@@ -54,14 +65,19 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
       })
       .option('out', { type: 'string', describe: "directory for report.html and charts/ (default: the sweep dir or the runs' parent)" })
       .option('json', { type: 'boolean', default: false, describe: 'print the figures as JSON' })
-      .option('threshold', { type: 'number', default: DEFAULT_THRESHOLD, describe: 'return counted as solved' })
+      .option('threshold', {
+        type: 'number',
+        defaultDescription:
+          "the runs' env's: CartPole-v1 475, Acrobot-v1 -100, seq-* 0.9, ...; per env when they differ; none for user envs",
+        describe: 'return counted as solved',
+      })
       .option('bootstrap', {
         type: 'number',
         default: DEFAULT_BOOTSTRAP,
         describe: 'bootstrap resamples for the IQM / mean / P(improvement) CIs (seeded: reports are reproducible)',
       }),
   handler: async (argv) => {
-    const threshold = checkThreshold(argv.threshold);
+    const threshold = givenThreshold(argv.threshold);
     process.stdout.write(await runCompare(argv.runDirs.map(String), argv.out, argv.json, threshold, checkBootstrap(argv.bootstrap)));
   },
 };

@@ -10,7 +10,6 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { DEFAULT_THRESHOLD } from '../../analysis/tables.js';
 import { requireFinite, UsageError } from '../errors.js';
 import {
   cellDone,
@@ -59,7 +58,7 @@ export interface SweepArgs {
   vary?: string[];
   /** Extra flags appended to every train command. */
   extra: string;
-  /** Return counted as solved in the comparison; default the target return, else 475. */
+  /** Return counted as solved in the comparison; default the target return, else the environment's (analysis/thresholds.ts). */
   threshold?: number;
   /** Train --config FILE for every run (the sweep's flags override it). */
   config?: string;
@@ -125,7 +124,8 @@ export function makeSweepCommand(deps: SweepDeps = {}): CommandModule<object, Sw
         .option('extra', { type: 'string', default: '', describe: 'extra flags for every train run, quoted' })
         .option('threshold', {
           type: 'number',
-          describe: `return counted as solved in the comparison (default: the target return, else ${DEFAULT_THRESHOLD})`,
+          describe:
+            "return counted as solved in the comparison (default: the target return, else the env's: Acrobot-v1 -100, seq-* 0.9, ...; none for user envs)",
         })
         .option('cli', { type: 'string', hidden: true }),
     handler: async (argv) => {
@@ -140,7 +140,12 @@ export function makeSweepCommand(deps: SweepDeps = {}): CommandModule<object, Sw
       const cli = argv.cli ?? process.argv[1]!;
       const preset = parsePreset(argv.preset, env);
       const targetReturn = parseTarget(argv.targetReturn, env);
-      const threshold = argv.threshold === undefined ? (targetReturn ?? DEFAULT_THRESHOLD) : requireFinite('threshold', argv.threshold);
+      const threshold =
+        argv.threshold !== undefined
+          ? { value: requireFinite('threshold', argv.threshold), source: '--threshold' }
+          : targetReturn !== null
+            ? { value: targetReturn, source: 'the target return' }
+            : undefined;
       const out = argv.out ?? defaultSweepOut(env);
       const config = argv.config === undefined ? undefined : resolve(argv.config);
       if (config !== undefined) {

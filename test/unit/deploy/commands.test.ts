@@ -11,7 +11,12 @@ import { weightsCommand } from '../../../deploy/commands/weights.js';
 import { trainCommand } from '../../../deploy/commands/train.js';
 import { learnerCommand } from '../../../deploy/commands/learner.js';
 import { actorCommand } from '../../../deploy/commands/actor.js';
-import { sweepCommand } from '../../../deploy/commands/sweep.js';
+import { makeSweepCommand, sweepCommand } from '../../../deploy/commands/sweep.js';
+import { analyzeCommand } from '../../../deploy/commands/analyze.js';
+import { compareCommand } from '../../../deploy/commands/compare.js';
+import type { CellRunner } from '../../../deploy/sweepGrid.js';
+import { writeSynthRun, type SynthOptions } from '../../helpers/synthRun.js';
+import { runCommand as runCommandCapturing } from './runCommand.js';
 import { buildConfig } from '../../../deploy/options.js';
 import { writeRunConfig } from '../../../deploy/runConfig.js';
 import { UsageError } from '../../../deploy/errors.js';
@@ -178,5 +183,149 @@ describe('no command writes into an existing run directory', () => {
       await usage(runCommand(sweepCommand, ['sweep', '--config', bad, '--out', out, '--methods', 'ppo', '--lags', '0', '--seeds', '1'])),
     ).toMatch(/^--eps: 2 \(in .*c.yaml\)/);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('analyze, compare and sweep measure "solved" against the environment\'s threshold unless --threshold is given', () => {
+  const synth = (dir: string, o: SynthOptions) => writeSynthRun(dir, { updates: 10, stepsPerUpdate: 100, evalEvery: 1, ...o });
+  const seqReturn = (s: number) => s / 1000; // mean reward 0.9 at 900 steps
+
+  it('analyze: seq-reverse 0.9, Acrobot-v1 -100, a user env none, --threshold wins, CartPole as before', async () => {
+    const root = tmp('isr-thr-');
+    synth(join(root, 'seq'), { env: 'seq-reverse', returnAt: seqReturn });
+    synth(join(root, 'acro'), { env: 'Acrobot-v1', returnAt: (s) => -500 + (s / 1000) * 450 });
+    synth(join(root, 'mine'), { env: 'my-env' });
+    synth(join(root, 'cp'), {});
+    const analyze = async (dir: string, ...extra: string[]) => {
+      const r = await runCommandCapturing(analyzeCommand, ['analyze', join(root, dir), '--json', ...extra]);
+      expect(r.error).toBeUndefined();
+      return (JSON.parse(r.out) as { curve: { threshold: number | null; stepsToThreshold: number | null } }).curve;
+    };
+    expect(await analyze('seq')).toMatchObject({ threshold: 0.9, stepsToThreshold: 900 });
+    expect(await analyze('acro')).toMatchObject({ threshold: -100, stepsToThreshold: 900 });
+    expect(await analyze('mine')).toMatchObject({ threshold: null, stepsToThreshold: null });
+    expect(await analyze('cp')).toMatchObject({ threshold: 475 });
+    expect(await analyze('seq', '--threshold', '0.5')).toMatchObject({ threshold: 0.5, stepsToThreshold: 500 });
+    expect(await analyze('mine', '--threshold', '100')).toMatchObject({ threshold: 100 });
+
+    const text = (await runCommandCapturing(analyzeCommand, ['analyze', join(root, 'seq')])).out;
+    expect(text).toContain('steps to return >= 0.9 (held to the end)');
+    expect(text).toContain('Steps to threshold: return >= 0.9 (seq-reverse default; --threshold to change).');
+    const cp = (await runCommandCapturing(analyzeCommand, ['analyze', join(root, 'cp')])).out;
+    expect(cp).toContain('steps to return >= 475 (held to the end)');
+    expect(cp).not.toContain('Steps to threshold:');
+    expect(await usage(runCommand(analyzeCommand, ['analyze', join(root, 'seq'), '--threshold', 'abc']))).toMatch(/--threshold/);
+  });
+
+  it("compare: the runs' env default, per env when they differ, --threshold for all; CartPole as before", async () => {
+    const root = tmp('isr-thr-');
+    for (const seed of [0, 1])
+      synth(join(root, 'seq', `s${seed}`), { env: 'seq-reverse', seed, returnAt: (s) => seqReturn(s) * (seed ? 0.5 : 1) });
+    synth(join(root, 'acro', 'a0'), { env: 'Acrobot-v1', returnAt: (s) => -500 + (s / 1000) * 450 });
+    synth(join(root, 'mine', 'm0'), { env: 'my-env' });
+    for (const seed of [0, 1]) synth(join(root, 'cp', `c${seed}`), { seed });
+    const compare = async (...args: string[]) => {
+      const r = await runCommandCapturing(compareCommand, ['compare', ...args, '--bootstrap', '100', '--out', join(root, 'out')]);
+      expect(r.error).toBeUndefined();
+      return r.out;
+    };
+    let out = await compare(join(root, 'seq'));
+    expect(out).toContain('reached 0.9');
+    expect(out).toMatch(/ 1\/2 +/);
+    expect(out).toContain(
+      'steps to threshold: first step from which the return stays >= 0.9 (seq-reverse default; --threshold to change) to the end',
+    );
+    expect(out).not.toContain('475');
+
+    out = await compare(join(root, 'acro'));
+    expect(out).toContain('reached -100');
+    out = await compare(join(root, 'mine'));
+    expect(out).toContain('reached threshold');
+    expect(out).toContain('steps to threshold: no threshold (no default for my-env; --threshold N sets one)');
+
+    out = await compare(join(root, 'seq'), join(root, 'acro'), join(root, 'mine'));
+    expect(out).toContain('reached threshold');
+    expect(out).toContain('(>= -100)');
+    expect(out).toContain(
+      'Acrobot-v1 >= -100 (Acrobot-v1 default), my-env none (no default for my-env), seq-reverse >= 0.9 (seq-reverse default)',
+    );
+
+    out = await compare(join(root, 'seq'), '--threshold', '0.4');
+    expect(out).toContain('reached 0.4');
+    expect(out).toMatch(/ 2\/2 +/);
+    expect(out).toContain('stays >= 0.4 (--threshold) to the end');
+
+    out = await compare(join(root, 'cp'));
+    expect(out).toContain('reached 475');
+    expect(out).toContain('steps to threshold: first step from which the return stays >= 475 to the end.');
+  });
+
+  it('sweep: the target return on CartPole (as before); the env default on a sequence task; --threshold wins', async () => {
+    const root = tmp('isr-thr-');
+    const runner =
+      (returnAt: (s: number) => number, env?: string): CellRunner =>
+      async (cell, logFile) => {
+        writeFileSync(logFile, 'fake train\n');
+        synth(cell.runDir, { method: cell.spec.method, label: cell.spec.label, seed: cell.seed, returnAt, ...(env ? { env } : {}) });
+        return 0;
+      };
+    const sweep = async (cellRunner: CellRunner, ...args: string[]) => {
+      const r = await runCommandCapturing(makeSweepCommand({ runCell: cellRunner }), [
+        'sweep',
+        '--methods',
+        'ppo',
+        '--lags',
+        '0',
+        '--seeds',
+        '1',
+        '--parallel',
+        '1',
+        ...args,
+      ]);
+      expect(r.error).toBeUndefined();
+      return r.out;
+    };
+    let out = await sweep(
+      runner((s) => s / 2),
+      '--steps',
+      '1000',
+      '--out',
+      join(root, 'cp'),
+    );
+    expect(out).toContain('target return 475');
+    expect(out).toContain('reached 475');
+    expect(out).toContain('steps to threshold: first step from which the return stays >= 475 to the end.');
+
+    out = await sweep(runner(seqReturn, 'seq-reverse'), '--preset', 'seq', '--steps', '1000', '--out', join(root, 'seq'));
+    expect(out).toContain('reached 0.9');
+    expect(out).toContain('stays >= 0.9 (seq-reverse default; --threshold to change) to the end');
+    expect(out).not.toContain('475');
+
+    out = await sweep(
+      runner(seqReturn, 'seq-reverse'),
+      '--preset',
+      'seq',
+      '--steps',
+      '1000',
+      '--threshold',
+      '0.5',
+      '--out',
+      join(root, 'seq2'),
+    );
+    expect(out).toContain('reached 0.5');
+    expect(out).toContain('stays >= 0.5 (--threshold) to the end');
+
+    out = await sweep(
+      runner((s) => -500 + (s / 1000) * 450, 'Acrobot-v1'),
+      '--env',
+      'Acrobot-v1',
+      '--steps',
+      '1000',
+      '--target-return=-150',
+      '--out',
+      join(root, 'acro'),
+    );
+    expect(out).toContain('reached -150');
+    expect(out).toContain('stays >= -150 (the target return; --threshold to change) to the end');
   });
 });
