@@ -14,7 +14,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readRun } from '../analysis/read.js';
-import { DEFAULT_THRESHOLD, type QuadrantKey } from '../analysis/tables.js';
+import { type QuadrantKey } from '../analysis/tables.js';
+import { envThreshold } from '../analysis/thresholds.js';
 import { meanPm, num, renderText, type Table } from '../analysis/format.js';
 import { UsageError } from '../deploy/errors.js';
 import { parseLags, parseMethods, runGrid, sweepCells } from '../deploy/sweepGrid.js';
@@ -24,9 +25,10 @@ import { resultsDir, stamp, posInt } from './results.js';
 const CLI = fileURLToPath(new URL('../deploy/cli.js', import.meta.url));
 
 /** Per environment: the preset and the return that counts as solved. */
+/** The environments this benchmark knows: each one's preset; thresholds from analysis/thresholds.ts. */
 const ENVS: Record<string, { preset: string; threshold: number }> = {
-  'CartPole-v1': { preset: 'cartpole', threshold: DEFAULT_THRESHOLD },
-  'Acrobot-v1': { preset: 'acrobot', threshold: -100 },
+  'CartPole-v1': { preset: 'cartpole', threshold: envThreshold('CartPole-v1')! },
+  'Acrobot-v1': { preset: 'acrobot', threshold: envThreshold('Acrobot-v1')! },
 };
 
 export interface LearningOptions {
