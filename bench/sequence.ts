@@ -7,7 +7,7 @@
  * table gives, per method, teacher share P and lag K, the final exact-match rate of the greedy
  * policy (finalEval.greedySuccess) with a 95% Student-t CI over seeds, the sampled exact-match
  * rate and the mean reward of the sampled responses.
- * Flags: --methods sft,sft-reward,ppo,is,cispo,v5,v5:floor=neg-is --shares 0,0.25,0.5,1 --lags 0,16
+ * Flags: --methods (default: every method of the sweep, plus sft-reward after sft) --shares 0,0.25,0.5,1 --lags 0,16
  *        --seeds 3 --steps 200000 --parallel 1 --env seq-reverse --out DIR --quick
  * `sft-reward` is sft with `--advantage reward` (A = R, no baseline: reward-weighted imitation).
  * --quick: 2 seeds of 50000 tokens.
@@ -19,7 +19,15 @@ import { parseArgs } from 'node:util';
 import { meanCI } from '../analysis/stats.js';
 import { renderText, type Table } from '../analysis/format.js';
 import { UsageError } from '../deploy/errors.js';
-import { parseLags, parseMethods, runGrid, sweepCells, type MethodSpec, type SweepCell } from '../deploy/sweepGrid.js';
+import {
+  DEFAULT_SWEEP_METHODS,
+  parseLags,
+  parseMethods,
+  runGrid,
+  sweepCells,
+  type MethodSpec,
+  type SweepCell,
+} from '../deploy/sweepGrid.js';
 import { isSeqEnv } from '../actor/envs/seq.js';
 import type { EvalStat } from '../protocol/records.js';
 import { resultsDir, stamp, posInt } from './results.js';
@@ -101,7 +109,7 @@ export function parseSequenceArgs(argv: string[]): SequenceOptions {
   if (shares.some((p) => !Number.isFinite(p) || p < 0 || p > 1))
     throw new UsageError(`--shares: '${String(values.shares)}' must be comma-separated numbers in [0, 1]`);
   return {
-    methods: (values.methods as string | undefined) ?? 'sft,sft-reward,ppo,is,cispo,v5,v5:floor=neg-is',
+    methods: (values.methods as string | undefined) ?? SEQUENCE_METHODS,
     shares,
     lags: (values.lags as string | undefined) ?? '0,16',
     seeds: posInt('seeds', values.seeds as string | undefined, quick ? 2 : 3),
@@ -112,6 +120,11 @@ export function parseSequenceArgs(argv: string[]): SequenceOptions {
     out: (values.out as string | undefined) ?? path.join(resultsDir(), `sequence-${stamp()}`),
   };
 }
+
+/** Every method (the sweep's default list) with `sft-reward` right after `sft`. */
+export const SEQUENCE_METHODS: string = DEFAULT_SWEEP_METHODS.split(',')
+  .flatMap((m) => (m === 'sft' ? ['sft', 'sft-reward'] : [m]))
+  .join(',');
 
 /** The method list: the sweep's syntax plus `sft-reward` (sft with --advantage reward). */
 export function sequenceMethods(s: string): MethodSpec[] {
