@@ -35,7 +35,7 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
         type: 'number',
         default: 64,
         describe:
-          'segments kept while the learner is unreachable (its connection closed), oldest dropped and counted; sent to the restarted learner first (0: wait without collecting)',
+          'segments kept while the learner is unreachable (its connection closed), oldest dropped and counted; sent to the restarted learner first (0: wait without collecting; ignored with --deterministic)',
       },
       ...actorNetworkOptions,
       ...configFileOptions(),
