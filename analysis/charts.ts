@@ -260,7 +260,9 @@ export function heatmapChart(
   scheme = 'viridis',
 ): Chart {
   const x = { field: 'lag', type: 'ordinal' as const, sort: [...lagOrder], title: 'lag', axis: { labelAngle: 0, orient: 'top' as const } };
-  const y = { field: 'row', type: 'ordinal' as const, sort: [...rowOrder], title: null };
+  // Whole row labels: Vega-Lite cuts them at 180 px, and rows that differ only in their last
+  // condition (e.g. behaviour=mix:0 vs mix:1) would read alike.
+  const y = { field: 'row', type: 'ordinal' as const, sort: [...rowOrder], title: null, axis: { labelLimit: 0 } };
   const vals = cells.map((c) => c.value);
   const mid = domain ? (domain[0] + domain[1]) / 2 : vals.length > 0 ? (Math.min(...vals) + Math.max(...vals)) / 2 : 0;
   // Dark cells (low on viridis, high on reds) get white text.
