@@ -55,6 +55,9 @@ async function usage(p: Promise<unknown>): Promise<string> {
 
 afterEach(() => vi.restoreAllMocks());
 
+/** Sweep flags for a grid of one cell. */
+const SWEEP_ONE_CELL = ['--methods', 'ppo', '--lags', '0', '--seeds', '1', '--parallel', '1'];
+
 describe('weights validates its objective flags with the same rows as train', () => {
   for (const [flag, value] of [
     ['eps', '1.5'],
@@ -141,38 +144,25 @@ describe('no command writes into an existing run directory', () => {
 
   it("sweep --preset seq runs the preset's environment and steps (the sweep's CartPole defaults apply only without a preset)", async () => {
     const dir = tmp();
-    // A stand-in CLI that records each cell's argv and fails the cell (nothing is trained).
-    const fake = join(dir, 'fake-cli.mjs');
-    const seen = join(dir, 'argv.ndjson');
-    writeFileSync(
-      fake,
-      `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(seen)}, JSON.stringify(process.argv.slice(2)) + '\\n');\nprocess.exit(3);\n`,
-    );
-    const sweep = (extra: string[]) =>
-      runCommand(sweepCommand, ['sweep', '--cli', fake, '--methods', 'ppo', '--lags', '0', '--seeds', '1', '--parallel', '1', ...extra]);
-    const argvOfCell = (): string[] => JSON.parse(readFileSync(seen, 'utf8').trim().split('\n').at(-1)!) as string[];
-    const flag = (a: string[], f: string) => (a.includes(f) ? a[a.indexOf(f) + 1] : undefined);
-    await expect(sweep(['--preset', 'seq', '--out', join(dir, 'a')])).rejects.toThrow(/every cell failed/);
-    let a = argvOfCell();
-    expect([flag(a, '--env'), flag(a, '--steps'), flag(a, '--preset'), flag(a, '--target-return')]).toEqual([
-      'seq-reverse',
-      '1000000',
-      'seq',
-      undefined,
-    ]);
-    await expect(sweep(['--preset', 'seq', '--steps', '5000', '--env', 'seq-sort', '--out', join(dir, 'b')])).rejects.toThrow(
-      /every cell failed/,
-    );
-    a = argvOfCell();
-    expect([flag(a, '--env'), flag(a, '--steps')]).toEqual(['seq-sort', '5000']);
-    await expect(sweep(['--out', join(dir, 'c')])).rejects.toThrow(/every cell failed/);
-    a = argvOfCell();
-    expect([flag(a, '--env'), flag(a, '--steps'), flag(a, '--preset'), flag(a, '--target-return')]).toEqual([
-      'CartPole-v1',
-      '60000',
-      'cartpole',
-      '475',
-    ]);
+    // A cell runner that records each cell's train argv and fails the cell (nothing is trained).
+    let seen: readonly string[] = [];
+    const sweep = (...extra: string[]) =>
+      runCommandCapturing(
+        makeSweepCommand({
+          runCell: async (cell) => {
+            seen = cell.args;
+            return 3;
+          },
+        }),
+        ['sweep', ...SWEEP_ONE_CELL, ...extra],
+      );
+    const flags = (...names: string[]) => names.map((f) => (seen.includes(f) ? seen[seen.indexOf(f) + 1] : undefined));
+    expect(String((await sweep('--preset', 'seq', '--out', join(dir, 'a'))).error)).toMatch(/every cell failed/);
+    expect(flags('--env', '--steps', '--preset', '--target-return')).toEqual(['seq-reverse', '1000000', 'seq', undefined]);
+    await sweep('--preset', 'seq', '--steps', '5000', '--env', 'seq-sort', '--out', join(dir, 'b'));
+    expect(flags('--env', '--steps')).toEqual(['seq-sort', '5000']);
+    await sweep('--out', join(dir, 'c'));
+    expect(flags('--env', '--steps', '--preset', '--target-return')).toEqual(['CartPole-v1', '60000', 'cartpole', '475']);
   });
 
   it('sweep checks its --config file before starting any cell', async () => {
@@ -270,18 +260,7 @@ describe('analyze, compare and sweep measure "solved" against the environment\'s
         return 0;
       };
     const sweep = async (cellRunner: CellRunner, ...args: string[]) => {
-      const r = await runCommandCapturing(makeSweepCommand({ runCell: cellRunner }), [
-        'sweep',
-        '--methods',
-        'ppo',
-        '--lags',
-        '0',
-        '--seeds',
-        '1',
-        '--parallel',
-        '1',
-        ...args,
-      ]);
+      const r = await runCommandCapturing(makeSweepCommand({ runCell: cellRunner }), ['sweep', ...SWEEP_ONE_CELL, ...args]);
       expect(r.error).toBeUndefined();
       return r.out;
     };
