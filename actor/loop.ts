@@ -589,6 +589,10 @@ export class ActorLoop {
         versionsReceived: this.versionsReceived,
         lagMean: lagUsed.mean,
         envSteps: this.envSteps,
+        // What never reached the learner: dropped from the outage buffer, or lost in flight.
+        bufferedTotal: this.buffered,
+        bufferDropped: this.bufferDropped,
+        lostInFlight: this.lostInFlight,
       },
     });
   }

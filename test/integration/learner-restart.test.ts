@@ -109,6 +109,11 @@ describe('a learner restarted on the same port', () => {
     const second = learner(['--resume', runDir, '--bind', bind, '--steps', '100000000']);
     children.push(second.proc);
     await waitFor(() => second.updates >= 6, `6 updates after the restart (learner: ${second.err}; actor: ${actorErr})`, 90_000);
+    // The actor's outage counters reach the resumed learner's log too (its next stats message, every 2 s).
+    type StatsRec = { stats: { bufferDropped?: number; lostInFlight?: number } };
+    const outageStats = () =>
+      recordsOf<StatsRec>(join(runDir, 'learner.ndjson'), 'actor-stats').filter((r) => (r.stats.bufferDropped ?? 0) > 0);
+    await waitFor(() => outageStats().length > 0, 'an actor-stats record with the outage counters', 30_000);
     second.proc.kill('SIGTERM');
     expect(await second.exit, second.err).toBe(0);
     expect(await actorExit, actorErr).toBe(0); // the learner's Stop ends it
@@ -132,6 +137,7 @@ describe('a learner restarted on the same port', () => {
     const stats = recordsOf<{ bufferedTotal: number; bufferDropped: number; buffered: number }>(actorLog, 'actor').at(-1)!;
     expect(stats.bufferedTotal).toBeGreaterThan(4);
     expect(stats.bufferDropped).toBe(stats.bufferedTotal - 4);
+    expect(outageStats().at(-1)!.stats).toMatchObject({ bufferDropped: stats.bufferDropped, lostInFlight: rejoin[0].lostInFlight });
     // Every rollout the resumed learner received is accounted for: trained, dropped with a reason, or rejected.
     const summary = recordsOf<{ received: number; trained: number; dropped: number; rejected: number }>(log, 'summary').at(-1)!;
     expect(summary.received).toBe(summary.trained + summary.dropped + summary.rejected);
