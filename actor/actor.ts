@@ -8,45 +8,18 @@ import type { Logger } from 'pino';
 import { ActorSocket } from '../protocol/transport.js';
 import type { CurveClientKeys } from '../protocol/curve.js';
 import { wallClock } from '../protocol/clock.js';
-import type { ModelSpec } from '../model/spec.js';
-import type { LagSpec } from './lag.js';
 import { actorWorkerFile } from './workerFile.js';
 import type { CollectTask } from './worker.js';
-import type { BehaviourOptions } from './collect.js';
 import { unpackSegment } from './segmentPack.js';
-import { ActorLoop, type SegmentSource } from './loop.js';
+import { ActorLoop, type ActorLoopOptions, type SegmentSource } from './loop.js';
 
-export interface ActorOptions {
-  actorId: number;
-  endpoint: string;
-  envId: string;
+/** The loop's options (actor/loop.ts), plus what the process shell wires: the env module, CURVE keys, a pino logger. */
+export interface ActorOptions extends ActorLoopOptions {
   /** A user env module (path) defining envId, loaded in every worker thread. */
   envModule?: string | null;
-  modelSpec: ModelSpec;
-  workers: number;
-  envsPerWorker: number;
-  segmentSteps: number;
-  seed: number;
-  lag: LagSpec;
-  actorDelayMs: number;
-  maxInFlight: number;
-  historyVersions: number;
-  /** Deterministic schedule: segments per slot per learner update (0 = asynchronous mode). */
-  deterministicSegmentsPerSlot: number;
-  statsEveryMs: number;
-  /** Exit when the learner has been silent this long (ms). */
-  idleTimeoutMs: number;
-  /** Heartbeat interval, ms (default actor/loop.ts HEARTBEAT_MS). */
-  heartbeatMs?: number;
-  /** Exit when hellos go unanswered this long, ms (default actor/loop.ts CONNECT_TIMEOUT_MS). */
-  connectTimeoutMs?: number;
   /** CURVE client keys (null or absent: no encryption). */
   curve?: CurveClientKeys | null;
   logger: Logger;
-  /** Groups and teacher of the sequence tasks (default: independent envs, all policy). */
-  behaviour?: BehaviourOptions;
-  /** Segments kept while the learner is unreachable (actor/loop.ts; default 0). */
-  bufferSegments?: number;
 }
 
 /** A slot's worker thread: collects segments and transfers them packed (segmentPack.ts). */
