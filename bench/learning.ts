@@ -12,7 +12,6 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { readRun } from '../analysis/read.js';
 import { type QuadrantKey } from '../analysis/tables.js';
 import { envThreshold } from '../analysis/thresholds.js';
@@ -20,7 +19,7 @@ import { meanPm, num, renderText, type Table } from '../analysis/format.js';
 import { UsageError } from '../deploy/errors.js';
 import { parseLags, parseMethods, runGrid, sweepCells } from '../deploy/sweepGrid.js';
 import { aggregate, cellFigures, type CellAggregate, type CellFigures } from './learningFigures.js';
-import { resultsDir, stamp, posInt } from './results.js';
+import { benchFlags, resultsDir, stamp, posInt } from './results.js';
 
 const CLI = fileURLToPath(new URL('../deploy/cli.js', import.meta.url));
 
@@ -55,30 +54,18 @@ export interface LearningResults {
 
 /** Parse the learning flags (argv after 'learning'); throws a UsageError naming the bad flag. */
 export function parseLearningArgs(argv: string[]): LearningOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        methods: { type: 'string' },
-        lags: { type: 'string' },
-        seeds: { type: 'string' },
-        steps: { type: 'string' },
-        parallel: { type: 'string' },
-        env: { type: 'string' },
-        acrobot: { type: 'boolean' },
-        threshold: { type: 'string' },
-        out: { type: 'string' },
-        extra: { type: 'string' },
-      },
-    }).values;
-  } catch (e) {
-    throw new UsageError(
-      `learning: ${e instanceof Error ? e.message : String(e)}; flags: --methods --lags --seeds --steps --parallel --env --acrobot --threshold --out --extra`,
-    );
-  }
+  const values = benchFlags('learning', argv, {
+    methods: { type: 'string' },
+    lags: { type: 'string' },
+    seeds: { type: 'string' },
+    steps: { type: 'string' },
+    parallel: { type: 'string' },
+    env: { type: 'string' },
+    acrobot: { type: 'boolean' },
+    threshold: { type: 'string' },
+    out: { type: 'string' },
+    extra: { type: 'string' },
+  });
   const env = values.acrobot === true ? 'Acrobot-v1' : ((values.env as string | undefined) ?? 'CartPole-v1');
   if (!ENVS[env]) throw new UsageError(`--env: '${env}' is not one of ${Object.keys(ENVS).join(', ')}`);
   const threshold = values.threshold === undefined ? ENVS[env]!.threshold : Number(values.threshold);

@@ -13,9 +13,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { UsageError } from '../deploy/errors.js';
-import { resultsDir, stamp } from './results.js';
+import { benchFlags, resultsDir, stamp } from './results.js';
 
 const CLI = fileURLToPath(new URL('../deploy/cli.js', import.meta.url));
 const METHODS: Record<string, string[]> = { ppo: ['--method', 'ppo'], 'v5 neg-is': ['--method', 'v5', '--floor', 'neg-is'] };
@@ -50,18 +49,14 @@ function num(flag: string, v: string | undefined, dflt: number, int: boolean): n
 }
 
 export function parsePendulumArgs(argv: string[]): PendulumOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      seeds: { type: 'string' },
-      steps: { type: 'string' },
-      parallel: { type: 'string' },
-      bar: { type: 'string' },
-      'target-return': { type: 'string' },
-      out: { type: 'string' },
-    },
-    strict: true,
-  });
+  const values = benchFlags('pendulum', argv, {
+    seeds: { type: 'string' },
+    steps: { type: 'string' },
+    parallel: { type: 'string' },
+    bar: { type: 'string' },
+    'target-return': { type: 'string' },
+    out: { type: 'string' },
+  }) as Record<string, string | undefined>;
   return {
     seeds: num('seeds', values.seeds, 3, true),
     steps: num('steps', values.steps, 300_000, true),

@@ -15,7 +15,6 @@
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { meanCI } from '../analysis/stats.js';
 import { renderText, type Table } from '../analysis/format.js';
 import { UsageError } from '../deploy/errors.js';
@@ -30,7 +29,7 @@ import {
 } from '../deploy/sweepGrid.js';
 import { isSeqEnv } from '../actor/envs/seq.js';
 import type { EvalStat } from '../protocol/records.js';
-import { resultsDir, stamp, posInt } from './results.js';
+import { benchFlags, resultsDir, stamp, posInt } from './results.js';
 
 const CLI = fileURLToPath(new URL('../deploy/cli.js', import.meta.url));
 
@@ -79,29 +78,17 @@ export interface SequenceResults {
 
 /** Parse the sequence flags (argv after 'sequence'); throws a UsageError naming the bad flag. */
 export function parseSequenceArgs(argv: string[]): SequenceOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        methods: { type: 'string' },
-        shares: { type: 'string' },
-        lags: { type: 'string' },
-        seeds: { type: 'string' },
-        steps: { type: 'string' },
-        parallel: { type: 'string' },
-        env: { type: 'string' },
-        out: { type: 'string' },
-        quick: { type: 'boolean' },
-      },
-    }).values;
-  } catch (e) {
-    throw new UsageError(
-      `sequence: ${e instanceof Error ? e.message : String(e)}; flags: --methods --shares --lags --seeds --steps --parallel --env --out --quick`,
-    );
-  }
+  const values = benchFlags('sequence', argv, {
+    methods: { type: 'string' },
+    shares: { type: 'string' },
+    lags: { type: 'string' },
+    seeds: { type: 'string' },
+    steps: { type: 'string' },
+    parallel: { type: 'string' },
+    env: { type: 'string' },
+    out: { type: 'string' },
+    quick: { type: 'boolean' },
+  });
   const quick = values.quick === true;
   const env = (values.env as string | undefined) ?? 'seq-reverse';
   if (!isSeqEnv(env)) throw new UsageError(`--env: '${env}' is not a sequence task (seq-reverse, seq-sort, seq-add)`);
