@@ -13,7 +13,7 @@ import { forwardTrain, Workspace } from '../model/grad.js';
 import { lossBackwardJs, lossForwardJs } from './lossJs.js';
 import type { Batch } from './batch.js';
 import type { LearnerConfig } from './config.js';
-import { SUM_FIELDS, type FromWorker, type SharedBatch, type ToWorker } from './threads.js';
+import { batchViews, SUM_FIELDS, type FromWorker, type SharedBatch, type SharedBatchViews, type ToWorker } from './threads.js';
 
 interface State {
   shard: number;
@@ -24,16 +24,7 @@ interface State {
   sums: Float64Array;
   ws: Workspace;
   batch: SharedBatch | null;
-  src: {
-    obs: Float32Array;
-    actions: Int32Array;
-    logmu: Float32Array;
-    adv: Float32Array;
-    targets: Float32Array;
-    idx: Int32Array;
-    logRatio: Float64Array;
-    g: Float64Array;
-  } | null;
+  src: SharedBatchViews | null;
   /** This shard's rows, gathered (capacity grows on demand). */
   mb: Batch;
   lo: number;
@@ -132,16 +123,7 @@ function handle(m: ToWorker): void {
     case 'batch': {
       const b = m.batch;
       s.batch = b;
-      s.src = {
-        obs: new Float32Array(b.obs),
-        actions: new Int32Array(b.actions),
-        logmu: new Float32Array(b.logmu),
-        adv: new Float32Array(b.adv),
-        targets: new Float32Array(b.targets),
-        idx: new Int32Array(b.idx),
-        logRatio: new Float64Array(b.logRatio),
-        g: new Float64Array(b.g),
-      };
+      s.src = batchViews(b);
       return;
     }
     case 'rowsBuffers':

@@ -51,6 +51,32 @@ export interface SharedBatch {
   g: SharedArrayBuffer;
 }
 
+/** Typed views of a SharedBatch's buffers, as both sides read and write them. */
+export interface SharedBatchViews {
+  obs: Float32Array;
+  actions: Int32Array;
+  logmu: Float32Array;
+  adv: Float32Array;
+  targets: Float32Array;
+  idx: Int32Array;
+  logRatio: Float64Array;
+  g: Float64Array;
+}
+
+/** Views of `b`'s buffers (main thread and workers alike). */
+export function batchViews(b: SharedBatch): SharedBatchViews {
+  return {
+    obs: new Float32Array(b.obs),
+    actions: new Int32Array(b.actions),
+    logmu: new Float32Array(b.logmu),
+    adv: new Float32Array(b.adv),
+    targets: new Float32Array(b.targets),
+    idx: new Int32Array(b.idx),
+    logRatio: new Float64Array(b.logRatio),
+    g: new Float64Array(b.g),
+  };
+}
+
 /** The shared buffers of the batch-building forward pass (capacity `cap` rows). */
 export interface SharedRows {
   cap: number;
@@ -156,16 +182,7 @@ export class GradThreads {
   private readonly sums: Float64Array<SharedArrayBuffer>;
   private readonly grad: Float64Array;
   private shared: SharedBatch | null = null;
-  private views: {
-    obs: Float32Array;
-    actions: Int32Array;
-    logmu: Float32Array;
-    adv: Float32Array;
-    targets: Float32Array;
-    idx: Int32Array;
-    logRatio: Float64Array;
-    g: Float64Array;
-  } | null = null;
+  private views: SharedBatchViews | null = null;
   private mbAdv = new Float32Array(0);
   /** `--ratio sequence`: the loaded batch's response id per row (null: a ratio per token). */
   private response: Int32Array | null = null;
@@ -252,16 +269,7 @@ export class GradThreads {
         g: sab(8 * cap),
       };
       this.shared = s;
-      this.views = {
-        obs: new Float32Array(s.obs),
-        actions: new Int32Array(s.actions),
-        logmu: new Float32Array(s.logmu),
-        adv: new Float32Array(s.adv),
-        targets: new Float32Array(s.targets),
-        idx: new Int32Array(s.idx),
-        logRatio: new Float64Array(s.logRatio),
-        g: new Float64Array(s.g),
-      };
+      this.views = batchViews(s);
       this.mbAdv = new Float32Array(cap);
       for (const w of this.workers) w.post({ op: 'batch', batch: s });
     }
