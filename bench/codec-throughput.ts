@@ -3,34 +3,8 @@
  * encoded bytes. Prints figures only (no asserts). Run: `npx tsc -p . && node dist/bench/codec-throughput.js`.
  */
 import { decode, encode } from '../protocol/codec.js';
-import { MsgType, type RolloutMsg } from '../protocol/messages.js';
+import { rolloutMessage as rollout } from './rolloutMessage.js';
 import { validateRollout } from '../protocol/validate.js';
-
-function rollout(T: number, E: number, obsDim: number): RolloutMsg {
-  const n = T * E;
-  const truncated = Uint8Array.from({ length: n }, (_, i) => (i % 97 === 96 ? 1 : 0));
-  const nTr = truncated.reduce((a, x) => a + x, 0);
-  return {
-    type: MsgType.Rollout,
-    actorId: 1,
-    seq: 0,
-    workerId: 0,
-    behaviourVersion: 1,
-    T,
-    E,
-    obsDim,
-    obs: Float32Array.from({ length: n * obsDim }, Math.random),
-    lastObs: Float32Array.from({ length: E * obsDim }, Math.random),
-    actions: Int32Array.from({ length: n }, (_, i) => i & 1),
-    rewards: new Float32Array(n).fill(1),
-    terminated: new Uint8Array(n),
-    truncated,
-    finalObs: new Float32Array(nTr * obsDim),
-    logmu: new Float32Array(n).fill(-0.69),
-    episodeReturns: Float32Array.from([10, 20]),
-    episodeLengths: Int32Array.from([10, 20]),
-  };
-}
 
 /** Run `fn` for about `ms` milliseconds; return iterations per second. */
 function rate(fn: () => void, ms = 600): number {

@@ -8,8 +8,10 @@
  */
 import * as zmq from 'zeromq';
 import { encode } from '../protocol/codec.js';
-import { MsgType, type RolloutMsg } from '../protocol/messages.js';
+import type { RolloutMsg } from '../protocol/messages.js';
 import { ActorSocket, LearnerSocket, SOCKET_DEFAULTS } from '../protocol/transport.js';
+
+export { rolloutMessage } from './rolloutMessage.js';
 
 export interface TransportResult {
   messages: number;
@@ -18,33 +20,6 @@ export interface TransportResult {
   mbPerS: number;
   /** Received messages that failed to decode (protocol path; must be 0). */
   bad: number;
-}
-
-/** A CartPole-shaped rollout message of T x E samples with obsDim-wide observations. */
-export function rolloutMessage(T: number, E: number, obsDim: number): RolloutMsg {
-  const n = T * E;
-  const truncated = Uint8Array.from({ length: n }, (_, i) => (i % 97 === 96 ? 1 : 0));
-  const nTr = truncated.reduce((a, x) => a + x, 0);
-  return {
-    type: MsgType.Rollout,
-    actorId: 0,
-    seq: 0,
-    workerId: 0,
-    behaviourVersion: 1,
-    T,
-    E,
-    obsDim,
-    obs: Float32Array.from({ length: n * obsDim }, Math.random),
-    lastObs: Float32Array.from({ length: E * obsDim }, Math.random),
-    actions: Int32Array.from({ length: n }, (_, i) => i & 1),
-    rewards: new Float32Array(n).fill(1),
-    terminated: new Uint8Array(n),
-    truncated,
-    finalObs: new Float32Array(nTr * obsDim),
-    logmu: new Float32Array(n).fill(-0.69),
-    episodeReturns: Float32Array.from([10, 20]),
-    episodeLengths: Int32Array.from([10, 20]),
-  };
 }
 
 /** Common loop: `send` until the deadline, `receiveAll` until it has seen everything sent. */
