@@ -5,22 +5,16 @@
  * `train --preset cartpole --method ppo --steps 30000` child run; then the ratios
  * end-to-end / min(actor-only, learner-only) and protocol / raw.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initBackend } from '../model/backend.js';
 import { initParams } from '../model/params.js';
 import { buildConfig } from '../deploy/options.js';
-import { readRun } from '../analysis/read.js';
 import { throughput } from '../analysis/tables.js';
 import { num, renderText, type Table } from '../analysis/format.js';
 import { actorOnlyFps, CARTPOLE_SPEC, learnerOnlyFps, makeSegments, type FpsResult } from './throughput.js';
 import { protocolThroughput, rawThroughput, rolloutMessage, type TransportResult } from './transport.js';
 import { encode } from '../protocol/codec.js';
+import { steadyStepsPerSecond, withTrainRun } from './trainChild.js';
 
-const CLI = fileURLToPath(new URL('../deploy/cli.js', import.meta.url));
 const T = 32,
   E = 4;
 /** A rate as a whole number for tables. */
@@ -51,50 +45,20 @@ export interface PipelineResults {
 
 /** Run `train` as a child process into a temporary run dir; read its summary and updates. */
 async function endToEnd(steps: number): Promise<EndToEnd> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'isreshape-bench-'));
-  const runDir = path.join(dir, 'run');
-  const args = [
-    'train',
-    '--preset',
-    'cartpole',
-    '--method',
-    'ppo',
-    '--steps',
-    String(steps),
-    '--eval-every',
-    '0',
-    '--quiet',
-    '--run-dir',
-    runDir,
-  ];
-  try {
-    const out: string[] = [];
-    const code = await new Promise<number>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout.on('data', (d: Buffer) => out.push(d.toString()));
-      child.stderr.on('data', (d: Buffer) => out.push(d.toString()));
-      child.on('error', reject);
-      child.on('exit', (c) => resolve(c ?? 1));
-    });
-    if (code !== 0) throw new Error(`train exited ${code}:\n${out.join('')}`);
-    const run = await readRun(runDir);
+  const args = ['--preset', 'cartpole', '--method', 'ppo', '--steps', String(steps), '--eval-every', '0', '--quiet'];
+  return withTrainRun(args, (run, runDir) => {
     if (!run.summary) throw new Error(`train wrote no summary in ${runDir}`);
     const tp = throughput(run.updates, run.summary, run.actors);
-    const first = run.updates[0],
-      last = run.updates[run.updates.length - 1];
-    const steady = first && last && last.time > first.time ? ((last.envSteps - first.envSteps) * 1000) / (last.time - first.time) : null;
     return {
-      command: `isreshape ${args.join(' ').replace(runDir, '<tmp>')}`,
+      command: `isreshape train ${args.join(' ')} --run-dir <tmp>`,
       envSteps: run.summary.envSteps,
       wallSeconds: run.summary.wallSeconds,
       fps: run.summary.envSteps / run.summary.wallSeconds,
       updateFpsMean: tp.learnerFpsMean,
-      steadyFps: steady,
+      steadyFps: steadyStepsPerSecond(run.updates),
       updates: run.updates.length,
     };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Run every measurement (about a minute and a half on 2 cores); print the tables; return the figures. */

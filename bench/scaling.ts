@@ -11,19 +11,15 @@
  * Each rate is printed with its ratio to one thread and to linear scaling; RSS at start and end.
  * `--json` prints only the JSON summary (the full figures go to bench/results as always).
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { availableParallelism, loadavg } from 'node:os';
 import { initParams } from '../model/params.js';
 import { buildConfig } from '../deploy/options.js';
 import { UsageError } from '../deploy/errors.js';
-import { readRun } from '../analysis/read.js';
 import { meanTimeSplit } from '../analysis/tables.js';
 import { num, renderText, type Table } from '../analysis/format.js';
 import { TIME_SPLIT_KEYS, type UpdateTimeSplit } from '../protocol/records.js';
 import { encode } from '../protocol/codec.js';
+import { steadyStepsPerSecond, withTrainRun } from './trainChild.js';
 import { Learner, type UpdateTimes } from '../learner/learner.js';
 import type { TrainingSegment } from '../learner/batch.js';
 import type { LearnerConfig } from '../learner/config.js';
@@ -31,7 +27,6 @@ import { actorOnlyFps, CARTPOLE_SPEC, makeSegments } from './throughput.js';
 import { protocolThroughput, rawThroughput, receiveSideThroughput, rolloutMessage } from './transport.js';
 import { timed } from './results.js';
 
-const CLI = fileURLToPath(new URL('../deploy/cli.js', import.meta.url));
 const T = 32,
   E = 4,
   SEGMENTS = 4,
@@ -174,10 +169,7 @@ async function endToEndPoint(
   learnerThreads: number,
   steps: number,
 ): Promise<Omit<EndToEndPoint, 'efficiency'>> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'isreshape-scaling-'));
-  const runDir = path.join(dir, 'run');
   const args = [
-    'train',
     '--preset',
     'cartpole',
     '--method',
@@ -203,30 +195,13 @@ async function endToEndPoint(
     '--steps',
     String(steps),
     '--quiet',
-    '--run-dir',
-    runDir,
   ];
-  try {
-    const out: string[] = [];
-    const code = await new Promise<number>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout.on('data', (d: Buffer) => out.push(d.toString()));
-      child.stderr.on('data', (d: Buffer) => out.push(d.toString()));
-      child.on('error', reject);
-      child.on('exit', (c) => resolve(c ?? 1));
-    });
-    if (code !== 0) throw new Error(`train exited ${code}:\n${out.join('')}`);
-    const run = await readRun(runDir);
+  return withTrainRun(args, (run) => {
     // Skip the first tenth of the updates (start-up: threads, JIT, actors joining).
     const ups = run.updates.slice(Math.floor(run.updates.length / 10));
-    const first = ups[0],
-      last = ups[ups.length - 1];
-    const stepsPerSec =
-      first && last && last.time > first.time ? ((last.envSteps - first.envSteps) * 1000) / (last.time - first.time) : NaN;
+    const stepsPerSec = steadyStepsPerSecond(ups) ?? NaN;
     return { actors, workers, learnerThreads, stepsPerSec, updates: run.updates.length, timeMs: meanTimeSplit(ups) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 const int = (x: number): string => (Number.isFinite(x) ? String(Math.round(x)) : '-');
