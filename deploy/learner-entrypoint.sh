@@ -14,21 +14,8 @@ RUN_DIR="${RUN_DIR:-/data/run}"
 BIND="${BIND:-tcp://0.0.0.0:5555}"
 CLI="${ISRESHAPE_CLI:-/app/dist/deploy/cli.js}"
 
-fail() {
-  echo "learner-entrypoint: $*" >&2
-  exit 2
-}
-
-# The CLI refuses a key file that group or others can read, and mounted secrets often are
-# (Kubernetes secret volumes, Compose secrets): use a private copy (mode 600, in a mode-700
-# directory under $TMPDIR).
-private_copy() {
-  [ -r "$1" ] || fail "$2: cannot read $1 as uid $(id -u); make the secret readable by this user"
-  dir="$(mktemp -d)"
-  cp "$1" "$dir/key"
-  chmod 600 "$dir/key"
-  echo "$dir/key"
-}
+ENTRYPOINT=learner-entrypoint
+. "$(dirname "$0")/entrypoint-lib.sh"
 
 set -- --bind "$BIND" "$@"
 if [ -n "${CURVE_SECRET:-}" ] || [ -n "${CURVE_ALLOW:-}" ]; then
