@@ -10,19 +10,21 @@ import { SegmentCollector } from '../../../actor/collect.js';
 import { decode, encode, type DecodeResult } from '../../../protocol/codec.js';
 import { AckStatus, MsgType, type Message, type RolloutMsg } from '../../../protocol/messages.js';
 import { initParams, modelHash } from '../../../model/params.js';
-import { ManualClock, MemoryLogger, until } from '../learner/fakes.js';
+import { Inbox, ManualClock, MemoryLogger, until } from '../learner/fakes.js';
 
 const spec = { obsDim: 4, nActions: 2, hidden: [8] };
 const HASH = modelHash(spec);
 
 class FakeActorTransport implements ActorTransport {
   readonly sent: Message[] = [];
-  closed = false;
   onSend: (m: Message) => void = () => {};
   /** The link state the transport reports (the real socket's connect/disconnect events). */
   link = true;
-  private readonly queue: DecodeResult[] = [];
-  private wake: (() => void) | null = null;
+  private readonly inbox = new Inbox<DecodeResult>();
+
+  get closed(): boolean {
+    return this.inbox.closed;
+  }
 
   /** Deliver a message from the learner, through the codec. */
   push(m: Message): void {
@@ -30,9 +32,7 @@ class FakeActorTransport implements ActorTransport {
   }
 
   pushBytes(b: Uint8Array): void {
-    if (this.closed) return;
-    this.queue.push(decode(b));
-    this.wake?.();
+    this.inbox.push(decode(b));
   }
 
   async send(m: Message): Promise<boolean> {
@@ -44,24 +44,12 @@ class FakeActorTransport implements ActorTransport {
     return true;
   }
 
-  async *incoming(): AsyncGenerator<DecodeResult, void, undefined> {
-    for (;;) {
-      const next = this.queue.shift();
-      if (next) {
-        yield next;
-        continue;
-      }
-      if (this.closed) return;
-      await new Promise<void>((r) => {
-        this.wake = r;
-      });
-      this.wake = null;
-    }
+  incoming(): AsyncGenerator<DecodeResult, void, undefined> {
+    return this.inbox.drain();
   }
 
   close(): void {
-    this.closed = true;
-    this.wake?.();
+    this.inbox.close();
   }
 
   connected(): boolean {

@@ -88,44 +88,26 @@ export interface Sent {
   msg: Message;
 }
 
-export class FakeLearnerTransport implements LoopTransport {
-  readonly sent: Sent[] = [];
+/**
+ * What a fake transport has received and not yet handed out: `drain()` yields items in order and
+ * waits for more, and ends once `close()` was called and nothing is left.
+ */
+export class Inbox<T> {
   closed = false;
-  /** Called after every send (the fake actors' reaction). */
-  onSend: (s: Sent) => void = () => {};
-  private readonly queue: Incoming[] = [];
+  private readonly queue: T[] = [];
   private wake: (() => void) | null = null;
 
-  /** Deliver `msg` from `peer`, encoded and decoded by the real codec. */
-  push(peer: Buffer, msg: Message): void {
-    const bytes = encode(msg);
-    this.pushResult(peer, decode(bytes), bytes.length);
-  }
-
-  /** Deliver raw bytes (e.g. garbage) from `peer`. */
-  pushBytes(peer: Buffer, bytes: Uint8Array): void {
-    this.pushResult(peer, decode(bytes), bytes.length);
-  }
-
-  private pushResult(peer: Buffer, result: DecodeResult, bytes: number): void {
+  /** Queue `item` (ignored once closed). */
+  push(item: T): void {
     if (this.closed) return;
-    this.queue.push({ peer, result, bytes });
+    this.queue.push(item);
     this.wake?.();
   }
 
-  async send(peer: Buffer, msg: Message): Promise<boolean> {
-    if (this.closed) return false;
-    encode(msg); // what the real socket does first: an unencodable message is a bug
-    const s = { peer, msg };
-    this.sent.push(s);
-    this.onSend(s);
-    return true;
-  }
-
-  async *incoming(): AsyncGenerator<Incoming, void, undefined> {
+  async *drain(): AsyncGenerator<T, void, undefined> {
     for (;;) {
       const next = this.queue.shift();
-      if (next) {
+      if (next !== undefined) {
         yield next;
         continue;
       }
@@ -140,6 +122,49 @@ export class FakeLearnerTransport implements LoopTransport {
   close(): void {
     this.closed = true;
     this.wake?.();
+  }
+}
+
+export class FakeLearnerTransport implements LoopTransport {
+  readonly sent: Sent[] = [];
+  /** Called after every send (the fake actors' reaction). */
+  onSend: (s: Sent) => void = () => {};
+  private readonly inbox = new Inbox<Incoming>();
+
+  get closed(): boolean {
+    return this.inbox.closed;
+  }
+
+  /** Deliver `msg` from `peer`, encoded and decoded by the real codec. */
+  push(peer: Buffer, msg: Message): void {
+    const bytes = encode(msg);
+    this.pushResult(peer, decode(bytes), bytes.length);
+  }
+
+  /** Deliver raw bytes (e.g. garbage) from `peer`. */
+  pushBytes(peer: Buffer, bytes: Uint8Array): void {
+    this.pushResult(peer, decode(bytes), bytes.length);
+  }
+
+  private pushResult(peer: Buffer, result: DecodeResult, bytes: number): void {
+    this.inbox.push({ peer, result, bytes });
+  }
+
+  async send(peer: Buffer, msg: Message): Promise<boolean> {
+    if (this.closed) return false;
+    encode(msg); // what the real socket does first: an unencodable message is a bug
+    const s = { peer, msg };
+    this.sent.push(s);
+    this.onSend(s);
+    return true;
+  }
+
+  incoming(): AsyncGenerator<Incoming, void, undefined> {
+    return this.inbox.drain();
+  }
+
+  close(): void {
+    this.inbox.close();
   }
 
   /** Messages sent to `peer` (all peers when omitted) of type `type`. */
