@@ -8,9 +8,7 @@
  * advance), every fuzz message is counted as rejected with a code (received = trained + dropped
  * + rejected; the codes add up), and memory stays bounded.
  */
-import { Writable } from 'node:stream';
 import * as zmq from 'zeromq';
-import { pino, type Logger } from 'pino';
 import { modelSpecFor } from '../../actor/envs/registry.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../model/backend.js';
@@ -20,18 +18,8 @@ import { Actor } from '../../actor/actor.js';
 import { encode } from '../../protocol/codec.js';
 import { MsgType, PROTOCOL_VERSION, type Message } from '../../protocol/messages.js';
 import { ensureBuilt } from '../helpers/cli.js';
-import { testConfig } from '../unit/learner/fakes.js';
+import { memoryPino, testConfig } from '../unit/learner/fakes.js';
 import { makeRollout } from '../unit/protocol/helpers.js';
-
-function memoryPino(lines: Array<Record<string, unknown>>): Logger {
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return pino({ level: 'info' }, stream);
-}
 
 const spec = modelSpecFor('CartPole-v1', [8]); // the learner's: the env spec is in the model hash
 const HASH = modelHash(spec);

@@ -5,31 +5,19 @@
  * ZeroMQ before the decoder (counted as a disconnect); the CLI refuses a non-loopback bind
  * without CURVE unless --insecure is given.
  */
-import { Writable } from 'node:stream';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as zmq from 'zeromq';
-import { pino, type Logger } from 'pino';
 import { modelSpecFor } from '../../actor/envs/registry.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../model/backend.js';
 import { LearnerServer } from '../../learner/server.js';
 import { Actor, type ActorOptions } from '../../actor/actor.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
-import { testConfig } from '../unit/learner/fakes.js';
+import { memoryPino, testConfig } from '../unit/learner/fakes.js';
 import { writeKeyPair, readKeyPair } from '../../deploy/curveKeys.js';
 import { parseLearnerNetwork, isLoopbackEndpoint } from '../../deploy/networkOptions.js';
-
-function memoryPino(lines: Array<Record<string, unknown>>): Logger {
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return pino({ level: 'info' }, stream);
-}
 
 const spec = modelSpecFor('CartPole-v1', [8]); // the learner's: the env spec is in the model hash
 const cfg = (steps: number) =>

@@ -4,6 +4,8 @@
  * whose time passes only when someone sleeps, an evaluator whose results are a function of
  * (version, episodes), and a logger that keeps its records.
  */
+import { Writable } from 'node:stream';
+import { pino, type Logger } from 'pino';
 import { decode, encode, type DecodeResult } from '../../../protocol/codec.js';
 import type { Clock } from '../../../protocol/clock.js';
 import type { Message } from '../../../protocol/messages.js';
@@ -297,4 +299,15 @@ export async function until(f: () => boolean, what: string, turns = 100_000): Pr
     await new Promise((r) => setImmediate(r));
   }
   throw new Error(`gave up waiting for ${what}`);
+}
+
+/** A real pino logger whose records land, parsed, in `lines`. */
+export function memoryPino(lines: Array<Record<string, unknown>>): Logger {
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return pino({ level: 'info' }, stream);
 }

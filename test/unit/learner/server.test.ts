@@ -5,26 +5,13 @@
  * with fakes in loop.test.ts and ../actor/loop.test.ts. Worker threads load dist/ (built once
  * here when missing).
  */
-import { Writable } from 'node:stream';
 import { modelSpecFor } from '../../../actor/envs/registry.js';
-import { pino, type Logger } from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../model/backend.js';
 import { LearnerServer } from '../../../learner/server.js';
 import { Actor } from '../../../actor/actor.js';
 import { ensureBuilt } from '../../helpers/cli.js';
-import { testConfig } from './fakes.js';
-
-/** A pino logger whose records land in `lines`. */
-function memoryPino(lines: Array<Record<string, unknown>>): Logger {
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return pino({ level: 'info' }, stream);
-}
+import { memoryPino, testConfig } from './fakes.js';
 
 beforeAll(async () => {
   ensureBuilt();
