@@ -12,6 +12,7 @@ import { lossAndGrad } from '../../../learner/loss.js';
 import { lossAndGradJs } from '../../../learner/lossJs.js';
 import { DEFAULT_OBJECTIVE, METHODS, type ObjectiveConfig } from '../../../learner/objectives/config.js';
 import { learnerConfig } from './fakes.js';
+import { expectFiniteDifferenceGradient } from './gradCheck.js';
 
 const specs: ModelSpec[] = [
   { obsDim: 4, nActions: 2, hidden: [64, 64] },
@@ -120,15 +121,7 @@ describe('backward (float64 finite differences)', () => {
     f(params);
     const grad = new Float64Array(params.length).fill(123); // overwritten, not accumulated
     backward(spec, params, ws, cL, cV, grad);
-    const h = 1e-6;
-    for (let i = 0; i < params.length; i++) {
-      const p = params.slice();
-      p[i] += h;
-      const up = f(p);
-      p[i] -= 2 * h;
-      const fd = (up - f(p)) / (2 * h);
-      expect(Math.abs(fd - grad[i]), `param ${i}: fd ${fd} analytic ${grad[i]}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(fd)));
-    }
+    expectFiniteDifferenceGradient(f, params, grad);
   });
 
   it('the whole sft loss (g = 1, so no stop-gradient) matches central differences to 1e-6', () => {
@@ -146,15 +139,7 @@ describe('backward (float64 finite differences)', () => {
     };
     const ws = new Workspace(spec, n);
     const grad = lossAndGradJs(spec, cfg, params, mb, ws).grad.slice();
-    const h = 1e-6;
-    for (let i = 0; i < params.length; i++) {
-      const p = params.slice();
-      p[i] += h;
-      const up = lossAndGradJs(spec, cfg, p, mb, ws).terms.total;
-      p[i] -= 2 * h;
-      const fd = (up - lossAndGradJs(spec, cfg, p, mb, ws).terms.total) / (2 * h);
-      expect(Math.abs(fd - grad[i]), `param ${i}: fd ${fd} analytic ${grad[i]}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(fd)));
-    }
+    expectFiniteDifferenceGradient((p) => lossAndGradJs(spec, cfg, p, mb, ws).terms.total, params, grad);
   });
 });
 

@@ -17,6 +17,7 @@ import { lossAndGrad } from '../../../learner/loss.js';
 import { lossAndGradJs } from '../../../learner/lossJs.js';
 import { DEFAULT_OBJECTIVE, METHODS, type ObjectiveConfig } from '../../../learner/objectives/config.js';
 import { learnerConfig } from './fakes.js';
+import { expectFiniteDifferenceGradient } from './gradCheck.js';
 
 const specs: ModelSpec[] = [
   { obsDim: 3, nActions: 1, hidden: [64, 64], head: 'gaussian' },
@@ -194,15 +195,7 @@ describe('Gaussian head: the whole sft loss (g = 1) matches float64 central diff
     };
     const ws = new Workspace(spec, n, 'js');
     const grad = lossAndGradJs(spec, cfg, params, mb, ws).grad.slice();
-    const h = 1e-6;
-    for (let i = 0; i < params.length; i++) {
-      const p = params.slice();
-      p[i] += h;
-      const up = lossAndGradJs(spec, cfg, p, mb, ws).terms.total;
-      p[i] -= 2 * h;
-      const fd = (up - lossAndGradJs(spec, cfg, p, mb, ws).terms.total) / (2 * h);
-      expect(Math.abs(fd - grad[i]), `param ${i}: fd ${fd} analytic ${grad[i]}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(fd)));
-    }
+    expectFiniteDifferenceGradient((p) => lossAndGradJs(spec, cfg, p, mb, ws).terms.total, params, grad);
   });
 
   it('a NaN box action or log standard deviation yields terms.total NaN, not a throw', () => {
