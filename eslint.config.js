@@ -40,7 +40,17 @@ export default tseslint.config(
   },
   {
     // `any` must not flow into the product's typed code; tests may inspect parsed JSON freely.
-    files: ['protocol/**/*.ts', 'model/**/*.ts', 'actor/**/*.ts', 'learner/**/*.ts', 'analysis/**/*.ts', 'deploy/**/*.ts', 'bench/**/*.ts'],
+    files: [
+      'infra/**/*.ts',
+      'envs/**/*.ts',
+      'protocol/**/*.ts',
+      'model/**/*.ts',
+      'actor/**/*.ts',
+      'learner/**/*.ts',
+      'analysis/**/*.ts',
+      'deploy/**/*.ts',
+      'bench/**/*.ts',
+    ],
     rules: {
       '@typescript-eslint/no-unsafe-argument': 'error',
       '@typescript-eslint/no-unsafe-assignment': 'error',

@@ -13,7 +13,16 @@ export default defineConfig({
     reporters: ['default', './test/reporters/summaryLine.ts'],
     coverage: {
       provider: 'v8',
-      include: ['protocol/**/*.ts', 'model/**/*.ts', 'actor/**/*.ts', 'learner/**/*.ts', 'analysis/**/*.ts', 'deploy/**/*.ts'],
+      include: [
+        'infra/**/*.ts',
+        'envs/**/*.ts',
+        'protocol/**/*.ts',
+        'model/**/*.ts',
+        'actor/**/*.ts',
+        'learner/**/*.ts',
+        'analysis/**/*.ts',
+        'deploy/**/*.ts',
+      ],
       exclude: ['**/*.d.ts'],
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: 'coverage',

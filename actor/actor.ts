@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { ActorSocket } from '../protocol/transport.js';
 import type { CurveClientKeys } from '../protocol/curve.js';
 import { wallClock } from '../protocol/clock.js';
-import { actorWorkerFile } from './workerFile.js';
+import { workerFile } from '../infra/workerFile.js';
 import type { CollectTask } from './worker.js';
 import { unpackSegment } from './segmentPack.js';
 import { ActorLoop, type ActorLoopOptions, type SegmentSource } from './loop.js';
@@ -39,7 +39,7 @@ export class Actor {
 
   /** Run until `stop()` or a fatal error (rejects with it: a Reject from the learner, a silent learner). */
   async run(): Promise<void> {
-    const filename = actorWorkerFile('worker');
+    const filename = workerFile('actor', 'worker');
     const socket = await ActorSocket.connect(this.o.endpoint, { curve: this.o.curve ?? null });
     this.loop = new ActorLoop(this.o, {
       transport: socket,

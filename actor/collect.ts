@@ -10,7 +10,7 @@ import { headOf, type ModelSpec } from '../model/spec.js';
 import { policyLogits, sampleActions, sampleGaussianActions } from '../model/forward.js';
 import { logStdOffset, paramCount } from '../model/params.js';
 import { Rng } from '../model/rng.js';
-import { VectorEnv, type VectorStepOut } from './envs/vector.js';
+import { VectorEnv, type VectorStepOut } from '../envs/vector.js';
 
 /** The data fields of a RolloutMsg (no header fields), time-major, as `collect` returns them. */
 export type Segment = Pick<

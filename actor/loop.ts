@@ -40,8 +40,8 @@ import { modelHash, paramCount } from '../model/params.js';
 import { ParamHistory } from '../model/history.js';
 import { Rng } from '../model/rng.js';
 import { mix32 } from '../model/hash.js';
-import { envSpecOf } from './envs/registry.js';
-import { sampleLag, type LagSpec } from './lag.js';
+import { envSpecOf } from '../envs/registry.js';
+import { sampleLag, type LagSpec } from '../protocol/lag.js';
 import type { CollectTask } from './worker.js';
 import type { Segment } from './collect.js';
 

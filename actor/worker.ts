@@ -12,7 +12,7 @@ import { move } from 'piscina';
 import { SegmentCollector, type BehaviourOptions } from './collect.js';
 import { packSegment } from './segmentPack.js';
 import type { ModelSpec } from '../model/spec.js';
-import { loadEnvModule } from './envs/registry.js';
+import { loadEnvModule } from '../envs/registry.js';
 
 export interface CollectTask {
   envId: string;

@@ -8,8 +8,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileLines, logExists, logLines, type LineEnd } from '../protocol/logFiles.js';
-import type { ObjectiveConfig } from '../learner/objectives/config.js';
-import { formatLag, lagSpecFrom } from '../actor/lag.js';
+import type { ObjectiveConfig } from '../protocol/objectiveConfig.js';
+import { formatLag, lagSpecFrom } from '../protocol/lag.js';
 import type { ActorRecord, SummaryRecord, UpdateRecord } from '../protocol/records.js';
 import { runDirEmpty, runDirMissing } from './errors.js';
 

@@ -10,8 +10,8 @@
  * sampled exact-match rate (finalEval.success) and the sampled mean reward (finalEval.stochastic:
  * the fraction of positions right). Pure: takes RunData, returns figures and report blocks.
  */
-import { teacherShareOf } from '../actor/config.js';
-import { isSeqEnv } from '../actor/envs/seq.js';
+import { teacherShareOf } from '../envs/config.js';
+import { isSeqEnv } from '../envs/seq.js';
 import { conditionFields, flagValue, lagSortKey, variedFlags } from './conditions.js';
 import { dec, type Table } from './format.js';
 import type { Block } from './layout.js';

@@ -4,7 +4,7 @@
  * (a user env module) has no default: the threshold-dependent figures are left empty rather
  * than measured against a made-up number.
  */
-import { isSeqEnv } from '../actor/envs/seq.js';
+import { isSeqEnv } from '../envs/seq.js';
 
 /** Built-in environments' solved returns, each with its source. */
 export const ENV_THRESHOLDS: Readonly<Record<string, number>> = Object.freeze({

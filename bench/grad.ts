@@ -17,7 +17,7 @@ import type { Batch } from '../learner/batch.js';
 import type { LearnerConfig } from '../learner/config.js';
 import { lossAndGrad } from '../learner/loss.js';
 import { lossAndGradJs } from '../learner/lossJs.js';
-import { DEFAULT_OBJECTIVE } from '../learner/objectives/config.js';
+import { DEFAULT_OBJECTIVE } from '../protocol/objectiveConfig.js';
 import { computeWeights, WeightBatch } from '../learner/objectives/weights.js';
 
 const backend = await initBackend((process.argv[2] ?? 'wasm') as 'wasm' | 'cpu');

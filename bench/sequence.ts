@@ -27,7 +27,7 @@ import {
   type MethodSpec,
   type SweepCell,
 } from '../deploy/sweepGrid.js';
-import { isSeqEnv } from '../actor/envs/seq.js';
+import { isSeqEnv } from '../envs/seq.js';
 import type { EvalStat } from '../protocol/records.js';
 import { benchFlags, resultsDir, stamp, posInt } from './results.js';
 

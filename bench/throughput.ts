@@ -5,7 +5,7 @@
  * - learner-only: Learner.update (learner threads as configured) on segments collected once in-process, with a given config.
  */
 import { Piscina } from 'piscina';
-import { actorWorkerFile } from '../actor/workerFile.js';
+import { workerFile } from '../infra/workerFile.js';
 import type { CollectTask } from '../actor/worker.js';
 import { SegmentCollector } from '../actor/collect.js';
 import { Learner } from '../learner/learner.js';
@@ -27,7 +27,7 @@ export interface FpsResult {
 
 /** Env steps/s of `workers` one-thread pools collecting T x E CartPole segments for about `ms`. */
 export async function actorOnlyFps(workers: number, T: number, E: number, ms: number): Promise<FpsResult> {
-  const filename = actorWorkerFile('worker');
+  const filename = workerFile('actor', 'worker');
   const params = initParams(CARTPOLE_SPEC, 0);
   const pools = Array.from(
     { length: workers },

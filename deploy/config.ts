@@ -1,18 +1,19 @@
 /**
  * The resolved configuration of a run: `RunConfig`, the intersection of the group interfaces
- * owned by the modules that use them (objective: learner/objectives/config.ts; optimiser,
+ * owned by the modules that use them (objective: protocol/objectiveConfig.ts; optimiser,
  * intake, evaluation, stopping: learner/config.ts; environment, model, actors and lag:
- * actor/config.ts). Flags, defaults, ranges and help are in deploy/schema.ts (`FIELDS`); this
+ * model/config.ts, envs/config.ts, protocol/actorsConfig.ts). Flags, defaults, ranges and help are in deploy/schema.ts (`FIELDS`); this
  * module builds the defaults from it, computes derived values once (`resolveDerived`) and holds
  * the one validator every command uses (`validateConfig`, `validateObjective`).
  */
-import { type ObjectiveConfig } from '../learner/objectives/config.js';
+import { type ObjectiveConfig } from '../protocol/objectiveConfig.js';
 import { UsageError } from './errors.js';
-import { formatLag, maxLagOf, parseLagSpec, type LagSpec } from '../actor/lag.js';
+import { formatLag, maxLagOf, parseLagSpec, type LagSpec } from '../protocol/lag.js';
 import type { AdvantageKind, LearnerServerConfig } from '../learner/config.js';
-import { defaultQueueCapacity, segmentsPerSlot, slotsOf, teacherShareOf, type ActorsConfig, type SeqEnvConfig } from '../actor/config.js';
-import { isSeqEnv, parseSeqEnvId, seqEnvId, seqSettingsProblem } from '../actor/envs/seq.js';
-import { envIds, envPluginSpecOf } from '../actor/envs/registry.js';
+import { defaultQueueCapacity, segmentsPerSlot, slotsOf, type ActorsConfig } from '../protocol/actorsConfig.js';
+import { teacherShareOf, type SeqEnvConfig } from '../envs/config.js';
+import { isSeqEnv, parseSeqEnvId, seqEnvId, seqSettingsProblem } from '../envs/seq.js';
+import { envIds, envPluginSpecOf } from '../envs/registry.js';
 import { FIELDS, getKey, OBJECTIVE_FIELDS, parseField, setKey } from './schema.js';
 
 export type { AdvantageKind };

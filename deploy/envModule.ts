@@ -2,12 +2,12 @@
  * `--env-module FILE`: a user's environment module is loaded into this process's env registry
  * before the run settings are validated (so `--env` may name one of its envs). The path comes
  * from the flag, else from the `--config` file, else (with --join or --resume) from the run's
- * config.json. Worker threads load it themselves (actor/worker.ts, actor/evalWorker.ts).
+ * config.json. Worker threads load it themselves (actor/worker.ts, envs/evalWorker.ts).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadEnvModule } from '../actor/envs/registry.js';
-import { EnvModuleError } from '../actor/envs/check.js';
+import { loadEnvModule } from '../envs/registry.js';
+import { EnvModuleError } from '../envs/check.js';
 import { loadConfigFile } from './runConfig.js';
 import { UsageError } from './errors.js';
 

@@ -8,10 +8,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { writeFileAtomic } from '../learner/checkpoint.js';
+import { writeFileAtomic } from '../infra/fs.js';
 import type { Logger } from 'pino';
 import { constFloorNotice, type RunConfig } from './config.js';
-import { formatLag } from '../actor/lag.js';
+import { formatLag } from '../protocol/lag.js';
 import type { EvalStat, SummaryRecord, UpdateRecord } from '../protocol/records.js';
 import { writeRunConfig } from './runConfig.js';
 import { createLogger } from './logging.js';

@@ -13,7 +13,7 @@ import { buildConfig, flagsGiven } from './options.js';
 import { loadConfigFile } from './runConfig.js';
 import { UsageError } from './errors.js';
 import { FIELD_BY_FLAG, parseField } from './schema.js';
-import { writeFileAtomic } from '../learner/checkpoint.js';
+import { writeFileAtomic } from '../infra/fs.js';
 
 /** Budget flags a resume may raise (config keys). */
 const BUDGETS: Readonly<Record<string, 'steps' | 'timeSec'>> = { steps: 'steps', time: 'timeSec' };

@@ -11,13 +11,14 @@
  * (protocol/logFiles.ts reads whichever exists, the .gz first). Opening the log finishes what a
  * crash left: a segment with a complete .gz loses its uncompressed copy, one without is compressed.
  */
-import { closeSync, createReadStream, createWriteStream, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, mkdirSync, openSync, readdirSync, readSync } from 'node:fs';
 import { renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { logStem, rotatedSegments } from '../protocol/logFiles.js';
+import { fsyncDir } from '../infra/fs.js';
 
 export interface RotatingLogOptions {
   /** Largest active file in bytes before it is rotated; 0 = never rotate. */
@@ -168,21 +169,8 @@ export async function gzipFile(src: string, dest: string): Promise<void> {
     rmSync(tmp, { force: true });
     throw e;
   }
-  syncDir(path.dirname(dest));
+  fsyncDir(path.dirname(dest));
   unlinkSync(src);
-}
-
-function syncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // not every platform can fsync a directory
-  }
 }
 
 function lastByteIsNewline(fd: number, size: number): boolean {

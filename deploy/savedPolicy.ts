@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { CheckpointStore, loadCheckpointFile } from '../learner/checkpoint.js';
 import { fromCheckpoint } from '../learner/runState.js';
-import { loadEnvModule, modelSpecFor } from '../actor/envs/registry.js';
+import { loadEnvModule, modelSpecFor } from '../envs/registry.js';
 import { modelHash } from '../model/params.js';
 import type { ModelSpec } from '../model/spec.js';
 import { UsageError } from './errors.js';

@@ -5,10 +5,10 @@
  * `weights` for its objective flags), config files (`--config`, keyed by long flag names), the
  * saved config.json and the README's flag table (`flagTableMarkdown`).
  */
-import { DEFAULT_OBJECTIVE, OBJECTIVE_CHOICES, OBJECTIVE_RANGES as R } from '../learner/objectives/config.js';
-import { formatLag, lagSpecFrom, type LagSpec } from '../actor/lag.js';
-import { teacherShareOf } from '../actor/config.js';
-import { SEQ_DEFAULTS } from '../actor/envs/seq.js';
+import { DEFAULT_OBJECTIVE, OBJECTIVE_CHOICES, OBJECTIVE_RANGES as R } from '../protocol/objectiveConfig.js';
+import { formatLag, lagSpecFrom, type LagSpec } from '../protocol/lag.js';
+import { teacherShareOf } from '../envs/config.js';
+import { SEQ_DEFAULTS } from '../envs/seq.js';
 import { UsageError } from './errors.js';
 import { PRESETS } from './presets.js';
 

@@ -10,7 +10,7 @@ import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readNdjsonLog } from '../analysis/read.js';
 import { logExists } from '../protocol/logFiles.js';
-import { DEFAULT_OBJECTIVE, METHODS, type MethodName } from '../learner/objectives/config.js';
+import { DEFAULT_OBJECTIVE, METHODS, type MethodName } from '../protocol/objectiveConfig.js';
 import { parseNumberList, UsageError } from './errors.js';
 import { FIELD_BY_FLAG, FIELDS, formatField, parseField } from './schema.js';
 

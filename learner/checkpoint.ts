@@ -19,8 +19,9 @@
  * one is tried.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../infra/fs.js';
 
 const MAGIC = Buffer.from('ISRCKPT1', 'ascii');
 const DIGEST_BYTES = 32;
@@ -102,35 +103,6 @@ export function decodeCheckpoint(buf: Buffer): Checkpoint {
   }
   if (off !== payload.length) throw new CorruptCheckpointError(`${payload.length - off} unexpected bytes after the last section`);
   return { meta: header.meta, arrays };
-}
-
-/** Write `data` to `file` atomically: temporary file, fsync, rename, fsync of the directory. */
-export function writeFileAtomic(file: string, data: Buffer | string): void {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}`);
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let done = 0;
-    while (done < b.length) done += writeSync(fd, b, done, b.length - done);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  fsyncDir(dir);
-}
-
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some file systems refuse fsync on a directory; the rename itself is still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 export interface CheckpointStoreOptions {

@@ -1,18 +1,20 @@
 /**
  * The learner's settings, by concern. `LearnerConfig` is what one update reads;
  * `LearnerServerConfig` is what the learner process reads; both are compositions of the group
- * interfaces (here and in actor/config.ts). Flags, defaults, ranges and help for every field
+ * interfaces (here, model/config.ts, envs/config.ts and protocol/actorsConfig.ts). Flags, defaults, ranges and help for every field
  * are in deploy/schema.ts; the run config (deploy/config.ts `RunConfig`) contains all of them.
  */
-import type { ObjectiveConfig } from './objectives/config.js';
-import type { ActorsConfig, EnvConfig, ModelConfig } from '../actor/config.js';
+import type { ObjectiveConfig } from '../protocol/objectiveConfig.js';
+import type { ActorsConfig } from '../protocol/actorsConfig.js';
+import type { EnvConfig } from '../envs/config.js';
+import type { ModelConfig } from '../model/config.js';
 
 export type AdvantageKind = 'gae' | 'vtrace' | 'group' | 'reward';
 
 /** Importance ratios per token, or one per response (the geometric mean of its token ratios, as GSPO). */
 export type RatioKind = 'token' | 'sequence';
 
-/** Objective group (owned by learner/objectives/config.ts). */
+/** Objective group (owned by protocol/objectiveConfig.ts). */
 export interface ObjectiveGroup {
   /** The off-policy correction (docs/METHODS.md section 2). */
   objective: ObjectiveConfig;

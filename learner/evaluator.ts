@@ -1,24 +1,14 @@
 /**
  * Evaluation of the current policy in a worker thread (never lagged): a piscina pool of one
- * thread running actor/evalWorker.js. The learner passes parameters in and gets an EvalStat.
+ * thread running envs/evalWorker.js. The learner passes parameters in and gets an EvalStat.
  */
 import { Piscina } from 'piscina';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
 import type { ModelSpec } from '../model/spec.js';
 import type { EvalStat } from '../protocol/records.js';
-
-function evalWorkerFile(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const p of [path.join(here, '..', 'actor', 'evalWorker.js'), path.join(here, '..', 'dist', 'actor', 'evalWorker.js')]) {
-    if (existsSync(p)) return p;
-  }
-  throw new Error('actor/evalWorker.js not found; run npm run build first');
-}
+import { workerFile } from '../infra/workerFile.js';
 
 export class Evaluator {
-  private readonly pool = new Piscina({ filename: evalWorkerFile(), minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
+  private readonly pool = new Piscina({ filename: workerFile('envs', 'evalWorker'), minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
 
   /** `envModule`: a user env module (path) defining envId, loaded in the worker thread. */
   constructor(

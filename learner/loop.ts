@@ -13,7 +13,7 @@
 import type { Incoming } from '../protocol/transport.js';
 import { AckStatus, MsgType, type HeartbeatMsg, type HelloMsg, type Message, type RolloutMsg } from '../protocol/messages.js';
 import type { EvalStat, SummaryRecord, UpdateRecord } from '../protocol/records.js';
-import { envShape } from '../protocol/envs.js';
+import { envSpecOf } from '../envs/registry.js';
 import type { Clock } from '../protocol/clock.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { UpdateStats } from './learner.js';
@@ -128,7 +128,7 @@ export class TrainingLoop {
     this.intake = new Intake(c.queueCapacity, c.deterministic);
     this.admission = new Admission({
       modelHash: o.modelHash,
-      env: envShape(c.env),
+      env: envSpecOf(c.env),
       maxLag: c.maxLag,
       deterministic: c.deterministic,
       actors: c.actors,

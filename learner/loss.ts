@@ -16,7 +16,7 @@ import { tfjs } from '../model/backend.js';
 import { headOf, type ModelSpec } from '../model/spec.js';
 import { logStdOffset } from '../model/params.js';
 import { entropyOfTf, gaussianEntropyTf, gaussianLogProbTf, logProbOf, tfForward } from '../model/tf.js';
-import type { ObjectiveConfig } from './objectives/config.js';
+import type { ObjectiveConfig } from '../protocol/objectiveConfig.js';
 import { computeWeights, WeightBatch } from './objectives/weights.js';
 import type { Batch } from './batch.js';
 import { responseMeanLogRatio } from './advantages.js';

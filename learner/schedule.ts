@@ -5,7 +5,7 @@
  * run is a function of its seed regardless of timing.
  */
 import type { Intake, QueuedRollout } from './intake.js';
-import { segmentsPerSlot } from '../actor/config.js';
+import { segmentsPerSlot } from '../protocol/actorsConfig.js';
 
 export interface BatchSchedule {
   /** The batch of the update that produces version + 1, or null when it is not complete yet. */

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { LearnerSocket } from '../protocol/transport.js';
 import { maxMessageBytes } from '../protocol/codec.js';
 import type { CurveServerKeys } from '../protocol/curve.js';
-import { modelSpecFor } from '../actor/envs/registry.js';
+import { modelSpecFor } from '../envs/registry.js';
 import type { SummaryRecord, UpdateRecord } from '../protocol/records.js';
 import type { ModelSpec } from '../model/spec.js';
 import { initParams, modelHash } from '../model/params.js';

@@ -17,9 +17,7 @@
  * decoding, publishing and acknowledging meanwhile.
  */
 import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
+import { workerFile } from '../infra/workerFile.js';
 import type { ModelSpec } from '../model/spec.js';
 import { paramCount } from '../model/params.js';
 import { computeWeights, type WeightBatch } from './objectives/weights.js';
@@ -106,15 +104,6 @@ export type ToWorker =
 
 /** Messages worker -> main: the phase done, or the error it threw. */
 export type FromWorker = { op: 'done' } | { op: 'error'; message: string };
-
-/** Path of the compiled worker module (beside this file, or in dist/ when run from sources). */
-function gradWorkerFile(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const p of [path.join(here, 'gradWorker.js'), path.join(here, '..', 'dist', 'learner', 'gradWorker.js')]) {
-    if (existsSync(p)) return p;
-  }
-  throw new Error('learner/gradWorker.js not found; run npm run build first (--learner-threads > 1 needs the build)');
-}
 
 /** One worker thread with a promise per request (one request in flight at a time). */
 class ShardWorker {
@@ -207,7 +196,7 @@ export class GradThreads {
     this.grads = new Float64Array(new SharedArrayBuffer(8 * this.count * threads));
     this.sums = new Float64Array(new SharedArrayBuffer(8 * SUM_FIELDS * threads));
     this.grad = new Float64Array(this.count);
-    const file = gradWorkerFile();
+    const file = workerFile('learner', 'gradWorker');
     this.workers = Array.from({ length: threads }, (_, shard) => {
       const w = new ShardWorker(file);
       w.post({ op: 'init', shard, spec, cfg, params: this.params.buffer, grads: this.grads.buffer, sums: this.sums.buffer });

@@ -37,7 +37,7 @@ export interface ModelSpec {
    * flat vector. Absent = 'categorical'.
    */
   head?: HeadKind;
-  /** Canonical JSON of the environment's spec (actor/envs/check.ts `specKey`), hashed into `modelHash`. */
+  /** Canonical JSON of the environment's spec (envs/check.ts `specKey`), hashed into `modelHash`. */
   envKey?: string;
 }
 

@@ -84,21 +84,9 @@ export interface SequenceStats {
   positions: PositionStat[];
 }
 
-export interface EvalStat {
-  /** Mean return of the current policy, sampling actions. */
-  stochastic: number;
-  /** Mean return of the current policy, argmax actions. */
-  greedy: number;
-  episodes: number;
-  /** Learner version evaluated. */
-  version: number;
-  /** Environment steps this evaluation took (both modes): not training steps. Absent in older logs. */
-  envSteps?: number;
-  /** Sequence tasks: exact-match rate of the sampled (stochastic) responses. */
-  success?: number;
-  /** Sequence tasks: exact-match rate of the greedy responses. */
-  greedySuccess?: number;
-}
+/** One evaluation's figures (defined beside the evaluation episodes, envs/evaluate.ts). */
+export type { EvalStat } from '../envs/evaluate.js';
+import type { EvalStat } from '../envs/evaluate.js';
 
 /**
  * Where one update's time went, ms of wall time (performance.now): waiting for rollouts, building

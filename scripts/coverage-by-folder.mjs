@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-const FOLDERS = ['protocol', 'model', 'actor', 'learner', 'analysis', 'deploy'];
+const FOLDERS = ['infra', 'envs', 'protocol', 'model', 'actor', 'learner', 'analysis', 'deploy'];
 const file = process.argv[2] ?? path.join(process.cwd(), 'coverage', 'coverage-summary.json');
 let summary;
 try {

@@ -9,9 +9,10 @@
 import type { CommandModule } from 'yargs';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { modelSpecFor } from '../../actor/envs/registry.js';
+import { modelSpecFor } from '../../envs/registry.js';
 import { loadEnvModuleOf } from '../envModule.js';
-import { segmentsPerSlot, teacherShareOf } from '../../actor/config.js';
+import { segmentsPerSlot } from '../../protocol/actorsConfig.js';
+import { teacherShareOf } from '../../envs/config.js';
 import { trainOptions } from '../options.js';
 import { configFileOptions, configFromArgs, writeRunConfig } from '../runConfig.js';
 import { UsageError } from '../errors.js';

@@ -36,7 +36,7 @@ export const evalCommand: CommandModule<object, Record<string, unknown>> = {
       throw new UsageError(`--seed: ${String(argv.seed)} is not accepted; expected an integer >= 0`);
     }
     const p = await loadSavedPolicy(argv.target as string, 'eval');
-    const { evaluatePolicy } = await import('../../actor/evaluate.js');
+    const { evaluatePolicy } = await import('../../envs/evaluate.js');
     const greedy = argv.greedy as boolean;
     const { returns } = evaluatePolicy({
       envId: p.envId,

@@ -14,7 +14,7 @@ import { constFloorNotice } from '../config.js';
 import { UsageError } from '../errors.js';
 import { tensorboardDir, tensorboardOption } from '../tensorboardOption.js';
 import { resumeConfig, resumeOption } from '../resume.js';
-import { writeFileAtomic } from '../../learner/checkpoint.js';
+import { writeFileAtomic } from '../../infra/fs.js';
 import { learnerNetworkOptions, parseLearnerNetwork } from '../networkOptions.js';
 import { loadEnvModuleOf } from '../envModule.js';
 import { logExists } from '../../protocol/logFiles.js';

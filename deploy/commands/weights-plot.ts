@@ -2,7 +2,7 @@
  * Hand-written SVG of g(w) for A = +1 (solid) and A = -1 (dashed), one colour per method, on
  * w in [0.01, 5]: the figure behind `isreshape weights --plot FILE.svg`. No dependency.
  */
-import type { ObjectiveConfig } from '../../learner/objectives/config.js';
+import type { ObjectiveConfig } from '../../protocol/objectiveConfig.js';
 import { weightOf } from '../../learner/objectives/scalar.js';
 
 const WIDTH = 760;

@@ -12,7 +12,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { DEFAULT_OBJECTIVE, METHODS, type MethodName, type ObjectiveConfig } from '../../learner/objectives/config.js';
+import { DEFAULT_OBJECTIVE, METHODS, type MethodName, type ObjectiveConfig } from '../../protocol/objectiveConfig.js';
 import { gammaEss, weightOf } from '../../learner/objectives/scalar.js';
 import { ess, klMuPiK1, klMuPiK3, klPiMu } from '../../learner/diagnostics.js';
 import { parseNumberList, UsageError } from '../errors.js';

@@ -12,7 +12,7 @@
  * gamma in [0, 1] with ESS(w^gamma) >= ess_min (see `gammaEss` in weights.ts), and each
  * sample uses gamma_i = gamma_ess * P_wrong, P_wrong = sigmoid(-A log w / tau_c).
  */
-import type { MethodName, ObjectiveConfig } from './config.js';
+import type { MethodName, ObjectiveConfig } from '../../protocol/objectiveConfig.js';
 
 /** Clamp range of log w before exponentiating (docs/METHODS.md section 1). */
 export const LOG_RATIO_CLAMP = 20;

@@ -4,7 +4,7 @@
  * (`sampleWeight` in kernel.ts) that the batch form `computeWeights` uses too; the formulas of
  * docs/METHODS.md section 2 live there only. Also M(tau_h) = max w h(w) (docs/METHODS.md section 3.3).
  */
-import type { ObjectiveConfig } from './config.js';
+import type { ObjectiveConfig } from '../../protocol/objectiveConfig.js';
 import { LOG_RATIO_CLAMP, methodHasGamma, methodHasH, SampleWeight, sampleWeight, trustH } from './kernel.js';
 import { assertFinite, assertRatio } from './validate.js';
 

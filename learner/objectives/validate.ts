@@ -2,7 +2,7 @@
  * Input and config validation for the off-policy correction (docs/METHODS.md section 1: NaN or
  * +/-Infinity in logp, logmu or A is bad input; reject the whole batch, never propagate it).
  */
-import { OBJECTIVE_CHOICES, OBJECTIVE_RANGES, type FieldRange, type ObjectiveConfig } from './config.js';
+import { OBJECTIVE_CHOICES, OBJECTIVE_RANGES, type FieldRange, type ObjectiveConfig } from '../../protocol/objectiveConfig.js';
 
 /** Bad numeric input: names the field, the first bad index (or -1 for a scalar) and the value. */
 export class NonFiniteInputError extends Error {

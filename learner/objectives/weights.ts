@@ -6,7 +6,7 @@
  * `WeightBatch` reused across calls: once its capacity covers n, a call allocates nothing.
  */
 import { ess } from '../diagnostics.js';
-import type { ObjectiveConfig } from './config.js';
+import type { ObjectiveConfig } from '../../protocol/objectiveConfig.js';
 import { LOG_RATIO_CLAMP, methodHasGamma, methodHasH, SampleWeight, sampleWeight } from './kernel.js';
 import { assertFiniteArray, NonFiniteInputError } from './validate.js';
 

@@ -5,7 +5,7 @@
  * finishes its budget and accounts for every message.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { modelSpecFor } from '../../actor/envs/registry.js';
+import { modelSpecFor } from '../../envs/registry.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

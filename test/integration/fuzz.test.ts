@@ -9,7 +9,7 @@
  * + rejected; the codes add up), and memory stays bounded.
  */
 import * as zmq from 'zeromq';
-import { modelSpecFor } from '../../actor/envs/registry.js';
+import { modelSpecFor } from '../../envs/registry.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../model/backend.js';
 import { modelHash } from '../../model/params.js';

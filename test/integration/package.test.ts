@@ -12,14 +12,14 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { envSpecOf, makeEnv, Rng } from '../../actor/envs/index.js';
+import { envSpecOf, makeEnv, Rng } from '../../envs/index.js';
 import { analyzeRun, compareRuns, readRun } from '../../analysis/index.js';
 import { DEFAULT_OBJECTIVE, METHODS, weightOf } from '../../learner/objectives/index.js';
 import { ROOT } from '../helpers/cli.js';
 import { writeSynthRun } from '../helpers/synthRun.js';
 import { golden } from '../unit/learner/golden.js';
 
-const ENTRIES = ['learner/objectives', 'analysis', 'actor/envs', 'protocol'].map((d) => join(ROOT, 'dist', d, 'index.d.ts'));
+const ENTRIES = ['learner/objectives', 'analysis', 'envs', 'protocol'].map((d) => join(ROOT, 'dist', d, 'index.d.ts'));
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 
 /** The consumer program. Every import is a package subpath; nothing reaches into dist/. */
@@ -134,7 +134,7 @@ describe('the npm package', () => {
     const paths = packed.files.map((f) => f.path);
     for (const p of ['package.json', 'README.md', 'docs/METHODS.md', 'dist/deploy/cli.js', 'dist/actor/worker.js'])
       expect(paths).toContain(p);
-    for (const d of ['learner/objectives', 'analysis', 'actor/envs', 'protocol']) {
+    for (const d of ['learner/objectives', 'analysis', 'envs', 'protocol']) {
       expect(paths).toContain(`dist/${d}/index.js`);
       expect(paths).toContain(`dist/${d}/index.d.ts`);
     }

@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as zmq from 'zeromq';
-import { modelSpecFor } from '../../actor/envs/registry.js';
+import { modelSpecFor } from '../../envs/registry.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../model/backend.js';
 import { LearnerServer } from '../../learner/server.js';

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { METHODS } from '../../learner/objectives/config.js';
+import { METHODS } from '../../protocol/objectiveConfig.js';
 import { caseName, golden, type GoldenCase } from '../unit/learner/golden.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

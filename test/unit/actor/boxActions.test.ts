@@ -6,10 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SegmentCollector } from '../../../actor/collect.js';
-import { evaluatePolicy } from '../../../actor/evaluate.js';
+import { evaluatePolicy } from '../../../envs/evaluate.js';
 import { packSegment, unpackSegment } from '../../../actor/segmentPack.js';
-import { envSpecOf, modelSpecFor } from '../../../actor/envs/registry.js';
-import { clipBoxAction } from '../../../actor/envs/vector.js';
+import { envSpecOf, modelSpecFor } from '../../../envs/registry.js';
+import { clipBoxAction } from '../../../envs/vector.js';
 import { buildBatch } from '../../../learner/batch.js';
 import { Workspace } from '../../../model/grad.js';
 import { initParams, logStdOffset, modelHash } from '../../../model/params.js';
@@ -17,7 +17,7 @@ import { decode, encode } from '../../../protocol/codec.js';
 import { reasonCode } from '../../../protocol/errors.js';
 import { MsgType, type RolloutMsg } from '../../../protocol/messages.js';
 import { validateHello, validateRollout } from '../../../protocol/validate.js';
-import { DEFAULT_OBJECTIVE } from '../../../learner/objectives/config.js';
+import { DEFAULT_OBJECTIVE } from '../../../protocol/objectiveConfig.js';
 import type { LearnerConfig } from '../../../learner/config.js';
 
 const spec = modelSpecFor('Pendulum-v1', [16]);

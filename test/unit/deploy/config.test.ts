@@ -18,7 +18,7 @@ import { configFromArgs, joinConfig, loadConfigFile, writeRunConfig } from '../.
 import { PRESETS } from '../../../deploy/presets.js';
 import { FIELD_BY_FLAG } from '../../../deploy/schema.js';
 import { UsageError } from '../../../deploy/errors.js';
-import { DEFAULT_OBJECTIVE } from '../../../learner/objectives/config.js';
+import { DEFAULT_OBJECTIVE } from '../../../protocol/objectiveConfig.js';
 import { readRun } from '../../../analysis/read.js';
 import { writeSynthRun } from '../../helpers/synthRun.js';
 import { argvOf, tmp } from './helpers.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatLag, lagSpecFrom, parseLagSpec, type LagSpec } from '../../../actor/lag.js';
-import { defaultQueueCapacity, segmentsPerSlot, slotsOf } from '../../../actor/config.js';
+import { formatLag, lagSpecFrom, parseLagSpec, type LagSpec } from '../../../protocol/lag.js';
+import { defaultQueueCapacity, segmentsPerSlot, slotsOf } from '../../../protocol/actorsConfig.js';
 
 describe('lag schedules: parsed once, formatted by one function', () => {
   const forms: [string, LagSpec][] = [

@@ -19,7 +19,7 @@ import { DEFAULT_CONFIG } from '../../../deploy/config.js';
 import { buildConfig } from '../../../deploy/options.js';
 import { tableIn, withTable, BEGIN, END } from '../../../deploy/flagTable.js';
 import { UsageError } from '../../../deploy/errors.js';
-import { DEFAULT_OBJECTIVE } from '../../../learner/objectives/config.js';
+import { DEFAULT_OBJECTIVE } from '../../../protocol/objectiveConfig.js';
 import { argvOf } from './helpers.js';
 
 /** One value each row must refuse (as the command line spells it). */

@@ -8,9 +8,9 @@ import {
   decodeCheckpoint,
   encodeCheckpoint,
   loadCheckpointFile,
-  writeFileAtomic,
   type Checkpoint,
 } from '../../../learner/checkpoint.js';
+import { writeFileAtomic } from '../../../infra/fs.js';
 
 function tmp(): string {
   return mkdtempSync(path.join(tmpdir(), 'isr-ckpt-'));

@@ -13,7 +13,7 @@ import type { Incoming } from '../../../protocol/transport.js';
 import type { EvalStat } from '../../../protocol/records.js';
 import type { LoopTransport, PolicyEvaluator } from '../../../learner/loop.js';
 import type { LearnerConfig, LearnerServerConfig } from '../../../learner/config.js';
-import { DEFAULT_OBJECTIVE } from '../../../learner/objectives/config.js';
+import { DEFAULT_OBJECTIVE } from '../../../protocol/objectiveConfig.js';
 
 /**
  * The update's hyperparameters for learner unit tests: v5 with V-trace advantages, 2 epochs x 2

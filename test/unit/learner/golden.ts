@@ -1,7 +1,7 @@
 /** Typed access to the golden vectors of docs/METHODS.md section 6 (copied into test/fixtures). */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_OBJECTIVE, type ObjectiveConfig, type MethodName } from '../../../learner/objectives/config.js';
+import { DEFAULT_OBJECTIVE, type ObjectiveConfig, type MethodName } from '../../../protocol/objectiveConfig.js';
 
 export interface GoldenCase {
   method: MethodName;

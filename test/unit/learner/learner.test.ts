@@ -7,7 +7,7 @@ import { initBackend } from '../../../model/backend.js';
 import { initParams } from '../../../model/params.js';
 import { SegmentCollector } from '../../../actor/collect.js';
 import { Learner } from '../../../learner/learner.js';
-import { DEFAULT_OBJECTIVE } from '../../../learner/objectives/config.js';
+import { DEFAULT_OBJECTIVE } from '../../../protocol/objectiveConfig.js';
 import type { LearnerConfig } from '../../../learner/config.js';
 import { MsgType, type RolloutMsg } from '../../../protocol/messages.js';
 import { learnerConfig } from './fakes.js';

@@ -15,7 +15,7 @@ import type { Batch } from '../../../learner/batch.js';
 import type { LearnerConfig } from '../../../learner/config.js';
 import { lossAndGrad } from '../../../learner/loss.js';
 import { lossAndGradJs } from '../../../learner/lossJs.js';
-import { DEFAULT_OBJECTIVE, METHODS, type ObjectiveConfig } from '../../../learner/objectives/config.js';
+import { DEFAULT_OBJECTIVE, METHODS, type ObjectiveConfig } from '../../../protocol/objectiveConfig.js';
 import { learnerConfig } from './fakes.js';
 import { expectFiniteDifferenceGradient } from './gradCheck.js';
 

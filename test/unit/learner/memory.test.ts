@@ -9,7 +9,7 @@ import { initBackend, tfjs } from '../../../model/backend.js';
 import { initParams } from '../../../model/params.js';
 import { SegmentCollector } from '../../../actor/collect.js';
 import { Learner } from '../../../learner/learner.js';
-import { DEFAULT_OBJECTIVE } from '../../../learner/objectives/config.js';
+import { DEFAULT_OBJECTIVE } from '../../../protocol/objectiveConfig.js';
 import type { LearnerConfig } from '../../../learner/config.js';
 import type { TrainingSegment } from '../../../learner/batch.js';
 import { MsgType } from '../../../protocol/messages.js';

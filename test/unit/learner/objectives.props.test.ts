@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DEFAULT_OBJECTIVE, METHODS, type ObjectiveConfig } from '../../../learner/objectives/config.js';
+import { DEFAULT_OBJECTIVE, METHODS, type ObjectiveConfig } from '../../../protocol/objectiveConfig.js';
 import {
   assertFiniteArray,
   computeWeights,

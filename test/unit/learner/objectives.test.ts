@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../model/backend.js';
-import { DEFAULT_OBJECTIVE, METHODS, type ObjectiveConfig } from '../../../learner/objectives/config.js';
+import { DEFAULT_OBJECTIVE, METHODS, type ObjectiveConfig } from '../../../protocol/objectiveConfig.js';
 import { computeWeights, gammaEss, maxWH, sech2, trustH, WeightBatch, weightOf } from '../../../learner/objectives/index.js';
 import { policyLossTf } from '../../../learner/loss.js';
 import { caseName, configOf, golden } from './golden.js';

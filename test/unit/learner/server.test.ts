@@ -5,7 +5,7 @@
  * with fakes in loop.test.ts and ../actor/loop.test.ts. Worker threads load dist/ (built once
  * here when missing).
  */
-import { modelSpecFor } from '../../../actor/envs/registry.js';
+import { modelSpecFor } from '../../../envs/registry.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../model/backend.js';
 import { LearnerServer } from '../../../learner/server.js';

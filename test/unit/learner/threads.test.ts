@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { initParams } from '../../../model/params.js';
 import { SegmentCollector } from '../../../actor/collect.js';
 import { Learner, type UpdateStats } from '../../../learner/learner.js';
-import { DEFAULT_OBJECTIVE } from '../../../learner/objectives/config.js';
+import { DEFAULT_OBJECTIVE } from '../../../protocol/objectiveConfig.js';
 import type { LearnerConfig } from '../../../learner/config.js';
 import type { TrainingSegment } from '../../../learner/batch.js';
 import { MsgType, type RolloutMsg } from '../../../protocol/messages.js';

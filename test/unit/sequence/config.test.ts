@@ -8,7 +8,7 @@ import { UsageError } from '../../../deploy/errors.js';
 import { PRESETS } from '../../../deploy/presets.js';
 import { decode, encode } from '../../../protocol/codec.js';
 import { validateRollout } from '../../../protocol/validate.js';
-import { envSpecOf } from '../../../actor/envs/registry.js';
+import { envSpecOf } from '../../../envs/registry.js';
 import { MsgType, type RolloutMsg } from '../../../protocol/messages.js';
 import { argvOf } from '../deploy/helpers.js';
 import { makeRollout } from '../protocol/helpers.js';

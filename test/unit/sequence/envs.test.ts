@@ -1,11 +1,11 @@
 /**
- * The sequence tasks (actor/envs/seq.ts) through the real registry and framework: targets by
+ * The sequence tasks (envs/seq.ts) through the real registry and framework: targets by
  * rule, one-hot observations, rewards, the oracle, ids with settings, and the collector's
  * groups (shared prompts) and teacher (exact log mu).
  */
 import { describe, expect, it } from 'vitest';
-import { envSpecOf, makeManagedEnv } from '../../../actor/envs/registry.js';
-import { isSeqEnv, parseSeqEnvId, seqEnvId, seqTarget, SeqEnv } from '../../../actor/envs/seq.js';
+import { envSpecOf, makeManagedEnv } from '../../../envs/registry.js';
+import { isSeqEnv, parseSeqEnvId, seqEnvId, seqTarget, SeqEnv } from '../../../envs/seq.js';
 import { SegmentCollector, sourcesOf } from '../../../actor/collect.js';
 import { packSegment, unpackSegment } from '../../../actor/segmentPack.js';
 import { initParams } from '../../../model/params.js';

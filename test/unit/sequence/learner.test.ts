@@ -5,12 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SegmentCollector, type BehaviourOptions } from '../../../actor/collect.js';
-import { envSpecOf } from '../../../actor/envs/registry.js';
+import { envSpecOf } from '../../../envs/registry.js';
 import { groupAdvantages, responseMeanLogRatio } from '../../../learner/advantages.js';
 import { buildBatch, responsePermutation, selectRows } from '../../../learner/batch.js';
 import type { LearnerConfig } from '../../../learner/config.js';
 import { Learner } from '../../../learner/learner.js';
-import { DEFAULT_OBJECTIVE, METHODS } from '../../../learner/objectives/config.js';
+import { DEFAULT_OBJECTIVE, METHODS } from '../../../protocol/objectiveConfig.js';
 import { initParams } from '../../../model/params.js';
 import { Workspace } from '../../../model/grad.js';
 import { Rng } from '../../../model/rng.js';

@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CartPole } from '../../../../actor/envs/cartpole.js';
-import { makeManagedEnv } from '../../../../actor/envs/registry.js';
-import { Rng } from '../../../../model/rng.js';
+import { CartPole } from '../../../envs/cartpole.js';
+import { makeManagedEnv } from '../../../envs/registry.js';
+import { Rng } from '../../../model/rng.js';
 
 interface Golden {
   state0: number[];
   actions: number[];
   steps: { obs: number[]; state: number[]; r: number; term: boolean }[];
 }
-const golden = JSON.parse(readFileSync(new URL('../../../fixtures/gymnasium-classic.json', import.meta.url), 'utf8')) as {
+const golden = JSON.parse(readFileSync(new URL('../../fixtures/gymnasium-classic.json', import.meta.url), 'utf8')) as {
   cartpole: Golden;
 };
 

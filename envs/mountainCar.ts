@@ -5,7 +5,7 @@
  * per step, termination at position >= 0.5 with velocity >= 0; the framework truncates after
  * 200 steps. Reset: position uniform in [-0.6, -0.4), velocity 0. A plug-in (api.ts).
  */
-import { Rng } from '../../model/rng.js';
+import { Rng } from '../model/rng.js';
 import type { EnvPlugin, EnvPluginInstance, EnvPluginSpec, EnvPluginStep } from './api.js';
 
 export const MOUNTAIN_CAR_SPEC: EnvPluginSpec = { observationSize: 2, action: { type: 'discrete', n: 3 }, maxEpisodeSteps: 200 };

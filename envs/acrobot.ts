@@ -3,9 +3,9 @@
  * over [0, dt = 0.2], no torque noise, angles wrapped to [-pi, pi], velocities bounded,
  * reward -1 per step and 0 on the terminal step; the framework truncates after 500 steps. As
  * in Gymnasium, the reset state is float32 and the stepped state float64. A plug-in
- * (actor/envs/api.ts).
+ * (envs/api.ts).
  */
-import { Rng } from '../../model/rng.js';
+import { Rng } from '../model/rng.js';
 import type { EnvPlugin, EnvPluginInstance, EnvPluginSpec, EnvPluginStep } from './api.js';
 
 export const ACROBOT_SPEC: EnvPluginSpec = { observationSize: 6, action: { type: 'discrete', n: 3 }, maxEpisodeSteps: 500 };

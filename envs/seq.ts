@@ -13,7 +13,7 @@
  * Env ids: `seq-reverse` (defaults V = 10, L = 4) or `seq-reverse-v12-l6` for other settings;
  * the registry creates the latter on demand (`seqPluginFor`).
  */
-import { Rng } from '../../model/rng.js';
+import { Rng } from '../model/rng.js';
 import type { EnvPlugin, EnvPluginInstance, EnvPluginSpec, EnvPluginStep } from './api.js';
 
 export const SEQ_TASKS = ['seq-reverse', 'seq-sort', 'seq-add'] as const;

@@ -1,4 +1,4 @@
-/** The built-in environments: an env module like any user's (actor/envs/api.ts). */
+/** The built-in environments: an env module like any user's (envs/api.ts). */
 import { ACROBOT } from './acrobot.js';
 import type { EnvPlugin } from './api.js';
 import { CARTPOLE } from './cartpole.js';

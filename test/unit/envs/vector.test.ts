@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { envIds, envSpecOf, makeEnv } from '../../../../actor/envs/registry.js';
-import { VectorEnv, type VectorStepOut } from '../../../../actor/envs/vector.js';
-import { Rng } from '../../../../model/rng.js';
+import { envIds, envSpecOf, makeEnv } from '../../../envs/registry.js';
+import { VectorEnv, type VectorStepOut } from '../../../envs/vector.js';
+import { Rng } from '../../../model/rng.js';
 
 function outFor(E: number, d: number): VectorStepOut {
   return {

@@ -10,8 +10,25 @@ import { headOf, type ModelSpec } from '../model/spec.js';
 import { policyLogits, sampleActions, sampleGaussianActions } from '../model/forward.js';
 import { logStdOffset, paramCount } from '../model/params.js';
 import { Rng } from '../model/rng.js';
-import { envSpecOf, makeManagedEnv } from './envs/registry.js';
-import { clipBoxAction } from './envs/vector.js';
+import { envSpecOf, makeManagedEnv } from './registry.js';
+import { clipBoxAction } from './vector.js';
+
+/** One evaluation's figures: mean returns of the current policy (never lagged) in both modes. */
+export interface EvalStat {
+  /** Mean return of the current policy, sampling actions. */
+  stochastic: number;
+  /** Mean return of the current policy, argmax actions. */
+  greedy: number;
+  episodes: number;
+  /** Learner version evaluated. */
+  version: number;
+  /** Environment steps this evaluation took (both modes): not training steps. Absent in older logs. */
+  envSteps?: number;
+  /** Sequence tasks: exact-match rate of the sampled (stochastic) responses. */
+  success?: number;
+  /** Sequence tasks: exact-match rate of the greedy responses. */
+  greedySuccess?: number;
+}
 
 export interface EvaluateOptions {
   envId: string;

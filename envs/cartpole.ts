@@ -1,9 +1,9 @@
 /**
  * CartPole-v1 exactly as Gymnasium's classic_control/cartpole.py (euler integrator): state
  * kept in float64, observations returned as float32, reward 1 on every step including the
- * terminating one; the framework truncates after 500 steps. A plug-in (actor/envs/api.ts).
+ * terminating one; the framework truncates after 500 steps. A plug-in (envs/api.ts).
  */
-import { Rng } from '../../model/rng.js';
+import { Rng } from '../model/rng.js';
 import type { EnvPlugin, EnvPluginInstance, EnvPluginSpec, EnvPluginStep } from './api.js';
 
 export const CARTPOLE_SPEC: EnvPluginSpec = { observationSize: 4, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 500 };

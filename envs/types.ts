@@ -4,8 +4,8 @@
  * counts steps and reports truncation at spec.maxEpisodeSteps (as Gymnasium's TimeLimit);
  * truncation is not termination: a truncated episode is bootstrapped from its final observation.
  */
-import type { EnvSpec } from '../../model/spec.js';
-import type { Rng } from '../../model/rng.js';
+import type { EnvSpec } from '../model/spec.js';
+import type { Rng } from '../model/rng.js';
 
 /** Result of one env step. `obs` is a fresh array the caller may keep. */
 export interface StepResult {

@@ -8,8 +8,8 @@
  * reported terminated = 1, truncated = 0, because `truncated` means "bootstrap from finalObs"
  * (protocol/messages.ts RolloutMsg).
  */
-import type { EnvSpec } from '../../model/spec.js';
-import type { Rng } from '../../model/rng.js';
+import type { EnvSpec } from '../model/spec.js';
+import type { Rng } from '../model/rng.js';
 import { envSpecOf, makeManagedEnv } from './registry.js';
 import type { ManagedEnv } from './managed.js';
 import type { BoxActionSpace } from './api.js';

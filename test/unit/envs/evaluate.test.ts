@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { evaluatePolicy } from '../../../actor/evaluate.js';
-import { makeEnv } from '../../../actor/envs/registry.js';
+import { evaluatePolicy } from '../../../envs/evaluate.js';
+import { makeEnv } from '../../../envs/registry.js';
 import { policyLogits, sampleActions } from '../../../model/forward.js';
 import { initParams, layerOffsets } from '../../../model/params.js';
 import { Rng } from '../../../model/rng.js';

@@ -6,7 +6,7 @@
  * after 200 steps. State float64, observation float32 (cos th, sin th, thdot). Reset: th
  * uniform in [-pi, pi), thdot uniform in [-1, 1).
  */
-import { Rng } from '../../model/rng.js';
+import { Rng } from '../model/rng.js';
 import type { EnvPlugin, EnvPluginInstance, EnvPluginSpec, EnvPluginStep } from './api.js';
 
 export const PENDULUM_SPEC: EnvPluginSpec = { observationSize: 3, action: { type: 'box', low: [-2], high: [2] }, maxEpisodeSteps: 200 };

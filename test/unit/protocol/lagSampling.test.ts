@@ -1,6 +1,6 @@
-/** Lag injection draws (actor/lag.ts sampleLag): bounds and means of every schedule. */
+/** Lag injection draws (protocol/lag.ts sampleLag): bounds and means of every schedule. */
 import { describe, expect, it } from 'vitest';
-import { maxLagOf, sampleLag, type LagSpec } from '../../../actor/lag.js';
+import { maxLagOf, sampleLag, type LagSpec } from '../../../protocol/lag.js';
 import { Rng } from '../../../model/rng.js';
 
 const N = 20_000;

@@ -4,8 +4,8 @@
  * checks observations and rewards, and returns float32 observations. `DiscreteEnv` adapts a
  * discrete one to the `Env` interface the actor's code uses.
  */
-import type { EnvSpec } from '../../model/spec.js';
-import type { Rng } from '../../model/rng.js';
+import type { EnvSpec } from '../model/spec.js';
+import type { Rng } from '../model/rng.js';
 import type { EnvPlugin, EnvPluginInstance, EnvPluginSpec } from './api.js';
 import { checkObservation, checkStepFields, EnvRuntimeError } from './check.js';
 import type { Env, StepResult } from './types.js';

@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Acrobot } from '../../../../actor/envs/acrobot.js';
-import { makeManagedEnv } from '../../../../actor/envs/registry.js';
-import { Rng } from '../../../../model/rng.js';
+import { Acrobot } from '../../../envs/acrobot.js';
+import { makeManagedEnv } from '../../../envs/registry.js';
+import { Rng } from '../../../model/rng.js';
 
 interface Golden {
   state0: number[];
   actions: number[];
   steps: { obs: number[]; state: number[]; r: number; term: boolean }[];
 }
-const golden = JSON.parse(readFileSync(new URL('../../../fixtures/gymnasium-classic.json', import.meta.url), 'utf8')) as {
+const golden = JSON.parse(readFileSync(new URL('../../fixtures/gymnasium-classic.json', import.meta.url), 'utf8')) as {
   acrobot: Golden;
 };
 

@@ -11,7 +11,7 @@
  * numpy would hold it as float32, float64 or a Python float, and rounds with Math.fround where
  * numpy would: the trajectory matches Gymnasium's bit for bit up to the last ulp of cos.
  */
-import { Rng } from '../../model/rng.js';
+import { Rng } from '../model/rng.js';
 import type { EnvPlugin, EnvPluginInstance, EnvPluginSpec, EnvPluginStep } from './api.js';
 
 export const MOUNTAIN_CAR_CONTINUOUS_SPEC: EnvPluginSpec = {

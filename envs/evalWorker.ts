@@ -4,10 +4,10 @@
  * current policy, never lagged; the learner only passes parameters in and an EvalStat out.
  */
 import { evaluatePolicy } from './evaluate.js';
-import { isSeqEnv } from './envs/seq.js';
-import { loadEnvModule } from './envs/registry.js';
+import { isSeqEnv } from './seq.js';
+import { loadEnvModule } from './registry.js';
 import type { ModelSpec } from '../model/spec.js';
-import type { EvalStat } from '../protocol/records.js';
+import type { EvalStat } from './evaluate.js';
 
 export interface EvalTask {
   envId: string;

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { EnvSpec, ModelSpec } from '../../model/spec.js';
+import type { EnvSpec, ModelSpec } from '../model/spec.js';
 import type { EnvPlugin, EnvPluginSpec } from './api.js';
 import { envs as BUILTIN_ENVS } from './builtin.js';
 import { EnvModuleError, specKey, validatePlugin } from './check.js';

