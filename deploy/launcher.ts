@@ -12,7 +12,8 @@ import { writeFileAtomic } from '../infra/fs.js';
 import type { Logger } from 'pino';
 import { constFloorNotice, type RunConfig } from './config.js';
 import { formatLag } from '../protocol/lag.js';
-import type { EvalStat, SummaryRecord, UpdateRecord } from '../protocol/records.js';
+import type { EvalStat, SummaryRecord } from '../protocol/records.js';
+import { learnerMessage } from '../protocol/ipc.js';
 import { writeRunConfig } from './runConfig.js';
 import { createLogger } from './logging.js';
 import { formatProgress, formatSummary } from './progress.js';
@@ -150,11 +151,17 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   watch(learner);
 
   const ready = await new Promise<{ endpoint: string; backend: string } | null>((resolve) => {
-    learner.proc.on(
-      'message',
-      (m: { type: string; endpoint?: string; backend?: string; record?: UpdateRecord; summary?: SummaryRecord }) => {
-        if (m.type === 'ready') resolve({ endpoint: m.endpoint!, backend: m.backend! });
-        else if (m.type === 'update' && m.record) {
+    learner.proc.on('message', (raw: unknown) => {
+      const m = learnerMessage(raw);
+      if (!m) {
+        log.warn({ kind: 'bad-ipc', message: String(JSON.stringify(raw)).slice(0, 200) }, 'unexpected message from the learner process');
+        return;
+      }
+      switch (m.type) {
+        case 'ready':
+          resolve({ endpoint: m.endpoint, backend: m.backend });
+          break;
+        case 'update': {
           const now = Date.now();
           if (m.record.eval) lastEval = m.record.eval;
           if (tty) opts.out.write(`\r\x1b[2K${formatProgress(m.record, cfg.steps, lastEval)}`);
@@ -162,10 +169,16 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
             lastLine = now;
             say(formatProgress(m.record, cfg.steps, lastEval));
           }
-        } else if (m.type === 'summary' && m.summary) summary = m.summary;
-        else if (m.type === 'stopping') stopping = true;
-      },
-    );
+          break;
+        }
+        case 'summary':
+          summary = m.summary;
+          break;
+        case 'stopping':
+          stopping = true;
+          break;
+      }
+    });
     learner.proc.once('exit', () => resolve(null));
   });
   if (ready) {

@@ -45,6 +45,10 @@ export class ReturnWindow {
 export type UpdateFields = Omit<UpdateRecord, keyof BaseRecord>;
 
 export interface UpdateInput {
+  /** Epoch ms of the record (the loop's clock), and the run it belongs to. */
+  time: number;
+  runId: string;
+  backend: string;
   /** The version this update produced. */
   version: number;
   /** Env steps trained on so far, this update included. */
@@ -74,7 +78,8 @@ export function stepsPerSecond(steps: number, ms: number): number {
   return (steps * 1000) / Math.max(1, ms);
 }
 
-export function updateRecord(u: UpdateInput): UpdateFields {
+/** The whole update record, with the fields every learner line carries (level 30, role 'learner'). */
+export function updateRecord(u: UpdateInput): UpdateRecord {
   const {
     lagMin,
     lagMean,
@@ -93,6 +98,11 @@ export function updateRecord(u: UpdateInput): UpdateFields {
   const k = u.counts;
   return {
     kind: 'update',
+    level: 30,
+    time: u.time,
+    role: 'learner',
+    backend: u.backend,
+    runId: u.runId,
     version: u.version,
     envSteps: u.envSteps,
     samples,
@@ -161,8 +171,18 @@ export function summaryRecord(s: SummaryInput): SummaryRecord {
   };
 }
 
+/** A record's own fields, without those the logger adds to every line (level, time, role, backend, runId, msg). */
+function ownFields<R extends BaseRecord>(r: R): Omit<R, keyof BaseRecord> {
+  const { level: _l, time: _t, role: _r, backend: _b, runId: _i, msg: _m, ...fields } = r;
+  return fields;
+}
+
 /** The summary's own fields, without those the logger adds to every line. */
 export function summaryFields(s: SummaryRecord): Omit<SummaryRecord, keyof BaseRecord> {
-  const { level: _l, time: _t, role: _r, backend: _b, runId: _i, msg: _m, ...fields } = s;
-  return fields;
+  return ownFields(s);
+}
+
+/** The update record's own fields, as the logger writes them (it adds its own level, time and bindings). */
+export function updateFields(u: UpdateRecord): UpdateFields {
+  return ownFields(u);
 }

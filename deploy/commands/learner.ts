@@ -18,6 +18,7 @@ import { writeFileAtomic } from '../../infra/fs.js';
 import { learnerNetworkOptions, parseLearnerNetwork } from '../networkOptions.js';
 import { loadEnvModuleOf } from '../envModule.js';
 import { logExists } from '../../protocol/logFiles.js';
+import { toLauncher } from '../../protocol/ipc.js';
 
 export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'learner',
@@ -74,9 +75,9 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
       curve: net.curve,
       onUpdate: (r) => {
         tb?.addUpdate(r);
-        process.send?.({ type: 'update', record: r });
+        toLauncher({ type: 'update', record: r });
       },
-      onStopping: (reason) => process.send?.({ type: 'stopping', reason }),
+      onStopping: (reason) => toLauncher({ type: 'stopping', reason }),
       durability: { runDir: cfg.runDir, runConfig: cfg, resume },
     }).catch((e: unknown) => {
       if (e instanceof Error && e.name === 'ResumeError') throw new UsageError(e.message);
@@ -85,7 +86,7 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     const onSignal = (sig: string) => server.stop(`${sig} received`);
     process.on('SIGINT', () => onSignal('SIGINT'));
     process.on('SIGTERM', () => onSignal('SIGTERM'));
-    if (process.send) process.send({ type: 'ready', endpoint: server.endpoint, backend });
+    if (process.send) toLauncher({ type: 'ready', endpoint: server.endpoint, backend });
     else process.stdout.write(`isreshape learner: backend ${backend}; listening on ${server.endpoint}; run directory ${cfg.runDir}\n`);
     const summary = await server.run();
     writeFileAtomic(path.join(cfg.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
@@ -93,7 +94,7 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
       tb.addSummary(summary);
       tb.close();
     }
-    if (process.send) process.send({ type: 'summary', summary });
+    if (process.send) toLauncher({ type: 'summary', summary });
     else
       process.stdout.write(
         `isreshape learner: ${summary.stopReason}; ${summary.envSteps} steps, final eval ${summary.finalEval?.stochastic.toFixed(1)} (greedy ${summary.finalEval?.greedy.toFixed(1)})\n`,

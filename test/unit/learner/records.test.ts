@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ReturnWindow, stepsPerSecond, summaryFields, summaryRecord, updateRecord, type UpdateInput } from '../../../learner/records.js';
+import {
+  ReturnWindow,
+  stepsPerSecond,
+  summaryFields,
+  summaryRecord,
+  updateFields,
+  updateRecord,
+  type UpdateInput,
+} from '../../../learner/records.js';
 import type { UpdateStats } from '../../../learner/learner.js';
 import type { IntakeCounts } from '../../../learner/intake.js';
 
@@ -35,6 +43,9 @@ function input(over: Partial<UpdateInput> = {}): UpdateInput {
   returns.note(10);
   returns.note(20);
   return {
+    time: 1_700_000_123_456,
+    runId: 'r1',
+    backend: 'wasm',
     version: 4,
     envSteps: 1024,
     method: 'v5',
@@ -67,6 +78,11 @@ describe('updateRecord', () => {
     const rec = updateRecord(input());
     expect(rec).toEqual({
       kind: 'update',
+      level: 30,
+      time: 1_700_000_123_456,
+      role: 'learner',
+      backend: 'wasm',
+      runId: 'r1',
       version: 4,
       envSteps: 1024,
       samples: 256,
@@ -93,6 +109,14 @@ describe('updateRecord', () => {
     });
     expect('nonFiniteSkips' in rec).toBe(false);
     expect('eval' in rec).toBe(false);
+  });
+
+  it('updateFields leaves out what the logger adds to every line, and nothing else', () => {
+    const rec = updateRecord(input());
+    const f = updateFields(rec);
+    for (const k of ['level', 'time', 'role', 'backend', 'runId']) expect(k in f).toBe(false);
+    expect(Object.keys(f).length).toBe(Object.keys(rec).length - 5);
+    expect(f).toMatchObject({ kind: 'update', version: 4, envSteps: 1024 });
   });
 
   it('attaches an evaluation and flags a collapse: low entropy and the last evaluation below random', () => {

@@ -1,0 +1,263 @@
+/**
+ * The learner's control plane: everything that arrives on the socket and every answer that is
+ * not a parameter version. It dispatches each incoming message (hello, rollout, heartbeat,
+ * actor stats; anything else refused), answers refusals with the same code it counts,
+ * registers and expires actors (admission.ts), accounts for every rollout exactly once (the
+ * intake: trained, dropped with a reason, rejected with a code), acks trained batches, and at
+ * shutdown tells every actor to stop and drops what is still queued ('shutdown').
+ *
+ * The training loop (loop.ts) sees only `batches()`: an async iterator of complete batches in
+ * the schedule's order (schedule.ts), which ends once `stop()` was called.
+ */
+import { AckStatus, MsgType, type HeartbeatMsg, type HelloMsg, type RolloutMsg } from '../protocol/messages.js';
+import type { Clock } from '../protocol/clock.js';
+import { envSpecOf } from '../envs/registry.js';
+import type { LearnerServerConfig } from './config.js';
+import { Intake, type QueuedRollout } from './intake.js';
+import { Admission, type Refusal } from './admission.js';
+import { batchSchedule, type BatchSchedule } from './schedule.js';
+import type { Publisher } from './publisher.js';
+import type { LoopLogger, LoopTransport } from './ports.js';
+
+/** How long the control plane waits for rollouts before it runs the idle checks again, ms. */
+export const IDLE_POLL_MS = 200;
+/** A warning of one code is logged for its first 10 occurrences, then every 100th. */
+const WARN_FIRST = 10;
+const WARN_EVERY = 100;
+
+export interface ControlPlaneOptions {
+  cfg: LearnerServerConfig;
+  modelHash: number;
+  transport: LoopTransport;
+  clock: Clock;
+  /** Answers a hello with the newest parameters. */
+  publisher: Publisher;
+  logger: LoopLogger;
+  /** The learner's current version (lag of a rollout, version of an ack). */
+  version: () => number;
+}
+
+export class ControlPlane {
+  readonly intake: Intake;
+  readonly admission: Admission;
+  private readonly schedule: BatchSchedule;
+  private readonly warned = new Map<string, number>();
+  private receiving: Promise<void> | null = null;
+  private stopping = false;
+  /** Valid control messages (hellos answered, heartbeats, actor stats): not rollouts, so not in the intake's counts. */
+  controlAccepted = 0;
+
+  constructor(private readonly o: ControlPlaneOptions) {
+    const c = o.cfg;
+    this.intake = new Intake(c.queueCapacity, c.deterministic);
+    this.admission = new Admission({
+      modelHash: o.modelHash,
+      env: envSpecOf(c.env),
+      maxLag: c.maxLag,
+      deterministic: c.deterministic,
+      actors: c.actors,
+      segmentSteps: c.segmentSteps,
+      envsPerWorker: c.envsPerWorker,
+      heartbeatMs: c.heartbeatMs,
+    });
+    this.schedule = batchSchedule(c);
+  }
+
+  /** Start receiving (once). */
+  start(): void {
+    this.receiving ??= this.receive();
+  }
+
+  /** From now on valid rollouts are dropped ('shutdown') and `batches()` ends. Idempotent. */
+  stop(): void {
+    this.stopping = true;
+    this.intake.wakeAll();
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /**
+   * The batches to train on, each complete as the schedule takes it, until stop(). While none is
+   * complete it waits (at most IDLE_POLL_MS at a time), expires silent actors and calls `onIdle`
+   * (the training loop's budget checks, which may stop it).
+   */
+  async *batches(onIdle: () => void = () => {}): AsyncGenerator<QueuedRollout[], void, undefined> {
+    while (!this.stopping) {
+      const b = this.schedule.take(this.intake, this.o.version());
+      if (b) {
+        yield b;
+        continue;
+      }
+      await this.intake.wait(IDLE_POLL_MS, this.o.clock);
+      this.expireSilent();
+      onIdle();
+    }
+  }
+
+  /** Peers of the registered actors. */
+  peers(): Buffer[] {
+    return this.admission.actors.map((a) => a.peer);
+  }
+
+  /** Count `batch` as trained and ack each rollout (its actor's credit returns now) at `version`. */
+  acknowledge(batch: QueuedRollout[], version: number): void {
+    for (const q of batch) void this.o.transport.send(q.peer, { type: MsgType.Ack, status: AckStatus.Trained, seq: q.msg.seq, version });
+  }
+
+  /** Drop peers that missed their heartbeats: they leave the publish list, and their ids may be taken. */
+  expireSilent(): void {
+    for (const a of this.admission.expire(this.o.clock.now())) {
+      this.o.logger.warn(
+        { kind: 'actor-dropped', actorId: a.actorId, incarnation: a.incarnation.toString(16), silentMs: this.admission.silenceLimitMs },
+        'actor dropped: it missed its heartbeats',
+      );
+    }
+  }
+
+  /**
+   * Tell every registered actor that the learner stops (not only those with a rollout in the
+   * queue: an actor whose rollout was just trained would otherwise wait for an ack until its idle
+   * timeout), then drop what is still queued with 'shutdown' acks. Best effort: the actors' idle
+   * timeout stays the fallback; rollouts still arriving are dropped with 'shutdown'.
+   */
+  async shutdown(version: number, reason: string): Promise<void> {
+    this.stop();
+    const t = this.o.transport;
+    const stop = { type: MsgType.Stop as const, version, reason };
+    await Promise.all(this.peers().map((p) => t.send(p, stop)));
+    for (const q of this.intake.drain()) {
+      void t.send(q.peer, {
+        type: MsgType.Ack,
+        status: AckStatus.Dropped,
+        seq: q.msg.seq,
+        version,
+        drop: 'shutdown',
+        detail: 'shutdown: the learner is stopping',
+      });
+    }
+  }
+
+  /** Close the transport and wait until every message received has been accounted for. */
+  async close(): Promise<void> {
+    this.o.transport.close();
+    await this.receiving;
+  }
+
+  private warn(code: string, fields: Record<string, unknown>, msg: string): void {
+    const n = (this.warned.get(code) ?? 0) + 1;
+    this.warned.set(code, n);
+    if (n <= WARN_FIRST || n % WARN_EVERY === 0) this.o.logger.warn({ ...fields, code, occurrences: n }, msg);
+  }
+
+  /** Count a refusal under its code (and warn, naming the peer); the caller answers with the same code. */
+  private refuse(r: Refusal, peer: Buffer, fields: Record<string, unknown>, msg: string): void {
+    this.intake.reject(r.code);
+    this.warn(r.code, { kind: 'rejected', reason: r.reason, ...this.admission.peerFields(peer), ...fields }, msg);
+  }
+
+  private async receive(): Promise<void> {
+    for await (const inc of this.o.transport.incoming()) {
+      const r = inc.result;
+      if (!r.ok) {
+        this.refuse(r, inc.peer, { bytes: inc.bytes }, 'message rejected');
+        continue;
+      }
+      const m = r.msg;
+      if (m.type !== MsgType.Hello) this.admission.touch(inc.peer, this.o.clock.now());
+      switch (m.type) {
+        case MsgType.Hello:
+          await this.onHello(inc.peer, m);
+          break;
+        case MsgType.Rollout:
+          this.onRollout(inc.peer, m);
+          break;
+        case MsgType.ActorStats: {
+          const bad = this.admission.stats(inc.peer, m);
+          if (bad) this.refuse(bad, inc.peer, { actorId: m.actorId }, 'actor stats rejected');
+          else {
+            this.controlAccepted++;
+            this.o.logger.info({ kind: 'actor-stats', actorId: m.actorId, stats: m.stats });
+          }
+          break;
+        }
+        case MsgType.Heartbeat:
+          this.onHeartbeat(inc.peer, m);
+          break;
+        default:
+          this.refuse(
+            { code: 'UNEXPECTED_TYPE', reason: `UNEXPECTED_TYPE: message type ${m.type} is not sent to the learner` },
+            inc.peer,
+            { type: m.type },
+            'message type not expected by the learner',
+          );
+      }
+    }
+  }
+
+  private onHeartbeat(peer: Buffer, m: HeartbeatMsg): void {
+    const bad = this.admission.heartbeat(peer, m);
+    if (!bad) {
+      this.controlAccepted++;
+      return;
+    }
+    this.refuse(bad, peer, { actorId: m.actorId }, 'heartbeat rejected');
+    // An actor of the learner's previous life (a restart, or a resume): tell it to join again.
+    if (bad.code === 'UNKNOWN_ACTOR' && this.admission.answerUnknown(peer, this.o.clock.now()))
+      void this.o.transport.send(peer, { type: MsgType.Reject, reason: bad.reason });
+  }
+
+  private async onHello(peer: Buffer, m: HelloMsg): Promise<void> {
+    const v = this.admission.hello(peer, m, this.o.clock.now());
+    if (!v.ok) {
+      this.refuse(v, peer, { actorId: m.actorId, helloIncarnation: m.incarnation.toString(16) }, 'actor hello rejected');
+      // A rate-limited hello is not answered: answering is what a flood would buy.
+      if (v.code !== 'RATE_LIMITED') await this.o.transport.send(peer, { type: MsgType.Reject, reason: v.reason });
+      return;
+    }
+    this.controlAccepted++;
+    if (v.newIncarnation) this.intake.resetSeq(m.actorId);
+    if (v.replaced)
+      this.o.logger.warn(
+        { kind: 'actor-replaced', actorId: m.actorId, incarnation: v.replaced.incarnation.toString(16), by: m.incarnation.toString(16) },
+        'a silent actor was replaced by a new peer with its id',
+      );
+    if (v.joined)
+      this.o.logger.info(
+        { kind: 'actor-joined', actorId: m.actorId, numEnvs: m.numEnvs, incarnation: m.incarnation.toString(16) },
+        'actor joined',
+      );
+    await this.o.publisher.welcome(peer);
+  }
+
+  private onRollout(peer: Buffer, m: RolloutMsg): void {
+    const version = this.o.version();
+    let bad = this.admission.rollout(peer, m, version);
+    if (bad === null) {
+      const gap = this.intake.seqRefusal(m.actorId, m.seq);
+      if (gap !== null) bad = { code: 'SEQ_GAP', reason: `SEQ_GAP: ${gap}` };
+    }
+    if (bad) {
+      // A registered actor's rejected rollout used its seq: counted as rejected, not also as lost.
+      if (bad.code !== 'UNKNOWN_ACTOR' && bad.code !== 'BAD_ACTOR_ID') this.intake.skip(m.actorId, m.seq);
+      this.refuse(bad, peer, { actorId: m.actorId, seq: m.seq }, 'rollout rejected');
+      void this.o.transport.send(peer, {
+        type: MsgType.Ack,
+        status: AckStatus.Rejected,
+        seq: m.seq,
+        version,
+        code: bad.code,
+        reason: bad.reason,
+      });
+      return;
+    }
+    const decision = this.admission.dropFor(version - m.behaviourVersion, this.stopping);
+    const dropped = this.intake.offer({ msg: m, peer }, decision?.drop ?? null);
+    if (dropped) {
+      const detail = decision?.drop === dropped ? decision.detail : dropped;
+      this.warn(`drop:${dropped}`, { kind: 'dropped', reason: detail, actorId: m.actorId, seq: m.seq }, 'rollout dropped');
+      void this.o.transport.send(peer, { type: MsgType.Ack, status: AckStatus.Dropped, seq: m.seq, version, drop: dropped, detail });
+    }
+  }
+}

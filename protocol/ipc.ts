@@ -1,0 +1,42 @@
+/**
+ * The messages a learner process sends its launcher over the Node IPC channel (`train` forks
+ * the learner with one): ready (its endpoint and tensor backend), every update record (the
+ * progress line), stopping (it began to stop: the launcher stops expecting its actors to live)
+ * and the summary record at the end. `toLauncher` sends one (a no-op without a channel);
+ * `learnerMessage` checks what arrives, since a channel carries whatever a child sends.
+ */
+import type { SummaryRecord, UpdateRecord } from './records.js';
+
+export type LearnerToLauncher =
+  | { type: 'ready'; endpoint: string; backend: string }
+  | { type: 'update'; record: UpdateRecord }
+  | { type: 'stopping'; reason: string }
+  | { type: 'summary'; summary: SummaryRecord };
+
+/** Send `m` to the parent process, if there is an IPC channel. */
+export function toLauncher(m: LearnerToLauncher, proc: Pick<NodeJS.Process, 'send'> = process): void {
+  proc.send?.(m);
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
+
+/** `m` as a learner-to-launcher message, or null when it is not one (wrong type or missing fields). */
+export function learnerMessage(m: unknown): LearnerToLauncher | null {
+  if (!isObject(m)) return null;
+  switch (m.type) {
+    case 'ready':
+      return typeof m.endpoint === 'string' && typeof m.backend === 'string'
+        ? { type: 'ready', endpoint: m.endpoint, backend: m.backend }
+        : null;
+    case 'update':
+      return isObject(m.record) && m.record.kind === 'update' ? { type: 'update', record: m.record as unknown as UpdateRecord } : null;
+    case 'stopping':
+      return typeof m.reason === 'string' ? { type: 'stopping', reason: m.reason } : null;
+    case 'summary':
+      return isObject(m.summary) && m.summary.kind === 'summary'
+        ? { type: 'summary', summary: m.summary as unknown as SummaryRecord }
+        : null;
+    default:
+      return null;
+  }
+}
