@@ -440,6 +440,12 @@ export class TrainingLoop {
   }
 
   private async onHello(peer: Buffer, m: HelloMsg): Promise<void> {
+    // The run is ending (a budget reached, a signal): a new actor would get parameters and then
+    // no Stop (finish() stops the actors it knows). Tell it now, and it ends cleanly.
+    if (this.stopping) {
+      await this.o.transport.send(peer, { type: MsgType.Stop, version: this.o.learner.version, reason: this.stopReason });
+      return;
+    }
     const v = this.admission.hello(peer, m, this.o.clock.now());
     if (!v.ok) {
       this.refuse(v, peer, { actorId: m.actorId, helloIncarnation: m.incarnation.toString(16) }, 'actor hello rejected');
