@@ -141,7 +141,7 @@ describe('the actor link (issue 24)', () => {
     second.proc.kill('SIGTERM');
     expect(await second.exit, second.err).toBe(0);
     expect(await a.exit, a.err).toBe(0);
-  });
+  }, 240_000);
 
   it('an actor started after the run has ended is told so and exits 0', async () => {
     ensureBuilt();
@@ -167,7 +167,7 @@ describe('the actor link (issue 24)', () => {
     expect(await again.exit, again.err).toBe(0);
     const answered = recordsOf<{ peers: number }>(join(runDir, 'learner.ndjson'), 'ended-answered');
     expect(answered.at(-1)?.peers).toBeGreaterThanOrEqual(1);
-  });
+  }, 240_000);
 
   it("the handshake-failed record does not give the learner's endpoint as the peer's address", async () => {
     const lk = zmq.curveKeyPair();
