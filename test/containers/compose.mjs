@@ -214,7 +214,6 @@ try {
     log(`header step: ${literal}`);
     run('sh', ['-c', literal], { cwd: work });
   }
-  const upAt = Date.now();
   // ---- the learner listens, without restarting (defect 1: the keys readable by uid 1000)
   const listening = await waitFor(() => podmanOk('logs', name('learner')).includes('listening on'), 'the learner listening', 120_000);
   const ls = state(name('learner'));
@@ -224,20 +223,7 @@ try {
   );
   const firstUpdate = await waitFor(() => learnerRecords('update')[0], 'a first update', 120_000);
   must(firstUpdate.value !== null, 'the learner trains (a first update record)');
-  figure('first update after up', `${secs(firstUpdate.value.time - upAt)} s`);
-
-  // ---- 4. a wrong-key actor: actor-0's service, another key pair
-  run('node', [path.join(ROOT, 'dist/deploy/cli.js'), 'keys', '--out', path.join(work, 'wrong'), '--name', 'intruder'], { cwd: work });
-  run('chown', ['1000', path.join(work, 'wrong/intruder.key')]);
-  const a0 = parsed.services[actors[0]];
-  const args = ['run', '-d', '--name', wrongKey, '--net', `${PROJECT}_isreshape`, '--entrypoint', a0.entrypoint[0]];
-  for (const [k, v] of Object.entries({ ...a0.environment, CONNECT_TIMEOUT: '10' })) args.push('-e', `${k}=${v}`);
-  for (const v of a0.volumes) if (String(v).startsWith('./')) args.push('-v', path.resolve(deploy, String(v)));
-  args.push('-v', `${path.join(work, 'wrong/intruder.key')}:/run/secrets/actors.key:ro`);
-  args.push('-v', `${path.join(deploy, 'keys/learner.pub')}:/run/secrets/learner.pub:ro`);
-  args.push(a0.image);
-  const wrongAt = Date.now();
-  podman(...args);
+  figure('first update after the learner started', `${secs(firstUpdate.value.time - learnerRecords('start')[0].time)} s`);
 
   // ---- 5. kill -9 of the learner mid-run
   await waitFor(() => (learnerRecords('update').at(-1)?.envSteps ?? 0) >= budget * 0.15, '15% of the budget', 600_000);
@@ -258,6 +244,19 @@ try {
     `versions are never reused: resumed at ${resumed.value.version} > ${before} logged before the kill`,
   );
   await checkRejoin(resumed.value.time, 'after kill -9');
+
+  // ---- 4. a wrong-key actor (actor-0's service, another key pair), while the learner is up
+  run('node', [path.join(ROOT, 'dist/deploy/cli.js'), 'keys', '--out', path.join(work, 'wrong'), '--name', 'intruder'], { cwd: work });
+  run('chown', ['1000', path.join(work, 'wrong/intruder.key')]);
+  const a0 = parsed.services[actors[0]];
+  const args = ['run', '-d', '--name', wrongKey, '--net', `${PROJECT}_isreshape`, '--entrypoint', a0.entrypoint[0]];
+  for (const [k, v] of Object.entries({ ...a0.environment, CONNECT_TIMEOUT: '10' })) args.push('-e', `${k}=${v}`);
+  for (const v of a0.volumes) if (String(v).startsWith('./')) args.push('-v', path.resolve(deploy, String(v)));
+  args.push('-v', `${path.join(work, 'wrong/intruder.key')}:/run/secrets/actors.key:ro`);
+  args.push('-v', `${path.join(deploy, 'keys/learner.pub')}:/run/secrets/learner.pub:ro`);
+  args.push(a0.image);
+  const wrongAt = Date.now();
+  podman(...args);
 
   const wrong = await waitFor(() => state(wrongKey).status === 'exited' && state(wrongKey), 'the wrong-key actor exiting', 120_000);
   check(
