@@ -31,9 +31,14 @@ export function workerSource(filename: string, envModule: string | null = null):
   };
 }
 
+/** How long stop() lets the loops end by themselves before it closes the socket, ms. */
+export const STOP_GRACE_MS = 3000;
+
 export class Actor {
   private loop: ActorLoop | null = null;
+  private socket: ActorSocket | null = null;
   private stopRequested = false;
+  private closeTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: ActorOptions) {}
 
@@ -41,18 +46,29 @@ export class Actor {
   async run(): Promise<void> {
     const filename = workerFile('actor', 'worker');
     const socket = await ActorSocket.connect(this.o.endpoint, { curve: this.o.curve ?? null });
+    this.socket = socket;
     this.loop = new ActorLoop(this.o, {
       transport: socket,
       clock: wallClock,
       source: () => workerSource(filename, this.o.envModule ?? null),
     });
     if (this.stopRequested) this.loop.stop();
-    await this.loop.run();
+    try {
+      await this.loop.run();
+    } finally {
+      clearTimeout(this.closeTimer);
+    }
   }
 
-  /** Ask the loops to end after their current segment. */
+  /**
+   * Ask the loops to end after their current segment. If they have not ended after
+   * STOP_GRACE_MS (a send waiting for a learner that is not there), the socket is closed, which
+   * ends every waiting send: SIGTERM is honoured within the container's grace period.
+   */
   stop(): void {
     this.stopRequested = true;
     this.loop?.stop();
+    this.closeTimer ??= setTimeout(() => this.socket?.close(), STOP_GRACE_MS);
+    this.closeTimer.unref();
   }
 }

@@ -6,6 +6,8 @@
 #   RUN_CONFIG    YAML/JSON run config, keyed by long flag names (needed for a new run)
 #   BIND          endpoint to bind (default tcp://0.0.0.0:5555)
 #   CURVE_SECRET  the learner's NAME.key;  CURVE_ALLOW  the admitted actor public keys
+#   LINGER        seconds to answer actors with Stop after the run has ended (default 60), so
+#                 that actors started or restarted after the end exit 0 instead of failing
 #   ISRESHAPE_CLI the CLI (default /app/dist/deploy/cli.js)
 # Extra arguments are passed on to `isreshape learner` (with --resume only --steps / --time).
 set -eu
@@ -17,7 +19,11 @@ CLI="${ISRESHAPE_CLI:-/app/dist/deploy/cli.js}"
 ENTRYPOINT=learner-entrypoint
 . "$(dirname "$0")/entrypoint-lib.sh"
 
-set -- --bind "$BIND" "$@"
+LINGER="${LINGER:-60}"
+case "$LINGER" in
+  '' | *[!0-9]*) fail "LINGER: '$LINGER' must be a whole number of seconds" ;;
+esac
+set -- --bind "$BIND" --linger "$LINGER" "$@"
 if [ -n "${CURVE_SECRET:-}" ] || [ -n "${CURVE_ALLOW:-}" ]; then
   [ -n "${CURVE_SECRET:-}" ] && [ -n "${CURVE_ALLOW:-}" ] || fail "set both CURVE_SECRET and CURVE_ALLOW (or neither)"
   key="$(private_copy "$CURVE_SECRET" CURVE_SECRET)"

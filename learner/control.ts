@@ -44,6 +44,7 @@ export class ControlPlane {
   private readonly warned = new Map<string, number>();
   private receiving: Promise<void> | null = null;
   private stopping = false;
+  private stopReason = '';
   /** Valid control messages (hellos answered, heartbeats, actor stats): not rollouts, so not in the intake's counts. */
   controlAccepted = 0;
 
@@ -68,8 +69,9 @@ export class ControlPlane {
     this.receiving ??= this.receive();
   }
 
-  /** From now on valid rollouts are dropped ('shutdown') and `batches()` ends. Idempotent. */
-  stop(): void {
+  /** From now on valid rollouts are dropped ('shutdown'), `batches()` ends and a new hello is answered with Stop. Idempotent. */
+  stop(reason = ''): void {
+    if (!this.stopping) this.stopReason = reason;
     this.stopping = true;
     this.intake.wakeAll();
   }
@@ -209,6 +211,12 @@ export class ControlPlane {
   }
 
   private async onHello(peer: Buffer, m: HelloMsg): Promise<void> {
+    // The run is ending (a budget reached, a signal): a new actor would get parameters and then
+    // no Stop (shutdown stops the actors it knows). Tell it now, and it ends cleanly.
+    if (this.stopping) {
+      await this.o.transport.send(peer, { type: MsgType.Stop, version: this.o.version(), reason: this.stopReason });
+      return;
+    }
     const v = this.admission.hello(peer, m, this.o.clock.now());
     if (!v.ok) {
       this.refuse(v, peer, { actorId: m.actorId, helloIncarnation: m.incarnation.toString(16) }, 'actor hello rejected');

@@ -150,7 +150,7 @@ export class TrainingLoop {
       this.stopReason = reason;
       this.o.onStopping?.(reason);
     }
-    this.control.stop();
+    this.control.stop(reason);
   }
 
   /** Train until a stop condition; returns the summary record (also logged). */

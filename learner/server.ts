@@ -10,6 +10,7 @@ import { maxMessageBytes } from '../protocol/codec.js';
 import type { CurveServerKeys } from '../protocol/curve.js';
 import { modelSpecFor } from '../envs/registry.js';
 import type { SummaryRecord, UpdateRecord } from '../protocol/records.js';
+import type { StopMsg } from '../protocol/messages.js';
 import type { ModelSpec } from '../model/spec.js';
 import { initParams, modelHash } from '../model/params.js';
 import { activeBackend } from '../model/backend.js';
@@ -73,10 +74,17 @@ export class LearnerServer {
     const maxBytes =
       maxMessageBytes(c.segmentSteps, c.envsPerWorker, spec.obsDim, spec.head === 'gaussian' ? spec.nActions : 0) + MAX_MESSAGE_SLACK;
     let failed = 0;
-    const onHandshakeFailed = (address: string, detail: string) => {
+    // zeromq.js reports socket events with libzmq's v1 monitor, which names a bound socket's own
+    // endpoint (for an accepted connection, its local side), never the peer's: the record says
+    // `endpoint`, not `address`, so that nobody reads it as the peer. A refused key (ZAP) names the
+    // peer (`curve-refused`); a wrong server key or a peer without CURVE fails before ZAP.
+    const onHandshakeFailed = (endpoint: string, detail: string) => {
       // First 10, then every 100th: a port scan must not flood the log.
       if (++failed <= 10 || failed % 100 === 0)
-        o.logger.warn({ kind: 'handshake-failed', address, detail, occurrences: failed }, `security handshake with ${address} failed`);
+        o.logger.warn(
+          { kind: 'handshake-failed', endpoint, detail, occurrences: failed },
+          `security handshake on ${endpoint} failed (zeromq does not report the peer's address)`,
+        );
     };
     const socket = await LearnerSocket.bind(o.bind, {
       receiveHighWaterMark: RECEIVE_HWM,
@@ -162,6 +170,68 @@ export class LearnerServer {
     this.logger.info({ kind: 'transport-events', ...this.socket.events }, 'learner socket events');
     return s;
   }
+}
+
+/** Options of `answerEnded`. */
+export interface AnswerEndedOptions {
+  /** The learner's endpoint (bound again: the run's socket is closed by then). */
+  bind: string;
+  curve?: Omit<CurveServerKeys, 'onRefused'> | null;
+  /** What every peer is told: the run's final version and its stop reason. */
+  stop: StopMsg;
+  /** How long to answer, ms. */
+  ms: number;
+  /** Ends the answering early (SIGTERM). */
+  signal?: AbortSignal;
+  logger: Logger;
+}
+
+/** A peer is answered at most once per this many ms (its hellos come every 1000 ms). */
+const ENDED_ANSWER_EVERY_MS = 250;
+
+/**
+ * After the run has ended: bind the learner's endpoint again and answer every message with
+ * `stop` for `ms` (or until `signal`), so that an actor started or restarted after the end (a
+ * Compose `up` or `start` of an ended run, a container restarted by its policy) stops cleanly
+ * (exit 0) instead of saying hello until its connect timeout and failing. Returns the number
+ * of distinct peers answered.
+ */
+export async function answerEnded(o: AnswerEndedOptions): Promise<number> {
+  if (o.ms <= 0 || o.signal?.aborted) return 0;
+  let socket: LearnerSocket | null = null;
+  // The run's socket closed moments ago: its listener may hold the port for a few ms more.
+  for (let tries = 0; socket === null; tries++) {
+    try {
+      socket = await LearnerSocket.bind(o.bind, { curve: o.curve ? { ...o.curve } : null });
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EADDRINUSE' || tries >= 50) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const s = socket;
+  const answered = new Map<string, number>();
+  const end = () => s.close();
+  const timer = setTimeout(end, o.ms);
+  o.signal?.addEventListener('abort', end, { once: true });
+  o.logger.info(
+    { kind: 'ended-answering', endpoint: s.endpoint, seconds: o.ms / 1000, reason: o.stop.reason },
+    'the run has ended; answering actors with Stop',
+  );
+  try {
+    for await (const { peer } of s.incoming()) {
+      const key = peer.toString('hex');
+      const now = Date.now();
+      if (now - (answered.get(key) ?? -Infinity) < ENDED_ANSWER_EVERY_MS) continue;
+      answered.set(key, now);
+      void s.send(peer, o.stop);
+    }
+  } finally {
+    clearTimeout(timer);
+    o.signal?.removeEventListener('abort', end);
+    s.close();
+  }
+  o.logger.info({ kind: 'ended-answered', peers: answered.size }, `answered ${answered.size} peer(s) with Stop after the run ended`);
+  return answered.size;
 }
 
 /** Restore `learner` from the newest valid checkpoint of `store`; the version continues past every version `log` mentions. */

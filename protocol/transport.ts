@@ -47,8 +47,12 @@ export interface SocketOptions {
 /** Learner socket options: the common ones plus CURVE server keys (null: no encryption). */
 export interface LearnerSocketOptions extends SocketOptions {
   curve?: CurveServerKeys | null;
-  /** Called for each failed security handshake (e.g. a peer without CURVE, or a wrong server key). */
-  onHandshakeFailed?: (address: string, detail: string) => void;
+  /**
+   * Called for each failed security handshake (e.g. a peer without CURVE, or a wrong server key)
+   * with the connection's local endpoint as zmq reports it (not the peer's address: libzmq's v1
+   * monitor events, which zeromq.js uses, name a bound socket's own side).
+   */
+  onHandshakeFailed?: (endpoint: string, detail: string) => void;
 }
 
 /** Actor socket options: the common ones plus CURVE client keys (null: no encryption). */
@@ -165,7 +169,7 @@ export class LearnerSocket extends QueuedSocket<zmq.Router> {
   }
 
   /** Count socket events until the socket closes (the observer ends with it). */
-  private observe(onHandshakeFailed?: (address: string, detail: string) => void): void {
+  private observe(onHandshakeFailed?: (endpoint: string, detail: string) => void): void {
     const ev = this.sock.events;
     this.observing = (async () => {
       try {
@@ -280,6 +284,26 @@ export class LearnerSocket extends QueuedSocket<zmq.Router> {
   }
 }
 
+/**
+ * How an actor's link notices a learner that is gone and finds the restarted one, whatever its
+ * new address (measured in containers, README "Containers"):
+ * - ZMTP heartbeats: a PING every second; no traffic for 3 s closes the connection. A learner
+ *   whose container (network namespace) vanished may send no FIN: without this the link stays
+ *   "up" until TCP gives up, and zmq never reconnects.
+ * - connectTimeout: a connection attempt to an address that no longer exists (a name resolved
+ *   just before the learner's container left the network) is given up after 2 s, where the OS
+ *   waits until EHOSTUNREACH (14.5 s measured on a podman bridge). zmq resolves the name again
+ *   at every attempt, so the next one finds the new address.
+ * - reconnectInterval 100 ms (zmq's default), no back-off: an outage is noticed and ended fast.
+ */
+export const ACTOR_LINK = Object.freeze({
+  heartbeatInterval: 1000,
+  heartbeatTimeout: 3000,
+  connectTimeout: 2000,
+  reconnectInterval: 100,
+  reconnectMaxInterval: 0,
+});
+
 /** An actor's DEALER socket. Create with `ActorSocket.connect`. */
 export class ActorSocket extends QueuedSocket<zmq.Dealer> {
   private linked = true;
@@ -321,7 +345,7 @@ export class ActorSocket extends QueuedSocket<zmq.Dealer> {
   static async connect(endpoint: string, opts: ActorSocketOptions = {}): Promise<ActorSocket> {
     const { curve, ...rest } = opts;
     const security = curve ? { curveServerKey: curve.serverKey, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey } : {};
-    const sock = new zmq.Dealer({ ...zmqOptions(rest, SOCKET_DEFAULTS.sendTimeoutMs), ...security });
+    const sock = new zmq.Dealer({ ...zmqOptions(rest, SOCKET_DEFAULTS.sendTimeoutMs), ...ACTOR_LINK, ...security });
     try {
       sock.connect(endpoint);
     } catch (e) {

@@ -34,10 +34,18 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
       ...learnerNetworkOptions,
       ...configFileOptions(),
       tensorboard: tensorboardOption(),
+      linger: {
+        type: 'number',
+        default: 0,
+        describe:
+          'after the run has ended (not after SIGINT/SIGTERM), answer actors with Stop for this many seconds, so that actors started late exit 0',
+      },
       ...resumeOption(),
     }),
   handler: async (argv) => {
     const net = parseLearnerNetwork(argv, argv.bind as string);
+    const linger = argv.linger as number;
+    if (!Number.isFinite(linger) || linger < 0) throw new UsageError(`--linger: ${linger} must be a number of seconds >= 0`);
     await loadEnvModuleOf(argv);
     const resume = argv.resume !== undefined;
     const cfg = resume ? resumeConfig(argv) : configFromArgs(argv);
@@ -55,11 +63,12 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     }
     // Imported here, not at the top: tfjs costs ~0.5 s of CPU to load, and `isreshape --help`
     // or any other command should not pay it (cli.ts imports every command module for --help).
-    const [{ initBackend }, { LearnerServer }, { createLogger }, { TensorBoardWriter }] = await Promise.all([
+    const [{ initBackend }, { LearnerServer, answerEnded }, { createLogger }, { TensorBoardWriter }, { MsgType }] = await Promise.all([
       import('../../model/backend.js'),
       import('../../learner/server.js'),
       import('../logging.js'),
       import('../../analysis/tensorboard.js'),
+      import('../../protocol/messages.js'),
     ]);
     const tb = tbDir === undefined ? null : new TensorBoardWriter(tbDir);
     const backend = await initBackend(cfg.backend);
@@ -83,7 +92,11 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
       if (e instanceof Error && e.name === 'ResumeError') throw new UsageError(e.message);
       throw e;
     });
-    const onSignal = (sig: string) => server.stop(`${sig} received`);
+    const signalled = new AbortController();
+    const onSignal = (sig: string) => {
+      signalled.abort();
+      server.stop(`${sig} received`);
+    };
     process.on('SIGINT', () => onSignal('SIGINT'));
     process.on('SIGTERM', () => onSignal('SIGTERM'));
     if (process.send) toLauncher({ type: 'ready', endpoint: server.endpoint, backend });
@@ -99,6 +112,15 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
       process.stdout.write(
         `isreshape learner: ${summary.stopReason}; ${summary.envSteps} steps, final eval ${summary.finalEval?.stochastic.toFixed(1)} (greedy ${summary.finalEval?.greedy.toFixed(1)})\n`,
       );
+    if (linger > 0 && !signalled.signal.aborted)
+      await answerEnded({
+        bind: argv.bind as string,
+        curve: net.curve,
+        stop: { type: MsgType.Stop, version: summary.version, reason: `the run has ended: ${summary.stopReason}` },
+        ms: linger * 1000,
+        signal: signalled.signal,
+        logger,
+      });
     // Writes are synchronous; this waits for the compression of segments rotated so far.
     await new Promise<void>((resolve) => logger.flush(() => resolve()));
     if (process.disconnect && process.connected) process.disconnect();

@@ -113,7 +113,9 @@ describe('Dockerfile', () => {
   const stages = lines.filter((l) => /^FROM /i.test(l));
 
   it('is multi-stage on node:20-bookworm-slim, builds with npm ci + npm run build, installs production dependencies with optionals, runs as node', () => {
-    expect(stages).toEqual(['FROM node:20-bookworm-slim AS build', 'FROM node:20-bookworm-slim AS runtime']);
+    // Both stages start from ARG BASE, node:20-bookworm-slim unless a stand-in is passed (--build-arg BASE=...).
+    expect(lines).toContain('ARG BASE=node:20-bookworm-slim');
+    expect(stages).toEqual(['FROM ${BASE} AS build', 'FROM ${BASE} AS runtime']);
     const runtimeAt = lines.indexOf(stages[1]!);
     const build = lines.slice(0, runtimeAt).join('\n');
     const runtime = lines.slice(runtimeAt).join('\n');
@@ -200,9 +202,15 @@ describe('compose.yaml', () => {
       const env = obj(svc.environment);
       for (const k of Object.keys(env)) expect(vars.has(k), `compose ${name}: ${command} entrypoint never reads ${k}`).toBe(true);
       for (const k of REQUIRED[command]) expect(env[k], `compose ${name}: ${k} unset`).toBeDefined();
+      // Read-only bind mounts (`./FILE:/target:ro`) carry the run config: podman-compose 1.0.3 ignores `configs:`.
+      const binds = arr(svc.volumes)
+        .map((v) => String(v).split(':'))
+        .filter((p) => p[0].startsWith('./'));
+      for (const b of binds) expect(existsSync(path.resolve(DEPLOY, b[0])), `compose ${name}: ${b[0]} does not exist`).toBe(true);
       const mounted = new Set<string>([
         ...arr(svc.configs).map((c) => String(obj(c).target)),
         ...arr(svc.secrets).map((x) => `/run/secrets/${String(x)}`),
+        ...binds.map((b) => b[1]),
       ]);
       for (const k of FILE_VARS)
         if (env[k] !== undefined) expect(mounted.has(String(env[k])), `compose ${name}: ${k}=${String(env[k])} is not mounted`).toBe(true);
@@ -219,7 +227,14 @@ describe('compose.yaml', () => {
     for (const a of byCommand.actor) {
       expect(String(obj(a.environment).LEARNER)).toBe(`tcp://${String(learner.name)}:${portOf(String(obj(learner.environment).BIND))}`);
     }
-    expect(path.resolve(DEPLOY, String(obj(obj(compose.configs)['run-config']).file))).toBe(path.join(ROOT, RUN_CONFIG));
+    // Every service mounts the run config read-only at its RUN_CONFIG.
+    for (const [name, s] of Object.entries(services)) {
+      const env = obj(obj(s).environment);
+      const bind = arr(obj(s).volumes).find((v) => String(v).split(':')[1] === String(env.RUN_CONFIG));
+      expect(bind, `compose ${name}: RUN_CONFIG is not a bind mount`).toBeDefined();
+      expect(path.resolve(DEPLOY, String(bind).split(':')[0])).toBe(path.join(ROOT, RUN_CONFIG));
+      expect(String(bind).endsWith(':ro'), `compose ${name}: the run config is mounted writable`).toBe(true);
+    }
     // Secrets are the files `isreshape keys --out deploy/keys` writes (NAME.key, NAME.pub) and the allow list.
     for (const s of Object.values(obj(compose.secrets))) expect(String(obj(s).file)).toMatch(/^\.\/keys\/[a-z-]+\.(key|pub|allow)$/);
   });
