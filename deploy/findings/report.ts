@@ -150,7 +150,7 @@ export function findingsBlocks(results: readonly ResultLine[], planned: readonly
 
   // ---- Q1 ----
   B.push({ kind: 'h', level: 2, text: '1. Does v5 beat v3.1, clip and noclip as lag grows?' });
-  if (tasks.length === 0) P('No runs yet.');
+  if (!tasks.some((t) => lagsOf(t).some((l) => V5.some((v) => get(t, v, l))))) P('No v5 runs yet.');
   for (const task of tasks) {
     const lags = lagsOf(task);
     const rows: string[][] = [];
@@ -164,7 +164,7 @@ export function findingsBlocks(results: readonly ResultLine[], planned: readonly
           if (c.poi !== null) tally[v]![c.verdict]!++;
           row.push(c.poi === null ? '-' : `${verdictText(c)} (${c.nx}/${c.ny})`);
         }
-        rows.push(row);
+        if (row.slice(1).some((x) => x !== '-')) rows.push(row);
       }
     }
     const parts = V5.map((v) => {
@@ -174,6 +174,7 @@ export function findingsBlocks(results: readonly ResultLine[], planned: readonly
         ? `\`${v}\`: no comparison with ${MIN_SEEDS}+ seeds on both sides yet`
         : `\`${v}\` is ahead in ${t.ahead} of ${n} comparisons with ${MIN_SEEDS}+ seeds, behind in ${t.behind}, not resolved in ${t['not resolved']}`;
     });
+    if (rows.length === 0) continue;
     const trend = lagTrend(task, lags, get);
     B.push({ kind: 'h', level: 3, text: taskTitle(task) });
     P(`**Answer (${taskTitle(task)}).** Against v3.1, ppo and is at lags ${lags.join(', ')}: ${parts.join('; ')}.${trend}`);
