@@ -13,6 +13,7 @@ import {
   cellId,
   cellsOf,
   compare,
+  compareFamily,
   compareRates,
   fmt,
   fmtInterval,
@@ -111,7 +112,7 @@ export function findingsBlocks(results: readonly ResultLine[], planned: readonly
   const codes = [...new Set(res.map((r) => r.code))].sort();
   B.push({ kind: 'h', level: 2, text: 'Status: how much of the grids has run' });
   P(
-    `${plannedDone} of the ${total} planned runs have finished (${fmt((100 * plannedDone) / Math.max(1, total))}%)${plannedDone < total ? '; **the grids are incomplete**, and every answer below rests only on the runs listed' : ''}. Compute: ${fmt(wall / 3600)} h of wall time in \`train\`, one run at a time at low priority on a shared 2-core machine. Code versions: ${codes.map((c) => `\`${c}\``).join(', ') || 'none'}.`,
+    `${plannedDone} of the ${total} planned runs have finished (${fmt((100 * plannedDone) / Math.max(1, total))}%)${plannedDone < total ? '; **the grids are incomplete**, and every answer below rests only on the runs listed' : ''}. Compute: ${fmt(wall / 3600)} h of wall time, summed over the runs' \`train\` commands (start-up and final evaluation included). Code versions: ${codes.map((c) => `\`${c}\``).join(', ') || 'none'}.`,
   );
   const gridRows: string[][] = [];
   for (const grid of [1, 2, 3, 4]) {
@@ -179,6 +180,33 @@ export function findingsBlocks(results: readonly ResultLine[], planned: readonly
     B.push({ kind: 'h', level: 3, text: taskTitle(task) });
     P(`**Answer (${taskTitle(task)}).** Against v3.1, ppo and is at lags ${lags.join(', ')}: ${parts.join('; ')}.${trend}`);
     B.push({ kind: 'table', headers: ['P(v5 variant > baseline) [95% CI] (seeds)', ...lags.map((l) => `lag ${l}`)], rows });
+  }
+
+  // Per family, pooled over its tasks where every task has MIN_SEEDS+ seeds on both sides.
+  const families = byOrder(
+    tasks.map((t) => TASKS[t]?.family ?? t),
+    ['CartPole', 'Acrobot', 'Pendulum', 'seq-reverse'],
+  );
+  for (const fam of families) {
+    const ft = tasks.filter((t) => (TASKS[t]?.family ?? t) === fam);
+    if (ft.length < 2) continue;
+    const lags = [...new Set(ft.flatMap(lagsOf))].sort((a, b) => a - b);
+    const rows: string[][] = [];
+    for (const v of V5)
+      for (const b of BASELINES) {
+        const row = [`\`${v}\` vs \`${NAMES[b] ?? b}\``];
+        for (const lag of lags) {
+          const c = compareFamily(ft.map((t) => [get(t, v, lag), get(t, b, lag)]));
+          row.push(c === null ? '-' : `${verdictText(c)} (${c.tasks} tasks, ${c.nx}/${c.ny} runs)`);
+        }
+        if (row.slice(1).some((x) => x !== '-')) rows.push(row);
+      }
+    if (rows.length === 0) continue;
+    B.push({ kind: 'h', level: 3, text: `${fam}: pooled over its tasks` });
+    P(
+      `Probability of improvement averaged over the ${fam} tasks (${ft.map(taskTitle).join('; ')}) at each lag where at least two of them have ${MIN_SEEDS}+ seeds on both sides, bootstrapped within each task.`,
+    );
+    B.push({ kind: 'table', headers: [`P(v5 variant > baseline), ${fam} pooled`, ...lags.map((l) => `lag ${l}`)], rows });
   }
 
   // ---- Q2 ----

@@ -98,6 +98,27 @@ export function compare(x: Cell | undefined, y: Cell | undefined): Comparison {
 }
 
 /**
+ * P(X > Y) pooled over the tasks of a family (rliable's form: the mean over tasks of each task's
+ * P, bootstrapped within each task), over the pairs where both cells have MIN_SEEDS+ scores;
+ * null when fewer than two tasks qualify.
+ */
+export function compareFamily(pairs: readonly [Cell | undefined, Cell | undefined][]): (Comparison & { tasks: number }) | null {
+  const ok = pairs.filter(
+    (p): p is [Cell, Cell] =>
+      p[0] !== undefined && p[1] !== undefined && p[0].scores.length >= MIN_SEEDS && p[1].scores.length >= MIN_SEEDS,
+  );
+  if (ok.length < 2) return null;
+  const poi = probabilityOfImprovement(
+    ok.map((p) => p[0].scores),
+    ok.map((p) => p[1].scores),
+    BOOT,
+  );
+  const nx = ok.reduce((s, p) => s + p[0].scores.length, 0);
+  const ny = ok.reduce((s, p) => s + p[1].scores.length, 0);
+  return { poi, verdict: poi.lo > 0.5 ? 'ahead' : poi.hi < 0.5 ? 'behind' : 'not resolved', nx, ny, tasks: ok.length };
+}
+
+/**
  * Two collapse rates told apart by their Wilson intervals: 'higher' / 'lower' when the intervals
  * do not overlap, else 'not resolved' (or 'too few seeds' below MIN_SEEDS).
  */

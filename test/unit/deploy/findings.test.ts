@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../deploy/errors.js';
+import { buildConfig } from '../../../deploy/options.js';
 import { CORE_METHODS, findingsCells, IMPALA_FLAGS, parseGrids, parseSeeds } from '../../../deploy/findings/grids.js';
 import { dryRunText, parseFindingsArgs, pendingCells } from '../../../deploy/findings/cli.js';
 import { findingsBlocks, toMarkdown } from '../../../deploy/findings/report.js';
@@ -55,6 +56,34 @@ describe('findings grids', () => {
     expect(sft.cell.args).toContain(sft.cell.runDir);
     const g2 = cells.find((c) => c.grid === 2)!;
     expect(g2.cell.args.join(' ')).toMatch(/--tau-h \S+ --tau-c \S+ --gamma-base \S+ --gamma-max \S+/);
+  });
+
+  it('every distinct run configuration is one train accepts (the field table validates it), with the settings each task names', () => {
+    const seen = new Map<string, ReturnType<typeof buildConfig>>();
+    for (const c of cells) {
+      const sig = c.cell.args.filter((a, i, all) => all[i - 1] !== '--seed' && all[i - 1] !== '--run-dir').join(' ');
+      if (seen.has(sig)) continue;
+      const argv: Record<string, unknown> = {};
+      const a = c.cell.args;
+      for (let i = 0; i < a.length; i++) {
+        const flag = a[i]!.replace(/^--/, '');
+        if (flag.startsWith('no-')) argv[flag.slice(3)] = false;
+        else if (i + 1 < a.length && !a[i + 1]!.startsWith('--')) argv[flag] = a[++i];
+        else argv[flag] = true;
+      }
+      seen.set(sig, buildConfig(argv));
+    }
+    expect(seen.size).toBe(2 * 11 * 4 + 16 * 2 * 2 + 2 * 6 * 2 + 3 * 7 * 2);
+    const impala = [...seen.values()].find((c) => c.epochs === 1)!;
+    expect([impala.minibatches, impala.lr, impala.annealLr, impala.entCoef, impala.maxGradNorm, impala.lambda]).toEqual([
+      4,
+      5e-4,
+      false,
+      0.01,
+      0.5,
+      1,
+    ]);
+    expect(impala.batchSegments * impala.envsPerWorker * impala.segmentSteps).toBe(512);
   });
 
   it('parse --grid and --seeds, naming the flag on bad input', () => {
@@ -131,6 +160,9 @@ describe('findings report', () => {
     expect(md).toContain('| `v5` vs `ppo (clip)` | 0.00 [0.00, 0.00] **behind** (5/5) |');
     expect(md).toContain('`v5` vs `is (noclip)` | 0.00 [0.00, 0.00] too few seeds (5/3)');
     expect(md.slice(md.indexOf('## 1.'), md.indexOf('## 2.'))).not.toContain('seq-reverse');
+    // The CartPole family pooled over its two tasks at lag 0 (both have 5 seeds of ppo and v5 there).
+    expect(md).toContain('### CartPole: pooled over its tasks');
+    expect(md).toContain('| `v5` vs `ppo (clip)` | 0.00 [0.00, 0.00] **behind** (2 tasks, 10/10 runs) | - |');
     // `is` has 3 seeds: it is in the cell table, but never a recommendation.
     expect(md).toMatch(/\| CartPole-v1, IMPALA-style \| `is` \| 0 \| 3 \|/);
     const q4 = md.slice(md.indexOf('## 4.'), md.indexOf('## Heat maps'));
