@@ -25,6 +25,8 @@ import { appendResult, readResults, resultOf, type ResultLine } from './results.
 const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
 export interface FindingsOptions {
+  /** Print the usage and stop. */
+  help: boolean;
   grids: number[];
   seeds: number[] | null;
   jobs: number;
@@ -58,6 +60,7 @@ export function parseFindingsArgs(argv: string[]): FindingsOptions {
         markdown: { type: 'string' },
         html: { type: 'string' },
         out: { type: 'string' },
+        help: { type: 'boolean' },
       },
     }).values;
   } catch (err) {
@@ -70,6 +73,7 @@ export function parseFindingsArgs(argv: string[]): FindingsOptions {
     return x;
   };
   return {
+    help: v.help === true,
     grids: parseGrids(v.grid),
     seeds: parseSeeds(v.seeds),
     jobs: posInt('jobs', v.jobs, 1)!,
@@ -154,7 +158,26 @@ export function dryRunText(
   return `${lines.join('\n')}\n`;
 }
 
+/** `npm run findings -- --help`. */
+export const USAGE = `npm run findings [-- FLAGS]: run the findings grids (deploy/findings/grids.ts) as real train runs, then write the report
+  --grid 1,2          grids to run (default all: 1 CartPole methods x lags, 2 v5 in the draft's ranges, 3 Acrobot/Pendulum, 4 seq-reverse)
+  --seeds 0-4         seeds to run, numbers and ranges (default every planned seed)
+  --jobs N            runs at once (default 1; run it under nice -n 19 on a shared machine)
+  --max-runs N        stop after N runs
+  --dry-run           list the runs still to do, in run order, with counts and the estimated cost
+  --report-only       regenerate the report from the results file alone, without training
+  --no-report         do not regenerate the report after each finished run (it is still written at the end)
+  --results FILE      results file (default docs/findings/results.ndjson)
+  --markdown FILE     markdown report (default docs/FINDINGS.md)
+  --html FILE         HTML report (default docs/findings.html)
+  --out DIR           run directories (default runs/findings; a finished one is reused)
+`;
+
 export async function runFindings(o: FindingsOptions, say: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<void> {
+  if (o.help) {
+    say(USAGE.trimEnd());
+    return;
+  }
   if (o.reportOnly) {
     const r = await writeFindingsReport(o);
     say(`findings: report from ${r.runs} run(s): ${o.markdown}, ${o.html} (${r.charts} charts)`);

@@ -95,6 +95,16 @@ describe('findings grids', () => {
     expect(() => parseSeeds('3-1')).toThrow(/--seeds/);
     expect(() => parseFindingsArgs(['--jobs', '0'])).toThrow(/--jobs/);
     expect(() => parseFindingsArgs(['--frobnicate'])).toThrow(UsageError);
+    const o = parseFindingsArgs(['--grid', '1', '--seeds', '0-4', '--jobs', '2', '--report-only']);
+    expect([o.grids, o.seeds, o.jobs, o.reportOnly, o.report, o.results]).toEqual([
+      [1],
+      [0, 1, 2, 3, 4],
+      2,
+      true,
+      true,
+      'docs/findings/results.ndjson',
+    ]);
+    expect(parseFindingsArgs(['--help']).help).toBe(true);
   });
 });
 
