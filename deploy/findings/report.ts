@@ -131,6 +131,9 @@ export function findingsBlocks(results: readonly ResultLine[], planned: readonly
       gridRows.push([String(grid), taskTitle(t), String(pc.length), String(dc.length), `${full}/${cellKeys.size}`, TASKS[t]!.source]);
     }
   }
+  P(
+    "The runner takes the most informative runs first: grid 1 on IMPALA-style CartPole for ppo, is, v3.1 and v5 with each floor at lags 0, 16 and 64 (seeds 0-4); then the other methods and lag 4; then grid 2; grid 1 on the cartpole preset; grid 3; grid 4; and last grid 1's seeds 5-9. A grid that is empty below has not been reached yet.",
+  );
   B.push({
     kind: 'table',
     headers: ['grid', 'task', 'runs planned', 'runs finished', `cells with >= ${MIN_SEEDS} seeds`, 'settings and budget'],
