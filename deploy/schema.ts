@@ -208,9 +208,9 @@ export const FIELDS: readonly FieldRow[] = [
     kind: 'choice',
     choices: OBJECTIVE_CHOICES.floor,
     default: O.floor,
-    help: 'v5 / v5-fixed floor: const (the draft) or neg-is (docs/METHODS.md section 3)',
+    help: "v5 / v5-fixed floor: const (the draft), neg-is (docs/METHODS.md section 3.6) or max1 (g >= 1 where A log w < 0, the draft's rejected alternative; section 2.3)",
     group: 'objective',
-    source: `${SPEC}; neg-is measured better`,
+    source: `${SPEC}; neg-is measured better; max1 from the draft's text, measured in docs/FINDINGS.md`,
   },
   // model
   {

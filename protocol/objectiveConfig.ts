@@ -8,7 +8,7 @@ export const METHODS = ['sft', 'is', 'ppo', 'cispo', 'vtrace', 'sapo', 'v3.1', '
 export type MethodName = (typeof METHODS)[number];
 
 export type TrustForm = 'linear' | 'log';
-export type FloorForm = 'const' | 'neg-is';
+export type FloorForm = 'const' | 'neg-is' | 'max1';
 
 export interface ObjectiveConfig {
   /** Which gradient weight g(w, A) to use. */
@@ -39,7 +39,10 @@ export interface ObjectiveConfig {
   trust: TrustForm;
   /** v5 / v5-fixed: multiply the SFT floor by h(w) too. Default false (the draft's form). */
   sftTrust: boolean;
-  /** v5 / v5-fixed: 'const' floor (1-gamma) (the draft) or 'neg-is': floor * min(w,1) when A < 0. */
+  /**
+   * v5 / v5-fixed: 'const' floor (1-gamma) (the draft); 'neg-is': floor * min(w,1) when A < 0;
+   * 'max1': the draft's g, raised to at least 1 on samples with A log w < 0 (the draft's rejected alternative).
+   */
   floor: FloorForm;
 }
 
@@ -95,5 +98,5 @@ export const OBJECTIVE_RANGES: Readonly<
 export const OBJECTIVE_CHOICES = Object.freeze({
   method: METHODS,
   trust: ['linear', 'log'] as const satisfies readonly TrustForm[],
-  floor: ['const', 'neg-is'] as const satisfies readonly FloorForm[],
+  floor: ['const', 'neg-is', 'max1'] as const satisfies readonly FloorForm[],
 });

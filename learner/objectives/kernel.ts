@@ -67,7 +67,10 @@ function v5Family(cfg: ObjectiveConfig, w: number, logW: number, A: number, gamm
   let floor = 1 - gamma;
   if (cfg.sftTrust) floor *= h; // docs/METHODS.md section 2: sft-trust multiplies the SFT term too.
   if (cfg.floor === 'neg-is' && A < 0) floor *= Math.min(w, 1); // docs/METHODS.md section 3.6
-  out.g = floor + gamma * w * h;
+  const g = floor + gamma * w * h;
+  // docs/METHODS.md section 2.3: 'max1' raises g to at least 1 where the policy moved the wrong
+  // way (A log w < 0); 'const' and 'neg-is' leave it. A NaN stays NaN (Math.max).
+  out.g = cfg.floor === 'max1' && A * logW < 0 ? Math.max(g, 1) : g;
   out.h = h;
   out.gamma = gamma;
 }

@@ -35,7 +35,7 @@ if (runDir === undefined) throw new Error('usage: main.js RUN_DIR');
 // The types are real, not any: each line below must be a type error.
 // @ts-expect-error 'nope' is not a MethodName
 const badMethod: MethodName = 'nope';
-// @ts-expect-error floor is 'const' | 'neg-is'
+// @ts-expect-error floor is 'const' | 'neg-is' | 'max1'
 const badFloor: ObjectiveConfig = { ...DEFAULT_OBJECTIVE, floor: 'sometimes' };
 
 const v5: ObjectiveConfig = { ...DEFAULT_OBJECTIVE, method: 'v5' };

@@ -4,48 +4,18 @@
  * screenshot is written to test-output/report.png. Needs /usr/bin/chromium
  * (scripts/ensure-chromium.sh installs it); it fails, never skips, when Chromium is missing.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { analyzeRun } from '../../analysis/analyzeRun.js';
 import { compareRuns } from '../../analysis/compare.js';
 import { readRun } from '../../analysis/read.js';
 import { writeReport } from '../../analysis/report.js';
 import { writeSynthRun } from '../helpers/synthRun.js';
+import { CHROMIUM, chromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUT = resolve(import.meta.dirname, '../../test-output');
-
-/** Run headless Chromium on `file` with `mode` flags; returns stdout and the console lines from stderr. */
-function chromium(file: string, mode: string[]): { stdout: string; console: string[]; status: number | null } {
-  const r = spawnSync(
-    CHROMIUM,
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-default-apps',
-      '--disable-extensions',
-      // Networking off: every host resolves nowhere, so any remote reference would fail.
-      '--host-resolver-rules=MAP * ~NOTFOUND',
-      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'isr-chromium-'))}`,
-      '--enable-logging=stderr',
-      '--v=0',
-      ...mode,
-      pathToFileURL(file).href,
-    ],
-    { encoding: 'utf8', timeout: 60_000 },
-  );
-  const consoleLines = r.stderr.split('\n').filter((l) => /:CONSOLE[:(]/.test(l));
-  return { stdout: r.stdout, console: consoleLines, status: r.status };
-}
 
 describe('report.html in headless Chromium', () => {
   it('chromium is installed (run scripts/ensure-chromium.sh)', () => {

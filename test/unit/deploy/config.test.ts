@@ -314,7 +314,7 @@ describe('yargs options from the table', () => {
     expect(Object.keys(o)).toHaveLength([...FIELD_BY_FLAG.keys()].length);
     expect(o.lr).toMatchObject({ type: 'string', nargs: 1, group: 'Training (learner and optimiser):' });
     expect(o.deterministic).toMatchObject({ type: 'boolean' });
-    expect(rowOption(FIELD_BY_FLAG.get('floor')!).describe).toMatch(/const \| neg-is \(default const\)/);
+    expect(rowOption(FIELD_BY_FLAG.get('floor')!).describe).toMatch(/const \| neg-is \| max1 \(default const\)/);
   });
 
   it('presets hold only known fields with valid values', () => {

@@ -54,7 +54,7 @@ describe('parseVary', () => {
     expect(err(() => parseVary(['gamma-base=0.1,1.5']))).toBe(
       "--vary: --gamma-base: '1.5' is not accepted; expected a finite number in [0, 1]",
     );
-    expect(err(() => parseVary(['floor=const,none']))).toBe("--vary: --floor: 'none' is not accepted; expected one of const, neg-is");
+    expect(err(() => parseVary(['floor=const,none']))).toBe("--vary: --floor: 'none' is not accepted; expected one of const, neg-is, max1");
     expect(err(() => parseVary(['tau-c=1,,2']))).toBe("--vary: tau-c: empty value in '1,,2'; e.g. --vary tau-c=V1,V2");
     expect(err(() => parseVary(['tau-c=1,1.0']))).toBe("--vary: tau-c: value '1' given twice");
     expect(err(() => parseVary(['tau-c=1', 'tau-c=2']))).toMatch(/^--vary: tau-c given twice/);

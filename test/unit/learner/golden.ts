@@ -19,7 +19,18 @@ export interface GoldenBatch {
 }
 
 const path = fileURLToPath(new URL('../../fixtures/weights.json', import.meta.url));
-export const golden = JSON.parse(readFileSync(path, 'utf8')) as { weights: GoldenCase[]; batches: GoldenBatch[] };
+const spec = JSON.parse(readFileSync(path, 'utf8')) as { weights: GoldenCase[]; batches: GoldenBatch[] };
+
+/**
+ * `floor = max1` (docs/METHODS.md section 2.3) is not in the spec's vectors: its golden values
+ * come from a second, independent implementation (test/fixtures/gen-floor-max1.py, numpy).
+ */
+export const goldenMax1 = JSON.parse(readFileSync(fileURLToPath(new URL('../../fixtures/floor-max1.json', import.meta.url)), 'utf8')) as {
+  weights: GoldenCase[];
+};
+
+/** Every golden case: the spec's (weights.json) and the max1 floor's (floor-max1.json). */
+export const golden = { weights: [...spec.weights, ...goldenMax1.weights], batches: spec.batches };
 
 /** The config of one golden case: defaults overridden by its params. */
 export function configOf(c: GoldenCase): ObjectiveConfig {

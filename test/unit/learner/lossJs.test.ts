@@ -28,6 +28,8 @@ const objectives: [string, ObjectiveConfig][] = [
   ...METHODS.map((m): [string, ObjectiveConfig] => [m, { ...DEFAULT_OBJECTIVE, method: m }]),
   ['v5 floor=neg-is trust=log', { ...DEFAULT_OBJECTIVE, method: 'v5', floor: 'neg-is', trust: 'log' }],
   ['v5-fixed sft-trust', { ...DEFAULT_OBJECTIVE, method: 'v5-fixed', sftTrust: true }],
+  ['v5 floor=max1', { ...DEFAULT_OBJECTIVE, method: 'v5', floor: 'max1' }],
+  ['v5-fixed floor=max1 sft-trust', { ...DEFAULT_OBJECTIVE, method: 'v5-fixed', floor: 'max1', sftTrust: true }],
 ];
 
 /** CleanRL init plus noise (float32, as the wire carries it), so logits are far from uniform. */

@@ -131,6 +131,7 @@ describe('Gaussian log-density, entropy and sampling', () => {
 const objectives: [string, ObjectiveConfig][] = [
   ...METHODS.map((m): [string, ObjectiveConfig] => [m, { ...DEFAULT_OBJECTIVE, method: m }]),
   ['v5 floor=neg-is', { ...DEFAULT_OBJECTIVE, method: 'v5', floor: 'neg-is' }],
+  ['v5 floor=max1', { ...DEFAULT_OBJECTIVE, method: 'v5', floor: 'max1' }],
 ];
 
 for (const backend of ['cpu', 'wasm'] as const) {

@@ -22,7 +22,7 @@ const config = fc
     method,
     trust: fc.constantFrom('linear' as const, 'log' as const),
     sftTrust: fc.boolean(),
-    floor: fc.constantFrom('const' as const, 'neg-is' as const),
+    floor: fc.constantFrom('const' as const, 'neg-is' as const, 'max1' as const),
     tauH: fc.double({ min: 0.1, max: 5, noNaN: true }),
     tauC: fc.double({ min: 0.1, max: 5, noNaN: true }),
     gammaBase: fc.double({ min: 0, max: 1, noNaN: true }),

@@ -222,6 +222,24 @@ function gradientError(cfg: ObjectiveConfig, lossFn: LossFn): { err: number; sca
   });
 }
 
+/** Every method at its defaults, then the floor options of v5 and v5-fixed (docs/METHODS.md section 2.3). */
+const GRADIENT_CONFIGS: [string, ObjectiveConfig][] = [
+  ...METHODS.map((m): [string, ObjectiveConfig] => [m, { ...DEFAULT_OBJECTIVE, method: m }]),
+  ['v5 floor=neg-is', { ...DEFAULT_OBJECTIVE, method: 'v5', floor: 'neg-is' }],
+  ['v5 floor=max1', { ...DEFAULT_OBJECTIVE, method: 'v5', floor: 'max1' }],
+  ['v5-fixed floor=max1', { ...DEFAULT_OBJECTIVE, method: 'v5-fixed', floor: 'max1' }],
+];
+
+/** (w, A) of the gradient-proof samples at their initial logits. */
+function sampleRatios(): [number, number][] {
+  return tf.tidy(() => {
+    const oneHot = tf.oneHot(tf.tensor1d(actions, 'int32'), K);
+    const lp = tf.sum(tf.mul(tf.logSoftmax(tf.tensor2d(logitsInit, [N, K])), oneHot), 1).arraySync() as number[];
+    const lm = tf.sum(tf.mul(tf.logSoftmax(tf.tensor2d(muLogitsInit, [N, K])), oneHot), 1).arraySync() as number[];
+    return lp.map((v, i): [number, number] => [Math.exp(v - lm[i]!), advInit[i]!]);
+  });
+}
+
 const realLoss: LossFn = (cfg, logp, logmu, adv) => policyLossTf(cfg, logp, logmu, adv);
 // The bug docs/METHODS.md section 1 warns about: no logp factor, so the gradient is zero (the loss
 // keeps a zero-weighted logp term only so that autodiff finds the variable).
@@ -242,15 +260,20 @@ const lossWithoutStopGradient: LossFn = (_cfg, logp, logmu, adv) => {
 
 for (const backend of ['cpu', 'wasm'] as const) {
   describe(`gradient of the tfjs policy loss equals -(1/N) g A grad logp (${backend})`, () => {
-    for (const method of METHODS) {
-      it(method, async () => {
+    for (const [name, cfg] of GRADIENT_CONFIGS) {
+      it(name, async () => {
         await initBackend(backend);
-        const cfg = { ...DEFAULT_OBJECTIVE, method };
         const { err, scale } = gradientError(cfg, realLoss);
         expect(scale).toBeGreaterThan(1e-3); // the check is not vacuous: the gradient is non-zero
         expect(err).toBeLessThanOrEqual(1e-5);
       });
     }
+    it('the max1 check is not vacuous: on these samples max1 raises g above the constant floor', () => {
+      const raised = sampleRatios().filter(
+        ([w, A]) => weightOf({ ...DEFAULT_OBJECTIVE, floor: 'max1' }, w, A).g > weightOf(DEFAULT_OBJECTIVE, w, A).g + 1e-3,
+      );
+      expect(raised.length).toBeGreaterThan(0);
+    });
     it('the same check fails for a loss without the logp factor', async () => {
       await initBackend(backend);
       const { err, scale } = gradientError({ ...DEFAULT_OBJECTIVE, method: 'v5' }, lossWithoutLogp);
