@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DEFAULT_OBJECTIVE, OBJECTIVE_CHOICES, type ObjectiveConfig } from '../../../learner/objectives/config.js';
+import { DEFAULT_OBJECTIVE, OBJECTIVE_CHOICES, type ObjectiveConfig } from '../../../protocol/objectiveConfig.js';
 import { checkObjectiveConfig, computeWeights, weightFromLogRatio, weightOf } from '../../../learner/objectives/index.js';
 import { goldenMax1 } from './golden.js';
 
