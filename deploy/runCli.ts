@@ -28,6 +28,8 @@ const COMMANDS: readonly { name: string; load: () => Promise<AnyCommand> }[] = [
   { name: 'keys', load: async () => (await import('./commands/keys.js')).keysCommand },
   { name: 'eval', load: async () => (await import('./commands/eval.js')).evalCommand },
   { name: 'export', load: async () => (await import('./commands/export.js')).exportCommand },
+  { name: 'sql', load: async () => (await import('./commands/sql.js')).sqlCommand },
+  { name: 'export-parquet', load: async () => (await import('./commands/sql.js')).exportParquetCommand },
 ];
 
 /** The command modules this invocation needs: none for a bare `--version`, the named one, or all. */
