@@ -29,6 +29,10 @@ export interface LaunchOptions {
   killGraceMs?: number;
   /** Continue the run in cfg.runDir from its newest checkpoint (`train --resume`). */
   resume?: boolean;
+  /** Called with every update record the learner reports (the library's train({ onUpdate })). */
+  onUpdate?: (record: UpdateRecord) => void;
+  /** Aborting stops the run as SIGINT does: after the current update, with the final evaluation. */
+  signal?: AbortSignal;
 }
 
 /** Restarts of one actor process before the run is stopped instead (--restart-actors). */
@@ -108,6 +112,9 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const onAbort = () => stopAll('aborted');
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   const restarts = new Map<number, number>();
   let endpoint = '';
@@ -157,6 +164,7 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
         else if (m.type === 'update' && m.record) {
           const now = Date.now();
           if (m.record.eval) lastEval = m.record.eval;
+          opts.onUpdate?.(m.record);
           if (tty) opts.out.write(`\r\x1b[2K${formatProgress(m.record, cfg.steps, lastEval)}`);
           else if (!opts.quiet && now - lastLine >= 5000) {
             lastLine = now;
@@ -184,6 +192,7 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   clearTimeout(killTimer);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  opts.signal?.removeEventListener('abort', onAbort);
   if (tty) opts.out.write('\n');
   if (failure) {
     say(`isreshape train: ${failure}`);
