@@ -52,15 +52,32 @@ const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
 
 const forkCli: SpawnCli = (args) => fork(CLI, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
 
-function spawnChild(spawn: SpawnCli, name: string, args: string[]): Child {
+/**
+ * Start a child. With `forward`, each line it writes (stdout and stderr: what an environment
+ * module's console.log / console.error prints in the actor's worker threads) is passed on,
+ * whole lines only, for the caller to print with the actor's id.
+ */
+function spawnChild(spawn: SpawnCli, name: string, args: string[], forward?: (line: string) => void): Child {
   const proc = spawn(args);
   const child: Child = { name, proc, stderrTail: [], exited: false };
+  const lines = (each: (l: string) => void) => {
+    let rest = '';
+    return (d: string) => {
+      const parts = (rest + d).split('\n');
+      rest = parts.pop()!;
+      for (const l of parts) if (l.length > 0) each(l);
+    };
+  };
   proc.stderr?.setEncoding('utf8');
   proc.stderr?.on('data', (d: string) => {
     child.stderrTail.push(...d.split('\n').filter((l) => l.length > 0));
     if (child.stderrTail.length > 20) child.stderrTail.splice(0, child.stderrTail.length - 20);
   });
-  proc.stdout?.resume();
+  if (forward) {
+    proc.stderr?.on('data', lines(forward));
+    proc.stdout?.setEncoding('utf8');
+    proc.stdout?.on('data', lines(forward));
+  } else proc.stdout?.resume();
   return child;
 }
 
@@ -120,14 +137,12 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   let endpoint = '';
   const startActor = (i: number, again: boolean): Child => {
     // A restarted actor joins with --resume: its log continues.
-    const a = spawnChild(spawn, `actor ${i}`, [
-      'actor',
-      ...(again ? ['--resume', cfg.runDir] : runArgs),
-      '--connect',
-      endpoint,
-      '--actor-id',
-      String(i),
-    ]);
+    const a = spawnChild(
+      spawn,
+      `actor ${i}`,
+      ['actor', ...(again ? ['--resume', cfg.runDir] : runArgs), '--connect', endpoint, '--actor-id', String(i)],
+      (line) => opts.out.write(`${tty ? '\r\x1b[2K' : ''}[actor ${i}] ${line}\n`),
+    );
     actors[i] = a;
     watch(a, i);
     return a;
