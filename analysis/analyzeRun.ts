@@ -124,7 +124,16 @@ export function analyzeRun(run: RunData, threshold: number | null | Threshold): 
       ['truncated last line', run.truncated ? 'yes (skipped)' : 'no'],
     ],
   };
-  const fe = outcome.finalEval && run.summary ? { envSteps: run.summary.envSteps, ...outcome.finalEval } : null;
+  // At the training step the run ended on: finalEval.envSteps is what the evaluation itself used.
+  const fe =
+    outcome.finalEval && run.summary
+      ? {
+          envSteps: run.summary.envSteps,
+          stochastic: outcome.finalEval.stochastic,
+          greedy: outcome.finalEval.greedy,
+          episodes: outcome.finalEval.episodes,
+        }
+      : null;
   const ret = returnCurveChart(points, fe);
   const ent = entropyChart(run.updates, c.collapseEntropy);
   const essC = essByLagChart(rows);

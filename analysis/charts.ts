@@ -29,6 +29,7 @@ const BUCKET_ORDER: string[] = [...LAG_BUCKETS];
 
 /** The summary's final evaluation, drawn as its own point at the end of the return chart. */
 export interface FinalEvalPoint {
+  /** Training env steps at the end of the run (where the points sit), not the steps the evaluation used. */
   envSteps: number;
   stochastic: number;
   greedy: number;
@@ -58,15 +59,28 @@ export function returnCurveChart(points: readonly CurvePoint[], finalEval: Final
     { envSteps: finalEval.envSteps, series: `final eval stochastic (${finalEval.episodes} ep)`, return: finalEval.stochastic },
     { envSteps: finalEval.envSteps, series: `final eval greedy (${finalEval.episodes} ep)`, return: finalEval.greedy },
   ];
+  // The final evaluation has its own colour scale and legend, so its legend entries are diamonds
+  // like its marks (a shared legend draws every entry with the line layer's stroke symbol).
   return chart(name, `Return vs env steps, with the final ${finalEval.episodes}-episode evaluation`, {
     layer: [
       line,
       {
         data: { values: fe },
         mark: { type: 'point', shape: 'diamond', size: 140, filled: true },
-        encoding: { x, y: { field: 'return', type: 'quantitative' }, color },
+        encoding: {
+          x,
+          y: { field: 'return', type: 'quantitative' },
+          color: {
+            field: 'series',
+            type: 'nominal' as const,
+            title: 'final evaluation',
+            scale: { range: ['#d62728', '#9467bd'] },
+            legend: { symbolType: 'diamond' },
+          },
+        },
       },
     ],
+    resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } },
   });
 }
 

@@ -47,6 +47,21 @@ export { conditionFields, lagSortKey, variedFlags } from './conditions.js';
 
 export const ROBUST_METHOD =
   'IQM = mean of the middle 50% of seeds (scipy trim_mean 0.25; with n < 4 it is the mean); [lo, hi] = 95% stratified bootstrap percentile CI (seeds resampled within each task)';
+/**
+ * The fewest seeds per cell (on both sides) for a ranking verdict ("behind", "cannot be told
+ * apart") from P(X > best) and its stratified bootstrap CI. Below it the report says "too few
+ * seeds" instead. Why 4: with n seeds a side, the resamples can only reorder the n + n observed
+ * values, so a small-n interval collapses onto the observed ordering. At n = 2, 2 of the 6 equally
+ * likely orderings of two identical methods separate completely and give the CI [0, 0] or [1, 1],
+ * and the CI lies entirely below 0.5 for 1 in 6 (17%) of them; at n = 3 for 10%; at n = 4, 5, 6 for
+ * 4.3%, 5.6%, 3.7% (every ordering of 2n exchangeable seeds enumerated, 500 resamples each).
+ * So from 4 seeds a "behind" verdict between equal methods happens about as often as a 95%
+ * interval promises; with 2 or 3 it is mostly the bootstrap's discreteness.
+ */
+export const MIN_SEEDS_TO_RANK = 4;
+
+const TOO_FEW_NOTE = `"too few seeds": fewer than ${MIN_SEEDS_TO_RANK} seeds in the row or in the best row, where the bootstrap CI of P(X > best) is too coarse to rank (MIN_SEEDS_TO_RANK in analysis/compare.ts says why); no verdict is drawn.`;
+
 export const POI_METHOD =
   'P(X > best) = probability that a random seed of X scores above a random seed of the best method at that lag (ties 1/2; Agarwal et al. 2021), with a 95% bootstrap CI';
 
@@ -123,6 +138,8 @@ export interface RankRowFigures {
   poi: Interval | null;
   /** Welch's test against the best: p, and tied = p >= alpha; null when n < 2 on either side. */
   p: number | null;
+  /** Fewer than MIN_SEEDS_TO_RANK seeds here or in the best row: no ranking verdict is drawn. */
+  tooFewSeeds: boolean;
   tied: boolean | null;
   note: string;
   /** Seeds collapsed at the end, of `seeds`, with the Wilson interval of the rate. */
@@ -342,11 +359,12 @@ function rankAtLag(
       seeds: g.seeds.length,
       collapseRate: g.collapseRate,
     };
-    if (i === 0) return { ...base, poi: null, p: null, tied: true, note: 'best' };
+    const tooFewSeeds = v.length < MIN_SEEDS_TO_RANK || vals(best!).length < MIN_SEEDS_TO_RANK;
+    if (i === 0) return { ...base, poi: null, p: null, tied: true, tooFewSeeds, note: 'best' };
     const poi = probabilityOfImprovement([v], [vals(best!)], boot);
-    if (v.length < 2 || vals(best!).length < 2) return { ...base, poi, p: null, tied: null, note: 'n < 2: no test' };
+    if (v.length < 2 || vals(best!).length < 2) return { ...base, poi, p: null, tied: null, tooFewSeeds, note: 'n < 2: no test' };
     const { p } = welchTest(v, vals(best!));
-    return { ...base, poi, p, tied: p >= ALPHA, note: p >= ALPHA ? 'tied' : 'worse' };
+    return { ...base, poi, p, tied: p >= ALPHA, tooFewSeeds, note: p >= ALPHA ? 'tied' : 'worse' };
   });
   return { lag, env, rows, summary: sentence(lag, env, rows, groups) };
 }
@@ -361,9 +379,20 @@ export function sentence(lag: string, env: string, rows: readonly RankRowFigures
     .map((g) => `${g.row} in ${g.collapsed}/${g.seeds.length} seeds`);
   const tail = collapsed.length > 0 ? ` Collapsed: ${collapsed.join('; ')}.` : ' No seed collapsed.';
   if (rows.length === 1) return `${where}, only ${best.label} was run: IQM ${interval(best.iqm)}.${tail}`;
-  const behind = rows.filter((r) => r.poi !== null && r.poi.hi < 0.5).map((r) => r.label);
-  const close = rows.filter((r) => r.poi !== null && r.poi.hi >= 0.5).map((r) => `${r.label} (${interval(r.poi, 2)})`);
+  const few = (r: RankRowFigures) => `${r.label} (${r.n} seed${r.n === 1 ? '' : 's'})`;
+  if (best.n < MIN_SEEDS_TO_RANK) {
+    const short = rows.filter((r) => r.n < MIN_SEEDS_TO_RANK).map(few);
+    return (
+      `${where}, no ranking claim: too few seeds (fewer than ${MIN_SEEDS_TO_RANK} in ${list(short)}). ` +
+      `Highest IQM: ${best.label}, ${interval(best.iqm)} over ${best.n} seed(s).${tail}`
+    );
+  }
+  const ranked = rows.filter((r) => !r.tooFewSeeds);
+  const behind = ranked.filter((r) => r.poi !== null && r.poi.hi < 0.5).map((r) => r.label);
+  const close = ranked.filter((r) => r.poi !== null && r.poi.hi >= 0.5).map((r) => `${r.label} (${interval(r.poi, 2)})`);
+  const unranked = rows.filter((r) => r.poi !== null && r.tooFewSeeds).map(few);
   const parts = [`${where}, ${best.label} leads with IQM ${interval(best.iqm)} over ${best.n} seed(s)`];
+  if (unranked.length > 0) parts.push(`too few seeds to rank (fewer than ${MIN_SEEDS_TO_RANK}): ${list(unranked)}`);
   if (behind.length > 0)
     parts.push(`${list(behind)} ${behind.length === 1 ? 'is' : 'are'} behind it (P(X > ${best.label}) CI entirely below 0.5)`);
   if (close.length > 0)
@@ -424,7 +453,9 @@ function tables(
       row,
       ...f.lags.map((lag) => {
         const g = f.groups.find((x) => x.row === row && x.lag === lag);
-        return g ? `${sig(g.iqm?.value)} (${g.collapsed}/${g.seeds.length} collapsed)` : '-';
+        return g
+          ? `${sig(g.iqm?.value)} (${g.collapsed}/${g.seeds.length} collapsed)${g.seeds.length < MIN_SEEDS_TO_RANK ? ' too few seeds' : ''}`
+          : '-';
       }),
     ]),
   };
@@ -450,18 +481,18 @@ function tables(
       r.rows.map((row) => [
         r.lag,
         ...(multiTask ? [r.env] : []),
-        String(row.rank),
+        row.tooFewSeeds ? `${row.rank} (too few seeds)` : String(row.rank),
         row.label,
         String(row.n),
         interval(row.iqm),
-        row.poi ? interval(row.poi, 2) : 'best',
+        row.poi ? `${interval(row.poi, 2)}${row.tooFewSeeds ? ' (too few seeds: no verdict)' : ''}` : 'best',
         rate(row, row.collapsed, row.seeds),
         meanPm(row.mean, row.halfWidth, row.n),
         dec(row.p),
         row.tied === null ? 'n/a (n < 2)' : row.note === 'best' ? 'best' : row.tied ? 'yes' : 'no',
       ]),
     ),
-    note: `${f.robust}; ${f.bootstrap.reps} resamples, seed ${f.bootstrap.seed}. ${POI_METHOD}. Welch: ${f.test}.`,
+    note: `${f.robust}; ${f.bootstrap.reps} resamples, seed ${f.bootstrap.seed}. ${POI_METHOD}. Welch: ${f.test}. ${TOO_FEW_NOTE}`,
   };
   const groups: Table = {
     title: 'Every group (method, lag): final return, AUC, ESS, collapse and entropy over seeds',

@@ -66,3 +66,4 @@ export type {
   MinMeanMax,
 } from '../protocol/records.js';
 export { LAG_BUCKETS } from '../protocol/records.js';
+export { openRuns, formatRows, SQL_VIEWS, type RunsDb } from './sql.js';

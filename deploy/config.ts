@@ -7,6 +7,7 @@
  * the one validator every command uses (`validateConfig`, `validateObjective`).
  */
 import { type ObjectiveConfig } from '../protocol/objectiveConfig.js';
+import path from 'node:path';
 import { UsageError } from './errors.js';
 import { formatLag, maxLagOf, parseLagSpec, type LagSpec } from '../protocol/lag.js';
 import type { AdvantageKind, LearnerServerConfig } from '../learner/config.js';
@@ -81,6 +82,8 @@ export function defaultRunId(c: Pick<RunConfig, 'env' | 'label' | 'lag' | 'seed'
  * batch-segments / slots rollouts in flight per slot, the queue holds four updates.
  */
 export function resolveDerived(cfg: RunConfig, explicit: ReadonlySet<string>): void {
+  // Stored absolute, so eval, --resume, export and sweeps find it from any working directory.
+  if (typeof cfg.envModule === 'string' && cfg.envModule !== '') cfg.envModule = path.resolve(cfg.envModule);
   if (cfg.objective.method === 'vtrace' && !explicit.has('advantage')) cfg.advantage = 'vtrace';
   const seq = parseSeqEnvId(cfg.env);
   if (seq !== null) {

@@ -30,6 +30,7 @@ export function envModuleOf(argv: Record<string, unknown>): string | null {
 export async function loadEnvModuleOf(argv: Record<string, unknown>): Promise<string | null> {
   const file = envModuleOf(argv);
   if (file === null) return null;
+  checkNotTypeScript(file);
   try {
     await loadEnvModule(file);
   } catch (e) {
@@ -37,4 +38,20 @@ export async function loadEnvModuleOf(argv: Record<string, unknown>): Promise<st
     throw e;
   }
   return file;
+}
+
+/**
+ * Node 20 does not load TypeScript, and its own error ("Unknown file extension .ts") names no
+ * remedy: a `.ts` / `.mts` / `.cts` module is refused with the command that compiles it to the
+ * `.js` / `.mjs` / `.cjs` file next to it.
+ */
+export function checkNotTypeScript(file: string): void {
+  const m = /\.(m|c)?ts$/.exec(file);
+  if (!m) return;
+  const out = file.slice(0, -m[0].length) + `.${m[1] ?? ''}js`;
+  const dir = path.dirname(file);
+  throw new UsageError(
+    `--env-module: ${file} is TypeScript, which Node ${process.versions.node.split('.')[0]} does not load; compile it first with ` +
+      `'npx -p typescript tsc --target es2022 --module nodenext --outDir ${dir} ${file}' and pass --env-module ${out}`,
+  );
 }

@@ -30,6 +30,10 @@ export interface LaunchOptions {
   killGraceMs?: number;
   /** Continue the run in cfg.runDir from its newest checkpoint (`train --resume`). */
   resume?: boolean;
+  /** Called with every update record the learner reports (the library's train({ onUpdate })). */
+  onUpdate?: (record: UpdateRecord) => void;
+  /** Aborting stops the run as SIGINT does: after the current update, with the final evaluation. */
+  signal?: AbortSignal;
 }
 
 /** Restarts of one actor process before the run is stopped instead (--restart-actors). */
@@ -49,15 +53,32 @@ const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
 
 const forkCli: SpawnCli = (args) => fork(CLI, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
 
-function spawnChild(spawn: SpawnCli, name: string, args: string[]): Child {
+/**
+ * Start a child. With `forward`, each line it writes (stdout and stderr: what an environment
+ * module's console.log / console.error prints in the actor's worker threads) is passed on,
+ * whole lines only, for the caller to print with the actor's id.
+ */
+function spawnChild(spawn: SpawnCli, name: string, args: string[], forward?: (line: string) => void): Child {
   const proc = spawn(args);
   const child: Child = { name, proc, stderrTail: [], exited: false };
+  const lines = (each: (l: string) => void) => {
+    let rest = '';
+    return (d: string) => {
+      const parts = (rest + d).split('\n');
+      rest = parts.pop()!;
+      for (const l of parts) if (l.length > 0) each(l);
+    };
+  };
   proc.stderr?.setEncoding('utf8');
   proc.stderr?.on('data', (d: string) => {
     child.stderrTail.push(...d.split('\n').filter((l) => l.length > 0));
     if (child.stderrTail.length > 20) child.stderrTail.splice(0, child.stderrTail.length - 20);
   });
-  proc.stdout?.resume();
+  if (forward) {
+    proc.stderr?.on('data', lines(forward));
+    proc.stdout?.setEncoding('utf8');
+    proc.stdout?.on('data', lines(forward));
+  } else proc.stdout?.resume();
   return child;
 }
 
@@ -109,19 +130,20 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const onAbort = () => stopAll('aborted');
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   const restarts = new Map<number, number>();
   let endpoint = '';
   const startActor = (i: number, again: boolean): Child => {
     // A restarted actor joins with --resume: its log continues.
-    const a = spawnChild(spawn, `actor ${i}`, [
-      'actor',
-      ...(again ? ['--resume', cfg.runDir] : runArgs),
-      '--connect',
-      endpoint,
-      '--actor-id',
-      String(i),
-    ]);
+    const a = spawnChild(
+      spawn,
+      `actor ${i}`,
+      ['actor', ...(again ? ['--resume', cfg.runDir] : runArgs), '--connect', endpoint, '--actor-id', String(i)],
+      (line) => opts.out.write(`${tty ? '\r\x1b[2K' : ''}[actor ${i}] ${line}\n`),
+    );
     actors[i] = a;
     watch(a, i);
     return a;
@@ -164,6 +186,7 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
         case 'update': {
           const now = Date.now();
           if (m.record.eval) lastEval = m.record.eval;
+          opts.onUpdate?.(m.record);
           if (tty) opts.out.write(`\r\x1b[2K${formatProgress(m.record, cfg.steps, lastEval)}`);
           else if (!opts.quiet && now - lastLine >= 5000) {
             lastLine = now;
@@ -197,6 +220,7 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   clearTimeout(killTimer);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  opts.signal?.removeEventListener('abort', onAbort);
   if (tty) opts.out.write('\n');
   if (failure) {
     say(`isreshape train: ${failure}`);

@@ -28,6 +28,8 @@ const COMMANDS: readonly { name: string; load: () => Promise<AnyCommand> }[] = [
   { name: 'keys', load: async () => (await import('./commands/keys.js')).keysCommand },
   { name: 'eval', load: async () => (await import('./commands/eval.js')).evalCommand },
   { name: 'export', load: async () => (await import('./commands/export.js')).exportCommand },
+  { name: 'sql', load: async () => (await import('./commands/sql.js')).sqlCommand },
+  { name: 'export-parquet', load: async () => (await import('./commands/sql.js')).exportParquetCommand },
 ];
 
 /** The command modules this invocation needs: none for a bare `--version`, the named one, or all. */
@@ -62,7 +64,25 @@ export interface CliIo {
  * command finished (a handler may still set process.exitCode, as train does), 2 for bad input
  * (one line `isreshape: <message>` on io.stderr), 1 for any other failure (its stack).
  */
-export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+/**
+ * `--extra '--lr 0.001'` (the value in its own word, starting with a dash) as `--extra=--lr 0.001`:
+ * yargs would otherwise read the quoted words as a flag of their own.
+ */
+export function joinDashValues(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    if (a === '--extra' && next !== undefined && next.startsWith('-')) {
+      out.push(`--extra=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+export async function runCli(argsIn: readonly string[], io: CliIo): Promise<number> {
+  const args = joinDashValues(argsIn);
   try {
     let cli = yargs([...args])
       .scriptName('isreshape')

@@ -38,14 +38,22 @@ export const evalCommand: CommandModule<object, Record<string, unknown>> = {
     const p = await loadSavedPolicy(argv.target as string, 'eval');
     const { evaluatePolicy } = await import('../../envs/evaluate.js');
     const greedy = argv.greedy as boolean;
-    const { returns } = evaluatePolicy({
-      envId: p.envId,
-      modelSpec: p.spec,
-      params: Float32Array.from(p.params),
-      episodes,
-      greedy,
-      seed: (argv.seed as number | undefined) ?? p.seed,
-    });
+    // With --json, what the environment prints (console.log) goes to stderr: stdout stays one JSON line.
+    const log = console.log;
+    if (argv.json) console.log = console.error;
+    let returns: number[];
+    try {
+      ({ returns } = evaluatePolicy({
+        envId: p.envId,
+        modelSpec: p.spec,
+        params: Float32Array.from(p.params),
+        episodes,
+        greedy,
+        seed: (argv.seed as number | undefined) ?? p.seed,
+      }));
+    } finally {
+      console.log = log;
+    }
     const { mean, std } = meanStd(returns);
     if (argv.json) process.stdout.write(JSON.stringify({ episodes, mean, std, greedy, version: p.version }) + '\n');
     else

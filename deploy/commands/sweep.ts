@@ -121,7 +121,11 @@ export function makeSweepCommand(deps: SweepDeps = {}): CommandModule<object, Sw
           describe:
             'FLAG=V1,V2,...: sweep a training flag as another grid axis (repeatable; cells are the product), e.g. --vary tau-h=1,1.5,2 --vary gamma-base=0.1,0.3; values are checked before any cell starts',
         })
-        .option('extra', { type: 'string', default: '', describe: 'extra flags for every train run, quoted' })
+        .option('env-module', {
+          type: 'string',
+          describe: 'environment module for every run (a .mjs / .js file; see --env-module of train); stored absolute in each config.json',
+        })
+        .option('extra', { type: 'string', default: '', describe: "extra flags for every train run, quoted: --extra '--lr 0.001'" })
         .option('threshold', {
           type: 'number',
           describe:
@@ -152,10 +156,26 @@ export function makeSweepCommand(deps: SweepDeps = {}): CommandModule<object, Sw
         await loadEnvModuleOf({ config }); // the file may name an --env-module (every run loads it too)
         buildConfig({}, { file: loadConfigFile(config) });
       }
+      // --env-module (or one inside --extra) is loaded here so that --env may name its envs; every cell gets its absolute path.
+      const extraWords = splitWords(argv.extra);
+      const inExtra = extraWords.findIndex((w) => w === '--env-module' || w.startsWith('--env-module='));
+      let envModule = argv.envModule as string | undefined;
+      if (inExtra >= 0) {
+        const w = extraWords[inExtra]!;
+        const v = w.includes('=') ? w.slice(w.indexOf('=') + 1) : extraWords[inExtra + 1];
+        extraWords.splice(inExtra, w.includes('=') ? 1 : 2);
+        if (envModule !== undefined && v !== undefined && resolve(v) !== resolve(envModule))
+          throw new UsageError(`--env-module: given twice (${envModule} and, in --extra, ${v}); give it once`);
+        envModule ??= v;
+      }
+      if (envModule !== undefined) {
+        envModule = resolve(envModule);
+        await loadEnvModuleOf({ 'env-module': envModule });
+      }
       // The environment is checked here, before any cell starts (each cell would fail alike).
       checkEnvId(env);
       const vary = parseVary(argv.vary);
-      const extra = splitWords(argv.extra);
+      const extra = [...extraWords, ...(envModule !== undefined ? ['--env-module', envModule] : [])];
       checkVaryClashes(vary, methods, extra);
       const cells = sweepCells({ methods, lags, seeds, env, steps, out, extra, preset, targetReturn, config, vary });
       const logDir = join(out, '_logs');

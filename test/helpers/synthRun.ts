@@ -107,6 +107,8 @@ export interface SynthOptions {
   trainQuadrants?: boolean;
   /** The summary's finalEval.stochastic (greedy = +1); null omits finalEval (default: returnAt at the end). */
   finalEval?: number | null;
+  /** finalEval.envSteps: the env steps the final evaluation itself used (real logs write it). */
+  finalEvalSteps?: number;
   /** --target-return written to config.json. */
   targetReturn?: number;
   /** Last update written (the run stopped early there); default `updates`. */
@@ -207,6 +209,7 @@ export function writeSynthRun(dir: string, o: SynthOptions = {}): RunConfig {
               greedy: fe + 1,
               episodes: 100,
               version: last,
+              ...(o.finalEvalSteps !== undefined ? { envSteps: o.finalEvalSteps } : {}),
               ...(o.success !== undefined ? { success: o.success } : {}),
               ...(o.greedySuccess !== undefined ? { greedySuccess: o.greedySuccess } : {}),
             },

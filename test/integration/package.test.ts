@@ -72,6 +72,11 @@ const protocol = { hello: helloBack, params: Array.from(paramsBack.msg.params), 
 console.log(JSON.stringify({ weights, analysis, envs, protocol, unused: [badMethod, badFloor.floor] }));
 `;
 
+/** The README's `import ... from 'isreshape'` examples ("Train and act from code"). */
+const README_EXAMPLES = [...readFileSync(join(ROOT, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)]
+  .map((m) => m[1]!)
+  .filter((code) => /from 'isreshape';/.test(code));
+
 /** A deep import that the exports map must refuse. */
 const DEEP_IMPORT = `import('isreshape/dist/learner/loss.js').then(() => console.log('imported'), (e) => console.log(e.code));`;
 
@@ -121,6 +126,8 @@ beforeAll(() => {
   );
   mkdirSync(join(proj, 'src'));
   writeFileSync(join(proj, 'src/main.ts'), PROGRAM);
+  // The README's library examples, as they stand, type-checked with the program above.
+  README_EXAMPLES.forEach((code, i) => writeFileSync(join(proj, `src/readme-${i}.ts`), code));
   writeFileSync(join(proj, 'deep.mjs'), DEEP_IMPORT);
   writeSynthRun(join(tmp, 'run'), { method: 'v5', lag: 'fixed:4', seed: 2, updates: 6, evalEvery: 2 });
 }, 240_000);
@@ -144,6 +151,13 @@ describe('the npm package', () => {
           p.startsWith('dist/test/') || p.startsWith('dist/bench/') || p.endsWith('.map') || (p.endsWith('.ts') && !p.endsWith('.d.ts')),
       ),
     ).toEqual([]);
+  });
+
+  it("has the README's train and loadPolicy examples to type-check (the next test compiles them)", () => {
+    expect(README_EXAMPLES).toHaveLength(2);
+    expect(README_EXAMPLES.some((c) => /await train\(/.test(c))).toBe(true);
+    expect(README_EXAMPLES.some((c) => /await loadPolicy\(/.test(c))).toBe(true);
+    for (const c of README_EXAMPLES) expect(c.trim().split('\n').length).toBeLessThanOrEqual(14);
   });
 
   it('type-checks a strict NodeNext consumer against the subpaths and runs it with the same results as the sources', async () => {

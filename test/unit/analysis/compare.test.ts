@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeFileSync, readFileSync } from 'node:fs';
-import { compareRuns, interpolate, lagSortKey, seedBand, variedFlags } from '../../../analysis/compare.js';
+import { compareRuns, interpolate, lagSortKey, MIN_SEEDS_TO_RANK, seedBand, variedFlags } from '../../../analysis/compare.js';
 import { iqmCI, probabilityOfImprovement, wilson } from '../../../analysis/robust.js';
 import { renderText } from '../../../analysis/format.js';
 import { readRun } from '../../../analysis/read.js';
@@ -241,5 +241,64 @@ describe('compareRuns: robust statistics and grouping', () => {
     expect(agg.iqm.lo).toBeGreaterThanOrEqual(0.5);
     expect(agg.iqm.hi).toBeLessThanOrEqual(0.7);
     expect(a.tables.map((t) => t.title)).toContain('Across tasks: normalised final return (0 = random policy, 1 = task maximum)');
+  });
+});
+
+describe('compareRuns: no ranking verdict below MIN_SEEDS_TO_RANK seeds', () => {
+  // Failed before: 2 seeds a side, every seed of b below every seed of a, gave P(b > a) CI [0, 0]
+  // and the sentence "b is behind it (P(X > a) CI entirely below 0.5)".
+  it('with 2 seeds per cell: no "behind", a stated "no ranking claim", and "too few seeds" in the tables', async () => {
+    expect(MIN_SEEDS_TO_RANK).toBe(4);
+    const root = mkdtempSync(join(tmpdir(), 'isr-cmp-few-'));
+    const runs = [];
+    for (const [m, base] of [
+      ['a', 400],
+      ['b', 100],
+    ] as const)
+      for (const seed of [0, 1]) {
+        const dir = join(root, `${m}_${seed}`);
+        writeSynthRun(dir, { method: m, seed, updates: 4, finalEval: base + seed });
+        runs.push(await readRun(dir));
+      }
+    const c = compareRuns(runs, null, { bootstrap: 500, seed: 1 });
+    const rank = c.figures.ranks[0]!;
+    expect(rank.rows.map((r) => [r.label, r.tooFewSeeds])).toEqual([
+      ['a', true],
+      ['b', true],
+    ]);
+    expect(rank.rows[1]!.poi).toEqual({ value: 0, lo: 0, hi: 0 }); // the collapsed interval
+    expect(rank.summary).not.toMatch(/behind|leads/);
+    expect(rank.summary).toMatch(/^At lag none, no ranking claim: too few seeds \(fewer than 4 in a \(2 seeds\) and b \(2 seeds\)\)\./);
+    const text = c.tables.map(renderText).join('\n');
+    expect(text).toContain('2 (too few seeds)');
+    expect(text).toContain('(too few seeds: no verdict)');
+    expect(text).toMatch(/0\/2 collapsed\) too few seeds/);
+  });
+
+  // Failed before: a 1-seed row below a 4-seed leader was called "behind".
+  it('a 1-seed row mixed in gets "too few seeds to rank", not a verdict; 4-seed rows keep theirs', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'isr-cmp-mixed-'));
+    const runs = [];
+    const cells: [string, number, number[]][] = [
+      ['a', 400, [0, 1, 2, 3]],
+      ['b', 100, [0, 1, 2, 3]],
+      ['c', 50, [0]],
+    ];
+    for (const [m, base, seeds] of cells)
+      for (const seed of seeds) {
+        const dir = join(root, `${m}_${seed}`);
+        writeSynthRun(dir, { method: m, seed, updates: 4, finalEval: base + seed });
+        runs.push(await readRun(dir));
+      }
+    const rank = compareRuns(runs, null, { bootstrap: 500, seed: 1 }).figures.ranks[0]!;
+    expect(rank.rows.map((r) => [r.label, r.tooFewSeeds])).toEqual([
+      ['a', false],
+      ['b', false],
+      ['c', true],
+    ]);
+    expect(rank.summary).toMatch(
+      /a leads with IQM .* over 4 seed\(s\); too few seeds to rank \(fewer than 4\): c \(1 seed\); b is behind it/,
+    );
+    expect(rank.summary).not.toMatch(/c is behind|and c are behind|c \(0/);
   });
 });
