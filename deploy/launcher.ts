@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../infra/fs.js';
 import type { Logger } from 'pino';
 import { constFloorNotice, type RunConfig } from './config.js';
 import { formatLag } from '../protocol/lag.js';
-import type { EvalStat, SummaryRecord } from '../protocol/records.js';
+import type { EvalStat, SummaryRecord, UpdateRecord } from '../protocol/records.js';
 import { learnerMessage } from '../protocol/ipc.js';
 import { writeRunConfig } from './runConfig.js';
 import { createLogger } from './logging.js';
