@@ -13,7 +13,7 @@ import type { AdvantageKind, LearnerServerConfig } from '../learner/config.js';
 import { defaultQueueCapacity, segmentsPerSlot, slotsOf, type ActorsConfig } from '../protocol/actorsConfig.js';
 import { teacherShareOf, type SeqEnvConfig } from '../envs/config.js';
 import { isSeqEnv, parseSeqEnvId, seqEnvId, seqSettingsProblem } from '../envs/seq.js';
-import { envIds, envPluginSpecOf } from '../envs/registry.js';
+import { envIds } from '../envs/registry.js';
 import { FIELDS, getKey, OBJECTIVE_FIELDS, parseField, setKey } from './schema.js';
 
 export type { AdvantageKind };
@@ -121,11 +121,6 @@ export function validateConfig(c: RunConfig): void {
   if (maxK + 2 > c.historyVersions) {
     throw new UsageError(
       `--lag ${formatLag(c.lag)} needs up to ${maxK} versions of history but --history-versions is ${c.historyVersions}; raise --history-versions to at least ${maxK + 2}`,
-    );
-  }
-  if ((c.learnerThreads ?? 1) > 1 && !isSeqEnv(c.env) && envPluginSpecOf(c.env).action.type === 'box') {
-    throw new UsageError(
-      `--learner-threads: ${c.learnerThreads} threads are not available for box actions yet (the Gaussian head's gradient runs in the learner thread); use --learner-threads 1`,
     );
   }
   if ((c.learnerThreads ?? 1) > 1 && c.grad !== 'js') {
