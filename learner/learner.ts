@@ -215,15 +215,22 @@ export class Learner {
         loaded = batch;
         loadMs += performance.now() - t0;
       }
-      const td = performance.now();
-      const diag = q.diagnose ? this.diagnose(batch) : undefined;
-      diagMs += performance.now() - td;
-      r = gen.next({ ...(await threads.gradient(rows, this.wts, parts)), diag });
+      // The diagnostics depend on the batch only: computed while the workers compute their shards.
+      let diag: BatchDiagnostics | undefined;
+      const first = q.diagnose
+        ? () => {
+            const td = performance.now();
+            diag = this.diagnose(batch);
+            diagMs += performance.now() - td;
+          }
+        : undefined;
+      const res = await threads.gradient(rows, this.wts, parts, first);
+      r = gen.next({ ...res, diag });
     }
     const t = threads.takeTimes();
     const times = r.value.times;
     times.batchMs += loadMs + diagMs;
-    times.gradMs = t.gradMs;
+    times.gradMs = Math.max(0, t.gradMs - diagMs);
     times.allReduceMs = t.allReduceMs;
     return r.value;
   }

@@ -8,9 +8,10 @@
  * batch (written once per update), the minibatch's row indices, log w and g, one gradient slot
  * and one sums slot per shard. A minibatch is synchronised by a shared-memory store and a
  * futex wake per worker (`Atomics.notify`); the worker spins briefly, then parks in
- * `Atomics.wait`. The main thread computes its own shard, then spins on the workers' done
- * flags for at most as long as its own shard took (the workers started at the same time on
- * the same amount of work), then awaits them with `Atomics.waitAsync` (the event loop runs).
+ * `Atomics.wait`. The main thread computes its own shard, then waits for the workers (a few
+ * microseconds' spin, then `Atomics.wait`) for at most as long as its own shard took (the
+ * workers started at the same time on the same amount of work), then awaits them with
+ * `Atomics.waitAsync` (the event loop runs).
  *
  * Modes (`--learner-parallel`):
  * - exact (the default): each minibatch is cut into L contiguous shards; the update is the
@@ -385,11 +386,19 @@ export interface ThreadTimes {
   allReduceMs: number;
 }
 
-/** Parameters below which the main thread sums the gradient slots alone (a parallel sum costs a synchronisation). */
-const PARALLEL_REDUCE_MIN = 32_768;
+/** How long the main thread spins on the workers' done flags before it sleeps, ms. */
+const SPIN_MS = 0.02;
+
+/**
+ * The threads share the summing of the gradient slots from this many threads and slot
+ * elements (L x parameters) on; below, the main thread sums alone (a shared sum costs one more
+ * synchronisation: at L = 2 and [256, 256] the sum is about 1% of the minibatch).
+ */
+const PARALLEL_REDUCE_MIN_THREADS = 4;
+const PARALLEL_REDUCE_MIN = 262_144;
 
 export interface GradThreadsOptions {
-  /** Microseconds an idle worker spins before it parks (default 200: the gap between two minibatches). */
+  /** Microseconds an idle worker spins before it parks (default 50: the optimiser step between two minibatches at [64, 64]). */
   spinUs?: number;
 }
 
@@ -416,9 +425,10 @@ export class GradThreads {
   private times: ThreadTimes = { gradMs: 0, allReduceMs: 0 };
   /**
    * Counters (tests, bench): synchronisations; those where the main thread stopped spinning and
-   * awaited the workers; rows computed by the main thread's shard and by all shards.
+   * awaited the workers; rows computed by the main thread's shard and by all shards; ms the
+   * main thread spent on its shards (and serial work in them) and waiting for the workers.
    */
-  readonly stats = { syncs: 0, awaited: 0, mainRows: 0, rows: 0 };
+  readonly stats = { syncs: 0, awaited: 0, mainRows: 0, rows: 0, mainMs: 0, waitMs: 0 };
 
   /** Start `threads` (2..MAX_LEARNER_THREADS) shards (threads - 1 workers) for `spec`; the loss reads `cfg`. */
   constructor(
@@ -447,7 +457,7 @@ export class GradThreads {
     this.sums = new Float64Array(init.sums);
     this.main = new Shard(0, spec, cfg, init);
     const file = workerFile('learner', 'gradWorker');
-    const spinUs = opts.spinUs ?? 200;
+    const spinUs = opts.spinUs ?? 50;
     this.workers = Array.from(
       { length: threads - 1 },
       (_, i) =>
@@ -465,7 +475,7 @@ export class GradThreads {
    * then wait for the workers: spin for as long as this thread's shard took, then await.
    * Rethrows the first shard's error (after every worker finished) and keeps it.
    */
-  private async fanOut(op: ShardOp, bounds: (s: number) => number, x: number, active = this.threads): Promise<void> {
+  private async fanOut(op: ShardOp, bounds: (s: number) => number, x: number, active = this.threads, first?: () => void): Promise<void> {
     const W = this.workers;
     for (let s = 1; s < active; s++) {
       const w = W[s - 1];
@@ -482,22 +492,35 @@ export class GradThreads {
     const t0 = performance.now();
     let err: unknown = null;
     try {
+      first?.(); // serial work of this thread's own (the diagnostics) while the workers compute
       this.main.run(op, bounds(0), bounds(1), x);
     } catch (e) {
       err = new Error(`learner shard 0: ${e instanceof Error ? e.message : String(e)}`);
     }
+    // Wait for the workers: they started with this thread on the same amount of work. Spin a
+    // few microseconds (they usually finish together), then sleep in the kernel (Atomics.wait:
+    // a notify wakes this thread at once, and the cores go to whoever computes) for at most as
+    // long as this thread's own shard took, then await them without blocking the event loop.
     const t1 = performance.now();
     const budget = Math.max(0.05, t1 - t0);
-    let pending: boolean;
-    for (;;) {
-      pending = false;
-      for (let s = 1; s < active; s++) if (W[s - 1].busy) pending = true;
-      if (!pending || performance.now() - t1 > budget) break;
+    const busy = (): boolean => {
+      for (let s = 1; s < active; s++) if (W[s - 1].busy) return true;
+      return false;
+    };
+    let pending = busy();
+    while (pending && performance.now() - t1 < SPIN_MS) pending = busy();
+    for (let s = 1; s < active && pending; s++) {
+      const left = budget - (performance.now() - t1);
+      if (left <= 0) break;
+      W[s - 1].waitSync(left);
     }
+    pending = busy();
+    this.stats.mainMs += t1 - t0;
     if (pending) {
       this.stats.awaited++;
       for (let s = 1; s < active; s++) await W[s - 1].wait();
     }
+    this.stats.waitMs += performance.now() - t1;
     for (let s = 1; s < active; s++) {
       try {
         W[s - 1].finish();
@@ -588,9 +611,11 @@ export class GradThreads {
    * batch, `rows` their row indices one after the other (parts > 1: data parallelism, one
    * minibatch per thread, averaged; parts = 1: the one minibatch, sharded exactly). The
    * weights of all rows are written into `wts`, in `rows` order. A non-finite number anywhere
-   * gives terms.total = NaN (the caller skips the step). Rejects when a shard failed.
+   * gives terms.total = NaN (the caller skips the step). Rejects when a shard failed. `first`
+   * runs on this thread after the workers started, before its own shard (work that does not
+   * touch the shared buffers, such as the batch's diagnostics).
    */
-  async gradient(rows: Int32Array, wts: WeightBatch, parts = 1): Promise<ThreadedGradient> {
+  async gradient(rows: Int32Array, wts: WeightBatch, parts = 1, first?: () => void): Promise<ThreadedGradient> {
     this.check();
     const v = this.views;
     if (v === null) throw new Error('GradThreads.gradient before loadBatch');
@@ -610,7 +635,7 @@ export class GradThreads {
       // a Gaussian head, the whole minibatch on this thread). Each shard scales by its rows / m.
       active = parts > 1 ? parts : twoPhase ? 1 : L;
       const a = active;
-      await this.fanOut(ShardOp.One, (s) => Math.floor((Math.min(s, a) * m) / a), 1 / m, a);
+      await this.fanOut(ShardOp.One, (s) => Math.floor((Math.min(s, a) * m) / a), 1 / m, a, first);
       let ok = true;
       let ent = 0,
         val = 0,
@@ -633,7 +658,7 @@ export class GradThreads {
     } else {
       const invN = 1 / m;
       const bounds = (s: number) => Math.floor((s * m) / L);
-      await this.fanOut(ShardOp.Fwd, bounds, invN);
+      await this.fanOut(ShardOp.Fwd, bounds, invN, L, first);
       let ok = true;
       const fwd: LossForwardSums = { entSum: 0, vlSum: 0 };
       for (let i = 0; i < L; i++) {
@@ -681,7 +706,7 @@ export class GradThreads {
       out.set(G.subarray(0, C));
       return out;
     }
-    if (active === this.threads && C * active >= PARALLEL_REDUCE_MIN) {
+    if (active === this.threads && active >= PARALLEL_REDUCE_MIN_THREADS && C * active >= PARALLEL_REDUCE_MIN) {
       const L = this.threads;
       await this.fanOut(ShardOp.Reduce, (s) => Math.floor((s * C) / L), 0);
       return out;

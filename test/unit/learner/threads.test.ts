@@ -118,30 +118,36 @@ describe('learner threads', () => {
     });
   }
 
-  it('the main thread computes one shard of each minibatch, the same gradient as in-process', async () => {
-    const p0 = initParams(spec, 5);
-    const l1 = new Learner(spec, base, p0, 1); // builds a batch to compute on
-    learners.push(l1);
-    for (const L of [2, 3]) {
-      const t = new GradThreads(spec, base, L);
+  it('the main thread computes one shard of each minibatch, the same gradient as in-process (and the shared sum of a wide model)', async () => {
+    const { buildBatch, selectRows } = await import('../../../learner/batch.js');
+    // [180, 180] on 4 threads: 4 x 67k slot elements, summed by the threads together.
+    const wide: ModelSpec = { ...spec, hidden: [180, 180] };
+    for (const [s, L, syncs] of [
+      [spec, 2, 1],
+      [spec, 3, 1],
+      [wide, 4, 2],
+    ] as const) {
+      const p0 = initParams(s, 5);
+      const t = new GradThreads(s, base, L);
       try {
-        // A minibatch of 50 rows of a batch: rows 3, 5, 7, ...
-        const segs = [0, 1].map((k) => ({ msg: segment(initParams(spec, 6), 40 + k, 0), lag: 1 }));
-        const { buildBatch } = await import('../../../learner/batch.js');
-        const batch = buildBatch(spec, Float64Array.from(p0), segs, base, new Workspace(spec, 256));
+        const segs = [0, 1].map((k) => ({ msg: segment(initParams(s, 6), 40 + k, 0, s), lag: 1 }));
+        const batch = buildBatch(s, Float64Array.from(p0), segs, base, new Workspace(s, 256));
+        // A minibatch of 50 rows of the batch: rows 3, 5, 7, ...
         const rows = Int32Array.from({ length: 50 }, (_, i) => 3 + 2 * i);
         t.params.set(p0);
         t.loadBatch(batch);
         const wts = new WeightBatch();
         const got = await t.gradient(rows, wts);
-        const { selectRows } = await import('../../../learner/batch.js');
-        const want = lossAndGradJs(spec, base, Float64Array.from(p0), selectRows(batch, rows, spec.obsDim), new Workspace(spec, 64));
-        for (let j = 0; j < want.grad.length; j++) expect(got.grad[j]).toBeCloseTo(want.grad[j], 12);
+        const want = lossAndGradJs(s, base, Float64Array.from(p0), selectRows(batch, rows, s.obsDim), new Workspace(s, 64));
+        let worst = 0;
+        for (let j = 0; j < want.grad.length; j++) worst = Math.max(worst, Math.abs(got.grad[j] - want.grad[j]));
+        expect(worst, `L=${L}`).toBeLessThan(1e-12);
         expect(got.terms.total).toBeCloseTo(want.terms.total, 12);
         expect(Array.from(wts.g)).toEqual(Array.from(want.weights!.g));
         // Shard 0 (this thread) took its share of the rows: floor(50 / L).
         expect(t.stats.mainRows).toBe(Math.floor(50 / L));
         expect(t.stats.rows).toBe(50);
+        expect(t.stats.syncs).toBe(syncs);
       } finally {
         await t.close();
       }
