@@ -123,6 +123,11 @@ export function validateConfig(c: RunConfig): void {
       `--lag ${formatLag(c.lag)} needs up to ${maxK} versions of history but --history-versions is ${c.historyVersions}; raise --history-versions to at least ${maxK + 2}`,
     );
   }
+  if (c.learnerParallel === 'data' && (c.learnerThreads ?? 1) > c.minibatches) {
+    throw new UsageError(
+      `--learner-parallel data: each of the ${c.learnerThreads} learner threads takes its own minibatch, but there are only --minibatches ${c.minibatches} per epoch; use at most ${c.minibatches} threads or more minibatches`,
+    );
+  }
   if ((c.learnerThreads ?? 1) > 1 && c.grad !== 'js') {
     throw new UsageError(
       `--learner-threads: ${c.learnerThreads} threads need --grad js (the tfjs path runs in the learner thread); use --learner-threads 1 or --grad js`,

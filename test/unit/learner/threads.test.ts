@@ -195,6 +195,9 @@ describe('learner threads', () => {
     expect(buildConfig({ 'learner-threads': 2, 'learner-parallel': 'data' }).learnerParallel).toBe('data');
     expect(buildConfig({}).learnerParallel).toBe('exact');
     expect(() => buildConfig({ 'learner-parallel': 'fast' })).toThrow(/--learner-parallel/);
+    expect(() => buildConfig({ 'learner-threads': 4, 'learner-parallel': 'data', minibatches: 2 })).toThrow(
+      '--learner-parallel data: each of the 4 learner threads takes its own minibatch, but there are only --minibatches 2',
+    );
   });
 
   it('refuses threads on the tfjs path, and a thread count out of range', () => {
