@@ -12,7 +12,10 @@
  * `--json` prints only the JSON summary (the full figures go to bench/results as always).
  */
 import { availableParallelism, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { initParams } from '../model/params.js';
+import { forwardTrain, Workspace } from '../model/grad.js';
+import type { ModelSpec } from '../model/spec.js';
 import { buildConfig } from '../deploy/options.js';
 import { UsageError } from '../deploy/errors.js';
 import { meanTimeSplit } from '../analysis/tables.js';
@@ -44,6 +47,8 @@ const IMPALA = {
 export interface ScalingArgs {
   maxThreads: number;
   json: boolean;
+  /** Only the learner-only curves, the [256, 256] row and the prediction (no actors, end-to-end or transport). */
+  learnerOnly: boolean;
   /** Measuring time per point, ms. */
   ms: number;
   /** Env steps of each end-to-end run. */
@@ -51,17 +56,18 @@ export interface ScalingArgs {
 }
 
 export function parseScalingArgs(argv: string[]): ScalingArgs {
-  const a: ScalingArgs = { maxThreads: availableParallelism(), json: false, ms: 3000, e2eSteps: 150_000 };
+  const a: ScalingArgs = { maxThreads: availableParallelism(), json: false, learnerOnly: false, ms: 3000, e2eSteps: 150_000 };
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i];
     if (f === '--json') a.json = true;
+    else if (f === '--learner-only') a.learnerOnly = true;
     else if (f === '--max-threads' || f === '--ms' || f === '--e2e-steps') {
       const v = Number(argv[++i]);
       if (!Number.isInteger(v) || v < 1) throw new UsageError(`scaling: ${f} needs an integer >= 1, got '${argv[i] ?? ''}'`);
       if (f === '--max-threads') a.maxThreads = v;
       else if (f === '--ms') a.ms = v;
       else a.e2eSteps = v;
-    } else throw new UsageError(`scaling: unknown argument '${f}'; use --max-threads N, --json, --ms MS, --e2e-steps N`);
+    } else throw new UsageError(`scaling: unknown argument '${f}'; use --max-threads N, --json, --learner-only, --ms MS, --e2e-steps N`);
   }
   return a;
 }
@@ -86,11 +92,32 @@ export interface EndToEndPoint {
   updates: number;
   timeMs: UpdateTimeSplit | null;
 }
+/** A predicted speedup (Amdahl from the measured serial and parallel time per update), not a measurement. */
+export interface PredictedPoint {
+  threads: number;
+  speedup: number;
+}
+/** What the prediction is computed from, ms per update at [256, 256]. */
+export interface PredictionBasis {
+  /** Per-update time with 1 thread. */
+  t1Ms: number;
+  /** Its parallel part: the forward pass over the batch's rows and the minibatch gradients. */
+  parallelMs: number;
+  /** Its serial part: t1Ms - parallelMs (batch building, diagnostics, optimiser). */
+  serialMs: number;
+  /** Per-update time with 2 threads minus (serial + parallel / 2): synchronisation and imbalance, per extra thread (>= 0). */
+  overheadPerThreadMs: number;
+}
 export interface ScalingResults {
   settings: string;
   machine: { cpus: number; node: string; loadAtStart: number[]; loadAtEnd: number[] };
   rssMB: { start: number; end: number };
   learnerOnly: LearnerPoint[];
+  /** The same at [256, 256] (compute dominates). */
+  learnerOnlyLarge: LearnerPoint[];
+  /** Predicted learner-only speedups at [256, 256] for 4, 8 and 16 threads, and what they come from. */
+  predicted: PredictedPoint[];
+  predictionBasis: PredictionBasis;
   actorOnly: ActorPoint[];
   endToEnd: EndToEndPoint[];
   /** encode + send + receive + decode over send + receive of pre-encoded bytes, one thread (msg/s). */
@@ -116,8 +143,9 @@ class LearnerUnderTest {
     readonly threads: number,
     cfg: LearnerConfig,
     private readonly segs: TrainingSegment[],
+    spec: ModelSpec = CARTPOLE_SPEC,
   ) {
-    this.learner = new Learner(CARTPOLE_SPEC, cfg, initParams(CARTPOLE_SPEC, 1), 1);
+    this.learner = new Learner(spec, cfg, initParams(spec, 1), 1);
   }
 
   async update(count: boolean): Promise<void> {
@@ -139,11 +167,18 @@ class LearnerUnderTest {
  * rounds of ms / ROUNDS each), so that a change of machine load during the measurement hits
  * every thread count alike.
  */
-async function learnerCurve(N: number, segs: TrainingSegment[], ms: number, say: (s: string) => void): Promise<LearnerPoint[]> {
+async function learnerCurve(
+  N: number,
+  segs: TrainingSegment[],
+  ms: number,
+  say: (s: string) => void,
+  spec: ModelSpec = CARTPOLE_SPEC,
+): Promise<LearnerPoint[]> {
   const ROUNDS = 10;
+  const hidden = spec.hidden.join(',');
   const units = Array.from(
     { length: N },
-    (_, i) => new LearnerUnderTest(i + 1, buildConfig({ ...IMPALA, 'learner-threads': i + 1 }), segs),
+    (_, i) => new LearnerUnderTest(i + 1, buildConfig({ ...IMPALA, hidden, 'learner-threads': i + 1 }), segs, spec),
   );
   try {
     for (const u of units) for (let i = 0; i < 6; i++) await u.update(false); // warm-up: threads, JIT, buffers
@@ -155,7 +190,7 @@ async function learnerCurve(N: number, segs: TrainingSegment[], ms: number, say:
       }
     }
     const pts = units.map((u) => u.point());
-    for (const p of pts) say(`  learner-only L=${p.threads}: ${int(p.samplesPerSec)} samples/s`);
+    for (const p of pts) say(`  learner-only [${hidden}] L=${p.threads}: ${int(p.samplesPerSec)} samples/s`);
     return pts;
   } finally {
     await Promise.all(units.map((u) => u.learner.dispose()));
@@ -217,6 +252,71 @@ function curveTable(title: string, unit: string, pts: { threads: number; rate: n
   };
 }
 
+/** The [256, 256] model of the large rows (compute dominates). */
+export const LARGE_SPEC: ModelSpec = { ...CARTPOLE_SPEC, hidden: [256, 256] };
+
+/**
+ * ms per call of the batch-building forward pass over one update's rows with `spec` (the part
+ * of the in-process "batch" time that the threads share).
+ */
+function forwardMs(spec: ModelSpec, segs: TrainingSegment[]): number {
+  const rows = SEGMENTS * (T * E + E);
+  const obs = new Float32Array(rows * spec.obsDim);
+  let o = 0;
+  for (let k = 0; k < SEGMENTS && o < obs.length; k++) {
+    const m = segs[k % segs.length]!.msg.obs;
+    obs.set(m.subarray(0, Math.min(m.length, obs.length - o)), o);
+    o += m.length;
+  }
+  const ws = new Workspace(spec, rows);
+  const params = Float64Array.from(initParams(spec, 1));
+  for (let i = 0; i < 3; i++) forwardTrain(spec, params, obs, rows, ws);
+  let calls = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < 300 || calls < 3) {
+    forwardTrain(spec, params, obs, rows, ws);
+    calls++;
+  }
+  return (performance.now() - t0) / calls;
+}
+
+/**
+ * Amdahl from measured fractions: T(L) = serial + parallel / L + overhead x (L - 1), with
+ * serial and parallel from the 1-thread run (its gradient time and the forward pass are the
+ * parallel part) and the overhead per extra thread from the 2-thread run. A prediction.
+ */
+export function predictSpeedups(pts: LearnerPoint[], fwdMs: number, at: number[]): { basis: PredictionBasis; predicted: PredictedPoint[] } {
+  const one = pts.find((p) => p.threads === 1);
+  const two = pts.find((p) => p.threads === 2);
+  if (one === undefined) throw new Error('prediction needs the 1-thread point');
+  const perUpdate = (p: LearnerPoint) => (1000 * T * E * SEGMENTS) / p.samplesPerSec;
+  const t1Ms = perUpdate(one);
+  const parallelMs = Math.min(t1Ms, one.timeMs.gradMs + fwdMs);
+  const serialMs = t1Ms - parallelMs;
+  const overheadPerThreadMs = two === undefined ? 0 : Math.max(0, perUpdate(two) - (serialMs + parallelMs / 2));
+  const basis = { t1Ms, parallelMs, serialMs, overheadPerThreadMs };
+  return { basis, predicted: at.map((L) => ({ threads: L, speedup: t1Ms / (serialMs + parallelMs / L + overheadPerThreadMs * (L - 1)) })) };
+}
+
+/** The targets of issue 20 that this bench measures on the learner, each with its ratio. */
+export function learnerTargets(r: Pick<ScalingResults, 'learnerOnly' | 'learnerOnlyLarge' | 'predicted'>): string[] {
+  const ratio = (pts: LearnerPoint[]) => {
+    const a = pts.find((p) => p.threads === 1)?.samplesPerSec;
+    const b = pts.find((p) => p.threads === 2)?.samplesPerSec;
+    return a === undefined || b === undefined ? NaN : b / a;
+  };
+  const line = (name: string, x: number, want: number, what: string) =>
+    `target ${name}: ${what} ${Number.isFinite(x) ? x.toFixed(2) : '-'}x, want >= ${want}x: ${Number.isFinite(x) ? (x >= want ? 'met' : 'NOT met') : 'not measured'}`;
+  const p12 = r.predicted.find((p) => p.threads === 12) ?? null;
+  return [
+    line('learner-only 2 threads / 1 thread [64,64]', ratio(r.learnerOnly), 1.6, 'measured'),
+    line('learner-only 2 threads / 1 thread [256,256]', ratio(r.learnerOnlyLarge), 1.8, 'measured'),
+    ...(p12 === null
+      ? []
+      : [line('12 threads / linear [256,256] (16 cores)', p12.speedup / 12, 0.7, 'PREDICTED (Amdahl from measured fractions)')]),
+  ];
+}
+
 export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) => console.log(s)): Promise<ScalingResults> {
   const rssStart = rssMB();
   const loadAtStart = loadavg();
@@ -228,7 +328,18 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
 
   const segs = makeSegments(initParams(CARTPOLE_SPEC, 1), 16, T, E);
   const learnerOnly = await learnerCurve(N, segs, 2 * a.ms, say);
+  const largeSegs = makeSegments(initParams(LARGE_SPEC, 1), 16, T, E, LARGE_SPEC);
+  const learnerOnlyLarge = await learnerCurve(N, largeSegs, 2 * a.ms, say, LARGE_SPEC);
+  const { basis: predictionBasis, predicted } = predictSpeedups(learnerOnlyLarge, forwardMs(LARGE_SPEC, largeSegs), [4, 8, 12, 16]);
+  for (const p of predicted)
+    say(`  PREDICTED learner-only [256,256] L=${p.threads}: ${num(p.speedup)}x one thread (${num(p.speedup / p.threads)} of linear)`);
   const rssAfterLearner = rssMB();
+  if (a.learnerOnly) {
+    const r = learnerOnlyResults(settings, rssStart, loadAtStart, learnerOnly, learnerOnlyLarge, predicted, predictionBasis);
+    r.rssAfterMB.learnerOnly = rssAfterLearner;
+    printLearner(r, say);
+    return r;
+  }
 
   const actorOnly: ActorPoint[] = [];
   for (let w = 1; w <= N; w++) {
@@ -286,6 +397,9 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
     machine: { cpus: availableParallelism(), node: process.version, loadAtStart, loadAtEnd: loadavg() },
     rssMB: { start: rssStart, end: rssMB() },
     learnerOnly,
+    learnerOnlyLarge,
+    predicted,
+    predictionBasis,
     actorOnly,
     endToEnd,
     protocolOverRaw: { '4KB': ratio['4KB']!, '248KB': ratio['248KB']! },
@@ -293,16 +407,7 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
     rssAfterMB,
     bytes: { '4KB': bytes['4KB']!, '248KB': bytes['248KB']! },
   };
-  say('');
-  say(
-    renderText(
-      curveTable(
-        'Learner-only (no actor running)',
-        'samples/s',
-        learnerOnly.map((p) => ({ threads: p.threads, rate: p.samplesPerSec })),
-      ),
-    ),
-  );
+  printLearner(r, say);
   say('');
   say(
     renderText(
@@ -343,19 +448,7 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
     }),
   );
   say('');
-  say(
-    renderText({
-      title: 'Learner-only time split per update, ms',
-      headers: ['threads', 'batch', 'grad', 'allReduce', 'optimiser'],
-      rows: learnerOnly.map((p) => [
-        String(p.threads),
-        num(p.timeMs.batchMs),
-        num(p.timeMs.gradMs),
-        num(p.timeMs.allReduceMs),
-        num(p.timeMs.optimiserMs),
-      ]),
-    }),
-  );
+  for (const t of learnerTargets(r)) say(t);
   say(
     `RSS ${num(r.rssMB.start, 1)} MB at start, after ${Object.entries(rssAfterMB)
       .map(([k, v]) => `${k} ${num(v, 1)}`)
@@ -364,10 +457,86 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
   return r;
 }
 
+function learnerOnlyResults(
+  settings: string,
+  rssStart: number,
+  loadAtStart: number[],
+  learnerOnly: LearnerPoint[],
+  learnerOnlyLarge: LearnerPoint[],
+  predicted: PredictedPoint[],
+  predictionBasis: PredictionBasis,
+): ScalingResults {
+  const nan = { '4KB': NaN, '248KB': NaN };
+  return {
+    settings,
+    machine: { cpus: availableParallelism(), node: process.version, loadAtStart, loadAtEnd: loadavg() },
+    rssMB: { start: rssStart, end: rssMB() },
+    learnerOnly,
+    learnerOnlyLarge,
+    predicted,
+    predictionBasis,
+    actorOnly: [],
+    endToEnd: [],
+    protocolOverRaw: nan,
+    receiveSideOverRaw: nan,
+    bytes: nan,
+    rssAfterMB: {},
+  };
+}
+
+/** The learner-only tables ([64, 64] and [256, 256]), their time splits, the prediction and the targets. */
+function printLearner(r: ScalingResults, say: (s: string) => void): void {
+  for (const [label, pts] of [
+    ['[64,64]', r.learnerOnly],
+    ['[256,256]', r.learnerOnlyLarge],
+  ] as const) {
+    say('');
+    say(
+      renderText(
+        curveTable(
+          `Learner-only ${label} (no actor running)`,
+          'samples/s',
+          pts.map((p) => ({ threads: p.threads, rate: p.samplesPerSec })),
+        ),
+      ),
+    );
+    say('');
+    say(
+      renderText({
+        title: `Learner-only ${label} time split per update, ms`,
+        headers: ['threads', 'batch', 'grad', 'allReduce', 'optimiser'],
+        rows: pts.map((p) => [
+          String(p.threads),
+          num(p.timeMs.batchMs),
+          num(p.timeMs.gradMs),
+          num(p.timeMs.allReduceMs),
+          num(p.timeMs.optimiserMs),
+        ]),
+      }),
+    );
+  }
+  const b = r.predictionBasis;
+  say('');
+  say(
+    renderText({
+      title: 'PREDICTED learner-only speedup at [256,256] (Amdahl from the measured fractions; a prediction, not a measurement)',
+      headers: ['threads', 'x one thread', 'of linear'],
+      rows: r.predicted.map((p) => [String(p.threads), num(p.speedup), num(p.speedup / p.threads)]),
+      note: `per update with 1 thread ${num(b.t1Ms)} ms = serial ${num(b.serialMs)} + parallel ${num(b.parallelMs)} (forward pass + gradients); overhead per extra thread ${num(b.overheadPerThreadMs)} ms (from the 2-thread run); T(L) = serial + parallel / L + overhead x (L - 1)`,
+    }),
+  );
+  if (r.endToEnd.length === 0) {
+    say('');
+    for (const t of learnerTargets(r)) say(t);
+  }
+}
+
 /** The `--json` summary: the keys the issue asks for. */
 export function scalingSummary(r: ScalingResults): object {
   return {
     learnerOnly: r.learnerOnly.map(({ threads, samplesPerSec }) => ({ threads, samplesPerSec })),
+    learnerOnlyLarge: r.learnerOnlyLarge.map(({ threads, samplesPerSec }) => ({ threads, samplesPerSec })),
+    predicted: r.predicted.map(({ threads, speedup }) => ({ threads, speedup })),
     actorOnly: r.actorOnly.map(({ threads, stepsPerSec }) => ({ threads, stepsPerSec })),
     endToEnd: r.endToEnd.map(({ actors, workers, learnerThreads, stepsPerSec, efficiency }) => ({
       actors,
@@ -378,4 +547,12 @@ export function scalingSummary(r: ScalingResults): object {
     })),
     protocolOverRaw: r.protocolOverRaw,
   };
+}
+
+/** Standalone: `node dist/bench/scaling.js [--learner-only] [--max-threads 16] [--json]` (no results file). */
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const a = parseScalingArgs(process.argv.slice(2));
+  const r = await runScaling(a, a.json ? (s) => process.stderr.write(`${s}\n`) : undefined);
+  if (a.json) console.log(JSON.stringify(scalingSummary(r)));
+  process.exit(0);
 }

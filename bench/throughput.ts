@@ -51,8 +51,14 @@ export async function actorOnlyFps(workers: number, T: number, E: number, ms: nu
 }
 
 /** `count` on-policy training segments (lag 0) collected in-process with the initial parameters. */
-export function makeSegments(params: Float32Array, count: number, T: number, E: number): TrainingSegment[] {
-  const c = new SegmentCollector({ envId: 'CartPole-v1', numEnvs: E, seed: 7, modelSpec: CARTPOLE_SPEC });
+export function makeSegments(
+  params: Float32Array,
+  count: number,
+  T: number,
+  E: number,
+  spec: ModelSpec = CARTPOLE_SPEC,
+): TrainingSegment[] {
+  const c = new SegmentCollector({ envId: 'CartPole-v1', numEnvs: E, seed: 7, modelSpec: spec });
   return Array.from({ length: count }, (_, j) => ({
     lag: 0,
     msg: { type: MsgType.Rollout, actorId: 0, seq: j, workerId: 0, behaviourVersion: 0, ...c.collect(params, T) },

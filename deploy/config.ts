@@ -14,7 +14,7 @@ import type { AdvantageKind, LearnerServerConfig } from '../learner/config.js';
 import { defaultQueueCapacity, segmentsPerSlot, slotsOf, type ActorsConfig } from '../protocol/actorsConfig.js';
 import { teacherShareOf, type SeqEnvConfig } from '../envs/config.js';
 import { isSeqEnv, parseSeqEnvId, seqEnvId, seqSettingsProblem } from '../envs/seq.js';
-import { envIds, envPluginSpecOf } from '../envs/registry.js';
+import { envIds } from '../envs/registry.js';
 import { FIELDS, getKey, OBJECTIVE_FIELDS, parseField, setKey } from './schema.js';
 
 export type { AdvantageKind };
@@ -126,9 +126,9 @@ export function validateConfig(c: RunConfig): void {
       `--lag ${formatLag(c.lag)} needs up to ${maxK} versions of history but --history-versions is ${c.historyVersions}; raise --history-versions to at least ${maxK + 2}`,
     );
   }
-  if ((c.learnerThreads ?? 1) > 1 && !isSeqEnv(c.env) && envPluginSpecOf(c.env).action.type === 'box') {
+  if (c.learnerParallel === 'data' && (c.learnerThreads ?? 1) > c.minibatches) {
     throw new UsageError(
-      `--learner-threads: ${c.learnerThreads} threads are not available for box actions yet (the Gaussian head's gradient runs in the learner thread); use --learner-threads 1`,
+      `--learner-parallel data: each of the ${c.learnerThreads} learner threads takes its own minibatch, but there are only --minibatches ${c.minibatches} per epoch; use at most ${c.minibatches} threads or more minibatches`,
     );
   }
   if ((c.learnerThreads ?? 1) > 1 && c.grad !== 'js') {

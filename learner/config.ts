@@ -42,6 +42,12 @@ export interface OptimiserConfig {
    * thread; L > 1 = L worker threads on shards of the minibatch (js gradient path only).
    */
   learnerThreads?: number;
+  /**
+   * How the threads share the work (`--learner-parallel`): 'exact' (default) shards each
+   * minibatch, the same update for any L; 'data' gives each thread a whole minibatch and
+   * averages their gradients into one step (effective batch L x the minibatch).
+   */
+  learnerParallel?: 'exact' | 'data';
   /** Ratio per token (default) or per response (sequence tasks: segment = response). */
   ratio?: RatioKind;
 }

@@ -37,8 +37,12 @@ export interface UpdateTimes {
  */
 type Request =
   | { kind: 'forward'; inputs: BatchInputs }
-  /** `diagnose`: the first request also asks for the batch's diagnostics (threads: while the workers compute). */
-  | { kind: 'grad'; batch: Batch; rows: Int32Array; diagnose: boolean };
+  /**
+   * `parts` minibatches of equal size, their rows one after the other (parts > 1 only with
+   * --learner-parallel data: one per thread, gradients averaged). `diagnose`: the first request
+   * also asks for the batch's diagnostics.
+   */
+  | { kind: 'grad'; batch: Batch; rows: Int32Array; parts: number; diagnose: boolean };
 
 /** The driver's answer: the forward outputs, or the minibatch's gradient and loss terms (and the diagnostics when asked). */
 type Answer = { logits: Float64Array; values: Float64Array } | { grad: Float64Array; terms: LossTerms; diag?: BatchDiagnostics };
@@ -111,11 +115,13 @@ export class Learner {
     const L = cfg.learnerThreads ?? 1;
     if (L > 1 && cfg.grad === 'tfjs') throw new RangeError(`learnerThreads ${L} needs grad 'js': the tfjs path runs in this thread`);
     if (cfg.grad === 'tfjs') tfjs(); // throws now, not at the first update, when tfjs is not loaded
-    this.params = Float64Array.from(initial);
     this.adam = new FlatAdam(initial.length, 0.9, 0.999, cfg.adamEps);
     this.rng = new Rng(seed);
     this.ws = new Workspace(spec, 256);
     this.threads = L > 1 ? new GradThreads(spec, cfg, L) : null;
+    // With threads, the master copy lives in their shared memory: Adam steps it in place.
+    this.params = this.threads?.params ?? new Float64Array(initial.length);
+    this.params.set(initial);
   }
 
   /** A float32 copy of the current parameters (what actors act with). */
@@ -166,6 +172,7 @@ export class Learner {
         r = gen.next({ logits: this.ws.logits, values: this.ws.values });
         continue;
       }
+      if (q.parts !== 1) throw new Error(`in-process update got ${q.parts} minibatches in one step`);
       const td = performance.now();
       const diag = q.diagnose ? this.diagnose(q.batch) : undefined;
       const t0 = performance.now();
@@ -180,9 +187,10 @@ export class Learner {
   }
 
   /**
-   * One update on `segs`: on the worker threads when `learnerThreads` > 1 (this thread only
-   * awaits them, so it keeps receiving and publishing), else `step`. Same update either way,
-   * to float rounding of the sum over shards.
+   * One update on `segs`: on the learner threads when `learnerThreads` > 1 (this thread
+   * computes one shard and awaits the others when they take longer than it did), else `step`.
+   * Same update either way with --learner-parallel exact, to float rounding of the sum over
+   * shards.
    */
   async update(segs: TrainingSegment[], envSteps: number): Promise<UpdateStats> {
     const threads = this.threads;
@@ -197,22 +205,27 @@ export class Learner {
       const q = r.value;
       if (q.kind === 'forward') {
         const { allObs, n, nBoot, nFinal } = q.inputs;
-        r = gen.next(await threads.forwardRows(this.params, allObs, n + nBoot + nFinal));
+        r = gen.next(await threads.forwardRows(allObs, n + nBoot + nFinal));
         continue;
       }
-      const { batch, rows } = q;
+      const { batch, rows, parts } = q;
       if (batch !== loaded) {
         const t0 = performance.now();
         threads.loadBatch(batch);
         loaded = batch;
         loadMs += performance.now() - t0;
       }
-      const pending = threads.gradient(this.params, rows, this.wts); // the workers start now
-      // The diagnostics depend on the batch only: computed while the workers run.
-      const td = performance.now();
-      const diag = q.diagnose ? this.diagnose(batch) : undefined;
-      diagMs += performance.now() - td;
-      r = gen.next({ ...(await pending), diag });
+      // The diagnostics depend on the batch only: computed while the workers compute their shards.
+      let diag: BatchDiagnostics | undefined;
+      const first = q.diagnose
+        ? () => {
+            const td = performance.now();
+            diag = this.diagnose(batch);
+            diagMs += performance.now() - td;
+          }
+        : undefined;
+      const res = await threads.gradient(rows, this.wts, parts, first);
+      r = gen.next({ ...res, diag });
     }
     const t = threads.takeTimes();
     const times = r.value.times;
@@ -244,6 +257,8 @@ export class Learner {
     const times: UpdateTimes = { batchMs: performance.now() - tb, gradMs: 0, allReduceMs: 0, optimiserMs: 0 };
 
     const mbSize = Math.floor(batch.n / cfg.minibatches);
+    // --learner-parallel data: one minibatch per thread in each step (the last step of an epoch may have fewer).
+    const perStep = cfg.learnerParallel === 'data' ? (cfg.learnerThreads ?? 1) : 1;
     let plSum = 0,
       vlSum = 0,
       normSum = 0,
@@ -253,9 +268,10 @@ export class Learner {
       qg = [0, 0, 0, 0];
     for (let epoch = 0; epoch < cfg.epochs; epoch++) {
       const perm = batch.response ? responsePermutation(batch, this.rng) : permutation(batch.n, this.rng);
-      for (let k = 0; k < cfg.minibatches; k++) {
-        const rows = perm.subarray(k * mbSize, (k + 1) * mbSize);
-        const res: Answer = yield { kind: 'grad', batch, rows, diagnose: diag === null };
+      for (let k = 0; k < cfg.minibatches; k += perStep) {
+        const parts = Math.min(perStep, cfg.minibatches - k);
+        const rows = perm.subarray(k * mbSize, (k + parts) * mbSize);
+        const res: Answer = yield { kind: 'grad', batch, rows, parts, diagnose: diag === null };
         if (!('grad' in res)) throw new Error('update driver answered a gradient request with forward outputs');
         diag ??= res.diag ?? null;
         const { grad, terms } = res;

@@ -1,28 +1,43 @@
 /**
- * Data-parallel gradients on L worker threads (`--learner-threads L`, L >= 2): each minibatch
- * is split into L contiguous shards; worker i computes the gradient of the same loss on its
- * shard with the current parameters, and the shard gradients are added up in shard order
- * (each is already scaled by 1 / the minibatch size, so the sum is the sample-weighted mean).
+ * The learner's gradient on L threads (`--learner-threads L`, L >= 2): the main thread and
+ * L - 1 pinned worker threads (infra/pinnedWorker.ts), each computing one shard. Shard 0 runs
+ * on the main thread, so L threads compute and none idles.
  *
- * Everything big lives in SharedArrayBuffers written once and read in place by the workers:
- * the parameters (the main thread writes them before each minibatch), the update's batch
- * (written once per update), the minibatch's row indices, log w, g, and one gradient slot per
- * shard. Messages carry only a few numbers.
+ * Everything big lives in SharedArrayBuffers read in place: the parameters (the learner's
+ * master copy itself: Adam steps them in place, nothing is copied per minibatch), the update's
+ * batch (written once per update), the minibatch's row indices, log w and g, one gradient slot
+ * and one sums slot per shard. A minibatch is synchronised by a shared-memory store and a
+ * futex wake per worker (`Atomics.notify`); the worker spins briefly, then parks in
+ * `Atomics.wait`. The main thread computes its own shard, then waits for the workers (a few
+ * microseconds' spin, then `Atomics.wait`) for at most as long as its own shard took (the
+ * workers started at the same time on the same amount of work), then awaits them with
+ * `Atomics.waitAsync` (the event loop runs).
  *
- * Two phases per minibatch, because the weights are data computed over the WHOLE minibatch
- * (v3.1's gamma_ess is a minibatch statistic): 'fwd' (workers: forward pass, log w of their
- * rows into the shared log w) -> the main thread runs `computeWeights` once on all m rows ->
- * 'bwd' (workers: policy term with g, backward pass into their gradient slot). The worker keeps
- * its forward activations between the phases. The main thread only awaits: it keeps receiving,
- * decoding, publishing and acknowledging meanwhile.
+ * Modes (`--learner-parallel`):
+ * - exact (the default): each minibatch is cut into L contiguous shards; the update is the
+ *   in-process one to float rounding of the sum over shards, for every L.
+ *   - One phase for every method whose weights g(w_i, A_i) are per sample: each shard runs the
+ *     single-thread loss (`lossAndGradJs`, categorical or Gaussian head) on its rows, and its
+ *     gradient and loss terms are scaled by rows / m.
+ *   - Two phases when the weights need a minibatch statistic: v3.1's gamma_ess, and
+ *     `--ratio sequence`'s per-response mean log-ratio: 'fwd' (`lossForwardJs`: log w of the
+ *     shard's rows) -> `computeWeights` once over all m rows on the main thread -> 'bwd'
+ *     (`lossBackwardJs` with g). The Gaussian head has no split loss (learner/lossJs.ts), so
+ *     v3.1 with a box env computes its minibatch on the main thread alone (exact, unscaled).
+ * - data: each of up to L threads takes a whole minibatch of the configured size; the
+ *   gradients (and loss terms) are averaged into one optimiser step, so an epoch takes
+ *   ceil(minibatches / L) steps of an effective batch L x the minibatch size.
+ * Gradients are reduced in shard order (deterministic for a given L); with many parameters
+ * the reduction itself is split over the threads, each summing a range of parameters.
  */
-import { Worker } from 'node:worker_threads';
 import { workerFile } from '../infra/workerFile.js';
-import type { ModelSpec } from '../model/spec.js';
+import { PinnedWorker } from '../infra/pinnedWorker.js';
+import { headOf, type ModelSpec } from '../model/spec.js';
 import { paramCount } from '../model/params.js';
-import { computeWeights, type WeightBatch } from './objectives/weights.js';
+import { forwardTrain, Workspace } from '../model/grad.js';
+import { computeWeights, WeightBatch } from './objectives/weights.js';
 import { responseMeanLogRatio } from './advantages.js';
-import { lossTerms, type LossForwardSums } from './lossJs.js';
+import { lossAndGradJs, lossBackwardJs, lossForwardJs, lossTerms, type LossForwardSums } from './lossJs.js';
 import type { LossTerms } from './loss.js';
 import type { Batch } from './batch.js';
 import type { LearnerConfig } from './config.js';
@@ -30,32 +45,60 @@ import type { LearnerConfig } from './config.js';
 /** Largest accepted --learner-threads. */
 export const MAX_LEARNER_THREADS = 64;
 
-/** Per-shard sums slot: entSum, vlSum, plSum, ok (1 = finite). */
-export const SUM_FIELDS = 4;
+/** Per-shard sums slot: entropy, value, policy, ok (1 = finite), total. */
+export const SUM_FIELDS = 5;
+const S_ENT = 0,
+  S_VAL = 1,
+  S_POL = 2,
+  S_OK = 3,
+  S_TOT = 4;
+
+/** Request op codes (main -> shard). */
+export const ShardOp = {
+  /** Batch-building forward pass over rows [lo, hi) of the shared rows buffers. */
+  Rows: 0,
+  /** One-phase loss and gradient of minibatch positions [lo, hi), scaled by (hi - lo) x floats[0]. */
+  One: 1,
+  /** Two-phase, first half: log w of positions [lo, hi) (invN = floats[0]). */
+  Fwd: 2,
+  /** Two-phase, second half: the gradient with the shared g. */
+  Bwd: 3,
+  /** Sum the shard gradient slots over parameters [lo, hi) into the shared output gradient. */
+  Reduce: 4,
+} as const;
+export type ShardOp = (typeof ShardOp)[keyof typeof ShardOp];
 
 /** The shared batch buffers (capacity `cap` rows). */
 export interface SharedBatch {
   cap: number;
+  /** Actions per row of `box` (the Gaussian head), 0 for discrete actions. */
+  boxDim: number;
   obs: SharedArrayBuffer;
   actions: SharedArrayBuffer;
+  box: SharedArrayBuffer;
   logmu: SharedArrayBuffer;
   adv: SharedArrayBuffer;
   targets: SharedArrayBuffer;
-  /** Row indices of the current minibatch (into the batch). */
+  /** Response id per row (`--ratio sequence`). */
+  response: SharedArrayBuffer;
+  /** Row indices of the current minibatch(es) (into the batch). */
   idx: SharedArrayBuffer;
-  /** log w of the current minibatch (float64, minibatch order). */
+  /** log w of the current minibatch positions (float64, minibatch order; clamped log w after a one-phase pass). */
   logRatio: SharedArrayBuffer;
-  /** g of the current minibatch (float64, minibatch order). */
+  /** g of the current minibatch positions (float64, minibatch order). */
   g: SharedArrayBuffer;
 }
 
 /** Typed views of a SharedBatch's buffers, as both sides read and write them. */
 export interface SharedBatchViews {
+  boxDim: number;
   obs: Float32Array;
   actions: Int32Array;
+  box: Float32Array;
   logmu: Float32Array;
   adv: Float32Array;
   targets: Float32Array;
+  response: Int32Array;
   idx: Int32Array;
   logRatio: Float64Array;
   g: Float64Array;
@@ -64,11 +107,14 @@ export interface SharedBatchViews {
 /** Views of `b`'s buffers (main thread and workers alike). */
 export function batchViews(b: SharedBatch): SharedBatchViews {
   return {
+    boxDim: b.boxDim,
     obs: new Float32Array(b.obs),
     actions: new Int32Array(b.actions),
+    box: new Float32Array(b.box),
     logmu: new Float32Array(b.logmu),
     adv: new Float32Array(b.adv),
     targets: new Float32Array(b.targets),
+    response: new Int32Array(b.response),
     idx: new Int32Array(b.idx),
     logRatio: new Float64Array(b.logRatio),
     g: new Float64Array(b.g),
@@ -85,67 +131,244 @@ export interface SharedRows {
   values: SharedArrayBuffer;
 }
 
-/** Messages main -> worker. */
-export type ToWorker =
-  | {
-      op: 'init';
-      shard: number;
-      spec: ModelSpec;
-      cfg: LearnerConfig;
-      params: SharedArrayBuffer;
-      grads: SharedArrayBuffer;
-      sums: SharedArrayBuffer;
+interface RowsViews {
+  cap: number;
+  obs: Float32Array;
+  logits: Float64Array;
+  values: Float64Array;
+}
+
+function rowsViews(r: SharedRows): RowsViews {
+  return { cap: r.cap, obs: new Float32Array(r.obs), logits: new Float64Array(r.logits), values: new Float64Array(r.values) };
+}
+
+/** What a shard worker is started with. */
+export interface ShardInit {
+  shard: number;
+  threads: number;
+  spec: ModelSpec;
+  cfg: LearnerConfig;
+  params: SharedArrayBuffer;
+  grads: SharedArrayBuffer;
+  grad: SharedArrayBuffer;
+  sums: SharedArrayBuffer;
+}
+
+/** Structured messages main -> shard worker (new shared buffers, sent when they grow). */
+export type ShardMessage = { op: 'batch'; batch: SharedBatch } | { op: 'rows'; rows: SharedRows };
+
+function emptyBatch(rows: number, d: number, boxDim: number): Batch {
+  return {
+    n: 0,
+    obs: new Float32Array(rows * d),
+    actions: new Int32Array(rows),
+    ...(boxDim > 0 ? { boxActions: new Float32Array(rows * boxDim) } : {}),
+    logmu: new Float32Array(rows),
+    adv: new Float32Array(rows),
+    targets: new Float32Array(rows),
+    lag: new Int32Array(0),
+    logRatio: new Float64Array(0),
+    entropy: 0,
+  };
+}
+
+/**
+ * One shard's computation, the same code on the main thread (shard 0) and in the workers
+ * (learner/gradWorker.ts): gathers its rows of the shared batch into preallocated buffers and
+ * runs learner/lossJs.ts on them, writing into its gradient and sums slots.
+ */
+export class Shard {
+  private readonly ws: Workspace;
+  private readonly wts = new WeightBatch(64);
+  private readonly params: Float64Array;
+  /** This shard's gradient slot. */
+  private readonly grad: Float64Array;
+  /** All slots (for Reduce) and the reduced gradient. */
+  private readonly grads: Float64Array;
+  private readonly out: Float64Array;
+  private readonly sums: Float64Array;
+  private readonly count: number;
+  private readonly threads: number;
+  private mb: Batch;
+  private mbResponse = new Int32Array(0);
+  private src: SharedBatchViews | null = null;
+  private rowsBuf: RowsViews | null = null;
+  private lo = 0;
+  private invN = 1;
+
+  constructor(
+    readonly index: number,
+    private readonly spec: ModelSpec,
+    private readonly cfg: LearnerConfig,
+    init: Pick<ShardInit, 'params' | 'grads' | 'grad' | 'sums' | 'threads'>,
+  ) {
+    this.count = paramCount(spec);
+    this.threads = init.threads;
+    this.params = new Float64Array(init.params);
+    this.grads = new Float64Array(init.grads);
+    this.grad = new Float64Array(init.grads, 8 * this.count * index, this.count);
+    this.out = new Float64Array(init.grad);
+    this.sums = new Float64Array(init.sums, 8 * SUM_FIELDS * index, SUM_FIELDS);
+    this.ws = new Workspace(spec, 64);
+    this.mb = emptyBatch(64, spec.obsDim, 0);
+  }
+
+  message(m: ShardMessage): void {
+    if (m.op === 'batch') this.src = batchViews(m.batch);
+    else this.rowsBuf = rowsViews(m.rows);
+  }
+
+  run(op: ShardOp, lo: number, hi: number, x: number): void {
+    switch (op) {
+      case ShardOp.Rows:
+        return this.rows(lo, hi);
+      case ShardOp.One:
+        return this.one(lo, hi, x);
+      case ShardOp.Fwd:
+        return this.fwd(lo, hi, x);
+      case ShardOp.Bwd:
+        return this.bwd();
+      case ShardOp.Reduce:
+        return this.reduce(lo, hi);
+      default:
+        throw new Error(`unknown shard op ${String(op)}`);
     }
-  | { op: 'batch'; batch: SharedBatch }
-  | { op: 'rowsBuffers'; rows: SharedRows }
-  | { op: 'rows'; lo: number; hi: number }
-  | { op: 'fwd'; lo: number; hi: number; invN: number }
-  | { op: 'bwd' };
-
-/** Messages worker -> main: the phase done, or the error it threw. */
-export type FromWorker = { op: 'done' } | { op: 'error'; message: string };
-
-/** One worker thread with a promise per request (one request in flight at a time). */
-class ShardWorker {
-  private readonly w: Worker;
-  private pending: { resolve: () => void; reject: (e: Error) => void } | null = null;
-  private failure: Error | null = null;
-
-  constructor(file: string) {
-    this.w = new Worker(file);
-    this.w.unref(); // idle workers do not keep the process alive; ref'd while a request runs
-    this.w.on('message', (m: FromWorker) => this.settle(m.op === 'done' ? null : new Error(`learner thread: ${m.message}`)));
-    this.w.on('error', (e: Error) => this.settle(e));
-    this.w.on('exit', (code) => this.settle(new Error(`learner thread exited (code ${code})`)));
   }
 
-  private settle(err: Error | null): void {
-    const p = this.pending;
-    this.pending = null;
-    if (err !== null) this.failure ??= err;
-    if (p === null) return;
-    this.w.unref();
-    if (err === null) p.resolve();
-    else p.reject(err);
+  /** Gather minibatch positions [lo, hi) of the shared batch into this.mb (no allocation once grown). */
+  private gather(lo: number, hi: number, withResponse: boolean): Batch {
+    const src = this.src;
+    if (src === null) throw new Error('shard: no batch loaded');
+    const n = hi - lo;
+    const d = this.spec.obsDim;
+    const A = src.boxDim;
+    if (this.mb.logmu.length < n || (this.mb.boxActions?.length ?? 0) !== this.mb.logmu.length * A) {
+      this.mb = emptyBatch(Math.max(n, this.mb.logmu.length), d, A);
+    }
+    const mb = this.mb;
+    mb.n = n;
+    const { obs, actions, logmu, adv, targets } = mb;
+    const box = mb.boxActions;
+    for (let k = 0; k < n; k++) {
+      const i = src.idx[lo + k];
+      for (let c = 0; c < d; c++) obs[k * d + c] = src.obs[i * d + c];
+      if (box === undefined) actions[k] = src.actions[i];
+      else for (let c = 0; c < A; c++) box[k * A + c] = src.box[i * A + c];
+      logmu[k] = src.logmu[i];
+      adv[k] = src.adv[i];
+      targets[k] = src.targets[i];
+    }
+    if (withResponse) {
+      if (this.mbResponse.length < n) this.mbResponse = new Int32Array(Math.max(n, 2 * this.mbResponse.length));
+      const r = this.mbResponse.subarray(0, n);
+      for (let k = 0; k < n; k++) r[k] = src.response[src.idx[lo + k]];
+      mb.response = r;
+    } else delete mb.response;
+    return mb;
   }
 
-  /** Post `msg` without waiting for a reply (init, batch). */
-  post(msg: ToWorker): void {
-    this.w.postMessage(msg);
+  /** The batch-building forward pass over rows [lo, hi). */
+  private rows(lo: number, hi: number): void {
+    const R = this.rowsBuf;
+    if (R === null) throw new Error('shard: no rows buffers');
+    const n = hi - lo;
+    if (n === 0) return;
+    const d = this.spec.obsDim,
+      nA = this.spec.nActions;
+    forwardTrain(this.spec, this.params, R.obs.subarray(lo * d, hi * d), n, this.ws);
+    R.logits.set(this.ws.logits.subarray(0, n * nA), lo * nA);
+    R.values.set(this.ws.values.subarray(0, n), lo);
   }
 
-  /** Post `msg` and resolve when the worker has done it. */
-  request(msg: ToWorker): Promise<void> {
-    if (this.failure !== null) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
-      this.w.ref();
-      this.w.postMessage(msg);
-    });
+  /**
+   * One phase: the single-thread loss (`lossAndGradJs`) of positions [lo, hi) as a minibatch
+   * of its own, its gradient and terms scaled by its share of all positions, (hi - lo) x
+   * `invM` (rows / m exactly; 1 / parts in data mode); clamped log w and g written to the
+   * shared buffers at [lo, hi).
+   */
+  private one(lo: number, hi: number, invM: number): void {
+    const s = this.sums;
+    const n = hi - lo;
+    const scale = n * invM;
+    s[S_OK] = 1;
+    if (n === 0) {
+      this.grad.fill(0);
+      s[S_ENT] = s[S_VAL] = s[S_POL] = s[S_TOT] = 0;
+      return;
+    }
+    const mb = this.gather(lo, hi, this.src!.response.length > 0);
+    const r = lossAndGradJs(this.spec, this.cfg, this.params, mb, this.ws, this.wts);
+    if (!Number.isFinite(r.terms.total) || r.weights === null) {
+      s[S_OK] = 0;
+      return;
+    }
+    const g = r.grad,
+      out = this.grad;
+    for (let j = 0; j < out.length; j++) out[j] = scale * g[j];
+    s[S_ENT] = scale * r.terms.entropy;
+    s[S_VAL] = scale * r.terms.valueLoss;
+    s[S_POL] = scale * r.terms.policyLoss;
+    s[S_TOT] = scale * r.terms.total;
+    const src = this.src!;
+    src.logRatio.set(r.weights.logW.subarray(0, n), lo);
+    src.g.set(r.weights.g.subarray(0, n), lo);
   }
 
-  terminate(): Promise<number> {
-    return this.w.terminate();
+  /** Two phases, first half: `lossForwardJs` of positions [lo, hi), log w into the shared log w. */
+  private fwd(lo: number, hi: number, invN: number): void {
+    const s = this.sums;
+    const n = hi - lo;
+    this.lo = lo;
+    this.invN = invN;
+    this.mb.n = 0;
+    s[S_OK] = 1;
+    s[S_ENT] = s[S_VAL] = 0;
+    if (n === 0) return;
+    const mb = this.gather(lo, hi, false);
+    const r: LossForwardSums | null = lossForwardJs(
+      this.spec,
+      this.cfg,
+      this.params,
+      mb,
+      this.ws,
+      this.src!.logRatio.subarray(lo, hi),
+      invN,
+    );
+    if (r === null) {
+      s[S_OK] = 0;
+      return;
+    }
+    s[S_ENT] = r.entSum;
+    s[S_VAL] = r.vlSum;
+  }
+
+  /** Two phases, second half: `lossBackwardJs` with the shared g into this shard's gradient slot. */
+  private bwd(): void {
+    const n = this.mb.n;
+    if (n === 0) {
+      this.grad.fill(0);
+      this.sums[S_POL] = 0;
+      return;
+    }
+    const lo = this.lo;
+    this.sums[S_POL] = lossBackwardJs(this.spec, this.params, this.mb, this.ws, this.src!.g.subarray(lo, lo + n), this.grad, this.invN);
+  }
+
+  /** out[j] = sum over shard slots in shard order, for j in [lo, hi). */
+  private reduce(lo: number, hi: number): void {
+    const C = this.count,
+      L = this.threads,
+      G = this.grads,
+      out = this.out;
+    if (L === 2) {
+      for (let j = lo; j < hi; j++) out[j] = G[j] + G[C + j];
+      return;
+    }
+    for (let j = lo; j < hi; j++) out[j] = G[j];
+    for (let i = 1; i < L; i++) {
+      const o = i * C;
+      for (let j = lo; j < hi; j++) out[j] += G[o + j];
+    }
   }
 }
 
@@ -157,34 +380,62 @@ export interface ThreadedGradient {
 
 const NAN_TERMS: LossTerms = { total: NaN, policyLoss: NaN, valueLoss: NaN, entropy: NaN };
 
-/** Time spent in one minibatch, ms: workers' forward and backward, and the all-reduce (summing). */
+/** Time spent in minibatches, ms: computing (and waiting for) the shards, and the all-reduce (summing). */
 export interface ThreadTimes {
   gradMs: number;
   allReduceMs: number;
 }
 
+/** How long the main thread spins on the workers' done flags before it sleeps, ms. */
+const SPIN_MS = 0.02;
+
+/**
+ * The threads share the summing of the gradient slots from this many threads and slot
+ * elements (L x parameters) on; below, the main thread sums alone (a shared sum costs one more
+ * synchronisation: at L = 2 and [256, 256] the sum is about 1% of the minibatch).
+ */
+const PARALLEL_REDUCE_MIN_THREADS = 4;
+const PARALLEL_REDUCE_MIN = 262_144;
+
+export interface GradThreadsOptions {
+  /** Microseconds an idle worker spins before it parks (default 50: the optimiser step between two minibatches at [64, 64]). */
+  spinUs?: number;
+}
+
 export class GradThreads {
-  private readonly workers: ShardWorker[];
+  /** The learner's master parameters, in shared memory: the workers read them in place. */
+  readonly params: Float64Array;
+  private readonly workers: PinnedWorker[];
+  private readonly main: Shard;
   private readonly count: number;
-  private readonly params: Float64Array<SharedArrayBuffer>;
-  private readonly grads: Float64Array<SharedArrayBuffer>;
-  private readonly sums: Float64Array<SharedArrayBuffer>;
+  private readonly sums: Float64Array;
+  private readonly grads: Float64Array;
   private readonly grad: Float64Array;
+  private readonly gaussian: boolean;
   private shared: SharedBatch | null = null;
   private views: SharedBatchViews | null = null;
   private mbAdv = new Float32Array(0);
-  /** `--ratio sequence`: the loaded batch's response id per row (null: a ratio per token). */
-  private response: Int32Array | null = null;
-  private rows: { cap: number; obs: Float32Array; logits: Float64Array; values: Float64Array } | null = null;
+  private mbResp = new Int32Array(0);
+  /** `--ratio sequence`: the loaded batch has response ids. */
+  private hasResponse = false;
+  private rows: RowsViews | null = null;
   private closed = false;
+  private failure: Error | null = null;
   /** Accumulated since the last `takeTimes`. */
   private times: ThreadTimes = { gradMs: 0, allReduceMs: 0 };
+  /**
+   * Counters (tests, bench): synchronisations; those where the main thread stopped spinning and
+   * awaited the workers; rows computed by the main thread's shard and by all shards; ms the
+   * main thread spent on its shards (and serial work in them) and waiting for the workers.
+   */
+  readonly stats = { syncs: 0, awaited: 0, mainRows: 0, rows: 0, mainMs: 0, waitMs: 0 };
 
-  /** Start `threads` (2..MAX_LEARNER_THREADS) workers for `spec`; the loss reads `cfg`. */
+  /** Start `threads` (2..MAX_LEARNER_THREADS) shards (threads - 1 workers) for `spec`; the loss reads `cfg`. */
   constructor(
     private readonly spec: ModelSpec,
     private readonly cfg: LearnerConfig,
     readonly threads: number,
+    opts: GradThreadsOptions = {},
   ) {
     if (!Number.isInteger(threads) || threads < 2 || threads > MAX_LEARNER_THREADS) {
       throw new RangeError(
@@ -192,25 +443,104 @@ export class GradThreads {
       );
     }
     this.count = paramCount(spec);
-    this.params = new Float64Array(new SharedArrayBuffer(8 * this.count));
-    this.grads = new Float64Array(new SharedArrayBuffer(8 * this.count * threads));
-    this.sums = new Float64Array(new SharedArrayBuffer(8 * SUM_FIELDS * threads));
-    this.grad = new Float64Array(this.count);
+    this.gaussian = headOf(spec) === 'gaussian';
+    const init = {
+      threads,
+      params: new SharedArrayBuffer(8 * this.count),
+      grads: new SharedArrayBuffer(8 * this.count * threads),
+      grad: new SharedArrayBuffer(8 * this.count),
+      sums: new SharedArrayBuffer(8 * SUM_FIELDS * threads),
+    };
+    this.params = new Float64Array(init.params);
+    this.grads = new Float64Array(init.grads);
+    this.grad = new Float64Array(init.grad);
+    this.sums = new Float64Array(init.sums);
+    this.main = new Shard(0, spec, cfg, init);
     const file = workerFile('learner', 'gradWorker');
-    this.workers = Array.from({ length: threads }, (_, shard) => {
-      const w = new ShardWorker(file);
-      w.post({ op: 'init', shard, spec, cfg, params: this.params.buffer, grads: this.grads.buffer, sums: this.sums.buffer });
-      return w;
-    });
+    const spinUs = opts.spinUs ?? 50;
+    this.workers = Array.from(
+      { length: threads - 1 },
+      (_, i) =>
+        new PinnedWorker(file, { ...init, shard: i + 1, spec, cfg } satisfies ShardInit, { spinUs, name: `learner shard ${i + 1}` }),
+    );
+  }
+
+  private check(): void {
+    if (this.closed) throw new Error('learner threads are closed');
+    if (this.failure !== null) throw this.failure;
   }
 
   /**
-   * The forward pass of `params` over `count` rows of `obs` (count x obsDim), split over the
-   * threads: the batch-building pass (log-ratios, values for the advantages). Resolves to views
-   * of the shared outputs, valid until the next call.
+   * Run `op` on shards: shard s gets [bounds(s), bounds(s + 1)) (shard 0 on this thread),
+   * then wait for the workers: spin for as long as this thread's shard took, then await.
+   * Rethrows the first shard's error (after every worker finished) and keeps it.
    */
-  async forwardRows(params: Float64Array, obs: Float32Array, count: number): Promise<{ logits: Float64Array; values: Float64Array }> {
-    if (this.closed) throw new Error('learner threads are closed');
+  private async fanOut(op: ShardOp, bounds: (s: number) => number, x: number, active = this.threads, first?: () => void): Promise<void> {
+    const W = this.workers;
+    for (let s = 1; s < active; s++) {
+      const w = W[s - 1];
+      w.ints[0] = bounds(s);
+      w.ints[1] = bounds(s + 1);
+      w.floats[0] = x;
+      w.start(op);
+    }
+    this.stats.syncs++;
+    if (op !== ShardOp.Reduce) {
+      this.stats.mainRows += bounds(1) - bounds(0);
+      this.stats.rows += bounds(active) - bounds(0);
+    }
+    const t0 = performance.now();
+    let err: unknown = null;
+    try {
+      first?.(); // serial work of this thread's own (the diagnostics) while the workers compute
+      this.main.run(op, bounds(0), bounds(1), x);
+    } catch (e) {
+      err = new Error(`learner shard 0: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    // Wait for the workers: they started with this thread on the same amount of work. Spin a
+    // few microseconds (they usually finish together), then sleep in the kernel (Atomics.wait:
+    // a notify wakes this thread at once, and the cores go to whoever computes) for at most as
+    // long as this thread's own shard took, then await them without blocking the event loop.
+    const t1 = performance.now();
+    const budget = Math.max(0.05, t1 - t0);
+    const busy = (): boolean => {
+      for (let s = 1; s < active; s++) if (W[s - 1].busy) return true;
+      return false;
+    };
+    let pending = busy();
+    while (pending && performance.now() - t1 < SPIN_MS) pending = busy();
+    for (let s = 1; s < active && pending; s++) {
+      const left = budget - (performance.now() - t1);
+      if (left <= 0) break;
+      W[s - 1].waitSync(left);
+    }
+    pending = busy();
+    this.stats.mainMs += t1 - t0;
+    if (pending) {
+      this.stats.awaited++;
+      for (let s = 1; s < active; s++) await W[s - 1].wait();
+    }
+    this.stats.waitMs += performance.now() - t1;
+    for (let s = 1; s < active; s++) {
+      try {
+        W[s - 1].finish();
+      } catch (e) {
+        err ??= e;
+      }
+    }
+    if (err !== null) {
+      this.failure = err instanceof Error ? err : new Error(String(err));
+      throw this.failure;
+    }
+  }
+
+  /**
+   * The forward pass of the parameters over `count` rows of `obs` (count x obsDim), split over
+   * the threads: the batch-building pass (log-ratios, values for the advantages). Resolves to
+   * views of the shared outputs, valid until the next call.
+   */
+  async forwardRows(obs: Float32Array, count: number): Promise<{ logits: Float64Array; values: Float64Array }> {
+    this.check();
     const d = this.spec.obsDim,
       nA = this.spec.nActions;
     if (this.rows === null || this.rows.cap < count) {
@@ -221,38 +551,38 @@ export class GradThreads {
         logits: new SharedArrayBuffer(8 * cap * nA),
         values: new SharedArrayBuffer(8 * cap),
       };
-      this.rows = {
-        cap,
-        obs: new Float32Array(shared.obs),
-        logits: new Float64Array(shared.logits),
-        values: new Float64Array(shared.values),
-      };
-      for (const w of this.workers) w.post({ op: 'rowsBuffers', rows: shared });
+      this.rows = rowsViews(shared);
+      const m: ShardMessage = { op: 'rows', rows: shared };
+      this.main.message(m);
+      for (const w of this.workers) w.send(m);
     }
     const R = this.rows;
     R.obs.set(obs.subarray(0, count * d));
-    this.params.set(params);
     const L = this.threads;
-    await Promise.all(
-      this.workers.map((w, i) => w.request({ op: 'rows', lo: Math.floor((i * count) / L), hi: Math.floor(((i + 1) * count) / L) })),
-    );
+    await this.fanOut(ShardOp.Rows, (s) => Math.floor((s * count) / L), 0);
     return { logits: R.logits.subarray(0, count * nA), values: R.values.subarray(0, count) };
   }
 
-  /** Copy an update's batch into shared memory (grown on demand; workers get new buffers then). */
+  /** Copy an update's batch into shared memory (grown on demand; the shards get new buffers then). */
   loadBatch(batch: Batch): void {
+    this.check();
     const n = batch.n;
     const d = this.spec.obsDim;
-    if (this.shared === null || this.shared.cap < n) {
+    const boxDim = this.gaussian ? this.spec.nActions : 0;
+    const resp = batch.response !== undefined;
+    if (this.shared === null || this.shared.cap < n || this.shared.response.byteLength > 0 !== resp) {
       const cap = Math.max(n, 2 * (this.shared?.cap ?? 0));
       const sab = (bytes: number) => new SharedArrayBuffer(bytes);
       const s: SharedBatch = {
         cap,
+        boxDim,
         obs: sab(4 * cap * d),
-        actions: sab(4 * cap),
+        actions: sab(boxDim > 0 ? 0 : 4 * cap),
+        box: sab(4 * cap * boxDim),
         logmu: sab(4 * cap),
         adv: sab(4 * cap),
         targets: sab(4 * cap),
+        response: sab(resp ? 4 * cap : 0),
         idx: sab(4 * cap),
         logRatio: sab(8 * cap),
         g: sab(8 * cap),
@@ -260,75 +590,133 @@ export class GradThreads {
       this.shared = s;
       this.views = batchViews(s);
       this.mbAdv = new Float32Array(cap);
-      for (const w of this.workers) w.post({ op: 'batch', batch: s });
+      this.mbResp = new Int32Array(resp ? cap : 0);
+      const m: ShardMessage = { op: 'batch', batch: s };
+      this.main.message(m);
+      for (const w of this.workers) w.send(m);
     }
     const v = this.views!;
     v.obs.set(batch.obs.subarray(0, n * d));
-    v.actions.set(batch.actions.subarray(0, n));
+    if (boxDim > 0) v.box.set(batch.boxActions!.subarray(0, n * boxDim));
+    else v.actions.set(batch.actions.subarray(0, n));
     v.logmu.set(batch.logmu.subarray(0, n));
     v.adv.set(batch.adv.subarray(0, n));
     v.targets.set(batch.targets.subarray(0, n));
-    this.response = batch.response ?? null;
+    if (resp) v.response.set(batch.response!.subarray(0, n));
+    this.hasResponse = resp;
   }
 
   /**
-   * Loss terms and gradient of the minibatch `rows` (indices into the loaded batch) at
-   * `params`; the weights of the whole minibatch are written into `wts`. A non-finite number
-   * anywhere gives terms.total = NaN (the caller skips the step). Rejects when a worker failed.
+   * Loss terms and gradient at the shared parameters of `parts` minibatches of the loaded
+   * batch, `rows` their row indices one after the other (parts > 1: data parallelism, one
+   * minibatch per thread, averaged; parts = 1: the one minibatch, sharded exactly). The
+   * weights of all rows are written into `wts`, in `rows` order. A non-finite number anywhere
+   * gives terms.total = NaN (the caller skips the step). Rejects when a shard failed. `first`
+   * runs on this thread after the workers started, before its own shard (work that does not
+   * touch the shared buffers, such as the batch's diagnostics).
    */
-  async gradient(params: Float64Array, rows: Int32Array, wts: WeightBatch): Promise<ThreadedGradient> {
-    if (this.closed) throw new Error('learner threads are closed');
+  async gradient(rows: Int32Array, wts: WeightBatch, parts = 1, first?: () => void): Promise<ThreadedGradient> {
+    this.check();
     const v = this.views;
     if (v === null) throw new Error('GradThreads.gradient before loadBatch');
     const m = rows.length;
     const L = this.threads;
+    if (!Number.isInteger(parts) || parts < 1 || parts > L || m % parts !== 0)
+      throw new RangeError(`gradient: ${parts} parts of ${m} rows on ${L} threads`);
     const t0 = performance.now();
-    this.params.set(params);
     v.idx.set(rows);
-    const invN = 1 / m;
-    await Promise.all(
-      this.workers.map((w, i) => w.request({ op: 'fwd', lo: Math.floor((i * m) / L), hi: Math.floor(((i + 1) * m) / L), invN })),
-    );
     const S = this.sums;
-    let ok = true;
-    const fwd: LossForwardSums = { entSum: 0, vlSum: 0 };
-    for (let i = 0; i < L; i++) {
-      ok &&= S[i * SUM_FIELDS + 3] === 1;
-      fwd.entSum += S[i * SUM_FIELDS];
-      fwd.vlSum += S[i * SUM_FIELDS + 1];
+    const method = this.cfg.objective.method;
+    const twoPhase = parts === 1 && (method === 'v3.1' || this.hasResponse);
+    let active = L;
+    let terms: LossTerms;
+    if (!twoPhase || this.gaussian) {
+      // One phase. Data mode: part s on shard s. Exact: L contiguous shards (or, for v3.1 with
+      // a Gaussian head, the whole minibatch on this thread). Each shard scales by its rows / m.
+      active = parts > 1 ? parts : twoPhase ? 1 : L;
+      const a = active;
+      await this.fanOut(ShardOp.One, (s) => Math.floor((Math.min(s, a) * m) / a), 1 / m, a, first);
+      let ok = true;
+      let ent = 0,
+        val = 0,
+        pol = 0,
+        tot = 0;
+      for (let i = 0; i < active; i++) {
+        const o = i * SUM_FIELDS;
+        ok &&= S[o + S_OK] === 1;
+        ent += S[o + S_ENT];
+        val += S[o + S_VAL];
+        pol += S[o + S_POL];
+        tot += S[o + S_TOT];
+      }
+      if (!ok) return this.nan(t0);
+      terms = { total: tot, policyLoss: pol, valueLoss: val, entropy: ent };
+      // The weights the shards used (clamped log w, g), in rows order, for the quadrants.
+      wts.resize(m, false, false);
+      wts.logW.set(v.logRatio.subarray(0, m));
+      wts.g.set(v.g.subarray(0, m));
+    } else {
+      const invN = 1 / m;
+      const bounds = (s: number) => Math.floor((s * m) / L);
+      await this.fanOut(ShardOp.Fwd, bounds, invN, L, first);
+      let ok = true;
+      const fwd: LossForwardSums = { entSum: 0, vlSum: 0 };
+      for (let i = 0; i < L; i++) {
+        ok &&= S[i * SUM_FIELDS + S_OK] === 1;
+        fwd.entSum += S[i * SUM_FIELDS + S_ENT];
+        fwd.vlSum += S[i * SUM_FIELDS + S_VAL];
+      }
+      if (!ok) return this.nan(t0);
+      // The weights, once, over the whole minibatch (v3.1: gamma_ess from all m rows).
+      const adv = this.mbAdv.subarray(0, m);
+      for (let r = 0; r < m; r++) adv[r] = v.adv[rows[r]];
+      const logRatio = v.logRatio.subarray(0, m);
+      if (this.hasResponse) {
+        // --ratio sequence: each token takes its response's mean log-ratio, as on the in-process path.
+        const resp = this.mbResp.subarray(0, m);
+        for (let r = 0; r < m; r++) resp[r] = v.response[rows[r]];
+        responseMeanLogRatio(logRatio, resp, m);
+      }
+      v.g.set(computeWeights(this.cfg.objective, logRatio, adv, { n: m, out: wts }).g);
+      await this.fanOut(ShardOp.Bwd, bounds, 0);
+      let plSum = 0;
+      for (let i = 0; i < L; i++) plSum += S[i * SUM_FIELDS + S_POL];
+      if (Number.isNaN(plSum)) return this.nan(t0);
+      terms = lossTerms(this.cfg, plSum * invN, fwd, invN);
     }
-    if (!ok) {
-      this.times.gradMs += performance.now() - t0;
-      return { grad: this.grad, terms: NAN_TERMS };
-    }
-    // The weights, once, over the whole minibatch (v3.1: gamma_ess from all m rows).
-    const adv = this.mbAdv.subarray(0, m);
-    for (let r = 0; r < m; r++) adv[r] = v.adv[rows[r]];
-    if (this.response !== null) {
-      // --ratio sequence: each token takes its response's mean log-ratio, as on the in-process path.
-      const resp = new Int32Array(m);
-      for (let r = 0; r < m; r++) resp[r] = this.response[rows[r]];
-      responseMeanLogRatio(v.logRatio.subarray(0, m), resp, m);
-    }
-    const g = computeWeights(this.cfg.objective, v.logRatio.subarray(0, m), adv, { n: m, out: wts }).g;
-    v.g.set(g);
-    await Promise.all(this.workers.map((w) => w.request({ op: 'bwd' })));
     const t1 = performance.now();
-    // All-reduce: shard gradients summed in shard order (deterministic for a given L).
-    const grad = this.grad;
-    const C = this.count;
-    grad.set(this.grads.subarray(0, C));
-    let plSum = S[2];
-    for (let i = 1; i < L; i++) {
-      const gi = this.grads.subarray(i * C, (i + 1) * C);
-      for (let j = 0; j < C; j++) grad[j] += gi[j];
-      plSum += S[i * SUM_FIELDS + 2];
-    }
+    const grad = await this.reduce(active);
     const t2 = performance.now();
     this.times.gradMs += t1 - t0;
     this.times.allReduceMs += t2 - t1;
-    if (Number.isNaN(plSum)) return { grad, terms: NAN_TERMS };
-    return { grad, terms: lossTerms(this.cfg, plSum * invN, fwd, invN) };
+    return { grad, terms };
+  }
+
+  private nan(t0: number): ThreadedGradient {
+    this.times.gradMs += performance.now() - t0;
+    return { grad: this.grad, terms: NAN_TERMS };
+  }
+
+  /** The sum of the first `active` gradient slots, in slot order. */
+  private async reduce(active: number): Promise<Float64Array> {
+    const C = this.count,
+      G = this.grads,
+      out = this.grad;
+    if (active === 1) {
+      out.set(G.subarray(0, C));
+      return out;
+    }
+    if (active === this.threads && active >= PARALLEL_REDUCE_MIN_THREADS && C * active >= PARALLEL_REDUCE_MIN) {
+      const L = this.threads;
+      await this.fanOut(ShardOp.Reduce, (s) => Math.floor((s * C) / L), 0);
+      return out;
+    }
+    out.set(G.subarray(0, C));
+    for (let i = 1; i < active; i++) {
+      const o = i * C;
+      for (let j = 0; j < C; j++) out[j] += G[o + j];
+    }
+    return out;
   }
 
   /** The time accumulated since the last call, and reset it. */
@@ -342,6 +730,6 @@ export class GradThreads {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.workers.map((w) => w.close()));
   }
 }

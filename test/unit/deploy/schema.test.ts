@@ -69,6 +69,7 @@ const BAD: Record<string, string> = {
   'vf-coef': '-1',
   'max-grad-norm': '0',
   'learner-threads': '0',
+  'learner-parallel': 'fast',
   'max-lag': '-2',
   'queue-capacity': '0',
   'eval-every': '-1',

@@ -1,8 +1,10 @@
 /**
- * --learner-threads: the gradient of each minibatch computed on L real worker threads over
- * shared memory gives the same update as the in-process path (to float rounding of the sum
- * over shards), is deterministic for every L, and v3.1's gamma_ess is taken over the whole
- * minibatch, not per shard. Needs the build (dist/learner/gradWorker.js).
+ * --learner-threads: the gradient of each minibatch computed by the main thread and L - 1 real
+ * pinned worker threads over shared memory gives the same update as the in-process path (to
+ * float rounding of the sum over shards), for the categorical and the Gaussian head, is
+ * deterministic for every L, and v3.1's gamma_ess is taken over the whole minibatch, not per
+ * shard. --learner-parallel data: one minibatch per thread, averaged into one step. Needs the
+ * build (dist/learner/gradWorker.js).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { initParams } from '../../../model/params.js';
@@ -13,13 +15,21 @@ import type { LearnerConfig } from '../../../learner/config.js';
 import type { TrainingSegment } from '../../../learner/batch.js';
 import { MsgType, type RolloutMsg } from '../../../protocol/messages.js';
 import { buildConfig } from '../../../deploy/options.js';
+import type { ModelSpec } from '../../../model/spec.js';
+import { Workspace } from '../../../model/grad.js';
+import { GradThreads } from '../../../learner/threads.js';
+import { lossAndGradJs } from '../../../learner/lossJs.js';
+import { WeightBatch } from '../../../learner/objectives/weights.js';
 import { learnerConfig } from './fakes.js';
 
-const spec = { obsDim: 4, nActions: 2, hidden: [16, 16] };
+const spec: ModelSpec = { obsDim: 4, nActions: 2, hidden: [16, 16] };
+/** Pendulum-v1: a box action, the Gaussian head. */
+const boxSpec: ModelSpec = { obsDim: 3, nActions: 1, hidden: [16, 16], head: 'gaussian' };
 const base = learnerConfig();
 
-function segment(params: Float32Array, seed: number, version: number): RolloutMsg {
-  const seg = new SegmentCollector({ envId: 'CartPole-v1', numEnvs: 4, seed, modelSpec: spec }).collect(params, 24);
+function segment(params: Float32Array, seed: number, version: number, s: ModelSpec = spec): RolloutMsg {
+  const envId = s === boxSpec ? 'Pendulum-v1' : 'CartPole-v1';
+  const seg = new SegmentCollector({ envId, numEnvs: 4, seed, modelSpec: s }).collect(params, 24);
   return { type: MsgType.Rollout, actorId: 0, seq: 0, workerId: 0, behaviourVersion: version, ...seg };
 }
 
@@ -29,18 +39,18 @@ afterAll(async () => {
 });
 
 /** Three updates of a learner with `threads` threads on the same lagged segments; the params after each. */
-async function run(cfg: LearnerConfig, threads: number): Promise<{ params: Float32Array[]; stats: UpdateStats[] }> {
-  const p0 = initParams(spec, 3);
-  const l = new Learner(spec, { ...cfg, learnerThreads: threads }, p0, 9);
+async function run(cfg: LearnerConfig, threads: number, s: ModelSpec = spec): Promise<{ params: Float32Array[]; stats: UpdateStats[] }> {
+  const p0 = initParams(s, 3);
+  const l = new Learner(s, { ...cfg, learnerThreads: threads }, p0, 9);
   learners.push(l);
   // Behaviour policies that differ from the learner's: the weights are not all 1.
-  const behaviour = initParams(spec, 4);
+  const behaviour = initParams(s, 4);
   const params: Float32Array[] = [];
   const stats: UpdateStats[] = [];
   for (let k = 0; k < 3; k++) {
     const segs: TrainingSegment[] = [
-      { msg: segment(behaviour, 10 + k, 0), lag: k },
-      { msg: segment(p0, 20 + k, 0), lag: k },
+      { msg: segment(behaviour, 10 + k, 0, s), lag: k },
+      { msg: segment(p0, 20 + k, 0, s), lag: k },
     ];
     stats.push(await l.update(segs, k * 192));
     params.push(l.paramsArray());
@@ -89,30 +99,79 @@ describe('learner threads', () => {
     expect(l.paramsArray()).toEqual(p0);
   });
 
-  it('the main thread keeps running its event loop while the threads compute', async () => {
-    const p0 = initParams(spec, 5);
-    const segs: TrainingSegment[] = [0, 1, 2, 3].map((k) => ({ msg: segment(p0, 30 + k, 0), lag: 0 }));
-    /** setImmediate turns of the event loop during one update. */
-    const turns = async (l: Learner): Promise<number> => {
-      let n = 0,
-        on = true;
-      const tick = () => {
-        if (on) {
-          n++;
-          setImmediate(tick);
+  for (const method of ['v5', 'ppo', 'v3.1'] as const) {
+    it(`a box env (Pendulum-v1, Gaussian head), ${method}: L = 2 and 3 give the L = 1 updates, deterministically`, async () => {
+      const cfg = { ...base, objective: { ...DEFAULT_OBJECTIVE, method } };
+      const one = await run(cfg, 1, boxSpec);
+      expect(maxDiff(one.params[2], initParams(boxSpec, 3))).toBeGreaterThan(1e-4);
+      for (const L of [2, 3]) {
+        const a = await run(cfg, L, boxSpec);
+        const again = await run(cfg, L, boxSpec);
+        for (let k = 0; k < 3; k++) {
+          expect(maxDiff(a.params[k], one.params[k]), `L=${L} update ${k}`).toBeLessThan(1e-6);
+          expect(a.stats[k].policyLoss).toBeCloseTo(one.stats[k].policyLoss, 9);
+          expect(a.stats[k].valueLoss).toBeCloseTo(one.stats[k].valueLoss, 9);
+          expect(a.stats[k].trainQuadrants).toEqual(one.stats[k].trainQuadrants);
+          expect(again.params[k]).toEqual(a.params[k]);
         }
-      };
-      setImmediate(tick);
-      await l.update(segs, 0);
-      on = false;
-      return n;
-    };
-    const inProcess = new Learner(spec, base, p0, 1);
-    const threaded = new Learner(spec, { ...base, learnerThreads: 2 }, p0, 1);
-    learners.push(inProcess, threaded);
-    expect(await turns(inProcess)).toBe(0); // L = 1: the update holds the thread
-    // L = 2: one turn at least per phase awaited (forward rows, then fwd and bwd per minibatch).
-    expect(await turns(threaded)).toBeGreaterThanOrEqual(1 + 2 * base.epochs * base.minibatches);
+      }
+    });
+  }
+
+  it('the main thread computes one shard of each minibatch, the same gradient as in-process (and the shared sum of a wide model)', async () => {
+    const { buildBatch, selectRows } = await import('../../../learner/batch.js');
+    // [180, 180] on 4 threads: 4 x 67k slot elements, summed by the threads together.
+    const wide: ModelSpec = { ...spec, hidden: [180, 180] };
+    for (const [s, L, syncs] of [
+      [spec, 2, 1],
+      [spec, 3, 1],
+      [wide, 4, 2],
+    ] as const) {
+      const p0 = initParams(s, 5);
+      const t = new GradThreads(s, base, L);
+      try {
+        const segs = [0, 1].map((k) => ({ msg: segment(initParams(s, 6), 40 + k, 0, s), lag: 1 }));
+        const batch = buildBatch(s, Float64Array.from(p0), segs, base, new Workspace(s, 256));
+        // A minibatch of 50 rows of the batch: rows 3, 5, 7, ...
+        const rows = Int32Array.from({ length: 50 }, (_, i) => 3 + 2 * i);
+        t.params.set(p0);
+        t.loadBatch(batch);
+        const wts = new WeightBatch();
+        const got = await t.gradient(rows, wts);
+        const want = lossAndGradJs(s, base, Float64Array.from(p0), selectRows(batch, rows, s.obsDim), new Workspace(s, 64));
+        let worst = 0;
+        for (let j = 0; j < want.grad.length; j++) worst = Math.max(worst, Math.abs(got.grad[j] - want.grad[j]));
+        expect(worst, `L=${L}`).toBeLessThan(1e-12);
+        expect(got.terms.total).toBeCloseTo(want.terms.total, 12);
+        expect(Array.from(wts.g)).toEqual(Array.from(want.weights!.g));
+        // Shard 0 (this thread) took its share of the rows: floor(50 / L).
+        expect(t.stats.mainRows).toBe(Math.floor(50 / L));
+        expect(t.stats.rows).toBe(50);
+        expect(t.stats.syncs).toBe(syncs);
+      } finally {
+        await t.close();
+      }
+    }
+  });
+
+  it('--learner-parallel data: one minibatch per thread, averaged into one step', async () => {
+    // v5's weights are per sample, so data mode with L = 2 and 4 minibatches of m rows takes
+    // the steps of the exact mode with 2 minibatches of 2m rows (same permutation, same rows).
+    const cfg = { ...base, epochs: 2, minibatches: 4 };
+    const data = await run({ ...cfg, learnerParallel: 'data' }, 2);
+    const exact = await run({ ...cfg, minibatches: 2 }, 1);
+    const exact4 = await run(cfg, 1);
+    for (let k = 0; k < 3; k++) {
+      expect(maxDiff(data.params[k], exact.params[k]), `update ${k}`).toBeLessThan(1e-6);
+      expect(data.stats[k].trainQuadrants).toEqual(exact.stats[k].trainQuadrants);
+    }
+    expect(maxDiff(data.params[2], exact4.params[2])).toBeGreaterThan(1e-5); // not the exact 4-minibatch update
+    // 3 minibatches on 2 threads: steps of 2 and 1 minibatches; deterministic.
+    const odd = { ...cfg, minibatches: 3, learnerParallel: 'data' as const };
+    const a = await run(odd, 2);
+    const b = await run(odd, 2);
+    for (let k = 0; k < 3; k++) expect(b.params[k]).toEqual(a.params[k]);
+    expect(a.stats[2].nonFiniteSkips).toBe(0);
   });
 
   it('an error in a thread rejects the update with its message, and the next update too', async () => {
@@ -122,16 +181,23 @@ describe('learner threads', () => {
     const l = new Learner(spec, { ...base, learnerThreads: 2 }, p0, 1);
     learners.push(l);
     await expect(l.update([{ msg: seg, lag: 0 }], 0)).rejects.toThrow(
-      /learner thread: actions\[\d+\] = 7: expected an integer in \[0, 2\)/,
+      /learner shard \d: actions\[\d+\] = 7: expected an integer in \[0, 2\)/,
     );
     // The pool stays failed: a later update is refused with the same error, not half computed.
-    await expect(l.update([{ msg: segment(p0, 9, 0), lag: 0 }], 0)).rejects.toThrow(/learner thread: actions/);
+    await expect(l.update([{ msg: segment(p0, 9, 0), lag: 0 }], 0)).rejects.toThrow(/learner shard \d: actions/);
   });
 
-  it('the CLI refuses --learner-threads > 1 with --grad tfjs, and 0 threads', () => {
+  it('the CLI refuses --learner-threads > 1 with --grad tfjs, and 0 threads; accepts box envs and --learner-parallel', () => {
     expect(() => buildConfig({ 'learner-threads': 2, grad: 'tfjs' })).toThrow('--learner-threads: 2 threads need --grad js');
     expect(() => buildConfig({ 'learner-threads': 0 })).toThrow(/--learner-threads/);
     expect(buildConfig({ 'learner-threads': 3 }).learnerThreads).toBe(3);
+    expect(buildConfig({ env: 'Pendulum-v1', 'learner-threads': 2 }).learnerThreads).toBe(2);
+    expect(buildConfig({ 'learner-threads': 2, 'learner-parallel': 'data' }).learnerParallel).toBe('data');
+    expect(buildConfig({}).learnerParallel).toBe('exact');
+    expect(() => buildConfig({ 'learner-parallel': 'fast' })).toThrow(/--learner-parallel/);
+    expect(() => buildConfig({ 'learner-threads': 4, 'learner-parallel': 'data', minibatches: 2 })).toThrow(
+      '--learner-parallel data: each of the 4 learner threads takes its own minibatch, but there are only --minibatches 2',
+    );
   });
 
   it('refuses threads on the tfjs path, and a thread count out of range', () => {
