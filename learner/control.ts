@@ -242,7 +242,10 @@ export class ControlPlane {
         { kind: 'actor-joined', actorId: m.actorId, numEnvs: m.numEnvs, incarnation: m.incarnation.toString(16) },
         'actor joined',
       );
-    await this.o.publisher.welcome(peer);
+    // A repeated hello of the same incarnation (an actor hellos until its first parameters
+    // arrive) gets them only if it has not had the newest: hellos do not multiply parameter sends.
+    if (v.joined || v.newIncarnation) await this.o.publisher.welcome(peer);
+    else await this.o.publisher.refresh(peer);
   }
 
   private onRollout(peer: Buffer, m: RolloutMsg): void {

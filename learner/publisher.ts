@@ -2,7 +2,8 @@
  * Parameter publishing, bounded by the rollout rate. The last H versions are kept
  * (model/history.ts); each version is encoded once (protocol/codec.ts's `sealed`), whatever the
  * number of peers. A peer gets parameters only:
- * - after its hello: the newest version (never the whole history, whatever a hello costs);
+ * - after its hello: the newest version (never the whole history, whatever a hello costs; a
+ *   repeated hello of the same incarnation only if it lacks the newest, like an ack);
  * - just before an answer to one of its rollouts (the ack, `refresh`): the newest version, if
  *   this peer has not had it yet.
  * So the parameter messages sent are at most the hellos answered plus the rollouts answered,
@@ -73,7 +74,10 @@ export class ParamPublisher implements Publisher {
     this.sent.set(key, msg.version);
     this.counts.messages++;
     this.counts.bytes += sealedBytes(msg);
-    return this.send(peer, msg).then(() => undefined);
+    // A failed send (peer queue full, peer gone) is forgotten, so the next hello or ack retries.
+    return this.send(peer, msg).then((ok) => {
+      if (!ok && this.sent.get(key) === msg.version) this.sent.delete(key);
+    });
   }
 
   welcome(peer: Buffer): Promise<void> {

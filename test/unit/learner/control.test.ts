@@ -208,4 +208,27 @@ describe('ControlPlane', () => {
     expect(p.publisher.counts.encoded).toBe(2);
     await it.return();
   });
+
+  it('a repeated hello of the same incarnation gets parameters only when it lacks the newest; a new incarnation always', async () => {
+    const p = plane();
+    p.publisher.publish(0, new Float32Array(1));
+    p.control.start();
+    const a = Buffer.from('a0');
+    p.transport.push(a, hello(0));
+    await until(() => p.transport.to(MsgType.Params, a).length === 1, 'the welcome');
+    for (let i = 1; i <= 3; i++) {
+      p.clock.t += 1000; // past the hello rate limit
+      p.transport.push(a, hello(0));
+      await until(() => p.control.controlAccepted === 1 + i, `hello ${i + 1}`);
+    }
+    expect(p.transport.to(MsgType.Params, a).map((m) => m.version)).toEqual([0]);
+    p.publisher.publish(1, new Float32Array(1));
+    p.clock.t += 1000;
+    p.transport.push(a, hello(0));
+    await until(() => p.transport.to(MsgType.Params, a).length === 2, 'the newer version');
+    p.clock.t += 1000;
+    p.transport.push(a, { ...hello(0), incarnation: 10 }); // restarted actor: history cleared
+    await until(() => p.transport.to(MsgType.Params, a).length === 3, 'the welcome of the new incarnation');
+    expect(p.transport.to(MsgType.Params, a).map((m) => m.version)).toEqual([0, 1, 1]);
+  });
 });

@@ -73,4 +73,24 @@ describe('ParamPublisher', () => {
     expect(pub.counts.encoded).toBe(2);
     expect(encode(sent.at(-1)![1])).not.toBe(first);
   });
+
+  it('a failed send is forgotten, so the next refresh sends again', async () => {
+    let ok = false;
+    const sent: number[] = [];
+    const pub = new ParamPublisher(
+      async (_p, m) => {
+        if (m.type === MsgType.Params) sent.push(m.version);
+        return ok;
+      },
+      1,
+      2,
+    );
+    const a = Buffer.from('a');
+    pub.publish(0, Float32Array.of(0));
+    await pub.welcome(a);
+    ok = true;
+    await pub.refresh(a);
+    await pub.refresh(a);
+    expect(sent).toEqual([0, 0]);
+  });
 });
