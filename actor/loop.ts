@@ -495,8 +495,14 @@ export class ActorLoop {
     const latest = this.history.latest;
     let version = Math.max(0, latest - k);
     if (!this.history.has(version)) {
-      version = this.history.oldest;
-      this.clampedLag++;
+      // The learner sends parameters with its answers to this actor's rollouts, not every version
+      // (learner/publisher.ts): act with the newest held version at least k behind, else clamp.
+      const behind = this.newestHeldAtMost(version);
+      if (behind >= 0) version = behind;
+      else {
+        version = this.history.oldest;
+        this.clampedLag++;
+      }
     }
     const params = this.history.get(version)!;
     const epoch = this.epoch;
@@ -517,6 +523,13 @@ export class ActorLoop {
     // begun during an outage without credit: kept, and sent first once credit allows.
     if (buffer && (epoch !== this.epoch || this.buffering() || slot.inFlight >= this.credit())) this.keep(c);
     else if (epoch === this.epoch) await this.send(w, c);
+  }
+
+  /** The newest version held that is at most `v`, or -1. */
+  private newestHeldAtMost(v: number): number {
+    let best = -1;
+    for (const [held] of this.history.entries()) if (held <= v && held > best) best = held;
+    return best;
   }
 
   /** Send `c` on slot `w`'s credit with the next sequence number. */

@@ -7,7 +7,11 @@
  *   learner's per-update time split;
  * - end-to-end steps/s of real `train` child runs over a grid of (actor processes x workers,
  *   learner threads), steady state from the update records, with their time split;
- * - protocol over raw ZeroMQ message rate at 4 KB and 248 KB.
+ * - protocol over raw ZeroMQ message rate at 4 KB and 248 KB;
+ * - pipelineEfficiency: end-to-end 1 actor x 1 worker at L = 1 over min(learner-only at L = 1,
+ *   actor-only at 1 thread), target >= 0.7;
+ * - many actors (bench/manyActors.ts): A = 1, 16, 64, 256 simulated actors against a real
+ *   learner: updates/s, rollouts/s, parameter bytes/s and per rollout, learner RSS.
  * Each rate is printed with its ratio to one thread and to linear scaling; RSS at start and end.
  * `--json` prints only the JSON summary (the full figures go to bench/results as always).
  */
@@ -29,6 +33,7 @@ import type { LearnerConfig } from '../learner/config.js';
 import { actorOnlyFps, CARTPOLE_SPEC, makeSegments } from './throughput.js';
 import { protocolThroughput, rawThroughput, receiveSideThroughput, rolloutMessage } from './transport.js';
 import { timed } from './results.js';
+import { manyActorsPoint, type ManyActorsPoint } from './manyActors.js';
 
 const T = 32,
   E = 4,
@@ -127,6 +132,57 @@ export interface ScalingResults {
   bytes: { '4KB': number; '248KB': number };
   /** RSS after each part, MB. */
   rssAfterMB: Record<string, number>;
+  /** End-to-end 1 x 1 at L = 1 over min(learner-only L = 1, actor-only 1 thread). */
+  pipelineEfficiency: number;
+  manyActors: ManyActorsPoint[];
+}
+
+/** The pipeline's efficiency: end-to-end 1 actor x 1 worker at L = 1 over its bottleneck alone. */
+export function pipelineEfficiency(learnerOnly: LearnerPoint[], actorOnly: ActorPoint[], endToEnd: EndToEndPoint[]): number {
+  const e2e = endToEnd.find((p) => p.actors === 1 && p.workers === 1 && p.learnerThreads === 1)?.stepsPerSec ?? NaN;
+  const lo = learnerOnly.find((p) => p.threads === 1)?.samplesPerSec ?? NaN;
+  const ao = actorOnly.find((p) => p.threads === 1)?.stepsPerSec ?? NaN;
+  return e2e / Math.min(lo, ao);
+}
+
+/** Simulated actor counts of the many-actors part. */
+export const MANY_ACTORS = [1, 2, 16, 64, 256];
+
+/** The many-actors part: one point per count, each against its own learner process. */
+async function manyActorsCurve(ms: number, say: (s: string) => void): Promise<ManyActorsPoint[]> {
+  const pts: ManyActorsPoint[] = [];
+  for (const a of MANY_ACTORS) {
+    const p = await manyActorsPoint(a, ms);
+    pts.push(p);
+    say(
+      `  many actors A=${a}: ${num(p.updatesPerSec)} updates/s, ${num(p.rolloutsPerSec)} rollouts/s, ${int(p.paramBytesPerSec)} param B/s (${int(p.paramBytesPerRollout)} per rollout; one message ${p.paramMessageBytes} B), learner RSS ${num(p.learnerRssMB, 1)} MB`,
+    );
+  }
+  return pts;
+}
+
+/** Lines stating the pipeline and many-actors targets with their measured ratios. */
+export function pipelineTargets(r: Pick<ScalingResults, 'pipelineEfficiency' | 'manyActors'>): string[] {
+  const by = (a: number) => r.manyActors.find((p) => p.actors === a);
+  const two = by(2),
+    many = by(256);
+  const lines = [`target pipelineEfficiency >= 0.7: ${num(r.pipelineEfficiency)} (${r.pipelineEfficiency >= 0.7 ? 'met' : 'not met'})`];
+  if (two && many) {
+    const u = many.updatesPerSec / two.updatesPerSec;
+    lines.push(
+      `target 256 actors updates/s >= 0.8 x 2 actors: ${num(many.updatesPerSec)} / ${num(two.updatesPerSec)} = ${num(u)} (${u >= 0.8 ? 'met' : 'not met'})`,
+    );
+    lines.push(
+      `target learner RSS < 1024 MB at 256 actors: ${num(many.learnerRssMB, 1)} MB (${many.learnerRssMB < 1024 ? 'met' : 'not met'})`,
+    );
+  }
+  for (const p of r.manyActors) {
+    const bound = p.rolloutsPerSec * p.paramMessageBytes;
+    lines.push(
+      `target param bytes/s <= rollouts acked/s x one message, A=${p.actors}: ${int(p.paramBytesPerSec)} <= ${int(bound)} ratio ${num(p.paramBytesPerSec / bound)} (${p.paramBytesPerSec <= bound ? 'met' : 'not met'})`,
+    );
+  }
+  return lines;
 }
 
 /** One learner under test: updates on fixed segments, its calls, seconds and summed time split. */
@@ -391,6 +447,8 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
     );
   }
   rssAfterMB.transport = rssMB();
+  const manyActors = await manyActorsCurve(a.ms, say);
+  rssAfterMB.manyActors = rssMB();
 
   const r: ScalingResults = {
     settings,
@@ -406,6 +464,8 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
     receiveSideOverRaw: { '4KB': recvRatio['4KB']!, '248KB': recvRatio['248KB']! },
     rssAfterMB,
     bytes: { '4KB': bytes['4KB']!, '248KB': bytes['248KB']! },
+    pipelineEfficiency: pipelineEfficiency(learnerOnly, actorOnly, endToEnd),
+    manyActors,
   };
   printLearner(r, say);
   say('');
@@ -449,6 +509,7 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
   );
   say('');
   for (const t of learnerTargets(r)) say(t);
+  for (const l of pipelineTargets(r)) say(l);
   say(
     `RSS ${num(r.rssMB.start, 1)} MB at start, after ${Object.entries(rssAfterMB)
       .map(([k, v]) => `${k} ${num(v, 1)}`)
@@ -481,6 +542,8 @@ function learnerOnlyResults(
     receiveSideOverRaw: nan,
     bytes: nan,
     rssAfterMB: {},
+    pipelineEfficiency: NaN,
+    manyActors: [],
   };
 }
 
@@ -546,6 +609,24 @@ export function scalingSummary(r: ScalingResults): object {
       efficiency,
     })),
     protocolOverRaw: r.protocolOverRaw,
+    ...pipelineSummary(r),
+  };
+}
+
+/** The pipeline's keys of the `--json` summary. */
+export function pipelineSummary(r: ScalingResults): object {
+  return {
+    pipelineEfficiency: r.pipelineEfficiency,
+    manyActors: r.manyActors
+      .filter((p) => p.actors !== 2)
+      .map(({ actors, updatesPerSec, rolloutsPerSec, paramBytesPerSec, paramBytesPerRollout, learnerRssMB }) => ({
+        actors,
+        updatesPerSec,
+        rolloutsPerSec,
+        paramBytesPerSec,
+        paramBytesPerRollout,
+        learnerRssMB,
+      })),
   };
 }
 

@@ -9,7 +9,7 @@
  * The training loop (loop.ts) sees only `batches()`: an async iterator of complete batches in
  * the schedule's order (schedule.ts), which ends once `stop()` was called.
  */
-import { AckStatus, MsgType, type HeartbeatMsg, type HelloMsg, type RolloutMsg } from '../protocol/messages.js';
+import { AckStatus, MsgType, type AckMsg, type HeartbeatMsg, type HelloMsg, type RolloutMsg } from '../protocol/messages.js';
 import type { Clock } from '../protocol/clock.js';
 import { envSpecOf } from '../envs/registry.js';
 import type { LearnerServerConfig } from './config.js';
@@ -30,7 +30,7 @@ export interface ControlPlaneOptions {
   modelHash: number;
   transport: LoopTransport;
   clock: Clock;
-  /** Answers a hello with the newest parameters. */
+  /** Answers a hello, and each rollout of an actor that lacks them, with the newest parameters. */
   publisher: Publisher;
   logger: LoopLogger;
   /** The learner's current version (lag of a rollout, version of an ack). */
@@ -103,14 +103,28 @@ export class ControlPlane {
     return this.admission.actors.map((a) => a.peer);
   }
 
-  /** Count `batch` as trained and ack each rollout (its actor's credit returns now) at `version`. */
+  /**
+   * Ack each rollout of a trained `batch` at `version` (its actor's credit returns now), each
+   * ack preceded by the newest parameters when its actor has not had them yet.
+   */
   acknowledge(batch: QueuedRollout[], version: number): void {
-    for (const q of batch) void this.o.transport.send(q.peer, { type: MsgType.Ack, status: AckStatus.Trained, seq: q.msg.seq, version });
+    for (const q of batch) this.answer(q.peer, { type: MsgType.Ack, status: AckStatus.Trained, seq: q.msg.seq, version });
+  }
+
+  /**
+   * Answer a rollout: a registered actor first gets the newest parameters if it has not had them
+   * (publisher.ts: at most one parameter message per rollout answered), then the ack; both are
+   * queued now, in this order, so the parameters arrive before the credit they go with.
+   */
+  private answer(peer: Buffer, ack: AckMsg): void {
+    if (this.admission.actorOf(peer)) void this.o.publisher.refresh(peer);
+    void this.o.transport.send(peer, ack);
   }
 
   /** Drop peers that missed their heartbeats: they leave the publish list, and their ids may be taken. */
   expireSilent(): void {
     for (const a of this.admission.expire(this.o.clock.now())) {
+      this.o.publisher.forget(a.peer);
       this.o.logger.warn(
         { kind: 'actor-dropped', actorId: a.actorId, incarnation: a.incarnation.toString(16), silentMs: this.admission.silenceLimitMs },
         'actor dropped: it missed its heartbeats',
@@ -236,7 +250,10 @@ export class ControlPlane {
         { kind: 'actor-joined', actorId: m.actorId, numEnvs: m.numEnvs, incarnation: m.incarnation.toString(16) },
         'actor joined',
       );
-    await this.o.publisher.welcome(peer);
+    // A repeated hello of the same incarnation (an actor hellos until its first parameters
+    // arrive) gets them only if it has not had the newest: hellos do not multiply parameter sends.
+    if (v.joined || v.newIncarnation) await this.o.publisher.welcome(peer);
+    else await this.o.publisher.refresh(peer);
   }
 
   private onRollout(peer: Buffer, m: RolloutMsg): void {
@@ -250,7 +267,7 @@ export class ControlPlane {
       // A registered actor's rejected rollout used its seq: counted as rejected, not also as lost.
       if (bad.code !== 'UNKNOWN_ACTOR' && bad.code !== 'BAD_ACTOR_ID') this.intake.skip(m.actorId, m.seq);
       this.refuse(bad, peer, { actorId: m.actorId, seq: m.seq }, 'rollout rejected');
-      void this.o.transport.send(peer, {
+      this.answer(peer, {
         type: MsgType.Ack,
         status: AckStatus.Rejected,
         seq: m.seq,
@@ -265,7 +282,7 @@ export class ControlPlane {
     if (dropped) {
       const detail = decision?.drop === dropped ? decision.detail : dropped;
       this.warn(`drop:${dropped}`, { kind: 'dropped', reason: detail, actorId: m.actorId, seq: m.seq }, 'rollout dropped');
-      void this.o.transport.send(peer, { type: MsgType.Ack, status: AckStatus.Dropped, seq: m.seq, version, drop: dropped, detail });
+      this.answer(peer, { type: MsgType.Ack, status: AckStatus.Dropped, seq: m.seq, version, drop: dropped, detail });
     }
   }
 }

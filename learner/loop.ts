@@ -7,8 +7,9 @@
  * Three parts, one job each:
  * - the control plane (control.ts): dispatch, refusals, acks, admission and intake, Stop/drain;
  *   it hands this loop an async iterator of complete batches;
- * - this loop: per batch, Learner.step -> version + 1 -> publish the parameters -> ack the
- *   batch as trained (an actor's credit returns only now) -> evaluation -> the update record
+ * - this loop: per batch, Learner.step -> version + 1 -> publish the parameters (kept; each
+ *   actor of the batch gets them with its ack, publisher.ts) -> ack the batch as trained (an
+ *   actor's credit returns only now) -> evaluation -> the update record
  *   (records.ts) -> checkpoint cadence -> stop checks (stopPolicy.ts);
  * - the evaluation scheduler (evalScheduler.ts): pending and confirming evaluations.
  * Every message received is accounted for exactly once by the intake: trained, dropped (with a
@@ -156,7 +157,7 @@ export class TrainingLoop {
   /** Train until a stop condition; returns the summary record (also logged). */
   async run(): Promise<SummaryRecord> {
     const { cfg: c, learner, logger: log } = this.o;
-    await this.o.publisher.publish(learner.version, learner.paramsArray(), []);
+    this.o.publisher.publish(learner.version, learner.paramsArray());
     this.control.start();
     const r = this.o.resume;
     if (r)
@@ -191,7 +192,9 @@ export class TrainingLoop {
       this.control.expireSilent();
       const tp = performance.now();
       const params = learner.paramsArray();
-      await this.o.publisher.publish(learner.version, params, this.control.peers());
+      // The new version goes to each actor of the batch with its ack (and to any other actor with
+      // the answer to its next rollout): parameter traffic follows the rollout rate (publisher.ts).
+      this.o.publisher.publish(learner.version, params);
       this.control.acknowledge(batch, learner.version);
       const publishMs = performance.now() - tp;
       const ev = await this.evals.atUpdate(params, learner.version);

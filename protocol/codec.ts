@@ -221,6 +221,8 @@ function fieldsAndSections(msg: Message): [number[], Uint8Array[]] {
  * are NOT checked here: inconsistent shapes encode, and the decoder rejects them.
  */
 export function encode(msg: Message): Buffer {
+  const once = sealedEncodings.get(msg);
+  if (once) return once;
   const schema = SCHEMAS[msg.type];
   const [fixed, sections] = fieldsAndSections(msg);
   fixed.forEach((x, i) => {
@@ -254,6 +256,24 @@ export function encode(msg: Message): Buffer {
     off = end;
   });
   return out;
+}
+
+/** Messages encoded once, for sending to many peers: the message object -> its bytes. */
+const sealedEncodings = new WeakMap<Message, Buffer>();
+
+/**
+ * Encode `msg` now and keep its bytes: every later `encode(msg)` of this same object returns
+ * them (no copy), e.g. one parameter version sent to many actors. The caller must not change
+ * `msg` (or its arrays) afterwards. Returns `msg` (frozen).
+ */
+export function sealed<M extends Message>(msg: M): M {
+  if (!sealedEncodings.has(msg)) sealedEncodings.set(msg, encode(msg));
+  return Object.freeze(msg);
+}
+
+/** Bytes of a sealed message's encoding (encodes it if it was not sealed). */
+export function sealedBytes(msg: Message): number {
+  return (sealedEncodings.get(msg) ?? encode(msg)).length;
 }
 
 /** A rejection inside the decoder; caught in `decode` and turned into `{ ok: false }`. */

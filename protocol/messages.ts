@@ -5,7 +5,7 @@
  *
  * Transport (see `transport.ts`): the learner binds a ROUTER socket, each actor connects a
  * DEALER socket. Actor -> learner: Hello, Rollout, ActorStats (logged by the learner as an
- * `actor-stats` record), Heartbeat (liveness). Learner -> actor: Params (pushed on every new version and on Hello),
+ * `actor-stats` record), Heartbeat (liveness). Learner -> actor: Params (on Hello, and the newest version just before an ack when the actor lacks it),
  * Ack (exactly one per rollout: trained, dropped with a reason or rejected with a code; actors
  * keep at most `maxInFlight` unacknowledged rollouts, which is the backpressure), Reject (a
  * refused hello), Stop (the learner is stopping: actors stop collecting and exit).

@@ -46,7 +46,7 @@ function plane(over: Partial<LearnerServerConfig> = {}) {
 describe('ControlPlane', () => {
   it('answers a hello with the newest parameters and hands out complete FIFO batches until stop()', async () => {
     const p = plane({ batchSegments: 2 });
-    await p.publisher.publish(0, new Float32Array(4 * 8 + 8 + 8 * 2 + 2 + 8 + 1), []);
+    p.publisher.publish(0, new Float32Array(4 * 8 + 8 + 8 * 2 + 2 + 8 + 1));
     p.control.start();
     const a = Buffer.from('a0');
     p.transport.push(a, hello(0));
@@ -88,7 +88,7 @@ describe('ControlPlane', () => {
 
   it('deterministic mode yields exactly the seqs due for the version, whatever order they arrive in', async () => {
     const p = plane({ deterministic: true, actors: 2, workers: 1, batchSegments: 2 });
-    await p.publisher.publish(0, new Float32Array(1), []);
+    p.publisher.publish(0, new Float32Array(1));
     p.control.start();
     const peers = [Buffer.from('a0'), Buffer.from('a1')];
     p.transport.push(peers[0], hello(0));
@@ -116,7 +116,7 @@ describe('ControlPlane', () => {
 
   it('accounts for every message: refusals answered with the code counted, stale drops, and shutdown', async () => {
     const p = plane({ maxLag: 0, batchSegments: 4 });
-    await p.publisher.publish(0, new Float32Array(1), []);
+    p.publisher.publish(0, new Float32Array(1));
     p.control.start();
     const a = Buffer.from('a0'),
       b = Buffer.from('a1'),
@@ -160,7 +160,7 @@ describe('ControlPlane', () => {
 
   it('expires actors that missed their heartbeats (they leave the publish list)', async () => {
     const p = plane();
-    await p.publisher.publish(0, new Float32Array(1), []);
+    p.publisher.publish(0, new Float32Array(1));
     p.control.start();
     p.transport.push(Buffer.from('a0'), hello(0));
     await until(() => p.control.peers().length === 1, 'the hello');
@@ -168,5 +168,67 @@ describe('ControlPlane', () => {
     p.control.expireSilent();
     expect(p.control.peers()).toEqual([]);
     expect(p.logger.kind('actor-dropped')).toMatchObject([{ actorId: 0 }]);
+  });
+
+  it('parameter messages are bounded by the rollouts answered: the newest version before an ack, once, registered actors only', async () => {
+    const p = plane({ actors: 8, batchSegments: 8 });
+    const P = 4 * 8 + 8 + 8 * 2 + 2 + 8 + 1;
+    p.publisher.publish(0, new Float32Array(P));
+    p.control.start();
+    const peers = Array.from({ length: 8 }, (_, i) => Buffer.from(`a${i}`));
+    peers.forEach((peer, i) => p.transport.push(peer, hello(i)));
+    await until(() => p.control.peers().length === 8, 'eight hellos');
+    // Many versions while nothing is answered: nothing is sent.
+    for (let v = 1; v <= 20; v++) p.publisher.publish(v, new Float32Array(P).fill(v));
+    p.setVersion(20);
+    expect(p.transport.to(MsgType.Params).length).toBe(8);
+    // One rollout from half of the actors.
+    const it = p.control.batches();
+    for (let i = 0; i < 4; i++) p.transport.push(peers[i], rollout(i, 0, 20));
+    p.transport.push(Buffer.from('stranger'), rollout(5, 0, 20)); // rejected: UNKNOWN_ACTOR, no parameters
+    await until(() => p.control.intake.counts.received === 5, 'five rollouts');
+    p.control.acknowledge(p.control.intake.takeFifo(4)!, 21);
+    const params = p.transport.to(MsgType.Params);
+    const acks = p.transport.to(MsgType.Ack);
+    expect(params.length).toBe(8 + 4);
+    expect(params.length).toBeLessThanOrEqual(8 + acks.length);
+    expect(p.transport.to(MsgType.Params, Buffer.from('stranger'))).toEqual([]);
+    for (let i = 0; i < 4; i++) {
+      const toPeer = p.transport.sent
+        .filter((x) => x.peer.equals(peers[i]))
+        .map((x) => [x.msg.type, 'version' in x.msg ? x.msg.version : -1]);
+      expect(toPeer).toEqual([
+        [MsgType.Params, 0],
+        [MsgType.Params, 20],
+        [MsgType.Ack, 21],
+      ]);
+    }
+    for (let i = 4; i < 8; i++) expect(p.transport.to(MsgType.Params, peers[i]).map((m) => m.version)).toEqual([0]);
+    // One encoding for the 4 sends of version 20.
+    expect(p.publisher.counts.encoded).toBe(2);
+    await it.return();
+  });
+
+  it('a repeated hello of the same incarnation gets parameters only when it lacks the newest; a new incarnation always', async () => {
+    const p = plane();
+    p.publisher.publish(0, new Float32Array(1));
+    p.control.start();
+    const a = Buffer.from('a0');
+    p.transport.push(a, hello(0));
+    await until(() => p.transport.to(MsgType.Params, a).length === 1, 'the welcome');
+    for (let i = 1; i <= 3; i++) {
+      p.clock.t += 1000; // past the hello rate limit
+      p.transport.push(a, hello(0));
+      await until(() => p.control.controlAccepted === 1 + i, `hello ${i + 1}`);
+    }
+    expect(p.transport.to(MsgType.Params, a).map((m) => m.version)).toEqual([0]);
+    p.publisher.publish(1, new Float32Array(1));
+    p.clock.t += 1000;
+    p.transport.push(a, hello(0));
+    await until(() => p.transport.to(MsgType.Params, a).length === 2, 'the newer version');
+    p.clock.t += 1000;
+    p.transport.push(a, { ...hello(0), incarnation: 10 }); // restarted actor: history cleared
+    await until(() => p.transport.to(MsgType.Params, a).length === 3, 'the welcome of the new incarnation');
+    expect(p.transport.to(MsgType.Params, a).map((m) => m.version)).toEqual([0, 1, 1]);
   });
 });
