@@ -13,14 +13,15 @@
  *   its sequence numbers afresh (`joined.newIncarnation`, the loop resets the intake's seq);
  * - hellos are rate-limited per peer (`helloIntervalMs`); the times are kept for a bounded
  *   number of peers;
- * - rollouts must have the run's shapes (T, E, obsDim) and plausible episode returns;
+ * - rollouts must have the run's shapes (T, E, obsDim), rewards inside the env's reward range
+ *   and episode returns and lengths that agree with their rewards (protocol/validate.ts);
  * - peers silent for `missedHeartbeats` intervals are dropped by `expire()` (so they leave the
  *   publish list).
  */
 import type { EnvSpec } from '../model/spec.js';
 import { reason, reasonCode, type ProtocolErrorCode } from '../protocol/errors.js';
 import type { ActorStatsMsg, DropReason, HeartbeatMsg, HelloMsg, RolloutMsg } from '../protocol/messages.js';
-import { validateEpisodes, validateHello, validateRollout } from '../protocol/validate.js';
+import { validateEpisodes, validateHello, validateRewards, validateRollout } from '../protocol/validate.js';
 
 /** Why a message was refused: one code, and `CODE: detail` with that code. */
 export interface Refusal {
@@ -214,7 +215,7 @@ export class Admission {
     const { segmentSteps: T, envsPerWorker: E } = this.o;
     if (m.T !== T || m.E !== E)
       return refusal('SHAPE_MISMATCH', `rollout T x E is ${m.T} x ${m.E}, this run's is ${T} x ${E} (--segment-steps, --envs-per-worker)`);
-    const bad = validateRollout(m, this.o.env) ?? validateEpisodes(m, this.o.env);
+    const bad = validateRollout(m, this.o.env) ?? validateRewards(m, this.o.env) ?? validateEpisodes(m, this.o.env);
     if (bad !== null) return refusalOf(bad);
     if (m.behaviourVersion > learnerVersion) {
       return {

@@ -19,7 +19,8 @@ import type { ModelSpec } from '../model/spec.js';
 import type { UpdateStats } from './learner.js';
 import type { TrainingSegment } from './batch.js';
 import type { LearnerServerConfig } from './config.js';
-import { Intake, type QueuedRollout } from './intake.js';
+import { Intake, intakeLimits, type QueuedRollout } from './intake.js';
+import type { ClaimVerdict } from './verify.js';
 import { Admission, type Refusal } from './admission.js';
 import { batchSchedule, type BatchSchedule } from './schedule.js';
 import { EvalSchedule, StopPolicy } from './stopPolicy.js';
@@ -77,6 +78,8 @@ export interface TrainingLoopOptions {
   checkpointer?: LoopCheckpointer;
   /** Continue a run from a checkpoint: the learner is already restored, the loop restores its own part. */
   resume?: LoopResume;
+  /** Checks an admitted rollout's claims (learner/verify.ts: log mu recomputed from its behaviour version). */
+  verifier?: { check(m: RolloutMsg): ClaimVerdict };
 }
 
 /** Where the loop's checkpoints go. */
@@ -94,6 +97,7 @@ export interface LoopResume {
   file: string;
 }
 
+const NON_FINITE_DETAIL = 'non-finite-gradient: the batch gradient had NaN or Infinity; not trained';
 /** How long the loop waits for rollouts before it checks the budgets again, ms. */
 export const IDLE_POLL_MS = 200;
 /** A warning of one code is logged for its first 10 occurrences, then every 100th. */
@@ -125,7 +129,8 @@ export class TrainingLoop {
 
   constructor(private readonly o: TrainingLoopOptions) {
     const c = o.cfg;
-    this.intake = new Intake(c.queueCapacity, c.deterministic);
+    const lim = intakeLimits(c);
+    this.intake = new Intake(c.queueCapacity, c.deterministic, lim.maxSeqGap, lim.perPeer);
     this.admission = new Admission({
       modelHash: o.modelHash,
       env: envSpecOf(c.env),
@@ -251,7 +256,19 @@ export class TrainingLoop {
         this.admission.actors.map((a) => a.peer),
       );
       for (const q of batch)
-        void this.o.transport.send(q.peer, { type: MsgType.Ack, status: AckStatus.Trained, seq: q.msg.seq, version: learner.version });
+        void this.o.transport.send(
+          q.peer,
+          st.nonFiniteSkips > 0
+            ? {
+                type: MsgType.Ack,
+                status: AckStatus.Dropped,
+                seq: q.msg.seq,
+                version: learner.version,
+                drop: 'non-finite-gradient',
+                detail: NON_FINITE_DETAIL,
+              }
+            : { type: MsgType.Ack, status: AckStatus.Trained, seq: q.msg.seq, version: learner.version },
+        );
       const publishMs = performance.now() - tp;
       const ev = await this.maybeEvaluate(params);
       const now = this.o.clock.now();
@@ -291,13 +308,15 @@ export class TrainingLoop {
       batch.map((q) => ({ msg: q.msg, lag: version - q.msg.behaviourVersion })),
       this.envSteps,
     );
-    if (st.nonFiniteSkips > 0)
+    if (st.nonFiniteSkips > 0) {
+      // Not trained: its rollouts are counted as dropped with that reason (the finite steps of the batch, if any, still moved the parameters).
       this.o.logger.error(
-        { kind: 'non-finite-gradient', version, skipped: st.nonFiniteSkips },
-        'gradient with NaN or Infinity: step skipped, parameters unchanged',
+        { kind: 'non-finite-gradient', version, skipped: st.nonFiniteSkips, rollouts: batch.length },
+        'gradient with NaN or Infinity: step skipped; the batch is counted as dropped (non-finite-gradient), not trained',
       );
+      this.intake.untrained(batch.length, 'non-finite-gradient');
+    } else this.intake.trained(batch.length);
     this.envSteps += st.samples;
-    this.intake.trained(batch.length);
     for (const q of batch) for (const r of q.msg.episodeReturns) this.returns.note(r);
     return st;
   }
@@ -469,6 +488,12 @@ export class TrainingLoop {
       const gap = this.intake.seqRefusal(m.actorId, m.seq);
       if (gap !== null) bad = { code: 'SEQ_GAP', reason: `SEQ_GAP: ${gap}` };
     }
+    if (bad === null) {
+      const full = this.intake.inFlightRefusal(peer);
+      if (full !== null) bad = { code: 'IN_FLIGHT_LIMIT', reason: `IN_FLIGHT_LIMIT: ${full}` };
+    }
+    const claim = bad === null ? (this.o.verifier?.check(m) ?? null) : null;
+    if (claim && 'code' in claim) bad = claim;
     if (bad) {
       // A registered actor's rejected rollout used its seq: counted as rejected, not also as lost.
       if (bad.code !== 'UNKNOWN_ACTOR' && bad.code !== 'BAD_ACTOR_ID') this.intake.skip(m.actorId, m.seq);
@@ -483,7 +508,7 @@ export class TrainingLoop {
       });
       return;
     }
-    const decision = this.admission.dropFor(version - m.behaviourVersion, this.stopping);
+    const decision = (claim && 'drop' in claim ? claim : null) ?? this.admission.dropFor(version - m.behaviourVersion, this.stopping);
     const dropped = this.intake.offer({ msg: m, peer }, decision?.drop ?? null);
     if (dropped) {
       const detail = decision?.drop === dropped ? decision.detail : dropped;

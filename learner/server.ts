@@ -24,6 +24,8 @@ import path from 'node:path';
 import { CheckpointStore } from './checkpoint.js';
 import { codeVersion, fromCheckpoint, maxLoggedVersion, resumeVersion, toCheckpoint } from './runState.js';
 import type { LoopCheckpointer, LoopResume } from './loop.js';
+import { ClaimVerifier } from './verify.js';
+import type { Publisher } from './publisher.js';
 
 export interface LearnerServerOptions {
   cfg: LearnerServerConfig;
@@ -112,6 +114,22 @@ export class LearnerServer {
         },
       };
     }
+    // Claims are checked against the versions this learner published (learner/verify.ts).
+    const a = c as typeof c & { behaviour?: string; teacherEps?: number; maxInFlight?: number };
+    const verifier = new ClaimVerifier({
+      spec,
+      capacity: Math.max(c.historyVersions, c.maxLag + 1),
+      teacherEps: a.behaviour !== undefined && a.behaviour !== 'stale' && typeof a.teacherEps === 'number' ? a.teacherEps : null,
+      seed: c.seed,
+    });
+    const inner = new ParamPublisher((peer, msg) => socket.send(peer, msg), hash, c.historyVersions);
+    const publisher: Publisher = {
+      publish: (version, params, peers) => {
+        verifier.note(version, params);
+        return inner.publish(version, params, peers);
+      },
+      welcome: (peer) => inner.welcome(peer),
+    };
     const loop = new TrainingLoop({
       cfg: c,
       spec,
@@ -122,7 +140,8 @@ export class LearnerServer {
       transport: socket,
       clock: wallClock,
       evaluator: new Evaluator(c.env, spec, c.seed, c.envModule ?? null),
-      publisher: new ParamPublisher((peer, msg) => socket.send(peer, msg), hash, c.historyVersions),
+      publisher,
+      verifier,
       logger: o.logger,
       backend: activeBackend() ?? 'unknown',
       endpoint: socket.endpoint,
