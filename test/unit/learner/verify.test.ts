@@ -32,6 +32,8 @@ function rollouts(
   return { msgs, params };
 }
 
+const reasonOf = (v: ReturnType<ClaimVerifier['check']>): string | undefined => (v && 'reason' in v ? v.reason : undefined);
+
 function verifier(envId: string, params: Float32Array[], o: { share?: number; teacherEps?: number | null } = {}): ClaimVerifier {
   const v = new ClaimVerifier({ spec: modelSpecFor(envId, [16, 16]), ...o });
   params.forEach((p, i) => v.note(i, p));
@@ -78,9 +80,9 @@ describe('honest segments pass every claim check', () => {
     expect(v.rowsChecked).toBe(6 * 16 * 4); // the policy rows only
     const forged = structuredClone(msgs[0]);
     forged.logmu[0] = -0.01; // env 0 is the teacher's
-    expect(v.check(forged)?.reason).toMatch(/^BAD_LOGPROB: rollout.logmu\[0\] is -0.00999\d+, a teacher row's is/);
+    expect(reasonOf(v.check(forged))).toMatch(/^BAD_LOGPROB: rollout.logmu\[0\] is -0.00999\d+, a teacher row's is/);
     const noTeacher = verifier(envId, params, { teacherEps: null });
-    expect(noTeacher.check(msgs[0])?.reason).toMatch(/this run has no teacher/);
+    expect(reasonOf(noTeacher.check(msgs[0]))).toMatch(/this run has no teacher/);
   });
 });
 
@@ -139,7 +141,7 @@ describe('forged claims are refused', () => {
     expect(v.check(m)).toMatchObject({ code: 'BAD_LOGPROB' });
     const one = structuredClone(msgs[2]);
     one.actions[7] = 1 - one.actions[7]; // log mu left as the other action's
-    expect(v.check(one)?.reason).toMatch(/^BAD_LOGPROB: rollout.logmu\[7\] is -?[\d.e-]+, the behaviour version 2 gives/);
+    expect(reasonOf(v.check(one))).toMatch(/^BAD_LOGPROB: rollout.logmu\[7\] is -?[\d.e-]+, the behaviour version 2 gives/);
     // claimed under another version than the one that acted
     const other = { ...structuredClone(msgs[0]), behaviourVersion: 1 };
     expect(v.check(other)).toMatchObject({ code: 'BAD_LOGPROB' });
