@@ -41,6 +41,9 @@ export interface ActorEntry {
   incarnation: number;
   /** Clock time of the last message from this peer. */
   lastSeen: number;
+  /** Actor-stats token bucket (STATS_BURST tokens, one more every STATS_INTERVAL_MS). */
+  statsTokens?: number;
+  statsAt?: number;
 }
 
 /**
@@ -74,6 +77,9 @@ export interface AdmissionOptions {
 /** Defaults of the optional options. */
 export const MISSED_HEARTBEATS = 5;
 export const HELLO_INTERVAL_MS = 250;
+/** Actor stats (logged as they come): one per STATS_INTERVAL_MS per actor, bursts of STATS_BURST (`actor` sends one every 2 s; a flood is cut to 5 a second). */
+export const STATS_INTERVAL_MS = 200;
+export const STATS_BURST = 5;
 /** Peers whose last hello time is remembered for the rate limit (oldest forgotten first). */
 const HELLO_TIMES_KEPT = 4096;
 
@@ -226,9 +232,20 @@ export class Admission {
     return null;
   }
 
-  /** Null when the stats come from the actor they name. */
-  stats(peer: Buffer, m: ActorStatsMsg): Refusal | null {
-    return this.sender(peer, m.actorId, 'actorStats');
+  /** Null when the stats come from the actor they name, within its rate (STATS_INTERVAL_MS, bursts of STATS_BURST). */
+  stats(peer: Buffer, m: ActorStatsMsg, now = 0): Refusal | null {
+    const bad = this.sender(peer, m.actorId, 'actorStats');
+    if (bad) return bad;
+    const a = this.actorOf(peer)!;
+    const t = a.statsAt ?? now;
+    const tokens = Math.min(STATS_BURST, (a.statsTokens ?? STATS_BURST) + (now - t) / STATS_INTERVAL_MS);
+    a.statsAt = now;
+    if (tokens < 1) {
+      a.statsTokens = tokens;
+      return refusal('RATE_LIMITED', `actorStats more often than one per ${STATS_INTERVAL_MS} ms (bursts of ${STATS_BURST})`);
+    }
+    a.statsTokens = tokens - 1;
+    return null;
   }
 
   /** Null when the heartbeat comes from the actor and incarnation it names. */

@@ -21,6 +21,7 @@ import type { TrainingSegment } from './batch.js';
 import type { LearnerServerConfig } from './config.js';
 import { Intake, intakeLimits, type QueuedRollout } from './intake.js';
 import type { ClaimVerdict } from './verify.js';
+import { RefusalLog } from './refusalLog.js';
 import { Admission, type Refusal } from './admission.js';
 import { batchSchedule, type BatchSchedule } from './schedule.js';
 import { EvalSchedule, StopPolicy } from './stopPolicy.js';
@@ -100,9 +101,6 @@ export interface LoopResume {
 const NON_FINITE_DETAIL = 'non-finite-gradient: the batch gradient had NaN or Infinity; not trained';
 /** How long the loop waits for rollouts before it checks the budgets again, ms. */
 export const IDLE_POLL_MS = 200;
-/** A warning of one code is logged for its first 10 occurrences, then every 100th. */
-const WARN_FIRST = 10;
-const WARN_EVERY = 100;
 
 export class TrainingLoop {
   readonly intake: Intake;
@@ -123,7 +121,7 @@ export class TrainingLoop {
   private lastEval: EvalStat | undefined;
   private randomReturn = NaN;
   private receiving: Promise<void> = Promise.resolve();
-  private readonly warned = new Map<string, number>();
+  private readonly refusals: RefusalLog;
   /** Valid control messages (hellos answered, heartbeats, actor stats): not rollouts, so not in the intake's counts. */
   controlAccepted = 0;
 
@@ -141,6 +139,7 @@ export class TrainingLoop {
       envsPerWorker: c.envsPerWorker,
       heartbeatMs: c.heartbeatMs,
     });
+    this.refusals = new RefusalLog(o.logger, () => o.clock.now());
     this.schedule = batchSchedule(c);
     this.t0 = o.clock.now() - (o.resume?.state.elapsedMs ?? 0);
     this.stopPolicy = new StopPolicy(c, this.t0);
@@ -385,14 +384,14 @@ export class TrainingLoop {
     return null;
   }
 
+  /** One line per (peer, code) per interval, with a count (learner/refusalLog.ts). */
   private warn(code: string, fields: Record<string, unknown>, msg: string): void {
-    const n = (this.warned.get(code) ?? 0) + 1;
-    this.warned.set(code, n);
-    if (n <= WARN_FIRST || n % WARN_EVERY === 0) this.o.logger.warn({ ...fields, code, occurrences: n }, msg);
+    this.refusals.note(String(fields.peerActorId ?? fields.peer ?? fields.actorId ?? '?'), code, fields, msg);
   }
 
   /** Drop peers that missed their heartbeats: they leave the publish list, and their ids may be taken. */
   private expireSilent(): void {
+    this.refusals.sweep();
     for (const a of this.admission.expire(this.o.clock.now())) {
       this.o.logger.warn(
         { kind: 'actor-dropped', actorId: a.actorId, incarnation: a.incarnation.toString(16), silentMs: this.admission.silenceLimitMs },
@@ -424,7 +423,7 @@ export class TrainingLoop {
           this.onRollout(inc.peer, m);
           break;
         case MsgType.ActorStats: {
-          const bad = this.admission.stats(inc.peer, m);
+          const bad = this.admission.stats(inc.peer, m, this.o.clock.now());
           if (bad) this.refuse(bad, inc.peer, { actorId: m.actorId }, 'actor stats rejected');
           else {
             this.controlAccepted++;
@@ -542,6 +541,7 @@ export class TrainingLoop {
     // Stop receiving before counting, so that the summary accounts for every message received.
     transport.close();
     await this.receiving;
+    this.refusals.flush();
     const summary = summaryRecord({
       runId: c.runId,
       backend: this.o.backend,

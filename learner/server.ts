@@ -25,6 +25,8 @@ import { CheckpointStore } from './checkpoint.js';
 import { codeVersion, fromCheckpoint, maxLoggedVersion, resumeVersion, toCheckpoint } from './runState.js';
 import type { LoopCheckpointer, LoopResume } from './loop.js';
 import { ClaimVerifier } from './verify.js';
+import { RefusalLog } from './refusalLog.js';
+import { MsgType } from '../protocol/messages.js';
 import type { Publisher } from './publisher.js';
 
 export interface LearnerServerOptions {
@@ -62,11 +64,16 @@ export class LearnerServer {
   static async start(o: LearnerServerOptions): Promise<LearnerServer> {
     const c = o.cfg;
     const spec: ModelSpec = modelSpecFor(c.env, c.hidden);
+    // Refused and failed handshakes: one line per key (or host) per interval, with a count.
+    const handshakes = new RefusalLog(o.logger, () => Date.now());
+    const host = (address: string) => address.replace(/:\d+$/, '');
     const curve = o.curve
       ? {
           ...o.curve,
           onRefused: (r: { address: string; key: string; mechanism: string }) =>
-            o.logger.warn(
+            handshakes.note(
+              r.key,
+              'curve-refused',
               { kind: 'curve-refused', address: r.address, key: r.key, mechanism: r.mechanism },
               `CURVE handshake refused: key ${r.key} from ${r.address} is not on --curve-allow`,
             ),
@@ -74,17 +81,23 @@ export class LearnerServer {
       : null;
     const maxBytes =
       maxMessageBytes(c.segmentSteps, c.envsPerWorker, spec.obsDim, spec.head === 'gaussian' ? spec.nActions : 0) + MAX_MESSAGE_SLACK;
-    let failed = 0;
-    const onHandshakeFailed = (address: string, detail: string) => {
-      // First 10, then every 100th: a port scan must not flood the log.
-      if (++failed <= 10 || failed % 100 === 0)
-        o.logger.warn({ kind: 'handshake-failed', address, detail, occurrences: failed }, `security handshake with ${address} failed`);
-    };
+    const onHandshakeFailed = (address: string, detail: string) =>
+      handshakes.note(
+        host(address),
+        'handshake-failed',
+        { kind: 'handshake-failed', address, detail },
+        `security handshake with ${address} failed`,
+      );
+    let gateLoop: TrainingLoop | null = null;
+    // Nothing but a hello (or a heartbeat, answered at most once per interval) is parsed before the sender is known.
+    const gate = (peer: Buffer, type: number) =>
+      type === MsgType.Hello || type === MsgType.Heartbeat || gateLoop === null || gateLoop.admission.actorOf(peer) !== undefined;
     const socket = await LearnerSocket.bind(o.bind, {
       receiveHighWaterMark: RECEIVE_HWM,
       maxMessageBytes: maxBytes,
       curve,
       onHandshakeFailed,
+      gate,
     });
     const hash = modelHash(spec);
     const learner = new Learner(spec, c, initParams(spec, c.seed), c.seed);
@@ -148,6 +161,9 @@ export class LearnerServer {
       onUpdate: o.onUpdate,
       onStopping: o.onStopping,
     });
+    gateLoop = loop;
+    const sweep = setInterval(() => handshakes.sweep(), 1000);
+    sweep.unref();
     o.logger.info(
       { kind: 'transport', endpoint: socket.endpoint, curve: socket.secure, maxMessageBytes: maxBytes, receiveHighWaterMark: RECEIVE_HWM },
       'learner socket bound',
