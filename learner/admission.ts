@@ -190,6 +190,16 @@ export class Admission {
     if (a) a.lastSeen = now;
   }
 
+  /**
+   * The learner was busy for `ms` (its own update, which blocks the receive loop): that time
+   * does not count as any actor's silence, so a learner's long update never makes a live actor
+   * look dead (its heartbeats wait in the socket meanwhile).
+   */
+  excuse(ms: number, now: number): void {
+    if (!(ms > 0)) return;
+    for (const a of this.byPeer.values()) a.lastSeen = Math.min(now, a.lastSeen + ms);
+  }
+
   /** Drop peers silent for more than `missedHeartbeats` intervals; returns them. */
   expire(now: number): ActorEntry[] {
     const gone: ActorEntry[] = [];

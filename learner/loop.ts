@@ -243,7 +243,9 @@ export class TrainingLoop {
       const batch = await this.nextBatch();
       if (!batch) break;
       const waitMs = performance.now() - tw;
+      const tt = this.o.clock.now();
       const st = await this.train(batch);
+      this.admission.excuse(this.o.clock.now() - tt, this.o.clock.now());
       // --learner-delay-ms (stress tests): a slower learner; the actors' credit returns only after it.
       if ((c.learnerDelayMs ?? 0) > 0) await this.o.clock.sleep(c.learnerDelayMs!);
       this.expireSilent();
