@@ -89,9 +89,15 @@ export class LearnerServer {
         `security handshake with ${address} failed`,
       );
     let gateLoop: TrainingLoop | null = null;
-    // Nothing but a hello (or a heartbeat, answered at most once per interval) is parsed before the sender is known.
+    // Before the sender is known only a hello, a heartbeat and a rollout are decoded (the last two
+    // are answered so that an actor of a restarted learner joins again; a rollout is refused before
+    // any check of its contents); stats and every other type are refused unparsed.
     const gate = (peer: Buffer, type: number) =>
-      type === MsgType.Hello || type === MsgType.Heartbeat || gateLoop === null || gateLoop.admission.actorOf(peer) !== undefined;
+      type === MsgType.Hello ||
+      type === MsgType.Heartbeat ||
+      type === MsgType.Rollout ||
+      gateLoop === null ||
+      gateLoop.admission.actorOf(peer) !== undefined;
     const socket = await LearnerSocket.bind(o.bind, {
       receiveHighWaterMark: RECEIVE_HWM,
       maxMessageBytes: maxBytes,

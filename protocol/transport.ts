@@ -27,7 +27,7 @@
 import * as zmq from 'zeromq';
 import { decode, encode, type DecodeResult } from './codec.js';
 import { reason } from './errors.js';
-import type { Message } from './messages.js';
+import { PROTOCOL_MAGIC, type Message } from './messages.js';
 import { startZapHandler, type CurveClientKeys, type CurveServerKeys, type ZapHandler } from './curve.js';
 
 /** Socket options; all optional, defaults in SOCKET_DEFAULTS. */
@@ -258,7 +258,8 @@ export class LearnerSocket extends QueuedSocket<zmq.Router> {
         yield { peer, bytes, result: { ok: false, code: 'BAD_FRAMES', reason: r } };
       } else {
         const f = frames[1];
-        const type = f.length >= 8 ? f.readUInt16LE(6) : -1;
+        // Bytes without the magic fail the decoder at its first check (BAD_MAGIC); with it, the type decides.
+        const type = f.length >= 8 && f.readUInt32LE(0) === PROTOCOL_MAGIC ? f.readUInt16LE(6) : -1;
         if (this.gate && type >= 0 && !this.gate(peer, type)) {
           const r = reason('UNKNOWN_ACTOR', `message of type ${type} from a peer that sent no valid hello: not parsed`);
           yield { peer, bytes, result: { ok: false, code: 'UNKNOWN_ACTOR', reason: r } };
