@@ -16,6 +16,10 @@ import { teacherShareOf, type SeqEnvConfig } from '../envs/config.js';
 import { isSeqEnv, parseSeqEnvId, seqEnvId, seqSettingsProblem } from '../envs/seq.js';
 import { envIds } from '../envs/registry.js';
 import { FIELDS, getKey, OBJECTIVE_FIELDS, parseField, setKey } from './schema.js';
+import { MAX_ROLLOUT_STEPS } from '../protocol/codec.js';
+
+/** Smallest --heartbeat-ms that works: 5 missed intervals = 0.5 s of silence, above a GC pause or a blocked log write. */
+export const MIN_HEARTBEAT_MS = 100;
 
 export type { AdvantageKind };
 
@@ -134,6 +138,17 @@ export function validateConfig(c: RunConfig): void {
   if ((c.learnerThreads ?? 1) > 1 && c.grad !== 'js') {
     throw new UsageError(
       `--learner-threads: ${c.learnerThreads} threads need --grad js (the tfjs path runs in the learner thread); use --learner-threads 1 or --grad js`,
+    );
+  }
+  // What the wire can carry: the codec refuses a rollout of more than MAX_ROLLOUT_STEPS steps.
+  if (c.segmentSteps * c.envsPerWorker > MAX_ROLLOUT_STEPS) {
+    throw new UsageError(
+      `--segment-steps: ${c.segmentSteps} x --envs-per-worker ${c.envsPerWorker} = ${c.segmentSteps * c.envsPerWorker} steps per rollout, the protocol carries at most ${MAX_ROLLOUT_STEPS} (2^20); lower --segment-steps or --envs-per-worker`,
+    );
+  }
+  if (c.heartbeatMs < MIN_HEARTBEAT_MS) {
+    throw new UsageError(
+      `--heartbeat-ms: ${c.heartbeatMs} is too small to work: the learner drops an actor silent for 5 intervals, and a garbage collection or a slow log write on either side can take longer than ${5 * c.heartbeatMs} ms; use at least ${MIN_HEARTBEAT_MS}`,
     );
   }
   const samples = c.batchSegments * c.segmentSteps * c.envsPerWorker;

@@ -79,6 +79,9 @@ export function parseLearnerNetwork(argv: Record<string, unknown>, bind: string)
 
 /** Validate an actor's network options; UsageErrors name the flag. */
 export function parseActorNetwork(argv: Record<string, unknown>): ActorNetwork {
+  const c = argv.connect;
+  if (typeof c === 'string' && !/^(tcp:\/\/(\[[^\]]*\]|[^:/\s]+):\d+|ipc:\/\/\S+)$/.test(c))
+    throw new UsageError(`--connect: '${c}' is not a ZeroMQ endpoint to connect to; use tcp://HOST:PORT (the learner's) or ipc://PATH`);
   const t = argv['connect-timeout'];
   if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0)
     throw new UsageError(`--connect-timeout: ${String(t)} must be a number of seconds > 0`);

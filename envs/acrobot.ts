@@ -8,7 +8,12 @@
 import { Rng } from '../model/rng.js';
 import type { EnvPlugin, EnvPluginInstance, EnvPluginSpec, EnvPluginStep } from './api.js';
 
-export const ACROBOT_SPEC: EnvPluginSpec = { observationSize: 6, action: { type: 'discrete', n: 3 }, maxEpisodeSteps: 500 };
+export const ACROBOT_SPEC: EnvPluginSpec = {
+  observationSize: 6,
+  action: { type: 'discrete', n: 3 },
+  maxEpisodeSteps: 500,
+  rewardRange: [-1, 0],
+};
 
 const DT = 0.2;
 const L1 = 1.0; // link lengths (only link 1's enters the dynamics)

@@ -41,6 +41,12 @@ export interface EnvPluginSpec {
   action: ActionSpace;
   /** Episode step limit, applied by the framework (truncation, not termination). */
   maxEpisodeSteps: number;
+  /**
+   * Optional bounds [low, high] of one step's reward, both finite, low <= high. The learner
+   * refuses rollouts with a reward outside them, and episode returns outside length x them.
+   * Without one the learner assumes |reward| <= 1e6 (DEFAULT_REWARD_BOUND in protocol/validate.ts).
+   */
+  rewardRange?: [number, number];
 }
 
 /** What `step` returns. `truncated` may be set by the env itself; the time limit is added on top. */

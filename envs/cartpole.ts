@@ -6,7 +6,12 @@
 import { Rng } from '../model/rng.js';
 import type { EnvPlugin, EnvPluginInstance, EnvPluginSpec, EnvPluginStep } from './api.js';
 
-export const CARTPOLE_SPEC: EnvPluginSpec = { observationSize: 4, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 500 };
+export const CARTPOLE_SPEC: EnvPluginSpec = {
+  observationSize: 4,
+  action: { type: 'discrete', n: 2 },
+  maxEpisodeSteps: 500,
+  rewardRange: [0, 1],
+};
 
 const GRAVITY = 9.8;
 const MASSCART = 1.0;

@@ -60,7 +60,16 @@ function checkSpec(spec: unknown): EnvPluginSpec {
   const action = checkAction(spec.action);
   if (!isPositiveInt(spec.maxEpisodeSteps))
     throw new Error(`spec.maxEpisodeSteps must be a positive integer, got ${show(spec.maxEpisodeSteps)}`);
-  return Object.freeze({ observationSize: spec.observationSize, action, maxEpisodeSteps: spec.maxEpisodeSteps });
+  const rr = spec.rewardRange;
+  if (rr === undefined) return Object.freeze({ observationSize: spec.observationSize, action, maxEpisodeSteps: spec.maxEpisodeSteps });
+  if (!Array.isArray(rr) || rr.length !== 2 || !rr.every((x) => typeof x === 'number' && Number.isFinite(x)) || !(rr[0] <= rr[1]))
+    throw new Error(`spec.rewardRange must be [low, high], two finite numbers with low <= high, got ${show(rr)}`);
+  return Object.freeze({
+    observationSize: spec.observationSize,
+    action,
+    maxEpisodeSteps: spec.maxEpisodeSteps,
+    rewardRange: Object.freeze([rr[0], rr[1]]) as [number, number],
+  });
 }
 
 /**

@@ -29,8 +29,15 @@ export function envSpecOfPlugin(id: string, spec: EnvPluginSpec): EnvSpec {
       nActions: spec.action.low.length,
       maxEpisodeSteps: spec.maxEpisodeSteps,
       actionKind: 'box' as const,
+      ...(spec.rewardRange ? { rewardRange: spec.rewardRange } : {}),
     });
-  return Object.freeze({ id, obsDim: spec.observationSize, nActions: spec.action.n, maxEpisodeSteps: spec.maxEpisodeSteps });
+  return Object.freeze({
+    id,
+    obsDim: spec.observationSize,
+    nActions: spec.action.n,
+    maxEpisodeSteps: spec.maxEpisodeSteps,
+    ...(spec.rewardRange ? { rewardRange: spec.rewardRange } : {}),
+  });
 }
 
 /** The discrete `EnvSpec` of a plug-in spec; a RangeError for a box spec. */

@@ -8,7 +8,12 @@
 import { Rng } from '../model/rng.js';
 import type { EnvPlugin, EnvPluginInstance, EnvPluginSpec, EnvPluginStep } from './api.js';
 
-export const MOUNTAIN_CAR_SPEC: EnvPluginSpec = { observationSize: 2, action: { type: 'discrete', n: 3 }, maxEpisodeSteps: 200 };
+export const MOUNTAIN_CAR_SPEC: EnvPluginSpec = {
+  observationSize: 2,
+  action: { type: 'discrete', n: 3 },
+  maxEpisodeSteps: 200,
+  rewardRange: [-1, 0],
+};
 
 const MIN_POSITION = -1.2;
 const MAX_POSITION = 0.6;

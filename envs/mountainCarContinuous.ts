@@ -18,6 +18,8 @@ export const MOUNTAIN_CAR_CONTINUOUS_SPEC: EnvPluginSpec = {
   observationSize: 2,
   action: { type: 'box', low: [-1], high: [1] },
   maxEpisodeSteps: 999,
+  // the action is clipped to [-1, 1] before the env sees it: -0.1 a^2 >= -0.1, +100 at the goal
+  rewardRange: [-0.1, 100],
 };
 
 const f32 = Math.fround;

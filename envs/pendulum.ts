@@ -9,7 +9,12 @@
 import { Rng } from '../model/rng.js';
 import type { EnvPlugin, EnvPluginInstance, EnvPluginSpec, EnvPluginStep } from './api.js';
 
-export const PENDULUM_SPEC: EnvPluginSpec = { observationSize: 3, action: { type: 'box', low: [-2], high: [2] }, maxEpisodeSteps: 200 };
+export const PENDULUM_SPEC: EnvPluginSpec = {
+  observationSize: 3,
+  action: { type: 'box', low: [-2], high: [2] },
+  maxEpisodeSteps: 200,
+  rewardRange: [-16.2736044, 0],
+};
 
 const f32 = Math.fround;
 const MAX_SPEED = 8;

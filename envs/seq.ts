@@ -158,6 +158,7 @@ export function seqPlugin(task: SeqTask, s: SeqSettings): EnvPlugin {
     observationSize: seqObservationSize(s),
     action: { type: 'discrete', n: s.vocab },
     maxEpisodeSteps: s.length,
+    rewardRange: [0, 1], // the fraction of positions right, at the last step only
   };
   const settings = { vocab: s.vocab, length: s.length };
   return { spec, create: () => new SeqEnv(task, settings) };

@@ -13,14 +13,15 @@
  *   its sequence numbers afresh (`joined.newIncarnation`, the loop resets the intake's seq);
  * - hellos are rate-limited per peer (`helloIntervalMs`); the times are kept for a bounded
  *   number of peers;
- * - rollouts must have the run's shapes (T, E, obsDim) and plausible episode returns;
+ * - rollouts must have the run's shapes (T, E, obsDim), rewards inside the env's reward range
+ *   and episode returns and lengths that agree with their rewards (protocol/validate.ts);
  * - peers silent for `missedHeartbeats` intervals are dropped by `expire()` (so they leave the
  *   publish list).
  */
 import type { EnvSpec } from '../model/spec.js';
 import { reason, reasonCode, type ProtocolErrorCode } from '../protocol/errors.js';
 import type { ActorStatsMsg, DropReason, HeartbeatMsg, HelloMsg, RolloutMsg } from '../protocol/messages.js';
-import { validateEpisodes, validateHello, validateRollout } from '../protocol/validate.js';
+import { validateEpisodes, validateHello, validateRewards, validateRollout } from '../protocol/validate.js';
 
 /** Why a message was refused: one code, and `CODE: detail` with that code. */
 export interface Refusal {
@@ -40,6 +41,9 @@ export interface ActorEntry {
   incarnation: number;
   /** Clock time of the last message from this peer. */
   lastSeen: number;
+  /** Actor-stats token bucket (STATS_BURST tokens, one more every STATS_INTERVAL_MS). */
+  statsTokens?: number;
+  statsAt?: number;
 }
 
 /**
@@ -73,6 +77,9 @@ export interface AdmissionOptions {
 /** Defaults of the optional options. */
 export const MISSED_HEARTBEATS = 5;
 export const HELLO_INTERVAL_MS = 250;
+/** Actor stats (logged as they come): one per STATS_INTERVAL_MS per actor, bursts of STATS_BURST (`actor` sends one every 2 s; a flood is cut to 5 a second). */
+export const STATS_INTERVAL_MS = 200;
+export const STATS_BURST = 5;
 /** Peers whose last hello time is remembered for the rate limit (oldest forgotten first). */
 const HELLO_TIMES_KEPT = 4096;
 
@@ -183,6 +190,16 @@ export class Admission {
     if (a) a.lastSeen = now;
   }
 
+  /**
+   * The learner was busy for `ms` (its own update, which blocks the receive loop): that time
+   * does not count as any actor's silence, so a learner's long update never makes a live actor
+   * look dead (its heartbeats wait in the socket meanwhile).
+   */
+  excuse(ms: number, now: number): void {
+    if (!(ms > 0)) return;
+    for (const a of this.byPeer.values()) a.lastSeen = Math.min(now, a.lastSeen + ms);
+  }
+
   /** Drop peers silent for more than `missedHeartbeats` intervals; returns them. */
   expire(now: number): ActorEntry[] {
     const gone: ActorEntry[] = [];
@@ -214,7 +231,7 @@ export class Admission {
     const { segmentSteps: T, envsPerWorker: E } = this.o;
     if (m.T !== T || m.E !== E)
       return refusal('SHAPE_MISMATCH', `rollout T x E is ${m.T} x ${m.E}, this run's is ${T} x ${E} (--segment-steps, --envs-per-worker)`);
-    const bad = validateRollout(m, this.o.env) ?? validateEpisodes(m, this.o.env);
+    const bad = validateRollout(m, this.o.env) ?? validateRewards(m, this.o.env) ?? validateEpisodes(m, this.o.env);
     if (bad !== null) return refusalOf(bad);
     if (m.behaviourVersion > learnerVersion) {
       return {
@@ -225,9 +242,20 @@ export class Admission {
     return null;
   }
 
-  /** Null when the stats come from the actor they name. */
-  stats(peer: Buffer, m: ActorStatsMsg): Refusal | null {
-    return this.sender(peer, m.actorId, 'actorStats');
+  /** Null when the stats come from the actor they name, within its rate (STATS_INTERVAL_MS, bursts of STATS_BURST). */
+  stats(peer: Buffer, m: ActorStatsMsg, now = 0): Refusal | null {
+    const bad = this.sender(peer, m.actorId, 'actorStats');
+    if (bad) return bad;
+    const a = this.actorOf(peer)!;
+    const t = a.statsAt ?? now;
+    const tokens = Math.min(STATS_BURST, (a.statsTokens ?? STATS_BURST) + (now - t) / STATS_INTERVAL_MS);
+    a.statsAt = now;
+    if (tokens < 1) {
+      a.statsTokens = tokens;
+      return refusal('RATE_LIMITED', `actorStats more often than one per ${STATS_INTERVAL_MS} ms (bursts of ${STATS_BURST})`);
+    }
+    a.statsTokens = tokens - 1;
+    return null;
   }
 
   /** Null when the heartbeat comes from the actor and incarnation it names. */

@@ -13,7 +13,9 @@ import { AckStatus, MsgType, type AckMsg, type HeartbeatMsg, type HelloMsg, type
 import type { Clock } from '../protocol/clock.js';
 import { envSpecOf } from '../envs/registry.js';
 import type { LearnerServerConfig } from './config.js';
-import { Intake, type QueuedRollout } from './intake.js';
+import { Intake, intakeLimits, type QueuedRollout } from './intake.js';
+import type { ClaimVerdict } from './verify.js';
+import { RefusalLog } from './refusalLog.js';
 import { Admission, type Refusal } from './admission.js';
 import { batchSchedule, type BatchSchedule } from './schedule.js';
 import type { Publisher } from './publisher.js';
@@ -21,9 +23,7 @@ import type { LoopLogger, LoopTransport } from './ports.js';
 
 /** How long the control plane waits for rollouts before it runs the idle checks again, ms. */
 export const IDLE_POLL_MS = 200;
-/** A warning of one code is logged for its first 10 occurrences, then every 100th. */
-const WARN_FIRST = 10;
-const WARN_EVERY = 100;
+const NON_FINITE_DETAIL = 'non-finite-gradient: the batch gradient had NaN or Infinity; not trained';
 
 export interface ControlPlaneOptions {
   cfg: LearnerServerConfig;
@@ -35,13 +35,15 @@ export interface ControlPlaneOptions {
   logger: LoopLogger;
   /** The learner's current version (lag of a rollout, version of an ack). */
   version: () => number;
+  /** Checks an admitted rollout's claims (learner/verify.ts: log mu recomputed from its behaviour version). */
+  verifier?: { check(m: RolloutMsg): ClaimVerdict };
 }
 
 export class ControlPlane {
   readonly intake: Intake;
   readonly admission: Admission;
   private readonly schedule: BatchSchedule;
-  private readonly warned = new Map<string, number>();
+  private readonly refusals: RefusalLog;
   private receiving: Promise<void> | null = null;
   private stopping = false;
   private stopReason = '';
@@ -50,7 +52,9 @@ export class ControlPlane {
 
   constructor(private readonly o: ControlPlaneOptions) {
     const c = o.cfg;
-    this.intake = new Intake(c.queueCapacity, c.deterministic);
+    const lim = intakeLimits(c);
+    this.intake = new Intake(c.queueCapacity, c.deterministic, lim.maxSeqGap, lim.perPeer);
+    this.refusals = new RefusalLog(o.logger, () => o.clock.now());
     this.admission = new Admission({
       modelHash: o.modelHash,
       env: envSpecOf(c.env),
@@ -107,8 +111,21 @@ export class ControlPlane {
    * Ack each rollout of a trained `batch` at `version` (its actor's credit returns now), each
    * ack preceded by the newest parameters when its actor has not had them yet.
    */
-  acknowledge(batch: QueuedRollout[], version: number): void {
-    for (const q of batch) this.answer(q.peer, { type: MsgType.Ack, status: AckStatus.Trained, seq: q.msg.seq, version });
+  acknowledge(batch: QueuedRollout[], version: number, trained = true): void {
+    for (const q of batch)
+      this.answer(
+        q.peer,
+        trained
+          ? { type: MsgType.Ack, status: AckStatus.Trained, seq: q.msg.seq, version }
+          : {
+              type: MsgType.Ack,
+              status: AckStatus.Dropped,
+              seq: q.msg.seq,
+              version,
+              drop: 'non-finite-gradient',
+              detail: NON_FINITE_DETAIL,
+            },
+      );
   }
 
   /**
@@ -123,6 +140,7 @@ export class ControlPlane {
 
   /** Drop peers that missed their heartbeats: they leave the publish list, and their ids may be taken. */
   expireSilent(): void {
+    this.refusals.sweep();
     for (const a of this.admission.expire(this.o.clock.now())) {
       this.o.publisher.forget(a.peer);
       this.o.logger.warn(
@@ -159,12 +177,12 @@ export class ControlPlane {
   async close(): Promise<void> {
     this.o.transport.close();
     await this.receiving;
+    this.refusals.flush();
   }
 
+  /** One line per (peer, code) per interval, with a count (learner/refusalLog.ts). */
   private warn(code: string, fields: Record<string, unknown>, msg: string): void {
-    const n = (this.warned.get(code) ?? 0) + 1;
-    this.warned.set(code, n);
-    if (n <= WARN_FIRST || n % WARN_EVERY === 0) this.o.logger.warn({ ...fields, code, occurrences: n }, msg);
+    this.refusals.note(String(fields.peerActorId ?? fields.peer ?? fields.actorId ?? '?'), code, fields, msg);
   }
 
   /** Count a refusal under its code (and warn, naming the peer); the caller answers with the same code. */
@@ -190,7 +208,7 @@ export class ControlPlane {
           this.onRollout(inc.peer, m);
           break;
         case MsgType.ActorStats: {
-          const bad = this.admission.stats(inc.peer, m);
+          const bad = this.admission.stats(inc.peer, m, this.o.clock.now());
           if (bad) this.refuse(bad, inc.peer, { actorId: m.actorId }, 'actor stats rejected');
           else {
             this.controlAccepted++;
@@ -263,6 +281,12 @@ export class ControlPlane {
       const gap = this.intake.seqRefusal(m.actorId, m.seq);
       if (gap !== null) bad = { code: 'SEQ_GAP', reason: `SEQ_GAP: ${gap}` };
     }
+    if (bad === null) {
+      const full = this.intake.inFlightRefusal(peer);
+      if (full !== null) bad = { code: 'IN_FLIGHT_LIMIT', reason: `IN_FLIGHT_LIMIT: ${full}` };
+    }
+    const claim = bad === null ? (this.o.verifier?.check(m) ?? null) : null;
+    if (claim && 'code' in claim) bad = claim;
     if (bad) {
       // A registered actor's rejected rollout used its seq: counted as rejected, not also as lost.
       if (bad.code !== 'UNKNOWN_ACTOR' && bad.code !== 'BAD_ACTOR_ID') this.intake.skip(m.actorId, m.seq);
@@ -277,7 +301,7 @@ export class ControlPlane {
       });
       return;
     }
-    const decision = this.admission.dropFor(version - m.behaviourVersion, this.stopping);
+    const decision = (claim && 'drop' in claim ? claim : null) ?? this.admission.dropFor(version - m.behaviourVersion, this.stopping);
     const dropped = this.intake.offer({ msg: m, peer }, decision?.drop ?? null);
     if (dropped) {
       const detail = decision?.drop === dropped ? decision.detail : dropped;

@@ -30,6 +30,19 @@ export interface IntakeCounts {
 /** Default largest forward jump of a sequence number (far above any in-flight window). */
 export const DEFAULT_MAX_SEQ_GAP = 4096;
 
+/**
+ * The intake's per-actor limits for a run: an actor holds at most `workers x maxInFlight`
+ * unacknowledged rollouts (its credit window, actor/loop.ts), so at most that many may wait at
+ * the learner per peer, and no honest sequence gap is larger. Without maxInFlight in the
+ * config: DEFAULT_MAX_SEQ_GAP and no per-peer limit.
+ */
+export function intakeLimits(c: { workers: number; maxInFlight?: number }): { maxSeqGap: number; perPeer: number } {
+  const m = c.maxInFlight;
+  if (!(typeof m === 'number' && m >= 1 && c.workers >= 1)) return { maxSeqGap: DEFAULT_MAX_SEQ_GAP, perPeer: Infinity };
+  const window = c.workers * m;
+  return { maxSeqGap: window, perPeer: window };
+}
+
 export class Intake {
   private readonly fifo: QueuedRollout[] = [];
   private readonly keyed = new Map<string, QueuedRollout>();
@@ -39,6 +52,8 @@ export class Intake {
   /** Per actor, the sequence numbers counted as lost that may still arrive late (at most maxSeqGap). */
   private readonly lostSeqs = new Map<number, Set<number>>();
   private readonly waiters = new Set<() => void>();
+  /** Rollouts waiting, per peer (routing id in hex): at most `perPeer` each. */
+  private readonly perPeerPending = new Map<string, number>();
   readonly counts: IntakeCounts = {
     received: 0,
     trained: 0,
@@ -58,7 +73,26 @@ export class Intake {
     readonly capacity: number,
     readonly deterministic: boolean,
     readonly maxSeqGap = DEFAULT_MAX_SEQ_GAP,
+    readonly perPeer = Infinity,
   ) {}
+
+  /**
+   * Null when `peer` may queue one more rollout, or an IN_FLIGHT_LIMIT detail: an actor cannot
+   * hold more of the queue than its credit window, so one peer cannot push out the others'.
+   */
+  inFlightRefusal(peer: Buffer): string | null {
+    const n = this.perPeerPending.get(peer.toString('hex')) ?? 0;
+    return n >= this.perPeer
+      ? `${n} rollouts of this actor wait unacknowledged at the learner, its credit window is ${this.perPeer}`
+      : null;
+  }
+
+  private pendingDelta(peer: Buffer, d: number): void {
+    const k = peer.toString('hex');
+    const n = (this.perPeerPending.get(k) ?? 0) + d;
+    if (n <= 0) this.perPeerPending.delete(k);
+    else this.perPeerPending.set(k, n);
+  }
 
   /** Null when `seq` of `actorId` is within the allowed window, or why not (a SEQ_GAP detail). */
   seqRefusal(actorId: number, seq: number): string | null {
@@ -140,6 +174,7 @@ export class Intake {
     if (this.deterministic) this.keyed.set(`${actorId}/${seq}`, r);
     else this.fifo.push(r);
     this.counts.pending++;
+    this.pendingDelta(r.peer, 1);
     for (const w of [...this.waiters]) w();
     return null;
   }
@@ -149,6 +184,7 @@ export class Intake {
     if (this.fifo.length < b) return null;
     const out = this.fifo.splice(0, b);
     this.counts.pending -= out.length;
+    for (const q of out) this.pendingDelta(q.peer, -1);
     return out;
   }
 
@@ -162,6 +198,7 @@ export class Intake {
       return r;
     });
     this.counts.pending -= out.length;
+    for (const q of out) this.pendingDelta(q.peer, -1);
     return out;
   }
 
@@ -175,11 +212,17 @@ export class Intake {
     this.counts.trained += n;
   }
 
+  /** Rollouts taken for an update that was not trained on (e.g. 'non-finite-gradient'): dropped, with that reason. */
+  untrained(n: number, why: DropReason): void {
+    for (let i = 0; i < n; i++) this.drop(why);
+  }
+
   /** Drop everything still queued (at shutdown), with reason 'shutdown'. Returns them. */
   drain(): QueuedRollout[] {
     const all = [...this.fifo, ...this.keyed.values()];
     this.fifo.length = 0;
     this.keyed.clear();
+    this.perPeerPending.clear();
     for (let i = 0; i < all.length; i++) this.drop('shutdown');
     this.counts.pending = 0;
     return all;

@@ -27,6 +27,8 @@ import { ReturnWindow, stepsPerSecond, summaryFields, summaryRecord, updateField
 import type { Publisher } from './publisher.js';
 import type { LoopState } from './runState.js';
 import { ControlPlane } from './control.js';
+import type { ClaimVerdict } from './verify.js';
+import type { RolloutMsg } from '../protocol/messages.js';
 import { EvalScheduler } from './evalScheduler.js';
 import type { LoopCheckpointer, LoopLogger, LoopResume, LoopTransport, PolicyEvaluator, TrainableLearner } from './ports.js';
 
@@ -53,6 +55,8 @@ export interface TrainingLoopOptions {
   checkpointer?: LoopCheckpointer;
   /** Continue a run from a checkpoint: the learner is already restored, the loop restores its own part. */
   resume?: LoopResume;
+  /** Checks an admitted rollout's claims (learner/verify.ts: log mu recomputed from its behaviour version). */
+  verifier?: { check(m: RolloutMsg): ClaimVerdict };
 }
 
 export class TrainingLoop {
@@ -77,6 +81,7 @@ export class TrainingLoop {
       publisher: o.publisher,
       logger: o.logger,
       version: () => o.learner.version,
+      verifier: o.verifier,
     });
     this.evals = new EvalScheduler(o.evaluator, c, o.logger);
     this.t0 = o.clock.now() - (o.resume?.state.elapsedMs ?? 0);
@@ -186,7 +191,10 @@ export class TrainingLoop {
       if (next.done) break;
       const batch = next.value;
       const waitMs = performance.now() - tw;
+      const tt = this.o.clock.now();
       const st = await this.train(batch);
+      // The learner's own update is not an actor's silence (admission.ts).
+      this.control.admission.excuse(this.o.clock.now() - tt, this.o.clock.now());
       // --learner-delay-ms (stress tests): a slower learner; the actors' credit returns only after it.
       if ((c.learnerDelayMs ?? 0) > 0) await this.o.clock.sleep(c.learnerDelayMs!);
       this.control.expireSilent();
@@ -195,7 +203,7 @@ export class TrainingLoop {
       // The new version goes to each actor of the batch with its ack (and to any other actor with
       // the answer to its next rollout): parameter traffic follows the rollout rate (publisher.ts).
       this.o.publisher.publish(learner.version, params);
-      this.control.acknowledge(batch, learner.version);
+      this.control.acknowledge(batch, learner.version, st.nonFiniteSkips === 0);
       const publishMs = performance.now() - tp;
       const ev = await this.evals.atUpdate(params, learner.version);
       const now = this.o.clock.now();
@@ -239,13 +247,15 @@ export class TrainingLoop {
       batch.map((q) => ({ msg: q.msg, lag: version - q.msg.behaviourVersion })),
       this.envSteps,
     );
-    if (st.nonFiniteSkips > 0)
+    if (st.nonFiniteSkips > 0) {
+      // Not trained: its rollouts are counted as dropped with that reason (the finite steps of the batch, if any, still moved the parameters).
       this.o.logger.error(
-        { kind: 'non-finite-gradient', version, skipped: st.nonFiniteSkips },
-        'gradient with NaN or Infinity: step skipped, parameters unchanged',
+        { kind: 'non-finite-gradient', version, skipped: st.nonFiniteSkips, rollouts: batch.length },
+        'gradient with NaN or Infinity: step skipped; the batch is counted as dropped (non-finite-gradient), not trained',
       );
+      this.intake.untrained(batch.length, 'non-finite-gradient');
+    } else this.intake.trained(batch.length);
     this.envSteps += st.samples;
-    this.intake.trained(batch.length);
     for (const q of batch) for (const r of q.msg.episodeReturns) this.returns.note(r);
     return st;
   }

@@ -25,6 +25,10 @@ import path from 'node:path';
 import { CheckpointStore } from './checkpoint.js';
 import { codeVersion, fromCheckpoint, maxLoggedVersion, resumeVersion, toCheckpoint } from './runState.js';
 import type { LoopCheckpointer, LoopResume } from './loop.js';
+import { ClaimVerifier } from './verify.js';
+import { RefusalLog } from './refusalLog.js';
+import { MsgType } from '../protocol/messages.js';
+import type { Publisher } from './publisher.js';
 
 export interface LearnerServerOptions {
   cfg: LearnerServerConfig;
@@ -61,11 +65,15 @@ export class LearnerServer {
   static async start(o: LearnerServerOptions): Promise<LearnerServer> {
     const c = o.cfg;
     const spec: ModelSpec = modelSpecFor(c.env, c.hidden);
+    // Refused and failed handshakes: one line per key (or endpoint) per interval, with a count.
+    const handshakes = new RefusalLog(o.logger, () => Date.now());
     const curve = o.curve
       ? {
           ...o.curve,
           onRefused: (r: { address: string; key: string; mechanism: string }) =>
-            o.logger.warn(
+            handshakes.note(
+              r.key,
+              'curve-refused',
               { kind: 'curve-refused', address: r.address, key: r.key, mechanism: r.mechanism },
               `CURVE handshake refused: key ${r.key} from ${r.address} is not on --curve-allow`,
             ),
@@ -73,24 +81,34 @@ export class LearnerServer {
       : null;
     const maxBytes =
       maxMessageBytes(c.segmentSteps, c.envsPerWorker, spec.obsDim, spec.head === 'gaussian' ? spec.nActions : 0) + MAX_MESSAGE_SLACK;
-    let failed = 0;
     // zeromq.js reports socket events with libzmq's v1 monitor, which names a bound socket's own
     // endpoint (for an accepted connection, its local side), never the peer's: the record says
     // `endpoint`, not `address`, so that nobody reads it as the peer. A refused key (ZAP) names the
     // peer (`curve-refused`); a wrong server key or a peer without CURVE fails before ZAP.
-    const onHandshakeFailed = (endpoint: string, detail: string) => {
-      // First 10, then every 100th: a port scan must not flood the log.
-      if (++failed <= 10 || failed % 100 === 0)
-        o.logger.warn(
-          { kind: 'handshake-failed', endpoint, detail, occurrences: failed },
-          `security handshake on ${endpoint} failed (zeromq does not report the peer's address)`,
-        );
-    };
+    // One aggregated line per endpoint per interval, with a count: a port scan must not flood the log.
+    const onHandshakeFailed = (endpoint: string, detail: string) =>
+      handshakes.note(
+        endpoint,
+        'handshake-failed',
+        { kind: 'handshake-failed', endpoint, detail },
+        `security handshake on ${endpoint} failed (zeromq does not report the peer's address)`,
+      );
+    let gateLoop: TrainingLoop | null = null;
+    // Before the sender is known only a hello, a heartbeat and a rollout are decoded (the last two
+    // are answered so that an actor of a restarted learner joins again; a rollout is refused before
+    // any check of its contents); stats and every other type are refused unparsed.
+    const gate = (peer: Buffer, type: number) =>
+      type === MsgType.Hello ||
+      type === MsgType.Heartbeat ||
+      type === MsgType.Rollout ||
+      gateLoop === null ||
+      gateLoop.admission.actorOf(peer) !== undefined;
     const socket = await LearnerSocket.bind(o.bind, {
       receiveHighWaterMark: RECEIVE_HWM,
       maxMessageBytes: maxBytes,
       curve,
       onHandshakeFailed,
+      gate,
     });
     const hash = modelHash(spec);
     const learner = new Learner(spec, c, initParams(spec, c.seed), c.seed);
@@ -120,6 +138,24 @@ export class LearnerServer {
         },
       };
     }
+    // Claims are checked against the versions this learner published (learner/verify.ts).
+    const a = c as typeof c & { behaviour?: string; teacherEps?: number; maxInFlight?: number };
+    const verifier = new ClaimVerifier({
+      spec,
+      capacity: Math.max(c.historyVersions, c.maxLag + 1),
+      teacherEps: a.behaviour !== undefined && a.behaviour !== 'stale' && typeof a.teacherEps === 'number' ? a.teacherEps : null,
+      seed: c.seed,
+    });
+    const inner = new ParamPublisher((peer, msg) => socket.send(peer, msg), hash, c.historyVersions);
+    const publisher: Publisher = {
+      publish: (version, params) => {
+        verifier.note(version, params);
+        inner.publish(version, params);
+      },
+      welcome: (peer) => inner.welcome(peer),
+      refresh: (peer) => inner.refresh(peer),
+      forget: (peer) => inner.forget(peer),
+    };
     const loop = new TrainingLoop({
       cfg: c,
       spec,
@@ -130,13 +166,17 @@ export class LearnerServer {
       transport: socket,
       clock: wallClock,
       evaluator: new Evaluator(c.env, spec, c.seed, c.envModule ?? null),
-      publisher: new ParamPublisher((peer, msg) => socket.send(peer, msg), hash, c.historyVersions),
+      publisher,
+      verifier,
       logger: o.logger,
       backend: activeBackend() ?? 'unknown',
       endpoint: socket.endpoint,
       onUpdate: o.onUpdate,
       onStopping: o.onStopping,
     });
+    gateLoop = loop;
+    const sweep = setInterval(() => handshakes.sweep(), 1000);
+    sweep.unref();
     o.logger.info(
       { kind: 'transport', endpoint: socket.endpoint, curve: socket.secure, maxMessageBytes: maxBytes, receiveHighWaterMark: RECEIVE_HWM },
       'learner socket bound',

@@ -16,6 +16,11 @@ export interface EnvSpec {
   maxEpisodeSteps: number;
   /** 'box' for real-valued actions (nActions = A floats per action); absent or 'discrete' otherwise. */
   actionKind?: ActionKind;
+  /**
+   * Declared bounds [low, high] of one step's reward (envs/api.ts `rewardRange`); absent: the
+   * learner assumes |r| <= DEFAULT_REWARD_BOUND (protocol/validate.ts).
+   */
+  rewardRange?: readonly [number, number];
 }
 
 /** Discrete actions (a categorical policy) or a box of real actions (a diagonal Gaussian policy). */

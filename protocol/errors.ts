@@ -41,6 +41,8 @@ export const PROTOCOL_ERRORS = {
   RATE_LIMITED: 'a peer sent hellos faster than the learner answers them; the extra hellos were ignored',
   SEQ_GAP: 'a rollout sequence number jumps further ahead than any in-flight window allows (a forged or corrupted seq)',
   OVERSIZE: "a peer sent a message larger than the run's largest legitimate message; ZeroMQ dropped the connection",
+  BAD_REWARD: "a reward is outside the environment's declared reward range (or |r| > 1e6 for an env that declares none)",
+  IN_FLIGHT_LIMIT: 'an actor has more unacknowledged rollouts at the learner than its credit window (--workers x --max-in-flight)',
 } as const;
 
 /** One of the stable protocol error codes. */

@@ -126,7 +126,7 @@ export enum AckStatus {
 }
 
 /** Why a valid rollout was not trained on. The wire carries the index into this list (append only). */
-export const DROP_REASONS = ['stale', 'duplicate', 'queue-full', 'shutdown'] as const;
+export const DROP_REASONS = ['stale', 'duplicate', 'queue-full', 'shutdown', 'non-finite-gradient'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
 interface AckBase {

@@ -27,7 +27,7 @@
 import * as zmq from 'zeromq';
 import { decode, encode, type DecodeResult } from './codec.js';
 import { reason } from './errors.js';
-import type { Message } from './messages.js';
+import { PROTOCOL_MAGIC, type Message } from './messages.js';
 import { startZapHandler, type CurveClientKeys, type CurveServerKeys, type ZapHandler } from './curve.js';
 
 /** Socket options; all optional, defaults in SOCKET_DEFAULTS. */
@@ -53,6 +53,13 @@ export interface LearnerSocketOptions extends SocketOptions {
    * monitor events, which zeromq.js uses, name a bound socket's own side).
    */
   onHandshakeFailed?: (endpoint: string, detail: string) => void;
+  /**
+   * Whether a message of `type` (read from the header, nothing else parsed) from `peer` is
+   * decoded at all; false yields an UNKNOWN_ACTOR rejection without decoding. The learner lets
+   * only hellos and heartbeats of peers it does not know through: nothing else is parsed
+   * before the sender is known.
+   */
+  gate?: (peer: Buffer, type: number) => boolean;
 }
 
 /** Actor socket options: the common ones plus CURVE client keys (null: no encryption). */
@@ -159,6 +166,7 @@ abstract class QueuedSocket<S extends zmq.Router | zmq.Dealer> {
 export class LearnerSocket extends QueuedSocket<zmq.Router> {
   readonly events: SocketEventCounts = { accepted: 0, disconnected: 0, handshakeFailed: 0, curveRefused: 0 };
   private zap: ZapHandler | null = null;
+  private gate: ((peer: Buffer, type: number) => boolean) | null = null;
   private observing: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -205,7 +213,7 @@ export class LearnerSocket extends QueuedSocket<zmq.Router> {
    */
   // `override`: a static `bind` shadows Function.prototype.bind on the class object.
   static override async bind(endpoint: string, opts: LearnerSocketOptions = {}): Promise<LearnerSocket> {
-    const { curve, onHandshakeFailed, ...rest } = opts;
+    const { curve, onHandshakeFailed, gate, ...rest } = opts;
     const options = zmqOptions(rest, LEARNER_SEND_TIMEOUT_MS);
     // A CURVE learner gets its own zmq context, so that its ZAP handler (one per context, on
     // inproc://zeromq.zap.01) answers for this socket only.
@@ -219,6 +227,7 @@ export class LearnerSocket extends QueuedSocket<zmq.Router> {
     const sock = new zmq.Router({ ...options, ...security, ...(context ? { context } : {}), sendTimeout: 0, mandatory: true });
     const ls = new LearnerSocket(sock, options.sendTimeout);
     ls.zap = zap;
+    ls.gate = gate ?? null;
     if (zap)
       zap.onRefused = (r) => {
         ls.events.curveRefused++;
@@ -252,7 +261,13 @@ export class LearnerSocket extends QueuedSocket<zmq.Router> {
         const r = reason('BAD_FRAMES', `message has ${frames.length - 1} payload frames, expected 1`);
         yield { peer, bytes, result: { ok: false, code: 'BAD_FRAMES', reason: r } };
       } else {
-        yield { peer, bytes, result: decode(frames[1]) };
+        const f = frames[1];
+        // Bytes without the magic fail the decoder at its first check (BAD_MAGIC); with it, the type decides.
+        const type = f.length >= 8 && f.readUInt32LE(0) === PROTOCOL_MAGIC ? f.readUInt16LE(6) : -1;
+        if (this.gate && type >= 0 && !this.gate(peer, type)) {
+          const r = reason('UNKNOWN_ACTOR', `message of type ${type} from a peer that sent no valid hello: not parsed`);
+          yield { peer, bytes, result: { ok: false, code: 'UNKNOWN_ACTOR', reason: r } };
+        } else yield { peer, bytes, result: decode(f) };
       }
     }
   }

@@ -132,33 +132,105 @@ export function validateParams(msg: ParamsMsg, expected: { modelHash: number; pa
   return length('params.params', msg.params, expected.paramCount, 'paramCount') ?? finite('params.params', msg.params);
 }
 
+/** Per-step reward bound assumed for an environment that declares no `rewardRange`: finite, and a 1,000-step return of it stays far inside float32. */
+export const DEFAULT_REWARD_BOUND = 1e6;
+
+/** The reward bounds [low, high] the learner holds `env` to: its declared range, else +-DEFAULT_REWARD_BOUND. */
+export function rewardBounds(env: EnvSpec): readonly [number, number] {
+  return env.rewardRange ?? [-DEFAULT_REWARD_BOUND, DEFAULT_REWARD_BOUND];
+}
+
+/** Float32 round-off slack of a value of magnitude `m` (a reward is stored as float32; 2^-23 relative, doubled). */
+const slack = (m: number): number => 2.5e-7 * Math.abs(m) + 1e-12;
+
 /**
- * Check that a rollout's episode statistics are possible (run after `validateRollout`): at most
- * one finished episode per done step (terminated or truncated) of the segment, each of length
- * <= env.maxEpisodeSteps, and each return |R| <= length x the bound on one step's reward. The
- * environments carry no reward range, so the per-step bound is derived from the segment itself:
- * max(1, 2 x the largest |reward| of its steps); for the built-in environments (|r| <= 1 per
- * step) this caps a CartPole return at its length. Returns null or the first reason found.
+ * Check every reward against the environment's reward bounds (`rewardBounds`), with float32
+ * round-off slack. Run after `validateRollout` (rewards finite). Returns null or BAD_REWARD.
+ */
+export function validateRewards(msg: RolloutMsg, env: EnvSpec): string | null {
+  const [lo, hi] = rewardBounds(env);
+  const r = msg.rewards;
+  const a = lo - slack(lo),
+    b = hi + slack(hi);
+  for (let i = 0; i < r.length; i++) {
+    if (!(r[i] >= a && r[i] <= b))
+      return reason(
+        'BAD_REWARD',
+        `rollout.rewards[${i}] is ${r[i]}, env ${env.id} ${env.rewardRange ? 'declares' : 'declares no range; the learner assumes'} [${lo}, ${hi}]`,
+      );
+  }
+  return null;
+}
+
+/**
+ * Check that a rollout's episode statistics agree with its steps (run after `validateRollout`
+ * and `validateRewards`). Each finished episode is matched to a done step (terminated or
+ * truncated) in the order the actor's vector env reports them (time-major, env by env); at
+ * most one episode per done step, each of length <= env.maxEpisodeSteps. When the episodes
+ * match the done steps one to one:
+ * - an episode that started inside the segment has exactly the length of its steps there and
+ *   a return equal to the sum of its rewards (float32 round-off slack);
+ * - one that started earlier is at least as long as its steps inside the segment, and its
+ *   return minus their sum lies within (length - those steps) x the reward bounds.
+ * Otherwise (fewer episodes than done steps) each return lies within length x the reward
+ * bounds. A forged CartPole return of 1000 fails all three. Returns null or BAD_EPISODE.
  */
 export function validateEpisodes(msg: RolloutMsg, env: EnvSpec): string | null {
+  const { T, E } = msg;
+  const [lo, hi] = rewardBounds(env);
   let done = 0;
-  let maxAbs = 0;
-  const n = msg.T * msg.E;
-  for (let i = 0; i < n; i++) {
-    if (msg.terminated[i] === 1 || msg.truncated[i] === 1) done++;
-    const a = Math.abs(msg.rewards[i]);
-    if (a > maxAbs) maxAbs = a;
-  }
+  for (let i = 0; i < T * E; i++) if (msg.terminated[i] === 1 || msg.truncated[i] === 1) done++;
   const k = msg.episodeReturns.length;
   if (k > done) return reason('BAD_EPISODE', `rollout has ${k} episode returns, but only ${done} steps end an episode`);
-  const perStep = Math.max(1, 2 * maxAbs);
+  const within = (i: number, R: number, steps: number, base: number, absBase: number): string | null => {
+    const tol = slack(absBase) * 4 + slack(R) * 4 + steps * (slack(lo) + slack(hi));
+    if (R - base >= steps * lo - tol && R - base <= steps * hi + tol) return null;
+    return reason(
+      'BAD_EPISODE',
+      `rollout.episodeReturns[${i}] is ${R}: with ${base} from its steps in this segment, the other ${steps} steps would need ${(R - base) / Math.max(1, steps)} each, env ${env.id} allows [${lo}, ${hi}]`,
+    );
+  };
   for (let i = 0; i < k; i++) {
     const len = msg.episodeLengths[i];
     if (len > env.maxEpisodeSteps)
       return reason('BAD_EPISODE', `rollout.episodeLengths[${i}] is ${len}, env ${env.id} truncates at ${env.maxEpisodeSteps}`);
-    const r = msg.episodeReturns[i];
-    if (Math.abs(r) > len * perStep)
-      return reason('BAD_EPISODE', `rollout.episodeReturns[${i}] is ${r}, more than ${len} steps x ${perStep} per step`);
+  }
+  if (k < done) {
+    for (let i = 0; i < k; i++) {
+      const bad = within(i, msg.episodeReturns[i], msg.episodeLengths[i], 0, 0);
+      if (bad) return bad;
+    }
+    return null;
+  }
+  // One to one: walk the steps time-major, keeping each env's running sum since its episode start.
+  const sum = new Float64Array(E),
+    abs = new Float64Array(E),
+    steps = new Int32Array(E),
+    started = new Uint8Array(E); // 1: the env's current episode started inside this segment
+  let i = 0;
+  for (let t = 0; t < T; t++) {
+    for (let e = 0; e < E; e++) {
+      const j = t * E + e;
+      const r = msg.rewards[j];
+      sum[e] += r;
+      abs[e] += Math.abs(r);
+      steps[e]++;
+      if (msg.terminated[j] !== 1 && msg.truncated[j] !== 1) continue;
+      const len = msg.episodeLengths[i],
+        R = msg.episodeReturns[i];
+      if (started[e] === 1 ? len !== steps[e] : len < steps[e])
+        return reason(
+          'BAD_EPISODE',
+          `rollout.episodeLengths[${i}] is ${len}, but the episode ending at step ${t} of env ${e} has ${started[e] === 1 ? '' : 'at least '}${steps[e]} steps`,
+        );
+      const bad = within(i, R, len - steps[e], sum[e], abs[e]);
+      if (bad) return bad;
+      i++;
+      sum[e] = 0;
+      abs[e] = 0;
+      steps[e] = 0;
+      started[e] = 1;
+    }
   }
   return null;
 }

@@ -65,7 +65,13 @@ function resetRanges(envId: string, n: number): { min: number[]; max: number[] }
 
 describe('MountainCar-v0', () => {
   it('is registered as a discrete env: 2 observations, 3 actions, 200 steps', () => {
-    expect(envSpecOf('MountainCar-v0')).toEqual({ id: 'MountainCar-v0', obsDim: 2, nActions: 3, maxEpisodeSteps: 200 });
+    expect(envSpecOf('MountainCar-v0')).toEqual({
+      id: 'MountainCar-v0',
+      obsDim: 2,
+      nActions: 3,
+      maxEpisodeSteps: 200,
+      rewardRange: [-1, 0],
+    });
     expect(makeEnv('MountainCar-v0').spec.nActions).toBe(3);
   });
 
@@ -112,6 +118,7 @@ describe('MountainCarContinuous-v0', () => {
       observationSize: 2,
       action: { type: 'box', low: [-1], high: [1] },
       maxEpisodeSteps: 999,
+      rewardRange: [-0.1, 100],
     });
     expect(envSpecOf('MountainCarContinuous-v0')).toEqual({
       id: 'MountainCarContinuous-v0',
@@ -119,6 +126,7 @@ describe('MountainCarContinuous-v0', () => {
       nActions: 1,
       maxEpisodeSteps: 999,
       actionKind: 'box',
+      rewardRange: [-0.1, 100],
     });
     expect(() => makeEnv('MountainCarContinuous-v0')).toThrow(
       "env 'MountainCarContinuous-v0' has continuous actions: the discrete Env interface cannot step it; use makeManagedEnv (the Gaussian policy's envs)",
@@ -179,8 +187,16 @@ describe('Pendulum-v1', () => {
       observationSize: 3,
       action: { type: 'box', low: [-2], high: [2] },
       maxEpisodeSteps: 200,
+      rewardRange: [-16.2736044, 0],
     });
-    expect(envSpecOf('Pendulum-v1')).toEqual({ id: 'Pendulum-v1', obsDim: 3, nActions: 1, maxEpisodeSteps: 200, actionKind: 'box' });
+    expect(envSpecOf('Pendulum-v1')).toEqual({
+      id: 'Pendulum-v1',
+      obsDim: 3,
+      nActions: 1,
+      maxEpisodeSteps: 200,
+      actionKind: 'box',
+      rewardRange: [-16.2736044, 0],
+    });
   });
 
   it('reproduces Gymnasium trajectories: 200 steps to truncation with clipped torques, and a speed clipped at 8', () => {

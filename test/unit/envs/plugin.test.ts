@@ -281,12 +281,28 @@ describe('a user env module loaded by path', () => {
 describe('specKey', () => {
   it('is canonical: key order and extra fields do not matter, every shape field does', () => {
     const a = specKey(envPluginSpecOf('Pendulum-v1'));
-    expect(a).toBe('{"action":{"high":[2],"low":[-2],"type":"box"},"maxEpisodeSteps":200,"observationSize":3}');
-    const permuted = { maxEpisodeSteps: 200, action: { high: [2], type: 'box', low: [-2] }, observationSize: 3, note: 'ignored' } as never;
+    expect(a).toBe(
+      '{"action":{"high":[2],"low":[-2],"type":"box"},"maxEpisodeSteps":200,"observationSize":3,"rewardRange":[-16.2736044,0]}',
+    );
+    const permuted = {
+      rewardRange: [-16.2736044, 0],
+      maxEpisodeSteps: 200,
+      action: { high: [2], type: 'box', low: [-2] },
+      observationSize: 3,
+      note: 'ignored',
+    } as never;
     expect(specKey(permuted)).toBe(a);
     expect(specKey({ observationSize: 3, action: { type: 'box', low: [-2], high: [2.5] }, maxEpisodeSteps: 200 })).not.toBe(a);
+    // the reward range is part of the spec: learner and actors hold rollouts to the same one
+    expect(specKey({ ...envPluginSpecOf('Pendulum-v1'), rewardRange: [-17, 0] })).not.toBe(a);
+    expect(() => validateSpec({ ...envPluginSpecOf('Pendulum-v1'), rewardRange: [1, 0] })).toThrow(
+      /spec.rewardRange must be \[low, high\]/,
+    );
+    expect(() => validateSpec({ ...envPluginSpecOf('Pendulum-v1'), rewardRange: [0, Infinity] })).toThrow(/spec.rewardRange/);
     expect(specKey({ observationSize: 3, action: { type: 'box', low: [-2], high: [2] }, maxEpisodeSteps: 201 })).not.toBe(a);
-    expect(specKey(envPluginSpecOf('CartPole-v1'))).toBe('{"action":{"n":2,"type":"discrete"},"maxEpisodeSteps":500,"observationSize":4}');
+    expect(specKey(envPluginSpecOf('CartPole-v1'))).toBe(
+      '{"action":{"n":2,"type":"discrete"},"maxEpisodeSteps":500,"observationSize":4,"rewardRange":[0,1]}',
+    );
     expect(() => specKey({ observationSize: 3, action: { type: 'box', low: [NaN], high: [2] }, maxEpisodeSteps: 200 })).toThrow(
       /spec.action.low\[0\] must be a finite number, got NaN/,
     );

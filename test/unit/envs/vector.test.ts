@@ -16,7 +16,7 @@ function outFor(E: number, d: number): VectorStepOut {
 describe('registry', () => {
   it('knows the built-in envs and names them for an unknown id', () => {
     expect(envIds().slice(0, 5)).toEqual(['CartPole-v1', 'Acrobot-v1', 'MountainCar-v0', 'MountainCarContinuous-v0', 'Pendulum-v1']);
-    expect(makeEnv('Acrobot-v1').spec).toEqual({ id: 'Acrobot-v1', obsDim: 6, nActions: 3, maxEpisodeSteps: 500 });
+    expect(makeEnv('Acrobot-v1').spec).toEqual({ id: 'Acrobot-v1', obsDim: 6, nActions: 3, maxEpisodeSteps: 500, rewardRange: [-1, 0] });
     expect(envSpecOf('CartPole-v1').obsDim).toBe(4);
     expect(() => makeEnv('toString')).toThrow(/unknown env id 'toString'; known ids: CartPole-v1, Acrobot-v1/);
   });

@@ -258,10 +258,12 @@ describe('TrainingLoop, asynchronous mode', () => {
       'BAD_ACTOR_ID',
       'NOT_FINITE',
       'FUTURE_VERSION',
-      'UNKNOWN_ACTOR',
       'UNEXPECTED_TYPE',
       'MODEL_HASH',
+      'UNKNOWN_ACTOR',
     ]);
+    // A repeated refusal of one peer and code is not a line of its own: it is counted, and written at the end of its interval (here: of the run).
+    expect(r.logger.kind('rejected').at(-1)).toMatchObject({ code: 'UNKNOWN_ACTOR', count: 1, occurrences: 2 });
   });
 });
 

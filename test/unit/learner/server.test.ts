@@ -46,7 +46,7 @@ describe('LearnerServer and Actor shells', () => {
       maxInFlight: 1,
       historyVersions: 4,
       deterministicSegmentsPerSlot: 0,
-      statsEveryMs: 50,
+      statsEveryMs: 200, // the learner takes one per 200 ms per actor (STATS_INTERVAL_MS)
       idleTimeoutMs: 60_000,
       logger: memoryPino(actorLog),
     });

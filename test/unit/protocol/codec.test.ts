@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decode, encode, MAX_ROLLOUT_STEPS, MAX_STRING_BYTES, type DecodeResult } from '../../../protocol/codec.js';
 import { ProtocolError } from '../../../protocol/errors.js';
-import { AckStatus, MsgType, PROTOCOL_MAGIC, PROTOCOL_VERSION, type Message } from '../../../protocol/messages.js';
+import { AckStatus, DROP_REASONS, MsgType, PROTOCOL_MAGIC, PROTOCOL_VERSION, type Message } from '../../../protocol/messages.js';
 import { makeRollout, rolloutDiff } from './helpers.js';
 
 function roundTrip(msg: Message): Message {
@@ -191,7 +191,9 @@ describe('codec header errors', () => {
       return rejected(decode(b));
     };
     expect(bad(2, 3).code).toBe('BAD_FLAG');
-    expect(bad(3, 4).reason).toMatch(/^BAD_FIELD: ack.code is 4, expected a drop reason index/);
+    expect(bad(3, DROP_REASONS.length).reason).toMatch(
+      new RegExp(`^BAD_FIELD: ack.code is ${DROP_REASONS.length}, expected a drop reason index`),
+    );
     const last = Buffer.from(ack);
     last.writeDoubleLE(3, fx(3));
     expect(roundTripBytes(last)).toMatchObject({ status: AckStatus.Dropped, drop: 'shutdown' });

@@ -2,7 +2,7 @@
 import type { EnvSpec } from '../../../model/spec.js';
 import { MsgType, type RolloutMsg } from '../../../protocol/messages.js';
 
-export const CARTPOLE: EnvSpec = { id: 'CartPole-v1', obsDim: 4, nActions: 2, maxEpisodeSteps: 500 };
+export const CARTPOLE: EnvSpec = { id: 'CartPole-v1', obsDim: 4, nActions: 2, maxEpisodeSteps: 500, rewardRange: [0, 1] };
 
 /** A deterministic, valid rollout of T x E steps; `truncateEvery` > 0 truncates every k-th step. */
 export function makeRollout(
