@@ -11,7 +11,7 @@
  * (model/distributions.ts `logProbTf`, `entropyTf`; a Gaussian's through its log standard
  * deviations, the last nActions params). Needs `initBackend` first.
  */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs-core';
 import { tfjs } from '../model/backend.js';
 import type { ModelSpec } from '../model/spec.js';
 import { distributionOf } from '../model/distributions.js';

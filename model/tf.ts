@@ -6,7 +6,7 @@
  * (model/backend.ts loads tfjs); call inside tf.tidy / tf.grad. The heads' log-probabilities and
  * entropies over its output are model/distributions.ts (`logProbTf`, `entropyTf`).
  */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs-core';
 import type { ModelSpec } from './spec.js';
 import { tfjs } from './backend.js';
 import { layerOffsets, paramCount, type LayerSlice } from './params.js';

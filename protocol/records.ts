@@ -12,7 +12,7 @@ export interface BaseRecord {
   time: number;
   /** Which process wrote it. */
   role: 'learner' | 'actor' | 'launcher' | 'eval';
-  /** Tensor backend in use: 'tensorflow' (tfjs-node), 'wasm' or 'cpu'. */
+  /** Tensor backend in use: 'tensorflow' (tfjs-node), 'wasm' or 'cpu'; 'js' where tfjs is not loaded (actors, the learner on --grad js). */
   backend: string;
   runId: string;
   msg?: string;

@@ -3,7 +3,7 @@
  * autodiff (learner/loss.ts with the Gaussian log-density) for every method, and against float64
  * central differences, as lossJs.test.ts does for the categorical head.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../../../model/backend.js';
 import { policyLogits } from '../../../model/forward.js';
