@@ -7,7 +7,7 @@
 import type { RolloutMsg } from '../protocol/messages.js';
 import type { ModelSpec } from '../model/spec.js';
 import { distributionOf } from '../model/distributions.js';
-import { forwardTrain, type Workspace } from '../model/grad.js';
+import { permutation } from '../model/rng.js';
 import { LOG_RATIO_CLAMP } from './objectives/kernel.js';
 import { gae, groupAdvantages, normalize, responseMeanLogRatio, rewardAdvantages, vtrace } from './advantages.js';
 import type { LearnerConfig } from './config.js';
@@ -107,17 +107,6 @@ export function gatherBatch(spec: ModelSpec, segs: TrainingSegment[]): BatchInpu
     s += msg.T * msg.E;
   }
   return { n, nBoot, nFinal, allObs, actions, ...(boxActions === undefined ? {} : { boxActions }), logmu, lag };
-}
-
-/**
- * Build the batch. `params` is the current flat parameter vector (read, not changed); `ws` is
- * the forward pass's workspace (grown to the batch; its buffers are overwritten). The same as
- * `gatherBatch`, the forward pass over all its rows, then `finishBatch`.
- */
-export function buildBatch(spec: ModelSpec, params: Float64Array, segs: TrainingSegment[], cfg: LearnerConfig, ws: Workspace): Batch {
-  const inp = gatherBatch(spec, segs);
-  forwardTrain(spec, params, inp.allObs, inp.n + inp.nBoot + inp.nFinal, ws);
-  return finishBatch(spec, segs, cfg, inp, ws.logits, ws.values, params);
 }
 
 /**
@@ -238,14 +227,7 @@ export function responsePermutation(batch: Batch, rng: { int(n: number): number 
   if (!resp) throw new Error('responsePermutation: the batch has no response ids (ratio is not sequence)');
   let nResp = 0;
   for (let i = 0; i < batch.n; i++) nResp = Math.max(nResp, resp[i] + 1);
-  const order = new Int32Array(nResp);
-  for (let k = 0; k < nResp; k++) order[k] = k;
-  for (let k = nResp - 1; k > 0; k--) {
-    const j = rng.int(k + 1);
-    const t = order[k];
-    order[k] = order[j];
-    order[j] = t;
-  }
+  const order = permutation(nResp, rng);
   const rowsOf: number[][] = Array.from({ length: nResp }, () => []);
   for (let i = 0; i < batch.n; i++) rowsOf[resp[i]].push(i);
   const out = new Int32Array(batch.n);
