@@ -7,8 +7,9 @@
  */
 import type { RolloutMsg } from '../protocol/messages.js';
 import { headOf, type ModelSpec } from '../model/spec.js';
-import { policyLogits, sampleActions, sampleGaussianActions } from '../model/forward.js';
-import { logStdOffset, paramCount } from '../model/params.js';
+import { policyLogits } from '../model/forward.js';
+import { distributionOf, type ActionDistribution } from '../model/distributions.js';
+import { paramCount } from '../model/params.js';
 import { Rng } from '../model/rng.js';
 import { VectorEnv, type VectorStepOut } from '../envs/vector.js';
 
@@ -76,7 +77,7 @@ export class SegmentCollector {
   private readonly source: Uint8Array;
   private readonly teacherRng: Rng;
   private readonly teacherEps: number;
-  private readonly gaussian: boolean;
+  private readonly head: ActionDistribution;
 
   /** Throws a RangeError when the env id is unknown or the model spec does not fit the env. */
   constructor(opts: SegmentCollectorOptions) {
@@ -95,13 +96,13 @@ export class SegmentCollector {
     if (
       this.spec.obsDim !== es.obsDim ||
       this.spec.nActions !== es.nActions ||
-      (headOf(this.spec) === 'gaussian') !== (es.actionKind === 'box')
+      distributionOf(this.spec).box !== (es.actionKind === 'box')
     ) {
       throw new RangeError(
         `model spec (obsDim ${this.spec.obsDim}, nActions ${this.spec.nActions}, head ${headOf(this.spec)}) does not fit ${es.id} (obsDim ${es.obsDim}, ${es.actionKind === 'box' ? `box actions of dimension ${es.nActions}` : `${es.nActions} discrete actions`})`,
       );
     }
-    this.gaussian = headOf(this.spec) === 'gaussian';
+    this.head = distributionOf(this.spec);
     this.nParams = paramCount(this.spec);
     const E = opts.numEnvs;
     this.logits = new Float32Array(E * es.nActions);
@@ -126,10 +127,9 @@ export class SegmentCollector {
     const E = this.vec.numEnvs;
     const d = this.spec.obsDim;
     const obs = new Float32Array(T * E * d);
-    const A = this.spec.nActions;
-    const actions = new Int32Array(this.gaussian ? 0 : T * E);
-    const boxActions = this.gaussian ? new Float32Array(T * E * A) : undefined;
-    const so = logStdOffset(this.spec);
+    const head = this.head;
+    const aw = head.actionDim;
+    const { actions, boxActions } = head.newActions(T * E);
     const rewards = new Float32Array(T * E);
     const terminated = new Uint8Array(T * E);
     const truncated = new Uint8Array(T * E);
@@ -142,15 +142,9 @@ export class SegmentCollector {
       const o = t * E;
       obs.set(this.vec.obs, o * d);
       policyLogits(this.spec, mu, this.vec.obs, E, this.logits);
-      let act: Int32Array | Float32Array;
-      if (boxActions === undefined) {
-        act = actions.subarray(o, o + E);
-        sampleActions(this.logits, E, A, this.actionRng, act, logmu.subarray(o, o + E));
-        this.teacherActs(act, logmu.subarray(o, o + E));
-      } else {
-        act = boxActions.subarray(o * A, (o + E) * A);
-        sampleGaussianActions(this.logits, E, A, mu, so, this.actionRng, act, logmu.subarray(o, o + E));
-      }
+      const act = (boxActions ?? actions).subarray(o * aw, (o + E) * aw);
+      head.sample(this.logits, E, mu, this.actionRng, act, logmu.subarray(o, o + E));
+      if (boxActions === undefined) this.teacherActs(act as Int32Array, logmu.subarray(o, o + E));
       out.rewards = rewards.subarray(o, o + E);
       out.terminated = terminated.subarray(o, o + E);
       out.truncated = truncated.subarray(o, o + E);

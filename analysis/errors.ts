@@ -4,7 +4,7 @@
  * are for a run directory that cannot be read at all.
  */
 
-export type AnalysisErrorCode = 'RUN_DIR_MISSING' | 'RUN_DIR_EMPTY' | 'NO_RUNS';
+export type AnalysisErrorCode = 'RUN_DIR_MISSING' | 'RUN_DIR_EMPTY';
 
 export class AnalysisError extends Error {
   override readonly name = 'AnalysisError';
@@ -30,9 +30,4 @@ export function runDirEmpty(dir: string): AnalysisError {
     'RUN_DIR_EMPTY',
     `'${dir}' holds neither config.json nor learner.ndjson; pass a run directory (runs/<id>) or a sweep directory of them`,
   );
-}
-
-/** A compare was asked of no runs. */
-export function noRuns(where: string): AnalysisError {
-  return new AnalysisError('NO_RUNS', `no run directories found in ${where}; each needs config.json or learner.ndjson`);
 }

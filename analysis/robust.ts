@@ -2,37 +2,12 @@
  * Robust statistics over few seeds, after Agarwal et al., "Deep RL at the Edge of the
  * Statistical Precipice" (NeurIPS 2021, the `rliable` library): interquartile mean, stratified
  * bootstrap percentile confidence intervals, probability of improvement, performance profiles,
- * and a Wilson interval for a rate (collapses). Pure functions; the bootstrap draws from a
- * seeded generator so a report is reproducible.
+ * and a Wilson interval for a rate (collapses). Pure functions; the bootstrap draws from the
+ * project's seeded generator (model/rng.ts) so a report is reproducible.
  */
 
-/** mulberry32: a small 32-bit generator; the same seed gives the same stream on every machine. */
-export class SeededRng {
-  private state: number;
-  constructor(seed: number) {
-    if (!Number.isInteger(seed)) throw new RangeError(`SeededRng: seed must be an integer, got ${seed}`);
-    this.state = seed >>> 0;
-  }
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** Uniform integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-}
-
-export function mean(xs: readonly number[]): number {
-  if (xs.length === 0) throw new RangeError('mean: no values');
-  let s = 0;
-  for (const x of xs) s += x;
-  return s / xs.length;
-}
+import { Rng } from '../model/rng.js';
+import { mean } from './stats.js';
 
 /**
  * Trimmed mean as scipy.stats.trim_mean(x, p): sort, cut int(p * n) values from each end, mean
@@ -84,11 +59,13 @@ function checkBootstrap(o: BootstrapOptions): Required<BootstrapOptions> {
   const level = o.level ?? 0.95;
   if (!Number.isInteger(reps) || reps < 1) throw new RangeError(`bootstrap: reps must be a positive integer, got ${reps}`);
   if (!(level > 0 && level < 1)) throw new RangeError(`bootstrap: level must be in (0, 1), got ${level}`);
-  return { reps, level, seed: o.seed ?? 0 };
+  const seed = o.seed ?? 0;
+  if (!Number.isInteger(seed)) throw new RangeError(`bootstrap: seed must be an integer, got ${seed}`);
+  return { reps, level, seed };
 }
 
 /** Resample each stratum with replacement within itself (same size). */
-function resampleStrata(strata: readonly (readonly number[])[], rng: SeededRng): number[][] {
+function resampleStrata(strata: readonly (readonly number[])[], rng: Rng): number[][] {
   return strata.map((s) => {
     const out = new Array<number>(s.length);
     for (let i = 0; i < s.length; i++) out[i] = s[rng.int(s.length)]!;
@@ -110,7 +87,7 @@ export function stratifiedBootstrap(
   const o = checkBootstrap(options);
   const used = strata.filter((s) => s.length > 0);
   if (used.length === 0) throw new RangeError('stratifiedBootstrap: no values');
-  const rng = new SeededRng(o.seed);
+  const rng = new Rng(o.seed);
   const draws = new Array<number>(o.reps);
   for (let r = 0; r < o.reps; r++) draws[r] = stat(resampleStrata(used, rng));
   return { value: stat(used), lo: quantile(draws, (1 - o.level) / 2), hi: quantile(draws, (1 + o.level) / 2) };

@@ -11,8 +11,12 @@ export const TIE_TEST_NAME =
 
 export const ALPHA = 0.05;
 
+/** The arithmetic mean; throws a RangeError on no values (the one mean of analysis/). */
 export function mean(xs: readonly number[]): number {
-  return xs.reduce((s, x) => s + x, 0) / xs.length;
+  if (xs.length === 0) throw new RangeError('mean: no values');
+  let s = 0;
+  for (const x of xs) s += x;
+  return s / xs.length;
 }
 
 /** Unbiased sample variance (n - 1 denominator); NaN for n < 2. */

@@ -9,6 +9,7 @@ import {
   type LagBucketLabel,
   type LagBucketStat,
   type Quadrants,
+  type RolloutAccounting,
   type SummaryRecord,
   type UpdateRecord,
   type UpdateTimeSplit,
@@ -224,16 +225,11 @@ export function throughput(updates: readonly UpdateRecord[], summary: SummaryRec
   };
 }
 
-export interface Accounting {
+export interface Accounting extends Omit<RolloutAccounting, 'received'> {
   /** 'summary' when the run ended with a summary record, else the last update's running counts. */
   source: 'summary' | 'last-update' | 'none';
-  trained: number;
-  dropped: number;
-  rejected: number;
-  lost: number;
+  /** Known only from a summary record. */
   received: number | null;
-  dropReasons: Record<string, number>;
-  rejectReasons: Record<string, number>;
 }
 
 /** Rollout accounting: every rollout trained, dropped, rejected or lost, with reasons when known. */

@@ -7,7 +7,7 @@
  * figures and their ratios from the same run; asserts nothing.
  *   npx tsc -p . && node dist/bench/grad.js [wasm|cpu]
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../model/backend.js';
 import { Workspace } from '../model/grad.js';
 import { initParams } from '../model/params.js';

@@ -9,7 +9,7 @@
 import { type ObjectiveConfig } from '../protocol/objectiveConfig.js';
 import path from 'node:path';
 import { UsageError } from './errors.js';
-import { formatLag, maxLagOf, parseLagSpec, type LagSpec } from '../protocol/lag.js';
+import { formatLag, maxLagOf } from '../protocol/lag.js';
 import type { AdvantageKind, LearnerServerConfig } from '../learner/config.js';
 import { defaultQueueCapacity, segmentsPerSlot, slotsOf, type ActorsConfig } from '../protocol/actorsConfig.js';
 import { teacherShareOf, type SeqEnvConfig } from '../envs/config.js';
@@ -38,9 +38,6 @@ export interface RunConfig extends Omit<LearnerServerConfig, 'groupSize'>, Actor
   logMaxMb: number;
 }
 
-/** @deprecated the old name of RunConfig. */
-export type TrainConfig = RunConfig;
-
 /** Config keys that name the run rather than configure it: set by `buildConfig`, not defaulted. */
 const RUN_KEYS = new Set(['runDir', 'runId']);
 
@@ -52,16 +49,6 @@ function defaultsFromTable(): Omit<RunConfig, 'runId' | 'runDir' | 'label'> {
 
 /** Every default, from the field table (deploy/schema.ts). Derived fields hold their value for the defaults. */
 export const DEFAULT_CONFIG: Readonly<Omit<RunConfig, 'runId' | 'runDir' | 'label'>> = freezeConfig(defaultsFromTable());
-
-/** Parse `--lag`; throws a UsageError naming the value and the accepted forms. */
-export function parseLag(s: string): LagSpec {
-  const spec = parseLagSpec(s);
-  if (!spec)
-    throw new UsageError(
-      `--lag: '${s}' is not a lag schedule; use none, fixed:K, uniform:K1-K2 or geometric:MEAN (K integers >= 0, MEAN > 0)`,
-    );
-  return spec;
-}
 
 /** A short label for grouping runs: the method plus the options that differ from defaults. */
 export function objectiveLabel(o: ObjectiveConfig): string {

@@ -8,7 +8,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { writeFileAtomic } from '../infra/fs.js';
 import type { Logger } from 'pino';
 import { constFloorNotice, type RunConfig } from './config.js';
 import { formatLag } from '../protocol/lag.js';
@@ -230,7 +229,7 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
     say(`isreshape train: the learner exited without a summary; stderr:\n  ${learner.stderrTail.join('\n  ')}`);
     return 1;
   }
-  writeFileAtomic(path.join(cfg.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  // The learner process wrote summary.json before it sent the summary (deploy/commands/learner.ts).
   log.info({ kind: 'finished', summary });
   say(formatSummary(summary, cfg.runDir));
   if (opts.tensorboard !== undefined) say(`  TensorBoard event files: ${opts.tensorboard}  (tensorboard --logdir ${opts.tensorboard})`);

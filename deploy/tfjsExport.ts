@@ -1,27 +1,28 @@
 /**
- * The policy as a TensorFlow.js layers model: a tf.sequential of dense layers with the widths
+ * The policy as a TensorFlow.js layers model: a tfl.sequential of dense layers with the widths
  * and activations of model/params.ts (tanh hidden layers, linear logits), its weights set from
  * the flat vector (each layer's W is stored in x out, row-major: exactly a dense kernel), and
- * saved as `model.json` + `weights.bin` (the format `tf.loadLayersModel` reads). Only the
+ * saved as `model.json` + `weights.bin` (the format `tfl.loadLayersModel` reads). Only the
  * policy network is exported: its output is the logits.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import type { ModelSpec } from '../model/spec.js';
 import { layerOffsets, paramCount } from '../model/params.js';
 
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
 
-/** A tf.Sequential computing the policy logits of `params` (float32 copies of the weights). */
-export function policyLayersModel(spec: ModelSpec, params: ArrayLike<number>): tf.Sequential {
+/** A tfl.Sequential computing the policy logits of `params` (float32 copies of the weights). */
+export function policyLayersModel(spec: ModelSpec, params: ArrayLike<number>): tfl.Sequential {
   if (params.length !== paramCount(spec)) throw new RangeError(`params has ${params.length} floats, the model needs ${paramCount(spec)}`);
   const layers = layerOffsets(spec).filter((l) => l.net === 'policy');
-  const model = tf.sequential();
+  const model = tfl.sequential();
   layers.forEach((L, i) => {
     model.add(
-      tf.layers.dense({
+      tfl.layers.dense({
         units: L.outDim,
         activation: L.isOutput ? 'linear' : 'tanh',
         name: L.isOutput ? 'logits' : `hidden${i}`,
@@ -45,7 +46,7 @@ export function policyLayersModel(spec: ModelSpec, params: ArrayLike<number>): t
 }
 
 /** Save `model` as DIR/model.json + DIR/weights.bin; returns the files written. */
-export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<string[]> {
+export async function saveLayersModel(model: tfl.LayersModel, dir: string): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const files = [path.join(dir, MODEL_FILE), path.join(dir, WEIGHTS_FILE)];
   await model.save(
@@ -57,7 +58,7 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string): Promi
         files[0],
         JSON.stringify({
           format: 'layers-model',
-          generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+          generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
           convertedBy: 'isreshape export',
           modelTopology: a.modelTopology,
           weightsManifest: [{ paths: [WEIGHTS_FILE], weights: a.weightSpecs }],
@@ -69,8 +70,8 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string): Promi
   return files;
 }
 
-/** Load DIR/model.json + its weights with tf.loadLayersModel (from memory: no file:// handler without tfjs-node). */
-export async function loadLayersModelDir(dir: string): Promise<tf.LayersModel> {
+/** Load DIR/model.json + its weights with tfl.loadLayersModel (from memory: no file:// handler without tfjs-node). */
+export async function loadLayersModelDir(dir: string): Promise<tfl.LayersModel> {
   const json = JSON.parse(readFileSync(path.join(dir, MODEL_FILE), 'utf8')) as {
     modelTopology: object;
     weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
@@ -79,5 +80,5 @@ export async function loadLayersModelDir(dir: string): Promise<tf.LayersModel> {
   const bufs = json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(path.join(dir, p))));
   const all = Buffer.concat(bufs);
   const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData }));
+  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData }));
 }

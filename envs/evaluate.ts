@@ -6,9 +6,10 @@
  * stale); actions are still drawn for all envs so the random stream, and so every return,
  * does not depend on which envs are idle.
  */
-import { headOf, type ModelSpec } from '../model/spec.js';
-import { policyLogits, sampleActions, sampleGaussianActions } from '../model/forward.js';
-import { logStdOffset, paramCount } from '../model/params.js';
+import type { ModelSpec } from '../model/spec.js';
+import { policyLogits } from '../model/forward.js';
+import { distributionOf } from '../model/distributions.js';
+import { paramCount } from '../model/params.js';
 import { Rng } from '../model/rng.js';
 import { envSpecOf, makeManagedEnv } from './registry.js';
 import { clipBoxAction } from './vector.js';
@@ -53,8 +54,8 @@ export function evaluatePolicy(opts: EvaluateOptions): { meanReturn: number; ret
   const root = new Rng(opts.seed);
   const actionRng = root.fork(1);
   const es = envSpecOf(envId);
-  const gaussian = headOf(spec) === 'gaussian';
-  if (es.obsDim !== spec.obsDim || es.nActions !== spec.nActions || gaussian !== (es.actionKind === 'box')) {
+  const head = distributionOf(spec);
+  if (es.obsDim !== spec.obsDim || es.nActions !== spec.nActions || head.box !== (es.actionKind === 'box')) {
     throw new RangeError(
       `model spec does not fit ${envId} (obsDim ${es.obsDim}, ${es.actionKind === 'box' ? 'box actions of dimension' : 'discrete actions'} ${es.nActions})`,
     );
@@ -69,9 +70,8 @@ export function evaluatePolicy(opts: EvaluateOptions): { meanReturn: number; ret
   const activeObs = new Float32Array(E * d);
   const activeLogits = new Float32Array(E * A);
   const activeEnvs = new Int32Array(E);
-  const actions = new Int32Array(E);
-  const boxActions = new Float32Array(gaussian ? E * A : 0);
-  const clipped = new Float32Array(gaussian ? A : 0);
+  const { actions, boxActions } = head.newActions(E);
+  const clipped = new Float32Array(boxActions === undefined ? 0 : A);
   const logp = new Float32Array(E);
   const returns = new Array<number>(episodes).fill(0);
   const episodeOf = Array.from({ length: E }, (_, e) => e); // episode index run by env e, or >= episodes when idle
@@ -92,12 +92,11 @@ export function evaluatePolicy(opts: EvaluateOptions): { meanReturn: number; ret
       const e = activeEnvs[q];
       for (let j = 0; j < A; j++) logits[e * A + j] = activeLogits[q * A + j];
     }
-    if (gaussian) sampleGaussianActions(logits, E, A, p64, logStdOffset(spec), actionRng, boxActions, logp, greedy);
-    else sampleActions(logits, E, A, actionRng, actions, logp, greedy);
+    head.sample(logits, E, p64, actionRng, boxActions ?? actions, logp, greedy);
     for (let e = 0; e < E; e++) {
       const ep = episodeOf[e];
       if (ep >= episodes) continue;
-      const r = envs[e].step(space.type === 'box' ? clipBoxAction(space, boxActions, e, clipped) : actions[e]);
+      const r = envs[e].step(space.type === 'box' && boxActions !== undefined ? clipBoxAction(space, boxActions, e, clipped) : actions[e]);
       steps++;
       returns[ep] += r.reward;
       let next = r.obs;

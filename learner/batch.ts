@@ -5,10 +5,9 @@
  * log w = clamp(log pi - log mu, -20, 20), and the advantages of docs/METHODS.md section 4.
  */
 import type { RolloutMsg } from '../protocol/messages.js';
-import { headOf, type ModelSpec } from '../model/spec.js';
-import { gaussianEntropy, gaussianLogProb, logSumExp, rowEntropy } from '../model/forward.js';
-import { logStdOffset } from '../model/params.js';
-import { forwardTrain, type Workspace } from '../model/grad.js';
+import type { ModelSpec } from '../model/spec.js';
+import { distributionOf } from '../model/distributions.js';
+import { permutation } from '../model/rng.js';
 import { LOG_RATIO_CLAMP } from './objectives/kernel.js';
 import { gae, groupAdvantages, normalize, responseMeanLogRatio, rewardAdvantages, vtrace } from './advantages.js';
 import type { LearnerConfig } from './config.js';
@@ -73,8 +72,8 @@ export interface BatchInputs {
 /** Gather the segments' arrays into one batch's inputs (copies, no forward pass). */
 export function gatherBatch(spec: ModelSpec, segs: TrainingSegment[]): BatchInputs {
   const d = spec.obsDim;
-  const nA = spec.nActions;
-  const gaussian = headOf(spec) === 'gaussian';
+  const head = distributionOf(spec);
+  const aw = head.actionDim;
   let n = 0,
     nBoot = 0,
     nFinal = 0;
@@ -84,8 +83,7 @@ export function gatherBatch(spec: ModelSpec, segs: TrainingSegment[]): BatchInpu
     nFinal += msg.finalObs.length / d;
   }
   const allObs = new Float32Array((n + nBoot + nFinal) * d);
-  const actions = new Int32Array(gaussian ? 0 : n);
-  const boxActions = gaussian ? new Float32Array(n * nA) : undefined;
+  const { actions, boxActions } = head.newActions(n);
   const logmu = new Float32Array(n);
   const lag = new Int32Array(n);
   let o = 0,
@@ -99,31 +97,16 @@ export function gatherBatch(spec: ModelSpec, segs: TrainingSegment[]): BatchInpu
     b += msg.lastObs.length;
     allObs.set(msg.finalObs, f);
     f += msg.finalObs.length;
-    if (boxActions === undefined) actions.set(msg.actions, s);
-    else {
-      const box = msg.boxActions;
-      if (box === undefined || box.length !== msg.T * msg.E * nA)
-        throw new RangeError(
-          `rollout of actor ${msg.actorId} seq ${msg.seq} has no ${msg.T * msg.E * nA} box actions for the Gaussian head`,
-        );
-      boxActions.set(box, s * nA);
-    }
+    const m = msg.T * msg.E;
+    const src = head.box ? msg.boxActions : msg.actions;
+    if (src === undefined || src.length !== m * aw)
+      throw new RangeError(`rollout of actor ${msg.actorId} seq ${msg.seq} has no ${m * aw} actions for the ${head.kind} head`);
+    (boxActions ?? actions).set(src, s * aw);
     logmu.set(msg.logmu, s);
     lag.fill(l, s, s + msg.T * msg.E);
     s += msg.T * msg.E;
   }
   return { n, nBoot, nFinal, allObs, actions, ...(boxActions === undefined ? {} : { boxActions }), logmu, lag };
-}
-
-/**
- * Build the batch. `params` is the current flat parameter vector (read, not changed); `ws` is
- * the forward pass's workspace (grown to the batch; its buffers are overwritten). The same as
- * `gatherBatch`, the forward pass over all its rows, then `finishBatch`.
- */
-export function buildBatch(spec: ModelSpec, params: Float64Array, segs: TrainingSegment[], cfg: LearnerConfig, ws: Workspace): Batch {
-  const inp = gatherBatch(spec, segs);
-  forwardTrain(spec, params, inp.allObs, inp.n + inp.nBoot + inp.nFinal, ws);
-  return finishBatch(spec, segs, cfg, inp, ws.logits, ws.values, params);
 }
 
 /**
@@ -140,26 +123,16 @@ export function finishBatch(
   params: Float64Array,
 ): Batch {
   const d = spec.obsDim;
-  const nA = spec.nActions;
   const { n, nBoot, allObs, actions, boxActions, logmu, lag } = inp;
+  const head = distributionOf(spec);
+  const acts = head.actionsOf(inp, n);
 
   const logRatio = new Float64Array(n);
   let entSum = 0;
-  if (boxActions !== undefined) {
-    // Diagonal Gaussian: logits are the means; the log standard deviations are the last nA params.
-    const so = logStdOffset(spec);
-    entSum = n * gaussianEntropy(params, so, nA);
-    for (let i = 0; i < n; i++) {
-      const lr = gaussianLogProb(boxActions, logits, i * nA, params, so, nA) - logmu[i];
-      logRatio[i] = Math.min(LOG_RATIO_CLAMP, Math.max(-LOG_RATIO_CLAMP, lr));
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const o = i * nA;
-      const lse = logSumExp(logits, o, nA);
-      entSum += rowEntropy(logits, o, nA, lse);
-      logRatio[i] = Math.min(LOG_RATIO_CLAMP, Math.max(-LOG_RATIO_CLAMP, logits[o + actions[i]] - lse - logmu[i]));
-    }
+  for (let i = 0; i < n; i++) {
+    const norm = head.normalizer(logits, i, params);
+    entSum += head.entropy(logits, i, params, norm);
+    logRatio[i] = Math.min(LOG_RATIO_CLAMP, Math.max(-LOG_RATIO_CLAMP, head.logProb(logits, i, params, acts, norm) - logmu[i]));
   }
 
   const sequence = cfg.ratio === 'sequence';
@@ -254,14 +227,7 @@ export function responsePermutation(batch: Batch, rng: { int(n: number): number 
   if (!resp) throw new Error('responsePermutation: the batch has no response ids (ratio is not sequence)');
   let nResp = 0;
   for (let i = 0; i < batch.n; i++) nResp = Math.max(nResp, resp[i] + 1);
-  const order = new Int32Array(nResp);
-  for (let k = 0; k < nResp; k++) order[k] = k;
-  for (let k = nResp - 1; k > 0; k--) {
-    const j = rng.int(k + 1);
-    const t = order[k];
-    order[k] = order[j];
-    order[j] = t;
-  }
+  const order = permutation(nResp, rng);
   const rowsOf: number[][] = Array.from({ length: nResp }, () => []);
   for (let i = 0; i < batch.n; i++) rowsOf[resp[i]].push(i);
   const out = new Int32Array(batch.n);

@@ -8,7 +8,7 @@
 import type { ModelSpec } from '../model/spec.js';
 import type { Quadrants } from '../protocol/records.js';
 import { tfjs } from '../model/backend.js';
-import { Rng, type RngState } from '../model/rng.js';
+import { permutation, Rng, type RngState } from '../model/rng.js';
 import { computeWeights, WeightBatch } from './objectives/weights.js';
 import { summarizeBatch, type BatchDiagnostics } from './diagnostics.js';
 import { finishBatch, gatherBatch, responsePermutation, selectRows, type Batch, type BatchInputs, type TrainingSegment } from './batch.js';
@@ -74,19 +74,6 @@ export interface UpdateStats extends BatchDiagnostics {
 }
 
 const QUADRANT_KEYS = ['wHighAPos', 'wHighANeg', 'wLowAPos', 'wLowANeg'] as const;
-
-/** A uniformly random permutation of 0..n-1 (Fisher-Yates) drawn from `rng`. */
-function permutation(n: number, rng: Rng): Int32Array {
-  const p = new Int32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-  }
-  return p;
-}
 
 export class Learner {
   /** Number of updates applied so far: the version of the current parameters. */

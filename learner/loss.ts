@@ -7,15 +7,15 @@
  * tfjs`; the default float64 path is learner/lossJs.ts). g is data, not a tensor expression:
  * logp is computed forward, read back, and g computed once in float64 by `computeWeights`
  * (learner/objectives, the same implementation the js path uses), then fed to the loss as a
- * constant, so the gradient flows through logp only. With a Gaussian head (box actions) logp
- * is the diagonal Gaussian's log-density and the entropy its closed form, both through the
- * log standard deviations (the last nActions params). Needs `initBackend` first.
+ * constant, so the gradient flows through logp only. logp and the entropy are the spec's head's
+ * (model/distributions.ts `logProbTf`, `entropyTf`; a Gaussian's through its log standard
+ * deviations, the last nActions params). Needs `initBackend` first.
  */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs-core';
 import { tfjs } from '../model/backend.js';
-import { headOf, type ModelSpec } from '../model/spec.js';
-import { logStdOffset } from '../model/params.js';
-import { entropyOfTf, gaussianEntropyTf, gaussianLogProbTf, logProbOf, tfForward } from '../model/tf.js';
+import type { ModelSpec } from '../model/spec.js';
+import { distributionOf } from '../model/distributions.js';
+import { tfForward } from '../model/tf.js';
 import type { ObjectiveConfig } from '../protocol/objectiveConfig.js';
 import { computeWeights, WeightBatch } from './objectives/weights.js';
 import type { Batch } from './batch.js';
@@ -73,24 +73,16 @@ export function lossAndGrad(spec: ModelSpec, cfg: LearnerConfig, params: TF.Tens
   let result: LossAndGrad | null = null;
   tf.tidy(() => {
     const obs = tf.tensor2d(mb.obs, [mb.n, spec.obsDim]);
-    const gaussian = headOf(spec) === 'gaussian';
-    if (gaussian && (mb.boxActions === undefined || mb.boxActions.length < mb.n * spec.nActions))
-      throw new RangeError(`minibatch of ${mb.n} rows needs ${mb.n * spec.nActions} box actions for the Gaussian head`);
-    const actions = gaussian
-      ? tf.tensor2d(mb.boxActions!.subarray(0, mb.n * spec.nActions), [mb.n, spec.nActions])
-      : tf.tensor1d(mb.actions, 'int32');
+    const head = distributionOf(spec);
+    const actions = head.actionsTensor(head.actionsOf(mb, mb.n), mb.n);
     const targets = tf.tensor1d(mb.targets);
     const parts: TF.Scalar[] = [];
     const f = (p: TF.Tensor): TF.Scalar => {
       const { logits, value } = tfForward(spec, p as TF.Tensor1D, obs);
-      const logStd = gaussian ? (tf.slice(p as TF.Tensor1D, [logStdOffset(spec)], [spec.nActions]) as TF.Tensor1D) : null;
-      const logp =
-        logStd !== null
-          ? gaussianLogProbTf(logits, logStd, actions as TF.Tensor2D)
-          : logProbOf(logits, actions as TF.Tensor1D, spec.nActions);
+      const logp = head.logProbTf(logits, p as TF.Tensor1D, actions);
       const pl = policyLossTf(cfg.objective, logp, mb.logmu, mb.adv, wts, undefined, mb.response);
       const vl = tf.mul(0.5, tf.mean(tf.square(tf.sub(value, targets)))) as TF.Scalar;
-      const ent = logStd !== null ? gaussianEntropyTf(logStd) : entropyOfTf(logits);
+      const ent = head.entropyTf(logits, p as TF.Tensor1D);
       parts.push(tf.keep(pl), tf.keep(vl), tf.keep(ent)); // read after the gradient scope, then disposed
       return tf.sub(tf.add(pl, tf.mul(cfg.vfCoef, vl)), tf.mul(cfg.entCoef, ent)) as TF.Scalar;
     };

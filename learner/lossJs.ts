@@ -6,16 +6,14 @@
  *        - entCoef * mean entropy
  * g is data: computed once per minibatch by `computeWeights` (learner/objectives, the one
  * implementation of docs/METHODS.md section 2) from log w = logp - logmu, then the policy term's
- * gradient is d loss / d z_k = -(1/N) g A (onehot_k - p_k). With a Gaussian head (continuous
- * actions) logp is the diagonal Gaussian's log-density of the box action, and
- * d logp / d mean_j = (a_j - mean_j) / sigma_j^2, d logp / d logstd_j = z_j^2 - 1 (z = (a - mean)
- * / sigma), d entropy / d logstd_j = 1. Hot path: never throws on bad
+ * gradient is -(1/N) g A d logp / d outputs. logp, the entropy and their gradients come from
+ * the spec's head (model/distributions.ts: categorical, diagonal Gaussian), the same for every
+ * head here and in the gradient shards (learner/gradWorker.ts). Hot path: never throws on bad
  * numbers; a non-finite input, output or gradient yields terms.total = NaN and the caller
  * skips the step.
  */
-import { headOf, type ModelSpec } from '../model/spec.js';
-import { gaussianEntropy, gaussianLogProb, logSumExp, rowEntropy } from '../model/forward.js';
-import { logStdOffset } from '../model/params.js';
+import type { ModelSpec } from '../model/spec.js';
+import { distributionOf } from '../model/distributions.js';
 import { backward, forwardTrain, type Workspace } from '../model/grad.js';
 import { computeWeights, WeightBatch } from './objectives/weights.js';
 import type { Batch } from './batch.js';
@@ -44,13 +42,14 @@ export interface LossForwardSums {
 }
 
 /**
- * First half of the loss: the forward pass over the n rows of `mb` at `params`, log-softmax,
- * entropy and the value loss; writes log w = logp - logmu into `logRatioOut` (length >= n)
- * and d loss / d logits of the entropy term and d loss / d values into ws, each scaled by
+ * First half of the loss: the forward pass over the n rows of `mb` at `params`, the head's
+ * log-probability and entropy (model/distributions.ts) and the value loss; writes
+ * log w = logp - logmu into `logRatioOut` (length >= n) and d loss / d policy output and
+ * d loss / d head params of the entropy term and d loss / d values into ws, each scaled by
  * `invN` (1 / the size of the whole minibatch, so that shards of one minibatch add up). Returns
- * null when obs, logmu, adv or targets hold a NaN or infinity or a logit or value is not
- * finite; throws only on shape errors (a caller bug). Then `computeWeights` on the whole
- * minibatch's log w, then `lossBackwardJs` with g.
+ * null when obs, logmu, adv or targets hold a NaN or infinity or a policy output, head
+ * parameter or value is not finite; throws only on shape errors (a caller bug). Then
+ * `computeWeights` on the whole minibatch's log w, then `lossBackwardJs` with g.
  */
 export function lossForwardJs(
   spec: ModelSpec,
@@ -62,37 +61,34 @@ export function lossForwardJs(
   invN = 1 / mb.n,
 ): LossForwardSums | null {
   const n = mb.n;
-  const nA = spec.nActions;
-  if (mb.actions.length < n || mb.logmu.length < n || mb.adv.length < n || mb.targets.length < n) {
-    throw new RangeError(`minibatch of ${n} rows has fewer actions, logmu, adv or targets`);
+  const head = distributionOf(spec);
+  if (mb.logmu.length < n || mb.adv.length < n || mb.targets.length < n) {
+    throw new RangeError(`minibatch of ${n} rows has fewer logmu, adv or targets`);
   }
+  const actions = head.actionsOf(mb, n);
   forwardTrain(spec, params, mb.obs, n, ws);
-  const logits = ws.logits;
+  const out = ws.logits;
   const values = ws.values;
-  const dLogits = ws.dLogits;
+  const dOut = ws.dLogits;
   const dValues = ws.dValues;
-  const rowLse = ws.rowLse;
+  const norms = ws.rowLse;
+  const dHead = ws.dHead;
+  dHead.fill(0);
 
-  // log-softmax, entropy, log w, the value loss; d loss / d logits from the entropy term (the
-  // policy term is added by lossBackwardJs).
+  // log-probability, entropy, log w, the value loss; d loss / d outputs from the entropy term
+  // (the policy term is added by lossBackwardJs).
   let entSum = 0;
   let vlSum = 0;
   const entScale = cfg.entCoef * invN;
   for (let r = 0; r < n; r++) {
-    const o = r * nA;
-    const lse = logSumExp(logits, o, nA);
-    if (!Number.isFinite(lse)) return null; // a NaN or +/-Infinity logit
-    const H = rowEntropy(logits, o, nA, lse);
-    // dH/dz_k = -p_k (log p_k + H); the loss carries -entCoef * mean H.
-    for (let k = 0; k < nA; k++) {
-      const lp = logits[o + k] - lse;
-      dLogits[o + k] = entScale * Math.exp(lp) * (lp + H);
-    }
+    const norm = head.normalizer(out, r, params);
+    if (!Number.isFinite(norm)) return null; // a NaN or +/-Infinity output or head parameter
+    const H = head.entropy(out, r, params, norm);
+    head.entropyGrad(out, r, params, norm, H, entScale, dOut, dHead); // the loss carries -entCoef * mean H
     entSum += H;
-    rowLse[r] = lse;
-    const a = mb.actions[r];
-    if (!(a >= 0 && a < nA)) throw new RangeError(`actions[${r}] = ${a}: expected an integer in [0, ${nA})`);
-    const lr = logits[o + a] - lse - mb.logmu[r];
+    norms[r] = norm;
+    head.checkAction(actions, r);
+    const lr = head.logProb(out, r, params, actions, norm) - mb.logmu[r];
     if (!Number.isFinite(lr) || !Number.isFinite(mb.adv[r])) return null;
     logRatioOut[r] = lr;
     const dv = values[r] - mb.targets[r];
@@ -105,9 +101,9 @@ export function lossForwardJs(
 
 /**
  * Second half of the loss, after `lossForwardJs` on the same ws and params: adds the policy
- * term -invN sum g A logp to d loss / d logits (g: the weights of these n rows, data) and runs
- * the backward pass into `grad` (paramCount, overwritten). Returns sum_r g_r A_r logp_r, or
- * NaN when an element of the gradient is not finite.
+ * term -invN sum g A logp to d loss / d outputs and d loss / d head params (g: the weights of
+ * these n rows, data) and runs the backward pass into `grad` (paramCount, overwritten).
+ * Returns sum_r g_r A_r logp_r, or NaN when an element of the gradient is not finite.
  */
 export function lossBackwardJs(
   spec: ModelSpec,
@@ -119,23 +115,21 @@ export function lossBackwardJs(
   invN = 1 / mb.n,
 ): number {
   const n = mb.n;
-  const nA = spec.nActions;
-  const logits = ws.logits;
-  const dLogits = ws.dLogits;
-  const rowLse = ws.rowLse;
-  // d/dz_k of -invN g A logp_a = -invN g A (onehot_k - p_k).
+  const head = distributionOf(spec);
+  const actions = head.actionsOf(mb, n);
+  const out = ws.logits;
+  const dOut = ws.dLogits;
+  const norms = ws.rowLse;
+  const dHead = ws.dHead;
   let plSum = 0;
   for (let r = 0; r < n; r++) {
-    const o = r * nA;
-    const lse = rowLse[r];
-    const a = mb.actions[r];
+    const norm = norms[r];
     const c = g[r] * mb.adv[r];
-    plSum += c * (logits[o + a] - lse);
-    const s = -c * invN;
-    for (let k = 0; k < nA; k++) dLogits[o + k] -= s * Math.exp(logits[o + k] - lse);
-    dLogits[o + a] += s;
+    plSum += c * head.logProb(out, r, params, actions, norm);
+    head.logProbGrad(out, r, params, actions, norm, -c * invN, dOut, dHead);
   }
-  backward(spec, params, ws, dLogits, ws.dValues, grad);
+  backward(spec, params, ws, dOut, ws.dValues, grad);
+  for (let j = 0; j < head.nParams; j++) grad[head.paramOffset + j] = dHead[j];
   let bad = 0; // x - x is NaN exactly when x is NaN or infinite
   for (let i = 0; i < grad.length; i++) bad += grad[i] - grad[i];
   return bad === 0 ? plSum : NaN;
@@ -158,7 +152,6 @@ export function lossAndGradJs(
   ws: Workspace,
   wts = new WeightBatch(),
 ): LossAndGradJs {
-  if (headOf(spec) === 'gaussian') return lossAndGradGaussian(spec, cfg, params, mb, ws, wts);
   const n = mb.n;
   const invN = 1 / n;
   const logRatio = wts.input(n);
@@ -180,93 +173,4 @@ export function lossTerms(cfg: LearnerConfig, plMean: number, sums: LossForwardS
   const entropy = sums.entSum * invN;
   const total = policyLoss + cfg.vfCoef * valueLoss - cfg.entCoef * entropy;
   return { total, policyLoss, valueLoss, entropy };
-}
-
-/** finite check of the gradient, then the result (or the NaN result). */
-function finish(
-  ws: Workspace,
-  wts: WeightBatch,
-  cfg: LearnerConfig,
-  plSum: number,
-  vlSum: number,
-  entSum: number,
-  n: number,
-): LossAndGradJs {
-  const grad = ws.grad;
-  let bad = 0; // x - x is NaN exactly when x is NaN or infinite
-  for (let i = 0; i < grad.length; i++) bad += grad[i] - grad[i];
-  if (bad !== 0) return nanResult(ws);
-  const policyLoss = -plSum / n;
-  const valueLoss = (0.5 * vlSum) / n;
-  const entropy = entSum / n;
-  const total = policyLoss + cfg.vfCoef * valueLoss - cfg.entCoef * entropy;
-  return { grad, terms: { total, policyLoss, valueLoss, entropy }, weights: wts };
-}
-
-/**
- * `lossAndGradJs` for a Gaussian head: the policy network's output is the mean (n x A), the
- * log standard deviations are the last A params, actions are mb.boxActions (n x A, unclipped).
- */
-function lossAndGradGaussian(
-  spec: ModelSpec,
-  cfg: LearnerConfig,
-  params: Float64Array,
-  mb: Batch,
-  ws: Workspace,
-  wts: WeightBatch,
-): LossAndGradJs {
-  const n = mb.n;
-  const A = spec.nActions;
-  const box = mb.boxActions;
-  if (box === undefined || box.length < n * A || mb.logmu.length < n || mb.adv.length < n || mb.targets.length < n) {
-    throw new RangeError(`minibatch of ${n} rows needs ${n * A} box actions (got ${box?.length ?? 'none'}) and n logmu, adv, targets`);
-  }
-  forwardTrain(spec, params, mb.obs, n, ws);
-  const mean = ws.logits;
-  const values = ws.values;
-  const dMean = ws.dLogits;
-  const dValues = ws.dValues;
-  const logp = ws.rowLse; // per-row scratch: log pi(a|s)
-  const so = logStdOffset(spec);
-  const logRatio = wts.input(n);
-  const invN = 1 / n;
-  for (let j = 0; j < A; j++) if (!Number.isFinite(params[so + j])) return nanResult(ws);
-  const H = gaussianEntropy(params, so, A);
-
-  let vlSum = 0;
-  for (let r = 0; r < n; r++) {
-    const lp = gaussianLogProb(box, mean, r * A, params, so, A);
-    const lr = lp - mb.logmu[r];
-    if (!Number.isFinite(lr) || !Number.isFinite(mb.adv[r])) return nanResult(ws);
-    logp[r] = lp;
-    logRatio[r] = lr;
-    const dv = values[r] - mb.targets[r];
-    if (!Number.isFinite(dv)) return nanResult(ws);
-    vlSum += dv * dv;
-    dValues[r] = cfg.vfCoef * dv * invN;
-  }
-
-  const g = computeWeights(cfg.objective, logRatio, mb.adv, { n, out: wts }).g;
-
-  // Policy loss -(1/N) sum c logp with c = g A: d/d mean = -(c/N) (a - mean) / sigma^2;
-  // d/d logstd_j = -(1/N) sum_r c_r (z^2 - 1), and -entCoef from the entropy bonus.
-  let plSum = 0;
-  const dLogStd = new Float64Array(A);
-  for (let j = 0; j < A; j++) dLogStd[j] = -cfg.entCoef;
-  for (let r = 0; r < n; r++) {
-    const c = g[r] * mb.adv[r];
-    plSum += c * logp[r];
-    const s = -c * invN;
-    const o = r * A;
-    for (let j = 0; j < A; j++) {
-      const inv = Math.exp(-params[so + j]);
-      const z = (box[o + j] - mean[o + j]) * inv;
-      dMean[o + j] = s * z * inv;
-      dLogStd[j] += s * (z * z - 1);
-    }
-  }
-
-  backward(spec, params, ws, dMean, dValues, ws.grad);
-  for (let j = 0; j < A; j++) ws.grad[so + j] = dLogStd[j];
-  return finish(ws, wts, cfg, plSum, vlSum, H * n, n);
 }

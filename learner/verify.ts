@@ -20,7 +20,8 @@
  */
 import type { RolloutMsg } from '../protocol/messages.js';
 import { reason } from '../protocol/errors.js';
-import { gaussianLogProb, logSumExp, policyLogits } from '../model/forward.js';
+import { policyLogits } from '../model/forward.js';
+import { gaussianLogProb, logSumExp } from '../model/distributions.js';
 import { logStdOffset } from '../model/params.js';
 import { headOf, type ModelSpec } from '../model/spec.js';
 import { Rng } from '../model/rng.js';

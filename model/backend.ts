@@ -1,13 +1,20 @@
 /**
  * Tensor backend selection. `auto` tries `@tensorflow/tfjs-node` (an optionalDependency that
  * cannot install everywhere), then the wasm backend (SIMD, single-threaded in Node), then cpu.
- * Call `initBackend` once per process or worker thread before any tensor op; every log record
- * carries the returned name. tfjs itself is loaded here, lazily, by `initBackend` (a dynamic
- * import): the default float64 gradient path never needs it, and importing this module or the
- * learner does not load it. Code that runs tensors (model/tf.ts, learner/loss.ts) gets the
- * module from `tfjs()`.
+ * Call `initBackend` once per process or worker thread before any tensor op. tfjs itself is
+ * loaded here, lazily, by `initBackend` (dynamic imports), and only the `--grad tfjs` path,
+ * `export` and the tests that use tfjs as an oracle call it: the default float64 gradient path
+ * never loads it, and importing this module or the learner does not load it. Code that runs
+ * tensors (model/tf.ts, model/distributions.ts, learner/loss.ts) gets the module from `tfjs()`.
+ *
+ * tfjs is `@tensorflow/tfjs-core` with the cpu and wasm backends, not the umbrella package.
+ * The gradient-registration trap: tfjs-core's Node bundle registers no gradient functions (the
+ * umbrella registers them), and its `dist/register_all_gradients` is extensionless ESM that Node
+ * cannot import. `@tensorflow/tfjs-layers`' Node bundle registers every gradient into tfjs-core's
+ * global registry when it loads, so `initBackend` imports it (tf.grad then works; tested in
+ * test/unit/model/tf.test.ts). The same package builds the export's layers model.
  */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs-core';
 
 let tfModule: typeof TF | null = null;
 
@@ -16,6 +23,14 @@ export function tfjs(): typeof TF {
   if (tfModule === null)
     throw new Error('tfjs is not loaded yet: await initBackend() first (the --grad tfjs path and model/tf.ts run tensors)');
   return tfModule;
+}
+
+/** tfjs-core, its cpu backend, and tfjs-layers for the gradients (see the module comment). */
+async function loadTfjs(): Promise<typeof TF> {
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-backend-cpu');
+  await import('@tensorflow/tfjs-layers');
+  return tf;
 }
 
 export const BACKEND_CHOICES = ['auto', 'node', 'wasm', 'cpu'] as const;
@@ -50,7 +65,7 @@ async function tryWasm(tf: typeof TF): Promise<boolean> {
  */
 export async function initBackend(choice: BackendChoice = 'auto'): Promise<string> {
   if (active !== null && (choice === 'auto' || backendMatches(choice, active))) return active;
-  tfModule ??= await import('@tensorflow/tfjs');
+  tfModule ??= await loadTfjs();
   const tf = tfModule;
   let ok: boolean;
   if (choice === 'node') {
@@ -81,7 +96,10 @@ function backendMatches(choice: BackendChoice, name: string): boolean {
   return (choice === 'node' && name === 'tensorflow') || choice === name;
 }
 
-/** The backend initialised in this thread, or null before `initBackend`. */
-export function activeBackend(): string | null {
-  return active;
+/**
+ * The tensor backend initialised in this thread, or 'js' when tfjs is not loaded (the float64
+ * JavaScript path, `--grad js`, and the actors need none).
+ */
+export function activeBackend(): string {
+  return active ?? 'js';
 }

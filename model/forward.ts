@@ -1,6 +1,7 @@
 /**
  * The one forward pass of the policy and value MLPs over the flat parameter vector (see
- * params.ts for the layout), the one log-softmax, and categorical sampling. `mlpForward` runs
+ * params.ts for the layout); what the policy output means (logits, a Gaussian's mean) and how
+ * actions are drawn from it is model/distributions.ts. `mlpForward` runs
  * the layers on a dense-layer kernel: model/gemm.ts in plain JS (actors, evaluation) or its
  * WebAssembly build (the learner's Workspace, model/grad.ts); the tfjs model/tf.ts is only the
  * autodiff path and test oracle. Float64 arithmetic inside, float32 out for the actors;
@@ -8,7 +9,6 @@
  */
 import type { ModelSpec } from './spec.js';
 import { layerOffsets, paramCount, type LayerSlice } from './params.js';
-import type { Rng } from './rng.js';
 import { denseForward } from './gemm.js';
 
 /** A dense-layer kernel: out = act(x W + b) over n rows of layer L, W and b read from P. */
@@ -135,152 +135,4 @@ export function valuesOf(spec: ModelSpec, params: ParamVector, obs: Float32Array
   checkSizes(spec, obs, n, res, 1);
   run(spec, c, c.value, params, obs, n, res);
   return res;
-}
-
-/**
- * log sum_k exp(x[o + k]) over the nA entries of a logits row starting at `o`, shifted by the
- * row max: the normaliser of the one log-softmax (log pi = x - logSumExp). NaN when the row
- * holds a NaN or an infinity.
- */
-export function logSumExp(x: Float32Array | Float64Array, o: number, nA: number): number {
-  let max = -Infinity;
-  for (let k = 0; k < nA; k++) if (x[o + k] > max) max = x[o + k];
-  let sum = 0;
-  for (let k = 0; k < nA; k++) sum += Math.exp(x[o + k] - max);
-  return max + Math.log(sum);
-}
-
-/** Entropy -sum_k p_k log p_k (nats) of the logits row at `o`, given its `lse` = logSumExp. */
-export function rowEntropy(x: Float32Array | Float64Array, o: number, nA: number, lse: number): number {
-  let h = 0;
-  for (let k = 0; k < nA; k++) {
-    const lp = x[o + k] - lse;
-    h -= Math.exp(lp) * lp;
-  }
-  return h;
-}
-
-/** Log-softmax of row `row` of logits (n x nActions) into `out` (float64, nActions). */
-export function logSoftmaxRow(
-  logits: Float32Array | Float64Array,
-  row: number,
-  nActions: number,
-  out: Float64Array = new Float64Array(nActions),
-): Float64Array {
-  const o = row * nActions;
-  const lse = logSumExp(logits, o, nActions);
-  for (let k = 0; k < nActions; k++) out[k] = logits[o + k] - lse;
-  return out;
-}
-
-/** Index of the largest entry of the row at `o` (the first on ties; 0 when every entry is NaN). */
-function argmaxRow(x: Float32Array, o: number, nA: number): number {
-  let best = 0;
-  for (let k = 1; k < nA; k++) if (x[o + k] > x[o + best]) best = k;
-  return best;
-}
-
-/**
- * Draw one action per row from softmax(logits) by inverse CDF with one `rng.uniform()` per
- * row (greedy: argmax, first on ties, no draw). Writes actions and their log-softmax
- * log-probabilities (log mu(a|s) when acting) into the caller's buffers.
- */
-export function sampleActions(
-  logits: Float32Array,
-  n: number,
-  nActions: number,
-  rng: Rng,
-  outActions: Int32Array,
-  outLogp: Float32Array,
-  greedy = false,
-): void {
-  for (let r = 0; r < n; r++) {
-    const o = r * nActions;
-    const lse = logSumExp(logits, o, nActions);
-    let a = -1;
-    if (!greedy) {
-      const u = rng.uniform();
-      let cum = 0;
-      let lastPositive = -1;
-      for (let k = 0; k < nActions; k++) {
-        const p = Math.exp(logits[o + k] - lse);
-        if (p > 0) lastPositive = k;
-        cum += p;
-        if (u < cum) {
-          a = k;
-          break;
-        }
-      }
-      if (a < 0) a = lastPositive; // rounding left u >= cum: take the last reachable action
-    }
-    if (a < 0) a = argmaxRow(logits, o, nActions);
-    outActions[r] = a;
-    outLogp[r] = logits[o + a] - lse;
-  }
-}
-
-/** Mean over n rows of the entropy of softmax(logits row), in nats. */
-export function entropyOf(logits: Float32Array | Float64Array, n: number, nActions: number): number {
-  let total = 0;
-  for (let r = 0; r < n; r++) {
-    const o = r * nActions;
-    total += rowEntropy(logits, o, nActions, logSumExp(logits, o, nActions));
-  }
-  return n > 0 ? total / n : 0;
-}
-
-/** 0.5 * log(2 pi): the constant of a unit Gaussian's log-density. */
-export const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-
-/**
- * log N(a | mean, exp(logStd)^2) of one diagonal Gaussian, summed over the A dimensions:
- * sum_j -0.5 ((a_j - mean_j) / sigma_j)^2 - logStd_j - 0.5 log(2 pi). `a` and `mean` are read
- * at offset `o`, logStd at `so`.
- */
-export function gaussianLogProb(
-  a: ArrayLike<number>,
-  mean: ArrayLike<number>,
-  o: number,
-  logStd: ArrayLike<number>,
-  so: number,
-  A: number,
-): number {
-  let lp = 0;
-  for (let j = 0; j < A; j++) {
-    const ls = logStd[so + j];
-    const z = (a[o + j] - mean[o + j]) / Math.exp(ls);
-    lp -= 0.5 * z * z + ls + HALF_LOG_2PI;
-  }
-  return lp;
-}
-
-/** Entropy (nats) of a diagonal Gaussian: sum_j 0.5 (1 + log(2 pi)) + logStd_j; the same for every state. */
-export function gaussianEntropy(logStd: ArrayLike<number>, so: number, A: number): number {
-  let h = 0;
-  for (let j = 0; j < A; j++) h += 0.5 + HALF_LOG_2PI + logStd[so + j];
-  return h;
-}
-
-/**
- * Draw one action per row from the diagonal Gaussian N(mean row, exp(logStd)^2), unclipped,
- * with A `rng.normal()` draws per row (greedy: the mean, no draw), as CleanRL
- * ppo_continuous_action.py. Writes the float32 actions (n x A) and log-probabilities of the
- * stored float32 actions (log mu(a|s) when acting; summed over dimensions).
- */
-export function sampleGaussianActions(
-  mean: Float32Array,
-  n: number,
-  A: number,
-  logStd: ArrayLike<number>,
-  so: number,
-  rng: Rng,
-  outActions: Float32Array,
-  outLogp: Float32Array,
-  greedy = false,
-): void {
-  for (let r = 0; r < n; r++) {
-    const o = r * A;
-    for (let j = 0; j < A; j++) outActions[o + j] = greedy ? mean[o + j] : mean[o + j] + Math.exp(logStd[so + j]) * rng.normal();
-    outLogp[r] = gaussianLogProb(outActions, mean, o, logStd, so, A);
-  }
 }

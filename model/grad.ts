@@ -10,7 +10,7 @@
  * (model/gemm.ts); the two give the same products bit for bit and tanh within a few ulp.
  */
 import type { ModelSpec } from './spec.js';
-import { layerOffsets, paramCount, type LayerSlice } from './params.js';
+import { layerOffsets, logStdOffset, paramCount, type LayerSlice } from './params.js';
 import { backTanh, gradW } from './gemm.js';
 import { DenseMode, WasmKernels, wasmKernelsAvailable } from './gemmWasm.js';
 import { JS_DENSE, mlpForward, type DenseKernel } from './forward.js';
@@ -47,6 +47,8 @@ export class Workspace {
   rowLse = new Float64Array(0);
   /** d loss / d params (paramCount; a Gaussian head's log standard deviations last, written by the loss, not by `backward`). */
   readonly grad: Float64Array;
+  /** d loss / d the head's own params (a Gaussian's log standard deviations; model/distributions.ts), filled by the loss. */
+  readonly dHead: Float64Array;
   /** The kernels in use. */
   readonly kernels: KernelKind;
   /** The dense-layer kernel the forward pass runs on (model/forward.ts `mlpForward`). */
@@ -70,6 +72,7 @@ export class Workspace {
     this.value = layers.filter((l) => l.net === 'value');
     this.count = paramCount(spec);
     this.grad = new Float64Array(this.count);
+    this.dHead = new Float64Array(this.count - logStdOffset(spec));
     this.widest = Math.max(spec.obsDim, spec.nActions, ...spec.hidden);
     this.kernels = kernels;
     const wasm = kernels === 'wasm' ? new WasmKernels() : null;

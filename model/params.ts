@@ -8,6 +8,7 @@
  */
 import { headOf, type ModelSpec } from './spec.js';
 import { fnv1a32 } from './hash.js';
+import { HEADS, isHeadKind } from './distributions.js';
 import { Rng } from './rng.js';
 
 export const LAYOUT_VERSION = 1;
@@ -42,8 +43,8 @@ export function checkModelSpec(spec: ModelSpec): void {
   for (const [name, v] of fields) {
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`model spec ${name} must be a positive integer, got ${v}`);
   }
-  if (spec.head !== undefined && spec.head !== 'categorical' && spec.head !== 'gaussian')
-    throw new RangeError(`model spec head must be 'categorical' or 'gaussian', got ${String(spec.head)}`);
+  if (spec.head !== undefined && !isHeadKind(spec.head))
+    throw new RangeError(`model spec head must be one of ${Object.keys(HEADS).join(', ')}, got ${String(spec.head)}`);
 }
 
 /** Slices of every layer in storage order: policy layers first, then value layers. */
@@ -63,7 +64,7 @@ export function layerOffsets(spec: ModelSpec): LayerSlice[] {
   return out;
 }
 
-/** Offset of the Gaussian head's log standard deviation vector (nActions floats): right after the value layers. */
+/** Offset of the head's own parameters (the Gaussian's log standard deviations, nActions floats): right after the value layers. */
 export function logStdOffset(spec: ModelSpec): number {
   const layers = layerOffsets(spec);
   const last = layers[layers.length - 1];
@@ -72,7 +73,7 @@ export function logStdOffset(spec: ModelSpec): number {
 
 /** Total number of floats in the flat vector for `spec`. */
 export function paramCount(spec: ModelSpec): number {
-  return logStdOffset(spec) + (headOf(spec) === 'gaussian' ? spec.nActions : 0);
+  return logStdOffset(spec) + HEADS[headOf(spec)].extraParams(spec);
 }
 
 /**
@@ -81,7 +82,7 @@ export function paramCount(spec: ModelSpec): number {
  */
 export function modelHash(spec: ModelSpec): number {
   checkModelSpec(spec);
-  const head = headOf(spec) === 'gaussian' ? '|head=gaussian' : '';
+  const head = headOf(spec) === 'categorical' ? '' : `|head=${headOf(spec)}`;
   const env = spec.envKey === undefined ? '' : `|env=${spec.envKey}`;
   return fnv1a32(
     `isreshape-mlp|layout=${LAYOUT_VERSION}|obs=${spec.obsDim}|act=${spec.nActions}|hidden=${spec.hidden.join(',')}|tanh|policy+value${head}${env}`,

@@ -98,3 +98,16 @@ export class Rng {
     for (let i = 0; i < 12; i++) this.nextU32();
   }
 }
+
+/** A uniformly random permutation of 0..n-1 (Fisher-Yates, one `rng.int(k + 1)` per k from n - 1 down to 1). */
+export function permutation(n: number, rng: { int(n: number): number }): Int32Array {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}

@@ -3,6 +3,9 @@
  * environment's shapes and the network's architecture. The model hash travels in every
  * hello and parameter message so that a mismatch is rejected, not silently trained on.
  */
+import type { HeadKind } from './distributions.js';
+
+export type { HeadKind };
 
 /** Shapes of an environment, as announced by actors and validated by the learner. */
 export interface EnvSpec {
@@ -25,9 +28,6 @@ export interface EnvSpec {
 
 /** Discrete actions (a categorical policy) or a box of real actions (a diagonal Gaussian policy). */
 export type ActionKind = 'discrete' | 'box';
-
-/** The policy's action head: softmax over nActions logits, or a diagonal Gaussian over nActions dimensions. */
-export type HeadKind = 'categorical' | 'gaussian';
 
 /** Architecture of the separate policy and value MLPs (tanh hidden layers). */
 export interface ModelSpec {

@@ -3,9 +3,10 @@
  * path of `--grad tfjs` (learner/loss.ts) and the test oracle of the JS forward and backward
  * passes. Every weight is a slice of one Tensor1D, so the gradient with respect to a single
  * flat variable is one flat vector in the same layout (params.ts). Needs `initBackend` first
- * (model/backend.ts loads tfjs); call inside tf.tidy / tf.grad.
+ * (model/backend.ts loads tfjs); call inside tf.tidy / tf.grad. The heads' log-probabilities and
+ * entropies over its output are model/distributions.ts (`logProbTf`, `entropyTf`).
  */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '@tensorflow/tfjs-core';
 import type { ModelSpec } from './spec.js';
 import { tfjs } from './backend.js';
 import { layerOffsets, paramCount, type LayerSlice } from './params.js';
@@ -44,39 +45,4 @@ export function tfForward(spec: ModelSpec, flat: TF.Tensor1D, obs: TF.Tensor2D):
     obs,
   );
   return { logits, value: tf.reshape(v, [-1]) as TF.Tensor1D };
-}
-
-/**
- * log pi(a_i | s_i) per row, as sum(logSoftmax(logits) * oneHot(actions)). Deliberately not
- * tf.gather: on the wasm backend gather with batch dims is wrong and has no gradient.
- * `actions` must be int32.
- */
-export function logProbOf(logits: TF.Tensor2D, actions: TF.Tensor1D, nActions: number): TF.Tensor1D {
-  const tf = tfjs();
-  const oneHot = tf.oneHot(actions, nActions);
-  return tf.sum(tf.mul(tf.logSoftmax(logits), oneHot), 1) as TF.Tensor1D;
-}
-
-/** Mean over rows of the entropy of softmax(logits), in nats. */
-export function entropyOfTf(logits: TF.Tensor2D): TF.Scalar {
-  const tf = tfjs();
-  const logp = tf.logSoftmax(logits);
-  return tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(logp), logp), 1)));
-}
-
-/**
- * Diagonal Gaussian log-density of box actions (n x A) under N(mean, exp(logStd)^2), summed
- * over dimensions: sum_j -0.5 ((a - mean) / sigma)^2 - logStd_j - 0.5 log(2 pi).
- */
-export function gaussianLogProbTf(mean: TF.Tensor2D, logStd: TF.Tensor1D, actions: TF.Tensor2D): TF.Tensor1D {
-  const tf = tfjs();
-  const z = tf.div(tf.sub(actions, mean), tf.exp(logStd));
-  const per = tf.add(tf.add(tf.mul(0.5, tf.square(z)), logStd), 0.5 * Math.log(2 * Math.PI));
-  return tf.neg(tf.sum(per, 1)) as TF.Tensor1D;
-}
-
-/** Entropy of the diagonal Gaussian (the same for every state): sum_j 0.5 (1 + log(2 pi)) + logStd_j. */
-export function gaussianEntropyTf(logStd: TF.Tensor1D): TF.Scalar {
-  const tf = tfjs();
-  return tf.sum(tf.add(logStd, 0.5 + 0.5 * Math.log(2 * Math.PI))) as TF.Scalar;
 }

@@ -12,7 +12,7 @@ export interface BaseRecord {
   time: number;
   /** Which process wrote it. */
   role: 'learner' | 'actor' | 'launcher' | 'eval';
-  /** Tensor backend in use: 'tensorflow' (tfjs-node), 'wasm' or 'cpu'. */
+  /** Tensor backend in use: 'tensorflow' (tfjs-node), 'wasm' or 'cpu'; 'js' where tfjs is not loaded (actors, the learner on --grad js). */
   backend: string;
   runId: string;
   msg?: string;
@@ -106,8 +106,24 @@ export interface UpdateTimeSplit {
 /** The keys of UpdateTimeSplit in pipeline order. */
 export const TIME_SPLIT_KEYS = ['wait', 'batch', 'grad', 'allReduce', 'optimiser', 'publish'] as const;
 
+/** Cumulative rollout accounting since start: how many rollouts were trained, dropped, rejected or lost. */
+export interface RolloutCounts {
+  trained: number;
+  dropped: number;
+  rejected: number;
+  lost: number;
+}
+
+/** The whole accounting (summary records): the counts, what was received, and the reasons. */
+export interface RolloutAccounting extends RolloutCounts {
+  /** Rollouts received, by outcome; received = trained + dropped + rejected + pending (0 at the end). */
+  received: number;
+  dropReasons: Record<string, number>;
+  rejectReasons: Record<string, number>;
+}
+
 /** One learner update. */
-export interface UpdateRecord extends BaseRecord {
+export interface UpdateRecord extends BaseRecord, RolloutCounts {
   kind: 'update';
   version: number;
   envSteps: number;
@@ -145,11 +161,6 @@ export interface UpdateRecord extends BaseRecord {
   collapsed?: boolean;
   fps: number;
   queueDepth: number;
-  /** Cumulative rollout accounting since start. */
-  trained: number;
-  dropped: number;
-  rejected: number;
-  lost: number;
   /** Environment steps of every evaluation so far (separate from envSteps, the training steps); absent in older logs. */
   evalEnvSteps?: number;
   /** Where the update's time went; absent in logs that predate it. */
@@ -177,21 +188,13 @@ export interface ActorStatsRecord extends BaseRecord {
 }
 
 /** Written once by the learner at the end of a run. */
-export interface SummaryRecord extends BaseRecord {
+export interface SummaryRecord extends BaseRecord, RolloutAccounting {
   kind: 'summary';
   version: number;
   envSteps: number;
   /** Environment steps of every evaluation (random baseline, periodic, target check, final): not training steps. */
   evalEnvSteps?: number;
   wallSeconds: number;
-  trained: number;
-  dropped: number;
-  rejected: number;
-  lost: number;
-  /** Rollouts received, by outcome; received = trained + dropped + rejected + pending (0 at the end). */
-  received: number;
-  dropReasons: Record<string, number>;
-  rejectReasons: Record<string, number>;
   finalEval?: EvalStat;
   /** Mean return of a uniform-random policy (all-zero parameters), the collapse baseline. */
   randomReturn: number;

@@ -61,17 +61,19 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
       const notice = constFloorNotice(cfg.objective);
       if (notice) process.stdout.write(`isreshape learner: ${notice}\n`);
     }
-    // Imported here, not at the top: tfjs costs ~0.5 s of CPU to load, and `isreshape --help`
-    // or any other command should not pay it (cli.ts imports every command module for --help).
-    const [{ initBackend }, { LearnerServer, answerEnded }, { createLogger }, { TensorBoardWriter }, { MsgType }] = await Promise.all([
-      import('../../model/backend.js'),
-      import('../../learner/server.js'),
-      import('../logging.js'),
-      import('../../analysis/tensorboard.js'),
-      import('../../protocol/messages.js'),
-    ]);
+    // Imported here, not at the top: `isreshape --help` and the other commands should not pay
+    // for loading the learner (cli.ts imports every command module for --help).
+    const [{ initBackend, activeBackend }, { LearnerServer, answerEnded }, { createLogger }, { TensorBoardWriter }, { MsgType }] =
+      await Promise.all([
+        import('../../model/backend.js'),
+        import('../../learner/server.js'),
+        import('../logging.js'),
+        import('../../analysis/tensorboard.js'),
+        import('../../protocol/messages.js'),
+      ]);
     const tb = tbDir === undefined ? null : new TensorBoardWriter(tbDir);
-    const backend = await initBackend(cfg.backend);
+    // tfjs is loaded only for --grad tfjs; the default float64 path reports 'js'.
+    const backend = cfg.grad === 'tfjs' ? await initBackend(cfg.backend) : activeBackend();
     const logger = createLogger(
       path.join(cfg.runDir, 'learner.ndjson'),
       { role: 'learner', backend, runId: cfg.runId },

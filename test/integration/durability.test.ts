@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { CLI, ensureBuilt, recordsOf, ROOT, runCli, smallRunArgs } from '../helpers/cli.js';
 import { logLinesSync } from '../../protocol/logFiles.js';
 import { CheckpointStore } from '../../learner/checkpoint.js';

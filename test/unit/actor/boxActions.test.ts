@@ -10,7 +10,7 @@ import { evaluatePolicy } from '../../../envs/evaluate.js';
 import { packSegment, unpackSegment } from '../../../actor/segmentPack.js';
 import { envSpecOf, modelSpecFor } from '../../../envs/registry.js';
 import { clipBoxAction } from '../../../envs/vector.js';
-import { buildBatch } from '../../../learner/batch.js';
+import { buildBatch } from '../learner/buildBatch.js';
 import { Workspace } from '../../../model/grad.js';
 import { initParams, logStdOffset, modelHash } from '../../../model/params.js';
 import { decode, encode } from '../../../protocol/codec.js';

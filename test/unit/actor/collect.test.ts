@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SegmentCollector } from '../../../actor/collect.js';
-import { logSoftmaxRow, policyLogits } from '../../../model/forward.js';
+import { policyLogits } from '../../../model/forward.js';
+import { logSumExp } from '../../../model/distributions.js';
 import { initParams } from '../../../model/params.js';
 
 const spec = { obsDim: 4, nActions: 2, hidden: [16] };
@@ -99,7 +100,7 @@ describe('SegmentCollector', () => {
     const c = new SegmentCollector({ envId: 'CartPole-v1', numEnvs: 4, seed: 2, modelSpec: spec });
     const s = c.collect(p, 30);
     const logits = policyLogits(spec, p, s.obs, s.T * s.E);
-    for (let i = 0; i < s.T * s.E; i++) expect(s.logmu[i]).toBeCloseTo(logSoftmaxRow(logits, i, 2)[s.actions[i]], 6);
+    for (let i = 0; i < s.T * s.E; i++) expect(s.logmu[i]).toBeCloseTo(logits[2 * i + s.actions[i]] - logSumExp(logits, 2 * i, 2), 6);
   });
 
   it('rejects wrong params length, bad T and a spec that does not fit the env', () => {

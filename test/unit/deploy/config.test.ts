@@ -7,7 +7,6 @@ import {
   defaultRunId,
   freezeConfig,
   objectiveLabel,
-  parseLag,
   resolveDerived,
   validateConfig,
   validateObjective,
@@ -275,12 +274,6 @@ describe('the one validator', () => {
 });
 
 describe('lag, labels, notices', () => {
-  it('parseLag accepts the four forms and names the flag otherwise', () => {
-    expect(parseLag('none')).toEqual({ kind: 'none' });
-    expect(parseLag('geometric:2.5')).toEqual({ kind: 'geometric', mean: 2.5 });
-    expect(() => parseLag('fixed')).toThrow(/^--lag: 'fixed' is not a lag schedule/);
-  });
-
   it('the run id and label use the formatted lag and the non-default options', () => {
     const c = buildConfig(
       argvOf(['--method', 'v5', '--floor', 'neg-is', '--trust', 'log', '--sft-trust', '--lag', 'uniform:2-6', '--seed', '4']),

@@ -183,13 +183,15 @@ describe('launchTraining with fake children', () => {
     expect(text.match(/^v \d+ \|/gm)).toEqual(['v 1 |']);
     expect(text).toContain('finished: step budget reached');
     expect(text).toContain('TensorBoard event files: /tmp/tb-x  (tensorboard --logdir /tmp/tb-x)');
-    expect(JSON.parse(readFileSync(join(cfg.runDir, 'summary.json'), 'utf8'))).toEqual(summary());
+    // summary.json is the learner process's to write (deploy/commands/learner.ts), not the launcher's.
+    expect(existsSync(join(cfg.runDir, 'summary.json'))).toBe(false);
     const log = readFileSync(join(cfg.runDir, 'launcher.ndjson'), 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(log.map((r) => r.kind)).toEqual(['learner-ready', 'finished']);
     expect(log[0]).toMatchObject({ role: 'launcher', runId: cfg.runId, endpoint: 'tcp://127.0.0.1:40001' });
+    expect(log[1].summary).toEqual(summary());
   });
 
   it('on a TTY redraws one progress line per update (with the last evaluation) and ends it; --quiet shows none', async () => {

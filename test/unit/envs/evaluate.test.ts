@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { evaluatePolicy } from '../../../envs/evaluate.js';
 import { makeEnv } from '../../../envs/registry.js';
-import { policyLogits, sampleActions } from '../../../model/forward.js';
+import { policyLogits } from '../../../model/forward.js';
+import { sampleActions } from '../../../model/distributions.js';
 import { initParams, layerOffsets } from '../../../model/params.js';
 import { Rng } from '../../../model/rng.js';
 

@@ -1,7 +1,8 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../../../model/backend.js';
-import { logSoftmaxRow, policyLogits } from '../../../model/forward.js';
+import { policyLogits } from '../../../model/forward.js';
+import { logSumExp } from '../../../model/distributions.js';
 import { backward, forwardTrain, Workspace } from '../../../model/grad.js';
 import { initParams, paramCount } from '../../../model/params.js';
 import { Rng } from '../../../model/rng.js';
@@ -49,7 +50,9 @@ function randomBatch(spec: ModelSpec, params: Float32Array, n: number, seed: num
   const logmu = new Float32Array(n);
   const lo = Math.log(0.3),
     hi = Math.log(3);
-  for (let i = 0; i < n; i++) logmu[i] = logSoftmaxRow(logits, i, spec.nActions)[actions[i]] - (lo + (hi - lo) * rng.uniform());
+  for (let i = 0; i < n; i++)
+    logmu[i] =
+      logits[i * spec.nActions + actions[i]] - logSumExp(logits, i * spec.nActions, spec.nActions) - (lo + (hi - lo) * rng.uniform());
   const adv = Float32Array.from({ length: n }, () => rng.normal());
   const targets = Float32Array.from({ length: n }, () => rng.normal());
   return { n, obs, actions, logmu, adv, targets, lag: new Int32Array(n), logRatio: new Float64Array(n), entropy: 0 };

@@ -3,10 +3,11 @@
  * autodiff (learner/loss.ts with the Gaussian log-density) for every method, and against float64
  * central differences, as lossJs.test.ts does for the categorical head.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../../../model/backend.js';
-import { gaussianEntropy, gaussianLogProb, policyLogits, sampleGaussianActions } from '../../../model/forward.js';
+import { policyLogits } from '../../../model/forward.js';
+import { gaussianEntropy, gaussianLogProb, sampleGaussianActions } from '../../../model/distributions.js';
 import { Workspace } from '../../../model/grad.js';
 import { initParams, logStdOffset, paramCount } from '../../../model/params.js';
 import { Rng } from '../../../model/rng.js';
@@ -14,7 +15,9 @@ import type { ModelSpec } from '../../../model/spec.js';
 import type { Batch } from '../../../learner/batch.js';
 import type { LearnerConfig } from '../../../learner/config.js';
 import { lossAndGrad } from '../../../learner/loss.js';
-import { lossAndGradJs } from '../../../learner/lossJs.js';
+import { lossAndGradJs, lossBackwardJs, lossForwardJs, lossTerms } from '../../../learner/lossJs.js';
+import { selectRows } from '../../../learner/batch.js';
+import { computeWeights } from '../../../learner/objectives/weights.js';
 import { DEFAULT_OBJECTIVE, METHODS, type ObjectiveConfig } from '../../../protocol/objectiveConfig.js';
 import { learnerConfig } from './fakes.js';
 import { expectFiniteDifferenceGradient } from './gradCheck.js';
@@ -212,5 +215,49 @@ describe('Gaussian head: the whole sft loss (g = 1) matches float64 central diff
     const p2 = params.slice();
     p2[logStdOffset(spec)] = NaN;
     expect(Number.isNaN(lossAndGradJs(spec, cfg, p2, mb2, ws).terms.total)).toBe(true);
+  });
+});
+
+describe('Gaussian head: the two loss halves on shards (what the gradient shards run) add up to the whole', () => {
+  it('sum over shards of lossForwardJs / lossBackwardJs equals lossAndGradJs, log standard deviations included', () => {
+    const spec = specs[1];
+    const n = 12;
+    const params = Float64Array.from(randomParams(spec, 9));
+    const cfg = { ...lossConfig({ ...DEFAULT_OBJECTIVE, method: 'v5' }), entCoef: 0.05 };
+    const mb = randomBatch(spec, Float32Array.from(params), n, 4);
+    const whole = lossAndGradJs(spec, cfg, params, mb, new Workspace(spec, n, 'js'));
+    expect(Number.isFinite(whole.terms.total)).toBe(true);
+
+    const cuts = [0, 5, n];
+    const shards = [0, 1].map((k) =>
+      selectRows(
+        mb,
+        Int32Array.from({ length: cuts[k + 1] - cuts[k] }, (_, i) => cuts[k] + i),
+        spec.obsDim,
+      ),
+    );
+    const wss = shards.map((s) => new Workspace(spec, s.n, 'js'));
+    const logRatio = new Float64Array(n);
+    let entSum = 0,
+      vlSum = 0;
+    shards.forEach((s, k) => {
+      const sums = lossForwardJs(spec, cfg, params, s, wss[k], logRatio.subarray(cuts[k], cuts[k + 1]), 1 / n);
+      expect(sums).not.toBeNull();
+      entSum += sums!.entSum;
+      vlSum += sums!.vlSum;
+    });
+    const g = computeWeights(cfg.objective, logRatio, mb.adv, { n }).g;
+    const grad = new Float64Array(paramCount(spec));
+    let plSum = 0;
+    shards.forEach((s, k) => {
+      const part = new Float64Array(paramCount(spec));
+      plSum += lossBackwardJs(spec, params, s, wss[k], g.subarray(cuts[k], cuts[k + 1]), part, 1 / n);
+      for (let i = 0; i < grad.length; i++) grad[i] += part[i];
+    });
+    const terms = lossTerms(cfg, plSum / n, { entSum, vlSum }, 1 / n);
+    expect(terms.total).toBeCloseTo(whole.terms.total, 12);
+    expect(terms.entropy).toBeCloseTo(whole.terms.entropy, 12);
+    expect(relL2(grad, whole.grad)).toBeLessThan(1e-12);
+    expect(relL2(grad.subarray(logStdOffset(spec)), whole.grad.subarray(logStdOffset(spec)))).toBeLessThan(1e-12);
   });
 });

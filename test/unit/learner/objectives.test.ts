@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../model/backend.js';
 import { DEFAULT_OBJECTIVE, METHODS, type ObjectiveConfig } from '../../../protocol/objectiveConfig.js';
 import { computeWeights, gammaEss, maxWH, sech2, trustH, WeightBatch, weightOf } from '../../../learner/objectives/index.js';

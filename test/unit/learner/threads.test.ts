@@ -119,7 +119,8 @@ describe('learner threads', () => {
   }
 
   it('the main thread computes one shard of each minibatch, the same gradient as in-process (and the shared sum of a wide model)', async () => {
-    const { buildBatch, selectRows } = await import('../../../learner/batch.js');
+    const { selectRows } = await import('../../../learner/batch.js');
+    const { buildBatch } = await import('./buildBatch.js');
     // [180, 180] on 4 threads: 4 x 67k slot elements, summed by the threads together.
     const wide: ModelSpec = { ...spec, hidden: [180, 180] };
     for (const [s, L, syncs] of [
