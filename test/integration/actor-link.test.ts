@@ -9,6 +9,9 @@
  * - An actor started after the run has ended: the resumed learner (`--linger`) answers it with
  *   Stop, and it exits 0 instead of failing on its connect timeout.
  * - The handshake-failed record never names the learner's own endpoint as the peer's address.
+ * - A connection accepted but never answered (zmq reports it as connected, heartbeats start only
+ *   after the handshake) holds the actor for the handshake's limit: 30 s by zmq's default, which
+ *   made one actor in four rejoin 17 s after the others when the learner's container was killed.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,6 +24,8 @@ import { CLI, ensureBuilt, recordsOf, smallRunArgs } from '../helpers/cli.js';
 import { LearnerServer } from '../../learner/server.js';
 import { memoryPino, testConfig } from '../unit/learner/fakes.js';
 import { initBackend } from '../../model/backend.js';
+import { ActorSocket } from '../../protocol/transport.js';
+import { MsgType } from '../../protocol/messages.js';
 
 const RUN = smallRunArgs({ hidden: 16, workers: 1, 'batch-segments': 1, 'final-eval-episodes': 2, 'checkpoint-every': 3, seed: 7 });
 
@@ -196,4 +201,33 @@ describe('the actor link (issue 24)', () => {
     console.log(`handshake-failed record: ${JSON.stringify({ ...failed[0], time: undefined })}`);
     await server.run();
   });
+  it('gives up a connection that is accepted but never answered within seconds, then reaches the learner', async () => {
+    const port = await freePort();
+    const held: Socket[] = [];
+    const silent = createServer((c) => {
+      held.push(c);
+      c.on('error', () => {});
+    });
+    servers.push(silent);
+    await new Promise<void>((r) => silent.listen(port, '127.0.0.1', () => r()));
+    const a = await ActorSocket.connect(`tcp://127.0.0.1:${port}`);
+    const router = new zmq.Router({ receiveTimeout: 20_000 });
+    try {
+      await waitFor(() => held.length >= 1, 'the actor connecting to the silent listener', 10_000);
+      // The listener goes, its connection stays open and unanswered; a learner binds the address.
+      silent.close();
+      await router.bind(`tcp://127.0.0.1:${port}`);
+      const t0 = Date.now();
+      void a.send({ type: MsgType.Heartbeat, actorId: 0, incarnation: 1 });
+      const frames = await router.receive(); // zmq's default handshake limit (30 s): EAGAIN after 20 s
+      const ms = Date.now() - t0;
+      console.log(`silent connection: the actor reached the learner ${(ms / 1000).toFixed(1)} s after it bound`);
+      expect(frames.length).toBe(2);
+      expect(ms).toBeLessThan(10_000);
+    } finally {
+      for (const c of held) c.destroy();
+      a.close();
+      router.close();
+    }
+  }, 60_000);
 });
