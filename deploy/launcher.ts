@@ -15,7 +15,7 @@ import type { EvalStat, SummaryRecord, UpdateRecord } from '../protocol/records.
 import { learnerMessage } from '../protocol/ipc.js';
 import { writeRunConfig } from './runConfig.js';
 import { createLogger } from './logging.js';
-import { formatProgress, formatSummary } from './progress.js';
+import { formatProgress, formatProgressTty, formatSummary } from './progress.js';
 
 export interface LaunchOptions {
   /** No progress lines (sweeps, tests); the final summary is still printed. */
@@ -91,6 +91,7 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   const cfgFile = opts.resume ? path.join(cfg.runDir, 'config.json') : writeRunConfig(cfg);
   const log: Logger = createLogger(path.join(cfg.runDir, 'launcher.ndjson'), { role: 'launcher', backend: cfg.backend, runId: cfg.runId });
   const tty = !opts.quiet && (opts.out as NodeJS.WriteStream).isTTY === true;
+  const started = Date.now();
   const say = (s: string) => opts.out.write(s + '\n');
   say(
     `isreshape train: ${cfg.env}, method ${cfg.label}, lag ${formatLag(cfg.lag)}, seed ${cfg.seed}, ${cfg.actors} actors x ${cfg.workers} workers x ${cfg.envsPerWorker} envs${cfg.deterministic ? ', deterministic' : ''}`,
@@ -186,7 +187,10 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
           const now = Date.now();
           if (m.record.eval) lastEval = m.record.eval;
           opts.onUpdate?.(m.record);
-          if (tty) opts.out.write(`\r\x1b[2K${formatProgress(m.record, cfg.steps, lastEval)}`);
+          if (tty)
+            opts.out.write(
+              `\r\x1b[2K${formatProgressTty(m.record, cfg.steps, lastEval, { elapsedMs: now - started, columns: (opts.out as NodeJS.WriteStream).columns ?? 80 })}`,
+            );
           else if (!opts.quiet && now - lastLine >= 5000) {
             lastLine = now;
             say(formatProgress(m.record, cfg.steps, lastEval));

@@ -24,6 +24,40 @@ export function formatProgress(r: UpdateRecord, budget: number, lastEval?: EvalS
   ].join(' | ');
 }
 
+/** m:ss, or h:mm:ss from an hour. */
+export function clock(ms: number): string {
+  const t = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = String(t % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+/**
+ * The TTY progress line: percentage of the step budget, elapsed time and ETA (elapsed times the
+ * steps left over the steps done, so it assumes the rate so far holds), then the fields of
+ * formatProgress, as many whole fields as fit in `columns` - 1 characters (never cut mid-field).
+ */
+export function formatProgressTty(
+  r: UpdateRecord,
+  budget: number,
+  lastEval: EvalStat | undefined,
+  o: { elapsedMs: number; columns: number },
+): string {
+  const frac = budget > 0 ? Math.min(1, r.envSteps / budget) : 0;
+  const eta = r.envSteps > 0 && frac < 1 ? clock((o.elapsedMs * (budget - r.envSteps)) / r.envSteps) : frac >= 1 ? '0:00' : '-';
+  const head = `${(frac * 100).toFixed(0).padStart(3)}% ${clock(o.elapsedMs)} ETA ${eta}`;
+  const fields = [head, ...formatProgress(r, budget, lastEval).split(' | ')];
+  const max = Math.max(10, o.columns - 1);
+  let line = '';
+  for (const f of fields) {
+    const next = line === '' ? f : `${line} | ${f}`;
+    if (next.length > max) break;
+    line = next;
+  }
+  return line === '' ? head.slice(0, max) : line;
+}
+
 export function formatSummary(s: SummaryRecord, runDir: string): string {
   const fe = s.finalEval;
   return [

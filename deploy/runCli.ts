@@ -11,6 +11,7 @@
 import yargs from 'yargs';
 import type { CommandModule } from 'yargs';
 import { UsageError } from './errors.js';
+import { FIELDS } from './schema.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyCommand = CommandModule<any, any>;
@@ -81,6 +82,75 @@ export function joinDashValues(args: readonly string[]): string[] {
   return out;
 }
 
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps). */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  return d[a.length]![b.length]!;
+}
+
+/** The closest of `known` to `word` within 2 edits (and under half its length), or null. */
+export function closest(word: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const k of known) {
+    const dist = distance(word, k);
+    if (dist < bestD) [best, bestD] = [k, dist];
+  }
+  return bestD <= Math.min(2, Math.floor(word.length / 2)) ? best : null;
+}
+
+/** Flags of the commands beside the training flags of deploy/schema.ts, for did-you-mean. */
+const OTHER_FLAGS = [
+  'quiet',
+  'config',
+  'join',
+  'resume',
+  'run-dir',
+  'tensorboard',
+  'out',
+  'json',
+  'methods',
+  'lags',
+  'seeds',
+  'parallel',
+  'vary',
+  'extra',
+  'episodes',
+  'greedy',
+  'format',
+  'threshold',
+  'bootstrap',
+  'connect',
+  'bind',
+  'actor-id',
+  'name',
+  'help',
+  'version',
+];
+
+/** "Unknown argument: stpes" with "; did you mean --steps?" (or a command: "trian" -> train). */
+function withSuggestion(msg: string, args: readonly string[]): string {
+  const m = /^Unknown arguments?: (.+)$/.exec(msg);
+  if (!m) return msg;
+  const word = m[1]!.split(', ')[0]!;
+  if (args[0] === word && !word.startsWith('-')) {
+    const c = closest(
+      word,
+      COMMANDS.map((x) => x.name),
+    );
+    return c ? `${msg}; did you mean 'isreshape ${c}'? (isreshape --help lists the commands)` : msg;
+  }
+  const flags = [...FIELDS.map((f) => f.flag), ...OTHER_FLAGS];
+  const c = closest(word.replace(/^-+/, ''), flags);
+  return c ? `${msg}; did you mean --${c}?` : msg;
+}
+
 export async function runCli(argsIn: readonly string[], io: CliIo): Promise<number> {
   const args = joinDashValues(argsIn);
   try {
@@ -94,7 +164,7 @@ export async function runCli(argsIn: readonly string[], io: CliIo): Promise<numb
       .fail((msg, err) => {
         // yargs' own parse errors (YError, e.g. "Not enough arguments following: w") are bad input too.
         if (err && err.name !== 'YError') throw err;
-        throw new UsageError(msg ?? err?.message ?? 'bad arguments');
+        throw new UsageError(withSuggestion(msg ?? err?.message ?? 'bad arguments', args));
       });
     // Each module is typed in its own file; yargs takes them as one heterogeneous list.
     // eslint-disable-next-line @typescript-eslint/no-unsafe-argument

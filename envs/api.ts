@@ -23,8 +23,9 @@ export interface DiscreteActionSpace {
 
 /**
  * A box of real actions (passed to `step` as a Float32Array of low.length values, valid only
- * during the call). Actions are not clipped to [low, high] by the framework: as in Gymnasium,
- * an env clips what it must (Pendulum and MountainCarContinuous do).
+ * during the call), already clipped to [low, high]: the policy's actions are sampled unclipped
+ * and the framework clips them at the env (clipBoxAction in envs/vector.ts, used by VectorEnv
+ * and evaluation), as CleanRL's ClipAction wrapper. An env may clip again (Pendulum does).
  */
 export interface BoxActionSpace {
   type: 'box';

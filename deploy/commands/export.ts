@@ -24,12 +24,16 @@ export const exportCommand: CommandModule<object, Record<string, unknown>> = {
     const p = await loadSavedPolicy(argv.target as string, 'export');
     const { initBackend } = await import('../../model/backend.js');
     await initBackend('cpu');
-    const { policyLayersModel, saveLayersModel } = await import('../tfjsExport.js');
+    const { policyInfo, policyLayersModel, saveLayersModel, savePolicyInfo } = await import('../tfjsExport.js');
+    const { makeManagedEnv } = await import('../../envs/registry.js');
     const model = policyLayersModel(p.spec, p.params);
     const files = await saveLayersModel(model, out);
     model.dispose();
+    const action = makeManagedEnv(p.envId).spec.action;
+    const box = action.type === 'box' ? { low: action.low, high: action.high } : null;
+    files.push(savePolicyInfo(policyInfo(p.spec, p.params, { envId: p.envId, version: p.version, box }), out));
     process.stdout.write(
-      `isreshape export: ${p.envId} policy, version ${p.version} (${p.file}) -> ${files.join(', ')}; input obs x ${p.spec.obsDim}, output logits x ${p.spec.nActions}\n`,
+      `isreshape export: ${p.envId} policy, version ${p.version} (${p.file}) -> ${files.join(', ')}; input obs x ${p.spec.obsDim}, output ${box ? 'Gaussian mean' : 'logits'} x ${p.spec.nActions}${box ? ' (log-stds in policy.json)' : ''}\n`,
     );
   },
 };

@@ -4,7 +4,7 @@
  * update it logs, resolves to its summary; loadPolicy() acts and evaluates as `isreshape eval`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,5 +78,32 @@ describe('library API', () => {
     expect(sampled.every((x) => x === 0 || x === 1)).toBe(true);
     expect(() => policy.act([1, 2])).toThrow(/4 numbers/);
     await expect(api.loadPolicy(join(root, 'nope'))).rejects.toThrow(/does not exist/);
+  }, 120_000);
+
+  // Failed before: the README said tf.loadLayersModel loads the export, which in Node fails with
+  // "fetch failed"; and nothing held the log-std.
+  it("the README's Node code loads `export --format tfjs` and gives the policy's logits", async () => {
+    const out = join(root, 'export');
+    const e = spawnSync(process.execPath, [CLI, 'export', runDir, '--format', 'tfjs', '--out', out], { encoding: 'utf8' });
+    expect(e.status, e.stderr).toBe(0);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const code = /```js\n(import \* as tf from '@tensorflow\/tfjs-core';[\s\S]*?)```/.exec(readme)![1]!;
+    const file = join(ROOT, 'dist', `readme-load-${process.pid}.mjs`); // in the checkout, so the @tensorflow packages resolve
+    writeFileSync(file, code);
+    try {
+      const r = spawnSync(process.execPath, [file, out], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const got = JSON.parse(r.stdout.trim().split('\n').pop()!) as { output: number[]; logStd: number[] | null };
+      const p = await api.loadPolicy(runDir);
+      const { policyLogits } = await import('../../model/forward.js');
+      const { loadSavedPolicy } = await import('../../deploy/savedPolicy.js');
+      const sp = await loadSavedPolicy(runDir, 'test');
+      const want = policyLogits(p.spec, sp.params, new Float32Array(p.spec.obsDim).fill(0.01), 1);
+      expect(got.output).toHaveLength(2);
+      got.output.forEach((x, i) => expect(Math.abs(x - want[i]!)).toBeLessThan(1e-4));
+      expect(got.logStd).toBeNull(); // CartPole: categorical
+    } finally {
+      rmSync(file, { force: true });
+    }
   }, 120_000);
 });

@@ -8,7 +8,21 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, ROOT, runCli } from '../helpers/cli.js';
 
-const COMMANDS = ['train', 'learner', 'actor', 'weights', 'analyze', 'compare', 'export-tb', 'sweep', 'keys', 'eval', 'export'];
+const COMMANDS = [
+  'train',
+  'learner',
+  'actor',
+  'weights',
+  'analyze',
+  'compare',
+  'export-tb',
+  'sweep',
+  'keys',
+  'eval',
+  'export',
+  'sql',
+  'export-parquet',
+];
 
 describe('isreshape command table', () => {
   beforeAll(() => ensureBuilt());
@@ -33,6 +47,8 @@ describe('isreshape command table', () => {
       keys: '--name',
       eval: '--episodes',
       export: '--format',
+      sql: '--format',
+      'export-parquet': '--out',
     };
     for (const c of COMMANDS) {
       const r = await runCli([c, '--help'], 30_000);
@@ -60,5 +76,15 @@ describe('isreshape command table', () => {
     const flag = await runCli(['actor', '--connect', 'tcp://127.0.0.1:1', '--bogus', '1'], 30_000);
     expect(flag.code).toBe(2);
     expect(flag.err).toBe('isreshape: Unknown argument: bogus\n');
+  });
+
+  // Failed before: "Unknown argument: stpes" / "Unknown argument: trian" with no suggestion.
+  it('a mistyped flag or command gets a did-you-mean, still one line and exit 2', async () => {
+    const flag = await runCli(['train', '--stpes', '100'], 30_000);
+    expect(flag.code).toBe(2);
+    expect(flag.err).toBe('isreshape: Unknown argument: stpes; did you mean --steps?\n');
+    const cmd = await runCli(['trian'], 30_000);
+    expect(cmd.code).toBe(2);
+    expect(cmd.err).toBe("isreshape: Unknown argument: trian; did you mean 'isreshape train'? (isreshape --help lists the commands)\n");
   });
 });

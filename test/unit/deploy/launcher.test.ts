@@ -81,7 +81,8 @@ function sink(isTTY = false): { out: NodeJS.WritableStream; text: () => string }
       cb();
     },
   });
-  (w as unknown as { isTTY: boolean }).isTTY = isTTY;
+  (w as unknown as { isTTY: boolean; columns: number }).isTTY = isTTY;
+  (w as unknown as { columns: number }).columns = 200; // a wide terminal: every field fits
   return { out: w, text: () => s };
 }
 
@@ -200,8 +201,9 @@ describe('launchTraining with fake children', () => {
     expect(code).toBe(0);
     const redraws = text.split('\r\x1b[2K').slice(1);
     expect(redraws).toHaveLength(3);
-    expect(redraws[0]).toMatch(/^v 1 \| 1\.0k\/3\.0k steps .*\| eval - \|/);
-    expect(redraws[2]).toMatch(/^v 3 \| .*eval 50\.0\/60\.0 \(v2\)/);
+    // Each redraw: percentage, elapsed, ETA (issue 22), then the fields of the plain line.
+    expect(redraws[0]).toMatch(/^ +\d+% \d+:\d\d ETA \d+:\d\d \| v 1 \| 1\.0k\/3\.0k steps .*\| eval - \|/);
+    expect(redraws[2]).toMatch(/^100% \d+:\d\d ETA 0:00 \| v 3 \| .*eval 50\.0\/60\.0 \(v2\)/);
     expect(redraws[2]).toMatch(/\n+finished: /);
 
     const quiet = await launch(config(), { spawn: fakeSpawn(finishes(3)).spawn, quiet: true });

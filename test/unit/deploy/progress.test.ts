@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatProgress, formatSummary } from '../../../deploy/progress.js';
+import { clock, formatProgress, formatProgressTty, formatSummary } from '../../../deploy/progress.js';
 import { createLogger } from '../../../deploy/logging.js';
 import type { SummaryRecord } from '../../../protocol/records.js';
 import { makeUpdate } from '../../helpers/synthRun.js';
@@ -95,5 +95,31 @@ describe('createLogger', () => {
     });
     expect(lines[1]).toMatchObject({ level: 40, msg: 'slow' });
     expect(typeof lines[0]!.time).toBe('number');
+  });
+});
+
+// New (issue 22): the TTY line had no percentage, elapsed time or ETA and was not cut to the terminal.
+describe('formatProgressTty', () => {
+  const u = makeUpdate({ version: 10, envSteps: 25_000, fps: 500, return: { mean100: 100, episodes: 9 } });
+  it('starts with the percentage of the budget, the elapsed time and the ETA at the rate so far', () => {
+    // 25k of 100k steps in 60 s: 75k steps left at that rate take 180 s.
+    const line = formatProgressTty(u, 100_000, undefined, { elapsedMs: 60_000, columns: 400 });
+    expect(line.startsWith(' 25% 1:00 ETA 3:00 | v 10 | 25.0k/100.0k steps')).toBe(true);
+    expect(line.endsWith(formatProgress(u, 100_000).split(' | ').pop()!)).toBe(true);
+  });
+
+  it('keeps whole fields that fit in the terminal width, never a cut field', () => {
+    const full = formatProgressTty(u, 100_000, undefined, { elapsedMs: 60_000, columns: 400 }).split(' | ');
+    for (const columns of [40, 60, 80, 100]) {
+      const line = formatProgressTty(u, 100_000, undefined, { elapsedMs: 60_000, columns });
+      expect(line.length).toBeLessThan(columns);
+      const fields = line.split(' | ');
+      expect(fields).toEqual(full.slice(0, fields.length));
+    }
+  });
+
+  it('reads m:ss and h:mm:ss', () => {
+    expect(clock(59_400)).toBe('0:59');
+    expect(clock(3_723_000)).toBe('1:02:03');
   });
 });

@@ -32,7 +32,12 @@ describe('targets by rule', () => {
 describe('a sequence episode', () => {
   it('observes prompt, prefix and position one-hot; rewards the fraction right at the end; the oracle names the target', () => {
     const env = makeManagedEnv('seq-reverse');
-    expect(env.spec).toEqual({ observationSize: 2 * L * V + L, action: { type: 'discrete', n: V }, maxEpisodeSteps: L });
+    expect(env.spec).toEqual({
+      observationSize: 2 * L * V + L,
+      action: { type: 'discrete', n: V },
+      maxEpisodeSteps: L,
+      rewardRange: [0, 1],
+    });
     const o0 = env.resetSeeded(12345);
     const inst = env.instance as SeqEnv;
     const prompt = promptOf(o0);
@@ -64,7 +69,13 @@ describe('a sequence episode', () => {
   it('settings go into the env id and the spec (and so the model hash); bad ids are not sequence tasks', () => {
     expect(seqEnvId('seq-add', { vocab: 10, length: 4 })).toBe('seq-add');
     expect(seqEnvId('seq-add', { vocab: 12, length: 6 })).toBe('seq-add-v12-l6');
-    expect(envSpecOf('seq-add-v12-l6')).toEqual({ id: 'seq-add-v12-l6', obsDim: 2 * 6 * 12 + 6, nActions: 12, maxEpisodeSteps: 6 });
+    expect(envSpecOf('seq-add-v12-l6')).toEqual({
+      id: 'seq-add-v12-l6',
+      obsDim: 2 * 6 * 12 + 6,
+      nActions: 12,
+      maxEpisodeSteps: 6,
+      rewardRange: [0, 1],
+    });
     expect(parseSeqEnvId('seq-sort-v3-l5')).toEqual({ task: 'seq-sort', settings: { vocab: 3, length: 5 } });
     expect(isSeqEnv('seq-add-v10-l5')).toBe(false); // seq-add needs an even length
     expect(isSeqEnv('seq-sort-v1-l4')).toBe(false);
