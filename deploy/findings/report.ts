@@ -148,6 +148,7 @@ export function findingsBlocks(results: readonly ResultLine[], planned: readonly
       '**IQM [lo, hi]**: interquartile mean over seeds with a stratified bootstrap 95% interval (2000 resamples, `analysis/robust.ts`, after Agarwal et al. 2021).',
       '**P(X > Y) [lo, hi]**: probability of improvement, the chance that a run of X scores above a run of Y (ties count one half), with its bootstrap 95% interval. **ahead** / **behind**: the interval excludes 1/2; otherwise **not resolved**.',
       `**Collapsed k/n [lo, hi]**: runs that ended collapsed (entropy below 0.05 nats and return below a random policy's, or the last update flagged), with a Wilson 95% interval. Two rates are told apart only when their intervals do not overlap.`,
+      '**Early stop compresses the top**: a run that reaches its target stops there, and its score is the 100-episode evaluation that confirmed it (475-500 on CartPole). Between two methods that both solve, a resolved difference in score is a difference in how good the policy was when it stopped, not in whether it solved; the steps to the threshold (every-cell table) say how fast.',
       `**Minimum seeds**: no comparison, ranking or recommendation is made for a cell with fewer than ${MIN_SEEDS} finished seeds; such cells are marked "too few seeds".`,
     ],
   });
