@@ -17,6 +17,8 @@ import { decode, encode } from '../protocol/codec.js';
 import { AckStatus, MsgType, type HelloMsg, type RolloutMsg } from '../protocol/messages.js';
 import { learnerMessage } from '../protocol/ipc.js';
 import { initParams, modelHash } from '../model/params.js';
+import { policyLogits } from '../model/forward.js';
+import { logSumExp } from '../model/distributions.js';
 import { SegmentCollector } from '../actor/collect.js';
 import { modelSpecFor } from '../envs/registry.js';
 
@@ -65,6 +67,8 @@ async function startLearner(actors: number, dir: string): Promise<{ child: Child
     String(E),
     '--actors',
     String(actors),
+    '--max-inflight',
+    String(Math.max(1, Math.ceil(8 / actors))),
     '--eval-every',
     '0',
     '--final-eval-episodes',
@@ -101,6 +105,21 @@ export async function manyActorsPoint(actors: number, ms: number, warmMs = 1500)
   const loops: Promise<void>[] = [];
   // Rollouts in flight per actor: together at least two batches of 4, so the learner never waits for credit.
   const credit = Math.max(1, Math.ceil(8 / actors));
+  // The learner recomputes log mu from the version a rollout claims (learner/verify.ts), so the
+  // canned rollout carries the log-probs of its actions under that version: computed once per
+  // version for every simulated actor (one forward pass over T x E observations).
+  const logmus = new Map<number, Float32Array>();
+  const noteParams = (v: number, params: Float32Array) => {
+    if (logmus.has(v)) return;
+    const n = T * E;
+    const A = SPEC.nActions;
+    const logits = policyLogits(SPEC, params, seg.obs, n);
+    const lm = new Float32Array(n);
+    for (let i = 0; i < n; i++) lm[i] = logits[i * A + (seg.actions[i] as number)] - logSumExp(logits, i * A, A);
+    logmus.set(v, lm);
+    for (const k of logmus.keys()) if (k < v - 64) logmus.delete(k);
+  };
+  const logmuAt = (v: number): Float32Array => logmus.get(v) ?? seg.logmu;
   let joined = 0;
   try {
     for (let a = 0; a < actors; a++) {
@@ -120,7 +139,15 @@ export async function manyActorsPoint(actors: number, ms: number, warmMs = 1500)
       let seq = 0,
         version = -1;
       const send = (m: RolloutMsg | HelloMsg) => sock.send(encode(m)).catch(() => undefined);
-      const rollout = (): RolloutMsg => ({ type: MsgType.Rollout, actorId: a, seq: seq++, workerId: 0, behaviourVersion: version, ...seg });
+      const rollout = (): RolloutMsg => ({
+        type: MsgType.Rollout,
+        actorId: a,
+        seq: seq++,
+        workerId: 0,
+        behaviourVersion: version,
+        ...seg,
+        logmu: logmuAt(version),
+      });
       // Hello until the first parameters arrive (the learner publishes version 0 once it runs).
       void send(hello);
       const helloAgain = setInterval(() => {
@@ -140,6 +167,7 @@ export async function manyActorsPoint(actors: number, ms: number, warmMs = 1500)
               const m = r.msg;
               if (m.type === MsgType.Params) {
                 const first = version < 0;
+                noteParams(m.version, m.params);
                 version = Math.max(version, m.version);
                 paramMsgBytes = frame.length;
                 if (counting) paramBytes += frame.length;
