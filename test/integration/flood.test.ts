@@ -12,6 +12,7 @@ import { modelSpecFor } from '../../envs/registry.js';
 import { initBackend } from '../../model/backend.js';
 import { modelHash } from '../../model/params.js';
 import { LearnerServer } from '../../learner/server.js';
+import { actorOptions } from '../helpers/actorOptions.js';
 import { Actor } from '../../actor/actor.js';
 import { encode } from '../../protocol/codec.js';
 import { MsgType } from '../../protocol/messages.js';
@@ -71,24 +72,7 @@ describe('floods at the socket', () => {
       logger: memoryPino(log),
     });
     const running = server.run();
-    const actor = new Actor({
-      actorId: 0,
-      endpoint: server.endpoint,
-      envId: 'CartPole-v1',
-      modelSpec: spec,
-      workers: 1,
-      envsPerWorker: 4,
-      segmentSteps: 16,
-      seed: 3,
-      lag: { kind: 'none' },
-      actorDelayMs: 0,
-      maxInFlight: 1,
-      historyVersions: 4,
-      deterministicSegmentsPerSlot: 0,
-      statsEveryMs: 60_000,
-      idleTimeoutMs: 60_000,
-      logger: memoryPino([]),
-    });
+    const actor = new Actor(actorOptions(server.endpoint, spec, { envsPerWorker: 4, segmentSteps: 16 }));
     const acting = actor.run();
     const k = server.trainingLoop.intake.counts;
     while (k.trained < 5) await new Promise((r) => setTimeout(r, 50));

@@ -12,6 +12,7 @@ import { modelSpecFor } from '../../envs/registry.js';
 import { initBackend } from '../../model/backend.js';
 import { modelHash } from '../../model/params.js';
 import { LearnerServer } from '../../learner/server.js';
+import { actorOptions } from '../helpers/actorOptions.js';
 import { Actor } from '../../actor/actor.js';
 import { SegmentCollector } from '../../actor/collect.js';
 import { decode, encode } from '../../protocol/codec.js';
@@ -52,24 +53,7 @@ describe('forged claims from an admitted actor', () => {
       logger: memoryPino(log),
     });
     const running = server.run();
-    const honest = new Actor({
-      actorId: 0,
-      endpoint: server.endpoint,
-      envId: 'CartPole-v1',
-      modelSpec: spec,
-      workers: 1,
-      envsPerWorker: E,
-      segmentSteps: T,
-      seed: 3,
-      lag: { kind: 'none' },
-      actorDelayMs: 0,
-      maxInFlight: 1,
-      historyVersions: 4,
-      deterministicSegmentsPerSlot: 0,
-      statsEveryMs: 60_000,
-      idleTimeoutMs: 60_000,
-      logger: memoryPino([]),
-    });
+    const honest = new Actor(actorOptions(server.endpoint, spec, { envsPerWorker: E, segmentSteps: T }));
     const acting = honest.run();
 
     // The forger: actor 1, a raw DEALER; it acts with the newest parameters it was sent.

@@ -15,6 +15,7 @@ import { initBackend } from '../../model/backend.js';
 import { LearnerServer } from '../../learner/server.js';
 import { Actor, type ActorOptions } from '../../actor/actor.js';
 import { ensureBuilt, runCli } from '../helpers/cli.js';
+import { actorOptions as sharedActorOptions } from '../helpers/actorOptions.js';
 import { memoryPino, testConfig } from '../unit/learner/fakes.js';
 import { writeKeyPair, readKeyPair } from '../../deploy/curveKeys.js';
 import { parseLearnerNetwork, isLoopbackEndpoint } from '../../deploy/networkOptions.js';
@@ -22,27 +23,7 @@ import { parseLearnerNetwork, isLoopbackEndpoint } from '../../deploy/networkOpt
 const spec = modelSpecFor('CartPole-v1', [8]); // the learner's: the env spec is in the model hash
 const cfg = (steps: number) =>
   testConfig({ workers: 1, segmentSteps: 8, envsPerWorker: 2, batchSegments: 1, steps, evalEvery: 100, finalEvalEpisodes: 2 });
-function actorOptions(endpoint: string, over: Partial<ActorOptions>): ActorOptions {
-  return {
-    actorId: 0,
-    endpoint,
-    envId: 'CartPole-v1',
-    modelSpec: spec,
-    workers: 1,
-    envsPerWorker: 2,
-    segmentSteps: 8,
-    seed: 3,
-    lag: { kind: 'none' },
-    actorDelayMs: 0,
-    maxInFlight: 1,
-    historyVersions: 4,
-    deterministicSegmentsPerSlot: 0,
-    statsEveryMs: 60_000,
-    idleTimeoutMs: 60_000,
-    logger: memoryPino([]),
-    ...over,
-  };
-}
+const actorOptions = (endpoint: string, over: Partial<ActorOptions>): ActorOptions => sharedActorOptions(endpoint, spec, over);
 
 beforeAll(async () => {
   ensureBuilt();
