@@ -7,7 +7,7 @@
  */
 import type { RolloutMsg } from '../protocol/messages.js';
 import { headOf, type ModelSpec } from '../model/spec.js';
-import { policyLogits } from '../model/forward.js';
+import { PolicyForward } from '../model/policyForward.js';
 import { distributionOf, type ActionDistribution } from '../model/distributions.js';
 import { paramCount } from '../model/params.js';
 import { Rng } from '../model/rng.js';
@@ -72,6 +72,7 @@ export class SegmentCollector {
   private readonly actionRng: Rng;
   private readonly nParams: number;
   private readonly logits: Float32Array;
+  private readonly policy: PolicyForward;
   private readonly stepOut: VectorStepOut;
   private readonly finalScratch: Float32Array;
   private readonly source: Uint8Array;
@@ -106,6 +107,7 @@ export class SegmentCollector {
     this.nParams = paramCount(this.spec);
     const E = opts.numEnvs;
     this.logits = new Float32Array(E * es.nActions);
+    this.policy = new PolicyForward(this.spec, E);
     this.finalScratch = new Float32Array(E * es.obsDim);
     this.stepOut = {
       obs: this.vec.obs,
@@ -135,13 +137,15 @@ export class SegmentCollector {
     const truncated = new Uint8Array(T * E);
     const logmu = new Float32Array(T * E);
     const finals: Float32Array[] = [];
-    // One float64 copy per segment: same values, a faster forward loop (model/forward.ts).
+    // One float64 copy per segment (the Gaussian head reads its log standard deviations from it),
+    // and the parameters loaded into the policy's forward pass once.
     const mu = Float64Array.from(params);
+    this.policy.load(mu);
     const out = this.stepOut;
     for (let t = 0; t < T; t++) {
       const o = t * E;
       obs.set(this.vec.obs, o * d);
-      policyLogits(this.spec, mu, this.vec.obs, E, this.logits);
+      this.policy.logits(this.vec.obs, E, this.logits);
       const act = (boxActions ?? actions).subarray(o * aw, (o + E) * aw);
       head.sample(this.logits, E, mu, this.actionRng, act, logmu.subarray(o, o + E));
       if (boxActions === undefined) this.teacherActs(act as Int32Array, logmu.subarray(o, o + E));

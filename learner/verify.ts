@@ -3,14 +3,14 @@
  * log mu(a|s) from the parameters of the version the rollout claims to have acted with, and
  * refuses the rollout (BAD_LOGPROB) when a claimed value disagrees beyond `LOGMU_TOLERANCE`.
  *
- * Why it can: the actor computes log mu with model/forward.ts (`policyLogits` on a float64 copy
- * of the parameters, log-softmax or Gaussian log-density in float64, stored as float32), and
- * each row's result does not depend on the other rows. The learner recomputes any subset of
- * rows with the same layer arithmetic on its own dense kernel (model/grad.ts: WebAssembly SIMD
- * where it loads, whose matrix products equal the actor's plain-JS ones bit for bit and whose
- * tanh is within a few ulp), so an honest actor's claims agree to about 1e-15. The tolerance
- * absorbs that round-off; a forged log mu (e.g. -3e38, or the right value for a flipped action)
- * is off by orders of magnitude more.
+ * Why it can: the actor computes log mu from the policy's outputs of model/policyForward.ts
+ * (float64 arithmetic on the dense kernel, outputs rounded to float32; log-softmax or Gaussian
+ * log-density in float64, stored as float32), and each row's result does not depend on the
+ * other rows, so the learner's recomputation of any subset of rows with the same code is
+ * bit-identical for an honest actor. The tolerance only absorbs a different kernel's round-off
+ * (an actor on the plain-JS kernel where WebAssembly SIMD does not load: tanh within a few
+ * ulp); a forged log mu (e.g. -3e38, or the right value for a flipped action) is off by orders
+ * of magnitude more.
  *
  * Teacher rows (sequence tasks, source = 1): the teacher is a deterministic noisy oracle whose
  * log mu takes one of two values, log(1 - eps + eps/V) (the right token) or log(eps/V); the
@@ -22,8 +22,7 @@
  */
 import type { RolloutMsg } from '../protocol/messages.js';
 import { reason } from '../protocol/errors.js';
-import { mlpForward } from '../model/forward.js';
-import { Workspace } from '../model/grad.js';
+import { PolicyForward } from '../model/policyForward.js';
 import { gaussianLogProb, logSumExp } from '../model/distributions.js';
 import { logStdOffset } from '../model/params.js';
 import { headOf, type ModelSpec } from '../model/spec.js';
@@ -69,8 +68,10 @@ export class ClaimVerifier {
   private readonly gaussian: boolean;
   private readonly so: number;
   private logits = new Float32Array(0);
-  /** The policy network's forward pass runs on the learner's dense kernel (WebAssembly SIMD where it loads). */
-  private readonly ws: Workspace;
+  /** The policy's forward pass, the same code as the actor's (model/policyForward.ts). */
+  private readonly fwd: PolicyForward;
+  /** The version whose parameters `fwd` holds. */
+  private fwdVersion = -1;
   private rowIdx = new Int32Array(0);
   private actRows = new Float32Array(0);
   /** Rows recomputed so far, and rollouts refused. */
@@ -85,12 +86,13 @@ export class ClaimVerifier {
     this.rng = new Rng(o.seed ?? 0x5eed);
     this.gaussian = headOf(o.spec) === 'gaussian';
     this.so = this.gaussian ? logStdOffset(o.spec) : 0;
-    this.ws = new Workspace(o.spec, 128);
+    this.fwd = new PolicyForward(o.spec, 128);
   }
 
   /** Hold `params` as version `version` (called at every publish); the oldest beyond capacity are forgotten. */
   note(version: number, params: Float32Array): void {
     this.versions.set(version, Float64Array.from(params));
+    if (version === this.fwdVersion) this.fwdVersion = -1;
     if (version > this.newest) this.newest = version;
     for (const v of this.versions.keys()) if (v <= this.newest - this.capacity) this.versions.delete(v);
   }
@@ -109,7 +111,6 @@ export class ClaimVerifier {
       };
     const { spec } = this.o;
     const n = m.T * m.E,
-      d = m.obsDim,
       A = spec.nActions;
     // Rows to check: all, or each with probability `share` (at least one).
     let k = 0;
@@ -130,7 +131,11 @@ export class ClaimVerifier {
     if (policyRows === 0) return null;
     if (this.logits.length < policyRows * A) this.logits = new Float32Array(policyRows * A);
     const logits = this.logits.subarray(0, policyRows * A);
-    this.policyLogits(P, m.obs, policyRows < n ? this.rowIdx : null, policyRows, d, logits);
+    if (this.fwdVersion !== m.behaviourVersion) {
+      this.fwd.load(P);
+      this.fwdVersion = m.behaviourVersion;
+    }
+    this.fwd.logits(m.obs, policyRows, logits, policyRows < n ? this.rowIdx : null);
     let acts: Float32Array | null = null;
     if (this.gaussian) {
       if (this.actRows.length < policyRows * A) this.actRows = new Float32Array(policyRows * A);
@@ -149,32 +154,6 @@ export class ClaimVerifier {
         );
     }
     return null;
-  }
-
-  /**
-   * Policy logits of `rows` rows of `obs` (rows idx[0..rows) when `idx` is given, else the
-   * first `rows`) with parameters P, rounded to float32 as the actor's model/forward.ts
-   * `policyLogits` gives them. The dense kernel's products equal the actor's plain-JS ones bit
-   * for bit and its tanh is within a few ulp (model/grad.ts), far inside the tolerance.
-   */
-  private policyLogits(P: Float64Array, obs: Float32Array, idx: Int32Array | null, rows: number, d: number, out: Float32Array): void {
-    const ws = this.ws;
-    ws.reserve(rows);
-    const x = ws.x;
-    if (idx === null) for (let i = 0; i < rows * d; i++) x[i] = obs[i];
-    else
-      for (let j = 0; j < rows; j++) {
-        const o = idx[j] * d;
-        for (let c = 0; c < d; c++) x[j * d + c] = obs[o + c];
-      }
-    let params = P;
-    if (ws.wasm !== null) {
-      ws.wasmParams.set(P);
-      params = ws.wasmParams;
-    }
-    const res = mlpForward(ws.policy, ws.denseKernel, params, x, ws.actsP, rows);
-    const k = out.length;
-    for (let i = 0; i < k; i++) out[i] = res[i];
   }
 
   private teacherRow(m: RolloutMsg, i: number): string | null {
