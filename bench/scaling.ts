@@ -6,7 +6,9 @@
  * - learner-only samples/s against --learner-threads 1..N (no actor running), with the
  *   learner's per-update time split;
  * - end-to-end steps/s of real `train` child runs over a grid of (actor processes x workers,
- *   learner threads), steady state from the update records, with their time split;
+ *   learner threads), steady state from the update records, with their time split; each
+ *   worker slot may have two batches in flight (--max-inflight 8), so that collecting and
+ *   training overlap;
  * - protocol over raw ZeroMQ message rate at 4 KB and 248 KB;
  * - pipelineEfficiency: end-to-end 1 actor x 1 worker at L = 1 over min(learner-only at L = 1,
  *   actor-only at 1 thread), target >= 0.7;
@@ -277,8 +279,11 @@ async function endToEndPoint(
     String(workers),
     '--learner-threads',
     String(learnerThreads),
+    // Two batches in flight per slot: the actor collects the next batch while the learner trains
+    // on this one (double buffering, natural lag <= 1; one batch in flight makes the two wait on
+    // each other by turns).
     '--max-inflight',
-    '4',
+    String(2 * SEGMENTS),
     '--eval-every',
     '0',
     '--final-eval-episodes',
