@@ -583,6 +583,15 @@ export const FIELDS: readonly FieldRow[] = [
     source: 'exact: the update does not depend on the thread count',
   },
   {
+    flag: 'trainer-thread',
+    key: 'trainerThread',
+    kind: 'boolean',
+    default: true,
+    help: 'run the updates on a thread of their own (with --grad js), so that receiving, decoding and verifying the next rollouts overlap the update (--no-trainer-thread: in the learner main thread)',
+    group: 'learner and optimiser',
+    source: 'measured: end-to-end steps/s with and without (README, Scaling, measured)',
+  },
+  {
     flag: 'max-lag',
     key: 'maxLag',
     kind: 'integer',

@@ -48,6 +48,11 @@ export interface OptimiserConfig {
    * averages their gradients into one step (effective batch L x the minibatch).
    */
   learnerParallel?: 'exact' | 'data';
+  /**
+   * Run the updates on a thread of their own (learner/trainer.ts; default true, js gradient
+   * path only), so that the main thread's intake overlaps them.
+   */
+  trainerThread?: boolean;
   /** Ratio per token (default) or per response (sequence tasks: segment = response). */
   ratio?: RatioKind;
 }

@@ -14,7 +14,8 @@ import type { StopMsg } from '../protocol/messages.js';
 import type { ModelSpec } from '../model/spec.js';
 import { initParams, modelHash } from '../model/params.js';
 import { activeBackend } from '../model/backend.js';
-import { Learner } from './learner.js';
+import { Learner, type LearnerState } from './learner.js';
+import { TrainerThread } from './trainer.js';
 import { Evaluator } from './evaluator.js';
 import { ParamPublisher } from './publisher.js';
 import { TrainingLoop } from './loop.js';
@@ -24,7 +25,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { CheckpointStore } from './checkpoint.js';
 import { codeVersion, fromCheckpoint, maxLoggedVersion, resumeVersion, toCheckpoint } from './runState.js';
-import type { LoopCheckpointer, LoopResume } from './loop.js';
+import type { LoopCheckpointer, LoopResume, TrainableLearner } from './loop.js';
 import { ClaimVerifier } from './verify.js';
 import { RefusalLog } from './refusalLog.js';
 import { MsgType } from '../protocol/messages.js';
@@ -111,7 +112,12 @@ export class LearnerServer {
       gate,
     });
     const hash = modelHash(spec);
-    const learner = new Learner(spec, c, initParams(spec, c.seed), c.seed);
+    // With --grad js the updates run on the trainer thread by default (learner/trainer.ts): the
+    // intake of the next rollouts overlaps them.
+    const learner: ResumableLearner =
+      c.grad === 'js' && c.trainerThread !== false
+        ? new TrainerThread(spec, c, initParams(spec, c.seed), c.seed)
+        : new Learner(spec, c, initParams(spec, c.seed), c.seed);
     const d = o.durability;
     let checkpointer: LoopCheckpointer | undefined, resume: LoopResume | undefined;
     if (d) {
@@ -274,8 +280,11 @@ export async function answerEnded(o: AnswerEndedOptions): Promise<number> {
   return answered.size;
 }
 
+/** The learner as the server drives it: the loop's calls, and the state of checkpoints. */
+type ResumableLearner = TrainableLearner & { version: number; exportState(): LearnerState; importState(s: LearnerState): void };
+
 /** Restore `learner` from the newest valid checkpoint of `store`; the version continues past every version `log` mentions. */
-function resumeFrom(store: CheckpointStore, learner: Learner, hash: number, log: string): LoopResume {
+function resumeFrom(store: CheckpointStore, learner: ResumableLearner, hash: number, log: string): LoopResume {
   const found = store.loadLatest();
   if (!found) throw new ResumeError(`--resume: no valid checkpoint in ${store.dir}; nothing to resume from (start a new run)`);
   const { learner: state, meta } = fromCheckpoint(found.checkpoint);

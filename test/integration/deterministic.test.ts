@@ -66,4 +66,11 @@ describe('deterministic mode', () => {
     expect(a.length).toBeGreaterThan(10);
     expect(b).toEqual(a);
   }, 180_000);
+
+  it('the trainer thread changes nothing: identical update records with --no-trainer-thread', async () => {
+    const a = await run(5);
+    const b = await run(5, ['--no-trainer-thread']);
+    expect(a.length).toBeGreaterThan(10);
+    expect(b).toEqual(a);
+  }, 180_000);
 });

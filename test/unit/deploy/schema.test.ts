@@ -62,6 +62,7 @@ const BAD: Record<string, string> = {
   lambda: '1.1',
   lr: '0',
   'anneal-lr': 'sometimes',
+  'trainer-thread': 'maybe',
   'adam-eps': '-1e-5',
   epochs: '0',
   minibatches: '2.5',
