@@ -40,7 +40,7 @@ export async function loadSavedPolicy(target: string, what: string): Promise<Sav
       const found = store.loadLatest();
       if (!found)
         throw new UsageError(
-          `${what}: ${target} has no valid checkpoint in checkpoints/${skipped.length ? ` (skipped ${skipped.join('; ')})` : ''}; train it first (checkpoints are written every --checkpoint-every updates and at the end)`,
+          `${what}: ${target} has no valid checkpoint in checkpoints/${skipped.length ? ` (skipped ${skipped.join('; ')})` : ''}; train it first (checkpoints are written every --checkpoint-seconds seconds or --checkpoint-every updates, and at the end)`,
         );
       ({ file, checkpoint: ck } = found);
     } else {

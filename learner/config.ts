@@ -86,8 +86,10 @@ export interface EvalConfig {
 
 /** Checkpoint group (run group in deploy/schema.ts): how often the learner saves its state. */
 export interface CheckpointConfig {
-  /** Updates between checkpoints (0: only when the learner stops). */
+  /** Updates between checkpoints (0: not by count). */
   checkpointEvery: number;
+  /** Seconds between checkpoints (0: not by time); with checkpointEvery, whichever comes first. */
+  checkpointSeconds?: number;
   /** Checkpoints kept in <runDir>/checkpoints/. */
   keepCheckpoints: number;
 }

@@ -51,7 +51,7 @@ export interface TrainingLoopOptions {
   endpoint: string;
   onUpdate?: (r: UpdateRecord) => void;
   onStopping?: (reason: string) => void;
-  /** Save checkpoints every `every` updates and when the loop stops (learner/server.ts wires the store). */
+  /** Save checkpoints every `every` updates or `seconds` seconds and when the loop stops (learner/server.ts wires the store). */
   checkpointer?: LoopCheckpointer;
   /** Continue a run from a checkpoint: the learner is already restored, the loop restores its own part. */
   resume?: LoopResume;
@@ -66,6 +66,8 @@ export class TrainingLoop {
   private readonly returns = new ReturnWindow(100);
   private readonly t0: number;
   private sinceCheckpoint = 0;
+  /** Clock time of the last checkpoint, ms. */
+  private lastCheckpointAt = 0;
   private stopping = false;
   private stopReason = '';
   private envSteps = 0;
@@ -136,6 +138,7 @@ export class TrainingLoop {
     const cp = this.o.checkpointer;
     if (!cp) return;
     this.sinceCheckpoint = 0;
+    this.lastCheckpointAt = this.o.clock.now();
     const v = this.o.learner.version;
     const t = performance.now();
     try {
@@ -147,6 +150,13 @@ export class TrainingLoop {
         'checkpoint not written: training goes on; the previous checkpoint stays the resume point',
       );
     }
+  }
+
+  /** After an update: a checkpoint is due every `every` updates or every `seconds` seconds, whichever comes first. */
+  private checkpointDue(cp: LoopCheckpointer): boolean {
+    ++this.sinceCheckpoint;
+    if (cp.every > 0 && this.sinceCheckpoint >= cp.every) return true;
+    return (cp.seconds ?? 0) > 0 && this.o.clock.now() - this.lastCheckpointAt >= cp.seconds! * 1000;
   }
 
   /** Ask the loop to stop after the current update (budget, target, signal). Idempotent. */
@@ -232,7 +242,7 @@ export class TrainingLoop {
       log.info(updateFields(rec));
       this.o.onUpdate?.(rec);
       const cp = this.o.checkpointer;
-      if (cp && cp.every > 0 && ++this.sinceCheckpoint >= cp.every) this.checkpoint(false);
+      if (cp && this.checkpointDue(cp)) this.checkpoint(false);
       this.checkBudgets();
       if (!this.stopping && this.stopPolicy.needsConfirmation(ev)) await this.confirmTarget(params);
     }

@@ -42,8 +42,10 @@ export interface LoopLogger {
 
 /** Where the loop's checkpoints go. */
 export interface LoopCheckpointer {
-  /** Updates between checkpoints (0: only when the loop stops). */
+  /** Updates between checkpoints (0: not by count). */
   every: number;
+  /** Seconds between checkpoints (0 or absent: not by time). */
+  seconds?: number;
   /** Save the learner's state together with `loop`'s; returns the file and its size in bytes. */
   save(loop: LoopState, final: boolean): { file: string; bytes: number };
 }

@@ -129,6 +129,7 @@ export class LearnerServer {
       const code = codeVersion();
       checkpointer = {
         every: c.checkpointEvery,
+        seconds: c.checkpointSeconds ?? 0,
         save: (loop, final) => {
           const file = store.save(
             toCheckpoint(learner.exportState(), {

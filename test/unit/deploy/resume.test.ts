@@ -45,7 +45,8 @@ describe('resumeConfig', () => {
       runId: saved.runId,
       lr: 0.001,
       steps: 5000,
-      checkpointEvery: 50,
+      checkpointEvery: 0,
+      checkpointSeconds: 30,
       keepCheckpoints: 3,
       restartActors: true,
     });

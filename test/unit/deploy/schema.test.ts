@@ -82,6 +82,7 @@ const BAD: Record<string, string> = {
   'target-return': 'high',
   deterministic: 'yes',
   'checkpoint-every': '-1',
+  'checkpoint-seconds': '-5',
   'keep-checkpoints': '0',
   'log-max-mb': '-1',
   'restart-actors': 'maybe',
