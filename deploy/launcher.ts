@@ -172,6 +172,19 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   };
   watch(learner);
 
+  const onRecord = (r: UpdateRecord): void => {
+    const now = Date.now();
+    if (r.eval) lastEval = r.eval;
+    opts.onUpdate?.(r);
+    if (tty)
+      opts.out.write(
+        `\r\x1b[2K${formatProgressTty(r, cfg.steps, lastEval, { elapsedMs: now - started, columns: (opts.out as NodeJS.WriteStream).columns ?? 80 })}`,
+      );
+    else if (!opts.quiet && now - lastLine >= 5000) {
+      lastLine = now;
+      say(formatProgress(r, cfg.steps, lastEval));
+    }
+  };
   const ready = await new Promise<{ endpoint: string; backend: string } | null>((resolve) => {
     learner.proc.on('message', (raw: unknown) => {
       const m = learnerMessage(raw);
@@ -183,20 +196,12 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
         case 'ready':
           resolve({ endpoint: m.endpoint, backend: m.backend });
           break;
-        case 'update': {
-          const now = Date.now();
-          if (m.record.eval) lastEval = m.record.eval;
-          opts.onUpdate?.(m.record);
-          if (tty)
-            opts.out.write(
-              `\r\x1b[2K${formatProgressTty(m.record, cfg.steps, lastEval, { elapsedMs: now - started, columns: (opts.out as NodeJS.WriteStream).columns ?? 80 })}`,
-            );
-          else if (!opts.quiet && now - lastLine >= 5000) {
-            lastLine = now;
-            say(formatProgress(m.record, cfg.steps, lastEval));
-          }
+        case 'update':
+          onRecord(m.record);
           break;
-        }
+        case 'updates':
+          for (const r of m.records) onRecord(r);
+          break;
         case 'summary':
           summary = m.summary;
           break;

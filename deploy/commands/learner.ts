@@ -18,7 +18,7 @@ import { writeFileAtomic } from '../../infra/fs.js';
 import { learnerNetworkOptions, parseLearnerNetwork } from '../networkOptions.js';
 import { loadEnvModuleOf } from '../envModule.js';
 import { logExists } from '../../protocol/logFiles.js';
-import { toLauncher } from '../../protocol/ipc.js';
+import { toLauncher, UpdateRelay } from '../../protocol/ipc.js';
 
 export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'learner',
@@ -79,6 +79,7 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
       { role: 'learner', backend, runId: cfg.runId },
       { maxMb: cfg.logMaxMb },
     );
+    const relay = new UpdateRelay();
     const server = await LearnerServer.start({
       cfg,
       bind: argv.bind as string,
@@ -86,9 +87,12 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
       curve: net.curve,
       onUpdate: (r) => {
         tb?.addUpdate(r);
-        toLauncher({ type: 'update', record: r });
+        relay.add(r);
       },
-      onStopping: (reason) => toLauncher({ type: 'stopping', reason }),
+      onStopping: (reason) => {
+        relay.flush();
+        toLauncher({ type: 'stopping', reason });
+      },
       durability: { runDir: cfg.runDir, runConfig: cfg, resume },
     }).catch((e: unknown) => {
       if (e instanceof Error && e.name === 'ResumeError') throw new UsageError(e.message);
@@ -109,6 +113,7 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
       tb.addSummary(summary);
       tb.close();
     }
+    relay.flush();
     if (process.send) toLauncher({ type: 'summary', summary });
     else
       process.stdout.write(

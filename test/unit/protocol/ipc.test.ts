@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { learnerMessage, toLauncher, type LearnerToLauncher } from '../../../protocol/ipc.js';
+import { learnerMessage, toLauncher, UpdateRelay, type LearnerToLauncher } from '../../../protocol/ipc.js';
+import type { UpdateRecord } from '../../../protocol/records.js';
 
 describe('learner-to-launcher IPC', () => {
   it('sends through the process channel, and does nothing without one', () => {
@@ -34,10 +35,38 @@ describe('learner-to-launcher IPC', () => {
       'ready',
       { type: 'ready', endpoint: 1, backend: 'cpu' },
       { type: 'update', record: { kind: 'summary' } },
+      { type: 'updates', records: [{ kind: 'update' }, { kind: 'summary' }] },
+      { type: 'updates', records: 'x' },
       { type: 'summary' },
       { type: 'stopping' },
       { type: 'hello' },
     ])
       expect(learnerMessage(bad)).toBeNull();
+  });
+
+  it('relays update records in batches, every one in order, flushed at once on demand', async () => {
+    const got: LearnerToLauncher[] = [];
+    const proc = {
+      send: ((m: unknown) => {
+        const ok = learnerMessage(JSON.parse(JSON.stringify(m)));
+        if (ok) got.push(ok);
+        return true;
+      }) as NodeJS.Process['send'],
+    };
+    const rec = (version: number) => ({ kind: 'update', version }) as unknown as UpdateRecord;
+    const relay = new UpdateRelay(proc, 30);
+    for (let v = 1; v <= 5; v++) relay.add(rec(v));
+    expect(got).toEqual([]);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ type: 'updates', records: [1, 2, 3, 4, 5].map((version) => ({ version })) });
+    relay.add(rec(6));
+    relay.flush();
+    relay.flush();
+    expect(got).toHaveLength(2);
+    expect(got[1]).toMatchObject({ type: 'update', record: { version: 6 } });
+    const silent = new UpdateRelay({ send: undefined }, 1);
+    silent.add(rec(1));
+    silent.flush();
   });
 });
