@@ -19,7 +19,8 @@ import { meanPm, num, renderText, type Table } from '../analysis/format.js';
 import { UsageError } from '../deploy/errors.js';
 import { parseLags, parseMethods, runGrid, sweepCells } from '../deploy/sweepGrid.js';
 import { aggregate, cellFigures, type CellAggregate, type CellFigures } from './learningFigures.js';
-import { benchFlags, resultsDir, stamp, posInt } from './results.js';
+import { parseBenchArgs } from '../deploy/commandFields.js';
+import { resultsDir, stamp } from './results.js';
 
 const CLI = fileURLToPath(new URL('../deploy/cli.js', import.meta.url));
 
@@ -54,32 +55,20 @@ export interface LearningResults {
 
 /** Parse the learning flags (argv after 'learning'); throws a UsageError naming the bad flag. */
 export function parseLearningArgs(argv: string[]): LearningOptions {
-  const values = benchFlags('learning', argv, {
-    methods: { type: 'string' },
-    lags: { type: 'string' },
-    seeds: { type: 'string' },
-    steps: { type: 'string' },
-    parallel: { type: 'string' },
-    env: { type: 'string' },
-    acrobot: { type: 'boolean' },
-    threshold: { type: 'string' },
-    out: { type: 'string' },
-    extra: { type: 'string' },
-  });
-  const env = values.acrobot === true ? 'Acrobot-v1' : ((values.env as string | undefined) ?? 'CartPole-v1');
+  // The flags, their defaults and checks are the rows of 'bench learning' in deploy/commandFields.ts.
+  const values = parseBenchArgs('bench learning', argv);
+  const env = values.acrobot === true ? 'Acrobot-v1' : (values.env as string);
   if (!ENVS[env]) throw new UsageError(`--env: '${env}' is not one of ${Object.keys(ENVS).join(', ')}`);
-  const threshold = values.threshold === undefined ? ENVS[env]!.threshold : Number(values.threshold);
-  if (!Number.isFinite(threshold)) throw new UsageError(`--threshold: '${String(values.threshold)}' is not a finite number`);
   return {
-    methods: (values.methods as string | undefined) ?? 'ppo,v5,v5:floor=neg-is',
-    lags: (values.lags as string | undefined) ?? '0',
-    seeds: posInt('seeds', values.seeds as string | undefined, 1),
-    steps: posInt('steps', values.steps as string | undefined, 100_000),
-    parallel: posInt('parallel', values.parallel as string | undefined, 1),
+    methods: values.methods as string,
+    lags: values.lags as string,
+    seeds: values.seeds as number,
+    steps: values.steps as number,
+    parallel: values.parallel as number,
     env,
-    threshold,
+    threshold: (values.threshold as number | undefined) ?? ENVS[env]!.threshold,
     out: (values.out as string | undefined) ?? path.join(resultsDir(), `learning-${stamp()}`),
-    extra: ((values.extra as string | undefined) ?? '').split(/\s+/).filter((x) => x.length > 0),
+    extra: (values.extra as string).split(/\s+/).filter((x) => x.length > 0),
   };
 }
 

@@ -13,8 +13,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../deploy/errors.js';
-import { benchFlags, resultsDir, stamp } from './results.js';
+import { parseBenchArgs } from '../deploy/commandFields.js';
+import { resultsDir, stamp } from './results.js';
 
 const CLI = fileURLToPath(new URL('../deploy/cli.js', import.meta.url));
 const METHODS: Record<string, string[]> = { ppo: ['--method', 'ppo'], 'v5 neg-is': ['--method', 'v5', '--floor', 'neg-is'] };
@@ -40,30 +40,16 @@ export interface PendulumRow {
   stopReason: string | null;
 }
 
-function num(flag: string, v: string | undefined, dflt: number, int: boolean): number {
-  if (v === undefined) return dflt;
-  const x = Number(v);
-  if (!Number.isFinite(x) || (int && (!Number.isInteger(x) || x < 1)))
-    throw new UsageError(`--${flag}: '${v}' is not ${int ? 'a positive integer' : 'a number'}`);
-  return x;
-}
-
 export function parsePendulumArgs(argv: string[]): PendulumOptions {
-  const values = benchFlags('pendulum', argv, {
-    seeds: { type: 'string' },
-    steps: { type: 'string' },
-    parallel: { type: 'string' },
-    bar: { type: 'string' },
-    'target-return': { type: 'string' },
-    out: { type: 'string' },
-  }) as Record<string, string | undefined>;
+  // The flags, their defaults and checks are the rows of 'bench pendulum' in deploy/commandFields.ts.
+  const values = parseBenchArgs('bench pendulum', argv);
   return {
-    seeds: num('seeds', values.seeds, 3, true),
-    steps: num('steps', values.steps, 300_000, true),
-    parallel: num('parallel', values.parallel, 2, true),
-    bar: num('bar', values.bar, -400, false),
-    targetReturn: values['target-return'] === undefined ? null : num('target-return', values['target-return'], 0, false),
-    out: path.resolve(values.out ?? path.join(resultsDir(), `pendulum-${stamp(new Date())}`)),
+    seeds: values.seeds as number,
+    steps: values.steps as number,
+    parallel: values.parallel as number,
+    bar: values.bar as number,
+    targetReturn: (values['target-return'] as number | undefined) ?? null,
+    out: path.resolve((values.out as string | undefined) ?? path.join(resultsDir(), `pendulum-${stamp(new Date())}`)),
   };
 }
 

@@ -4,8 +4,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { UsageError } from '../deploy/errors.js';
 
 /** A timestamp safe in file names: 20260101T120000. */
 export function stamp(d = new Date()): string {
@@ -35,30 +33,4 @@ export async function timed(fn: () => unknown | Promise<unknown>, ms: number, mi
     calls++;
   }
   return { calls, seconds: (performance.now() - t0) / 1000 };
-}
-
-/** A benchmark flag's positive integer value, `dflt` when absent; a UsageError names the flag. */
-export function posInt(flag: string, v: string | undefined, dflt: number): number {
-  if (v === undefined) return dflt;
-  const x = Number(v);
-  if (!Number.isInteger(x) || x < 1) throw new UsageError(`--${flag}: '${v}' is not a positive integer`);
-  return x;
-}
-
-/** A benchmark's flag values by name. */
-export type BenchFlags = Record<string, string | boolean | undefined>;
-
-/**
- * Parse a benchmark's flags (argv after its name) strictly: an unknown or malformed flag is a
- * UsageError that names the benchmark and lists its flags.
- */
-export function benchFlags(bench: string, argv: string[], options: Record<string, { type: 'string' | 'boolean' }>): BenchFlags {
-  try {
-    return parseArgs({ args: argv, allowPositionals: false, strict: true, options }).values as BenchFlags;
-  } catch (e) {
-    const flags = Object.keys(options)
-      .map((k) => `--${k}`)
-      .join(' ');
-    throw new UsageError(`${bench}: ${e instanceof Error ? e.message : String(e)}; flags: ${flags}`);
-  }
 }

@@ -23,7 +23,7 @@ import { initParams } from '../model/params.js';
 import { forwardTrain, Workspace } from '../model/grad.js';
 import type { ModelSpec } from '../model/spec.js';
 import { buildConfig } from '../deploy/options.js';
-import { UsageError } from '../deploy/errors.js';
+import { parseBenchArgs } from '../deploy/commandFields.js';
 import { meanTimeSplit } from '../analysis/tables.js';
 import { num, renderText, type Table } from '../analysis/format.js';
 import { TIME_SPLIT_KEYS, type UpdateTimeSplit } from '../protocol/records.js';
@@ -63,20 +63,15 @@ export interface ScalingArgs {
 }
 
 export function parseScalingArgs(argv: string[]): ScalingArgs {
-  const a: ScalingArgs = { maxThreads: availableParallelism(), json: false, learnerOnly: false, ms: 3000, e2eSteps: 150_000 };
-  for (let i = 0; i < argv.length; i++) {
-    const f = argv[i];
-    if (f === '--json') a.json = true;
-    else if (f === '--learner-only') a.learnerOnly = true;
-    else if (f === '--max-threads' || f === '--ms' || f === '--e2e-steps') {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < 1) throw new UsageError(`scaling: ${f} needs an integer >= 1, got '${argv[i] ?? ''}'`);
-      if (f === '--max-threads') a.maxThreads = v;
-      else if (f === '--ms') a.ms = v;
-      else a.e2eSteps = v;
-    } else throw new UsageError(`scaling: unknown argument '${f}'; use --max-threads N, --json, --learner-only, --ms MS, --e2e-steps N`);
-  }
-  return a;
+  // The flags, their defaults and checks are the rows of 'bench scaling' in deploy/commandFields.ts.
+  const v = parseBenchArgs('bench scaling', argv);
+  return {
+    maxThreads: v['max-threads'] as number,
+    json: v.json as boolean,
+    learnerOnly: v['learner-only'] as boolean,
+    ms: v.ms as number,
+    e2eSteps: v['e2e-steps'] as number,
+  };
 }
 
 export interface LearnerPoint {

@@ -29,7 +29,8 @@ import {
 } from '../deploy/sweepGrid.js';
 import { isSeqEnv } from '../envs/seq.js';
 import type { EvalStat } from '../protocol/records.js';
-import { benchFlags, resultsDir, stamp, posInt } from './results.js';
+import { parseBenchArgs } from '../deploy/commandFields.js';
+import { resultsDir, stamp } from './results.js';
 
 const CLI = fileURLToPath(new URL('../deploy/cli.js', import.meta.url));
 
@@ -78,30 +79,21 @@ export interface SequenceResults {
 
 /** Parse the sequence flags (argv after 'sequence'); throws a UsageError naming the bad flag. */
 export function parseSequenceArgs(argv: string[]): SequenceOptions {
-  const values = benchFlags('sequence', argv, {
-    methods: { type: 'string' },
-    shares: { type: 'string' },
-    lags: { type: 'string' },
-    seeds: { type: 'string' },
-    steps: { type: 'string' },
-    parallel: { type: 'string' },
-    env: { type: 'string' },
-    out: { type: 'string' },
-    quick: { type: 'boolean' },
-  });
+  // The flags, their defaults and checks are the rows of 'bench sequence' in deploy/commandFields.ts.
+  const values = parseBenchArgs('bench sequence', argv);
   const quick = values.quick === true;
-  const env = (values.env as string | undefined) ?? 'seq-reverse';
+  const env = values.env as string;
   if (!isSeqEnv(env)) throw new UsageError(`--env: '${env}' is not a sequence task (seq-reverse, seq-sort, seq-add)`);
-  const shares = ((values.shares as string | undefined) ?? '0,0.25,0.5,1').split(',').map((s) => Number(s.trim()));
+  const shares = (values.shares as string).split(',').map((s) => Number(s.trim()));
   if (shares.some((p) => !Number.isFinite(p) || p < 0 || p > 1))
     throw new UsageError(`--shares: '${String(values.shares)}' must be comma-separated numbers in [0, 1]`);
   return {
     methods: (values.methods as string | undefined) ?? SEQUENCE_METHODS,
     shares,
-    lags: (values.lags as string | undefined) ?? '0,16',
-    seeds: posInt('seeds', values.seeds as string | undefined, quick ? 2 : 3),
-    steps: posInt('steps', values.steps as string | undefined, quick ? 50_000 : 200_000),
-    parallel: posInt('parallel', values.parallel as string | undefined, 1),
+    lags: values.lags as string,
+    seeds: (values.seeds as number | undefined) ?? (quick ? 2 : 3),
+    steps: (values.steps as number | undefined) ?? (quick ? 50_000 : 200_000),
+    parallel: values.parallel as number,
     env,
     quick,
     out: (values.out as string | undefined) ?? path.join(resultsDir(), `sequence-${stamp()}`),

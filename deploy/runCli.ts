@@ -105,27 +105,19 @@ export function closest(word: string, known: readonly string[]): string | null {
   return bestD <= Math.min(2, Math.floor(word.length / 2)) ? best : null;
 }
 
-/** Flags of the commands beside the training flags of deploy/schema.ts, for did-you-mean. */
+/**
+ * Flags for did-you-mean beside the training flags (deploy/schema.ts) and the rows of
+ * sweep, eval, export, analyze and compare (deploy/commandFields.ts).
+ */
 const OTHER_FLAGS = [
   'quiet',
   'config',
   'join',
   'resume',
-  'run-dir',
   'tensorboard',
   'out',
   'json',
-  'methods',
-  'lags',
-  'seeds',
-  'parallel',
-  'vary',
-  'extra',
-  'episodes',
-  'greedy',
   'format',
-  'threshold',
-  'bootstrap',
   'connect',
   'bind',
   'actor-id',
@@ -135,7 +127,7 @@ const OTHER_FLAGS = [
 ];
 
 /** "Unknown argument: stpes" with "; did you mean --steps?" (or a command: "trian" -> train). */
-function withSuggestion(msg: string, args: readonly string[]): string {
+async function withSuggestion(msg: string, args: readonly string[]): Promise<string> {
   const m = /^Unknown arguments?: (.+)$/.exec(msg);
   if (!m) return msg;
   const word = m[1]!.split(', ')[0]!;
@@ -146,7 +138,13 @@ function withSuggestion(msg: string, args: readonly string[]): string {
     );
     return c ? `${msg}; did you mean 'isreshape ${c}'? (isreshape --help lists the commands)` : msg;
   }
-  const flags = [...FIELDS.map((f) => f.flag), ...OTHER_FLAGS];
+  // Loaded only here: the rows import the sweep grid, which no other command needs at start.
+  const { COMMAND_FIELDS, commandFlagNames } = await import('./commandFields.js');
+  const flags = [
+    ...FIELDS.map((f) => f.flag),
+    ...commandFlagNames(COMMAND_FIELDS.filter((r) => !r.command.startsWith('bench'))),
+    ...OTHER_FLAGS,
+  ];
   const c = closest(word.replace(/^-+/, ''), flags);
   return c ? `${msg}; did you mean --${c}?` : msg;
 }
@@ -164,7 +162,7 @@ export async function runCli(argsIn: readonly string[], io: CliIo): Promise<numb
       .fail((msg, err) => {
         // yargs' own parse errors (YError, e.g. "Not enough arguments following: w") are bad input too.
         if (err && err.name !== 'YError') throw err;
-        throw new UsageError(withSuggestion(msg ?? err?.message ?? 'bad arguments', args));
+        throw new UsageError(msg ?? err?.message ?? 'bad arguments');
       });
     // Each module is typed in its own file; yargs takes them as one heterogeneous list.
     // eslint-disable-next-line @typescript-eslint/no-unsafe-argument
@@ -173,7 +171,7 @@ export async function runCli(argsIn: readonly string[], io: CliIo): Promise<numb
     return 0;
   } catch (err: unknown) {
     if (err instanceof UsageError) {
-      io.stderr.write(`isreshape: ${err.message}\n`);
+      io.stderr.write(`isreshape: ${await withSuggestion(err.message, args)}\n`);
       return 2;
     }
     const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);

@@ -10,21 +10,17 @@
  */
 import type { DropReason, RolloutMsg } from '../protocol/messages.js';
 import { wallClock, type Clock } from '../protocol/clock.js';
+import type { RolloutAccounting } from '../protocol/records.js';
 
 export interface QueuedRollout {
   msg: RolloutMsg;
   peer: Buffer;
 }
 
-export interface IntakeCounts {
-  received: number;
-  trained: number;
-  dropped: number;
-  rejected: number;
-  lost: number;
+/** The rollout accounting of protocol/records.ts (one declaration), plus the rollouts still waiting. */
+export interface IntakeCounts extends RolloutAccounting {
+  /** Rollouts accepted and not yet trained or dropped. */
   pending: number;
-  dropReasons: Record<string, number>;
-  rejectReasons: Record<string, number>;
 }
 
 /** Default largest forward jump of a sequence number (far above any in-flight window). */

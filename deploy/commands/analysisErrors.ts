@@ -5,6 +5,7 @@
 import { AnalysisError } from '../../analysis/errors.js';
 import type { GivenThreshold } from '../../analysis/thresholds.js';
 import { UsageError } from '../errors.js';
+import { checkCommandFlag } from '../commandFields.js';
 
 /** Run `f`; rethrow AnalysisErrors as UsageErrors, anything else unchanged. */
 export async function asUsage<T>(f: () => Promise<T>): Promise<T> {
@@ -16,11 +17,9 @@ export async function asUsage<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Check a --threshold value: a finite number. */
+/** Check a --threshold value: a finite number (its row in deploy/commandFields.ts). */
 export function checkThreshold(v: unknown): number {
-  const x = typeof v === 'number' ? v : Number(v);
-  if (!Number.isFinite(x)) throw new UsageError(`--threshold: '${String(v)}' is not a finite number; e.g. --threshold 475`);
-  return x;
+  return checkCommandFlag('analyze', 'threshold', v) as number;
 }
 
 /** A --threshold given on the command line (checked), or undefined: the environment's default then. */

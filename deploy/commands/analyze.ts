@@ -2,11 +2,12 @@
  * `isreshape analyze RUN_DIR [--json] [--threshold R]`: read one run directory, print its
  * tables (or the figures as JSON) and write RUN_DIR/report.html with charts/<name>.png.
  */
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { analyzeRun } from '../../analysis/analyzeRun.js';
 import { renderBlocksText } from '../../analysis/layout.js';
 import { readRun } from '../../analysis/read.js';
 import { resolveThreshold } from '../../analysis/thresholds.js';
+import { commandOptions, commandPositional, commandRow } from '../commandFields.js';
 import { asUsage, givenThreshold } from './analysisErrors.js';
 
 export interface AnalyzeArgs {
@@ -22,13 +23,8 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
   describe: 'Tables and an HTML report (RUN_DIR/report.html) for one run directory',
   builder: (y) =>
     y
-      .positional('runDir', { type: 'string', demandOption: true, describe: 'run directory (runs/<id>) holding learner.ndjson' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the figures as JSON' })
-      .option('threshold', {
-        type: 'number',
-        defaultDescription: "the env's: CartPole-v1 475, Acrobot-v1 -100, seq-* 0.9, ...; none for user envs",
-        describe: 'return counted as solved (steps to threshold)',
-      }),
+      .positional('runDir', commandPositional(commandRow('analyze', 'runDir')))
+      .options(commandOptions('analyze')) as unknown as Argv<AnalyzeArgs>,
   handler: async (argv) => {
     const given = givenThreshold(argv.threshold);
     const run = await asUsage(() => readRun(argv.runDir));

@@ -5,11 +5,11 @@
  * and Welch's test, the per-group table; write OUT/report.html with heatmaps and charts.
  */
 import { dirname } from 'node:path';
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { compareRuns } from '../../analysis/compare.js';
 import { renderBlocksText } from '../../analysis/layout.js';
 import { DEFAULT_BOOTSTRAP } from '../../analysis/robust.js';
-import { UsageError } from '../errors.js';
+import { checkCommandFlag, commandOptions, commandPositional, commandRow } from '../commandFields.js';
 import { findRunDirs, isRunDir, readRun } from '../../analysis/read.js';
 import { thresholdsFor, type GivenThreshold } from '../../analysis/thresholds.js';
 import { asUsage, givenThreshold } from './analysisErrors.js';
@@ -57,25 +57,8 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
   describe: 'Compare runs grouped by (method, lag) over seeds; writes report.html',
   builder: (y) =>
     y
-      .positional('runDirs', {
-        type: 'string',
-        array: true,
-        demandOption: true,
-        describe: 'run directories, or directories of runs (a sweep)',
-      })
-      .option('out', { type: 'string', describe: "directory for report.html and charts/ (default: the sweep dir or the runs' parent)" })
-      .option('json', { type: 'boolean', default: false, describe: 'print the figures as JSON' })
-      .option('threshold', {
-        type: 'number',
-        defaultDescription:
-          "the runs' env's: CartPole-v1 475, Acrobot-v1 -100, seq-* 0.9, ...; per env when they differ; none for user envs",
-        describe: 'return counted as solved',
-      })
-      .option('bootstrap', {
-        type: 'number',
-        default: DEFAULT_BOOTSTRAP,
-        describe: 'bootstrap resamples for the IQM / mean / P(improvement) CIs (seeded: reports are reproducible)',
-      }),
+      .positional('runDirs', commandPositional(commandRow('compare', 'runDirs')))
+      .options(commandOptions('compare')) as unknown as Argv<CompareArgs>,
   handler: async (argv) => {
     const threshold = givenThreshold(argv.threshold);
     process.stdout.write(await runCompare(argv.runDirs.map(String), argv.out, argv.json, threshold, checkBootstrap(argv.bootstrap)));
@@ -87,11 +70,7 @@ function loadReport(): Promise<typeof import('../../analysis/report.js')> {
   return import('../../analysis/report.js');
 }
 
-/** Check a --bootstrap value: a whole number of resamples from 100 to 1,000,000. */
+/** Check a --bootstrap value: a whole number of resamples from 100 to 1,000,000 (its row in deploy/commandFields.ts). */
 export function checkBootstrap(v: unknown): number {
-  const x = typeof v === 'number' ? v : Number(v);
-  if (!Number.isInteger(x) || x < 100 || x > 1_000_000) {
-    throw new UsageError(`--bootstrap: '${String(v)}' is not a whole number of resamples from 100 to 1000000; e.g. --bootstrap 2000`);
-  }
-  return x;
+  return checkCommandFlag('compare', 'bootstrap', v) as number;
 }

@@ -4,7 +4,7 @@
  * episodes and print the mean and standard deviation of the returns.
  */
 import type { CommandModule } from 'yargs';
-import { UsageError } from '../errors.js';
+import { checkCommandFlag, commandOptions, commandPositional, commandRow } from '../commandFields.js';
 import { loadSavedPolicy } from '../savedPolicy.js';
 
 /** Mean and sample standard deviation (0 for one value). */
@@ -14,27 +14,13 @@ export function meanStd(xs: readonly number[]): { mean: number; std: number } {
   return { mean, std: xs.length > 1 ? Math.sqrt(ss / (xs.length - 1)) : 0 };
 }
 
-function positiveInt(flag: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
-    throw new UsageError(`--${flag}: ${String(v)} is not accepted; expected an integer >= 1`);
-  return v;
-}
-
 export const evalCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'eval <target>',
   describe: 'Evaluate a saved policy: the newest checkpoint of a run directory, or a checkpoint file',
-  builder: (y) =>
-    y.positional('target', { type: 'string', describe: 'run directory or checkpoint file (<run>/checkpoints/ckpt-*.bin)' }).options({
-      episodes: { type: 'number', default: 100, describe: 'complete episodes to run' },
-      greedy: { type: 'boolean', default: false, describe: 'act by argmax instead of sampling' },
-      seed: { type: 'number', describe: "seed of the env resets and action sampling (default: the run's seed)" },
-      json: { type: 'boolean', default: false, describe: 'print {episodes, mean, std, greedy, version} as JSON' },
-    }),
+  builder: (y) => y.positional('target', commandPositional(commandRow('eval', 'target'))).options(commandOptions('eval')),
   handler: async (argv) => {
-    const episodes = positiveInt('episodes', argv.episodes);
-    if (argv.seed !== undefined && (typeof argv.seed !== 'number' || !Number.isInteger(argv.seed) || argv.seed < 0)) {
-      throw new UsageError(`--seed: ${String(argv.seed)} is not accepted; expected an integer >= 0`);
-    }
+    const episodes = checkCommandFlag('eval', 'episodes', argv.episodes) as number;
+    const seed = checkCommandFlag('eval', 'seed', argv.seed) as number | undefined;
     const p = await loadSavedPolicy(argv.target as string, 'eval');
     const { evaluatePolicy } = await import('../../envs/evaluate.js');
     const greedy = argv.greedy as boolean;
@@ -49,7 +35,7 @@ export const evalCommand: CommandModule<object, Record<string, unknown>> = {
         params: Float32Array.from(p.params),
         episodes,
         greedy,
-        seed: (argv.seed as number | undefined) ?? p.seed,
+        seed: seed ?? p.seed,
       }));
     } finally {
       console.log = log;

@@ -5,19 +5,16 @@
  */
 import type { CommandModule } from 'yargs';
 import { existsSync, readdirSync } from 'node:fs';
+import { checkCommandFlag, commandOptions, commandPositional, commandRow } from '../commandFields.js';
 import { UsageError } from '../errors.js';
 import { loadSavedPolicy } from '../savedPolicy.js';
 
 export const exportCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'export <target>',
   describe: 'Export a saved policy (run directory or checkpoint file) as a TensorFlow.js layers model',
-  builder: (y) =>
-    y.positional('target', { type: 'string', describe: 'run directory or checkpoint file (<run>/checkpoints/ckpt-*.bin)' }).options({
-      format: { type: 'string', default: 'tfjs', describe: 'output format: tfjs (layers model: model.json + weights.bin)' },
-      out: { type: 'string', demandOption: true, describe: 'output directory (created; must be empty if it exists)' },
-    }),
+  builder: (y) => y.positional('target', commandPositional(commandRow('export', 'target'))).options(commandOptions('export')),
   handler: async (argv) => {
-    if (argv.format !== 'tfjs') throw new UsageError(`--format: '${String(argv.format)}' is not accepted; expected tfjs`);
+    checkCommandFlag('export', 'format', argv.format);
     const out = argv.out as string;
     if (typeof out !== 'string' || out.trim() === '') throw new UsageError('--out: name the output directory');
     if (existsSync(out) && readdirSync(out).length > 0) throw new UsageError(`--out: ${out} exists and is not empty; name a new directory`);

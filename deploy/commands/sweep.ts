@@ -7,14 +7,12 @@
  * run dir already holds a summary record (resume), then write the compare report over <out>.
  * Each child's stdout and stderr go to <out>/_logs/<cell>.log.
  */
-import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { requireFinite, UsageError } from '../errors.js';
 import {
   cellDone,
   checkVaryClashes,
-  DEFAULT_SWEEP_METHODS,
   defaultSweepOut,
   parseLags,
   parseMethods,
@@ -31,6 +29,7 @@ import { checkEnvId } from '../config.js';
 import { loadEnvModuleOf } from '../envModule.js';
 import { loadConfigFile } from '../runConfig.js';
 import { buildConfig } from '../options.js';
+import { checkCommandFlag, commandOptions } from '../commandFields.js';
 import { runCompare } from './compare.js';
 
 export { cellDone };
@@ -76,62 +75,8 @@ export function makeSweepCommand(deps: SweepDeps = {}): CommandModule<object, Sw
   return {
     command: 'sweep',
     describe: 'Run train over methods x lags x seeds (x any --vary flag; resumable), then compare them all',
-    builder: (y) =>
-      y
-        .option('methods', {
-          type: 'string',
-          default: DEFAULT_SWEEP_METHODS,
-          describe: "methods, options after ':' (e.g. ppo,v5,v5:floor=neg-is)",
-        })
-        .option('lags', { type: 'string', default: '0,4,16,64', describe: 'fixed lags in versions (0 = none)' })
-        .option('seeds', { type: 'number', default: 3, describe: 'seeds per cell (0..seeds-1)' })
-        .option('env', { type: 'string', defaultDescription: "the --preset's env, else CartPole-v1", describe: 'environment id' })
-        .option('steps', {
-          type: 'number',
-          defaultDescription: "the --preset's steps, else 60000",
-          describe:
-            'env steps per run (60k on CartPole: measured large enough for lag-0 ppo and v5 --floor neg-is to reach a confirmed 475)',
-        })
-        .option('parallel', {
-          type: 'number',
-          default: availableParallelism(),
-          defaultDescription: 'the number of cores',
-          describe: 'cells run at once (each is one learner and its actors)',
-        })
-        .option('out', { type: 'string', describe: 'sweep directory (default runs/sweep-<env>-<timestamp>)' })
-        .option('preset', {
-          type: 'string',
-          describe: `train preset for every run (${Object.keys(PRESETS).join(', ')}, none; default by env: cartpole, acrobot)`,
-        })
-        .option('target-return', {
-          type: 'string',
-          describe:
-            "train --target-return for every run: a solved run stops early (default 475 on CartPole-v1, else none; 'none' disables)",
-        })
-        .option('config', {
-          type: 'string',
-          nargs: 1,
-          describe:
-            "train settings for every run from a YAML or JSON file keyed by long flag names; the sweep's own flags (env, steps, preset, target-return, method, lag, seed) override it",
-        })
-        .option('vary', {
-          type: 'string',
-          array: true,
-          nargs: 1,
-          describe:
-            'FLAG=V1,V2,...: sweep a training flag as another grid axis (repeatable; cells are the product), e.g. --vary tau-h=1,1.5,2 --vary gamma-base=0.1,0.3; values are checked before any cell starts',
-        })
-        .option('env-module', {
-          type: 'string',
-          describe: 'environment module for every run (a .mjs / .js file; see --env-module of train); stored absolute in each config.json',
-        })
-        .option('extra', { type: 'string', default: '', describe: "extra flags for every train run, quoted: --extra '--lr 0.001'" })
-        .option('threshold', {
-          type: 'number',
-          describe:
-            "return counted as solved in the comparison (default: the target return, else the env's: Acrobot-v1 -100, seq-* 0.9, ...; none for user envs)",
-        })
-        .option('cli', { type: 'string', hidden: true }),
+    // The options are the sweep's rows of deploy/commandFields.ts (flag, type, default, help, group).
+    builder: (y) => y.options(commandOptions('sweep')) as unknown as Argv<SweepArgs>,
     handler: async (argv) => {
       const methods = parseMethods(argv.methods);
       const lags = parseLags(argv.lags);
@@ -259,8 +204,7 @@ function parseTarget(v: string | undefined, env: string): number | null {
   return requireFinite('target-return', v);
 }
 
+/** A positive integer flag of the sweep, checked by its row (deploy/commandFields.ts). */
 function positiveInt(flag: string, v: unknown): number {
-  const x = requireFinite(flag, v);
-  if (!Number.isInteger(x) || x < 1) throw new UsageError(`--${flag}: '${String(v)}' is not a positive integer`);
-  return x;
+  return checkCommandFlag('sweep', flag, v) as number;
 }
