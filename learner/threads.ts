@@ -51,14 +51,18 @@ import type { LearnerConfig } from './config.js';
 /** Largest accepted --learner-threads. */
 export const MAX_LEARNER_THREADS = 64;
 
-/** Per-shard sums slot: entropy, value, policy, ok (1 = finite), total, sum of squares of a reduced range. */
-export const SUM_FIELDS = 6;
+/**
+ * Per-shard sums slot: entropy, value, policy, ok (1 = finite), total, sum of squares of a
+ * reduced range, and the factor its gradient slot enters the sum with.
+ */
+export const SUM_FIELDS = 7;
 const S_ENT = 0,
   S_VAL = 1,
   S_POL = 2,
   S_OK = 3,
   S_TOT = 4,
-  S_SQ = 5;
+  S_SQ = 5,
+  S_SCALE = 6;
 
 /** Request op codes (main -> shard). */
 export const ShardOp = {
@@ -210,6 +214,8 @@ export class Shard {
   private readonly grads: Float64Array;
   private readonly out: Float64Array;
   private readonly sums: Float64Array;
+  /** Every shard's sums slot (the reduction reads their scales). */
+  private readonly allSums: Float64Array;
   private readonly count: number;
   private readonly threads: number;
   private readonly adam: FlatAdam;
@@ -235,6 +241,7 @@ export class Shard {
     this.grad = new Float64Array(init.grads, 8 * this.count * index, this.count);
     this.out = new Float64Array(init.grad);
     this.sums = new Float64Array(init.sums, 8 * SUM_FIELDS * index, SUM_FIELDS);
+    this.allSums = new Float64Array(init.sums);
     this.ws = new Workspace(spec, 64);
     this.mb = emptyBatch(64, spec.obsDim, 0);
     this.adam = new FlatAdam(this.count, ADAM_BETA1, ADAM_BETA2, cfg.adamEps, {
@@ -330,20 +337,21 @@ export class Shard {
     const n = hi - lo;
     const scale = n * invM;
     s[S_OK] = 1;
+    s[S_SCALE] = scale;
     if (n === 0) {
       this.grad.fill(0);
       s[S_ENT] = s[S_VAL] = s[S_POL] = s[S_TOT] = 0;
       return;
     }
     const mb = this.gather(lo, hi, this.src!.response.length > 0);
-    const r = lossAndGradJs(this.spec, this.cfg, this.params, mb, this.ws, this.wts);
+    // The gradient straight into this shard's slot, unscaled and unchecked: the reduction
+    // multiplies by the scale (the same product as scaling here) and a non-finite element
+    // makes the summed gradient's norm non-finite (the learner skips the step).
+    const r = lossAndGradJs(this.spec, this.cfg, this.params, mb, this.ws, this.wts, this.grad, false);
     if (!Number.isFinite(r.terms.total) || r.weights === null) {
       s[S_OK] = 0;
       return;
     }
-    const g = r.grad,
-      out = this.grad;
-    for (let j = 0; j < out.length; j++) out[j] = scale * g[j];
     s[S_ENT] = scale * r.terms.entropy;
     s[S_VAL] = scale * r.terms.valueLoss;
     s[S_POL] = scale * r.terms.policyLoss;
@@ -384,6 +392,7 @@ export class Shard {
   /** Two phases, second half: `lossBackwardJs` with the shared g into this shard's gradient slot. */
   private bwd(): void {
     const n = this.mb.n;
+    this.sums[S_SCALE] = 1;
     if (n === 0) {
       this.grad.fill(0);
       this.sums[S_POL] = 0;
@@ -393,29 +402,36 @@ export class Shard {
     this.sums[S_POL] = lossBackwardJs(this.spec, this.params, this.mb, this.ws, this.src!.g.subarray(lo, lo + n), this.grad, this.invN);
   }
 
-  /** out[j] = sum over the first `active` shard slots in shard order, for j in [lo, hi); the range's sum of squares into sums. */
+  /** out[j] = the first `active` shard slots times their scales, summed in shard order, for j in [lo, hi); the range's sum of squares into sums. */
   private reduce(lo: number, hi: number, active: number): void {
-    const C = this.count,
-      L = active,
-      G = this.grads,
-      out = this.out;
-    let sq = 0;
-    if (L === 2) {
-      for (let j = lo; j < hi; j++) {
-        const g = G[j] + G[C + j];
-        out[j] = g;
-        sq += g * g;
-      }
-    } else {
-      for (let j = lo; j < hi; j++) out[j] = G[j];
-      for (let i = 1; i < L; i++) {
-        const o = i * C;
-        for (let j = lo; j < hi; j++) out[j] += G[o + j];
-      }
-      for (let j = lo; j < hi; j++) sq += out[j] * out[j];
-    }
-    this.sums[S_SQ] = sq;
+    this.sums[S_SQ] = reduceSlots(this.grads, this.allSums, this.count, active, this.out, lo, hi);
   }
+}
+
+/**
+ * out[j] = sum over slots i < active, in slot order, of scale_i x G[i C + j], for j in [lo, hi)
+ * (scale_i: sums slot i's S_SCALE); returns the range's sum of squares.
+ */
+function reduceSlots(G: Float64Array, sums: Float64Array, C: number, active: number, out: Float64Array, lo: number, hi: number): number {
+  let sq = 0;
+  const s0 = sums[S_SCALE];
+  if (active === 2) {
+    const s1 = sums[SUM_FIELDS + S_SCALE];
+    for (let j = lo; j < hi; j++) {
+      const g = s0 * G[j] + s1 * G[C + j];
+      out[j] = g;
+      sq += g * g;
+    }
+    return sq;
+  }
+  for (let j = lo; j < hi; j++) out[j] = s0 * G[j];
+  for (let i = 1; i < active; i++) {
+    const o = i * C,
+      si = sums[i * SUM_FIELDS + S_SCALE];
+    for (let j = lo; j < hi; j++) out[j] += si * G[o + j];
+  }
+  for (let j = lo; j < hi; j++) sq += out[j] * out[j];
+  return sq;
 }
 
 /** Result of one minibatch on the threads: the summed gradient (owned by the pool) and the loss terms. */
@@ -785,17 +801,7 @@ export class GradThreads {
       for (let s = 0; s < L; s++) sq += this.sums[s * SUM_FIELDS + S_SQ];
       return sq;
     }
-    if (active === 1) out.set(G.subarray(0, C));
-    else {
-      out.set(G.subarray(0, C));
-      for (let i = 1; i < active; i++) {
-        const o = i * C;
-        for (let j = 0; j < C; j++) out[j] += G[o + j];
-      }
-    }
-    let sq = 0;
-    for (let j = 0; j < C; j++) sq += out[j] * out[j];
-    return sq;
+    return reduceSlots(G, this.sums, C, active, out, 0, C);
   }
 
   /**

@@ -89,16 +89,22 @@ describe('learner threads', () => {
     });
   }
 
-  it('a non-finite gradient on a shard skips the step: NaN never reaches the parameters', async () => {
-    const p0 = initParams(spec, 4);
-    const seg = segment(p0, 6, 0);
-    seg.rewards.fill(3e38); // finite input, but the value loss overflows to Infinity
-    const l = new Learner(spec, { ...base, normalizeAdvantages: false, learnerThreads: 2 }, p0, 1);
-    learners.push(l);
-    const st = await l.update([{ msg: seg, lag: 0 }], 0);
-    expect(st.nonFiniteSkips).toBe(base.epochs * base.minibatches);
-    expect(l.paramsArray()).toEqual(p0);
-  });
+  for (const hidden of [
+    [16, 16],
+    [128, 128], // the threads share the optimiser
+  ]) {
+    it(`a non-finite gradient on a shard skips the step: NaN never reaches the parameters ([${hidden}])`, async () => {
+      const s: ModelSpec = { ...spec, hidden };
+      const p0 = initParams(s, 4);
+      const seg = segment(p0, 6, 0, s);
+      seg.rewards.fill(3e38); // finite input, but the value loss overflows to Infinity
+      const l = new Learner(s, { ...base, normalizeAdvantages: false, learnerThreads: 2 }, p0, 1);
+      learners.push(l);
+      const st = await l.update([{ msg: seg, lag: 0 }], 0);
+      expect(st.nonFiniteSkips).toBe(base.epochs * base.minibatches);
+      expect(l.paramsArray()).toEqual(p0);
+    });
+  }
 
   for (const method of ['v5', 'ppo', 'v3.1'] as const) {
     it(`a box env (Pendulum-v1, Gaussian head), ${method}: L = 2 and 3 give the L = 1 updates, deterministically`, async () => {
