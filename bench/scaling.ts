@@ -30,6 +30,7 @@ import { TIME_SPLIT_KEYS, type UpdateTimeSplit } from '../protocol/records.js';
 import { encode } from '../protocol/codec.js';
 import { steadyStepsPerSecond, withTrainRun } from './trainChild.js';
 import { Learner, type UpdateTimes } from '../learner/learner.js';
+import { parallelOptimiser } from '../learner/threads.js';
 import type { TrainingSegment } from '../learner/batch.js';
 import type { LearnerConfig } from '../learner/config.js';
 import { actorOnlyFps, CARTPOLE_SPEC, makeSegments } from './throughput.js';
@@ -103,10 +104,15 @@ export interface PredictedPoint {
 export interface PredictionBasis {
   /** Per-update time with 1 thread. */
   t1Ms: number;
-  /** Its parallel part: the forward pass over the batch's rows and the minibatch gradients. */
+  /**
+   * Its parallel part: the forward pass over the batch's rows and the minibatch gradients, and
+   * the optimiser (norm and Adam) where the threads share it (`optimiserShared`).
+   */
   parallelMs: number;
-  /** Its serial part: t1Ms - parallelMs (batch building, diagnostics, optimiser). */
+  /** Its serial part: t1Ms - parallelMs (batch building, diagnostics; the optimiser where not shared). */
   serialMs: number;
+  /** The threads share the optimiser's work at this model size (learner/threads.ts PARALLEL_OPT_MIN). */
+  optimiserShared: boolean;
   /** Per-update time with 2 threads minus (serial + parallel / 2): synchronisation and imbalance, per extra thread (>= 0). */
   overheadPerThreadMs: number;
 }
@@ -339,18 +345,24 @@ function forwardMs(spec: ModelSpec, segs: TrainingSegment[]): number {
 /**
  * Amdahl from measured fractions: T(L) = serial + parallel / L + overhead x (L - 1), with
  * serial and parallel from the 1-thread run (its gradient time and the forward pass are the
- * parallel part) and the overhead per extra thread from the 2-thread run. A prediction.
+ * parallel part, and its optimiser time where the threads share the optimiser) and the
+ * overhead per extra thread from the 2-thread run. A prediction.
  */
-export function predictSpeedups(pts: LearnerPoint[], fwdMs: number, at: number[]): { basis: PredictionBasis; predicted: PredictedPoint[] } {
+export function predictSpeedups(
+  pts: LearnerPoint[],
+  fwdMs: number,
+  at: number[],
+  optimiserShared = false,
+): { basis: PredictionBasis; predicted: PredictedPoint[] } {
   const one = pts.find((p) => p.threads === 1);
   const two = pts.find((p) => p.threads === 2);
   if (one === undefined) throw new Error('prediction needs the 1-thread point');
   const perUpdate = (p: LearnerPoint) => (1000 * T * E * SEGMENTS) / p.samplesPerSec;
   const t1Ms = perUpdate(one);
-  const parallelMs = Math.min(t1Ms, one.timeMs.gradMs + fwdMs);
+  const parallelMs = Math.min(t1Ms, one.timeMs.gradMs + fwdMs + (optimiserShared ? one.timeMs.optimiserMs : 0));
   const serialMs = t1Ms - parallelMs;
   const overheadPerThreadMs = two === undefined ? 0 : Math.max(0, perUpdate(two) - (serialMs + parallelMs / 2));
-  const basis = { t1Ms, parallelMs, serialMs, overheadPerThreadMs };
+  const basis = { t1Ms, parallelMs, serialMs, optimiserShared, overheadPerThreadMs };
   return { basis, predicted: at.map((L) => ({ threads: L, speedup: t1Ms / (serialMs + parallelMs / L + overheadPerThreadMs * (L - 1)) })) };
 }
 
@@ -386,7 +398,12 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
   const learnerOnly = await learnerCurve(N, segs, 2 * a.ms, say);
   const largeSegs = makeSegments(initParams(LARGE_SPEC, 1), 16, T, E, LARGE_SPEC);
   const learnerOnlyLarge = await learnerCurve(N, largeSegs, 2 * a.ms, say, LARGE_SPEC);
-  const { basis: predictionBasis, predicted } = predictSpeedups(learnerOnlyLarge, forwardMs(LARGE_SPEC, largeSegs), [4, 8, 12, 16]);
+  const { basis: predictionBasis, predicted } = predictSpeedups(
+    learnerOnlyLarge,
+    forwardMs(LARGE_SPEC, largeSegs),
+    [4, 8, 12, 16],
+    parallelOptimiser(LARGE_SPEC),
+  );
   for (const p of predicted)
     say(`  PREDICTED learner-only [256,256] L=${p.threads}: ${num(p.speedup)}x one thread (${num(p.speedup / p.threads)} of linear)`);
   const rssAfterLearner = rssMB();
@@ -585,7 +602,7 @@ function printLearner(r: ScalingResults, say: (s: string) => void): void {
       title: 'PREDICTED learner-only speedup at [256,256] (Amdahl from the measured fractions; a prediction, not a measurement)',
       headers: ['threads', 'x one thread', 'of linear'],
       rows: r.predicted.map((p) => [String(p.threads), num(p.speedup), num(p.speedup / p.threads)]),
-      note: `per update with 1 thread ${num(b.t1Ms)} ms = serial ${num(b.serialMs)} + parallel ${num(b.parallelMs)} (forward pass + gradients); overhead per extra thread ${num(b.overheadPerThreadMs)} ms (from the 2-thread run); T(L) = serial + parallel / L + overhead x (L - 1)`,
+      note: `per update with 1 thread ${num(b.t1Ms)} ms = serial ${num(b.serialMs)} + parallel ${num(b.parallelMs)} (forward pass + gradients${b.optimiserShared ? ' + optimiser, which the threads share at this size' : ''}); overhead per extra thread ${num(b.overheadPerThreadMs)} ms (from the 2-thread run); T(L) = serial + parallel / L + overhead x (L - 1)`,
     }),
   );
   if (r.endToEnd.length === 0) {

@@ -3,28 +3,57 @@
  * per step so that it can be annealed. Plain JavaScript: the state is explicit, the update is
  * exactly reproducible, and no tensor is read back per step.
  */
+export const ADAM_BETA1 = 0.9;
+export const ADAM_BETA2 = 0.999;
+
+/** The bias corrections of one step (1 - beta^t), computed once and shared by every range of it. */
+export interface AdamStepCorrection {
+  c1: number;
+  c2: number;
+}
+
 export class FlatAdam {
   private readonly m: Float64Array;
   private readonly v: Float64Array;
   private t = 0;
 
+  /**
+   * `moments`: the first and second moments to use (each `size` long, zeros at the start), for
+   * example views of SharedArrayBuffers that the learner threads step by parameter range
+   * (learner/threads.ts); by default the optimiser allocates its own.
+   */
   constructor(
     size: number,
-    private readonly beta1 = 0.9,
-    private readonly beta2 = 0.999,
+    private readonly beta1 = ADAM_BETA1,
+    private readonly beta2 = ADAM_BETA2,
     private readonly eps = 1e-5,
+    moments?: { m: Float64Array; v: Float64Array },
   ) {
-    this.m = new Float64Array(size);
-    this.v = new Float64Array(size);
+    if (moments !== undefined && (moments.m.length !== size || moments.v.length !== size))
+      throw new RangeError(`Adam moments of ${moments.m.length}/${moments.v.length} elements for ${size} parameters`);
+    this.m = moments?.m ?? new Float64Array(size);
+    this.v = moments?.v ?? new Float64Array(size);
   }
 
   /** Apply one step of `grad` times `scale` (gradient clipping) to `param` in place. */
   step(param: Float64Array, grad: ArrayLike<number>, lr: number, scale = 1): void {
+    this.stepRange(param, grad, lr, scale, this.begin(), 0, param.length);
+  }
+
+  /** Count one step and return its bias corrections (then `stepRange` over every parameter, once). */
+  begin(): AdamStepCorrection {
     this.t += 1;
+    return { c1: 1 - this.beta1 ** this.t, c2: 1 - this.beta2 ** this.t };
+  }
+
+  /**
+   * The step of parameters [lo, hi) with the corrections of `begin`: elementwise, so ranges
+   * stepped on different threads give exactly the whole step.
+   */
+  stepRange(param: Float64Array, grad: ArrayLike<number>, lr: number, scale: number, c: AdamStepCorrection, lo: number, hi: number): void {
     const { beta1: b1, beta2: b2, eps, m, v } = this;
-    const c1 = 1 - b1 ** this.t;
-    const c2 = 1 - b2 ** this.t;
-    for (let i = 0; i < param.length; i++) {
+    const { c1, c2 } = c;
+    for (let i = lo; i < hi; i++) {
       const g = grad[i] * scale;
       m[i] = b1 * m[i] + (1 - b1) * g;
       v[i] = b2 * v[i] + (1 - b2) * g * g;

@@ -12,6 +12,6 @@ await servePinned((data) => {
   const shard = new Shard(init.shard, init.spec, init.cfg, init);
   return {
     message: (m) => shard.message(m as ShardMessage),
-    run: (op, ints, floats) => shard.run(op as ShardOp, ints[0], ints[1], floats[0]),
+    run: (op, ints, floats) => shard.run(op as ShardOp, ints[0], ints[1], floats[0], floats),
   };
 });

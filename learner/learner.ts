@@ -15,7 +15,7 @@ import { finishBatch, gatherBatch, responsePermutation, selectRows, type Batch, 
 import { lossAndGrad, type LossTerms } from './loss.js';
 import { lossAndGradJs } from './lossJs.js';
 import { forwardTrain, Workspace } from '../model/grad.js';
-import { FlatAdam, type AdamState } from './adam.js';
+import { ADAM_BETA1, ADAM_BETA2, FlatAdam, type AdamState } from './adam.js';
 import type { LearnerConfig } from './config.js';
 import { GradThreads } from './threads.js';
 
@@ -42,10 +42,19 @@ type Request =
    * --learner-parallel data: one per thread, gradients averaged). `diagnose`: the first request
    * also asks for the batch's diagnostics.
    */
-  | { kind: 'grad'; batch: Batch; rows: Int32Array; parts: number; diagnose: boolean };
+  | { kind: 'grad'; batch: Batch; rows: Int32Array; parts: number; diagnose: boolean }
+  /** One Adam step with the gradient of the last 'grad' answer times `scale` (on the threads: split by parameter range). */
+  | { kind: 'adam'; grad: Float64Array; lr: number; scale: number };
 
-/** The driver's answer: the forward outputs, or the minibatch's gradient and loss terms (and the diagnostics when asked). */
-type Answer = { logits: Float64Array; values: Float64Array } | { grad: Float64Array; terms: LossTerms; diag?: BatchDiagnostics };
+/**
+ * The driver's answer: the forward outputs, or the minibatch's gradient and loss terms (and
+ * the diagnostics when asked; `sumSq`, the gradient's sum of squares, when the driver computed
+ * it), or that the Adam step is done.
+ */
+type Answer =
+  | { logits: Float64Array; values: Float64Array }
+  | { grad: Float64Array; terms: LossTerms; diag?: BatchDiagnostics; sumSq?: number }
+  | { stepped: true };
 
 export interface UpdateStats extends BatchDiagnostics {
   samples: number;
@@ -102,10 +111,11 @@ export class Learner {
     const L = cfg.learnerThreads ?? 1;
     if (L > 1 && cfg.grad === 'tfjs') throw new RangeError(`learnerThreads ${L} needs grad 'js': the tfjs path runs in this thread`);
     if (cfg.grad === 'tfjs') tfjs(); // throws now, not at the first update, when tfjs is not loaded
-    this.adam = new FlatAdam(initial.length, 0.9, 0.999, cfg.adamEps);
     this.rng = new Rng(seed);
     this.ws = new Workspace(spec, 256);
     this.threads = L > 1 ? new GradThreads(spec, cfg, L) : null;
+    // With threads, Adam's moments live in their shared memory too: they step ranges of them.
+    this.adam = new FlatAdam(initial.length, ADAM_BETA1, ADAM_BETA2, cfg.adamEps, this.threads?.moments);
     // With threads, the master copy lives in their shared memory: Adam steps it in place.
     this.params = this.threads?.params ?? new Float64Array(initial.length);
     this.params.set(initial);
@@ -159,6 +169,11 @@ export class Learner {
         r = gen.next({ logits: this.ws.logits, values: this.ws.values });
         continue;
       }
+      if (q.kind === 'adam') {
+        this.adam.step(this.params, q.grad, q.lr, q.scale);
+        r = gen.next({ stepped: true });
+        continue;
+      }
       if (q.parts !== 1) throw new Error(`in-process update got ${q.parts} minibatches in one step`);
       const td = performance.now();
       const diag = q.diagnose ? this.diagnose(q.batch) : undefined;
@@ -193,6 +208,11 @@ export class Learner {
       if (q.kind === 'forward') {
         const { allObs, n, nBoot, nFinal } = q.inputs;
         r = gen.next(await threads.forwardRows(allObs, n + nBoot + nFinal));
+        continue;
+      }
+      if (q.kind === 'adam') {
+        await threads.adamStep(this.adam, q.grad, q.lr, q.scale);
+        r = gen.next({ stepped: true });
         continue;
       }
       const { batch, rows, parts } = q;
@@ -263,8 +283,8 @@ export class Learner {
         diag ??= res.diag ?? null;
         const { grad, terms } = res;
         const to = performance.now();
-        let sq = 0;
-        for (let i = 0; i < grad.length; i++) sq += grad[i] * grad[i];
+        let sq = res.sumSq ?? 0;
+        if (res.sumSq === undefined) for (let i = 0; i < grad.length; i++) sq += grad[i] * grad[i];
         const norm = Math.sqrt(sq);
         if (!Number.isFinite(norm) || !Number.isFinite(terms.total)) {
           skips++; // a NaN or infinity never reaches the parameters
@@ -277,7 +297,8 @@ export class Learner {
           qn[q]++;
           qg[q] += g[r];
         }
-        this.adam.step(this.params, grad, lr, Math.min(1, cfg.maxGradNorm / (norm + 1e-6)));
+        const done: Answer = yield { kind: 'adam', grad, lr, scale: Math.min(1, cfg.maxGradNorm / (norm + 1e-6)) };
+        if (!('stepped' in done)) throw new Error('update driver answered an Adam step with something else');
         plSum += terms.policyLoss;
         vlSum += terms.valueLoss;
         normSum += norm;
@@ -344,6 +365,7 @@ export class Learner {
     for (let i = 0; i < s.params.length; i++) if (!Number.isFinite(s.params[i])) throw new RangeError(`state parameter ${i} is not finite`);
     this.adam.importState(s.adam);
     this.params.set(s.params);
+    this.threads?.paramsChanged();
     this.rng.setState(s.rng);
     this.version = s.version;
   }

@@ -103,7 +103,8 @@ export function lossForwardJs(
  * Second half of the loss, after `lossForwardJs` on the same ws and params: adds the policy
  * term -invN sum g A logp to d loss / d outputs and d loss / d head params (g: the weights of
  * these n rows, data) and runs the backward pass into `grad` (paramCount, overwritten).
- * Returns sum_r g_r A_r logp_r, or NaN when an element of the gradient is not finite.
+ * Returns sum_r g_r A_r logp_r, or NaN when an element of the gradient is not finite
+ * (`checkFinite` false: not checked, for a caller that checks the summed gradient instead).
  */
 export function lossBackwardJs(
   spec: ModelSpec,
@@ -113,6 +114,7 @@ export function lossBackwardJs(
   g: ArrayLike<number>,
   grad: Float64Array,
   invN = 1 / mb.n,
+  checkFinite = true,
 ): number {
   const n = mb.n;
   const head = distributionOf(spec);
@@ -130,6 +132,7 @@ export function lossBackwardJs(
   }
   backward(spec, params, ws, dOut, ws.dValues, grad);
   for (let j = 0; j < head.nParams; j++) grad[head.paramOffset + j] = dHead[j];
+  if (!checkFinite) return plSum;
   let bad = 0; // x - x is NaN exactly when x is NaN or infinite
   for (let i = 0; i < grad.length; i++) bad += grad[i] - grad[i];
   return bad === 0 ? plSum : NaN;
@@ -142,7 +145,9 @@ export function lossBackwardJs(
  * terms.total = NaN (every term NaN, grad unspecified) when obs, logmu, adv or targets hold
  * a NaN or infinity, or any logit, value or gradient element is not finite; throws only on
  * shape errors (a caller bug). The two halves are `lossForwardJs` and `lossBackwardJs`
- * (learner/threads.ts runs them on shards of a minibatch in worker threads).
+ * (learner/threads.ts runs them on shards of a minibatch in worker threads). `gradOut`: where
+ * the gradient goes (default ws.grad); `checkFinite` false: a non-finite gradient element is
+ * not looked for (the learner threads find it in the norm of the summed gradient).
  */
 export function lossAndGradJs(
   spec: ModelSpec,
@@ -151,6 +156,8 @@ export function lossAndGradJs(
   mb: Batch,
   ws: Workspace,
   wts = new WeightBatch(),
+  gradOut: Float64Array = ws.grad,
+  checkFinite = true,
 ): LossAndGradJs {
   const n = mb.n;
   const invN = 1 / n;
@@ -161,9 +168,9 @@ export function lossAndGradJs(
   if (mb.response) responseMeanLogRatio(logRatio, mb.response, n);
   // The weights, once, as data (v3.1: gamma_ess from this minibatch's w).
   const g = computeWeights(cfg.objective, logRatio, mb.adv, { n, out: wts }).g;
-  const plSum = lossBackwardJs(spec, params, mb, ws, g, ws.grad, invN);
+  const plSum = lossBackwardJs(spec, params, mb, ws, g, gradOut, invN, checkFinite);
   if (Number.isNaN(plSum)) return nanResult(ws);
-  return { grad: ws.grad, terms: lossTerms(cfg, plSum * invN, sums, invN), weights: wts };
+  return { grad: gradOut, terms: lossTerms(cfg, plSum * invN, sums, invN), weights: wts };
 }
 
 /** The loss terms from the sums of a minibatch (plMean = invN sum g A logp). */

@@ -27,16 +27,22 @@
  * - data: each of up to L threads takes a whole minibatch of the configured size; the
  *   gradients (and loss terms) are averaged into one optimiser step, so an epoch takes
  *   ceil(minibatches / L) steps of an effective batch L x the minibatch size.
- * Gradients are reduced in shard order (deterministic for a given L); with many parameters
- * the reduction itself is split over the threads, each summing a range of parameters.
+ * Gradients are reduced in shard order (deterministic for a given L). With many parameters
+ * (PARALLEL_OPT_MIN and up) the optimiser's work is split over the threads by parameter range
+ * too: the reduction with each range's sum of squares (the clipping norm: the ranges' sums
+ * added in range order), then the Adam step (elementwise, so bit-identical to one thread's;
+ * the moments live in shared memory). Below that, the main thread does both alone (two more
+ * synchronisations cost more than they save).
  */
 import { workerFile } from '../infra/workerFile.js';
 import { PinnedWorker } from '../infra/pinnedWorker.js';
 import { headOf, type ModelSpec } from '../model/spec.js';
 import { paramCount } from '../model/params.js';
-import { forwardTrain, Workspace } from '../model/grad.js';
+import { forwardTrain, transposedLayers, transposeRange, Workspace } from '../model/grad.js';
+import type { LayerSlice } from '../model/params.js';
 import { computeWeights, WeightBatch } from './objectives/weights.js';
 import { responseMeanLogRatio } from './advantages.js';
+import { ADAM_BETA1, ADAM_BETA2, FlatAdam } from './adam.js';
 import { lossAndGradJs, lossBackwardJs, lossForwardJs, lossTerms, type LossForwardSums } from './lossJs.js';
 import type { LossTerms } from './loss.js';
 import type { Batch } from './batch.js';
@@ -45,26 +51,42 @@ import type { LearnerConfig } from './config.js';
 /** Largest accepted --learner-threads. */
 export const MAX_LEARNER_THREADS = 64;
 
-/** Per-shard sums slot: entropy, value, policy, ok (1 = finite), total. */
-export const SUM_FIELDS = 5;
+/**
+ * Per-shard sums slot: entropy, value, policy, ok (1 = finite), total, sum of squares of a
+ * reduced range, and the factor its gradient slot enters the sum with.
+ */
+export const SUM_FIELDS = 7;
 const S_ENT = 0,
   S_VAL = 1,
   S_POL = 2,
   S_OK = 3,
-  S_TOT = 4;
+  S_TOT = 4,
+  S_SQ = 5,
+  S_SCALE = 6;
 
 /** Request op codes (main -> shard). */
 export const ShardOp = {
   /** Batch-building forward pass over rows [lo, hi) of the shared rows buffers. */
   Rows: 0,
-  /** One-phase loss and gradient of minibatch positions [lo, hi), scaled by (hi - lo) x floats[0]. */
+  /**
+   * One-phase loss and gradient of minibatch positions [lo, hi), scaled by (hi - lo) x
+   * floats[0]. floats[1] = 1: the shared transposes are at the current params (One and Bwd).
+   */
   One: 1,
   /** Two-phase, first half: log w of positions [lo, hi) (invN = floats[0]). */
   Fwd: 2,
   /** Two-phase, second half: the gradient with the shared g. */
   Bwd: 3,
-  /** Sum the shard gradient slots over parameters [lo, hi) into the shared output gradient. */
+  /**
+   * Sum the first floats[0] shard gradient slots over parameters [lo, hi) into the shared
+   * output gradient, and the sum of squares of that range into this shard's sums slot.
+   */
   Reduce: 4,
+  /**
+   * The Adam step of parameters [lo, hi) from the shared output gradient (floats lr, scale, c1,
+   * c2), then the shared transposes of that range at the new params.
+   */
+  Adam: 5,
 } as const;
 export type ShardOp = (typeof ShardOp)[keyof typeof ShardOp];
 
@@ -152,6 +174,11 @@ export interface ShardInit {
   grads: SharedArrayBuffer;
   grad: SharedArrayBuffer;
   sums: SharedArrayBuffer;
+  /** Adam's first and second moments (float64, one per parameter). */
+  adamM: SharedArrayBuffer;
+  adamV: SharedArrayBuffer;
+  /** W^T of the layers the wasm backward pass transposes (model/grad.ts `transposedLayers`), at their wOffset. */
+  transposes: SharedArrayBuffer;
 }
 
 /** Structured messages main -> shard worker (new shared buffers, sent when they grow). */
@@ -187,8 +214,13 @@ export class Shard {
   private readonly grads: Float64Array;
   private readonly out: Float64Array;
   private readonly sums: Float64Array;
+  /** Every shard's sums slot (the reduction reads their scales). */
+  private readonly allSums: Float64Array;
   private readonly count: number;
   private readonly threads: number;
+  private readonly adam: FlatAdam;
+  private readonly transposes: Float64Array;
+  private readonly transposed: LayerSlice[];
   private mb: Batch;
   private mbResponse = new Int32Array(0);
   private src: SharedBatchViews | null = null;
@@ -200,7 +232,7 @@ export class Shard {
     readonly index: number,
     private readonly spec: ModelSpec,
     private readonly cfg: LearnerConfig,
-    init: Pick<ShardInit, 'params' | 'grads' | 'grad' | 'sums' | 'threads'>,
+    init: Pick<ShardInit, 'params' | 'grads' | 'grad' | 'sums' | 'threads' | 'adamM' | 'adamV' | 'transposes'>,
   ) {
     this.count = paramCount(spec);
     this.threads = init.threads;
@@ -209,8 +241,15 @@ export class Shard {
     this.grad = new Float64Array(init.grads, 8 * this.count * index, this.count);
     this.out = new Float64Array(init.grad);
     this.sums = new Float64Array(init.sums, 8 * SUM_FIELDS * index, SUM_FIELDS);
+    this.allSums = new Float64Array(init.sums);
     this.ws = new Workspace(spec, 64);
     this.mb = emptyBatch(64, spec.obsDim, 0);
+    this.adam = new FlatAdam(this.count, ADAM_BETA1, ADAM_BETA2, cfg.adamEps, {
+      m: new Float64Array(init.adamM),
+      v: new Float64Array(init.adamV),
+    });
+    this.transposes = new Float64Array(init.transposes);
+    this.transposed = transposedLayers(spec);
   }
 
   message(m: ShardMessage): void {
@@ -218,7 +257,10 @@ export class Shard {
     else this.rowsBuf = rowsViews(m.rows);
   }
 
-  run(op: ShardOp, lo: number, hi: number, x: number): void {
+  /** Run `op` on [lo, hi) with x = floats[0] (the other floats: the Adam step's). */
+  run(op: ShardOp, lo: number, hi: number, x: number, floats: ArrayLike<number> = [x]): void {
+    // The backward pass copies the shared transposes in when they are at the current params.
+    if (op === ShardOp.One || op === ShardOp.Bwd) this.ws.sharedTransposes = floats[1] === 1 ? this.transposes : null;
     switch (op) {
       case ShardOp.Rows:
         return this.rows(lo, hi);
@@ -229,7 +271,11 @@ export class Shard {
       case ShardOp.Bwd:
         return this.bwd();
       case ShardOp.Reduce:
-        return this.reduce(lo, hi);
+        return this.reduce(lo, hi, x);
+      case ShardOp.Adam:
+        this.adam.stepRange(this.params, this.out, floats[0], floats[1], { c1: floats[2], c2: floats[3] }, lo, hi);
+        transposeRange(this.transposed, this.params, this.transposes, lo, hi);
+        return;
       default:
         throw new Error(`unknown shard op ${String(op)}`);
     }
@@ -291,20 +337,21 @@ export class Shard {
     const n = hi - lo;
     const scale = n * invM;
     s[S_OK] = 1;
+    s[S_SCALE] = scale;
     if (n === 0) {
       this.grad.fill(0);
       s[S_ENT] = s[S_VAL] = s[S_POL] = s[S_TOT] = 0;
       return;
     }
     const mb = this.gather(lo, hi, this.src!.response.length > 0);
-    const r = lossAndGradJs(this.spec, this.cfg, this.params, mb, this.ws, this.wts);
+    // The gradient straight into this shard's slot, unscaled and unchecked: the reduction
+    // multiplies by the scale (the same product as scaling here) and a non-finite element
+    // makes the summed gradient's norm non-finite (the learner skips the step).
+    const r = lossAndGradJs(this.spec, this.cfg, this.params, mb, this.ws, this.wts, this.grad, false);
     if (!Number.isFinite(r.terms.total) || r.weights === null) {
       s[S_OK] = 0;
       return;
     }
-    const g = r.grad,
-      out = this.grad;
-    for (let j = 0; j < out.length; j++) out[j] = scale * g[j];
     s[S_ENT] = scale * r.terms.entropy;
     s[S_VAL] = scale * r.terms.valueLoss;
     s[S_POL] = scale * r.terms.policyLoss;
@@ -345,6 +392,7 @@ export class Shard {
   /** Two phases, second half: `lossBackwardJs` with the shared g into this shard's gradient slot. */
   private bwd(): void {
     const n = this.mb.n;
+    this.sums[S_SCALE] = 1;
     if (n === 0) {
       this.grad.fill(0);
       this.sums[S_POL] = 0;
@@ -354,28 +402,44 @@ export class Shard {
     this.sums[S_POL] = lossBackwardJs(this.spec, this.params, this.mb, this.ws, this.src!.g.subarray(lo, lo + n), this.grad, this.invN);
   }
 
-  /** out[j] = sum over shard slots in shard order, for j in [lo, hi). */
-  private reduce(lo: number, hi: number): void {
-    const C = this.count,
-      L = this.threads,
-      G = this.grads,
-      out = this.out;
-    if (L === 2) {
-      for (let j = lo; j < hi; j++) out[j] = G[j] + G[C + j];
-      return;
-    }
-    for (let j = lo; j < hi; j++) out[j] = G[j];
-    for (let i = 1; i < L; i++) {
-      const o = i * C;
-      for (let j = lo; j < hi; j++) out[j] += G[o + j];
-    }
+  /** out[j] = the first `active` shard slots times their scales, summed in shard order, for j in [lo, hi); the range's sum of squares into sums. */
+  private reduce(lo: number, hi: number, active: number): void {
+    this.sums[S_SQ] = reduceSlots(this.grads, this.allSums, this.count, active, this.out, lo, hi);
   }
+}
+
+/**
+ * out[j] = sum over slots i < active, in slot order, of scale_i x G[i C + j], for j in [lo, hi)
+ * (scale_i: sums slot i's S_SCALE); returns the range's sum of squares.
+ */
+function reduceSlots(G: Float64Array, sums: Float64Array, C: number, active: number, out: Float64Array, lo: number, hi: number): number {
+  let sq = 0;
+  const s0 = sums[S_SCALE];
+  if (active === 2) {
+    const s1 = sums[SUM_FIELDS + S_SCALE];
+    for (let j = lo; j < hi; j++) {
+      const g = s0 * G[j] + s1 * G[C + j];
+      out[j] = g;
+      sq += g * g;
+    }
+    return sq;
+  }
+  for (let j = lo; j < hi; j++) out[j] = s0 * G[j];
+  for (let i = 1; i < active; i++) {
+    const o = i * C,
+      si = sums[i * SUM_FIELDS + S_SCALE];
+    for (let j = lo; j < hi; j++) out[j] += si * G[o + j];
+  }
+  for (let j = lo; j < hi; j++) sq += out[j] * out[j];
+  return sq;
 }
 
 /** Result of one minibatch on the threads: the summed gradient (owned by the pool) and the loss terms. */
 export interface ThreadedGradient {
   grad: Float64Array;
   terms: LossTerms;
+  /** The sum of squares of `grad` (the clipping norm squared). */
+  sumSq: number;
 }
 
 const NAN_TERMS: LossTerms = { total: NaN, policyLoss: NaN, valueLoss: NaN, entropy: NaN };
@@ -390,12 +454,17 @@ export interface ThreadTimes {
 const SPIN_MS = 0.02;
 
 /**
- * The threads share the summing of the gradient slots from this many threads and slot
- * elements (L x parameters) on; below, the main thread sums alone (a shared sum costs one more
- * synchronisation: at L = 2 and [256, 256] the sum is about 1% of the minibatch).
+ * From this many parameters on, the threads share the optimiser's work by parameter range: the
+ * summing of the gradient slots with the norm, and the Adam step (two more synchronisations
+ * per minibatch, a few microseconds each while the workers still spin). Below, the main thread
+ * does both alone: at [64, 64] (9k parameters) they take about as long as two synchronisations.
  */
-const PARALLEL_REDUCE_MIN_THREADS = 4;
-const PARALLEL_REDUCE_MIN = 262_144;
+export const PARALLEL_OPT_MIN = 32_768;
+
+/** True when the threads share the optimiser's work for `spec` (see PARALLEL_OPT_MIN). */
+export function parallelOptimiser(spec: ModelSpec): boolean {
+  return paramCount(spec) >= PARALLEL_OPT_MIN;
+}
 
 export interface GradThreadsOptions {
   /** Microseconds an idle worker spins before it parks (default 50: the optimiser step between two minibatches at [64, 64]). */
@@ -412,6 +481,12 @@ export class GradThreads {
   private readonly grads: Float64Array;
   private readonly grad: Float64Array;
   private readonly gaussian: boolean;
+  /** Adam's moments in shared memory (the learner's FlatAdam uses them; shards step ranges of them). */
+  readonly moments: { m: Float64Array; v: Float64Array };
+  /** The threads share the reduction, the norm and the Adam step (PARALLEL_OPT_MIN). */
+  readonly parallelOptimiser: boolean;
+  /** The shared transposes are at the current params (set by a shared Adam step; any other write of the params clears it). */
+  private transposesValid = false;
   private shared: SharedBatch | null = null;
   private views: SharedBatchViews | null = null;
   private mbAdv = new Float32Array(0);
@@ -450,7 +525,12 @@ export class GradThreads {
       grads: new SharedArrayBuffer(8 * this.count * threads),
       grad: new SharedArrayBuffer(8 * this.count),
       sums: new SharedArrayBuffer(8 * SUM_FIELDS * threads),
+      adamM: new SharedArrayBuffer(8 * this.count),
+      adamV: new SharedArrayBuffer(8 * this.count),
+      transposes: new SharedArrayBuffer(8 * this.count),
     };
+    this.parallelOptimiser = this.count >= PARALLEL_OPT_MIN;
+    this.moments = { m: new Float64Array(init.adamM), v: new Float64Array(init.adamV) };
     this.params = new Float64Array(init.params);
     this.grads = new Float64Array(init.grads);
     this.grad = new Float64Array(init.grad);
@@ -475,17 +555,24 @@ export class GradThreads {
    * then wait for the workers: spin for as long as this thread's shard took, then await.
    * Rethrows the first shard's error (after every worker finished) and keeps it.
    */
-  private async fanOut(op: ShardOp, bounds: (s: number) => number, x: number, active = this.threads, first?: () => void): Promise<void> {
+  private async fanOut(
+    op: ShardOp,
+    bounds: (s: number) => number,
+    x: number,
+    active = this.threads,
+    first?: () => void,
+    floats: number[] = [x],
+  ): Promise<void> {
     const W = this.workers;
     for (let s = 1; s < active; s++) {
       const w = W[s - 1];
       w.ints[0] = bounds(s);
       w.ints[1] = bounds(s + 1);
-      w.floats[0] = x;
+      for (let k = 0; k < floats.length; k++) w.floats[k] = floats[k];
       w.start(op);
     }
     this.stats.syncs++;
-    if (op !== ShardOp.Reduce) {
+    if (op !== ShardOp.Reduce && op !== ShardOp.Adam) {
       this.stats.mainRows += bounds(1) - bounds(0);
       this.stats.rows += bounds(active) - bounds(0);
     }
@@ -493,7 +580,7 @@ export class GradThreads {
     let err: unknown = null;
     try {
       first?.(); // serial work of this thread's own (the diagnostics) while the workers compute
-      this.main.run(op, bounds(0), bounds(1), x);
+      this.main.run(op, bounds(0), bounds(1), x, floats);
     } catch (e) {
       err = new Error(`learner shard 0: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -635,7 +722,7 @@ export class GradThreads {
       // a Gaussian head, the whole minibatch on this thread). Each shard scales by its rows / m.
       active = parts > 1 ? parts : twoPhase ? 1 : L;
       const a = active;
-      await this.fanOut(ShardOp.One, (s) => Math.floor((Math.min(s, a) * m) / a), 1 / m, a, first);
+      await this.fanOut(ShardOp.One, (s) => Math.floor((Math.min(s, a) * m) / a), 1 / m, a, first, [1 / m, this.transposesValid ? 1 : 0]);
       let ok = true;
       let ent = 0,
         val = 0,
@@ -678,45 +765,67 @@ export class GradThreads {
         responseMeanLogRatio(logRatio, resp, m);
       }
       v.g.set(computeWeights(this.cfg.objective, logRatio, adv, { n: m, out: wts }).g);
-      await this.fanOut(ShardOp.Bwd, bounds, 0);
+      await this.fanOut(ShardOp.Bwd, bounds, 0, L, undefined, [0, this.transposesValid ? 1 : 0]);
       let plSum = 0;
       for (let i = 0; i < L; i++) plSum += S[i * SUM_FIELDS + S_POL];
       if (Number.isNaN(plSum)) return this.nan(t0);
       terms = lossTerms(this.cfg, plSum * invN, fwd, invN);
     }
     const t1 = performance.now();
-    const grad = await this.reduce(active);
+    const sumSq = await this.reduce(active);
     const t2 = performance.now();
     this.times.gradMs += t1 - t0;
     this.times.allReduceMs += t2 - t1;
-    return { grad, terms };
+    return { grad: this.grad, terms, sumSq };
   }
 
   private nan(t0: number): ThreadedGradient {
     this.times.gradMs += performance.now() - t0;
-    return { grad: this.grad, terms: NAN_TERMS };
+    return { grad: this.grad, terms: NAN_TERMS, sumSq: NaN };
   }
 
-  /** The sum of the first `active` gradient slots, in slot order. */
-  private async reduce(active: number): Promise<Float64Array> {
+  /** Start of parameter range s of L (multiples of 8 parameters: one cache line, no false sharing). */
+  private paramBound(s: number, L: number): number {
+    return s >= L ? this.count : 8 * Math.floor((s * this.count) / (8 * L));
+  }
+
+  /** The sum of the first `active` gradient slots, in slot order, into `this.grad`; returns its sum of squares. */
+  private async reduce(active: number): Promise<number> {
     const C = this.count,
       G = this.grads,
       out = this.grad;
-    if (active === 1) {
-      out.set(G.subarray(0, C));
-      return out;
-    }
-    if (active === this.threads && active >= PARALLEL_REDUCE_MIN_THREADS && C * active >= PARALLEL_REDUCE_MIN) {
+    if (active > 1 && this.parallelOptimiser) {
       const L = this.threads;
-      await this.fanOut(ShardOp.Reduce, (s) => Math.floor((s * C) / L), 0);
-      return out;
+      await this.fanOut(ShardOp.Reduce, (s) => this.paramBound(s, L), active);
+      let sq = 0;
+      for (let s = 0; s < L; s++) sq += this.sums[s * SUM_FIELDS + S_SQ];
+      return sq;
     }
-    out.set(G.subarray(0, C));
-    for (let i = 1; i < active; i++) {
-      const o = i * C;
-      for (let j = 0; j < C; j++) out[j] += G[o + j];
+    return reduceSlots(G, this.sums, C, active, out, 0, C);
+  }
+
+  /**
+   * One Adam step of `adam` (built on `this.moments`) on the shared parameters with `grad`
+   * times `scale`: split over the threads by parameter range when they share the optimiser
+   * (`grad` is then this pool's reduced gradient), else on this thread. Same result either way.
+   */
+  async adamStep(adam: FlatAdam, grad: Float64Array, lr: number, scale: number): Promise<void> {
+    this.check();
+    if (!this.parallelOptimiser || grad !== this.grad) {
+      this.transposesValid = false;
+      adam.step(this.params, grad, lr, scale);
+      return;
     }
-    return out;
+    const { c1, c2 } = adam.begin();
+    const L = this.threads;
+    this.transposesValid = false;
+    await this.fanOut(ShardOp.Adam, (s) => this.paramBound(s, L), lr, L, undefined, [lr, scale, c1, c2]);
+    this.transposesValid = true;
+  }
+
+  /** Call after writing `params` other than by `adamStep` (a resumed state): the shards transpose again until the next shared step. */
+  paramsChanged(): void {
+    this.transposesValid = false;
   }
 
   /** The time accumulated since the last call, and reset it. */

@@ -59,6 +59,19 @@ export class Workspace {
   wasmParams: Float64Array = new Float64Array(0);
   wasmGrad: Float64Array = new Float64Array(0);
   wasmWt: Float64Array = new Float64Array(0);
+  /**
+   * With 'wasm': the array whose values `forwardTrain` copied into `wasmParams` (null when none
+   * or the memory grew since). `backward` runs at the params of the last forward pass (its
+   * contract), so it skips copying them in again when it is handed the same array.
+   */
+  wasmParamsFrom: Float64Array | null = null;
+  /**
+   * With 'wasm', optional: W^T of every layer of `transposedLayers(spec)`, each at its layer's
+   * wOffset (paramCount elements), at the params of the next `backward`: it copies them in
+   * instead of transposing (learner/threads.ts keeps them in step with the params, computed
+   * once per step by all threads; null: `backward` transposes).
+   */
+  sharedTransposes: Float64Array | null = null;
   private readonly widest: number;
 
   /** Buffers for `spec` and up to `maxN` rows (grown on demand by `reserve`), on `kernels`. */
@@ -120,6 +133,7 @@ export class Workspace {
     let i = 0;
     const next = (): Float64Array<ArrayBuffer> => views[i++];
     if (wasm !== null) {
+      this.wasmParamsFrom = null;
       this.wasmParams = next();
       this.wasmGrad = next();
       this.wasmWt = next();
@@ -172,6 +186,7 @@ export function forwardTrain(spec: ModelSpec, params: Float64Array, obs: Float32
   let P = params;
   if (ws.wasm !== null) {
     ws.wasmParams.set(params);
+    ws.wasmParamsFrom = params;
     P = ws.wasmParams;
   }
   mlpForward(ws.policy, ws.denseKernel, P, x, ws.actsP, n);
@@ -218,11 +233,13 @@ export function backward(
     throw new RangeError(`dLogits / dValues hold fewer than the ${n} rows of the last forwardTrain`);
   if (ws.wasm !== null) {
     // The kernels read their inputs from the module's memory: copy the output gradients in
-    // (a no-op when they are ws.dLogits / ws.dValues already) and the params (cheap next to the
-    // products); the gradient is assembled there and copied out.
+    // (a no-op when they are ws.dLogits / ws.dValues already) and the params (unless the forward
+    // pass copied the same array in: backward runs at the forward pass's params); the gradient
+    // is assembled there and copied out.
     if (dLogits !== ws.dLogits) ws.dLogits.set(dLogits.subarray(0, n * spec.nActions));
     if (dValues !== ws.dValues) ws.dValues.set(dValues.subarray(0, n));
-    ws.wasmParams.set(params);
+    if (ws.wasmParamsFrom !== params) ws.wasmParams.set(params);
+    ws.wasmParamsFrom = params;
     mlpBackwardWasm(ws.wasm, ws.policy, ws.actsP, ws.dLogits, ws, n);
     mlpBackwardWasm(ws.wasm, ws.value, ws.actsV, ws.dValues, ws, n);
     grad.set(ws.wasmGrad);
@@ -247,13 +264,51 @@ function mlpBackwardWasm(k: WasmKernels, layers: LayerSlice[], acts: Float64Arra
     k.gradW(inp, delta, G.subarray(L.wOffset, L.wOffset + I * J), I, J, n);
     if (l === 0) break;
     const Wt = ws.wasmWt;
-    for (let i = 0; i < I; i++) {
-      const row = L.wOffset + i * J;
-      for (let j = 0; j < J; j++) Wt[j * I + i] = P[row + j];
-    }
+    const T = ws.sharedTransposes;
+    if (T !== null) Wt.set(T.subarray(L.wOffset, L.wOffset + I * J));
+    else transpose(P, L.wOffset, I, J, Wt);
     k.dense(Wt, null, J, I, delta, spare, n, DenseMode.tanhGrad, inp);
     delta = spare;
     spare = spare === ws.deltaA ? ws.deltaB : ws.deltaA;
+  }
+}
+
+/** The layers whose W^T the wasm backward pass needs: every layer but the first of each network. */
+export function transposedLayers(spec: ModelSpec): LayerSlice[] {
+  const layers = layerOffsets(spec);
+  return [layers.filter((l) => l.net === 'policy'), layers.filter((l) => l.net === 'value')].flatMap((net) => net.slice(1));
+}
+
+/**
+ * The elements [lo, hi) of the flat parameters P that lie in a layer of `layers`, transposed
+ * into T at that layer's wOffset (T[wOffset + j I + i] = W[i, j]): a range of the full
+ * transposes, so that threads can each write theirs.
+ */
+export function transposeRange(layers: LayerSlice[], P: ArrayLike<number>, T: Float64Array, lo: number, hi: number): void {
+  for (const L of layers) {
+    const I = L.inDim,
+      J = L.outDim,
+      off = L.wOffset;
+    const a = Math.max(lo, off),
+      b = Math.min(hi, off + I * J);
+    if (a >= b) continue;
+    let i = Math.floor((a - off) / J),
+      j = a - off - i * J;
+    for (let p = a; p < b; p++) {
+      T[off + j * I + i] = P[p];
+      if (++j === J) {
+        j = 0;
+        i++;
+      }
+    }
+  }
+}
+
+/** Wt (J x I) = the transpose of the I x J matrix at P[off..]. */
+export function transpose(P: ArrayLike<number>, off: number, I: number, J: number, Wt: Float64Array): void {
+  for (let i = 0; i < I; i++) {
+    const row = off + i * J;
+    for (let j = 0; j < J; j++) Wt[j * I + i] = P[row + j];
   }
 }
 

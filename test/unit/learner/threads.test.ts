@@ -7,7 +7,7 @@
  * build (dist/learner/gradWorker.js).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { initParams } from '../../../model/params.js';
+import { initParams, paramCount } from '../../../model/params.js';
 import { SegmentCollector } from '../../../actor/collect.js';
 import { Learner, type UpdateStats } from '../../../learner/learner.js';
 import { DEFAULT_OBJECTIVE } from '../../../protocol/objectiveConfig.js';
@@ -17,7 +17,8 @@ import { MsgType, type RolloutMsg } from '../../../protocol/messages.js';
 import { buildConfig } from '../../../deploy/options.js';
 import type { ModelSpec } from '../../../model/spec.js';
 import { Workspace } from '../../../model/grad.js';
-import { GradThreads } from '../../../learner/threads.js';
+import { GradThreads, PARALLEL_OPT_MIN, parallelOptimiser } from '../../../learner/threads.js';
+import { ADAM_BETA1, ADAM_BETA2, FlatAdam } from '../../../learner/adam.js';
 import { lossAndGradJs } from '../../../learner/lossJs.js';
 import { WeightBatch } from '../../../learner/objectives/weights.js';
 import { learnerConfig } from './fakes.js';
@@ -88,16 +89,22 @@ describe('learner threads', () => {
     });
   }
 
-  it('a non-finite gradient on a shard skips the step: NaN never reaches the parameters', async () => {
-    const p0 = initParams(spec, 4);
-    const seg = segment(p0, 6, 0);
-    seg.rewards.fill(3e38); // finite input, but the value loss overflows to Infinity
-    const l = new Learner(spec, { ...base, normalizeAdvantages: false, learnerThreads: 2 }, p0, 1);
-    learners.push(l);
-    const st = await l.update([{ msg: seg, lag: 0 }], 0);
-    expect(st.nonFiniteSkips).toBe(base.epochs * base.minibatches);
-    expect(l.paramsArray()).toEqual(p0);
-  });
+  for (const hidden of [
+    [16, 16],
+    [128, 128], // the threads share the optimiser
+  ]) {
+    it(`a non-finite gradient on a shard skips the step: NaN never reaches the parameters ([${hidden}])`, async () => {
+      const s: ModelSpec = { ...spec, hidden };
+      const p0 = initParams(s, 4);
+      const seg = segment(p0, 6, 0, s);
+      seg.rewards.fill(3e38); // finite input, but the value loss overflows to Infinity
+      const l = new Learner(s, { ...base, normalizeAdvantages: false, learnerThreads: 2 }, p0, 1);
+      learners.push(l);
+      const st = await l.update([{ msg: seg, lag: 0 }], 0);
+      expect(st.nonFiniteSkips).toBe(base.epochs * base.minibatches);
+      expect(l.paramsArray()).toEqual(p0);
+    });
+  }
 
   for (const method of ['v5', 'ppo', 'v3.1'] as const) {
     it(`a box env (Pendulum-v1, Gaussian head), ${method}: L = 2 and 3 give the L = 1 updates, deterministically`, async () => {
@@ -152,6 +159,80 @@ describe('learner threads', () => {
       } finally {
         await t.close();
       }
+    }
+  });
+
+  it('a model of PARALLEL_OPT_MIN parameters and more: the threads share the reduction, the norm and Adam; same updates as L = 1, deterministic', async () => {
+    // [128, 128]: 34,691 parameters, over the threshold (the [16, 16] tests above stay under it).
+    const wide: ModelSpec = { ...spec, hidden: [128, 128] };
+    expect(paramCount(wide)).toBeGreaterThanOrEqual(PARALLEL_OPT_MIN);
+    expect(parallelOptimiser(wide)).toBe(true);
+    expect(parallelOptimiser(spec)).toBe(false);
+    const cfg = { ...base, objective: { ...DEFAULT_OBJECTIVE, method: 'v5' as const } };
+    const one = await run(cfg, 1, wide);
+    expect(maxDiff(one.params[2], initParams(wide, 3))).toBeGreaterThan(1e-4);
+    for (const L of [2, 3]) {
+      const a = await run(cfg, L, wide);
+      const again = await run(cfg, L, wide);
+      for (let k = 0; k < 3; k++) {
+        expect(maxDiff(a.params[k], one.params[k]), `L=${L} update ${k}`).toBeLessThan(1e-6);
+        expect(a.stats[k].gradNorm).toBeCloseTo(one.stats[k].gradNorm, 9);
+        expect(a.stats[k].policyLoss).toBeCloseTo(one.stats[k].policyLoss, 9);
+        expect(again.params[k]).toEqual(a.params[k]); // bit for bit
+      }
+    }
+  });
+
+  it('a resumed state on threads that share the optimiser: the next update is the one of the learner it came from, bit for bit', async () => {
+    // The shards keep W^T of the params from the shared Adam step; a state written over the
+    // params must not leave them behind.
+    const wide: ModelSpec = { ...spec, hidden: [128, 128] };
+    const cfg = { ...base, learnerThreads: 2 };
+    const p0 = initParams(wide, 3);
+    const segs = (k: number): TrainingSegment[] => [{ msg: segment(initParams(wide, 4), 60 + k, 0, wide), lag: 1 }];
+    const a = new Learner(wide, cfg, p0, 9);
+    const b = new Learner(wide, cfg, initParams(wide, 7), 9);
+    learners.push(a, b);
+    await a.update(segs(0), 0);
+    const state = a.exportState();
+    await b.update(segs(5), 0); // b's shards hold the transposes of b's own params
+    b.importState(state);
+    await a.update(segs(1), 192);
+    await b.update(segs(1), 192);
+    expect(b.paramsArray()).toEqual(a.paramsArray());
+    expect(maxDiff(a.paramsArray(), p0)).toBeGreaterThan(1e-4);
+  });
+
+  it('the Adam step split over the threads by parameter range is the one-thread step bit for bit; one synchronisation each', async () => {
+    const { buildBatch } = await import('./buildBatch.js');
+    const wide: ModelSpec = { ...spec, hidden: [128, 128] };
+    const p0 = initParams(wide, 5);
+    const t = new GradThreads(wide, base, 3);
+    try {
+      const segs = [0, 1].map((k) => ({ msg: segment(initParams(wide, 6), 50 + k, 0, wide), lag: 1 }));
+      const batch = buildBatch(wide, Float64Array.from(p0), segs, base, new Workspace(wide, 256));
+      t.params.set(p0);
+      t.loadBatch(batch);
+      const shared = new FlatAdam(p0.length, ADAM_BETA1, ADAM_BETA2, base.adamEps, t.moments);
+      const alone = new FlatAdam(p0.length, ADAM_BETA1, ADAM_BETA2, base.adamEps);
+      const want = Float64Array.from(p0);
+      for (let step = 0; step < 3; step++) {
+        const rows = Int32Array.from({ length: 64 }, (_, i) => (7 * i + step) % batch.n);
+        const got = await t.gradient(rows, new WeightBatch());
+        let sq = 0;
+        for (const g of got.grad) sq += g * g;
+        expect(got.sumSq).toBeCloseTo(sq, 12);
+        const grad = Float64Array.from(got.grad);
+        const syncs = t.stats.syncs;
+        await t.adamStep(shared, got.grad, 1e-3, 0.7);
+        expect(t.stats.syncs).toBe(syncs + 1);
+        alone.step(want, grad, 1e-3, 0.7);
+        expect(Array.from(t.params)).toEqual(Array.from(want));
+      }
+      expect(maxDiff(Float32Array.from(want), p0)).toBeGreaterThan(1e-4);
+      expect(shared.exportState()).toEqual(alone.exportState());
+    } finally {
+      await t.close();
     }
   });
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { backTanh, denseForward, gradW } from '../../../model/gemm.js';
 import { DenseMode, WasmKernels, wasmKernelsAvailable } from '../../../model/gemmWasm.js';
-import { backward, defaultKernels, forwardTrain, Workspace } from '../../../model/grad.js';
+import { backward, defaultKernels, forwardTrain, transpose, transposedLayers, transposeRange, Workspace } from '../../../model/grad.js';
 import { paramCount } from '../../../model/params.js';
 import { Rng } from '../../../model/rng.js';
 import type { ModelSpec } from '../../../model/spec.js';
@@ -138,6 +138,8 @@ describe('Workspace on the wasm kernels', () => {
     { obsDim: 4, nActions: 2, hidden: [64, 64] },
     { obsDim: 6, nActions: 3, hidden: [16, 8] },
     { obsDim: 3, nActions: 5, hidden: [9] },
+    // Layers that are not whole 16 x 16 tiles of the backward pass's transpose.
+    { obsDim: 5, nActions: 3, hidden: [37, 21] },
   ];
 
   it.each(specs.map((s) => [JSON.stringify(s), s] as const))(
@@ -184,5 +186,51 @@ describe('non-finite input on the wasm kernels', () => {
     const grad = new Float64Array(paramCount(spec));
     backward(spec, params, ws, new Float64Array(16).fill(0.1), new Float64Array(8).fill(0.1), grad);
     expect(grad.some(Number.isNaN)).toBe(true);
+  });
+});
+
+describe('the shared transposes (learner threads)', () => {
+  const spec: ModelSpec = { obsDim: 5, nActions: 3, hidden: [37, 21, 10] };
+
+  it('transposeRange over ranges that cut layers anywhere gives every layer of transposedLayers transposed, nothing else written', () => {
+    const rng = new Rng(8);
+    const C = paramCount(spec);
+    const P = randomArray(C, rng);
+    const layers = transposedLayers(spec);
+    expect(layers.map((l) => `${l.net}${l.index}`)).toEqual(['policy1', 'policy2', 'policy3', 'value1', 'value2', 'value3']);
+    for (const parts of [1, 3, 7]) {
+      const T = new Float64Array(C).fill(-1);
+      for (let s = 0; s < parts; s++) transposeRange(layers, P, T, Math.floor((s * C) / parts), Math.floor(((s + 1) * C) / parts));
+      const want = new Float64Array(C).fill(-1);
+      for (const L of layers) {
+        const Wt = new Float64Array(L.inDim * L.outDim);
+        transpose(P, L.wOffset, L.inDim, L.outDim, Wt);
+        want.set(Wt, L.wOffset);
+      }
+      expect(Array.from(T)).toEqual(Array.from(want));
+    }
+  });
+
+  it('backward with the shared transposes equals backward without them, bit for bit', () => {
+    const rng = new Rng(9);
+    const params = randomArray(paramCount(spec), rng, 0.5);
+    const T = new Float64Array(params.length);
+    transposeRange(transposedLayers(spec), params, T, 0, params.length);
+    const n = 19;
+    const obs = Float32Array.from({ length: n * spec.obsDim }, () => rng.normal());
+    const cL = randomArray(n * spec.nActions, rng);
+    const cV = randomArray(n, rng);
+    // null: transposed in backward; T: copied from the shared ones; zeros: proves they are read.
+    const grads = [null, T, new Float64Array(params.length)].map((shared) => {
+      const ws = new Workspace(spec, 8, 'wasm');
+      ws.sharedTransposes = shared;
+      forwardTrain(spec, params, obs, n, ws);
+      const g = new Float64Array(params.length);
+      backward(spec, params, ws, cL, cV, g);
+      return Array.from(g);
+    });
+    expect(grads[1]).toEqual(grads[0]);
+    expect(grads[0].some((v) => v !== 0)).toBe(true);
+    expect(grads[2]).not.toEqual(grads[0]);
   });
 });
