@@ -303,10 +303,19 @@ export class LearnerSocket extends QueuedSocket<zmq.Router> {
    */
   async *incoming(): AsyncGenerator<Incoming, void, undefined> {
     for (;;) {
-      const frames = await nextFrames(this.sock);
-      if (frames === null) return;
-      yield this.receive(frames);
+      const inc = await this.next();
+      if (inc === null) return;
+      yield inc;
     }
+  }
+
+  /**
+   * The next message, checked. The frames live only in this call's frame, which ends here: a
+   * generator's own locals stay alive while it is suspended, and a rejected message must not.
+   */
+  private async next(): Promise<Incoming | null> {
+    const frames = await nextFrames(this.sock);
+    return frames === null ? null : this.receive(frames);
   }
 
   /** What one received message is: checked against the limits, gated, then decoded. */
@@ -453,10 +462,16 @@ export class ActorSocket extends QueuedSocket<zmq.Dealer> {
    */
   async *incoming(): AsyncGenerator<DecodeResult, void, undefined> {
     for (;;) {
-      const frames = await nextFrames(this.sock);
-      if (frames === null) return;
-      yield decodeFrames(frames);
+      const r = await this.next();
+      if (r === null) return;
+      yield r;
     }
+  }
+
+  /** The next message, decoded; its frames are not kept past this call (see LearnerSocket). */
+  private async next(): Promise<DecodeResult | null> {
+    const frames = await nextFrames(this.sock);
+    return frames === null ? null : decodeFrames(frames);
   }
 
   /**
