@@ -333,11 +333,12 @@ export class LearnerSocket extends QueuedSocket<zmq.Router> {
       this.limits.tooManyFrames++;
       return rejected('BAD_FRAMES', `message has ${payloadFrames} payload frames, max ${MAX_PAYLOAD_FRAMES}: not parsed`);
     }
-    if (this.maxTotalBytes >= 0 && bytes > this.maxTotalBytes) {
+    const payloadBytes = bytes - peer.length;
+    if (this.maxTotalBytes >= 0 && payloadBytes > this.maxTotalBytes) {
       this.limits.oversize++;
       return rejected(
         'OVERSIZE',
-        `message has ${bytes} bytes in ${payloadFrames} payload frames, max ${this.maxTotalBytes} in all: not parsed`,
+        `message has ${payloadBytes} bytes in ${payloadFrames} payload frames, max ${this.maxTotalBytes} in all: not parsed`,
       );
     }
     if (payloadFrames < 1) return rejected('BAD_FRAMES', 'message has no payload frames');
