@@ -4,17 +4,23 @@
  *
  *   offset 0   magic u32 (PROTOCOL_MAGIC)     offset 4   version u16    offset 6   type u16
  *   offset 8   nFixed u16    offset 10  nSections u16
- *   offset 12  frame mask u32: bit i set = section i travels as its own frame, not in the head
+ *   offset 12  out-of-line mask u16: bit i set = section i travels in a frame of its own run, not in the head
+ *   offset 14  run-start mask u16: bit i set = section i starts a new frame (a subset of the out-of-line mask)
  *   offset 16  nFixed fixed fields, f64 each (integers; per-type order in SCHEMAS)
  *   then       nSections section lengths in bytes, u32 each (every section, wherever it travels), padded to 8
- *   then       the sections whose bit is clear, in order, each padded to a multiple of 8 bytes
+ *   then       the sections whose out-of-line bit is clear, in order, each padded to a multiple of 8 bytes
  *
- * and then one frame per set bit, in section order, holding exactly that section's bytes (no
- * padding). `encode` writes every section into the head (one frame: one contiguous buffer);
- * `encodeFrames`, which the sockets use, puts each section of OUT_OF_LINE_MIN_BYTES or more in
- * its own frame: the frame IS the message's typed array (zeromq.js hands buffers above 128 bytes
- * to libzmq without copying), so a large rollout is sent with no allocation or copy of its
- * arrays. The decoder accepts either placement (`decode` one frame, `decodeFrames` several).
+ * and then one frame per run-start bit, in section order: a run of consecutive out-of-line
+ * sections, the first at offset 0, each next one at the following multiple of 4, the frame
+ * ending exactly where the run's last section ends (padding bytes between sections are not
+ * read). `encode` writes every section into the head (one frame: one contiguous buffer);
+ * `encodeFrames`, which the sockets use, sends each section of OUT_OF_LINE_MIN_BYTES or more
+ * out of line, together with the sections that follow it in the same memory at that layout:
+ * the frame IS a view of the message's own memory (zeromq.js hands buffers above 128 bytes to
+ * libzmq without copying), so a large rollout is sent with no allocation or copy of its arrays.
+ * An actor's rollout is a set of views into one packed segment (`actor/segmentPack.ts`, the
+ * same order and 4-byte alignment), so it travels as the head and one frame. The decoder
+ * accepts every placement (`decode` one frame, `decodeFrames` several).
  *
  * Every head section starts 8-byte aligned relative to the head, so the decoder returns
  * Float32Array / Int32Array views into the input without copying when the input's byteOffset
@@ -129,6 +135,11 @@ const SCHEMAS: Record<MsgType, Schema> = {
 
 /** Most payload frames a message can have: the head plus one per section of the largest schema. */
 export const MAX_PAYLOAD_FRAMES = 1 + Math.max(...Object.values(SCHEMAS).map((x) => x.sections.length));
+// The masks at offsets 12 and 14 are u16: one bit per section.
+if (MAX_PAYLOAD_FRAMES - 1 > 16) throw new Error('protocol/codec: a schema has more than 16 sections');
+
+/** n rounded up to a multiple of 4 (a section's offset inside a run frame). */
+const pad4 = (n: number): number => Math.ceil(n / 4) * 4;
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -245,7 +256,7 @@ function checkedFields(msg: Message): [Schema, number[], Uint8Array[]] {
 }
 
 /** The head frame: header, fixed fields, the length table and the sections not in `mask`. */
-function writeHead(type: MsgType, fixed: number[], sections: Uint8Array[], mask: number): Buffer {
+function writeHead(type: MsgType, fixed: number[], sections: Uint8Array[], mask: number, starts: number): Buffer {
   const dataStart = pad8(HEADER_BYTES + 8 * fixed.length + 4 * sections.length);
   let total = dataStart;
   for (let i = 0; i < sections.length; i++) if ((mask & (1 << i)) === 0) total += pad8(sections[i].length);
@@ -259,7 +270,8 @@ function writeHead(type: MsgType, fixed: number[], sections: Uint8Array[], mask:
   dv.setUint16(6, type, true);
   dv.setUint16(8, fixed.length, true);
   dv.setUint16(10, sections.length, true);
-  dv.setUint32(12, mask >>> 0, true);
+  dv.setUint16(12, mask, true);
+  dv.setUint16(14, starts, true);
   for (let i = 0; i < fixed.length; i++) dv.setFloat64(HEADER_BYTES + 8 * i, fixed[i], true);
   let off = dataStart;
   for (let i = 0; i < sections.length; i++) {
@@ -290,25 +302,46 @@ export function encode(msg: Message): Buffer {
 
 function encodeSingle(msg: Message): Buffer {
   const [, fixed, sections] = checkedFields(msg);
-  return writeHead(msg.type, fixed, sections, 0);
+  return writeHead(msg.type, fixed, sections, 0, 0);
 }
 
 /**
  * Serialise a message into the frames the sockets send: the head (header, fields, small
- * sections, copied) and each section of OUT_OF_LINE_MIN_BYTES or more as its own frame, a
- * view of the message's own typed array: no allocation or copy of it. The frames share
- * memory with `msg`: do not change its arrays until the send has completed (zeromq.js keeps
- * a reference until libzmq has written the bytes). Throws as `encode`.
+ * sections, copied) and runs of out-of-line sections, each run one frame that is a view of the
+ * message's own memory: no allocation or copy of it. A run starts at a section of
+ * OUT_OF_LINE_MIN_BYTES or more and takes in every following section that lies right after it
+ * in the same ArrayBuffer (at the next multiple of 4), whatever its size. The frames share
+ * memory with `msg`: do not change its arrays after sending (zeromq.js keeps a reference until
+ * libzmq has written the bytes). Throws as `encode`.
  */
 export function encodeFrames(msg: Message): Uint8Array[] {
   const once = sealedEncodings.get(msg);
   if (once) return once.frames;
   const [, fixed, sections] = checkedFields(msg);
-  let mask = 0;
-  for (let i = 0; i < sections.length; i++) if (sections[i].length >= OUT_OF_LINE_MIN_BYTES) mask |= 1 << i;
-  const frames: Uint8Array[] = [writeHead(msg.type, fixed, sections, mask)];
-  if (mask !== 0) for (let i = 0; i < sections.length; i++) if ((mask & (1 << i)) !== 0) frames.push(sections[i]);
-  return frames;
+  let mask = 0,
+    starts = 0;
+  const runs: Uint8Array[] = [];
+  let run: Uint8Array | null = null; // the open run's first section
+  let runEnd = 0; // byte offset in run.buffer where the open run ends
+  const close = () => {
+    if (run !== null) runs.push(new Uint8Array(run.buffer, run.byteOffset, runEnd - run.byteOffset));
+    run = null;
+  };
+  for (let i = 0; i < sections.length; i++) {
+    const s = sections[i];
+    if (run !== null && s.buffer === run.buffer && s.byteOffset === run.byteOffset + pad4(runEnd - run.byteOffset)) {
+      mask |= 1 << i;
+      runEnd = s.byteOffset + s.length;
+    } else if (s.length >= OUT_OF_LINE_MIN_BYTES) {
+      close();
+      mask |= 1 << i;
+      starts |= 1 << i;
+      run = s;
+      runEnd = s.byteOffset + s.length;
+    } else close();
+  }
+  close();
+  return [writeHead(msg.type, fixed, sections, mask, starts), ...runs];
 }
 
 /** Bytes of `frames` together. */
@@ -532,21 +565,20 @@ function decodeOrThrow(frames: readonly Uint8Array[]): Message {
   if (schema === undefined) fail('UNKNOWN_TYPE', `message type is ${type}, expected 1..${Object.keys(SCHEMAS).length}`);
   const nFixed = dv.getUint16(8, true);
   const nSections = dv.getUint16(10, true);
-  const mask = dv.getUint32(12, true);
+  const mask = dv.getUint16(12, true);
+  const starts = dv.getUint16(14, true);
   if (nFixed !== schema.fixed.length || nSections !== schema.sections.length) {
     fail(
       'BAD_HEADER',
       `${schema.name} header declares ${nFixed} fields and ${nSections} sections, expected ${schema.fixed.length} and ${schema.sections.length}`,
     );
   }
-  if (nSections < 32 && mask >>> nSections !== 0)
-    fail('BAD_HEADER', `${schema.name} frame mask 0x${mask.toString(16)} names sections beyond its ${nSections}`);
-  const outOfLine = popcount(mask);
-  if (frames.length !== 1 + outOfLine)
-    fail(
-      'BAD_FRAMES',
-      `${schema.name} has ${frames.length} payload frames, its header declares ${1 + outOfLine} (frame mask 0x${mask.toString(16)})`,
-    );
+  const masks = `out-of-line mask 0x${mask.toString(16)}, run-start mask 0x${starts.toString(16)}`;
+  if (mask >>> nSections !== 0) fail('BAD_HEADER', `${schema.name} ${masks} names sections beyond its ${nSections}`);
+  if ((starts & ~mask) !== 0) fail('BAD_HEADER', `${schema.name} ${masks}: a run starts at a section that is not out of line`);
+  const runs = popcount(starts);
+  if (frames.length !== 1 + runs)
+    fail('BAD_FRAMES', `${schema.name} has ${frames.length} payload frames, its header declares ${1 + runs} (${masks})`);
   const tableEnd = HEADER_BYTES + 8 * nFixed + 4 * nSections;
   const dataStart = pad8(tableEnd);
   if (u8.length < dataStart) fail('TRUNCATED', `${schema.name} has ${u8.length} bytes, its header is ${dataStart}`);
@@ -562,23 +594,41 @@ function decodeOrThrow(frames: readonly Uint8Array[]): Message {
   const offsets: number[] = [];
   const lengths: number[] = [];
   let end = dataStart;
-  let frame = 1;
+  let frame = 0; // frames[frame] is the last run opened (0: none yet)
+  let open = false;
+  let pos = 0; // where the open run's sections end so far
+  const closeRun = () => {
+    if (open && pos !== frames[frame].length)
+      fail('LENGTH_MISMATCH', `${schema.name} frame ${frame} has ${frames[frame].length} bytes, its sections end at ${pos}`);
+    open = false;
+  };
   for (let i = 0; i < nSections; i++) {
     const len = dv.getUint32(HEADER_BYTES + 8 * nFixed + 4 * i, true);
     lengths.push(len);
-    if ((mask & (1 << i)) !== 0) {
-      const f = u8Of(frames[frame]);
-      if (f.length !== len)
-        fail('LENGTH_MISMATCH', `${schema.name}.${schema.sections[i]} frame has ${f.length} bytes, the header declares ${len}`);
-      bufs.push(f);
-      offsets.push(0);
+    const bit = 1 << i;
+    if ((starts & bit) !== 0) {
+      closeRun();
       frame++;
+      open = true;
+      pos = 0;
+    } else if ((mask & bit) !== 0) {
+      if (!open) fail('BAD_HEADER', `${schema.name}.${schema.sections[i]} continues a run that is not open (${masks})`);
+      pos = pad4(pos);
     } else {
+      closeRun();
       bufs.push(u8);
       offsets.push(end);
       end += pad8(len);
+      continue;
     }
+    const f = u8Of(frames[frame]);
+    if (pos + len > f.length)
+      fail('TRUNCATED', `${schema.name}.${schema.sections[i]} ends at byte ${pos + len} of frame ${frame}, which has ${f.length}`);
+    bufs.push(f);
+    offsets.push(pos);
+    pos += len;
   }
+  closeRun();
   if (end > u8.length) fail('TRUNCATED', `${schema.name} head sections declare ${end} bytes in all, the head frame has ${u8.length}`);
   if (end < u8.length) fail('LENGTH_MISMATCH', `${schema.name} head sections declare ${end} bytes in all, the head frame has ${u8.length}`);
   return decodeBody(type, fixed, new Sections(bufs, offsets, lengths));

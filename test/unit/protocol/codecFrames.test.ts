@@ -1,8 +1,9 @@
 /**
- * Protocol version 4: a message as several frames. `encodeFrames` puts each section of
- * OUT_OF_LINE_MIN_BYTES or more in its own frame, a view of the message's own array (no copy);
- * `decodeFrames` checks the frames against the head's frame mask and lengths before it reads
- * any data, and rejects every inconsistency with a code and a reason naming it.
+ * Protocol version 4: a message as several frames. `encodeFrames` sends each section of
+ * OUT_OF_LINE_MIN_BYTES or more, with the sections that follow it in the same memory, as one
+ * frame that is a view of the message's own memory (no copy); `decodeFrames` checks the frames
+ * against the head's masks and lengths before it reads any data, and rejects every
+ * inconsistency with a code and a reason naming it.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -19,7 +20,13 @@ import {
   type DecodeResult,
 } from '../../../protocol/codec.js';
 import { MsgType, type Message, type ParamsMsg, type RolloutMsg } from '../../../protocol/messages.js';
+import { packSegment, unpackSegment } from '../../../actor/segmentPack.js';
 import { makeRollout, rolloutDiff } from './helpers.js';
+
+/** `m` with its arrays as views into one packed segment, as an actor sends it. */
+function packed(m: RolloutMsg): RolloutMsg {
+  return { ...m, ...unpackSegment(packSegment({ ...m, source: m.source ?? new Uint8Array(m.E) })) };
+}
 
 function ok(r: DecodeResult): Message {
   if (!r.ok) throw new Error(r.reason);
@@ -63,6 +70,22 @@ describe('encodeFrames / decodeFrames', () => {
     expect(rolloutDiff(m, ok(decode(encode(m))) as RolloutMsg)).toEqual([]);
   });
 
+  it("an actor's packed 248 KB rollout is the head (128 bytes: copied by zeromq.js) and one frame over its packed memory", () => {
+    const m = packed(makeRollout(128, 64, 4, { truncateEvery: 97 }));
+    const frames = encodeFrames(m);
+    expect(frames.map((f) => f.length)).toEqual([128, frames[1].length]);
+    expect(frames[1].buffer).toBe(m.obs.buffer);
+    expect(frames[1].byteOffset).toBe(m.obs.byteOffset);
+    expect(frames[1].byteOffset + frames[1].length).toBe(m.source!.byteOffset + m.source!.length);
+    const back = ok(decodeFrames(copies(frames))) as RolloutMsg;
+    expect(rolloutDiff(m, back)).toEqual([]);
+    // T * E not a multiple of 4: the flag sections are padded to 4 inside the frame.
+    const odd = packed(makeRollout(129, 33, 4, { truncateEvery: 11 }));
+    const f2 = encodeFrames(odd);
+    expect(f2.length).toBe(2);
+    expect(rolloutDiff(odd, ok(decodeFrames(copies(f2))) as RolloutMsg)).toEqual([]);
+  });
+
   it('a section frame at an odd byte offset is copied, not misread', () => {
     const m = makeRollout(128, 64);
     const frames = encodeFrames(m).map((f, i) => {
@@ -97,7 +120,7 @@ describe('decodeFrames rejects frames that do not match the head', () => {
     expect(rejected(decodeFrames(f.slice(0, -1)))).toEqual({
       ok: false,
       code: 'BAD_FRAMES',
-      reason: 'BAD_FRAMES: rollout has 6 payload frames, its header declares 7 (frame mask 0xbd)',
+      reason: 'BAD_FRAMES: rollout has 6 payload frames, its header declares 7 (out-of-line mask 0xbd, run-start mask 0xbd)',
     });
   });
 
@@ -124,17 +147,39 @@ describe('decodeFrames rejects frames that do not match the head', () => {
     const f = frames();
     f[1] = f[1].subarray(0, f[1].length - 4);
     expect(rejected(decodeFrames(f)).reason).toBe(
-      `LENGTH_MISMATCH: rollout.obs frame has ${128 * 64 * 4 * 4 - 4} bytes, the header declares ${128 * 64 * 4 * 4}`,
+      `TRUNCATED: rollout.obs ends at byte ${128 * 64 * 4 * 4} of frame 1, which has ${128 * 64 * 4 * 4 - 4}`,
     );
     const g = frames();
     g[3] = Buffer.concat([g[3], Buffer.alloc(4)]);
     expect(rejected(decodeFrames(g)).code).toBe('LENGTH_MISMATCH');
   });
 
-  it('a frame mask naming sections the message does not have', () => {
+  it('masks naming sections the message does not have, or a run start that is not out of line', () => {
     const f = frames();
-    f[0].writeUInt32LE(f[0].readUInt32LE(12) | (1 << 20), 12);
-    expect(rejected(decodeFrames(f)).reason).toBe('BAD_HEADER: rollout frame mask 0x1000bd names sections beyond its 12');
+    f[0].writeUInt16LE(f[0].readUInt16LE(12) | (1 << 13), 12);
+    expect(rejected(decodeFrames(f)).reason).toBe(
+      'BAD_HEADER: rollout out-of-line mask 0x20bd, run-start mask 0xbd names sections beyond its 12',
+    );
+    const g = frames();
+    g[0].writeUInt16LE(0xbd | 2, 14);
+    expect(rejected(decodeFrames(g)).reason).toBe(
+      'BAD_HEADER: rollout out-of-line mask 0xbd, run-start mask 0xbf: a run starts at a section that is not out of line',
+    );
+  });
+
+  it('a run frame whose sections do not end exactly at its end, or a run continued after an inline section', () => {
+    const m2 = packed(makeRollout(128, 64));
+    const f = copies(encodeFrames(m2));
+    expect(rejected(decodeFrames([f[0], Buffer.concat([f[1], Buffer.alloc(4)])])).reason).toBe(
+      `LENGTH_MISMATCH: rollout frame 1 has ${f[1].length + 4} bytes, its sections end at ${f[1].length}`,
+    );
+    expect(rejected(decodeFrames([f[0], f[1].subarray(0, f[1].length - 1)])).code).toBe('TRUNCATED');
+    // Section 1 (lastObs) out of line without a run open: obs inline, lastObs marked as continuing.
+    const one = encode(m2);
+    one.writeUInt16LE(0b10, 12);
+    expect(rejected(decodeFrames([one])).reason).toBe(
+      'BAD_HEADER: rollout.lastObs continues a run that is not open (out-of-line mask 0x2, run-start mask 0x0)',
+    );
   });
 
   it('a head whose inline sections do not fill it exactly', () => {
@@ -148,9 +193,10 @@ describe('decodeFrames rejects frames that do not match the head', () => {
     expect(rejected(decodeFrames(copies(encodeFrames(bad)))).code).toBe('SHAPE_MISMATCH');
   });
 
-  it('a single frame whose mask names section frames that are not there', () => {
+  it('a single frame whose masks name a run frame that is not there', () => {
     const one = encode(m);
-    one.writeUInt32LE(1, 12);
+    one.writeUInt16LE(1, 12);
+    one.writeUInt16LE(1, 14);
     expect(rejected(decode(one)).code).toBe('BAD_FRAMES');
   });
 });

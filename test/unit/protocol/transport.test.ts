@@ -109,7 +109,7 @@ describe('LearnerSocket / ActorSocket over tcp://127.0.0.1', () => {
     const got: Incoming[] = await within(5000, take(l.incoming(), 3));
     expect(got.map((g) => (g.result.ok ? 'ok' : g.result.code))).toEqual(['BAD_MAGIC', 'BAD_FRAMES', 'ok']);
     expect(got[1].result.ok ? '' : got[1].result.reason).toBe(
-      'BAD_FRAMES: hello has 2 payload frames, its header declares 1 (frame mask 0x0)',
+      'BAD_FRAMES: hello has 2 payload frames, its header declares 1 (out-of-line mask 0x0, run-start mask 0x0)',
     );
     // the reply still reaches the raw peer
     expect(await l.send(got[2].peer, { type: MsgType.Reject, reason: 'test' })).toBe(true);
