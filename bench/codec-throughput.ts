@@ -1,8 +1,9 @@
 /**
  * Codec throughput: encode, decode and validateRollout of rollout-sized messages, in MB/s of
- * encoded bytes. Prints figures only (no asserts). Run: `npx tsc -p . && node dist/bench/codec-throughput.js`.
+ * encoded bytes; and the frames form the sockets use (encodeFrames: large sections as views, no
+ * copy; decodeFrames). Prints figures only (no asserts). Run: `npx tsc -p . && node dist/bench/codec-throughput.js`.
  */
-import { decode, encode } from '../protocol/codec.js';
+import { decode, decodeFrames, encode, encodeFrames } from '../protocol/codec.js';
 import { rolloutMessage as rollout } from './rolloutMessage.js';
 import { validateRollout } from '../protocol/validate.js';
 
@@ -30,9 +31,13 @@ for (const [T, E] of [
   const dec = rate(() => decode(bytes));
   const round = rate(() => decode(encode(m)));
   const val = rate(() => validateRollout(m, env));
+  const frames = encodeFrames(m).map((f) => Buffer.from(f));
+  const encF = rate(() => encodeFrames(m));
+  const decF = rate(() => decodeFrames(frames));
   console.log(
     `T=${T} E=${E} obsDim=4: ${bytes.length} B/msg | encode ${(enc * mb).toFixed(0)} MB/s (${enc.toFixed(0)} msg/s)` +
       ` | decode ${(dec * mb).toFixed(0)} MB/s | encode+decode ${(round * mb).toFixed(0)} MB/s (${round.toFixed(0)} msg/s)` +
-      ` | validateRollout ${(val * mb).toFixed(0)} MB/s | ratio decode/encode ${(dec / enc).toFixed(1)}`,
+      ` | validateRollout ${(val * mb).toFixed(0)} MB/s | ratio decode/encode ${(dec / enc).toFixed(1)}` +
+      ` | frames (${frames.length}): encodeFrames ${encF.toFixed(0)} msg/s, decodeFrames ${decF.toFixed(0)} msg/s`,
   );
 }

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as zmq from 'zeromq';
-import { decode, encode } from '../protocol/codec.js';
+import { decodeFrames, encode, framesBytes } from '../protocol/codec.js';
 import { AckStatus, MsgType, type HelloMsg, type RolloutMsg } from '../protocol/messages.js';
 import { learnerMessage } from '../protocol/ipc.js';
 import { initParams, modelHash } from '../model/params.js';
@@ -161,16 +161,16 @@ export async function manyActorsPoint(actors: number, ms: number, warmMs = 1500)
       loops.push(
         (async () => {
           try {
-            for await (const [frame] of sock) {
-              const r = decode(frame);
+            for await (const frames of sock) {
+              const r = decodeFrames(frames);
               if (!r.ok) continue;
               const m = r.msg;
               if (m.type === MsgType.Params) {
                 const first = version < 0;
                 noteParams(m.version, m.params);
                 version = Math.max(version, m.version);
-                paramMsgBytes = frame.length;
-                if (counting) paramBytes += frame.length;
+                paramMsgBytes = framesBytes(frames);
+                if (counting) paramBytes += paramMsgBytes;
                 vLast = Math.max(vLast, m.version);
                 if (first) {
                   joined++;

@@ -1,13 +1,13 @@
 /**
  * Transport throughput over a real ZeroMQ DEALER -> ROUTER pair on 127.0.0.1, one process:
  * - protocol: ActorSocket.send (encode + send) -> LearnerSocket.incoming (receive + decode);
- * - raw: zmq.Dealer sending the same message pre-encoded -> zmq.Router receiving the frames,
- *   no encode or decode.
+ * - raw: zmq.Dealer sending the same message pre-encoded as one frame (`encode`) -> zmq.Router
+ *   receiving the frames, no encode or decode.
  * The sender sends for about `ms` (one event loop: sender and receiver share the thread), then
  * the receiver drains what was sent; the rate counts from the first send to the last receive.
  */
 import * as zmq from 'zeromq';
-import { encode } from '../protocol/codec.js';
+import { encode, encodeFrames, framesBytes } from '../protocol/codec.js';
 import type { RolloutMsg } from '../protocol/messages.js';
 import { ActorSocket, LearnerSocket, SOCKET_DEFAULTS } from '../protocol/transport.js';
 
@@ -50,7 +50,7 @@ async function drive(
 export async function protocolThroughput(msg: RolloutMsg, ms: number): Promise<TransportResult> {
   const learner = await LearnerSocket.bind('tcp://127.0.0.1:0');
   const actor = await ActorSocket.connect(learner.endpoint);
-  const bytes = encode(msg).length;
+  const bytes = framesBytes(encodeFrames(msg));
   try {
     return await drive(
       async () => {
@@ -77,14 +77,15 @@ export async function protocolThroughput(msg: RolloutMsg, ms: number): Promise<T
 }
 
 /**
- * The learner's side of the protocol: the same bytes pre-encoded by a raw DEALER (as an actor
- * process would have encoded them, elsewhere) -> LearnerSocket.incoming, which decodes each.
+ * The learner's side of the protocol: the same frames pre-encoded (`encodeFrames`, as an actor
+ * process would have encoded them, elsewhere) sent by a raw DEALER -> LearnerSocket.incoming,
+ * which checks and decodes each.
  */
 export async function receiveSideThroughput(msg: RolloutMsg, ms: number): Promise<TransportResult> {
   const learner = await LearnerSocket.bind('tcp://127.0.0.1:0');
   const dealer = new zmq.Dealer({ sendHighWaterMark: SOCKET_DEFAULTS.sendHighWaterMark, linger: SOCKET_DEFAULTS.lingerMs });
   dealer.connect(learner.endpoint);
-  const payload = encode(msg);
+  const payload = encodeFrames(msg);
   try {
     return await drive(
       () => dealer.send(payload),
@@ -100,7 +101,7 @@ export async function receiveSideThroughput(msg: RolloutMsg, ms: number): Promis
         return bad;
       },
       ms,
-      payload.length,
+      framesBytes(payload),
     );
   } finally {
     dealer.close();

@@ -1,16 +1,32 @@
 /**
- * The versioned binary codec of the wire messages (`messages.ts`). Layout, little-endian:
+ * The versioned binary codec of the wire messages (`messages.ts`). A message is one or more
+ * ZeroMQ frames. The first frame (the head), little-endian:
  *
  *   offset 0   magic u32 (PROTOCOL_MAGIC)     offset 4   version u16    offset 6   type u16
- *   offset 8   nFixed u16    offset 10  nSections u16    offset 12  reserved u32 (0)
+ *   offset 8   nFixed u16    offset 10  nSections u16
+ *   offset 12  out-of-line mask u16: bit i set = section i travels in a frame of its own run, not in the head
+ *   offset 14  run-start mask u16: bit i set = section i starts a new frame (a subset of the out-of-line mask)
  *   offset 16  nFixed fixed fields, f64 each (integers; per-type order in SCHEMAS)
- *   then       nSections section lengths in bytes, u32 each, padded to 8
- *   then       the sections in order, each padded to a multiple of 8 bytes
+ *   then       nSections section lengths in bytes, u32 each (every section, wherever it travels), padded to 8
+ *   then       the sections whose out-of-line bit is clear, in order, each padded to a multiple of 8 bytes
  *
- * Every section starts 8-byte aligned relative to the message, so `decode` returns
+ * and then one frame per run-start bit, in section order: a run of consecutive out-of-line
+ * sections, the first at offset 0, each next one at the following multiple of 4, the frame
+ * ending exactly where the run's last section ends (padding bytes between sections are not
+ * read). `encode` writes every section into the head (one frame: one contiguous buffer);
+ * `encodeFrames`, which the sockets use, sends each section of OUT_OF_LINE_MIN_BYTES or more
+ * out of line, together with the sections that follow it in the same memory at that layout:
+ * the frame IS a view of the message's own memory (zeromq.js hands buffers above 128 bytes to
+ * libzmq without copying), so a large rollout is sent with no allocation or copy of its arrays.
+ * An actor's rollout is a set of views into one packed segment (`actor/segmentPack.ts`, the
+ * same order and 4-byte alignment), so it travels as the head and one frame. The decoder
+ * accepts every placement (`decode` one frame, `decodeFrames` several).
+ *
+ * Every head section starts 8-byte aligned relative to the head, so the decoder returns
  * Float32Array / Int32Array views into the input without copying when the input's byteOffset
- * allows it, and copies otherwise. The decoder checks the header, every fixed field's range and
- * every section length against the shapes declared in the header before it touches any data;
+ * allows it, and copies otherwise (the same for a section frame). The decoder checks the
+ * header, the frame mask against the frames received, every fixed field's range and every
+ * section length against the shapes declared in the header before it touches any data;
  * semantic checks (finiteness, action range, model hash) are `validate.ts`'s job.
  */
 import { AckStatus, DROP_REASONS, MsgType, PROTOCOL_MAGIC, PROTOCOL_VERSION, type AckMsg, type Message } from './messages.js';
@@ -22,6 +38,8 @@ export const MAX_STRING_BYTES = 256;
 export const MAX_STATS_BYTES = 64 * 1024;
 /** Maximum steps T * E of one rollout. */
 export const MAX_ROLLOUT_STEPS = 1 << 20;
+/** `encodeFrames` sends a section of at least this many bytes as its own frame (zero-copy). */
+export const OUT_OF_LINE_MIN_BYTES = 4096;
 
 /** The outcome of `decode`: a message, or a reason `CODE: detail` with its code. */
 export type DecodeResult = { ok: true; msg: Message } | { ok: false; reason: string; code: ProtocolErrorCode };
@@ -114,6 +132,14 @@ const SCHEMAS: Record<MsgType, Schema> = {
     sections: [],
   },
 };
+
+/** Most payload frames a message can have: the head plus one per section of the largest schema. */
+export const MAX_PAYLOAD_FRAMES = 1 + Math.max(...Object.values(SCHEMAS).map((x) => x.sections.length));
+// The masks at offsets 12 and 14 are u16: one bit per section.
+if (MAX_PAYLOAD_FRAMES - 1 > 16) throw new Error('protocol/codec: a schema has more than 16 sections');
+
+/** n rounded up to a multiple of 4 (a section's offset inside a run frame). */
+const pad4 = (n: number): number => Math.ceil(n / 4) * 4;
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -214,66 +240,136 @@ function fieldsAndSections(msg: Message): [number[], Uint8Array[]] {
   }
 }
 
-/**
- * Serialise a message. Throws a ProtocolError for a message that cannot be represented
- * (a header field that is not an integer in range, an empty or over-long envId, non-finite
- * stats); Ack/Reject reasons longer than MAX_STRING_BYTES are cut, not rejected. Array shapes
- * are NOT checked here: inconsistent shapes encode, and the decoder rejects them.
- */
-export function encode(msg: Message): Buffer {
-  const once = sealedEncodings.get(msg);
-  if (once) return once;
+function checkedFields(msg: Message): [Schema, number[], Uint8Array[]] {
   const schema = SCHEMAS[msg.type];
   const [fixed, sections] = fieldsAndSections(msg);
-  fixed.forEach((x, i) => {
+  for (let i = 0; i < fixed.length; i++) {
+    const x = fixed[i];
     const [field, kind] = schema.fixed[i];
     if (!inRange(kind, x))
       throw new ProtocolError(
         'BAD_FIELD',
         `${schema.name}.${field} is ${x}, expected an integer ${kind === 'u32' ? 'in [0, 2^32)' : 'in [-2^31, 2^32)'}`,
       );
-  });
+  }
+  return [schema, fixed, sections];
+}
+
+/** The head frame: header, fixed fields, the length table and the sections not in `mask`. */
+function writeHead(type: MsgType, fixed: number[], sections: Uint8Array[], mask: number, starts: number): Buffer {
   const dataStart = pad8(HEADER_BYTES + 8 * fixed.length + 4 * sections.length);
   let total = dataStart;
-  for (const s of sections) total += pad8(s.length);
+  for (let i = 0; i < sections.length; i++) if ((mask & (1 << i)) === 0) total += pad8(sections[i].length);
   // Not zero-filled: every byte is written below (header, table, sections, zeroed padding),
-  // so the sections are copied once, by memcpy, with no pass over the whole buffer first.
+  // so the inline sections are copied once, by memcpy, with no pass over the whole buffer first.
   const out = Buffer.allocUnsafe(total);
   out.fill(0, 0, dataStart);
   const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   dv.setUint32(0, PROTOCOL_MAGIC, true);
   dv.setUint16(4, PROTOCOL_VERSION, true);
-  dv.setUint16(6, msg.type, true);
+  dv.setUint16(6, type, true);
   dv.setUint16(8, fixed.length, true);
   dv.setUint16(10, sections.length, true);
-  fixed.forEach((x, i) => dv.setFloat64(HEADER_BYTES + 8 * i, x, true));
+  dv.setUint16(12, mask, true);
+  dv.setUint16(14, starts, true);
+  for (let i = 0; i < fixed.length; i++) dv.setFloat64(HEADER_BYTES + 8 * i, fixed[i], true);
   let off = dataStart;
-  sections.forEach((s, i) => {
+  for (let i = 0; i < sections.length; i++) {
+    const s = sections[i];
     dv.setUint32(HEADER_BYTES + 8 * fixed.length + 4 * i, s.length, true);
+    if ((mask & (1 << i)) !== 0) continue;
     out.set(s, off);
     const end = off + pad8(s.length);
     if (end > off + s.length) out.fill(0, off + s.length, end);
     off = end;
-  });
+  }
   return out;
 }
 
-/** Messages encoded once, for sending to many peers: the message object -> its bytes. */
-const sealedEncodings = new WeakMap<Message, Buffer>();
+/**
+ * Serialise a message into one contiguous buffer (every section in the head frame): for
+ * storage, tests and peers that send one frame. Throws a ProtocolError for a message that
+ * cannot be represented (a header field that is not an integer in range, an empty or
+ * over-long envId, non-finite stats); Ack/Reject reasons longer than MAX_STRING_BYTES are cut,
+ * not rejected. Array shapes are NOT checked here: inconsistent shapes encode, and the decoder
+ * rejects them.
+ */
+export function encode(msg: Message): Buffer {
+  const once = sealedEncodings.get(msg);
+  if (once) return (once.single ??= encodeSingle(msg));
+  return encodeSingle(msg);
+}
+
+function encodeSingle(msg: Message): Buffer {
+  const [, fixed, sections] = checkedFields(msg);
+  return writeHead(msg.type, fixed, sections, 0, 0);
+}
 
 /**
- * Encode `msg` now and keep its bytes: every later `encode(msg)` of this same object returns
- * them (no copy), e.g. one parameter version sent to many actors. The caller must not change
- * `msg` (or its arrays) afterwards. Returns `msg` (frozen).
+ * Serialise a message into the frames the sockets send: the head (header, fields, small
+ * sections, copied) and runs of out-of-line sections, each run one frame that is a view of the
+ * message's own memory: no allocation or copy of it. A run starts at a section of
+ * OUT_OF_LINE_MIN_BYTES or more and takes in every following section that lies right after it
+ * in the same ArrayBuffer (at the next multiple of 4), whatever its size. The frames share
+ * memory with `msg`: do not change its arrays after sending (zeromq.js keeps a reference until
+ * libzmq has written the bytes). Throws as `encode`.
+ */
+export function encodeFrames(msg: Message): Uint8Array[] {
+  const once = sealedEncodings.get(msg);
+  if (once) return once.frames;
+  const [, fixed, sections] = checkedFields(msg);
+  let mask = 0,
+    starts = 0;
+  const runs: Uint8Array[] = [];
+  let run: Uint8Array | null = null; // the open run's first section
+  let runEnd = 0; // byte offset in run.buffer where the open run ends
+  const close = () => {
+    if (run !== null) runs.push(new Uint8Array(run.buffer, run.byteOffset, runEnd - run.byteOffset));
+    run = null;
+  };
+  for (let i = 0; i < sections.length; i++) {
+    const s = sections[i];
+    if (run !== null && s.buffer === run.buffer && s.byteOffset === run.byteOffset + pad4(runEnd - run.byteOffset)) {
+      mask |= 1 << i;
+      runEnd = s.byteOffset + s.length;
+    } else if (s.length >= OUT_OF_LINE_MIN_BYTES) {
+      close();
+      mask |= 1 << i;
+      starts |= 1 << i;
+      run = s;
+      runEnd = s.byteOffset + s.length;
+    } else close();
+  }
+  close();
+  return [writeHead(msg.type, fixed, sections, mask, starts), ...runs];
+}
+
+/** Bytes of `frames` together. */
+export function framesBytes(frames: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const f of frames) n += f.length;
+  return n;
+}
+
+/** Messages encoded once, for sending to many peers: the message object -> its frames (and single buffer, once asked). */
+const sealedEncodings = new WeakMap<Message, { frames: Uint8Array[]; bytes: number; single?: Buffer }>();
+
+/**
+ * Encode `msg` now and keep its frames: every later `encodeFrames(msg)` (and `encode(msg)`) of
+ * this same object returns the same bytes (no copy), e.g. one parameter version sent to many
+ * actors. The caller must not change `msg` (or its arrays) afterwards. Returns `msg` (frozen).
  */
 export function sealed<M extends Message>(msg: M): M {
-  if (!sealedEncodings.has(msg)) sealedEncodings.set(msg, encode(msg));
+  if (!sealedEncodings.has(msg)) {
+    const frames = encodeFrames(msg);
+    sealedEncodings.set(msg, { frames, bytes: framesBytes(frames) });
+  }
   return Object.freeze(msg);
 }
 
-/** Bytes of a sealed message's encoding (encodes it if it was not sealed). */
+/** Bytes a sealed message puts on the wire, all frames (encodes it if it was not sealed). */
 export function sealedBytes(msg: Message): number {
-  return (sealedEncodings.get(msg) ?? encode(msg)).length;
+  return sealedEncodings.get(msg)?.bytes ?? framesBytes(encodeFrames(msg));
 }
 
 /** A rejection inside the decoder; caught in `decode` and turned into `{ ok: false }`. */
@@ -288,29 +384,29 @@ function fail(code: ProtocolErrorCode, detail: string): never {
   throw new Reject(code, detail);
 }
 
-/** Byte ranges of the sections of one message, with typed readers that copy only if unaligned. */
+/** Where each section of one message lies (a frame and a byte range), with typed readers that copy only if unaligned. */
 class Sections {
   constructor(
-    private readonly u8: Uint8Array,
+    private readonly bufs: Uint8Array[],
     private readonly offsets: number[],
     readonly lengths: number[],
   ) {}
 
   private aligned(i: number, elemBytes: number): boolean {
-    return (this.u8.byteOffset + this.offsets[i]) % elemBytes === 0;
+    return (this.bufs[i].byteOffset + this.offsets[i]) % elemBytes === 0;
   }
 
   bytes(i: number): Uint8Array {
-    return this.u8.subarray(this.offsets[i], this.offsets[i] + this.lengths[i]);
+    return this.bufs[i].subarray(this.offsets[i], this.offsets[i] + this.lengths[i]);
   }
 
   f32(i: number): Float32Array {
-    if (this.aligned(i, 4)) return new Float32Array(this.u8.buffer, this.u8.byteOffset + this.offsets[i], this.lengths[i] / 4);
+    if (this.aligned(i, 4)) return new Float32Array(this.bufs[i].buffer, this.bufs[i].byteOffset + this.offsets[i], this.lengths[i] / 4);
     return new Float32Array(this.bytes(i).slice().buffer);
   }
 
   i32(i: number): Int32Array {
-    if (this.aligned(i, 4)) return new Int32Array(this.u8.buffer, this.u8.byteOffset + this.offsets[i], this.lengths[i] / 4);
+    if (this.aligned(i, 4)) return new Int32Array(this.bufs[i].buffer, this.bufs[i].byteOffset + this.offsets[i], this.lengths[i] / 4);
     return new Int32Array(this.bytes(i).slice().buffer);
   }
 
@@ -444,8 +540,20 @@ function decodeBody(type: MsgType, f: number[], s: Sections): Message {
   }
 }
 
-function decodeOrThrow(buf: Uint8Array): Message {
-  const u8 = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+const u8Of = (b: Uint8Array): Uint8Array => (b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+
+function popcount(x: number): number {
+  let n = 0;
+  for (let v = x >>> 0; v !== 0; v >>>= 1) n += v & 1;
+  return n;
+}
+
+function decodeOrThrow(frames: readonly Uint8Array[]): Message {
+  if (frames.length === 0) fail('BAD_FRAMES', 'message has no payload frames');
+  if (frames.length > MAX_PAYLOAD_FRAMES) fail('BAD_FRAMES', `message has ${frames.length} payload frames, max ${MAX_PAYLOAD_FRAMES}`);
+  const u8 = u8Of(frames[0]);
+  if (frames.length > 1 && (u8.length < HEADER_BYTES || u8[0] !== (PROTOCOL_MAGIC & 0xff) || u8[3] !== PROTOCOL_MAGIC >>> 24))
+    fail('BAD_FRAMES', `message has ${frames.length} payload frames and the first is not a protocol header`);
   if (u8.length < HEADER_BYTES) fail('TRUNCATED', `message has ${u8.length} bytes, the header alone is ${HEADER_BYTES}`);
   const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
   const magic = dv.getUint32(0, true);
@@ -457,12 +565,20 @@ function decodeOrThrow(buf: Uint8Array): Message {
   if (schema === undefined) fail('UNKNOWN_TYPE', `message type is ${type}, expected 1..${Object.keys(SCHEMAS).length}`);
   const nFixed = dv.getUint16(8, true);
   const nSections = dv.getUint16(10, true);
-  if (nFixed !== schema.fixed.length || nSections !== schema.sections.length || dv.getUint32(12, true) !== 0) {
+  const mask = dv.getUint16(12, true);
+  const starts = dv.getUint16(14, true);
+  if (nFixed !== schema.fixed.length || nSections !== schema.sections.length) {
     fail(
       'BAD_HEADER',
-      `${schema.name} header declares ${nFixed} fields and ${nSections} sections, expected ${schema.fixed.length} and ${schema.sections.length} (reserved 0)`,
+      `${schema.name} header declares ${nFixed} fields and ${nSections} sections, expected ${schema.fixed.length} and ${schema.sections.length}`,
     );
   }
+  const masks = `out-of-line mask 0x${mask.toString(16)}, run-start mask 0x${starts.toString(16)}`;
+  if (mask >>> nSections !== 0) fail('BAD_HEADER', `${schema.name} ${masks} names sections beyond its ${nSections}`);
+  if ((starts & ~mask) !== 0) fail('BAD_HEADER', `${schema.name} ${masks}: a run starts at a section that is not out of line`);
+  const runs = popcount(starts);
+  if (frames.length !== 1 + runs)
+    fail('BAD_FRAMES', `${schema.name} has ${frames.length} payload frames, its header declares ${1 + runs} (${masks})`);
   const tableEnd = HEADER_BYTES + 8 * nFixed + 4 * nSections;
   const dataStart = pad8(tableEnd);
   if (u8.length < dataStart) fail('TRUNCATED', `${schema.name} has ${u8.length} bytes, its header is ${dataStart}`);
@@ -474,18 +590,48 @@ function decodeOrThrow(buf: Uint8Array): Message {
       fail('BAD_FIELD', `${schema.name}.${field} is ${x}, expected an integer ${kind === 'u32' ? 'in [0, 2^32)' : 'in [-2^31, 2^32)'}`);
     fixed.push(x);
   }
+  const bufs: Uint8Array[] = [];
   const offsets: number[] = [];
   const lengths: number[] = [];
   let end = dataStart;
+  let frame = 0; // frames[frame] is the last run opened (0: none yet)
+  let open = false;
+  let pos = 0; // where the open run's sections end so far
+  const closeRun = () => {
+    if (open && pos !== frames[frame].length)
+      fail('LENGTH_MISMATCH', `${schema.name} frame ${frame} has ${frames[frame].length} bytes, its sections end at ${pos}`);
+    open = false;
+  };
   for (let i = 0; i < nSections; i++) {
     const len = dv.getUint32(HEADER_BYTES + 8 * nFixed + 4 * i, true);
-    offsets.push(end);
     lengths.push(len);
-    end += pad8(len);
+    const bit = 1 << i;
+    if ((starts & bit) !== 0) {
+      closeRun();
+      frame++;
+      open = true;
+      pos = 0;
+    } else if ((mask & bit) !== 0) {
+      if (!open) fail('BAD_HEADER', `${schema.name}.${schema.sections[i]} continues a run that is not open (${masks})`);
+      pos = pad4(pos);
+    } else {
+      closeRun();
+      bufs.push(u8);
+      offsets.push(end);
+      end += pad8(len);
+      continue;
+    }
+    const f = u8Of(frames[frame]);
+    if (pos + len > f.length)
+      fail('TRUNCATED', `${schema.name}.${schema.sections[i]} ends at byte ${pos + len} of frame ${frame}, which has ${f.length}`);
+    bufs.push(f);
+    offsets.push(pos);
+    pos += len;
   }
-  if (end > u8.length) fail('TRUNCATED', `${schema.name} sections declare ${end} bytes in all, the message has ${u8.length}`);
-  if (end < u8.length) fail('LENGTH_MISMATCH', `${schema.name} sections declare ${end} bytes in all, the message has ${u8.length}`);
-  return decodeBody(type, fixed, new Sections(u8, offsets, lengths));
+  closeRun();
+  if (end > u8.length) fail('TRUNCATED', `${schema.name} head sections declare ${end} bytes in all, the head frame has ${u8.length}`);
+  if (end < u8.length) fail('LENGTH_MISMATCH', `${schema.name} head sections declare ${end} bytes in all, the head frame has ${u8.length}`);
+  return decodeBody(type, fixed, new Sections(bufs, offsets, lengths));
 }
 
 /**
@@ -496,8 +642,18 @@ function decodeOrThrow(buf: Uint8Array): Message {
  * validated: run `validateRollout` / `validateHello` / `validateParams` before trusting it.
  */
 export function decode(buf: Uint8Array): DecodeResult {
+  return decodeFrames([buf]);
+}
+
+/**
+ * Parse the payload frames of one message (the head, then one frame per section its frame
+ * mask names) into a message. Never throws, as `decode`; the result's arrays may be views into
+ * any of the frames. Checks the frame count against MAX_PAYLOAD_FRAMES and the head's mask
+ * (BAD_FRAMES) and each section frame's length against the head (LENGTH_MISMATCH).
+ */
+export function decodeFrames(frames: readonly Uint8Array[]): DecodeResult {
   try {
-    return { ok: true, msg: decodeOrThrow(buf) };
+    return { ok: true, msg: decodeOrThrow(frames) };
   } catch (e) {
     if (e instanceof Reject) return { ok: false, code: e.code, reason: reason(e.code, e.detail) };
     return { ok: false, code: 'INTERNAL', reason: reason('INTERNAL', e instanceof Error ? e.message : String(e)) };

@@ -29,7 +29,8 @@ export const PROTOCOL_ERRORS = {
   MODEL_HASH: "the model hash differs from the learner's; use the same --hidden / env on both sides",
   ENV_MISMATCH: "the environment id or shapes differ from the learner's; use the same --env on both sides",
   UNKNOWN_ACTOR: 'a message came from an actor that has not sent a valid Hello first',
-  BAD_FRAMES: 'a ZeroMQ message did not have exactly the frames [identity, payload]',
+  BAD_FRAMES:
+    "a ZeroMQ message's frames do not match its head: more than the protocol's most frames, or not the head plus one frame per section its frame mask names",
   SEND_FAILED: 'a send failed (peer vanished, high water mark, or socket closed)',
   INTERNAL: 'an unexpected exception inside the decoder (a bug; the message was rejected)',
   FUTURE_VERSION: "a rollout's behaviourVersion is newer than the learner's version (an actor of another run?); restart the actor",
@@ -40,7 +41,8 @@ export const PROTOCOL_ERRORS = {
   ACTOR_ID_RANGE: 'the actor id is outside 0..actors-1 of this run; use --actor-id below --actors',
   RATE_LIMITED: 'a peer sent hellos faster than the learner answers them; the extra hellos were ignored',
   SEQ_GAP: 'a rollout sequence number jumps further ahead than any in-flight window allows (a forged or corrupted seq)',
-  OVERSIZE: "a peer sent a message larger than the run's largest legitimate message; ZeroMQ dropped the connection",
+  OVERSIZE:
+    "a peer sent a message larger than the run's largest legitimate message: one frame over it (ZeroMQ dropped the connection) or its frames together over it (discarded unparsed)",
   BAD_REWARD: "a reward is outside the environment's declared reward range (or |r| > 1e6 for an env that declares none)",
   IN_FLIGHT_LIMIT: 'an actor has more unacknowledged rollouts at the learner than its credit window (--workers x --max-in-flight)',
 } as const;

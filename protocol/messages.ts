@@ -14,10 +14,12 @@ import type { ProtocolErrorCode } from './errors.js';
 
 export const PROTOCOL_MAGIC = 0x49535250; // 'ISRP'
 /**
- * 3: hello carries an incarnation id, and the Heartbeat message; 2: typed acks (status +
- * reason/code index) and the Stop message; 1 had magic-number notices.
+ * 4: a message may be several frames (the head's frame mask, offset 12, reserved 0 before,
+ * names the sections that travel as their own frames); 3: hello carries an incarnation id,
+ * and the Heartbeat message; 2: typed acks (status + reason/code index) and the Stop message;
+ * 1 had magic-number notices. A peer of another version is refused with BAD_VERSION naming both.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 export enum MsgType {
   Hello = 1,

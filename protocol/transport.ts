@@ -1,7 +1,22 @@
 /**
  * Small typed socket classes over zeromq v6: the learner binds a ROUTER (`LearnerSocket`),
- * each actor connects a DEALER (`ActorSocket`). Messages cross as one payload frame, encoded
- * by `codec.ts`; what arrives is yielded as a `DecodeResult`, never thrown.
+ * each actor connects a DEALER (`ActorSocket`). A message crosses as the payload frames of
+ * `encodeFrames` (`codec.ts`: a head, and each large typed-array section as its own frame,
+ * handed to libzmq without a copy); what arrives is yielded as a `DecodeResult`, never thrown.
+ *
+ * Limits at the learner's socket, checked on the frames before anything is parsed:
+ * - each frame: ZeroMQ's maxMessageSize (`maxMessageBytes`): a larger frame makes zmq drop the
+ *   connection before the frame is buffered;
+ * - the frames of one message together: `maxTotalBytes` (default `maxMessageBytes`), else an
+ *   OVERSIZE rejection; more than 1 + MAX_PAYLOAD_FRAMES frames: BAD_FRAMES. Either way the
+ *   frames are released at once, unparsed.
+ * - queued: zmq buffers at most `receiveHighWaterMark` whole messages per connection, so what a
+ *   connection can make the learner hold before it reads is that many messages of legitimate
+ *   size. What no option bounds: libzmq counts its high-water mark in whole messages and keeps
+ *   every frame of a multipart message until the last one arrives, so ONE message of many
+ *   frames (each under maxMessageSize) is buffered whole inside libzmq before this class can
+ *   count it; and libzmq has no limit across connections (the learner has one connection per
+ *   peer). Measured and reported in test/integration/socket-limits.test.ts.
  *
  * Usage rules:
  * - One consumer of `incoming()` per socket: zeromq.js allows one pending receive per socket,
@@ -25,7 +40,7 @@
  * ```
  */
 import * as zmq from 'zeromq';
-import { decode, encode, type DecodeResult } from './codec.js';
+import { decodeFrames, encodeFrames, framesBytes, MAX_PAYLOAD_FRAMES, type DecodeResult } from './codec.js';
 import { reason } from './errors.js';
 import { PROTOCOL_MAGIC, type Message } from './messages.js';
 import { startZapHandler, type CurveClientKeys, type CurveServerKeys, type ZapHandler } from './curve.js';
@@ -60,6 +75,12 @@ export interface LearnerSocketOptions extends SocketOptions {
    * before the sender is known.
    */
   gate?: (peer: Buffer, type: number) => boolean;
+  /**
+   * Bytes of all payload frames of one message together; a larger message is rejected
+   * (OVERSIZE) unparsed. Default: `maxMessageBytes` (unlimited when that is -1). ZeroMQ's own
+   * limit applies to each frame only.
+   */
+  maxTotalBytes?: number;
 }
 
 /** Actor socket options: the common ones plus CURVE client keys (null: no encryption). */
@@ -75,6 +96,16 @@ export interface SocketEventCounts {
   handshakeFailed: number;
   /** Handshakes refused by the ZAP handler (a key not on the allow list). */
   curveRefused: number;
+}
+
+/** Messages the learner socket discarded unparsed at its limits (each also yielded as a rejection). */
+export interface SocketLimitCounts {
+  /** Frames together above maxTotalBytes (OVERSIZE). */
+  oversize: number;
+  /** More payload frames than a message can have (BAD_FRAMES). */
+  tooManyFrames: number;
+  /** The largest message (all frames) received so far, bytes. */
+  largestBytes: number;
 }
 
 /** Defaults. The learner overrides sendTimeoutMs so one stuck actor cannot stall the others. */
@@ -122,10 +153,19 @@ class SendQueue {
   }
 }
 
-function totalBytes(frames: Buffer[]): number {
-  let n = 0;
-  for (const f of frames) n += f.length;
-  return n;
+/**
+ * The next message's frames, or null once the socket is closed. Unlike `for await (... of
+ * sock)`, no caller frame keeps the previous message alive while it waits for the next one:
+ * a flood's last (largest) message would otherwise stay in memory until another arrives.
+ */
+async function nextFrames(sock: zmq.Router | zmq.Dealer): Promise<Buffer[] | null> {
+  if (sock.closed) return null;
+  try {
+    return await sock.receive();
+  } catch (e) {
+    if (sock.closed && (e as { code?: string }).code === 'EAGAIN') return null;
+    throw e;
+  }
 }
 
 /** One message received by the learner: the sending peer's routing id and the decoded payload. */
@@ -165,7 +205,9 @@ abstract class QueuedSocket<S extends zmq.Router | zmq.Dealer> {
 /** The learner's ROUTER socket. Create with `LearnerSocket.bind`. */
 export class LearnerSocket extends QueuedSocket<zmq.Router> {
   readonly events: SocketEventCounts = { accepted: 0, disconnected: 0, handshakeFailed: 0, curveRefused: 0 };
+  readonly limits: SocketLimitCounts = { oversize: 0, tooManyFrames: 0, largestBytes: 0 };
   private zap: ZapHandler | null = null;
+  private maxTotalBytes = -1;
   private gate: ((peer: Buffer, type: number) => boolean) | null = null;
   private observing: Promise<void> = Promise.resolve();
 
@@ -213,7 +255,7 @@ export class LearnerSocket extends QueuedSocket<zmq.Router> {
    */
   // `override`: a static `bind` shadows Function.prototype.bind on the class object.
   static override async bind(endpoint: string, opts: LearnerSocketOptions = {}): Promise<LearnerSocket> {
-    const { curve, onHandshakeFailed, gate, ...rest } = opts;
+    const { curve, onHandshakeFailed, gate, maxTotalBytes, ...rest } = opts;
     const options = zmqOptions(rest, LEARNER_SEND_TIMEOUT_MS);
     // A CURVE learner gets its own zmq context, so that its ZAP handler (one per context, on
     // inproc://zeromq.zap.01) answers for this socket only.
@@ -228,6 +270,7 @@ export class LearnerSocket extends QueuedSocket<zmq.Router> {
     const ls = new LearnerSocket(sock, options.sendTimeout);
     ls.zap = zap;
     ls.gate = gate ?? null;
+    ls.maxTotalBytes = maxTotalBytes ?? options.maxMessageSize;
     if (zap)
       zap.onRefused = (r) => {
         ls.events.curveRefused++;
@@ -248,28 +291,63 @@ export class LearnerSocket extends QueuedSocket<zmq.Router> {
     return this.sock.lastEndpoint ?? '';
   }
 
+  /** The maximum bytes of one message's payload frames together (-1: unlimited). */
+  get totalBytesLimit(): number {
+    return this.maxTotalBytes;
+  }
+
   /**
-   * Received messages, decoded. Anything other than [identity, payload] frames yields a
-   * BAD_FRAMES rejection; bad bytes yield `{ ok: false }`. Ends when the socket is closed.
-   * One consumer per socket.
+   * Received messages, decoded. A message over the total-bytes or frame-count limit yields an
+   * OVERSIZE or BAD_FRAMES rejection without being parsed (its frames are dropped at once);
+   * bad bytes yield `{ ok: false }`. Ends when the socket is closed. One consumer per socket.
    */
   async *incoming(): AsyncGenerator<Incoming, void, undefined> {
-    for await (const frames of this.sock) {
-      const bytes = totalBytes(frames);
-      const peer = frames[0] ?? Buffer.alloc(0);
-      if (frames.length !== 2) {
-        const r = reason('BAD_FRAMES', `message has ${frames.length - 1} payload frames, expected 1`);
-        yield { peer, bytes, result: { ok: false, code: 'BAD_FRAMES', reason: r } };
-      } else {
-        const f = frames[1];
-        // Bytes without the magic fail the decoder at its first check (BAD_MAGIC); with it, the type decides.
-        const type = f.length >= 8 && f.readUInt32LE(0) === PROTOCOL_MAGIC ? f.readUInt16LE(6) : -1;
-        if (this.gate && type >= 0 && !this.gate(peer, type)) {
-          const r = reason('UNKNOWN_ACTOR', `message of type ${type} from a peer that sent no valid hello: not parsed`);
-          yield { peer, bytes, result: { ok: false, code: 'UNKNOWN_ACTOR', reason: r } };
-        } else yield { peer, bytes, result: decode(f) };
-      }
+    for (;;) {
+      const inc = await this.next();
+      if (inc === null) return;
+      yield inc;
     }
+  }
+
+  /**
+   * The next message, checked. The frames live only in this call's frame, which ends here: a
+   * generator's own locals stay alive while it is suspended, and a rejected message must not.
+   */
+  private async next(): Promise<Incoming | null> {
+    const frames = await nextFrames(this.sock);
+    return frames === null ? null : this.receive(frames);
+  }
+
+  /** What one received message is: checked against the limits, gated, then decoded. */
+  private receive(frames: Buffer[]): Incoming {
+    const bytes = framesBytes(frames);
+    const peer = frames[0] ?? Buffer.alloc(0);
+    const payloadFrames = frames.length - 1;
+    if (bytes > this.limits.largestBytes) this.limits.largestBytes = bytes;
+    const rejected = (code: 'OVERSIZE' | 'BAD_FRAMES' | 'UNKNOWN_ACTOR', detail: string): Incoming => ({
+      peer,
+      bytes,
+      result: { ok: false, code, reason: reason(code, detail) },
+    });
+    if (payloadFrames > MAX_PAYLOAD_FRAMES) {
+      this.limits.tooManyFrames++;
+      return rejected('BAD_FRAMES', `message has ${payloadFrames} payload frames, max ${MAX_PAYLOAD_FRAMES}: not parsed`);
+    }
+    const payloadBytes = bytes - peer.length;
+    if (this.maxTotalBytes >= 0 && payloadBytes > this.maxTotalBytes) {
+      this.limits.oversize++;
+      return rejected(
+        'OVERSIZE',
+        `message has ${payloadBytes} bytes in ${payloadFrames} payload frames, max ${this.maxTotalBytes} in all: not parsed`,
+      );
+    }
+    if (payloadFrames < 1) return rejected('BAD_FRAMES', 'message has no payload frames');
+    const f = frames[1];
+    // Bytes without the magic fail the decoder at its first check (BAD_MAGIC); with it, the type decides.
+    const type = f.length >= 8 && f.readUInt32LE(0) === PROTOCOL_MAGIC ? f.readUInt16LE(6) : -1;
+    if (this.gate && type >= 0 && !this.gate(peer, type))
+      return rejected('UNKNOWN_ACTOR', `message of type ${type} from a peer that sent no valid hello: not parsed`);
+    return { peer, bytes, result: decodeFrames(frames.slice(1)) };
   }
 
   /**
@@ -278,19 +356,21 @@ export class LearnerSocket extends QueuedSocket<zmq.Router> {
    * is full (sendHighWaterMark). A full peer waits up to sendTimeoutMs (default 1000) only
    * while no other peer is writable: zeromq wakes on socket-wide writability, so with healthy
    * peers around a send to a full one fails at once. Either way it never stalls other peers.
-   * Rejects only if `msg` cannot be encoded (a caller bug).
+   * Rejects only if `msg` cannot be encoded (a caller bug). As `ActorSocket.send`, large
+   * typed arrays go without a copy: do not change them after sending (seal a message sent to
+   * many peers: `codec.sealed`).
    */
   async send(peer: Buffer, msg: Message): Promise<boolean> {
-    const payload = encode(msg);
+    const payload = [peer, ...encodeFrames(msg)];
     return this.queue.push(async () => {
       try {
-        await this.sock.send([peer, payload]);
+        await this.sock.send(payload);
       } catch (e) {
         // EAGAIN: the peer exists but its queue is full; wait up to sendTimeoutMs for room.
         if ((e as { code?: string }).code !== 'EAGAIN' || this.sendTimeoutMs === 0 || this.sock.closed) throw e;
         this.sock.sendTimeout = this.sendTimeoutMs;
         try {
-          await this.sock.send([peer, payload]);
+          await this.sock.send(payload);
         } finally {
           if (!this.sock.closed) this.sock.sendTimeout = 0;
         }
@@ -378,25 +458,31 @@ export class ActorSocket extends QueuedSocket<zmq.Dealer> {
   }
 
   /**
-   * Received messages, decoded; a message of more than one frame yields a BAD_FRAMES
-   * rejection. Ends when the socket is closed. One consumer per socket.
+   * Received messages, decoded (`decodeFrames`: frames that do not match the head yield a
+   * BAD_FRAMES rejection). Ends when the socket is closed. One consumer per socket.
    */
   async *incoming(): AsyncGenerator<DecodeResult, void, undefined> {
-    for await (const frames of this.sock) {
-      if (frames.length !== 1) {
-        yield { ok: false, code: 'BAD_FRAMES', reason: reason('BAD_FRAMES', `message has ${frames.length} frames, expected 1`) };
-      } else {
-        yield decode(frames[0]);
-      }
+    for (;;) {
+      const r = await this.next();
+      if (r === null) return;
+      yield r;
     }
+  }
+
+  /** The next message, decoded; its frames are not kept past this call (see LearnerSocket). */
+  private async next(): Promise<DecodeResult | null> {
+    const frames = await nextFrames(this.sock);
+    return frames === null ? null : decodeFrames(frames);
   }
 
   /**
    * Queue `msg` for the learner. Resolves true once zmq took it, false if the send failed
-   * (timeout, socket closed). Rejects only if `msg` cannot be encoded (a caller bug).
+   * (timeout, socket closed). Rejects only if `msg` cannot be encoded (a caller bug). Large
+   * typed arrays of `msg` go to libzmq without a copy, and libzmq may write them out after this
+   * resolves: do not change them after sending (an actor's rollouts are fresh arrays each).
    */
   async send(msg: Message): Promise<boolean> {
-    const payload = encode(msg);
+    const payload = encodeFrames(msg);
     return this.queue.push(() => this.sock.send(payload));
   }
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import * as zmq from 'zeromq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, ROOT, ensureBuilt, recordsOf, smallRunArgs } from '../helpers/cli.js';
-import { decode, encode } from '../../protocol/codec.js';
+import { decodeFrames, encode } from '../../protocol/codec.js';
 import { AckStatus, MsgType, type Message, type RejectedAck, type StopMsg } from '../../protocol/messages.js';
 import { modelHash } from '../../model/params.js';
 import { makeRollout } from '../unit/protocol/helpers.js';
@@ -44,8 +44,8 @@ async function until<T>(f: () => T | undefined, what: string, tries = 1200): Pro
 async function reply(sock: zmq.Dealer, ms = 10_000): Promise<Message> {
   const timer = new Promise<never>((_, rej) => setTimeout(() => rej(new Error('no reply from the learner')), ms));
   for (;;) {
-    const [frame] = await Promise.race([sock.receive(), timer]);
-    const r = decode(frame);
+    const frames = await Promise.race([sock.receive(), timer]);
+    const r = decodeFrames(frames);
     if (!r.ok) throw new Error(r.reason);
     if (r.msg.type !== MsgType.Params) return r.msg;
   }

@@ -15,7 +15,7 @@ import { LearnerServer } from '../../learner/server.js';
 import { actorOptions } from '../helpers/actorOptions.js';
 import { Actor } from '../../actor/actor.js';
 import { SegmentCollector } from '../../actor/collect.js';
-import { decode, encode } from '../../protocol/codec.js';
+import { decodeFrames, encode } from '../../protocol/codec.js';
 import { AckStatus, MsgType, type Message, type RolloutMsg } from '../../protocol/messages.js';
 import { ensureBuilt } from '../helpers/cli.js';
 import { memoryPino, testConfig } from '../unit/learner/fakes.js';
@@ -74,8 +74,7 @@ describe('forged claims from an admitted actor', () => {
     let params: Float32Array | null = null;
     const acks = new Map<number, { status: AckStatus; code?: string; drop?: string }>();
     const next = async (): Promise<void> => {
-      const [buf] = await d.receive();
-      const r = decode(buf);
+      const r = decodeFrames(await d.receive());
       if (!r.ok) throw new Error(r.reason);
       const m = r.msg;
       if (m.type === MsgType.Params) {

@@ -218,11 +218,24 @@ describe('codec header errors', () => {
 });
 
 describe('protocol version', () => {
-  it('is 3 (incarnations, heartbeats), and a message of version 1 is rejected as BAD_VERSION', () => {
-    expect(PROTOCOL_VERSION).toBe(3);
+  it('is 4 (multi-frame messages), and a message of version 1 or 3 is rejected as BAD_VERSION', () => {
+    expect(PROTOCOL_VERSION).toBe(4);
     const b = encode({ type: MsgType.Stop, version: 1, reason: 'x' });
     b.writeUInt16LE(1, 4);
-    expect(rejected(decode(b)).reason).toBe('BAD_VERSION: protocol version is 1, this build speaks 3');
+    expect(rejected(decode(b)).reason).toBe('BAD_VERSION: protocol version is 1, this build speaks 4');
+    // A version-3 actor's hello (the same layout, offset 12 reserved 0) is refused by name, not misread.
+    const h = encode({
+      type: MsgType.Hello,
+      actorId: 0,
+      envId: 'CartPole-v1',
+      obsDim: 4,
+      nActions: 2,
+      numEnvs: 1,
+      modelHash: 1,
+      incarnation: 2,
+    });
+    h.writeUInt16LE(3, 4);
+    expect(rejected(decode(h)).reason).toBe('BAD_VERSION: protocol version is 3, this build speaks 4');
   });
 });
 

@@ -1,10 +1,10 @@
 import * as zmq from 'zeromq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encode, type DecodeResult } from '../../../protocol/codec.js';
+import { encode, encodeFrames, framesBytes, MAX_PAYLOAD_FRAMES, type DecodeResult } from '../../../protocol/codec.js';
 import { AckStatus, MsgType, type HelloMsg, type Message } from '../../../protocol/messages.js';
 import { ActorSocket, LearnerSocket, type Incoming } from '../../../protocol/transport.js';
 import { validateHello, validateRollout } from '../../../protocol/validate.js';
-import { CARTPOLE, makeRollout } from './helpers.js';
+import { CARTPOLE, makeRollout, rolloutDiff } from './helpers.js';
 
 const closers: (() => void)[] = [];
 afterEach(() => {
@@ -108,7 +108,9 @@ describe('LearnerSocket / ActorSocket over tcp://127.0.0.1', () => {
     await raw.send(encode(HELLO));
     const got: Incoming[] = await within(5000, take(l.incoming(), 3));
     expect(got.map((g) => (g.result.ok ? 'ok' : g.result.code))).toEqual(['BAD_MAGIC', 'BAD_FRAMES', 'ok']);
-    expect(got[1].result.ok ? '' : got[1].result.reason).toBe('BAD_FRAMES: message has 2 payload frames, expected 1');
+    expect(got[1].result.ok ? '' : got[1].result.reason).toBe(
+      'BAD_FRAMES: hello has 2 payload frames, its header declares 1 (out-of-line mask 0x0, run-start mask 0x0)',
+    );
     // the reply still reaches the raw peer
     expect(await l.send(got[2].peer, { type: MsgType.Reject, reason: 'test' })).toBe(true);
     const [reply] = await within(5000, raw.receive());
@@ -178,5 +180,45 @@ describe('LearnerSocket / ActorSocket over tcp://127.0.0.1', () => {
     expect(l.closed && a.closed).toBe(true);
     expect(await a.send(HELLO)).toBe(false); // after close: counted failure, no throw
     expect(a.sendFailures).toBe(1);
+  });
+
+  it('a 248 KB rollout crosses as several frames both ways, and the learner counts its limits', async () => {
+    const l = await learner();
+    const a = await actor(l.endpoint);
+    const big = makeRollout(128, 64, 4, { truncateEvery: 97 });
+    expect(encodeFrames(big).length).toBeGreaterThan(1);
+    expect(await a.send(big)).toBe(true);
+    const [got] = await within(5000, take(l.incoming(), 1));
+    if (!got.result.ok || got.result.msg.type !== MsgType.Rollout) throw new Error('expected a rollout');
+    expect(validateRollout(got.result.msg, CARTPOLE)).toBeNull();
+    expect(rolloutDiff(big, got.result.msg)).toEqual([]);
+    expect(got.bytes).toBeGreaterThan(framesBytes(encodeFrames(big)));
+    const params: Message = { type: MsgType.Params, version: 5, modelHash: 77, params: new Float32Array(20_000).fill(0.25) };
+    expect(encodeFrames(params).length).toBe(2);
+    expect(await l.send(got.peer, params)).toBe(true);
+    const [reply] = await within(5000, take(a.incoming(), 1));
+    expect(reply).toEqual({ ok: true, msg: params });
+    expect(l.limits).toEqual({ oversize: 0, tooManyFrames: 0, largestBytes: got.bytes });
+  });
+
+  it('over the total-bytes or frame-count cap: rejected unparsed and counted, the socket keeps serving', async () => {
+    const l = await LearnerSocket.bind('tcp://127.0.0.1:0', { maxMessageBytes: 10_000, maxTotalBytes: 20_000 });
+    closers.push(() => l.close());
+    expect(l.totalBytesLimit).toBe(20_000);
+    const raw = new zmq.Dealer({ linger: 0 });
+    closers.push(() => raw.close());
+    raw.connect(l.endpoint);
+    const f = Buffer.alloc(9_000, 1); // each frame under maxMessageBytes, together over maxTotalBytes
+    await raw.send([encode(HELLO), f, f, f]);
+    await raw.send(Array.from({ length: MAX_PAYLOAD_FRAMES + 1 }, () => Buffer.alloc(10)));
+    await raw.send(encode(HELLO));
+    const got: Incoming[] = await within(5000, take(l.incoming(), 3));
+    expect(got.map((g) => (g.result.ok ? 'ok' : g.result.reason))).toEqual([
+      `OVERSIZE: message has ${encode(HELLO).length + 27_000} bytes in 4 payload frames, max 20000 in all: not parsed`,
+      `BAD_FRAMES: message has ${MAX_PAYLOAD_FRAMES + 1} payload frames, max ${MAX_PAYLOAD_FRAMES}: not parsed`,
+      'ok',
+    ]);
+    expect(l.limits.oversize).toBe(1);
+    expect(l.limits.tooManyFrames).toBe(1);
   });
 });
