@@ -69,9 +69,10 @@ export const FIELDS: readonly FieldRow[] = [
     kind: 'choice',
     choices: OBJECTIVE_CHOICES.method,
     default: O.method,
-    help: 'off-policy correction',
+    help: "off-policy correction; --method v5 is the draft's IS Reshape v5 (constant floor: add --floor neg-is for the variant that did not collapse)",
     group: 'objective',
-    source: SPEC,
+    source:
+      'measured: docs/findings/results.ndjson, CartPole 5 seeds x lags 0/16/64: ppo reached 475 in 15/15 runs, 0 collapsed; v5 --floor neg-is 13/15; the draft v5 8/15, 7 collapsed (README)',
   },
   {
     flag: 'eps',
