@@ -626,6 +626,16 @@ export const FIELDS: readonly FieldRow[] = [
     source: 'project choice',
   },
   {
+    flag: 'eval-share',
+    key: 'evalShare',
+    kind: 'number',
+    default: 0.25,
+    range: nonNeg,
+    help: 'periodic evaluations use at most this share of the training steps: each gets min(eval-episodes, what the share leaves / the last mean episode length) episodes, postponed below one; final and target evaluations are outside it (0: no cap)',
+    group: 'evaluation',
+    source: 'project choice: one evaluation step per four training steps at most (a 200k-step run had used 848k)',
+  },
+  {
     flag: 'final-eval-episodes',
     key: 'finalEvalEpisodes',
     kind: 'integer',
