@@ -119,3 +119,36 @@ export function formatSweepProgress(p: SweepProgress, columns?: number): string 
   else if (parts.length > 0 && `${line} | ${parts.length} running`.length <= max) line = `${line} | ${parts.length} running`;
   return line;
 }
+
+/** What a standalone learner's status line shows. */
+export interface LearnerStatus {
+  elapsedMs: number;
+  version: number;
+  envSteps: number;
+  budget: number;
+  /** Training steps per second since the previous status line. */
+  stepsPerSec: number;
+  /** Actors registered now (hello answered, not yet silent for 5 heartbeats). */
+  actors: number;
+  trained: number;
+  dropped: number;
+  rejected: number;
+  lastEval?: EvalStat;
+}
+
+/**
+ * `isreshape learner: 2:30 | v 120 | 30.7k/100k steps | 1234 steps/s | 2 actors | rollouts trained 240, dropped 0, rejected 0 | eval 500.0/500.0 (v120)`:
+ * the periodic line of a learner started alone (`--status-every`).
+ */
+export function formatLearnerStatus(s: LearnerStatus): string {
+  const e = s.lastEval;
+  return [
+    `isreshape learner: ${clock(s.elapsedMs)}`,
+    `v ${s.version}`,
+    `${kSteps(s.envSteps)}/${kSteps(s.budget)} steps`,
+    `${Math.round(s.stepsPerSec)} steps/s`,
+    `${s.actors} actor${s.actors === 1 ? '' : 's'}`,
+    `rollouts trained ${s.trained}, dropped ${s.dropped}, rejected ${s.rejected}`,
+    e ? `eval ${f1(e.stochastic)}/${f1(e.greedy)} (v${e.version})` : 'eval -',
+  ].join(' | ');
+}

@@ -14,10 +14,10 @@ import type { ProtocolErrorCode } from './errors.js';
 
 export const PROTOCOL_MAGIC = 0x49535250; // 'ISRP'
 /**
- * 3: hello carries an incarnation id, and the Heartbeat message; 2: typed acks (status +
- * reason/code index) and the Stop message; 1 had magic-number notices.
+ * 4: params carry the learner's run id; 3: hello carries an incarnation id, and the Heartbeat
+ * message; 2: typed acks (status + reason/code index) and the Stop message; 1 had magic-number notices.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 export enum MsgType {
   Hello = 1,
@@ -113,6 +113,8 @@ export interface ParamsMsg {
   version: number;
   modelHash: number;
   params: Float32Array;
+  /** The learner's run id (an actor names its log folder after it); absent when empty on the wire. */
+  runId?: string;
 }
 
 /** What became of a rollout, as the learner answers it. */
