@@ -11,7 +11,20 @@ import { wallClock } from '../protocol/clock.js';
 import { workerFile } from '../infra/workerFile.js';
 import type { CollectTask } from './worker.js';
 import { unpackSegment } from './segmentPack.js';
-import { ActorLoop, type ActorLoopOptions, type SegmentSource } from './loop.js';
+import { ActorLoop, type ActorLoopOptions, type ActorTransport, type SegmentSource } from './loop.js';
+import { MsgType } from '../protocol/messages.js';
+import type { DecodeResult } from '../protocol/codec.js';
+import { modelHash } from '../model/params.js';
+
+/** The moment this actor joined a learner: the first parameters it was sent after a hello. */
+export interface Joined {
+  /** The version of those parameters: the learner's version when it answered the hello. */
+  version: number;
+  /** The learner's run id (protocol 4's Params), or null when it sent none. */
+  runId: string | null;
+  /** True for a join after the first: the learner had forgotten this actor (it restarted). */
+  rejoin: boolean;
+}
 
 /** The loop's options (actor/loop.ts), plus what the process shell wires: the env module, CURVE keys, a pino logger. */
 export interface ActorOptions extends ActorLoopOptions {
@@ -20,6 +33,51 @@ export interface ActorOptions extends ActorLoopOptions {
   /** CURVE client keys (null or absent: no encryption). */
   curve?: CurveClientKeys | null;
   logger: Logger;
+  /** Called when the actor joins a learner (its first parameters), and again when it rejoins a restarted one. */
+  onJoined?: (j: Joined) => void;
+}
+
+/**
+ * The socket as the loop sees it, watching the way: every join starts with a hello of a new
+ * incarnation (the first, and one after each restart of the learner), and the first parameters
+ * of this model that follow it are the join, logged as a `joined-learner` record and passed to
+ * `onJoined`.
+ */
+export function watchJoins(
+  socket: ActorTransport,
+  o: Pick<ActorOptions, 'actorId' | 'endpoint' | 'modelSpec' | 'logger' | 'onJoined'>,
+): ActorTransport {
+  const hash = modelHash(o.modelSpec);
+  let incarnation: number | null = null;
+  let awaiting = false;
+  let joins = 0;
+  const note = (r: DecodeResult) => {
+    if (!awaiting || !r.ok || r.msg.type !== MsgType.Params || r.msg.modelHash !== hash) return;
+    awaiting = false;
+    const j: Joined = { version: r.msg.version, runId: r.msg.runId ?? null, rejoin: joins++ > 0 };
+    o.logger.info(
+      { kind: 'joined-learner', actorId: o.actorId, endpoint: o.endpoint, version: j.version, learnerRunId: j.runId, rejoin: j.rejoin },
+      `actor ${o.actorId} joined learner at ${o.endpoint} at version ${j.version}`,
+    );
+    o.onJoined?.(j);
+  };
+  return {
+    send: (m) => {
+      if (m.type === MsgType.Hello && m.incarnation !== incarnation) {
+        incarnation = m.incarnation;
+        awaiting = true;
+      }
+      return socket.send(m);
+    },
+    incoming: async function* () {
+      for await (const r of socket.incoming()) {
+        note(r);
+        yield r;
+      }
+    },
+    close: () => socket.close(),
+    ...(socket.connected ? { connected: () => socket.connected!() } : {}),
+  };
 }
 
 /** A slot's worker thread: collects segments and transfers them packed (segmentPack.ts). */
@@ -48,7 +106,7 @@ export class Actor {
     const socket = await ActorSocket.connect(this.o.endpoint, { curve: this.o.curve ?? null });
     this.socket = socket;
     this.loop = new ActorLoop(this.o, {
-      transport: socket,
+      transport: watchJoins(socket, this.o),
       clock: wallClock,
       source: () => workerSource(filename, this.o.envModule ?? null),
     });

@@ -8,8 +8,8 @@
 #   CURVE_SECRET  this actor's NAME.key;  CURVE_SERVER  the learner's NAME.pub
 #   CONNECT_TIMEOUT  seconds to wait for the learner's answer (default 120)
 #   ISRESHAPE_CLI the CLI (default /app/dist/deploy/cli.js)
-# Extra arguments are passed on to `isreshape actor`. Its log goes to runs/ under the working
-# directory (/data in the image), one new directory per start.
+# Extra arguments are passed on to `isreshape actor`. Its log goes to runs/<the learner's run
+# id>-actor<N>/ under the working directory (/data in the image), continued when it starts again.
 set -eu
 
 CLI="${ISRESHAPE_CLI:-/app/dist/deploy/cli.js}"

@@ -186,6 +186,16 @@ export const COMMAND_FIELDS: readonly CommandFieldRow[] = [
   },
   {
     command: 'sweep',
+    flag: 'progress-every',
+    kind: 'number',
+    derived: '1 on a terminal, else 10',
+    range: nonNeg,
+    help: "seconds between progress lines from the start (percentage of the training steps of the cells to run, elapsed, ETA, each running cell's steps; on a terminal one line redrawn); 0: only a line per cell started and finished",
+    group: 'output',
+    source: 'project choice: a line every 10 s in a log, live on a terminal',
+  },
+  {
+    command: 'sweep',
     flag: 'cli',
     kind: 'string',
     help: 'the CLI script that runs train (tests)',

@@ -71,3 +71,84 @@ export function formatSummary(s: SummaryRecord, runDir: string): string {
     `  run directory: ${runDir}  (isreshape analyze ${runDir})`,
   ].join('\n');
 }
+
+/** What `formatSweepProgress` shows: the sweep's cells and the training steps of those running. */
+export interface SweepProgress {
+  /** Cells finished (skipped as done before included), of `total`. */
+  done: number;
+  total: number;
+  failed: number;
+  /** Cells to run in this invocation (total minus those done before) and how many of them have finished. */
+  toRun: number;
+  finishedHere: number;
+  /** Steps budget of every cell. */
+  steps: number;
+  /** The cells running now, with the training steps their learner logged so far. */
+  running: ReadonlyArray<{ name: string; envSteps: number }>;
+  elapsedMs: number;
+}
+
+/**
+ * `sweep  12% 1:05 ETA 7:40 | 3/24 cells done, 0 failed | running: ppo_lag0_seed1 12.3k/60k, ...`.
+ * The percentage counts training steps of the cells this invocation runs: a finished cell counts
+ * its whole budget (it may have stopped early at the target), a running one the steps its learner
+ * logged. ETA: elapsed times the steps left over the steps done (assumes the rate so far holds).
+ * With `columns`, whole fields and running cells are kept while they fit in columns - 1 characters.
+ */
+export function formatSweepProgress(p: SweepProgress, columns?: number): string {
+  const budget = p.toRun * p.steps;
+  const doneSteps = p.finishedHere * p.steps + p.running.reduce((a, r) => a + Math.min(p.steps, r.envSteps), 0);
+  const frac = budget > 0 ? Math.min(1, doneSteps / budget) : 1;
+  const eta = frac >= 1 ? '0:00' : doneSteps > 0 ? clock((p.elapsedMs * (budget - doneSteps)) / doneSteps) : '-';
+  const head = `sweep ${(frac * 100).toFixed(0).padStart(3)}% ${clock(p.elapsedMs)} ETA ${eta}`;
+  const cells = `${p.done}/${p.total} cells done, ${p.failed} failed`;
+  const parts = p.running.map((r) => `${r.name} ${kSteps(r.envSteps)}/${kSteps(p.steps)}`);
+  const full = [head, cells, ...(parts.length > 0 ? [`running: ${parts.join(', ')}`] : [])].join(' | ');
+  if (columns === undefined || full.length <= columns - 1) return full;
+  const max = Math.max(10, columns - 1);
+  let line = head.length <= max ? head : head.slice(0, max);
+  if (`${line} | ${cells}`.length <= max) line = `${line} | ${cells}`;
+  else return line;
+  let shown = 0;
+  for (let n = 1; n <= parts.length; n++) {
+    const more = parts.length - n;
+    if (`${line} | running: ${parts.slice(0, n).join(', ')}${more > 0 ? `, +${more}` : ''}`.length > max) break;
+    shown = n;
+  }
+  if (shown > 0) line = `${line} | running: ${parts.slice(0, shown).join(', ')}${shown < parts.length ? `, +${parts.length - shown}` : ''}`;
+  else if (parts.length > 0 && `${line} | ${parts.length} running`.length <= max) line = `${line} | ${parts.length} running`;
+  return line;
+}
+
+/** What a standalone learner's status line shows. */
+export interface LearnerStatus {
+  elapsedMs: number;
+  version: number;
+  envSteps: number;
+  budget: number;
+  /** Training steps per second since the previous status line. */
+  stepsPerSec: number;
+  /** Actors registered now (hello answered, not yet silent for 5 heartbeats). */
+  actors: number;
+  trained: number;
+  dropped: number;
+  rejected: number;
+  lastEval?: EvalStat;
+}
+
+/**
+ * `isreshape learner: 2:30 | v 120 | 30.7k/100k steps | 1234 steps/s | 2 actors | rollouts trained 240, dropped 0, rejected 0 | eval 500.0/500.0 (v120)`:
+ * the periodic line of a learner started alone (`--status-every`).
+ */
+export function formatLearnerStatus(s: LearnerStatus): string {
+  const e = s.lastEval;
+  return [
+    `isreshape learner: ${clock(s.elapsedMs)}`,
+    `v ${s.version}`,
+    `${kSteps(s.envSteps)}/${kSteps(s.budget)} steps`,
+    `${Math.round(s.stepsPerSec)} steps/s`,
+    `${s.actors} actor${s.actors === 1 ? '' : 's'}`,
+    `rollouts trained ${s.trained}, dropped ${s.dropped}, rejected ${s.rejected}`,
+    e ? `eval ${f1(e.stochastic)}/${f1(e.greedy)} (v${e.version})` : 'eval -',
+  ].join(' | ');
+}

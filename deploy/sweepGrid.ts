@@ -269,6 +269,43 @@ export async function cellDone(runDir: string): Promise<boolean> {
   return done;
 }
 
+/** Bytes read from the end of a running cell's learner.ndjson to find its newest update record. */
+const TAIL_BYTES = 256 * 1024;
+
+/**
+ * The training steps of the newest update record in `runDir/learner.ndjson` (0 when there is
+ * none yet, or the log was just rotated): read from the file's last TAIL_BYTES, so a sweep can
+ * poll its running cells every second whatever their logs' size.
+ */
+export async function latestEnvSteps(runDir: string): Promise<number> {
+  let fh;
+  try {
+    fh = await open(join(runDir, 'learner.ndjson'), 'r');
+  } catch {
+    return 0;
+  }
+  try {
+    const size = (await fh.stat()).size;
+    const len = Math.min(size, TAIL_BYTES);
+    const buf = Buffer.alloc(len);
+    await fh.read(buf, 0, len, size - len);
+    const lines = buf.toString('utf8').split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const l = lines[i]!;
+      if (!l.includes('"kind":"update"')) continue;
+      try {
+        const r = JSON.parse(l) as { kind?: unknown; envSteps?: unknown };
+        if (r.kind === 'update' && typeof r.envSteps === 'number') return r.envSteps;
+      } catch {
+        // the first line of the tail may be cut, the last one half written
+      }
+    }
+    return 0;
+  } finally {
+    await fh.close();
+  }
+}
+
 /** What running (or reusing) one cell gave. */
 export interface CellResult {
   cell: SweepCell;
@@ -288,6 +325,8 @@ export interface GridRunOptions {
   logDir: string;
   /** Cells run at once. */
   parallel: number;
+  /** Called when a cell starts to run (not for a cell found done). */
+  onStart?: (cell: SweepCell) => void;
   /** Called after every cell, in completion order (awaited). */
   onCell?: (r: CellResult) => void | Promise<void>;
   /** Runs one cell, resolving to its exit code (default: `train` as a child process of `cli`, output to `logFile`). Tests pass fakes. */
@@ -333,7 +372,10 @@ export async function runGrid(cells: readonly SweepCell[], o: GridRunOptions): P
       const t0 = Date.now();
       const log = join(o.logDir, `${cell.name}.log`);
       const reused = await cellDone(cell.runDir);
-      if (!reused) await setAsidePartial(cell);
+      if (!reused) {
+        await setAsidePartial(cell);
+        o.onStart?.(cell);
+      }
       const code = reused ? 0 : await (o.runCell ?? ((c, l) => spawnTrain(o.cli, c, l)))(cell, log);
       const r: CellResult = { cell, code, reused, ms: Date.now() - t0, log };
       results.push(r);

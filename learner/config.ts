@@ -80,6 +80,8 @@ export interface EvalConfig {
   evalEvery: number;
   evalEpisodes: number;
   finalEvalEpisodes: number;
+  /** Periodic evaluations use at most this share of the training steps, with fewer episodes when needed (absent or 0: no cap; learner/evalScheduler.ts). */
+  evalShare?: number;
   /** Entropy (nats) below which a policy with eval return below random counts as collapsed. */
   collapseEntropy: number;
 }

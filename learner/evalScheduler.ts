@@ -6,6 +6,19 @@
  * the same parameters over finalEvalEpisodes episodes and is kept, so that the final
  * evaluation of the same version reuses it. Evaluation environment steps are counted apart
  * from training steps.
+ *
+ * The share cap (`evalShare` S > 0): the environment steps of the evaluations made while
+ * training (periodic ones and target confirmations) stay within S x the training steps so far.
+ * Before each due periodic evaluation the scheduler turns what is left of that budget into
+ * episodes, at the mean episode length of the latest evaluation (the random baseline's before
+ * the first): min(evalEpisodes, floor(left / length)). Fewer than one episode postpones the
+ * evaluation to the first later update whose budget allows one. A confirmation always runs
+ * finalEvalEpisodes episodes (a target is confirmed over the same episodes as the final
+ * evaluation), but its steps count, so a failed one postpones the periodic evaluations (and so
+ * the next confirmation) until training has caught up. An evaluation can run longer than its
+ * estimate (a policy that improved, or a confirmation), so the account may pass the cap by one
+ * evaluation's steps, which the next ones make up for. The random baseline and the final
+ * evaluation are outside the cap.
  */
 import type { EvalStat } from '../protocol/records.js';
 import { EvalSchedule, type EvalOptions } from './stopPolicy.js';
@@ -14,6 +27,8 @@ import type { LoopLogger, PolicyEvaluator } from './ports.js';
 export interface EvalSchedulerOptions extends EvalOptions {
   /** Deterministic mode: every due evaluation is awaited. */
   deterministic: boolean;
+  /** Periodic evaluations use at most this share of the training steps (absent or 0: no cap). */
+  evalShare?: number;
 }
 
 export class EvalScheduler {
@@ -24,8 +39,16 @@ export class EvalScheduler {
   last: EvalStat | undefined;
   /** The latest target confirmation. */
   confirmed: EvalStat | undefined;
+  /** Environment steps of the periodic evaluations and target confirmations: the account the share cap applies to. */
+  cappedSteps = 0;
+  /** Periodic evaluations run with fewer episodes than evalEpisodes, or postponed, by the share cap. */
+  readonly capped = { shortened: 0, postponed: 0 };
   private pending: Promise<EvalStat> | null = null;
   private done: EvalStat | undefined;
+  /** A due evaluation the cap postponed: it runs at the first update whose budget allows an episode. */
+  private postponed = false;
+  /** Mean steps per episode of the latest evaluation that counted its steps. */
+  private episodeSteps: number | null = null;
 
   constructor(
     private readonly evaluator: PolicyEvaluator,
@@ -41,10 +64,24 @@ export class EvalScheduler {
   }
 
   /** Run the evaluator now, counting its environment steps. */
-  async evaluate(params: Float32Array, version: number, episodes: number): Promise<EvalStat> {
+  async evaluate(params: Float32Array, version: number, episodes: number, capped = false): Promise<EvalStat> {
     const r = await this.evaluator.run(params, version, episodes);
     this.envSteps += r.envSteps ?? 0;
+    if (capped) this.cappedSteps += r.envSteps ?? 0;
+    if (r.envSteps !== undefined && r.envSteps > 0 && r.episodes > 0) this.episodeSteps = r.envSteps / r.episodes;
     return r;
+  }
+
+  /**
+   * Episodes of a periodic evaluation started after `trainSteps` training steps: evalEpisodes,
+   * or fewer under the share cap (0: not now).
+   */
+  episodesAt(trainSteps: number): number {
+    const share = this.o.evalShare ?? 0;
+    if (!(share > 0)) return this.o.evalEpisodes;
+    const left = share * trainSteps - this.cappedSteps;
+    if (left <= 0) return 0;
+    return Math.min(this.o.evalEpisodes, Math.floor(left / (this.episodeSteps ?? 1)));
   }
 
   /** The random baseline: a uniform policy (all-zero parameters), at least 10 episodes. */
@@ -57,14 +94,27 @@ export class EvalScheduler {
    * is due and none is running, and return the evaluation to attach to this update, if any
    * (deterministic mode: this version's; asynchronous mode: one that finished since).
    */
-  async atUpdate(params: Float32Array, version: number): Promise<EvalStat | undefined> {
+  async atUpdate(params: Float32Array, version: number, trainSteps: number): Promise<EvalStat | undefined> {
     let ready: EvalStat | undefined;
     if (this.done) {
       ready = this.done;
       this.done = undefined;
     }
-    if (this.schedule.due(version) && !this.pending) {
-      const p = this.evaluate(params, version, this.o.evalEpisodes);
+    const episodes = (this.schedule.due(version) || this.postponed) && !this.pending ? this.episodesAt(trainSteps) : -1;
+    if (episodes === 0) {
+      if (!this.postponed) {
+        this.capped.postponed++;
+        if (this.capped.postponed === 1)
+          this.logger.info(
+            { kind: 'eval-capped', version, trainSteps, evalSteps: this.cappedSteps, share: this.o.evalShare },
+            `evaluation postponed: periodic evaluations are capped at ${this.o.evalShare} x the training steps (--eval-share); later ones are postponed or shortened without a further line`,
+          );
+      }
+      this.postponed = true;
+    } else if (episodes > 0) {
+      this.postponed = false;
+      if (episodes < this.o.evalEpisodes) this.capped.shortened++;
+      const p = this.evaluate(params, version, episodes, true);
       if (this.o.deterministic) ready = await p;
       else {
         this.pending = p;
@@ -82,9 +132,9 @@ export class EvalScheduler {
     return ready;
   }
 
-  /** Confirm a target over finalEvalEpisodes episodes of `params` (kept for the final evaluation). */
+  /** Confirm a target over finalEvalEpisodes episodes of `params` (kept for the final evaluation; counted by the share cap). */
   async confirm(params: Float32Array, version: number): Promise<EvalStat> {
-    this.confirmed = await this.evaluate(params, version, this.o.finalEvalEpisodes);
+    this.confirmed = await this.evaluate(params, version, this.o.finalEvalEpisodes, true);
     return this.confirmed;
   }
 

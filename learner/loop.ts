@@ -215,7 +215,7 @@ export class TrainingLoop {
       this.o.publisher.publish(learner.version, params);
       this.control.acknowledge(batch, learner.version, st.nonFiniteSkips === 0);
       const publishMs = performance.now() - tp;
-      const ev = await this.evals.atUpdate(params, learner.version);
+      const ev = await this.evals.atUpdate(params, learner.version, this.envSteps);
       const now = this.o.clock.now();
       const fps = stepsPerSecond(this.envSteps - lastSteps, now - lastT);
       lastT = now;

@@ -48,6 +48,8 @@ export class ParamPublisher implements Publisher {
     private readonly send: (peer: Buffer, msg: Message) => Promise<boolean>,
     private readonly modelHash: number,
     historyVersions: number,
+    /** The run id every Params message carries (an actor names its log folder after it); '' for none. */
+    private readonly runId = '',
   ) {
     this.history = new ParamHistory(historyVersions);
   }
@@ -63,7 +65,13 @@ export class ParamPublisher implements Publisher {
     const version = this.history.latest;
     const params = this.history.get(version);
     if (!params) return null;
-    this.newest = sealed({ type: MsgType.Params, version, modelHash: this.modelHash, params });
+    this.newest = sealed({
+      type: MsgType.Params,
+      version,
+      modelHash: this.modelHash,
+      params,
+      ...(this.runId ? { runId: this.runId } : {}),
+    });
     this.counts.encoded++;
     return this.newest;
   }

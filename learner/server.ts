@@ -153,7 +153,7 @@ export class LearnerServer {
       teacherEps: a.behaviour !== undefined && a.behaviour !== 'stale' && typeof a.teacherEps === 'number' ? a.teacherEps : null,
       seed: c.seed,
     });
-    const inner = new ParamPublisher((peer, msg) => socket.send(peer, msg), hash, c.historyVersions);
+    const inner = new ParamPublisher((peer, msg) => socket.send(peer, msg), hash, c.historyVersions, c.runId);
     const publisher: Publisher = {
       publish: (version, params) => {
         verifier.note(version, params);

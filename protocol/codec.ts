@@ -107,7 +107,7 @@ const SCHEMAS: Record<MsgType, Schema> = {
       ['version', 'u32'],
       ['modelHash', 'hash'],
     ],
-    sections: ['params'],
+    sections: ['params', 'runId'],
   },
   // status: AckStatus; code: 0 (trained), index into DROP_REASONS (dropped) or PROTOCOL_ERROR_CODES (rejected).
   [MsgType.Ack]: {
@@ -214,7 +214,10 @@ function fieldsAndSections(msg: Message): [number[], Uint8Array[]] {
       ];
     }
     case MsgType.Params:
-      return [[msg.version, msg.modelHash], [bytesOf(msg.params)]];
+      return [
+        [msg.version, msg.modelHash],
+        [bytesOf(msg.params), truncatedUtf8(msg.runId ?? '')],
+      ];
     case MsgType.Ack:
       return ackFields(msg);
     case MsgType.Reject:
@@ -524,9 +527,11 @@ function decodeBody(type: MsgType, f: number[], s: Sections): Message {
       };
     case MsgType.Rollout:
       return decodeRollout(f, s);
-    case MsgType.Params:
+    case MsgType.Params: {
       if (s.lengths[0] % 4 !== 0) fail('SHAPE_MISMATCH', `params.params has ${s.lengths[0]} bytes, not a multiple of 4`);
-      return { type, version: f[0], modelHash: f[1], params: s.f32(0) };
+      const runId = s.string(1, 'params.runId', MAX_STRING_BYTES, 0);
+      return { type, version: f[0], modelHash: f[1], params: s.f32(0), ...(runId === '' ? {} : { runId }) };
+    }
     case MsgType.Ack:
       return decodeAck(f, s);
     case MsgType.Reject:

@@ -15,9 +15,10 @@ import type { ProtocolErrorCode } from './errors.js';
 export const PROTOCOL_MAGIC = 0x49535250; // 'ISRP'
 /**
  * 4: a message may be several frames (the head's frame mask, offset 12, reserved 0 before,
- * names the sections that travel as their own frames); 3: hello carries an incarnation id,
- * and the Heartbeat message; 2: typed acks (status + reason/code index) and the Stop message;
- * 1 had magic-number notices. A peer of another version is refused with BAD_VERSION naming both.
+ * names the sections that travel as their own frames), and params carry the learner's run id;
+ * 3: hello carries an incarnation id, and the Heartbeat message; 2: typed acks (status +
+ * reason/code index) and the Stop message; 1 had magic-number notices. A peer of another
+ * version is refused with BAD_VERSION naming both.
  */
 export const PROTOCOL_VERSION = 4;
 
@@ -115,6 +116,8 @@ export interface ParamsMsg {
   version: number;
   modelHash: number;
   params: Float32Array;
+  /** The learner's run id (an actor names its log folder after it); absent when empty on the wire. */
+  runId?: string;
 }
 
 /** What became of a rollout, as the learner answers it. */

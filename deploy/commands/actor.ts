@@ -2,12 +2,14 @@
  * `isreshape actor --connect tcp://HOST:PORT --actor-id N [--config FILE] [training flags]`:
  * one actor process (W worker threads). The environment, network and lag settings must match
  * the learner's (the model hash is checked). With --join it logs into the learner's run
- * directory and uses its config.json (what `train` does); without, into a new run directory
- * (default runs/<run-id>-actor<N>). Stops on SIGINT/SIGTERM, when the learner rejects it, or
- * when the learner is silent for --idle-timeout seconds.
+ * directory and uses its config.json (what `train` does); without, into --run-dir, by default
+ * runs/<the learner's run id>-actor<N> (learnt from the answer to its hello; the folder is
+ * continued when the same actor starts again). Prints one line when it joins (the learner's
+ * version then) and when it joins again a restarted learner. Stops on SIGINT/SIGTERM, when the
+ * learner rejects it, or when the learner is silent for --idle-timeout seconds.
  */
 import type { CommandModule } from 'yargs';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { modelSpecFor } from '../../envs/registry.js';
 import { loadEnvModuleOf } from '../envModule.js';
@@ -18,6 +20,8 @@ import { configFileOptions, configFromArgs, writeRunConfig } from '../runConfig.
 import { UsageError } from '../errors.js';
 import { resumeConfig, resumeOption } from '../resume.js';
 import { actorNetworkOptions, parseActorNetwork } from '../networkOptions.js';
+import { writeFileAtomic } from '../../infra/fs.js';
+import type { Joined } from '../../actor/actor.js';
 
 export const actorCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'actor',
@@ -54,15 +58,44 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
     await loadEnvModuleOf(argv);
     // --resume: the run's actor again (resumed run, or restarted by train): its log continues.
     const resume = argv.resume !== undefined;
-    const cfg = resume ? resumeConfig(argv) : configFromArgs(argv, { runDirSuffix: `-actor${actorId}` });
-    if (!resume && argv.join !== true) writeRunConfig(cfg);
-    else if (!resume && existsSync(path.join(cfg.runDir, `actor-${actorId}.ndjson`))) {
+    const suffix = `-actor${actorId}`;
+    const cfg = resume ? resumeConfig(argv) : configFromArgs(argv, { runDirSuffix: suffix });
+    // Alone with the default run directory, the actor names its folder after the learner's run
+    // (runs/<learner run id>-actor<N>), which it learns from the answer to its hello: the log
+    // is kept in memory until then, and goes to runs/<own run id>-actor<N> if no learner answers.
+    const named = !resume && argv.join !== true && cfg.runDir === path.resolve('runs', cfg.runId + suffix);
+    if (!resume && argv.join !== true && !named) writeRunConfig(cfg);
+    else if (!resume && argv.join === true && existsSync(path.join(cfg.runDir, `actor-${actorId}.ndjson`))) {
       throw new UsageError(`--actor-id: ${cfg.runDir} already has a log for actor ${actorId}; give each actor of a run its own --actor-id`);
     }
     // Imported here so that `--help` and the other commands do not load zeromq, piscina and pino.
-    const [{ Actor }, { createLogger }] = await Promise.all([import('../../actor/actor.js'), import('../logging.js')]);
+    const [{ Actor }, { createLogger, createDeferredLogger }] = await Promise.all([
+      import('../../actor/actor.js'),
+      import('../logging.js'),
+    ]);
     // Actors act with the pure-JS forward pass: no tensor backend is loaded in this process.
-    const logger = createLogger(path.join(cfg.runDir, `actor-${actorId}.ndjson`), { role: 'actor', backend: 'js', runId: cfg.runId });
+    const base = { role: 'actor', backend: 'js', runId: cfg.runId };
+    const deferred = named ? createDeferredLogger(base) : null;
+    const logger = deferred?.logger ?? createLogger(path.join(cfg.runDir, `actor-${actorId}.ndjson`), base);
+    let logDir = named ? null : cfg.runDir;
+    /** The folder of a named actor: after the learner's run, created (or continued: the same actor started again) with its config. */
+    const openNamed = (runId: string, dir: string) => {
+      mkdirSync(dir, { recursive: true });
+      writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify({ ...cfg, runId, runDir: dir }, null, 2) + '\n');
+      deferred!.open(path.join(dir, `actor-${actorId}.ndjson`), runId);
+      logDir = dir;
+    };
+    const onJoined = (j: Joined) => {
+      if (deferred && deferred.file === null) {
+        const runId = j.runId ?? cfg.runId;
+        openNamed(runId, path.resolve('runs', runId + suffix));
+      }
+      // Under train (an IPC channel to the launcher) the line would only repeat train's own progress.
+      if (!process.send)
+        process.stdout.write(
+          `isreshape actor ${actorId}: ${j.rejoin ? 'joined again' : 'joined'} learner at ${String(argv.connect)} at version ${j.version}${j.runId ? ` (run ${j.runId})` : ''}; log ${path.join(logDir!, `actor-${actorId}.ndjson`)}\n`,
+        );
+    };
     const actor = new Actor({
       actorId,
       endpoint: argv.connect as string,
@@ -86,7 +119,12 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
       connectTimeoutMs: net.connectTimeoutMs,
       curve: net.curve,
       behaviour: { groupSize: cfg.groupSize, teacherShare: teacherShareOf(cfg.behaviour) ?? 0, teacherEps: cfg.teacherEps },
+      onJoined,
     });
+    // No learner answered (or it failed first): the kept lines go to the actor's own run directory.
+    const openFallback = () => {
+      if (deferred && deferred.file === null) openNamed(cfg.runId, cfg.runDir);
+    };
     process.on('SIGINT', () => actor.stop());
     process.on('SIGTERM', () => actor.stop());
     logger.info({ kind: 'actor-start', actorId, endpoint: argv.connect }, 'actor starting');
@@ -96,10 +134,12 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
       // E.g. the env misbehaved in a worker (an observation of the wrong size, a NaN): logged,
       // then the process exits non-zero with the message (the launcher reports it).
       logger.error({ kind: 'actor-error', actorId, error: (e as Error).message }, 'actor failed');
+      openFallback();
       logger.flush();
       throw e;
     }
     logger.info({ kind: 'actor-stop', actorId }, 'actor stopped');
+    openFallback();
     logger.flush();
   },
 };

@@ -3,8 +3,8 @@
  * process alone (for runs across machines; `train` starts it for you with --join). Without
  * --join it starts a new run directory (refusing one that exists); with --join it trains the
  * run whose config.json `train` wrote; with --resume RUN_DIR it continues that run from its newest
- * checkpoint (deploy/resume.ts). Prints its endpoint, trains until a budget or
- * SIGINT/SIGTERM, writes the summary and exits 0.
+ * checkpoint (deploy/resume.ts). Prints its endpoint, a status line every --status-every seconds
+ * (when not started by train), trains until a budget or SIGINT/SIGTERM, writes the summary and exits 0.
  */
 import type { CommandModule } from 'yargs';
 import path from 'node:path';
@@ -19,6 +19,8 @@ import { learnerNetworkOptions, parseLearnerNetwork } from '../networkOptions.js
 import { loadEnvModuleOf } from '../envModule.js';
 import { logExists } from '../../protocol/logFiles.js';
 import { toLauncher, UpdateRelay } from '../../protocol/ipc.js';
+import type { EvalStat, UpdateRecord } from '../../protocol/records.js';
+import { formatLearnerStatus } from '../progress.js';
 
 export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'learner',
@@ -40,12 +42,21 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
         describe:
           'after the run has ended (not after SIGINT/SIGTERM), answer actors with Stop for this many seconds, so that actors started late exit 0',
       },
+      'status-every': {
+        type: 'number',
+        default: 30,
+        describe:
+          'print a status line every this many seconds (version, steps, steps/s, actors, rollouts trained/dropped/rejected, last eval); 0: none. Not under train, which prints its own progress',
+      },
       ...resumeOption(),
     }),
   handler: async (argv) => {
     const net = parseLearnerNetwork(argv, argv.bind as string);
     const linger = argv.linger as number;
     if (!Number.isFinite(linger) || linger < 0) throw new UsageError(`--linger: ${linger} must be a number of seconds >= 0`);
+    const statusEvery = argv['status-every'] as number;
+    if (!Number.isFinite(statusEvery) || statusEvery < 0)
+      throw new UsageError(`--status-every: ${statusEvery} must be a number of seconds >= 0 (0: no status line)`);
     await loadEnvModuleOf(argv);
     const resume = argv.resume !== undefined;
     const cfg = resume ? resumeConfig(argv) : configFromArgs(argv);
@@ -72,6 +83,8 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
         import('../../protocol/messages.js'),
       ]);
     const tb = tbDir === undefined ? null : new TensorBoardWriter(tbDir);
+    let lastUpdate: UpdateRecord | undefined;
+    let lastEval: EvalStat | undefined;
     // tfjs is loaded only for --grad tfjs; the default float64 path reports 'js'.
     const backend = cfg.grad === 'tfjs' ? await initBackend(cfg.backend) : activeBackend();
     const logger = createLogger(
@@ -86,6 +99,8 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
       logger,
       curve: net.curve,
       onUpdate: (r) => {
+        lastUpdate = r;
+        lastEval = r.eval ?? lastEval;
         tb?.addUpdate(r);
         relay.add(r);
       },
@@ -107,7 +122,33 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     process.on('SIGTERM', () => onSignal('SIGTERM'));
     if (process.send) toLauncher({ type: 'ready', endpoint: server.endpoint, backend });
     else process.stdout.write(`isreshape learner: backend ${backend}; listening on ${server.endpoint}; run directory ${cfg.runDir}\n`);
-    const summary = await server.run();
+    // Alone (not under train's launcher), a status line every --status-every seconds.
+    const t0 = Date.now();
+    let prev = { t: t0, steps: 0 };
+    const status = () => {
+      const loop = server.trainingLoop;
+      const now = Date.now();
+      const steps = lastUpdate?.envSteps ?? 0;
+      const c = loop.intake.counts;
+      process.stdout.write(
+        formatLearnerStatus({
+          elapsedMs: now - t0,
+          version: lastUpdate?.version ?? 0,
+          envSteps: steps,
+          budget: cfg.steps,
+          stepsPerSec: now > prev.t ? ((steps - prev.steps) * 1000) / (now - prev.t) : 0,
+          actors: loop.admission.actors.length,
+          trained: c.trained,
+          dropped: c.dropped,
+          rejected: c.rejected,
+          ...(lastEval ? { lastEval } : {}),
+        }) + '\n',
+      );
+      prev = { t: now, steps };
+    };
+    const statusTimer = !process.send && statusEvery > 0 ? setInterval(status, statusEvery * 1000) : undefined;
+    statusTimer?.unref();
+    const summary = await server.run().finally(() => clearInterval(statusTimer));
     writeFileAtomic(path.join(cfg.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     if (tb) {
       tb.addSummary(summary);

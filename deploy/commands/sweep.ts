@@ -18,6 +18,7 @@ import {
   parseMethods,
   parseVary,
   presetForEnv,
+  latestEnvSteps,
   runGrid,
   splitWords,
   sweepCells,
@@ -31,6 +32,7 @@ import { loadConfigFile } from '../runConfig.js';
 import { buildConfig } from '../options.js';
 import { checkCommandFlag, commandOptions } from '../commandFields.js';
 import { runCompare } from './compare.js';
+import { formatSweepProgress } from '../progress.js';
 
 export { cellDone };
 
@@ -61,6 +63,8 @@ export interface SweepArgs {
   threshold?: number;
   /** Train --config FILE for every run (the sweep's flags override it). */
   config?: string;
+  /** Seconds between progress lines while cells run (default: 1 on a terminal, 10 otherwise; 0: only a line per cell started and finished). */
+  progressEvery?: number;
   /** Hidden: the CLI script to spawn `train` with (default: this CLI). For tests. */
   cli?: string;
 }
@@ -129,38 +133,90 @@ export function makeSweepCommand(deps: SweepDeps = {}): CommandModule<object, Sw
       for (const c of cells) if (await cellDone(c.runDir)) done.add(c.name);
       const total = cells.length;
       let finished = done.size;
+      const toRun = total - done.size;
       const failed: string[] = [];
       const tty = process.stdout.isTTY === true;
-      const say = (line: string) => process.stdout.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
+      const progressEvery = argv.progressEvery ?? (tty ? 1 : 10);
+      if (!Number.isFinite(progressEvery) || progressEvery < 0)
+        throw new UsageError(`--progress-every: ${progressEvery} must be a number of seconds >= 0`);
+      // On a terminal the progress line is redrawn in place; a line that must stay ends it first.
+      let onLine = false;
+      const say = (line: string) => {
+        process.stdout.write(tty ? `${onLine ? '\r\x1b[K' : ''}${line}\n` : `${line}\n`);
+        onLine = false;
+      };
+      const draw = (line: string) => {
+        process.stdout.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
+        onLine = tty;
+      };
       if (finished > 0) say(`[${finished}/${total}] ${finished} cell(s) already done, skipped`);
-      process.stdout.write(
-        `${tty ? '\n' : ''}sweep: ${total} cells (${methods.length} methods x ${vary.map((a) => `${a.values.length} ${a.flag} x `).join('')}${lags.length} lags x ${seeds} seeds), ${steps} steps each, preset ${preset ?? 'none'}, target return ${targetReturn ?? 'none'}, out ${out}\n`,
+      say(
+        `sweep: ${total} cells (${methods.length} methods x ${vary.map((a) => `${a.values.length} ${a.flag} x `).join('')}${lags.length} lags x ${seeds} seeds), ${steps} steps each, preset ${preset ?? 'none'}, target return ${targetReturn ?? 'none'}, out ${out}`,
       );
 
       const start = Date.now();
       let ranHere = 0;
       let cellMsSum = 0;
-      await runGrid(
-        cells.filter((c) => !done.has(c.name)),
-        {
-          cli,
-          logDir,
-          parallel,
-          ...(deps.runCell ? { runCell: deps.runCell } : {}),
-          onCell: (r) => {
-            if (r.reused) return;
-            finished++;
-            ranHere++;
-            cellMsSum += r.ms;
-            if (r.code !== 0) failed.push(`${r.cell.name} (exit ${r.code}, log ${r.log})`);
-            const eta = etaText(Date.now() - start, cellMsSum / ranHere, total - finished, parallel);
-            say(
-              `[${finished}/${total}] ${r.cell.name} ${r.code === 0 ? 'ok' : `FAILED exit ${r.code}`} ${(r.ms / 1000).toFixed(1)}s; ${eta}${tty ? `, ${failed.length} failed` : ''}`,
-            );
+      // The running cells and the steps their learners logged (polled for the progress line).
+      const running = new Map<string, { name: string; runDir: string; envSteps: number }>();
+      const progress = () =>
+        formatSweepProgress(
+          {
+            done: finished,
+            total,
+            failed: failed.length,
+            toRun,
+            finishedHere: ranHere,
+            steps,
+            running: [...running.values()],
+            elapsedMs: Date.now() - start,
           },
-        },
-      );
-      if (tty) process.stdout.write('\n');
+          tty ? process.stdout.columns : undefined,
+        );
+      let polling = false;
+      const tick = async () => {
+        if (polling) return;
+        polling = true;
+        try {
+          for (const r of running.values()) r.envSteps = Math.max(r.envSteps, await latestEnvSteps(r.runDir));
+          if (running.size > 0) draw(progress());
+        } finally {
+          polling = false;
+        }
+      };
+      const timer = progressEvery > 0 ? setInterval(() => void tick(), progressEvery * 1000) : undefined;
+      try {
+        await runGrid(
+          cells.filter((c) => !done.has(c.name)),
+          {
+            cli,
+            logDir,
+            parallel,
+            ...(deps.runCell ? { runCell: deps.runCell } : {}),
+            onStart: (c) => {
+              running.set(c.name, { name: c.name, runDir: c.runDir, envSteps: 0 });
+              if (tty) draw(progress());
+              else say(`[${finished}/${total}] started ${c.name}`);
+            },
+            onCell: (r) => {
+              running.delete(r.cell.name);
+              if (r.reused) return;
+              finished++;
+              ranHere++;
+              cellMsSum += r.ms;
+              if (r.code !== 0) failed.push(`${r.cell.name} (exit ${r.code}, log ${r.log})`);
+              const eta = etaText(Date.now() - start, cellMsSum / ranHere, total - finished, parallel);
+              say(
+                `[${finished}/${total}] ${r.cell.name} ${r.code === 0 ? 'ok' : `FAILED exit ${r.code}`} ${(r.ms / 1000).toFixed(1)}s; ${eta}${tty ? `, ${failed.length} failed` : ''}`,
+              );
+              if (tty && running.size > 0) draw(progress());
+            },
+          },
+        );
+      } finally {
+        clearInterval(timer);
+      }
+      if (onLine) process.stdout.write('\n');
 
       if (failed.length === total) throw new Error(`every cell failed; first: ${failed[0]}`);
       process.stdout.write(await runCompare([out], out, false, threshold));

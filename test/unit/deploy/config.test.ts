@@ -55,8 +55,8 @@ describe('precedence: flag > config file > preset > default', () => {
     expect(cfg.batchSegments).toBe(2);
     expect(cfg.queueCapacity).toBe(8);
     expect(cfg.lag).toEqual({ kind: 'none' });
-    expect(cfg.label).toBe('v5');
-    expect(cfg.runId).toBe('CartPole-v1_v5_none_s1_20261129T010203');
+    expect(cfg.label).toBe('ppo'); // the default method: measured to work (protocol/objectiveConfig.ts)
+    expect(cfg.runId).toBe('CartPole-v1_ppo_none_s1_20261129T010203');
     expect(cfg.runDir).toBe(resolve('runs', cfg.runId));
     expect(Object.isFrozen(cfg) && Object.isFrozen(cfg.objective) && Object.isFrozen(cfg.hidden)).toBe(true);
   });
@@ -151,7 +151,7 @@ describe('the saved config.json', () => {
     const cfg = configFromArgs(argvOf(['--config', saved, '--run-dir', join(root, 'new'), '--steps', '100']));
     expect([cfg.runDir, cfg.steps]).toEqual([join(root, 'new'), 100]);
     expect(JSON.parse(readFileSync(saved, 'utf8')).runId).toBe('old-id');
-    expect(cfg.runId).toMatch(/^CartPole-v1_v5_none_s1_\d{8}T\d{6}$/); // a new run, a new id
+    expect(cfg.runId).toMatch(/^CartPole-v1_ppo_none_s1_\d{8}T\d{6}$/); // a new run, a new id
   });
 
   it('an older config.json with a string lag still loads, and analysis reads old and new run dirs alike', async () => {
@@ -285,12 +285,19 @@ describe('lag, labels, notices', () => {
     expect(objectiveLabel({ ...DEFAULT_OBJECTIVE, method: 'ppo', floor: 'neg-is' })).toBe('ppo');
   });
 
-  it('the constant floor notice: one line for v5 / v5-fixed with --floor const only', () => {
-    const n = constFloorNotice(DEFAULT_OBJECTIVE);
+  it("the draft's v5 is one flag away: --method v5 alone is the constant floor, labelled 'v5'", () => {
+    const c = buildConfig(argvOf(['--method', 'v5']), { now: NOW });
+    expect([c.objective.method, c.objective.floor, c.label]).toEqual(['v5', 'const', 'v5']);
+    expect(constFloorNotice(c.objective)).toMatch(/^note: v5 with --floor const/);
+  });
+
+  it('the constant floor notice: one line for v5 / v5-fixed with --floor const only; none for the defaults', () => {
+    expect(constFloorNotice(DEFAULT_OBJECTIVE)).toBeNull();
+    const n = constFloorNotice({ ...DEFAULT_OBJECTIVE, method: 'v5' });
     expect(n).toMatch(/3\/3 seeds at lag 4 on CartPole \(docs\/METHODS.md section 3\).*--floor neg-is/);
     expect(n).not.toContain('\n');
     expect(constFloorNotice({ ...DEFAULT_OBJECTIVE, method: 'v5-fixed' })).toMatch(/^note: v5-fixed with --floor const/);
-    expect(constFloorNotice({ ...DEFAULT_OBJECTIVE, floor: 'neg-is' })).toBeNull();
+    expect(constFloorNotice({ ...DEFAULT_OBJECTIVE, method: 'v5', floor: 'neg-is' })).toBeNull();
     expect(constFloorNotice({ ...DEFAULT_OBJECTIVE, method: 'ppo' })).toBeNull();
   });
 

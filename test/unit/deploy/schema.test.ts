@@ -75,6 +75,7 @@ const BAD: Record<string, string> = {
   'queue-capacity': '0',
   'eval-every': '-1',
   'eval-episodes': '0',
+  'eval-share': '-0.5',
   'final-eval-episodes': '0',
   'collapse-entropy': '-1',
   steps: '0',

@@ -1,4 +1,4 @@
-/** The evaluation scheduler alone, with the fake evaluator: due versions, background and awaited runs, confirmation reuse. */
+/** The evaluation scheduler alone, with the fake evaluator: due versions, background and awaited runs, confirmation reuse, the share cap. */
 import { describe, expect, it } from 'vitest';
 import { EvalScheduler } from '../../../learner/evalScheduler.js';
 import { EVAL_EPISODE_STEPS, FakeEvaluator, MemoryLogger, until } from './fakes.js';
@@ -11,7 +11,7 @@ describe('EvalScheduler', () => {
     const ev = new FakeEvaluator();
     const s = new EvalScheduler(ev, { ...opts, deterministic: true }, new MemoryLogger());
     const got = [];
-    for (let v = 1; v <= 4; v++) got.push((await s.atUpdate(P, v))?.version);
+    for (let v = 1; v <= 4; v++) got.push((await s.atUpdate(P, v, 1e9))?.version);
     expect(got).toEqual([undefined, 2, undefined, 4]);
     expect(ev.calls.map((c) => [c.version, c.episodes])).toEqual([
       [2, 3],
@@ -25,15 +25,15 @@ describe('EvalScheduler', () => {
     const ev = new FakeEvaluator();
     ev.holdEpisodes = 3;
     const s = new EvalScheduler(ev, { ...opts, deterministic: false }, new MemoryLogger());
-    expect(await s.atUpdate(P, 2)).toBeUndefined();
+    expect(await s.atUpdate(P, 2, 1e9)).toBeUndefined();
     expect(s.running).toBe(true);
-    expect(await s.atUpdate(P, 3)).toBeUndefined();
-    expect(await s.atUpdate(P, 4)).toBeUndefined(); // due, but one is running: skipped
+    expect(await s.atUpdate(P, 3, 1e9)).toBeUndefined();
+    expect(await s.atUpdate(P, 4, 1e9)).toBeUndefined(); // due, but one is running: skipped
     expect(ev.calls.map((c) => c.version)).toEqual([2]);
     ev.release();
     await until(() => !s.running, 'the evaluation');
-    expect((await s.atUpdate(P, 5))?.version).toBe(2);
-    expect(await s.atUpdate(P, 5)).toBeUndefined(); // attached once
+    expect((await s.atUpdate(P, 5, 1e9))?.version).toBe(2);
+    expect(await s.atUpdate(P, 5, 1e9)).toBeUndefined(); // attached once
     expect(s.last?.version).toBe(2);
   });
 
@@ -51,13 +51,13 @@ describe('EvalScheduler', () => {
       { ...opts, deterministic: false },
       logger,
     );
-    await s.atUpdate(P, 2);
+    await s.atUpdate(P, 2, 1e9);
     await s.settle();
     await until(() => !s.running, 'the failure');
     expect(logger.kind('eval-failed')).toMatchObject([{ err: 'Error: worker died' }]);
-    await s.atUpdate(P, 4);
+    await s.atUpdate(P, 4, 1e9);
     await s.settle();
-    expect((await s.atUpdate(P, 5))?.version).toBe(4);
+    expect((await s.atUpdate(P, 5, 1e9))?.version).toBe(4);
   });
 
   it('the final evaluation reuses a confirmation of the same version, and runs anew otherwise', async () => {
@@ -72,5 +72,74 @@ describe('EvalScheduler', () => {
     expect(ev.calls.length).toBe(calls + 1);
     await s.close();
     expect(ev.closed).toBe(true);
+  });
+
+  describe('the share cap (--eval-share)', () => {
+    // The fake's episodes are 2 x EVAL_EPISODE_STEPS = 14 steps long.
+    const L = 2 * EVAL_EPISODE_STEPS;
+
+    it('shortens an evaluation to what the share leaves, postpones it below one episode, and stays within the share', async () => {
+      const ev = new FakeEvaluator();
+      const logger = new MemoryLogger();
+      const s = new EvalScheduler(
+        ev,
+        { evalEvery: 1, evalEpisodes: 10, finalEvalEpisodes: 8, deterministic: true, evalShare: 0.5 },
+        logger,
+      );
+      await s.randomReturn(3); // learns the episode length (14 steps); outside the cap
+      expect(s.cappedSteps).toBe(0);
+      // 100 training steps per update: 50 evaluation steps of budget per update, 3 episodes of 14.
+      const got: Array<number | undefined> = [];
+      for (let v = 1; v <= 6; v++) {
+        got.push((await s.atUpdate(P, v, 100 * v))?.episodes);
+        expect(s.cappedSteps).toBeLessThanOrEqual(0.5 * 100 * v);
+      }
+      expect(got).toEqual([3, 4, 3, 4, 3, 4]); // floor((50 v - steps so far) / 14)
+      expect(s.cappedSteps).toBe(21 * L);
+      expect(s.capped.shortened).toBe(6);
+      // Training barely moves: no budget for an episode, so the next due evaluation is postponed...
+      expect(await s.atUpdate(P, 7, 601)).toBeUndefined();
+      expect(s.capped.postponed).toBe(1);
+      expect(logger.kind('eval-capped')).toHaveLength(1);
+      // ...until an update whose budget allows one.
+      expect((await s.atUpdate(P, 8, 640))?.episodes).toBe(1);
+      expect(s.cappedSteps).toBeLessThanOrEqual(0.5 * 640);
+    });
+
+    it('a postponed evaluation runs at the first later update with budget, not at the next multiple of evalEvery', async () => {
+      const ev = new FakeEvaluator();
+      const s = new EvalScheduler(
+        ev,
+        { evalEvery: 4, evalEpisodes: 2, finalEvalEpisodes: 8, deterministic: true, evalShare: 1 },
+        new MemoryLogger(),
+      );
+      await s.randomReturn(3);
+      expect(await s.atUpdate(P, 4, 10)).toBeUndefined(); // 10 steps of budget < one 14-step episode
+      expect(await s.atUpdate(P, 5, 13)).toBeUndefined();
+      expect((await s.atUpdate(P, 6, 30))?.episodes).toBe(2); // 30 >= 2 x 14
+      expect(await s.atUpdate(P, 7, 100)).toBeUndefined(); // not due, nothing postponed
+      expect(ev.calls.filter((c) => c.version >= 0).map((c) => [c.version, c.episodes])).toEqual([[6, 2]]);
+    });
+
+    it('no cap (0 or absent): evalEpisodes whatever the training steps; confirmations run in full but count, the final evaluation does not', async () => {
+      for (const evalShare of [0, undefined]) {
+        const ev = new FakeEvaluator();
+        const s = new EvalScheduler(
+          ev,
+          { ...opts, deterministic: true, ...(evalShare === undefined ? {} : { evalShare }) },
+          new MemoryLogger(),
+        );
+        expect((await s.atUpdate(P, 2, 1))?.episodes).toBe(3);
+      }
+      const ev = new FakeEvaluator();
+      const s = new EvalScheduler(ev, { ...opts, deterministic: true, evalShare: 0.5 }, new MemoryLogger());
+      expect((await s.confirm(P, 2)).episodes).toBe(8); // whatever the budget
+      expect(s.cappedSteps).toBe(8 * L);
+      expect((await s.final(P, 3)).episodes).toBe(8);
+      expect(s.cappedSteps).toBe(8 * L); // the final evaluation is outside the account
+      // The failed confirmation's 112 steps postpone the periodic evaluations until 0.5 x training passes them by an episode.
+      expect(await s.atUpdate(P, 4, 2 * 8 * L)).toBeUndefined();
+      expect((await s.atUpdate(P, 5, 2 * 9 * L))?.episodes).toBe(1);
+    });
   });
 });

@@ -87,7 +87,7 @@ describe('docs/METHODS.md section 3 facts', () => {
     }
   });
   it('four-quadrant table (3.5) and the floor at w = 10 (3.4)', () => {
-    const cfg = { ...DEFAULT_OBJECTIVE };
+    const cfg = { ...DEFAULT_OBJECTIVE, method: 'v5' as const }; // the draft's v5 at its defaults
     const want: [number, number, number, number][] = [
       [2, 1, 0.367, 1.21],
       [3, -1, 0.7, 1.182],
@@ -270,7 +270,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
     }
     it('the max1 check is not vacuous: on these samples max1 raises g above the constant floor', () => {
       const raised = sampleRatios().filter(
-        ([w, A]) => weightOf({ ...DEFAULT_OBJECTIVE, floor: 'max1' }, w, A).g > weightOf(DEFAULT_OBJECTIVE, w, A).g + 1e-3,
+        ([w, A]) =>
+          weightOf({ ...DEFAULT_OBJECTIVE, method: 'v5', floor: 'max1' }, w, A).g >
+          weightOf({ ...DEFAULT_OBJECTIVE, method: 'v5' }, w, A).g + 1e-3,
       );
       expect(raised.length).toBeGreaterThan(0);
     });

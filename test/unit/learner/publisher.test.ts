@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ParamPublisher } from '../../../learner/publisher.js';
-import { encode } from '../../../protocol/codec.js';
+import { decode, encode } from '../../../protocol/codec.js';
 import { MsgType, type Message } from '../../../protocol/messages.js';
 
 function rig(history = 2) {
@@ -92,5 +92,22 @@ describe('ParamPublisher', () => {
     await pub.refresh(a);
     await pub.refresh(a);
     expect(sent).toEqual([0, 0]);
+  });
+
+  it("every parameter message carries the learner's run id, through the codec (an actor names its folder after it)", async () => {
+    const sent: Message[] = [];
+    const pub = new ParamPublisher(
+      async (_p, m) => {
+        sent.push(m);
+        return true;
+      },
+      77,
+      2,
+      'CartPole-v1_ppo_none_s1_20261206T012330',
+    );
+    pub.publish(0, Float32Array.of(0));
+    await pub.welcome(Buffer.from('a'));
+    const back = decode(encode(sent[0]!));
+    expect(back.ok && back.msg.type === MsgType.Params && back.msg.runId).toBe('CartPole-v1_ppo_none_s1_20261206T012330');
   });
 });

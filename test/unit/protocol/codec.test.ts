@@ -72,6 +72,7 @@ describe('codec round trip', () => {
     const msgs: Message[] = [
       { type: MsgType.Params, version: 12, modelHash: 99, params: Float32Array.from([1.5, -2, 3e-8]) },
       { type: MsgType.Params, version: 0, modelHash: 0, params: new Float32Array(0) },
+      { type: MsgType.Params, version: 3, modelHash: 7, params: Float32Array.from([1]), runId: 'CartPole-v1_ppo_none_s1_20261129T010203' },
       { type: MsgType.Ack, seq: 4, version: 9, status: AckStatus.Dropped, drop: 'queue-full', detail: 'queue-full' },
       { type: MsgType.Ack, seq: 5, version: 9, status: AckStatus.Dropped, drop: 'shutdown', detail: '' },
       { type: MsgType.Ack, seq: 0, version: 0, status: AckStatus.Trained },
@@ -218,7 +219,7 @@ describe('codec header errors', () => {
 });
 
 describe('protocol version', () => {
-  it('is 4 (multi-frame messages), and a message of version 1 or 3 is rejected as BAD_VERSION', () => {
+  it('is 4 (multi-frame messages, params carry the run id), and a message of version 1 or 3 is rejected as BAD_VERSION', () => {
     expect(PROTOCOL_VERSION).toBe(4);
     const b = encode({ type: MsgType.Stop, version: 1, reason: 'x' });
     b.writeUInt16LE(1, 4);
