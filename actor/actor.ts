@@ -9,7 +9,7 @@ import { ActorSocket } from '../protocol/transport.js';
 import type { CurveClientKeys } from '../protocol/curve.js';
 import { wallClock } from '../protocol/clock.js';
 import { workerFile } from '../infra/workerFile.js';
-import type { CollectTask } from './worker.js';
+import type { WorkerTask } from './worker.js';
 import { unpackSegment } from './segmentPack.js';
 import { ActorLoop, type ActorLoopOptions, type ActorTransport, type SegmentSource } from './loop.js';
 import { MsgType } from '../protocol/messages.js';
@@ -82,9 +82,17 @@ export function watchJoins(
 
 /** A slot's worker thread: collects segments and transfers them packed (segmentPack.ts). */
 export function workerSource(filename: string, envModule: string | null = null): SegmentSource {
-  const pool = new Piscina<CollectTask, Uint8Array>({ filename, minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
+  const pool = new Piscina<WorkerTask, Uint8Array>({ filename, minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
+  let sent: Float32Array | null = null;
   return {
-    collect: async (task) => unpackSegment(await pool.run(envModule === null ? task : { ...task, envModule })),
+    collect: async (task) => {
+      // The parameters cross to the thread only when they changed (a version's array is one
+      // object in the history): the thread keeps the last ones it was sent.
+      const same = task.params === sent;
+      sent = task.params;
+      const t: WorkerTask = same ? { ...task, params: null } : task;
+      return unpackSegment(await pool.run(envModule === null ? t : { ...t, envModule }));
+    },
     destroy: () => pool.destroy(),
   };
 }

@@ -28,11 +28,15 @@ export interface CollectTask {
   behaviour?: BehaviourOptions;
 }
 
+/** A task as it crosses to the thread: params null means the same as the previous task's (kept here). */
+export type WorkerTask = Omit<CollectTask, 'params'> & { params: Float32Array | null };
+
 let collector: SegmentCollector | null = null;
 let key = '';
+let params: Float32Array | null = null;
 
 /** Collect one segment (packed, see segmentPack.ts); the first task creates the slot's environments. */
-export default async function collect(task: CollectTask): Promise<ReturnType<typeof move>> {
+export default async function collect(task: WorkerTask): Promise<ReturnType<typeof move>> {
   const k = `${task.envId}/${task.numEnvs}/${task.seed}/${JSON.stringify(task.behaviour ?? null)}`;
   if (collector === null || key !== k) {
     if (task.envModule) await loadEnvModule(task.envModule);
@@ -45,5 +49,7 @@ export default async function collect(task: CollectTask): Promise<ReturnType<typ
     });
     key = k;
   }
-  return move(packSegment(collector.collect(task.params, task.T)));
+  if (task.params !== null) params = task.params;
+  if (params === null) throw new Error('collect task without parameters, and none sent before');
+  return move(packSegment(collector.collect(params, task.T)));
 }
