@@ -76,3 +76,8 @@ export function smallRunArgs(over: Record<string, FlagValue> = {}): string[] {
   }
   return argv;
 }
+
+/** Update records in one learner-to-launcher IPC message (protocol/ipc.ts: 'update' carries one, 'updates' a batch). */
+export function updatesIn(m: { type: string; records?: unknown[] }): number {
+  return m.type === 'update' ? 1 : m.type === 'updates' ? (m.records?.length ?? 0) : 0;
+}

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zmq from 'zeromq';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt, recordsOf, smallRunArgs } from '../helpers/cli.js';
+import { CLI, ensureBuilt, recordsOf, smallRunArgs, updatesIn } from '../helpers/cli.js';
 import { LearnerServer } from '../../learner/server.js';
 import { memoryPino, testConfig } from '../unit/learner/fakes.js';
 import { initBackend } from '../../model/backend.js';
@@ -61,8 +61,8 @@ function learner(args: string[]): Proc {
   const proc = fork(CLI, ['learner', ...args], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   const l: Proc = { proc, ready: false, updates: 0, err: '', exit: new Promise((r) => proc.on('exit', (c) => r(c))) };
   proc.stderr!.on('data', (d) => (l.err += String(d)));
-  proc.on('message', (m: { type: string }) => {
-    if (m.type === 'update') l.updates++;
+  proc.on('message', (m: { type: string; records?: unknown[] }) => {
+    l.updates += updatesIn(m);
     if (m.type === 'ready') l.ready = true;
   });
   return l;

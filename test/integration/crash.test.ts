@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt, recordsOf, smallRunArgs } from '../helpers/cli.js';
+import { CLI, ensureBuilt, recordsOf, smallRunArgs, updatesIn } from '../helpers/cli.js';
 import { readRun } from '../../analysis/read.js';
 
 const KILLS = 20;
@@ -76,7 +76,7 @@ async function session(runDir: string, fresh: boolean, plan: KillPlan): Promise<
     s.stuck = true;
     kill();
   }, 45_000);
-  learner.on('message', (m: { type: string; endpoint?: string }) => {
+  learner.on('message', (m: { type: string; endpoint?: string; records?: unknown[] }) => {
     if (m.type === 'ready') {
       s.ready = true;
       actor = spawn(
@@ -85,9 +85,10 @@ async function session(runDir: string, fresh: boolean, plan: KillPlan): Promise<
         { stdio: 'ignore' },
       );
       if (plan && 'afterUpdates' in plan && plan.afterUpdates === 0) setTimeout(kill, plan.extraMs);
-    } else if (m.type === 'update') {
-      s.updates++;
-      if (plan && 'afterUpdates' in plan && s.updates === plan.afterUpdates) setTimeout(kill, plan.extraMs);
+    } else if (updatesIn(m) > 0) {
+      const before = s.updates;
+      s.updates += updatesIn(m);
+      if (plan && 'afterUpdates' in plan && before < plan.afterUpdates && s.updates >= plan.afterUpdates) setTimeout(kill, plan.extraMs);
     }
   });
   await exited(learner);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { CLI, ensureBuilt, recordsOf, ROOT, runCli, smallRunArgs } from '../helpers/cli.js';
+import { CLI, ensureBuilt, recordsOf, ROOT, runCli, smallRunArgs, updatesIn } from '../helpers/cli.js';
 import { logLinesSync } from '../../protocol/logFiles.js';
 import { CheckpointStore } from '../../learner/checkpoint.js';
 import { fromCheckpoint } from '../../learner/runState.js';
@@ -139,14 +139,16 @@ describe('durability: actor restarts, resume, eval, export', () => {
     p.stderr!.on('data', (d) => (err += d));
     let updates = 0;
     const actors: ReturnType<typeof spawn>[] = [];
-    p.on('message', (m: { type: string; endpoint?: string }) => {
+    p.on('message', (m: { type: string; endpoint?: string; records?: unknown[] }) => {
       // the run's two actors (an update takes one rollout of each)
       if (m.type === 'ready')
         for (const id of ['0', '1'])
           actors.push(
             spawn(process.execPath, [CLI, 'actor', '--resume', runDir, '--connect', m.endpoint!, '--actor-id', id], { stdio: 'ignore' }),
           );
-      if (m.type === 'update' && ++updates === 3) p.kill('SIGTERM');
+      const before = updates;
+      updates += updatesIn(m);
+      if (before < 3 && updates >= 3) p.kill('SIGTERM');
     });
     const guard = setTimeout(() => p.kill('SIGKILL'), 60_000); // no leaked learner if it hangs
     const code = await new Promise<number | null>((r) => p.on('exit', (c) => r(c)));

@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt, recordsOf, smallRunArgs } from '../helpers/cli.js';
+import { CLI, ensureBuilt, recordsOf, smallRunArgs, updatesIn } from '../helpers/cli.js';
 
 const RUN = smallRunArgs({ hidden: 16, workers: 1, 'batch-segments': 1, 'final-eval-episodes': 2, 'checkpoint-every': 3, seed: 5 });
 
@@ -49,8 +49,8 @@ function learner(args: string[]): Learner {
   const proc = fork(CLI, ['learner', ...args], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   const l: Learner = { proc, ready: false, updates: 0, err: '', exit: new Promise((r) => proc.on('exit', (c) => r(c))) };
   proc.stderr!.on('data', (d) => (l.err += String(d)));
-  proc.on('message', (m: { type: string }) => {
-    if (m.type === 'update') l.updates++;
+  proc.on('message', (m: { type: string; records?: unknown[] }) => {
+    l.updates += updatesIn(m);
     if (m.type === 'ready') l.ready = true;
   });
   return l;
