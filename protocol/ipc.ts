@@ -2,7 +2,7 @@
  * The messages a learner process sends its launcher over the Node IPC channel (`train` forks
  * the learner with one): ready (its endpoint and tensor backend), every update record (the
  * progress line), stopping (it began to stop: the launcher stops expecting its actors to live)
- * and the summary record at the end. `toLauncher` sends one (a no-op without a channel);
+ * and the summary record at the end (with why summary.json could not be written, if it could not). `toLauncher` sends one (a no-op without a channel);
  * `learnerMessage` checks what arrives, since a channel carries whatever a child sends.
  */
 import type { SummaryRecord, UpdateRecord } from './records.js';
@@ -11,7 +11,7 @@ export type LearnerToLauncher =
   | { type: 'ready'; endpoint: string; backend: string }
   | { type: 'update'; record: UpdateRecord }
   | { type: 'stopping'; reason: string }
-  | { type: 'summary'; summary: SummaryRecord };
+  | { type: 'summary'; summary: SummaryRecord; /** Why summary.json could not be written (absent: it was). */ unwritten?: string };
 
 /** Send `m` to the parent process, if there is an IPC channel. */
 export function toLauncher(m: LearnerToLauncher, proc: Pick<NodeJS.Process, 'send'> = process): void {
@@ -34,7 +34,11 @@ export function learnerMessage(m: unknown): LearnerToLauncher | null {
       return typeof m.reason === 'string' ? { type: 'stopping', reason: m.reason } : null;
     case 'summary':
       return isObject(m.summary) && m.summary.kind === 'summary'
-        ? { type: 'summary', summary: m.summary as unknown as SummaryRecord }
+        ? {
+            type: 'summary',
+            summary: m.summary as unknown as SummaryRecord,
+            ...(typeof m.unwritten === 'string' ? { unwritten: m.unwritten } : {}),
+          }
         : null;
     default:
       return null;
