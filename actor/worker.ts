@@ -13,6 +13,7 @@ import { SegmentCollector, type BehaviourOptions } from './collect.js';
 import { packSegment } from './segmentPack.js';
 import type { ModelSpec } from '../model/spec.js';
 import { loadEnvModule } from '../envs/registry.js';
+import { attachEnvBeacon, EnvCall, enterEnvCall, leaveEnvCall } from '../envs/watchdog.js';
 
 export interface CollectTask {
   envId: string;
@@ -26,6 +27,8 @@ export interface CollectTask {
   T: number;
   /** Groups and teacher of the sequence tasks (default: independent envs, all policy). */
   behaviour?: BehaviourOptions;
+  /** The watchdog's cell (envs/watchdog.ts): this thread's env calls are marked in it. */
+  beacon?: SharedArrayBuffer;
 }
 
 let collector: SegmentCollector | null = null;
@@ -35,7 +38,15 @@ let key = '';
 export default async function collect(task: CollectTask): Promise<ReturnType<typeof move>> {
   const k = `${task.envId}/${task.numEnvs}/${task.seed}/${JSON.stringify(task.behaviour ?? null)}`;
   if (collector === null || key !== k) {
-    if (task.envModule) await loadEnvModule(task.envModule);
+    if (task.beacon) attachEnvBeacon(task.beacon);
+    if (task.envModule) {
+      enterEnvCall(EnvCall.import);
+      try {
+        await loadEnvModule(task.envModule);
+      } finally {
+        leaveEnvCall();
+      }
+    }
     collector = new SegmentCollector({
       envId: task.envId,
       numEnvs: task.numEnvs,

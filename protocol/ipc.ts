@@ -13,9 +13,14 @@ export type LearnerToLauncher =
   | { type: 'stopping'; reason: string }
   | { type: 'summary'; summary: SummaryRecord; /** Why summary.json could not be written (absent: it was). */ unwritten?: string };
 
-/** Send `m` to the parent process, if there is an IPC channel. */
-export function toLauncher(m: LearnerToLauncher, proc: Pick<NodeJS.Process, 'send'> = process): void {
-  proc.send?.(m);
+/**
+ * Send `m` to the parent process, if there is an IPC channel still open. A launcher that died
+ * (the channel closed) is not an error here: without the callback Node would emit it on
+ * `process` and end the learner before its final checkpoint.
+ */
+export function toLauncher(m: LearnerToLauncher, proc: Pick<NodeJS.Process, 'send'> & { connected?: boolean } = process): void {
+  if (proc.send === undefined || proc.connected === false) return;
+  proc.send(m, undefined, undefined, () => undefined);
 }
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;

@@ -110,12 +110,13 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     // as on SIGTERM (final checkpoint, summary) rather than train on as an orphan.
     const launched = process.send !== undefined;
     let launcherGone = false;
-    if (launched)
-      process.once('disconnect', () => {
-        launcherGone = true;
-        logger.warn({ kind: 'launcher-gone' }, 'the launcher (train) exited: stopping with a final checkpoint');
-        onSignal('the launcher exited;');
-      });
+    const onLauncherGone = () => {
+      launcherGone = true;
+      logger.warn({ kind: 'launcher-gone' }, 'the launcher (train) exited: stopping with a final checkpoint');
+      signalled.abort();
+      server.stop('the launcher exited');
+    };
+    if (launched) process.once('disconnect', onLauncherGone);
     if (launched) toLauncher({ type: 'ready', endpoint: server.endpoint, backend });
     else process.stdout.write(`isreshape learner: backend ${backend}; listening on ${server.endpoint}; run directory ${cfg.runDir}\n`);
     const summary = await server.run();
@@ -156,6 +157,7 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     const health = logHealth(logger);
     // Exit 1 when the run's own files are incomplete or it stopped because it could not learn.
     if (unwritten !== undefined || (health !== null && health.unwritten > 0) || summary.failed === true) process.exitCode = 1;
+    process.off('disconnect', onLauncherGone);
     if (process.disconnect && process.connected) process.disconnect();
   },
 };
