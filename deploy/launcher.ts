@@ -7,6 +7,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { constFloorNotice, type RunConfig } from './config.js';
@@ -95,6 +97,24 @@ function spawnChild(spawn: SpawnCli, name: string, args: string[], forward?: (li
   return child;
 }
 
+/**
+ * The run's private endpoint: an ipc:// socket in a new directory of mode 0700 (owned by this
+ * user), so that no other user's process can connect to the learner, nor bind the address to
+ * pose as it after the learner exits (README, Security). Returns the endpoint and the directory.
+ */
+export function privateEndpoint(): { endpoint: string; dir: string } {
+  // A unix socket path holds at most 107 bytes: a long TMPDIR falls back to /tmp.
+  const base = tmpdir().length > 60 ? '/tmp' : tmpdir();
+  const dir = mkdtempSync(path.join(base, 'isreshape-'));
+  chmodSync(dir, 0o700);
+  const st = statSync(dir);
+  if ((st.mode & 0o077) !== 0 || (process.getuid !== undefined && st.uid !== process.getuid()))
+    throw new Error(
+      `${dir}: not a private directory (mode ${(st.mode & 0o777).toString(8)}, owner ${st.uid}); refusing to run the learner there`,
+    );
+  return { endpoint: `ipc://${path.join(dir, 'learner.sock')}`, dir };
+}
+
 function waitExit(c: Child): Promise<number | null> {
   if (c.exited) return Promise.resolve(c.proc.exitCode);
   return new Promise((resolve) => c.proc.once('exit', (code) => resolve(code)));
@@ -118,11 +138,13 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   const spawn = opts.spawn ?? forkCli;
   if (opts.resume) say('resuming from the newest checkpoint');
   const runArgs = opts.resume ? ['--resume', cfg.runDir] : ['--config', cfgFile, '--join'];
+  // Learner and actors talk over an ipc:// socket only this user can open (privateEndpoint).
+  const priv = privateEndpoint();
   // What the learner prints (one line about a full disk, an unwritten summary) is shown as it comes.
   const learner = spawnChild(
     spawn,
     'learner',
-    ['learner', ...runArgs, '--bind', 'tcp://127.0.0.1:0', ...(opts.tensorboard !== undefined ? ['--tensorboard', opts.tensorboard] : [])],
+    ['learner', ...runArgs, '--bind', priv.endpoint, ...(opts.tensorboard !== undefined ? ['--tensorboard', opts.tensorboard] : [])],
     (line) => opts.out.write(`${tty ? '\r\x1b[2K' : ''}[learner] ${line}\n`),
   );
   const actors: Child[] = [];
@@ -272,6 +294,7 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   }, opts.killGraceMs ?? 5000);
   await Promise.all(actors.map(waitExit));
   clearTimeout(killTimer);
+  rmSync(priv.dir, { recursive: true, force: true });
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   opts.signal?.removeEventListener('abort', onAbort);

@@ -165,7 +165,7 @@ describe('launchTraining with fake children', () => {
       cfgFile,
       '--join',
       '--bind',
-      'tcp://127.0.0.1:0',
+      expect.stringMatching(/^ipc:\/\/.+\/isreshape-[^/]+\/learner\.sock$/),
       '--tensorboard',
       '/tmp/tb-x',
     ]);
