@@ -1,6 +1,6 @@
 /**
  * The local launcher behind `isreshape train`: creates the run directory (refusing one that
- * exists) and its config.json, starts the learner and N actor processes on loopback with
+ * exists) and its config.json, starts the learner and N actor processes over a private ipc:// socket (privateEndpoint) with
  * `--config <run>/config.json --join` (the one way to write into an existing run directory),
  * shows progress, stops them cleanly on SIGINT/SIGTERM or at the budget, reports any child that
  * dies (exit code and stderr), and leaves the run directory complete.
