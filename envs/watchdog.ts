@@ -68,6 +68,7 @@ export class EnvWatchdog {
   private last = 0;
   private since = 0;
   private timer: NodeJS.Timeout | undefined;
+  private fired = false;
 
   /**
    * @param onHang called once when one call has been in progress for at least `timeoutMs`
@@ -84,8 +85,9 @@ export class EnvWatchdog {
     this.timer.unref();
   }
 
-  /** One poll at `now` (ms); returns the hang when it fires. */
+  /** One poll at `now` (ms); returns the hang when it fires (once: later polls return null). */
   poll(now: number): EnvHang | null {
+    if (this.fired) return null;
     const v = Atomics.load(this.view, 0);
     if ((v & 7) === 0 || v !== this.last) {
       this.last = v;
@@ -94,6 +96,7 @@ export class EnvWatchdog {
     }
     if (now - this.since < this.timeoutMs) return null;
     const h: EnvHang = { call: ENV_CALLS[(v & 7) - 1] ?? 'step()', ms: now - this.since };
+    this.fired = true;
     this.stop();
     this.onHang(h);
     return h;
