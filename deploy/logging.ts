@@ -12,7 +12,7 @@
  * takes them now; `logHealth(logger)` then says whether the file is complete.
  */
 import { pino, type Logger } from 'pino';
-import { mkdirSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { RotatingLog } from './rotatingLog.js';
 
@@ -81,7 +81,8 @@ class GuardedDestination {
     this.finalTried = true;
     const lines = this.held.reduce((n, c) => n + countLines(c), 0);
     try {
-      this.inner.write(this.held.join(''));
+      // The failed write may have left part of a line: end it, so the held lines start whole.
+      this.inner.write((endsMidLine(this.file) ? '\n' : '') + this.held.join(''));
       this.held = [];
       this.heldBytes = 0;
       this.onFailure(
@@ -109,6 +110,23 @@ const guards = new WeakMap<Logger, GuardedDestination>();
 
 function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** Whether `file`'s last byte is not a newline (false when it is empty or cannot be read). */
+function endsMidLine(file: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const size = fstatSync(fd).size;
+    if (size === 0) return false;
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, size - 1);
+    return b[0] !== 0x0a;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 function countLines(s: string): number {
