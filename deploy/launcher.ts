@@ -310,6 +310,8 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   // The learner process wrote summary.json before it sent the summary (deploy/commands/learner.ts), unless the disk refused it.
   const s: SummaryRecord = summary;
   log.info({ kind: 'finished', summary: s });
+  // The final attempt for lines held after a failed write (deploy/logging.ts).
+  await new Promise<void>((resolve) => log.flush(() => resolve()));
   say(formatSummary(s, cfg.runDir));
   if (opts.tensorboard !== undefined) say(`  TensorBoard event files: ${opts.tensorboard}  (tensorboard --logdir ${opts.tensorboard})`);
   if (summaryUnwritten !== undefined) {
