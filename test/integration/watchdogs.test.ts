@@ -1,7 +1,8 @@
 /**
  * Watchdogs, on real processes:
  * - SIGKILL of the `train` launcher: the learner notices (its IPC channel closes), stops with a
- *   final checkpoint and a summary, and the actors stop; no process is left;
+ *   final checkpoint and a summary, and the actors stop; no process is left, even when step()
+ *   hangs (the actors exit by their 10 s stop bound, the learner's final evaluation by its watchdog);
  * - an environment whose step() hangs (a synchronous loop): each actor's watchdog stops its
  *   worker with a message naming the env, the call and the time; Ctrl-C (SIGINT) and --time
  *   still end the run, and the final evaluation, which hangs too, ends in a summary marked failed;
@@ -159,6 +160,43 @@ describe('watchdogs', () => {
     const s = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as SummaryRecord;
     expect(s.stopReason).toBe('time budget 15 s reached');
     expect(s.finalEvalError).toMatch(/^environment 'Hang-v0': step\(\) did not return within/);
+  }, 300_000);
+
+  it('the launcher SIGKILLed while step() hangs: the actors exit by their stop bound, the learner by its evaluation watchdog', async () => {
+    const flag = join(dir, 'hang-now-3');
+    writeFileSync(join(dir, 'hang3.mjs'), HANG(flag));
+    const runDir = join(dir, 'hang-orphan');
+    // --env-timeout 30: longer than the actors' 10 s stop bound, so that bound is what ends them.
+    const t = startTrain([
+      '--run-dir',
+      runDir,
+      '--env-module',
+      join(dir, 'hang3.mjs'),
+      '--env',
+      'Hang-v0',
+      '--env-timeout',
+      '30',
+      ...smallRunArgs({ actors: 2, steps: 10_000_000, quiet: true }),
+    ]);
+    const learnerLog = join(runDir, 'learner.ndjson');
+    await until(
+      () => hasRecord(learnerLog, 'update') && hasRecord(join(runDir, 'actor-1.ndjson'), 'actor-start'),
+      'updates and both actors',
+    );
+    writeFileSync(flag, '');
+    const pids = [pidOf(learnerLog), pidOf(join(runDir, 'actor-0.ndjson')), pidOf(join(runDir, 'actor-1.ndjson'))];
+    t.kill('SIGKILL');
+    await t.exit;
+    await until(() => pids.every((p) => !alive(p)), 'the learner and the actors to exit', 1500);
+    for (const k of [0, 1]) {
+      const log = join(runDir, `actor-${k}.ndjson`);
+      expect(recordsOf(log, 'launcher-gone')).toHaveLength(1);
+      expect(recordsOf(log, 'actor-stop-forced')).toHaveLength(1);
+    }
+    const s = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as SummaryRecord;
+    expect(s.stopReason).toBe('the launcher exited');
+    expect(s.finalEvalError).toMatch(/^environment 'Hang-v0': step\(\) did not return within \d+ s \(--env-timeout\)/);
+    expect(recordsOf<{ final: boolean }>(learnerLog, 'checkpoint').filter((c) => c.final)).toHaveLength(1);
   }, 300_000);
 
   it('a module whose import hangs: one line naming it, the call and the time (exit 2)', async () => {
