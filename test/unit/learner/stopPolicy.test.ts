@@ -58,8 +58,8 @@ describe('StopPolicy.cannotLearn', () => {
     trained,
     rejected,
     dropped,
-    rejectReasons: rejected > 0 ? { NOT_FINITE: rejected } : {},
-    dropReasons: dropped > 0 ? { stale: dropped } : {},
+    rejectReasons: (rejected > 0 ? { NOT_FINITE: rejected } : {}) as Record<string, number>,
+    dropReasons: (dropped > 0 ? { stale: dropped } : {}) as Record<string, number>,
   });
 
   it('stops only when both the while and the count have passed with nothing trained, and names the codes', () => {
