@@ -25,11 +25,14 @@ export interface Joined {
   /** True for a join after the first: the learner had forgotten this actor (it restarted). */
   rejoin: boolean;
 }
+import { DEFAULT_ENV_TIMEOUT_SEC, EnvTimeoutError, EnvWatchdog, envHangMessage, newEnvBeacon, type EnvHang } from '../envs/watchdog.js';
 
 /** The loop's options (actor/loop.ts), plus what the process shell wires: the env module, CURVE keys, a pino logger. */
 export interface ActorOptions extends ActorLoopOptions {
   /** A user env module (path) defining envId, loaded in every worker thread. */
   envModule?: string | null;
+  /** An env call (import, create, reset, step) running longer than this stops the actor, naming the env, the call and the time (default 60 s). */
+  envTimeoutMs?: number;
   /** CURVE client keys (null or absent: no encryption). */
   curve?: CurveClientKeys | null;
   logger: Logger;
@@ -80,20 +83,54 @@ export function watchJoins(
   };
 }
 
-/** A slot's worker thread: collects segments and transfers them packed (segmentPack.ts). */
-export function workerSource(filename: string, envModule: string | null = null): SegmentSource {
+/** Where a slot's watchdog says the hang was, and after how long it fires. */
+export interface SlotWatch {
+  envId: string;
+  /** e.g. 'actor 1, worker 0'. */
+  where: string;
+  timeoutMs: number;
+}
+
+/**
+ * A slot's worker thread: collects segments and transfers them packed (segmentPack.ts). With
+ * `watch`, an env call that runs past its timeout (envs/watchdog.ts) terminates the thread and
+ * fails the segment with an EnvTimeoutError naming the env, the call and the time.
+ */
+export function workerSource(filename: string, envModule: string | null = null, watch?: SlotWatch): SegmentSource {
   const pool = new Piscina<WorkerTask, Uint8Array>({ filename, minThreads: 1, maxThreads: 1, idleTimeout: Infinity });
   let sent: Float32Array | null = null;
+  const beacon = watch ? newEnvBeacon() : undefined;
+  let hung: ((h: EnvHang) => void) | null = null;
+  const dog = watch && beacon ? new EnvWatchdog(beacon, watch.timeoutMs, (h) => hung?.(h)) : null;
   return {
     collect: async (task) => {
       // The parameters cross to the thread only when they changed (a version's array is one
       // object in the history): the thread keeps the last ones it was sent.
       const same = task.params === sent;
       sent = task.params;
-      const t: WorkerTask = same ? { ...task, params: null } : task;
-      return unpackSegment(await pool.run(envModule === null ? t : { ...t, envModule }));
+      const t: WorkerTask = {
+        ...task,
+        params: same ? null : task.params,
+        ...(envModule !== null ? { envModule } : {}),
+        ...(beacon ? { beacon } : {}),
+      };
+      if (!watch) return unpackSegment(await pool.run(t));
+      const hang = new Promise<never>((_, reject) => {
+        hung = (h) => {
+          reject(new EnvTimeoutError(envHangMessage(watch.envId, h, watch.where)));
+          void pool.destroy(); // terminates the thread, even in a synchronous loop
+        };
+      });
+      try {
+        return unpackSegment(await Promise.race([pool.run(t), hang]));
+      } finally {
+        hung = null;
+      }
     },
-    destroy: () => pool.destroy(),
+    destroy: () => {
+      dog?.stop();
+      return pool.destroy();
+    },
   };
 }
 
@@ -113,10 +150,17 @@ export class Actor {
     const filename = workerFile('actor', 'worker');
     const socket = await ActorSocket.connect(this.o.endpoint, { curve: this.o.curve ?? null });
     this.socket = socket;
+    let slot = 0;
+    const timeoutMs = this.o.envTimeoutMs ?? DEFAULT_ENV_TIMEOUT_SEC * 1000;
     this.loop = new ActorLoop(this.o, {
       transport: watchJoins(socket, this.o),
       clock: wallClock,
-      source: () => workerSource(filename, this.o.envModule ?? null),
+      source: () =>
+        workerSource(filename, this.o.envModule ?? null, {
+          envId: this.o.envId,
+          where: `actor ${this.o.actorId}, worker ${slot++}`,
+          timeoutMs,
+        }),
     });
     if (this.stopRequested) this.loop.stop();
     try {

@@ -13,6 +13,7 @@ import { SegmentCollector, type BehaviourOptions } from './collect.js';
 import { packSegment } from './segmentPack.js';
 import type { ModelSpec } from '../model/spec.js';
 import { loadEnvModule } from '../envs/registry.js';
+import { attachEnvBeacon, EnvCall, enterEnvCall, leaveEnvCall } from '../envs/watchdog.js';
 
 export interface CollectTask {
   envId: string;
@@ -26,6 +27,8 @@ export interface CollectTask {
   T: number;
   /** Groups and teacher of the sequence tasks (default: independent envs, all policy). */
   behaviour?: BehaviourOptions;
+  /** The watchdog's cell (envs/watchdog.ts): this thread's env calls are marked in it. */
+  beacon?: SharedArrayBuffer;
 }
 
 /** A task as it crosses to the thread: params null means the same as the previous task's (kept here). */
@@ -39,7 +42,15 @@ let params: Float32Array | null = null;
 export default async function collect(task: WorkerTask): Promise<ReturnType<typeof move>> {
   const k = `${task.envId}/${task.numEnvs}/${task.seed}/${JSON.stringify(task.behaviour ?? null)}`;
   if (collector === null || key !== k) {
-    if (task.envModule) await loadEnvModule(task.envModule);
+    if (task.beacon) attachEnvBeacon(task.beacon);
+    if (task.envModule) {
+      enterEnvCall(EnvCall.import);
+      try {
+        await loadEnvModule(task.envModule);
+      } finally {
+        leaveEnvCall();
+      }
+    }
     collector = new SegmentCollector({
       envId: task.envId,
       numEnvs: task.numEnvs,

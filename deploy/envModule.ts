@@ -6,6 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { DEFAULT_ENV_TIMEOUT_SEC } from '../envs/watchdog.js';
 import { loadEnvModule } from '../envs/registry.js';
 import { EnvModuleError } from '../envs/check.js';
 import { loadConfigFile } from './runConfig.js';
@@ -31,6 +34,8 @@ export async function loadEnvModuleOf(argv: Record<string, unknown>): Promise<st
   const file = envModuleOf(argv);
   if (file === null) return null;
   checkNotTypeScript(file);
+  const t = Number(argv['env-timeout'] ?? DEFAULT_ENV_TIMEOUT_SEC);
+  await probeImport(file, Number.isFinite(t) && t > 0 ? t : DEFAULT_ENV_TIMEOUT_SEC);
   try {
     await loadEnvModule(file);
   } catch (e) {
@@ -38,6 +43,36 @@ export async function loadEnvModuleOf(argv: Record<string, unknown>): Promise<st
     throw e;
   }
   return file;
+}
+
+/**
+ * Import `file` once in a throwaway worker thread first: a module whose import never finishes
+ * (a loop at its top level, an await that never settles) would hang this thread beyond any
+ * timer's reach. One that has not finished within `timeoutSec` is a UsageError naming it, the
+ * call and the time; one that fails is left to the real import, which says why.
+ */
+async function probeImport(file: string, timeoutSec: number): Promise<void> {
+  const url = pathToFileURL(path.resolve(file)).href;
+  const w = new Worker(`import(${JSON.stringify(url)}).then(() => process.exit(0), () => process.exit(0));`, {
+    eval: true,
+    stdout: true,
+    stderr: true,
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const done = await Promise.race([
+    new Promise<boolean>((resolve) => {
+      w.once('exit', () => resolve(true));
+      w.once('error', () => resolve(true));
+    }),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutSec * 1000))),
+  ]);
+  clearTimeout(timer);
+  if (!done) {
+    await w.terminate();
+    throw new UsageError(
+      `--env-module: importing ${file} did not finish within ${timeoutSec} s (--env-timeout): the module's top-level code hangs`,
+    );
+  }
 }
 
 /**

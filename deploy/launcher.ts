@@ -1,12 +1,14 @@
 /**
  * The local launcher behind `isreshape train`: creates the run directory (refusing one that
- * exists) and its config.json, starts the learner and N actor processes on loopback with
+ * exists) and its config.json, starts the learner and N actor processes over a private ipc:// socket (privateEndpoint) with
  * `--config <run>/config.json --join` (the one way to write into an existing run directory),
  * shows progress, stops them cleanly on SIGINT/SIGTERM or at the budget, reports any child that
  * dies (exit code and stderr), and leaves the run directory complete.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { constFloorNotice, type RunConfig } from './config.js';
@@ -27,6 +29,12 @@ export interface LaunchOptions {
   spawn?: SpawnCli;
   /** How long actors get to exit after SIGTERM before SIGKILL (default 5000 ms). */
   killGraceMs?: number;
+  /**
+   * How long the learner gets, once asked to stop (signal, abort, or its --time budget passed),
+   * to finish (current update, final checkpoint, final evaluation, summary) before it is killed
+   * (default STOP_BOUND_MS). A second Ctrl-C kills at once.
+   */
+  stopBoundMs?: number;
   /** Continue the run in cfg.runDir from its newest checkpoint (`train --resume`). */
   resume?: boolean;
   /** Called with every update record the learner reports (the library's train({ onUpdate })). */
@@ -37,6 +45,14 @@ export interface LaunchOptions {
 
 /** Restarts of one actor process before the run is stopped instead (--restart-actors). */
 export const MAX_ACTOR_RESTARTS = 10;
+
+/**
+ * The learner's time to stop once asked, before SIGKILL. Project choice: its final evaluation
+ * (100 CartPole episodes of 500 steps: ~5 s on a loaded 2-core machine) and checkpoint fit many
+ * times over, and an environment that hangs in it is stopped by the evaluator's watchdog
+ * (ENV_CALL_TIMEOUT_MS) before this.
+ */
+export const STOP_BOUND_MS = 120_000;
 
 /** Start `isreshape <args>` as a child process with stdout, stderr piped and an IPC channel. */
 export type SpawnCli = (args: string[]) => ChildProcess;
@@ -81,6 +97,24 @@ function spawnChild(spawn: SpawnCli, name: string, args: string[], forward?: (li
   return child;
 }
 
+/**
+ * The run's private endpoint: an ipc:// socket in a new directory of mode 0700 (owned by this
+ * user), so that no other user's process can connect to the learner, nor bind the address to
+ * pose as it after the learner exits (README, Security). Returns the endpoint and the directory.
+ */
+export function privateEndpoint(): { endpoint: string; dir: string } {
+  // A unix socket path holds at most 107 bytes: a long TMPDIR falls back to /tmp.
+  const base = tmpdir().length > 60 ? '/tmp' : tmpdir();
+  const dir = mkdtempSync(path.join(base, 'isreshape-'));
+  chmodSync(dir, 0o700);
+  const st = statSync(dir);
+  if ((st.mode & 0o077) !== 0 || (process.getuid !== undefined && st.uid !== process.getuid()))
+    throw new Error(
+      `${dir}: not a private directory (mode ${(st.mode & 0o777).toString(8)}, owner ${st.uid}); refusing to run the learner there`,
+    );
+  return { endpoint: `ipc://${path.join(dir, 'learner.sock')}`, dir };
+}
+
 function waitExit(c: Child): Promise<number | null> {
   if (c.exited) return Promise.resolve(c.proc.exitCode);
   return new Promise((resolve) => c.proc.once('exit', (code) => resolve(code)));
@@ -104,28 +138,56 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   const spawn = opts.spawn ?? forkCli;
   if (opts.resume) say('resuming from the newest checkpoint');
   const runArgs = opts.resume ? ['--resume', cfg.runDir] : ['--config', cfgFile, '--join'];
-  const learner = spawnChild(spawn, 'learner', [
+  // Learner and actors talk over an ipc:// socket only this user can open (privateEndpoint).
+  const priv = privateEndpoint();
+  // What the learner prints (one line about a full disk, an unwritten summary) is shown as it comes.
+  const learner = spawnChild(
+    spawn,
     'learner',
-    ...runArgs,
-    '--bind',
-    'tcp://127.0.0.1:0',
-    ...(opts.tensorboard !== undefined ? ['--tensorboard', opts.tensorboard] : []),
-  ]);
+    ['learner', ...runArgs, '--bind', priv.endpoint, ...(opts.tensorboard !== undefined ? ['--tensorboard', opts.tensorboard] : [])],
+    (line) => opts.out.write(`${tty ? '\r\x1b[2K' : ''}[learner] ${line}\n`),
+  );
   const actors: Child[] = [];
   let failure: string | null = null;
   let summary: SummaryRecord | null = null;
+  let summaryUnwritten: string | undefined;
   let lastLine = 0;
   let lastEval: EvalStat | undefined;
   let stopping = false;
 
+  // Once the learner is asked to stop (or began to by itself), it has stopBoundMs to exit.
+  let boundTimer: NodeJS.Timeout | undefined;
+  const bound = () => {
+    boundTimer ??= setTimeout(() => {
+      if (learner.exited) return;
+      const s = (opts.stopBoundMs ?? STOP_BOUND_MS) / 1000;
+      say(`isreshape train: the learner did not stop within ${s} s of being asked to; killing it (its final checkpoint may be missing)`);
+      log.error({ kind: 'learner-killed', afterSeconds: s });
+      failure ??= `the learner did not stop within ${s} s and was killed`;
+      learner.proc.kill('SIGKILL');
+    }, opts.stopBoundMs ?? STOP_BOUND_MS);
+  };
   const stopAll = (why: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ kind: 'stopping', why });
     if (!learner.exited) learner.proc.kill('SIGTERM');
+    bound();
   };
+  // A second signal a second or more after the first (a person pressing Ctrl-C again) kills at
+  // once; one within the second is the same request delivered twice (the terminal, a supervisor).
+  let firstSignal = -1;
   const onSignal = (sig: NodeJS.Signals) => {
-    say(`\n${sig}: stopping after the current update (final evaluation follows)`);
+    if (firstSignal < 0) firstSignal = Date.now();
+    else if (Date.now() - firstSignal < 1000) return;
+    else {
+      say(`\n${sig} again: stopping now (the learner keeps its last checkpoint)`);
+      failure ??= `stopped by a second ${sig}`;
+      if (!learner.exited) learner.proc.kill('SIGKILL');
+      for (const a of actors) if (!a.exited) a.proc.kill('SIGKILL');
+      return;
+    }
+    say(`\n${sig}: stopping after the current update (final evaluation follows); ${sig} again stops at once`);
     stopAll(sig);
   };
   process.on('SIGINT', onSignal);
@@ -151,7 +213,8 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   const watch = (c: Child, actorIndex = -1) => {
     c.proc.on('exit', (code, signal) => {
       c.exited = true;
-      const expected = c === learner ? summary !== null && code === 0 : stopping || summary !== null;
+      // A learner that sent its summary exited as it meant to (its code says whether its files are complete).
+      const expected = c === learner ? summary !== null : stopping || summary !== null;
       const n = restarts.get(actorIndex) ?? 0;
       if (!expected && actorIndex >= 0 && cfg.restartActors && n < MAX_ACTOR_RESTARTS) {
         restarts.set(actorIndex, n + 1);
@@ -204,21 +267,31 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
           break;
         case 'summary':
           summary = m.summary;
+          summaryUnwritten = m.unwritten;
           break;
         case 'stopping':
           stopping = true;
+          bound();
           break;
       }
     });
     learner.proc.once('exit', () => resolve(null));
   });
+  // --time is the learner's to keep; this is the backstop for a learner that cannot (its own
+  // clock is checked between updates and while it waits for rollouts).
+  const timeTimer =
+    cfg.timeSec > 0 && ready && !opts.resume
+      ? setTimeout(() => stopAll(`time budget ${cfg.timeSec} s passed`), cfg.timeSec * 1000 + 10_000)
+      : undefined;
   if (ready) {
     say(`learner on ${ready.endpoint}, tensor backend: ${ready.backend}`);
     log.info({ kind: 'learner-ready', endpoint: ready.endpoint, backend: ready.backend });
     endpoint = ready.endpoint;
     for (let i = 0; i < cfg.actors && !stopping; i++) startActor(i, false);
   }
-  await waitExit(learner);
+  const learnerCode = await waitExit(learner);
+  clearTimeout(boundTimer);
+  clearTimeout(timeTimer);
   stopping = true;
   for (const a of actors) if (!a.exited) a.proc.kill('SIGTERM');
   const killTimer = setTimeout(() => {
@@ -226,6 +299,7 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   }, opts.killGraceMs ?? 5000);
   await Promise.all(actors.map(waitExit));
   clearTimeout(killTimer);
+  rmSync(priv.dir, { recursive: true, force: true });
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   opts.signal?.removeEventListener('abort', onAbort);
@@ -238,9 +312,26 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
     say(`isreshape train: the learner exited without a summary; stderr:\n  ${learner.stderrTail.join('\n  ')}`);
     return 1;
   }
-  // The learner process wrote summary.json before it sent the summary (deploy/commands/learner.ts).
-  log.info({ kind: 'finished', summary });
-  say(formatSummary(summary, cfg.runDir));
+  // The learner process wrote summary.json before it sent the summary (deploy/commands/learner.ts), unless the disk refused it.
+  const s: SummaryRecord = summary;
+  log.info({ kind: 'finished', summary: s });
+  // The final attempt for lines held after a failed write (deploy/logging.ts).
+  await new Promise<void>((resolve) => log.flush(() => resolve()));
+  say(formatSummary(s, cfg.runDir));
   if (opts.tensorboard !== undefined) say(`  TensorBoard event files: ${opts.tensorboard}  (tensorboard --logdir ${opts.tensorboard})`);
+  if (summaryUnwritten !== undefined) {
+    say(
+      `isreshape train: ${path.join(cfg.runDir, 'summary.json')} could not be written (${summaryUnwritten}); the summary: ${JSON.stringify(s)}`,
+    );
+    return 1;
+  }
+  if (s.failed === true) {
+    say(`isreshape train: the run failed: ${s.stopReason}`);
+    return 1;
+  }
+  if (learnerCode !== 0) {
+    say(`isreshape train: the learner exited with code ${learnerCode}: some of the run's files are incomplete (its lines above say which)`);
+    return 1;
+  }
   return 0;
 }

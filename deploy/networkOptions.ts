@@ -4,7 +4,7 @@
  * with `--curve-secret` (its .key) and `--curve-allow` (actor public keys, one a line); an
  * actor is a CURVE client with `--curve-secret` (its own .key) and `--curve-server` (the
  * learner's .pub). A learner refuses to bind a non-loopback address without CURVE unless
- * `--insecure` is given. `train` runs everything on 127.0.0.1 and stays without CURVE.
+ * `--insecure` is given. `train` runs everything over an ipc:// socket in a 0700 directory (deploy/launcher.ts privateEndpoint), without CURVE.
  */
 import type { Options } from 'yargs';
 import type { CurveClientKeys, CurveServerKeys } from '../protocol/curve.js';

@@ -65,7 +65,9 @@ export function formatSummary(s: SummaryRecord, runDir: string): string {
     `  updates ${s.version}, environment steps ${s.envSteps} (training)${s.evalEnvSteps !== undefined ? ` + ${s.evalEnvSteps} (evaluation)` : ''}, wall ${s.wallSeconds.toFixed(1)} s`,
     fe
       ? `  final evaluation of the current policy over ${fe.episodes} episodes: mean return ${f1(fe.stochastic)} (sampling), ${f1(fe.greedy)} (greedy); random policy ${f1(s.randomReturn)}`
-      : '  no final evaluation',
+      : s.finalEvalError !== undefined
+        ? `  final evaluation FAILED: ${s.finalEvalError}`
+        : '  no final evaluation',
     `  behaviour return (actors, last 100 episodes): ${f1(s.return.mean100)} over ${s.return.episodes} episodes`,
     `  rollouts: received ${s.received}, trained ${s.trained}, dropped ${s.dropped}, rejected ${s.rejected}, lost ${s.lost}`,
     `  run directory: ${runDir}  (isreshape analyze ${runDir})`,

@@ -174,7 +174,9 @@ export async function runCli(argsIn: readonly string[], io: CliIo): Promise<numb
       io.stderr.write(`isreshape: ${await withSuggestion(err.message, args)}\n`);
       return 2;
     }
-    const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    // A fault the error names fully (an environment that hung: envs/watchdog.ts) is one line, no stack.
+    const fault = err instanceof Error && (err as { fault?: unknown }).fault === true;
+    const msg = err instanceof Error ? (fault ? err.message : (err.stack ?? err.message)) : String(err);
     io.stderr.write(`isreshape: ${msg}\n`);
     return 1;
   }

@@ -43,6 +43,8 @@ export async function loadSavedPolicy(target: string, what: string): Promise<Sav
           `${what}: ${target} has no valid checkpoint in checkpoints/${skipped.length ? ` (skipped ${skipped.join('; ')})` : ''}; train it first (checkpoints are written every --checkpoint-seconds seconds or --checkpoint-every updates, and at the end)`,
         );
       ({ file, checkpoint: ck } = found);
+      // A newer checkpoint refused (corrupt, NaN parameters): say so, and which one is used instead.
+      for (const r of skipped) process.stderr.write(`warning: ${what}: skipped ${r}; using ${path.basename(file)}\n`);
     } else {
       file = target;
       ck = loadCheckpointFile(target);

@@ -5,6 +5,7 @@
  * `weights` for its objective flags), config files (`--config`, keyed by long flag names), the
  * saved config.json and the README's flag table (`flagTableMarkdown`).
  */
+import { DEFAULT_ENV_TIMEOUT_SEC } from '../envs/watchdog.js';
 import { DEFAULT_OBJECTIVE, OBJECTIVE_CHOICES, OBJECTIVE_RANGES as R } from '../protocol/objectiveConfig.js';
 import { formatLag, lagSpecFrom, type LagSpec } from '../protocol/lag.js';
 import { teacherShareOf } from '../envs/config.js';
@@ -261,6 +262,17 @@ export const FIELDS: readonly FieldRow[] = [
     help: 'your environment module (a .mjs/.js file exporting `envs`, README "Your own environment"), loaded in every process and thread',
     group: 'environment',
     source: 'none',
+  },
+  {
+    flag: 'env-timeout',
+    key: 'envTimeoutSec',
+    kind: 'number',
+    default: DEFAULT_ENV_TIMEOUT_SEC,
+    range: { ok: (x) => x > 0 && x <= 86_400, text: 'in (0, 86400]' },
+    help: "seconds an environment's import, create(), reset() or step() may run before its worker thread is stopped with a message naming the env, the call and the time (envs/watchdog.ts)",
+    group: 'environment',
+    source:
+      "project choice: far above any built-in call (a CartPole step takes about a microsecond) and half the launcher's 120 s stop bound, so a hung final evaluation still ends in a summary",
   },
   {
     flag: 'seed',

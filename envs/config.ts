@@ -11,6 +11,8 @@ export interface EnvConfig {
   envModule: string | null;
   /** Master seed: env resets, sampling, parameter init and minibatch order derive from it. */
   seed: number;
+  /** Seconds an env's import, create(), reset() or step() may run before its worker is stopped (envs/watchdog.ts). */
+  envTimeoutSec?: number;
 }
 
 /**

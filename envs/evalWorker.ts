@@ -8,6 +8,7 @@ import { isSeqEnv } from './seq.js';
 import { loadEnvModule } from './registry.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { EvalStat } from './evaluate.js';
+import { attachEnvBeacon, EnvCall, enterEnvCall, leaveEnvCall } from './watchdog.js';
 
 export interface EvalTask {
   envId: string;
@@ -18,10 +19,20 @@ export interface EvalTask {
   episodes: number;
   seed: number;
   version: number;
+  /** The watchdog's cell (envs/watchdog.ts): this thread's env calls are marked in it. */
+  beacon?: SharedArrayBuffer;
 }
 
 export default async function evaluate(task: EvalTask): Promise<EvalStat> {
-  if (task.envModule) await loadEnvModule(task.envModule);
+  if (task.beacon) attachEnvBeacon(task.beacon);
+  if (task.envModule) {
+    enterEnvCall(EnvCall.import);
+    try {
+      await loadEnvModule(task.envModule);
+    } finally {
+      leaveEnvCall();
+    }
+  }
   const base = { envId: task.envId, modelSpec: task.modelSpec, params: task.params, episodes: task.episodes };
   const stochastic = evaluatePolicy({ ...base, greedy: false, seed: task.seed });
   const greedy = evaluatePolicy({ ...base, greedy: true, seed: task.seed + 1 });

@@ -9,6 +9,7 @@ import type { Rng } from '../model/rng.js';
 import type { EnvPlugin, EnvPluginInstance, EnvPluginSpec } from './api.js';
 import { checkObservation, checkStepFields, EnvRuntimeError } from './check.js';
 import type { Env, StepResult } from './types.js';
+import { EnvCall, enterEnvCall, leaveEnvCall } from './watchdog.js';
 
 /** The message for callers that need a discrete env (the `Env` interface) but got a box env. */
 export function continuousNotSupported(id: string): Error {
@@ -60,7 +61,13 @@ export class ManagedEnv {
     plugin: EnvPlugin,
   ) {
     this.spec = plugin.spec;
-    const inst = plugin.create();
+    enterEnvCall(EnvCall.create);
+    let inst;
+    try {
+      inst = plugin.create();
+    } finally {
+      leaveEnvCall();
+    }
     if (inst === null || typeof inst !== 'object' || typeof inst.reset !== 'function' || typeof inst.step !== 'function') {
       throw new EnvRuntimeError(id, `env '${id}': create() must return an object with reset(seed) and step(action) methods`);
     }
@@ -82,7 +89,14 @@ export class ManagedEnv {
   resetSeeded(seed: number): Float32Array {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
       throw new RangeError(`env '${this.id}': reset seed must be a u32, got ${seed}`);
-    const obs = checkObservation(this.id, 'reset', this.instance.reset(seed), this.spec.observationSize);
+    enterEnvCall(EnvCall.reset);
+    let raw;
+    try {
+      raw = this.instance.reset(seed);
+    } finally {
+      leaveEnvCall();
+    }
+    const obs = checkObservation(this.id, 'reset', raw, this.spec.observationSize);
     this.steps = 0;
     this.running = true;
     return obs;
@@ -119,7 +133,13 @@ export class ManagedEnv {
       }
       arg = buf;
     }
-    const r = this.instance.step(arg);
+    enterEnvCall(EnvCall.step);
+    let r;
+    try {
+      r = this.instance.step(arg);
+    } finally {
+      leaveEnvCall();
+    }
     if (r === null || typeof r !== 'object')
       throw new EnvRuntimeError(
         this.id,

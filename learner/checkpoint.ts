@@ -14,9 +14,16 @@
  * the old set plus the new one, never a partial file under a checkpoint name. Only the newest
  * `keep` checkpoints are kept.
  *
- * Reading takes the newest checkpoint whose checksum and structure verify; a corrupt or
- * truncated one is reported through `onSkip` (with the file and what is wrong) and the previous
- * one is tried.
+ * Reading takes the newest checkpoint whose checksum and structure verify and whose float64
+ * sections are all finite (a checkpoint of NaN parameters with a correct checksum is refused:
+ * resuming from it or evaluating it could only give NaN); a corrupt, truncated or non-finite one
+ * is reported through `onSkip` (with the file and what is wrong) and the previous one is tried.
+ *
+ * A disk that fills up or turns read-only: the first failed write is reported once through
+ * `onStopped` (one line) and later checkpoints are not attempted (each would fail the same way
+ * and leave the same line in a log that cannot be written either) until the final one, which is
+ * always tried: the one that matters for a resume. The temporary file of a failed write is
+ * removed (infra/fs.ts).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -102,7 +109,32 @@ export function decodeCheckpoint(buf: Buffer): Checkpoint {
     off += s.length * 8;
   }
   if (off !== payload.length) throw new CorruptCheckpointError(`${payload.length - off} unexpected bytes after the last section`);
+  for (const [name, a] of Object.entries(arrays)) {
+    const bad = nonFinite(a);
+    if (bad)
+      throw new CorruptCheckpointError(`section '${name}' holds ${bad}: refused (its checksum is correct, the values are not usable)`);
+  }
   return { meta: header.meta, arrays };
+}
+
+/** 'NaN at index i (k of n values not finite)' when `a` holds a value that is not finite, else null. */
+function nonFinite(a: Float64Array): string | null {
+  let first = -1,
+    count = 0;
+  for (let i = 0; i < a.length; i++)
+    if (!Number.isFinite(a[i]!)) {
+      if (first < 0) first = i;
+      count++;
+    }
+  return first < 0 ? null : `${String(a[first])} at index ${first} (${count} of ${a.length} values not finite)`;
+}
+
+/** Error codes of a disk that cannot take more writes: full, over quota, read-only, failing. */
+const DISK_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EACCES', 'EPERM']);
+
+/** Whether `e` says the disk (not the data) is the problem. */
+export function isDiskError(e: unknown): boolean {
+  return DISK_CODES.has(String((e as NodeJS.ErrnoException | null)?.code));
 }
 
 export interface CheckpointStoreOptions {
@@ -110,12 +142,22 @@ export interface CheckpointStoreOptions {
   keep?: number;
   /** Called for every checkpoint skipped while loading, with its path and the reason. */
   onSkip?: (file: string, reason: string) => void;
+  /** Told once, with one line, when a disk error stops checkpointing until the final attempt. Default: the line on stderr. */
+  onStopped?: (line: string) => void;
+}
+
+/** A checkpoint not attempted: an earlier one failed on the disk (see the module comment). */
+export class CheckpointsStoppedError extends Error {
+  override readonly name = 'CheckpointsStoppedError';
 }
 
 /** The checkpoints of one run directory (`<runDir>/checkpoints/`). */
 export class CheckpointStore {
   private readonly keep: number;
   private readonly onSkip: (file: string, reason: string) => void;
+  private readonly onStopped: (line: string) => void;
+  /** The disk error that stopped checkpointing (null: none so far). */
+  private stoppedBy: string | null = null;
 
   constructor(
     readonly dir: string,
@@ -124,6 +166,12 @@ export class CheckpointStore {
     this.keep = o.keep ?? 3;
     if (!Number.isInteger(this.keep) || this.keep < 1) throw new RangeError(`keep must be an integer >= 1, got ${String(o.keep)}`);
     this.onSkip = o.onSkip ?? (() => undefined);
+    this.onStopped = o.onStopped ?? ((line) => void process.stderr.write(`${line}\n`));
+  }
+
+  /** The disk error that stopped checkpointing, or null. */
+  get stopped(): string | null {
+    return this.stoppedBy;
   }
 
   /** The file name of the checkpoint at `version`. */
@@ -147,11 +195,31 @@ export class CheckpointStore {
       .map((n) => path.join(this.dir, n));
   }
 
-  /** Write a checkpoint atomically, then delete all but the newest `keep`; returns its path. */
+  /**
+   * Write a checkpoint atomically, then delete all but the newest `keep`; returns its path. After
+   * a disk error only a checkpoint whose `meta.final` is true is attempted (the others throw
+   * CheckpointsStoppedError); a final one that succeeds resumes checkpointing.
+   */
   save(c: Checkpoint): string {
-    mkdirSync(this.dir, { recursive: true });
+    const final = (c.meta as { final?: unknown }).final === true;
+    if (this.stoppedBy !== null && !final)
+      throw new CheckpointsStoppedError(`not attempted: checkpoints stopped after ${this.stoppedBy}; the final one is still tried`);
     const file = path.join(this.dir, CheckpointStore.fileName(c.meta.version));
-    writeFileAtomic(file, encodeCheckpoint(c));
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      writeFileAtomic(file, encodeCheckpoint(c));
+    } catch (e) {
+      if (!isDiskError(e)) throw e;
+      const what = `${(e as NodeJS.ErrnoException).code} writing ${path.basename(file)}`;
+      if (this.stoppedBy === null)
+        this.onStopped(
+          `isreshape learner: checkpoint ${file} not written (${(e as Error).message}): checkpoints stop here, training goes on; the final checkpoint is still attempted and the newest written one stays the resume point`,
+        );
+      else if (final) this.onStopped(`isreshape learner: the final checkpoint ${file} was not written either (${(e as Error).message})`);
+      this.stoppedBy ??= what;
+      throw e;
+    }
+    this.stoppedBy = null;
     for (const old of this.list().slice(this.keep)) rmSync(old, { force: true });
     // Temporary files of writers killed mid-write (other pids) are garbage.
     for (const n of readdirSync(this.dir)) {

@@ -9,30 +9,71 @@ import type { EvalStat } from '../protocol/records.js';
 import type { EvalTask } from '../envs/evalWorker.js';
 import { workerFile } from '../infra/workerFile.js';
 import { PinnedWorker } from '../infra/pinnedWorker.js';
+import { DEFAULT_ENV_TIMEOUT_SEC, EnvTimeoutError, EnvWatchdog, envHangMessage, newEnvBeacon, type EnvHang } from '../envs/watchdog.js';
 
 export class Evaluator {
-  private readonly worker = new PinnedWorker(workerFile('learner', 'evalThread'), null, { name: 'evaluator' });
+  private worker = Evaluator.spawn();
+  /** The watchdog's cell (envs/watchdog.ts): the thread marks its env calls in it. */
+  private readonly beacon = newEnvBeacon();
   /** The last evaluation queued (settled or not): the next one starts after it. */
   private tail: Promise<unknown> = Promise.resolve();
 
-  /** `envModule`: a user env module (path) defining envId, loaded in the worker thread. */
+  /**
+   * `envModule`: a user env module (path) defining envId, loaded in the worker thread.
+   * `envTimeoutMs`: an env call (import, create, reset, step) running longer stops the thread
+   * and fails that evaluation naming the env, the call and the time; the next one gets a new thread.
+   */
   constructor(
     private readonly envId: string,
     private readonly spec: ModelSpec,
     private readonly seed: number,
     private readonly envModule: string | null = null,
+    private readonly envTimeoutMs: number = DEFAULT_ENV_TIMEOUT_SEC * 1000,
   ) {}
+
+  private static spawn(): PinnedWorker {
+    return new PinnedWorker(workerFile('learner', 'evalThread'), null, { name: 'evaluator' });
+  }
 
   /** Evaluate `params` of `version` over `episodes` episodes, sampling and greedy. Seeds depend only on (seed, version). */
   run(params: Float32Array, version: number, episodes: number): Promise<EvalStat> {
     const seed = (this.seed * 7919 + version * 104729 + 17) >>> 0;
-    const task: EvalTask = { envId: this.envId, envModule: this.envModule, modelSpec: this.spec, params, episodes, seed, version };
+    const task: EvalTask = {
+      envId: this.envId,
+      envModule: this.envModule,
+      modelSpec: this.spec,
+      params,
+      episodes,
+      seed,
+      version,
+      beacon: this.beacon,
+    };
     const p = this.tail.then(
-      () => this.worker.call(0, task) as Promise<EvalStat>,
-      () => this.worker.call(0, task) as Promise<EvalStat>,
+      () => this.watched(task),
+      () => this.watched(task),
     );
     this.tail = p.catch(() => undefined);
     return p;
+  }
+
+  /** One evaluation under the watchdog. */
+  private async watched(task: EvalTask): Promise<EvalStat> {
+    const w = this.worker;
+    Atomics.store(new Int32Array(this.beacon), 0, 0);
+    let hang: EnvHang | null = null;
+    const dog = new EnvWatchdog(this.beacon, this.envTimeoutMs, (h) => {
+      hang = h;
+      this.worker = Evaluator.spawn();
+      void w.close(); // terminates the thread: the call below fails
+    });
+    try {
+      return (await w.call(0, task)) as EvalStat;
+    } catch (e) {
+      if (hang !== null) throw new EnvTimeoutError(envHangMessage(this.envId, hang, "the learner's evaluation thread"));
+      throw e;
+    } finally {
+      dog.stop();
+    }
   }
 
   /** Stop the thread; an evaluation still running rejects (as piscina's destroy did). */

@@ -15,7 +15,7 @@
  * Every message received is accounted for exactly once by the intake: trained, dropped (with a
  * reason) or rejected (with the same code that is answered to the actor).
  */
-import type { SummaryRecord, UpdateRecord } from '../protocol/records.js';
+import type { EvalStat, SummaryRecord, UpdateRecord } from '../protocol/records.js';
 import type { Clock } from '../protocol/clock.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { UpdateStats } from './learner.js';
@@ -70,6 +70,8 @@ export class TrainingLoop {
   private lastCheckpointAt = 0;
   private stopping = false;
   private stopReason = '';
+  /** Stopped because it could not learn (StopPolicy.cannotLearn). */
+  private failed = false;
   private envSteps = 0;
   private randomReturn = NaN;
 
@@ -271,8 +273,15 @@ export class TrainingLoop {
   }
 
   private checkBudgets(): void {
-    const why = this.stopPolicy.budgetReached(this.envSteps, this.o.clock.now());
+    const now = this.o.clock.now();
+    const why = this.stopPolicy.budgetReached(this.envSteps, now);
     if (why) this.stop(why);
+    const stuck = this.stopping ? null : this.stopPolicy.cannotLearn(this.intake.counts, now);
+    if (stuck) {
+      this.failed = true;
+      this.o.logger.error({ kind: 'cannot-learn', reason: stuck }, stuck);
+      this.stop(stuck);
+    }
   }
 
   /**
@@ -300,7 +309,14 @@ export class TrainingLoop {
     await this.control.shutdown(learner.version, this.stopReason);
     await this.evals.settle();
     this.checkpoint(true);
-    const finalEval = await this.evals.final(learner.paramsArray(), learner.version);
+    // A crash of the final evaluation (the environment threw or hung) still ends in a summary.
+    let finalEval: EvalStat | undefined, finalEvalError: string | undefined;
+    try {
+      finalEval = await this.evals.final(learner.paramsArray(), learner.version);
+    } catch (e) {
+      finalEvalError = e instanceof Error ? e.message : String(e);
+      this.o.logger.error({ kind: 'final-eval-failed', error: finalEvalError }, 'the final evaluation failed; the summary says so');
+    }
     // Stop receiving before counting, so that the summary accounts for every message received.
     await this.control.close();
     const summary = summaryRecord({
@@ -313,6 +329,8 @@ export class TrainingLoop {
       evalEnvSteps: this.evals.envSteps,
       counts: this.intake.counts,
       finalEval,
+      finalEvalError,
+      failed: this.failed,
       randomReturn: this.randomReturn,
       returns: this.returns,
       stopReason: this.stopReason,

@@ -138,7 +138,11 @@ export interface SummaryInput {
   envSteps: number;
   evalEnvSteps: number;
   counts: IntakeCounts;
-  finalEval: EvalStat;
+  /** Absent when the final evaluation failed (`finalEvalError` says why). */
+  finalEval: EvalStat | undefined;
+  finalEvalError?: string;
+  /** The run stopped because it could not go on (StopPolicy.cannotLearn). */
+  failed?: boolean;
   randomReturn: number;
   returns: ReturnWindow;
   stopReason: string;
@@ -168,6 +172,8 @@ export function summaryRecord(s: SummaryInput): SummaryRecord {
     randomReturn: s.randomReturn,
     return: s.returns.summary,
     stopReason: s.stopReason,
+    ...(s.finalEvalError !== undefined ? { finalEvalError: s.finalEvalError } : {}),
+    ...(s.failed === true ? { failed: true } : {}),
   };
 }
 

@@ -17,6 +17,7 @@ import { activeBackend } from '../model/backend.js';
 import { Learner, type LearnerState } from './learner.js';
 import { TrainerThread } from './trainer.js';
 import { Evaluator } from './evaluator.js';
+import { DEFAULT_ENV_TIMEOUT_SEC } from '../envs/watchdog.js';
 import { ParamPublisher } from './publisher.js';
 import { TrainingLoop } from './loop.js';
 import { wallClock } from '../protocol/clock.js';
@@ -172,7 +173,7 @@ export class LearnerServer {
       resume,
       transport: socket,
       clock: wallClock,
-      evaluator: new Evaluator(c.env, spec, c.seed, c.envModule ?? null),
+      evaluator: new Evaluator(c.env, spec, c.seed, c.envModule ?? null, (c.envTimeoutSec ?? DEFAULT_ENV_TIMEOUT_SEC) * 1000),
       publisher,
       verifier,
       logger: o.logger,

@@ -1,8 +1,10 @@
 /**
  * The messages a learner process sends its launcher over the Node IPC channel (`train` forks
  * the learner with one): ready (its endpoint and tensor backend), every update record (the
- * progress line and the library's onUpdate; relayed in batches, `UpdateRelay`), stopping (it began to stop: the launcher stops expecting its actors to live)
- * and the summary record at the end. `toLauncher` sends one (a no-op without a channel);
+ * progress line and the library's onUpdate; relayed in batches, `UpdateRelay`), stopping (it
+ * began to stop: the launcher stops expecting its actors to live) and the summary record at the
+ * end (with why summary.json could not be written, if it could not). `toLauncher` sends one (a
+ * no-op without a channel);
  * `learnerMessage` checks what arrives, since a channel carries whatever a child sends.
  */
 import type { SummaryRecord, UpdateRecord } from './records.js';
@@ -12,11 +14,16 @@ export type LearnerToLauncher =
   | { type: 'update'; record: UpdateRecord }
   | { type: 'updates'; records: UpdateRecord[] }
   | { type: 'stopping'; reason: string }
-  | { type: 'summary'; summary: SummaryRecord };
+  | { type: 'summary'; summary: SummaryRecord; /** Why summary.json could not be written (absent: it was). */ unwritten?: string };
 
-/** Send `m` to the parent process, if there is an IPC channel. */
-export function toLauncher(m: LearnerToLauncher, proc: Pick<NodeJS.Process, 'send'> = process): void {
-  proc.send?.(m);
+/**
+ * Send `m` to the parent process, if there is an IPC channel still open. A launcher that died
+ * (the channel closed) is not an error here: without the callback Node would emit it on
+ * `process` and end the learner before its final checkpoint.
+ */
+export function toLauncher(m: LearnerToLauncher, proc: Pick<NodeJS.Process, 'send'> & { connected?: boolean } = process): void {
+  if (proc.send === undefined || proc.connected === false) return;
+  proc.send(m, undefined, undefined, () => undefined);
 }
 
 /** How often the learner relays its update records, ms. */
@@ -76,7 +83,11 @@ export function learnerMessage(m: unknown): LearnerToLauncher | null {
       return typeof m.reason === 'string' ? { type: 'stopping', reason: m.reason } : null;
     case 'summary':
       return isObject(m.summary) && m.summary.kind === 'summary'
-        ? { type: 'summary', summary: m.summary as unknown as SummaryRecord }
+        ? {
+            type: 'summary',
+            summary: m.summary as unknown as SummaryRecord,
+            ...(typeof m.unwritten === 'string' ? { unwritten: m.unwritten } : {}),
+          }
         : null;
     default:
       return null;

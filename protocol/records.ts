@@ -200,6 +200,10 @@ export interface SummaryRecord extends BaseRecord, RolloutAccounting {
   randomReturn: number;
   /** Why the run stopped. */
   stopReason: string;
+  /** The final evaluation failed (the environment threw or hung): its message; finalEval is then absent. */
+  finalEvalError?: string;
+  /** True when the run stopped because it could not go on (every rollout rejected: stopReason says why); the learner exits 1. */
+  failed?: boolean;
   return: { mean100: number | null; episodes: number };
 }
 

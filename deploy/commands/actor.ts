@@ -22,6 +22,10 @@ import { resumeConfig, resumeOption } from '../resume.js';
 import { actorNetworkOptions, parseActorNetwork } from '../networkOptions.js';
 import { writeFileAtomic } from '../../infra/fs.js';
 import type { Joined } from '../../actor/actor.js';
+import { DEFAULT_ENV_TIMEOUT_SEC } from '../../envs/watchdog.js';
+
+/** How long a stopping actor process may take before it exits regardless, ms (the launcher's own SIGKILL comes after 5 s). */
+export const ACTOR_STOP_BOUND_MS = 10_000;
 
 export const actorCommand: CommandModule<object, Record<string, unknown>> = {
   command: 'actor',
@@ -116,6 +120,7 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
       bufferSegments,
       logger,
       heartbeatMs: cfg.heartbeatMs,
+      envTimeoutMs: (cfg.envTimeoutSec ?? DEFAULT_ENV_TIMEOUT_SEC) * 1000,
       connectTimeoutMs: net.connectTimeoutMs,
       curve: net.curve,
       behaviour: { groupSize: cfg.groupSize, teacherShare: teacherShareOf(cfg.behaviour) ?? 0, teacherEps: cfg.teacherEps },
@@ -125,8 +130,25 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
     const openFallback = () => {
       if (deferred && deferred.file === null) openNamed(cfg.runId, cfg.runDir);
     };
-    process.on('SIGINT', () => actor.stop());
-    process.on('SIGTERM', () => actor.stop());
+    // Stop after the current segment; a process whose loops do not end within STOP_BOUND_MS
+    // (an environment stuck in a call, a send that never completes) exits anyway.
+    const stop = (why: string) => {
+      actor.stop();
+      setTimeout(() => {
+        logger.error({ kind: 'actor-stop-forced', actorId, why }, `actor did not stop within ${ACTOR_STOP_BOUND_MS / 1000} s: exiting`);
+        openFallback();
+        logger.flush();
+        process.exit(1);
+      }, ACTOR_STOP_BOUND_MS).unref();
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    // Started by `train`: the IPC channel closes when the launcher dies (even by SIGKILL).
+    if (process.send)
+      process.once('disconnect', () => {
+        logger.warn({ kind: 'launcher-gone', actorId }, 'the launcher (train) exited: stopping');
+        stop('the launcher exited');
+      });
     logger.info({ kind: 'actor-start', actorId, endpoint: argv.connect }, 'actor starting');
     try {
       await actor.run();

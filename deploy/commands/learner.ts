@@ -74,14 +74,19 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     }
     // Imported here, not at the top: `isreshape --help` and the other commands should not pay
     // for loading the learner (cli.ts imports every command module for --help).
-    const [{ initBackend, activeBackend }, { LearnerServer, answerEnded }, { createLogger }, { TensorBoardWriter }, { MsgType }] =
-      await Promise.all([
-        import('../../model/backend.js'),
-        import('../../learner/server.js'),
-        import('../logging.js'),
-        import('../../analysis/tensorboard.js'),
-        import('../../protocol/messages.js'),
-      ]);
+    const [
+      { initBackend, activeBackend },
+      { LearnerServer, answerEnded },
+      { createLogger, logHealth },
+      { TensorBoardWriter },
+      { MsgType },
+    ] = await Promise.all([
+      import('../../model/backend.js'),
+      import('../../learner/server.js'),
+      import('../logging.js'),
+      import('../../analysis/tensorboard.js'),
+      import('../../protocol/messages.js'),
+    ]);
     const tb = tbDir === undefined ? null : new TensorBoardWriter(tbDir);
     let lastUpdate: UpdateRecord | undefined;
     let lastEval: EvalStat | undefined;
@@ -120,7 +125,18 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     };
     process.on('SIGINT', () => onSignal('SIGINT'));
     process.on('SIGTERM', () => onSignal('SIGTERM'));
-    if (process.send) toLauncher({ type: 'ready', endpoint: server.endpoint, backend });
+    // Started by `train`: the IPC channel closes when the launcher dies (even by SIGKILL); stop
+    // as on SIGTERM (final checkpoint, summary) rather than train on as an orphan.
+    const launched = process.send !== undefined;
+    let launcherGone = false;
+    const onLauncherGone = () => {
+      launcherGone = true;
+      logger.warn({ kind: 'launcher-gone' }, 'the launcher (train) exited: stopping with a final checkpoint');
+      signalled.abort();
+      server.stop('the launcher exited');
+    };
+    if (launched) process.once('disconnect', onLauncherGone);
+    if (launched) toLauncher({ type: 'ready', endpoint: server.endpoint, backend });
     else process.stdout.write(`isreshape learner: backend ${backend}; listening on ${server.endpoint}; run directory ${cfg.runDir}\n`);
     // Alone (not under train's launcher), a status line every --status-every seconds.
     const t0 = Date.now();
@@ -146,19 +162,31 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
       );
       prev = { t: now, steps };
     };
-    const statusTimer = !process.send && statusEvery > 0 ? setInterval(status, statusEvery * 1000) : undefined;
+    const statusTimer = !launched && statusEvery > 0 ? setInterval(status, statusEvery * 1000) : undefined;
     statusTimer?.unref();
     const summary = await server.run().finally(() => clearInterval(statusTimer));
-    writeFileAtomic(path.join(cfg.runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    const summaryFile = path.join(cfg.runDir, 'summary.json');
+    let unwritten: string | undefined;
+    try {
+      writeFileAtomic(summaryFile, JSON.stringify(summary, null, 2) + '\n');
+    } catch (e) {
+      // A full or read-only disk: the summary is printed instead (the launcher prints it too).
+      unwritten = (e as Error).message;
+      process.stderr.write(`isreshape learner: ${summaryFile} not written (${unwritten}); the summary: ${JSON.stringify(summary)}\n`);
+    }
     if (tb) {
-      tb.addSummary(summary);
-      tb.close();
+      try {
+        tb.addSummary(summary);
+        tb.close();
+      } catch (e) {
+        process.stderr.write(`isreshape learner: TensorBoard files not completed (${(e as Error).message})\n`);
+      }
     }
     relay.flush();
-    if (process.send) toLauncher({ type: 'summary', summary });
+    if (launched && !launcherGone) toLauncher({ type: 'summary', summary, ...(unwritten !== undefined ? { unwritten } : {}) });
     else
       process.stdout.write(
-        `isreshape learner: ${summary.stopReason}; ${summary.envSteps} steps, final eval ${summary.finalEval?.stochastic.toFixed(1)} (greedy ${summary.finalEval?.greedy.toFixed(1)})\n`,
+        `isreshape learner: ${summary.stopReason}; ${summary.envSteps} steps, ${summary.finalEval ? `final eval ${summary.finalEval.stochastic.toFixed(1)} (greedy ${summary.finalEval.greedy.toFixed(1)})` : `final evaluation ${summary.finalEvalError !== undefined ? `failed: ${summary.finalEvalError}` : 'not made'}`}\n`,
       );
     if (linger > 0 && !signalled.signal.aborted)
       await answerEnded({
@@ -169,8 +197,13 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
         signal: signalled.signal,
         logger,
       });
-    // Writes are synchronous; this waits for the compression of segments rotated so far.
+    // Writes are synchronous; this waits for the compression of segments rotated so far (and
+    // makes the final attempt to write lines held after a failed write: deploy/logging.ts).
     await new Promise<void>((resolve) => logger.flush(() => resolve()));
+    const health = logHealth(logger);
+    // Exit 1 when the run's own files are incomplete or it stopped because it could not learn.
+    if (unwritten !== undefined || (health !== null && health.unwritten > 0) || summary.failed === true) process.exitCode = 1;
+    process.off('disconnect', onLauncherGone);
     if (process.disconnect && process.connected) process.disconnect();
   },
 };

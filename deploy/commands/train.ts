@@ -1,7 +1,7 @@
 /**
  * `isreshape train [--config FILE] [--preset cartpole] [training flags]`: the whole system on
  * this machine: the learner and --actors actor processes (each with --workers threads) on
- * loopback, in a new run directory.
+ * a private ipc:// socket (deploy/launcher.ts), in a new run directory.
  */
 import type { CommandModule } from 'yargs';
 import { trainOptions } from '../options.js';

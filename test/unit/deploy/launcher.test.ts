@@ -165,7 +165,7 @@ describe('launchTraining with fake children', () => {
       cfgFile,
       '--join',
       '--bind',
-      'tcp://127.0.0.1:0',
+      expect.stringMatching(/^ipc:\/\/.+\/isreshape-[^/]+\/learner\.sock$/),
       '--tensorboard',
       '/tmp/tb-x',
     ]);
@@ -287,5 +287,36 @@ describe('launchTraining with fake children', () => {
     expect(f.children[0]!.signals.filter((s) => s === 'SIGTERM')).toHaveLength(1);
     expect(text).toContain('finished: SIGTERM received');
     expect(process.listeners('SIGINT').filter((x) => !before.has(x))).toEqual([]);
+  });
+
+  it('a learner that does not stop within the stop bound is killed, and the run fails saying so', async () => {
+    const before = new Set(process.listeners('SIGINT'));
+    const f = fakeSpawn((l) => {
+      l.stubborn = true; // ignores SIGTERM: an environment stuck in its final evaluation
+      const added = process.listeners('SIGINT').filter((x) => !before.has(x));
+      (added[0] as (s: NodeJS.Signals) => void)('SIGINT');
+    });
+    const { code, text } = await launch(config(), { spawn: f.spawn, quiet: true, stopBoundMs: 50 });
+    expect(code).toBe(1);
+    expect(f.children[0]!.signals).toEqual(['SIGTERM', 'SIGKILL', 'exited']);
+    expect(text).toContain('the learner did not stop within 0.05 s of being asked to; killing it');
+    expect(text).toContain('isreshape train: the learner did not stop within 0.05 s and was killed');
+  });
+
+  it('a summary the learner could not write to disk is printed whole, exit 1; a failed run exits 1 with its reason', async () => {
+    const unwritten = fakeSpawn((l) => {
+      l.send({ type: 'summary', summary: summary(), unwritten: 'ENOSPC: no space left on device, write' });
+      l.exit(1);
+    });
+    const a = await launch(config(), { spawn: unwritten.spawn, quiet: true });
+    expect(a.code).toBe(1);
+    expect(a.text).toMatch(/summary\.json could not be written \(ENOSPC: no space left on device, write\); the summary: \{"level":30/);
+    const failed = fakeSpawn((l) => {
+      l.send({ type: 'summary', summary: summary({ failed: true, stopReason: 'cannot learn: all 300 rollouts ...' }) });
+      l.exit(1);
+    });
+    const b = await launch(config(), { spawn: failed.spawn, quiet: true });
+    expect(b.code).toBe(1);
+    expect(b.text).toContain('isreshape train: the run failed: cannot learn: all 300 rollouts ...');
   });
 });

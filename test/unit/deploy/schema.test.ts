@@ -45,6 +45,7 @@ const BAD: Record<string, string> = {
   env: 'Nope-v0',
   'env-module': '',
   seed: '-1',
+  'env-timeout': '0',
   actors: '0',
   workers: '1.5',
   'envs-per-worker': '0',

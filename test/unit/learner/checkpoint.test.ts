@@ -122,3 +122,22 @@ describe('CheckpointStore', () => {
     expect(() => new CheckpointStore('/tmp/x', { keep: 0 })).toThrow(/keep/);
   });
 });
+
+describe('checkpoints of values that are not finite', () => {
+  it('are refused on decode naming the section, and skipped by loadLatest for the older valid one', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'isr-ck-nan-'));
+    const skipped: string[] = [];
+    const store = new CheckpointStore(dir, { onSkip: (f, r) => skipped.push(`${path.basename(f)}: ${r}`) });
+    const good = { meta: { version: 1 }, arrays: { params: new Float64Array([1, 2, 3]), adamM: new Float64Array(3) } };
+    store.save(good);
+    const bad = { meta: { version: 2 }, arrays: { params: new Float64Array([1, NaN, Infinity]), adamM: new Float64Array(3) } };
+    const bytes = encodeCheckpoint(bad); // a correct checksum over NaN parameters
+    expect(() => decodeCheckpoint(bytes)).toThrow(/section 'params' holds NaN at index 1 \(2 of 3 values not finite\)/);
+    writeFileSync(path.join(dir, CheckpointStore.fileName(2)), bytes);
+    expect(store.loadLatest()!.checkpoint.meta.version).toBe(1);
+    expect(skipped).toEqual([
+      "ckpt-0000000002.bin: section 'params' holds NaN at index 1 (2 of 3 values not finite): refused (its checksum is correct, the values are not usable)",
+    ]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

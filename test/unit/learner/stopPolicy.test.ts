@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EvalSchedule, StopPolicy } from '../../../learner/stopPolicy.js';
+import { CANNOT_LEARN_MS, CANNOT_LEARN_ROLLOUTS, EvalSchedule, StopPolicy } from '../../../learner/stopPolicy.js';
 import type { EvalStat } from '../../../protocol/records.js';
 
 const T0 = 5_000_000;
@@ -50,5 +50,39 @@ describe('EvalSchedule', () => {
     expect(e.reusableFinal(c, 8)).toBeUndefined();
     expect(e.reusableFinal(ev(500, 7, 10), 7)).toBeUndefined();
     expect(e.reusableFinal(undefined, 7)).toBeUndefined();
+  });
+});
+
+describe('StopPolicy.cannotLearn', () => {
+  const counts = (trained: number, rejected: number, dropped = 0) => ({
+    trained,
+    rejected,
+    dropped,
+    rejectReasons: (rejected > 0 ? { NOT_FINITE: rejected } : {}) as Record<string, number>,
+    dropReasons: (dropped > 0 ? { stale: dropped } : {}) as Record<string, number>,
+  });
+
+  it('stops only when both the while and the count have passed with nothing trained, and names the codes', () => {
+    const p = new StopPolicy({ steps: 1e9, timeSec: 0, targetReturn: null }, 0);
+    expect(p.cannotLearn(counts(0, 0), 0)).toBeNull(); // the mark
+    // Many refusals, but not for long enough.
+    expect(p.cannotLearn(counts(0, 10_000), CANNOT_LEARN_MS - 1)).toBeNull();
+    // Long enough, but too few.
+    const q = new StopPolicy({ steps: 1e9, timeSec: 0, targetReturn: null }, 0);
+    q.cannotLearn(counts(0, 0), 0);
+    expect(q.cannotLearn(counts(0, CANNOT_LEARN_ROLLOUTS - 1), 10 * CANNOT_LEARN_MS)).toBeNull();
+    // Both: the reason, with the counts by code since the mark.
+    const why = p.cannotLearn(counts(0, 300, 50), CANNOT_LEARN_MS);
+    expect(why).toMatch(
+      /^cannot learn: all 350 rollouts received in the last 30 s were refused or dropped, none trained \(rejected NOT_FINITE 300, dropped stale 50\)/,
+    );
+  });
+
+  it('a trained rollout moves the mark: refusals before it do not count', () => {
+    const p = new StopPolicy({ steps: 1e9, timeSec: 0, targetReturn: null }, 0);
+    p.cannotLearn(counts(0, 0), 0);
+    expect(p.cannotLearn(counts(1, 5000), CANNOT_LEARN_MS)).toBeNull(); // one trained: new mark at 30 s
+    expect(p.cannotLearn(counts(1, 5000 + CANNOT_LEARN_ROLLOUTS), 2 * CANNOT_LEARN_MS - 1)).toBeNull();
+    expect(p.cannotLearn(counts(1, 5000 + CANNOT_LEARN_ROLLOUTS), 2 * CANNOT_LEARN_MS)).toMatch(/all 200 rollouts/);
   });
 });
