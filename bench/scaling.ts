@@ -98,7 +98,10 @@ export interface EndToEndPoint {
 /** A predicted speedup (Amdahl from the measured serial and parallel time per update), not a measurement. */
 export interface PredictedPoint {
   threads: number;
+  /** With the 2-thread run's overhead paid again for every extra thread (the pessimistic bound). */
   speedup: number;
+  /** With that overhead paid once, whatever L (the optimistic bound: imbalance and memory effects that do not grow with L). */
+  speedupIfOverheadConstant: number;
 }
 /** What the prediction is computed from, ms per update at [256, 256]. */
 export interface PredictionBasis {
@@ -363,7 +366,14 @@ export function predictSpeedups(
   const serialMs = t1Ms - parallelMs;
   const overheadPerThreadMs = two === undefined ? 0 : Math.max(0, perUpdate(two) - (serialMs + parallelMs / 2));
   const basis = { t1Ms, parallelMs, serialMs, optimiserShared, overheadPerThreadMs };
-  return { basis, predicted: at.map((L) => ({ threads: L, speedup: t1Ms / (serialMs + parallelMs / L + overheadPerThreadMs * (L - 1)) })) };
+  return {
+    basis,
+    predicted: at.map((L) => ({
+      threads: L,
+      speedup: t1Ms / (serialMs + parallelMs / L + overheadPerThreadMs * (L - 1)),
+      speedupIfOverheadConstant: t1Ms / (serialMs + parallelMs / L + (L > 1 ? overheadPerThreadMs : 0)),
+    })),
+  };
 }
 
 /** The targets of issue 20 that this bench measures on the learner, each with its ratio. */
@@ -381,7 +391,20 @@ export function learnerTargets(r: Pick<ScalingResults, 'learnerOnly' | 'learnerO
     line('learner-only 2 threads / 1 thread [256,256]', ratio(r.learnerOnlyLarge), 1.8, 'measured'),
     ...(p12 === null
       ? []
-      : [line('12 threads / linear [256,256] (16 cores)', p12.speedup / 12, 0.7, 'PREDICTED (Amdahl from measured fractions)')]),
+      : [
+          line(
+            '12 threads / linear [256,256] (16 cores)',
+            p12.speedup / 12,
+            0.7,
+            'PREDICTED (Amdahl from measured fractions, overhead per extra thread)',
+          ),
+          line(
+            '12 threads / linear [256,256] (16 cores)',
+            p12.speedupIfOverheadConstant / 12,
+            0.7,
+            'PREDICTED (Amdahl from measured fractions, overhead paid once)',
+          ),
+        ]),
   ];
 }
 
@@ -405,7 +428,9 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
     parallelOptimiser(LARGE_SPEC),
   );
   for (const p of predicted)
-    say(`  PREDICTED learner-only [256,256] L=${p.threads}: ${num(p.speedup)}x one thread (${num(p.speedup / p.threads)} of linear)`);
+    say(
+      `  PREDICTED learner-only [256,256] L=${p.threads}: ${num(p.speedup)}x one thread (${num(p.speedup / p.threads)} of linear) with the 2-thread overhead per extra thread; ${num(p.speedupIfOverheadConstant)}x (${num(p.speedupIfOverheadConstant / p.threads)}) with it paid once`,
+    );
   const rssAfterLearner = rssMB();
   if (a.learnerOnly) {
     const r = learnerOnlyResults(settings, rssStart, loadAtStart, learnerOnly, learnerOnlyLarge, predicted, predictionBasis);
@@ -600,9 +625,15 @@ function printLearner(r: ScalingResults, say: (s: string) => void): void {
   say(
     renderText({
       title: 'PREDICTED learner-only speedup at [256,256] (Amdahl from the measured fractions; a prediction, not a measurement)',
-      headers: ['threads', 'x one thread', 'of linear'],
-      rows: r.predicted.map((p) => [String(p.threads), num(p.speedup), num(p.speedup / p.threads)]),
-      note: `per update with 1 thread ${num(b.t1Ms)} ms = serial ${num(b.serialMs)} + parallel ${num(b.parallelMs)} (forward pass + gradients${b.optimiserShared ? ' + optimiser, which the threads share at this size' : ''}); overhead per extra thread ${num(b.overheadPerThreadMs)} ms (from the 2-thread run); T(L) = serial + parallel / L + overhead x (L - 1)`,
+      headers: ['threads', 'x one thread', 'of linear', 'overhead paid once: x one thread', 'of linear'],
+      rows: r.predicted.map((p) => [
+        String(p.threads),
+        num(p.speedup),
+        num(p.speedup / p.threads),
+        num(p.speedupIfOverheadConstant),
+        num(p.speedupIfOverheadConstant / p.threads),
+      ]),
+      note: `per update with 1 thread ${num(b.t1Ms)} ms = serial ${num(b.serialMs)} + parallel ${num(b.parallelMs)} (forward pass + gradients${b.optimiserShared ? ' + optimiser, which the threads share at this size' : ''}); overhead per extra thread ${num(b.overheadPerThreadMs)} ms (from the 2-thread run); T(L) = serial + parallel / L + overhead x (L - 1), or + overhead once (the two bounds: the 2-core machine cannot tell how the overhead grows)`,
     }),
   );
   if (r.endToEnd.length === 0) {

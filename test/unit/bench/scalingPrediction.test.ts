@@ -26,6 +26,8 @@ describe('scaling bench prediction', () => {
     // 25 - (8 + 32 / 2) = 1 ms per extra thread; at 4 threads 8 + 8 + 3 = 19 ms.
     expect(basis.overheadPerThreadMs).toBeCloseTo(1, 9);
     expect(predicted[0].speedup).toBeCloseTo(40 / 19, 9);
+    // The other bound: the overhead paid once, 8 + 8 + 1 = 17 ms.
+    expect(predicted[0].speedupIfOverheadConstant).toBeCloseTo(40 / 17, 9);
   });
 
   it('and as parallel where they share it: the same measurements predict more', () => {
@@ -35,5 +37,7 @@ describe('scaling bench prediction', () => {
     // 25 - (4 + 18) = 3 ms per extra thread; at 4 threads 4 + 9 + 9 = 22 ms, at 16: 4 + 2.25 + 45.
     expect(basis.overheadPerThreadMs).toBeCloseTo(3, 9);
     expect(predicted.map((p) => p.speedup)).toEqual([expect.closeTo(40 / 22, 9), expect.closeTo(40 / 51.25, 9)]);
+    // Paid once: 4 + 9 + 3 and 4 + 2.25 + 3.
+    expect(predicted.map((p) => p.speedupIfOverheadConstant)).toEqual([expect.closeTo(40 / 16, 9), expect.closeTo(40 / 9.25, 9)]);
   });
 });
