@@ -65,6 +65,8 @@ describe('a learner and an actor started alone', () => {
       await waitFor(() => /run directory (\S+)\n/.test(l.out), 'the learner to listen', procs);
       const runDir = /run directory (\S+)\n/.exec(l.out)![1]!;
       const runId = basename(runDir);
+      // Before any actor joins, the learner's status line says 0 actors (waited for, not assumed).
+      await waitFor(() => /^isreshape learner: .*\| 0 actors \|/m.test(l.out), 'a status line with 0 actors', procs);
       const a = start(cwd, ['actor', ...RUN, '--connect', bind, '--actor-id', '0']);
       procs.push(a);
       await waitFor(() => a.out.includes('joined learner'), 'the join line', procs);
@@ -84,8 +86,6 @@ describe('a learner and an actor started alone', () => {
     } finally {
       for (const p of procs) if (p.proc.exitCode === null) p.proc.kill('SIGKILL');
     }
-    // Before the actor joined, the learner's lines said 0 actors.
-    expect(l.out).toMatch(/^isreshape learner: .*\| 0 actors \|/m);
     // The actor's folder is named after the learner's run, and every line of its log carries that run id.
     const runs = readdirSync(join(cwd, 'runs')).sort();
     const learnerRun = runs.find((d) => !d.endsWith('-actor0'))!;
