@@ -12,8 +12,7 @@ import { move } from 'piscina';
 import { SegmentCollector, type BehaviourOptions } from './collect.js';
 import { packSegment } from './segmentPack.js';
 import type { ModelSpec } from '../model/spec.js';
-import { loadEnvModule } from '../envs/registry.js';
-import { attachEnvBeacon, EnvCall, enterEnvCall, leaveEnvCall } from '../envs/watchdog.js';
+import { prepareEnvThread } from '../envs/registry.js';
 
 export interface CollectTask {
   envId: string;
@@ -42,15 +41,7 @@ let params: Float32Array | null = null;
 export default async function collect(task: WorkerTask): Promise<ReturnType<typeof move>> {
   const k = `${task.envId}/${task.numEnvs}/${task.seed}/${JSON.stringify(task.behaviour ?? null)}`;
   if (collector === null || key !== k) {
-    if (task.beacon) attachEnvBeacon(task.beacon);
-    if (task.envModule) {
-      enterEnvCall(EnvCall.import);
-      try {
-        await loadEnvModule(task.envModule);
-      } finally {
-        leaveEnvCall();
-      }
-    }
+    await prepareEnvThread(task);
     collector = new SegmentCollector({
       envId: task.envId,
       numEnvs: task.numEnvs,

@@ -5,10 +5,9 @@
  */
 import { evaluatePolicy } from './evaluate.js';
 import { isSeqEnv } from './seq.js';
-import { loadEnvModule } from './registry.js';
+import { prepareEnvThread } from './registry.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { EvalStat } from './evaluate.js';
-import { attachEnvBeacon, EnvCall, enterEnvCall, leaveEnvCall } from './watchdog.js';
 
 export interface EvalTask {
   envId: string;
@@ -24,15 +23,7 @@ export interface EvalTask {
 }
 
 export default async function evaluate(task: EvalTask): Promise<EvalStat> {
-  if (task.beacon) attachEnvBeacon(task.beacon);
-  if (task.envModule) {
-    enterEnvCall(EnvCall.import);
-    try {
-      await loadEnvModule(task.envModule);
-    } finally {
-      leaveEnvCall();
-    }
-  }
+  await prepareEnvThread(task);
   const base = { envId: task.envId, modelSpec: task.modelSpec, params: task.params, episodes: task.episodes };
   const stochastic = evaluatePolicy({ ...base, greedy: false, seed: task.seed });
   const greedy = evaluatePolicy({ ...base, greedy: true, seed: task.seed + 1 });

@@ -13,6 +13,7 @@ import { EnvModuleError, specKey, validatePlugin } from './check.js';
 import { DiscreteEnv, envSpecOfPlugin, ManagedEnv } from './managed.js';
 import type { Env } from './types.js';
 import { seqPluginFor } from './seq.js';
+import { attachEnvBeacon, EnvCall, enterEnvCall, leaveEnvCall } from './watchdog.js';
 
 /** Where the built-in envs come from, in messages. */
 export const BUILTIN_SOURCE = 'built-in';
@@ -176,4 +177,20 @@ export function makeEnv(id: string): Env {
 /** A fresh framework-managed env for `id`, discrete or box. */
 export function makeManagedEnv(id: string): ManagedEnv {
   return envRegistry.makeManaged(id);
+}
+
+/**
+ * A worker thread's environment set-up before its first task (actor slots, the evaluator):
+ * attach the watchdog's cell (envs/watchdog.ts) when given, then load the task's env module, if
+ * any, under the watchdog's 'import' mark.
+ */
+export async function prepareEnvThread(task: { beacon?: SharedArrayBuffer; envModule?: string | null }): Promise<void> {
+  if (task.beacon) attachEnvBeacon(task.beacon);
+  if (!task.envModule) return;
+  enterEnvCall(EnvCall.import);
+  try {
+    await loadEnvModule(task.envModule);
+  } finally {
+    leaveEnvCall();
+  }
 }
