@@ -11,13 +11,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { modelSpecFor } from '../../envs/registry.js';
 import { initBackend } from '../../model/backend.js';
 import { modelHash } from '../../model/params.js';
-import { LearnerServer } from '../../learner/server.js';
-import { actorOptions } from '../helpers/actorOptions.js';
-import { Actor } from '../../actor/actor.js';
 import { encode } from '../../protocol/codec.js';
 import { MsgType } from '../../protocol/messages.js';
 import { ensureBuilt } from '../helpers/cli.js';
-import { memoryPino, testConfig } from '../unit/learner/fakes.js';
+import { honestRig } from '../helpers/honestRig.js';
 
 const hidden = [16];
 const spec = modelSpecFor('CartPole-v1', hidden);
@@ -55,25 +52,7 @@ async function flood(socks: zmq.Dealer[], payload: Buffer, ms: number): Promise<
 
 describe('floods at the socket', () => {
   it('unknown peers and an admitted peer flooding stats: bounded log, nothing parsed before hello, training goes on', async () => {
-    const log: Array<Record<string, unknown>> = [];
-    const server = await LearnerServer.start({
-      cfg: testConfig({
-        hidden,
-        actors: 2,
-        workers: 1,
-        segmentSteps: 16,
-        envsPerWorker: 4,
-        batchSegments: 1,
-        steps: 1e9,
-        evalEvery: 100_000,
-        finalEvalEpisodes: 2,
-      }),
-      bind: 'tcp://127.0.0.1:0',
-      logger: memoryPino(log),
-    });
-    const running = server.run();
-    const actor = new Actor(actorOptions(server.endpoint, spec, { envsPerWorker: 4, segmentSteps: 16 }));
-    const acting = actor.run();
+    const { server, running, acting, log } = await honestRig(spec, 16, 4);
     const k = server.trainingLoop.intake.counts;
     while (k.trained < 5) await new Promise((r) => setTimeout(r, 50));
     const stats = encode({

@@ -11,14 +11,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { modelSpecFor } from '../../envs/registry.js';
 import { initBackend } from '../../model/backend.js';
 import { modelHash } from '../../model/params.js';
-import { LearnerServer } from '../../learner/server.js';
-import { actorOptions } from '../helpers/actorOptions.js';
-import { Actor } from '../../actor/actor.js';
 import { SegmentCollector } from '../../actor/collect.js';
 import { decodeFrames, encode } from '../../protocol/codec.js';
 import { AckStatus, MsgType, type Message, type RolloutMsg } from '../../protocol/messages.js';
 import { ensureBuilt } from '../helpers/cli.js';
-import { memoryPino, testConfig } from '../unit/learner/fakes.js';
+import { honestRig } from '../helpers/honestRig.js';
 
 const hidden = [16];
 const spec = modelSpecFor('CartPole-v1', hidden);
@@ -34,27 +31,7 @@ type Forgery = 'reward' | 'logmu' | 'return' | 'honest';
 
 describe('forged claims from an admitted actor', () => {
   it('0 forged rollouts trained; honest actors keep training', async () => {
-    const log: Array<Record<string, unknown>> = [];
-    const server = await LearnerServer.start({
-      cfg: testConfig({
-        hidden,
-        actors: 2,
-        workers: 1,
-        segmentSteps: T,
-        envsPerWorker: E,
-        batchSegments: 1,
-        steps: 1e9,
-        evalEvery: 1000,
-        finalEvalEpisodes: 2,
-        queueCapacity: 8,
-        maxLag: -1,
-      }),
-      bind: 'tcp://127.0.0.1:0',
-      logger: memoryPino(log),
-    });
-    const running = server.run();
-    const honest = new Actor(actorOptions(server.endpoint, spec, { envsPerWorker: E, segmentSteps: T }));
-    const acting = honest.run();
+    const { server, running, acting } = await honestRig(spec, T, E, { evalEvery: 1000, queueCapacity: 8, maxLag: -1 });
 
     // The forger: actor 1, a raw DEALER; it acts with the newest parameters it was sent.
     const d = new zmq.Dealer({ linger: 0, receiveTimeout: 20_000 });

@@ -18,12 +18,9 @@ import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { modelSpecFor } from '../../envs/registry.js';
 import { initBackend } from '../../model/backend.js';
-import { LearnerServer } from '../../learner/server.js';
-import { actorOptions } from '../helpers/actorOptions.js';
-import { Actor } from '../../actor/actor.js';
 import { MAX_PAYLOAD_FRAMES, maxMessageBytes } from '../../protocol/codec.js';
 import { ensureBuilt } from '../helpers/cli.js';
-import { memoryPino, testConfig } from '../unit/learner/fakes.js';
+import { honestRig } from '../helpers/honestRig.js';
 
 const hidden = [16];
 const spec = modelSpecFor('CartPole-v1', hidden);
@@ -71,25 +68,7 @@ async function settled(): Promise<NodeJS.MemoryUsage> {
 
 describe('limits at the socket', () => {
   it('total bytes across frames, frame count and a max-size flood: every message accounted, none held, training goes on', async () => {
-    const log: Array<Record<string, unknown>> = [];
-    const server = await LearnerServer.start({
-      cfg: testConfig({
-        hidden,
-        actors: 2,
-        workers: 1,
-        segmentSteps: T,
-        envsPerWorker: E,
-        batchSegments: 1,
-        steps: 1e9,
-        evalEvery: 100_000,
-        finalEvalEpisodes: 2,
-      }),
-      bind: 'tcp://127.0.0.1:0',
-      logger: memoryPino(log),
-    });
-    const running = server.run();
-    const actor = new Actor(actorOptions(server.endpoint, spec, { envsPerWorker: E, segmentSteps: T }));
-    const acting = actor.run();
+    const { server, running, acting } = await honestRig(spec, T, E);
     const k = server.trainingLoop.intake.counts;
     await until(() => k.trained >= 5, 60_000, 'the honest actor to train');
 
