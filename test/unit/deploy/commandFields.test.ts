@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   acceptedOf,
@@ -22,12 +21,14 @@ import {
 } from '../../../deploy/commandFields.js';
 import { UsageError } from '../../../deploy/errors.js';
 import { COMMAND_BEGIN, COMMAND_END, tableBetween, withTables } from '../../../deploy/flagTable.js';
-import { runCli } from '../../../deploy/runCli.js';
+import { cli as cliAt } from './runCommand.js';
 
 afterEach(() => vi.restoreAllMocks());
 
 const COMMANDS = ['sweep', 'eval', 'export', 'analyze', 'compare'];
 const BENCHES = ['bench learning', 'bench sequence', 'bench pendulum', 'bench scaling'];
+
+const cli = (args: string[]) => cliAt(args, 400);
 
 describe('command field rows', () => {
   it('cover every command and benchmark, one row per flag, each default accepted by its own check', () => {
@@ -91,28 +92,6 @@ describe('command field rows', () => {
     expect(acceptedOf(commandRow('compare', 'runDirs'))).toBe('one or more paths');
   });
 });
-
-/** runCli with stdout (process.stdout and console.log) captured. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '',
-    err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
-    out += a.join(' ') + '\n';
-  });
-  const stderr = new Writable({
-    write(c, _e, cb) {
-      err += String(c);
-      cb();
-    },
-  });
-  const code = await runCli(args, { stderr, columns: 400, exitProcess: false });
-  vi.restoreAllMocks();
-  return { code, out, err };
-}
 
 describe("each command's --help comes from its rows", () => {
   for (const c of COMMANDS) {

@@ -6,9 +6,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runCli } from '../../../deploy/runCli.js';
 import { tensorboardDir } from '../../../deploy/tensorboardOption.js';
 import { trainCommand } from '../../../deploy/commands/train.js';
 import { learnerCommand } from '../../../deploy/commands/learner.js';
@@ -19,31 +17,9 @@ import { writeSynthRun } from '../../helpers/synthRun.js';
 import { readEvents } from '../../helpers/tbReader.js';
 import { readRun } from '../../../analysis/read.js';
 import { tmp } from './helpers.js';
-import { runCommand, usageMessage } from './runCommand.js';
+import { cli, runCommand, usageMessage } from './runCommand.js';
 
 afterEach(() => vi.restoreAllMocks());
-
-/** runCli with stdout (process.stdout and console.log) and the io stderr captured. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '',
-    err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
-    out += a.join(' ') + '\n';
-  });
-  const stderr = new Writable({
-    write(c, _e, cb) {
-      err += String(c);
-      cb();
-    },
-  });
-  const code = await runCli(args, { stderr, columns: 80, exitProcess: false });
-  vi.restoreAllMocks();
-  return { code, out, err };
-}
 
 describe('runCli exit statuses', () => {
   it('bad input: 2 and one line naming it', async () => {
