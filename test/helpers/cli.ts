@@ -81,3 +81,24 @@ export function smallRunArgs(over: Record<string, FlagValue> = {}): string[] {
 export function updatesIn(m: { type: string; records?: unknown[] }): number {
   return m.type === 'update' ? 1 : m.type === 'updates' ? (m.records?.length ?? 0) : 0;
 }
+
+/** `train ARGS` as a child process (killed after 400 s at the latest); `out()` is its stdout and stderr so far. */
+export function startTrain(args: string[]): {
+  pid: number;
+  kill: (s: NodeJS.Signals) => void;
+  out: () => string;
+  exit: Promise<number | null>;
+} {
+  const p = spawn(process.execPath, [CLI, 'train', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d) => (out += d));
+  p.stderr.on('data', (d) => (out += d));
+  const t = setTimeout(() => p.kill('SIGKILL'), 400_000);
+  const exit = new Promise<number | null>((r) =>
+    p.on('exit', (code) => {
+      clearTimeout(t);
+      r(code);
+    }),
+  );
+  return { pid: p.pid!, kill: (s) => p.kill(s), out: () => out, exit };
+}

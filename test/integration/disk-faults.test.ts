@@ -11,7 +11,7 @@
  *   evaluation marked failed.
  * Skipped with the reason when not run as root (mounting a tmpfs needs it).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -27,7 +27,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, ensureBuilt, recordsOf, runCli, smallRunArgs } from '../helpers/cli.js';
+import { ensureBuilt, recordsOf, runCli, smallRunArgs, startTrain } from '../helpers/cli.js';
 import { CheckpointStore, decodeCheckpoint, encodeCheckpoint } from '../../learner/checkpoint.js';
 import { logExists } from '../../protocol/logFiles.js';
 import type { SummaryRecord } from '../../protocol/records.js';
@@ -57,22 +57,6 @@ function fillDisk(file: string): number {
     closeSync(fd);
   }
   return n;
-}
-
-/** `train` as a child process; `out()` is its stdout and stderr so far. */
-function startTrain(args: string[]): { out: () => string; exit: Promise<number | null> } {
-  const p = spawn(process.execPath, [CLI, 'train', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  p.stdout.on('data', (d) => (out += d));
-  p.stderr.on('data', (d) => (out += d));
-  const t = setTimeout(() => p.kill('SIGKILL'), 400_000);
-  const exit = new Promise<number | null>((r) =>
-    p.on('exit', (code) => {
-      clearTimeout(t);
-      r(code);
-    }),
-  );
-  return { out: () => out, exit };
 }
 
 /** Poll `f` every 100 ms, at most `tries` times (a bound, not a timing assertion). */

@@ -8,31 +8,15 @@
  *   still end the run, and the final evaluation, which hangs too, ends in a summary marked failed;
  * - a module whose import hangs: the CLI says so in one line (exit 2) instead of staying silent.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, ensureBuilt, recordsOf, runCli, smallRunArgs } from '../helpers/cli.js';
+import { ensureBuilt, recordsOf, runCli, smallRunArgs, startTrain } from '../helpers/cli.js';
 import { CheckpointStore } from '../../learner/checkpoint.js';
 import type { SummaryRecord } from '../../protocol/records.js';
 
 const STACK = /^\s+at .+:\d+:\d+\)?$/m;
-
-function startTrain(args: string[]): { pid: number; kill: (s: NodeJS.Signals) => void; out: () => string; exit: Promise<number | null> } {
-  const p = spawn(process.execPath, [CLI, 'train', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  p.stdout.on('data', (d) => (out += d));
-  p.stderr.on('data', (d) => (out += d));
-  const t = setTimeout(() => p.kill('SIGKILL'), 400_000);
-  const exit = new Promise<number | null>((r) =>
-    p.on('exit', (code) => {
-      clearTimeout(t);
-      r(code);
-    }),
-  );
-  return { pid: p.pid!, kill: (s) => p.kill(s), out: () => out, exit };
-}
 
 /** Poll `f` every 100 ms, at most `tries` times (a bound, not a timing assertion). */
 async function until(f: () => boolean, what: string, tries = 3000): Promise<void> {
