@@ -450,16 +450,24 @@ export interface ThreadTimes {
   allReduceMs: number;
 }
 
+/**
+ * How long the workers spin while this thread builds a batch (before the batch's forward pass,
+ * and between it and the first minibatch), us: longer than that work at the usual sizes
+ * (about 0.1 to 0.3 ms for 512 rows), so the next request finds them awake.
+ */
+export const KEEP_AWAKE_US = 1000;
+
 /** How long the main thread spins on the workers' done flags before it sleeps, ms. */
 const SPIN_MS = 0.02;
 
 /**
  * From this many parameters on, the threads share the optimiser's work by parameter range: the
  * summing of the gradient slots with the norm, and the Adam step (two more synchronisations
- * per minibatch, a few microseconds each while the workers still spin). Below, the main thread
- * does both alone: at [64, 64] (9k parameters) they take about as long as two synchronisations.
+ * per minibatch, about a microsecond each while the workers still spin). Below, the main thread
+ * does both alone. At [64, 64] (9k parameters) sharing them cut the 2-thread update from 2.60
+ * to 2.37 ms (medians of interleaved runs, /tmp-style A/B in the session note of issue 20).
  */
-export const PARALLEL_OPT_MIN = 32_768;
+export const PARALLEL_OPT_MIN = 4_096;
 
 /** True when the threads share the optimiser's work for `spec` (see PARALLEL_OPT_MIN). */
 export function parallelOptimiser(spec: ModelSpec): boolean {
@@ -647,7 +655,18 @@ export class GradThreads {
     R.obs.set(obs.subarray(0, count * d));
     const L = this.threads;
     await this.fanOut(ShardOp.Rows, (s) => Math.floor((s * count) / L), 0);
+    // Next: the advantages and the batch copy on this thread, then the first minibatch.
+    this.keepAwake(KEEP_AWAKE_US);
     return { logits: R.logits.subarray(0, count * nA), values: R.values.subarray(0, count) };
+  }
+
+  /**
+   * The next request comes within about `us` microseconds (serial work of this thread first,
+   * such as building the batch): the workers spin until then rather than park, so that the
+   * request does not wait for them to wake (infra/pinnedWorker.ts keepAwake).
+   */
+  keepAwake(us: number): void {
+    for (const w of this.workers) w.keepAwake(us);
   }
 
   /** Copy an update's batch into shared memory (grown on demand; the shards get new buffers then). */

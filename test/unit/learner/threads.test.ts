@@ -59,6 +59,22 @@ async function run(cfg: LearnerConfig, threads: number, s: ModelSpec = spec): Pr
   return { params, stats };
 }
 
+/**
+ * The same quadrant counts, and means of g equal to float rounding (the threads sum the
+ * clipping norm by parameter range, so the parameters, hence g, can differ in the last bits).
+ */
+function expectQuadrantsClose(a: UpdateStats['trainQuadrants'], b: UpdateStats['trainQuadrants']): void {
+  if (a === null || b === null) return expect(a).toBe(b);
+  expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
+  for (const k of Object.keys(a) as (keyof typeof a)[]) {
+    expect(a[k].n, k).toBe(b[k].n);
+    const x = a[k].meanG,
+      y = b[k].meanG;
+    if (x === null || y === null) expect(x, k).toBe(y);
+    else expect(Math.abs(x - y), k).toBeLessThan(1e-12 * Math.max(1, Math.abs(y)));
+  }
+}
+
 function maxDiff(a: Float32Array, b: Float32Array): number {
   let d = 0;
   for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
@@ -80,7 +96,7 @@ describe('learner threads', () => {
           expect(a.stats[k].valueLoss).toBeCloseTo(one.stats[k].valueLoss, 9);
           expect(a.stats[k].gradNorm).toBeCloseTo(one.stats[k].gradNorm, 9);
           // The weights came from the whole minibatch: same quadrant means as in-process.
-          expect(a.stats[k].trainQuadrants).toEqual(one.stats[k].trainQuadrants);
+          expectQuadrantsClose(a.stats[k].trainQuadrants, one.stats[k].trainQuadrants);
         }
         const again = await run(cfg, L);
         for (let k = 0; k < 3; k++) expect(again.params[k]).toEqual(a.params[k]); // bit for bit
@@ -118,7 +134,7 @@ describe('learner threads', () => {
           expect(maxDiff(a.params[k], one.params[k]), `L=${L} update ${k}`).toBeLessThan(1e-6);
           expect(a.stats[k].policyLoss).toBeCloseTo(one.stats[k].policyLoss, 9);
           expect(a.stats[k].valueLoss).toBeCloseTo(one.stats[k].valueLoss, 9);
-          expect(a.stats[k].trainQuadrants).toEqual(one.stats[k].trainQuadrants);
+          expectQuadrantsClose(a.stats[k].trainQuadrants, one.stats[k].trainQuadrants);
           expect(again.params[k]).toEqual(a.params[k]);
         }
       }
@@ -245,7 +261,7 @@ describe('learner threads', () => {
     const exact4 = await run(cfg, 1);
     for (let k = 0; k < 3; k++) {
       expect(maxDiff(data.params[k], exact.params[k]), `update ${k}`).toBeLessThan(1e-6);
-      expect(data.stats[k].trainQuadrants).toEqual(exact.stats[k].trainQuadrants);
+      expectQuadrantsClose(data.stats[k].trainQuadrants, exact.stats[k].trainQuadrants);
     }
     expect(maxDiff(data.params[2], exact4.params[2])).toBeGreaterThan(1e-5); // not the exact 4-minibatch update
     // 3 minibatches on 2 threads: steps of 2 and 1 minibatches; deterministic.
