@@ -69,8 +69,9 @@ export function defaultRunId(c: Pick<RunConfig, 'env' | 'label' | 'lag' | 'seed'
 
 /**
  * Fill the derived fields not given explicitly (by config key), in one place: the advantage
- * follows --method vtrace, batch-segments is one per worker slot, deterministic runs keep
- * batch-segments / slots rollouts in flight per slot, the queue holds four updates.
+ * follows --method vtrace, batch-segments is one per worker slot, every slot may keep at least
+ * batch-segments / slots rollouts in flight (exactly that in deterministic runs), the queue
+ * holds four updates.
  */
 export function resolveDerived(cfg: RunConfig, explicit: ReadonlySet<string>): void {
   // Stored absolute, so eval, --resume, export and sweeps find it from any working directory.
@@ -84,7 +85,13 @@ export function resolveDerived(cfg: RunConfig, explicit: ReadonlySet<string>): v
     if (!explicit.has('advantage')) cfg.advantage = 'group';
   }
   if (!explicit.has('batchSegments')) cfg.batchSegments = slotsOf(cfg);
-  if (cfg.deterministic && !explicit.has('maxInFlight')) cfg.maxInFlight = Math.max(1, Math.round(segmentsPerSlot(cfg)));
+  // The learner acknowledges a rollout when it trains it: a batch of batch-segments rollouts
+  // needs that many unacknowledged at once, or the learner waits forever (e.g. --actors 1 with
+  // the cartpole preset's 2 segments per update).
+  if (!explicit.has('maxInFlight')) {
+    const least = Math.ceil(segmentsPerSlot(cfg));
+    cfg.maxInFlight = cfg.deterministic ? Math.max(1, least) : Math.max(cfg.maxInFlight, least);
+  }
   if (!explicit.has('queueCapacity')) cfg.queueCapacity = defaultQueueCapacity(cfg);
 }
 
@@ -145,6 +152,12 @@ export function validateConfig(c: RunConfig): void {
     );
   }
   validateSequence(c);
+  // (--deterministic actors keep exactly their share of each batch in flight, whatever this says.)
+  if (!c.deterministic && slotsOf(c) * c.maxInFlight < c.batchSegments) {
+    throw new UsageError(
+      `--max-inflight: ${c.maxInFlight} rollouts per worker x ${slotsOf(c)} worker slots (actors x workers) = ${slotsOf(c) * c.maxInFlight} unacknowledged rollouts at most, but an update needs --batch-segments ${c.batchSegments} of them before it acknowledges any: the run would wait forever; use --max-inflight ${Math.ceil(segmentsPerSlot(c))} or more, more actors or workers, or fewer --batch-segments`,
+    );
+  }
   if (c.deterministic && c.batchSegments % slotsOf(c) !== 0) {
     throw new UsageError(
       `--batch-segments: ${c.batchSegments} must be a multiple of actors x workers (${slotsOf(c)}) with --deterministic, so that every worker contributes the same number of segments to each update`,

@@ -390,7 +390,7 @@ export const FIELDS: readonly FieldRow[] = [
     key: 'maxInFlight',
     kind: 'integer',
     default: 1,
-    derived: '1; deterministic: batch-segments / (actors x workers)',
+    derived: 'max(1, ceil(batch-segments / (actors x workers))): fewer could never fill a batch; deterministic: that exactly',
     range: atLeast1,
     help: 'unacknowledged rollouts per worker (1: no natural lag)',
     group: 'actors and lag',

@@ -224,6 +224,18 @@ describe('derived values, computed once', () => {
     expect(m.advantage).toBe('vtrace');
   });
 
+  it('every slot may keep its share of a batch in flight: a default that could never fill a batch is raised, an explicit one refused', () => {
+    // The cartpole preset trains on 2 segments per update and assumes 2 actors.
+    const one = buildConfig(argvOf(['--preset', 'cartpole', '--actors', '1', '--workers', '1']));
+    expect([one.batchSegments, one.maxInFlight]).toEqual([2, 2]);
+    const three = buildConfig(argvOf(['--actors', '2', '--workers', '1', '--batch-segments', '5']));
+    expect(three.maxInFlight).toBe(3);
+    expect(buildConfig(argvOf(['--actors', '2', '--batch-segments', '2'])).maxInFlight).toBe(1); // 1 is enough: unchanged
+    expect(() => buildConfig(argvOf(['--preset', 'cartpole', '--actors', '1', '--workers', '1', '--max-inflight', '1']))).toThrow(
+      /--max-inflight: 1 rollouts per worker x 1 worker slots .* --batch-segments 2 .* wait forever; use --max-inflight 2/,
+    );
+  });
+
   it('deterministic keeps batch-segments / slots rollouts in flight; explicit values stay', () => {
     const c = buildConfig(argvOf(['--deterministic', '--actors', '2', '--batch-segments', '6']));
     expect([c.maxInFlight, c.queueCapacity]).toEqual([3, 24]);
