@@ -294,9 +294,14 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   clearTimeout(timeTimer);
   stopping = true;
   for (const a of actors) if (!a.exited) a.proc.kill('SIGTERM');
+  const killGraceMs = opts.killGraceMs ?? 5000;
   const killTimer = setTimeout(() => {
-    for (const a of actors) if (!a.exited) a.proc.kill('SIGKILL');
-  }, opts.killGraceMs ?? 5000);
+    for (const a of actors)
+      if (!a.exited) {
+        log.warn({ kind: 'actor-killed', child: a.name, afterMs: killGraceMs });
+        a.proc.kill('SIGKILL');
+      }
+  }, killGraceMs);
   await Promise.all(actors.map(waitExit));
   clearTimeout(killTimer);
   rmSync(priv.dir, { recursive: true, force: true });

@@ -144,11 +144,11 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
     // Started by `train`: the IPC channel closes when the launcher dies (even by SIGKILL).
-    if (process.send)
-      process.once('disconnect', () => {
-        logger.warn({ kind: 'launcher-gone', actorId }, 'the launcher (train) exited: stopping');
-        stop('the launcher exited');
-      });
+    const onLauncherGone = () => {
+      logger.warn({ kind: 'launcher-gone', actorId }, 'the launcher (train) exited: stopping');
+      stop('the launcher exited');
+    };
+    if (process.send) process.once('disconnect', onLauncherGone);
     logger.info({ kind: 'actor-start', actorId, endpoint: argv.connect }, 'actor starting');
     try {
       await actor.run();
@@ -163,5 +163,9 @@ export const actorCommand: CommandModule<object, Record<string, unknown>> = {
     logger.info({ kind: 'actor-stop', actorId }, 'actor stopped');
     openFallback();
     logger.flush();
+    // The IPC channel to `train` keeps the process alive: close it, or the launcher waits its
+    // kill grace (5 s) and SIGKILLs an actor that had finished.
+    process.off('disconnect', onLauncherGone);
+    if (process.disconnect && process.connected) process.disconnect();
   },
 };

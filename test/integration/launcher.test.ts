@@ -47,6 +47,20 @@ describe('isreshape train launcher', () => {
     expect(t.out()).toMatch(/final evaluation of the current policy over 3 episodes/);
   });
 
+  it('a run that ends at its budget: every actor exits on its own, none is killed after the grace', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'isr-budget-')), 'run');
+    const t = spawn(process.execPath, [CLI, 'train', ...smallRunArgs({ actors: 2, 'envs-per-worker': 4, steps: 3000 }), '--run-dir', dir], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const code = await new Promise<number | null>((r) => t.on('exit', (c) => r(c)));
+    expect(code).toBe(0);
+    // An actor kept alive by its IPC channel to the launcher after its 'actor stopped' line was
+    // SIGKILLed when the launcher's kill grace (5 s) passed: seen at the cartpole preset, racy.
+    expect(recordsOf(join(dir, 'launcher.ndjson'), 'actor-killed')).toEqual([]);
+    for (const a of [0, 1]) expect(recordsOf(join(dir, `actor-${a}.ndjson`), 'actor-stop')).toHaveLength(1);
+  });
+
   it('with --no-restart-actors, an actor that dies is reported with its exit code, and the run exits 1', async () => {
     // (By default it is restarted: test/integration/durability.test.ts.)
     const dir = join(mkdtempSync(join(tmpdir(), 'isr-kill-')), 'run');
