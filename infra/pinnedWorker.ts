@@ -108,10 +108,13 @@ export class PinnedWorker {
     Atomics.notify(this.ctl, DONE);
   }
 
-  /** A structured value (buffers, settings) the worker's `message` handler gets before its next request runs. */
-  send(msg: unknown): void {
+  /**
+   * A structured value (buffers, settings) the worker's `message` handler gets before its next
+   * request runs; the buffers in `transfer` move to the worker (detached here).
+   */
+  send(msg: unknown, transfer: readonly (ArrayBuffer | MessagePort)[] = []): void {
     if (this.closed) throw new Error(`${this.name} is closed`);
-    this.port.postMessage(msg);
+    this.port.postMessage(msg, transfer);
   }
 
   /** Start request `op` (>= 0) with the arguments written into `ints` / `floats`. */

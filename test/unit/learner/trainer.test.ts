@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { initParams } from '../../../model/params.js';
 import { SegmentCollector } from '../../../actor/collect.js';
 import { Learner } from '../../../learner/learner.js';
-import { TrainerThread } from '../../../learner/trainer.js';
+import { compactRollout, TrainerThread } from '../../../learner/trainer.js';
 import { MsgType, type RolloutMsg } from '../../../protocol/messages.js';
 import { encode, decode } from '../../../protocol/codec.js';
 import { learnerConfig } from './fakes.js';
@@ -22,6 +22,53 @@ function segment(params: Float32Array, seed: number): RolloutMsg {
   if (!d.ok) throw new Error(d.reason);
   return d.msg as RolloutMsg;
 }
+
+describe('compactRollout (what crosses to the thread)', () => {
+  const keys = [
+    'obs',
+    'lastObs',
+    'actions',
+    'rewards',
+    'terminated',
+    'truncated',
+    'finalObs',
+    'logmu',
+    'episodeReturns',
+    'episodeLengths',
+  ] as const;
+
+  it('a decoded rollout: its arrays copied once, into one transferable buffer, equal and aligned', () => {
+    const m = segment(initParams(spec, 1), 5);
+    expect(new Set(keys.map((k) => m[k].buffer)).size).toBe(1); // views into the message's frame
+    const transfer: ArrayBuffer[] = [];
+    const c = compactRollout(m, transfer);
+    expect(transfer).toHaveLength(1);
+    for (const k of keys) {
+      expect(c[k].buffer, k).toBe(transfer[0]);
+      expect(c[k].constructor, k).toBe(m[k].constructor);
+      expect(Array.from(c[k]), k).toEqual(Array.from(m[k]));
+      expect(c[k].byteOffset % c[k].BYTES_PER_ELEMENT, k).toBe(0);
+    }
+    expect(transfer[0].byteLength).toBeLessThan(2 * keys.reduce((n, k) => n + m[k].byteLength, 0) + 256);
+    // The copy is the thread's: detaching it leaves the decoded message intact.
+    structuredClone(c, { transfer });
+    expect(transfer[0].byteLength).toBe(0);
+    expect(m.obs.length).toBeGreaterThan(0);
+  });
+
+  it('arrays on buffers of their own: each copied (and transferred) on its own', () => {
+    const d = segment(initParams(spec, 1), 6);
+    const m = { ...d, ...Object.fromEntries(keys.map((k) => [k, d[k].slice()])) } as typeof d;
+    const transfer: ArrayBuffer[] = [];
+    const c = compactRollout(m, transfer);
+    expect(transfer).toHaveLength(keys.length + (m.source !== undefined ? 1 : 0)); // source stayed in the frame: copied too
+    for (const k of keys) {
+      expect(c[k], k).not.toBe(m[k]);
+      expect(transfer, k).toContain(c[k].buffer);
+      expect(Array.from(c[k]), k).toEqual(Array.from(m[k]));
+    }
+  });
+});
 
 describe('TrainerThread', () => {
   it('gives the in-process learner update bit for bit, over several updates', async () => {
