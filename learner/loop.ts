@@ -135,6 +135,15 @@ export class TrainingLoop {
     };
   }
 
+  /**
+   * Where the run stands now, for status lines: the learner's version, the training and
+   * evaluation environment steps and the latest evaluation. A resumed run gives the restored
+   * ones from the start, before its first update.
+   */
+  progress(): { version: number; envSteps: number; evalEnvSteps: number; lastEval: EvalStat | undefined } {
+    return { version: this.o.learner.version, envSteps: this.envSteps, evalEnvSteps: this.evals.envSteps, lastEval: this.evals.last };
+  }
+
   /** Write a checkpoint (logged); a failure is logged and training goes on. */
   private checkpoint(final: boolean): void {
     const cp = this.o.checkpointer;
