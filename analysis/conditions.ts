@@ -26,6 +26,26 @@ const NOT_A_CONDITION = new Set([
 /** Objective fields the method label already spells (`v5 floor=neg-is trust=log sft-trust`). */
 const IN_LABEL = new Set(['method', 'floor', 'trust', 'sftTrust']);
 
+/** Methods whose label always names their floor (protocol/objectiveConfig.ts FloorForm). */
+const FLOORED = new Set(['v5', 'v5-fixed']);
+
+/**
+ * The method label reports and compare tables show for a run: config.json's `label` (the method
+ * plus the objective options that differ from the defaults, deploy/config.ts objectiveLabel),
+ * with the floor of v5 and v5-fixed always spelled. The draft's constant floor (`--floor const`,
+ * the default, which config.json's label leaves out) reads `v5 floor=const`, like
+ * `v5 floor=neg-is` and `v5 floor=max1`, so that the draft is not taken for the recommended
+ * variant. The floor comes from the config's objective; a label without one means the constant
+ * floor (the default, and the only form before --floor existed). `objective` null: no config.json
+ * (a label from the log), the floor is unknown and says so. Other labels are kept as they are.
+ */
+export function methodLabel(label: string, objective: unknown): string {
+  const words = label.split(' ');
+  if (!FLOORED.has(words[0]!) || words.some((w) => w.startsWith('floor='))) return label;
+  const floor = objective === null ? 'unknown' : ((objective as { floor?: unknown } | undefined)?.floor ?? 'const');
+  return [words[0], `floor=${typeof floor === 'string' ? floor : JSON.stringify(floor)}`, ...words.slice(1)].join(' ');
+}
+
 /** Sort key of a lag spec: none = 0, fixed:K = K, uniform:a-b = (a+b)/2, geometric:m = m; unknown last. */
 export function lagSortKey(lag: string): number {
   if (lag === 'none') return 0;

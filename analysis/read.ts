@@ -12,6 +12,7 @@ import type { ObjectiveConfig } from '../protocol/objectiveConfig.js';
 import { formatLag, lagSpecFrom } from '../protocol/lag.js';
 import type { ActorRecord, SummaryRecord, UpdateRecord } from '../protocol/records.js';
 import { runDirEmpty, runDirMissing } from './errors.js';
+import { methodLabel } from './conditions.js';
 
 /**
  * The fields of `config.json` that analysis reads (the training side's full type is
@@ -24,7 +25,7 @@ export interface RunConfig {
   seed: number;
   /** 'none' | 'fixed:8' | 'uniform:2-6' | 'geometric:4'. */
   lag: string;
-  /** Method label, e.g. 'v5 floor=neg-is' or 'ppo'. */
+  /** Method label as reports show it (conditions.ts methodLabel), e.g. 'v5 floor=const', 'v5 floor=neg-is' or 'ppo'. */
   label: string;
   objective?: Partial<ObjectiveConfig>;
   steps?: number;
@@ -221,7 +222,7 @@ async function readConfig(
     env: 'unknown',
     seed: 0,
     lag: 'unknown',
-    label: updates[0]?.method ?? 'unknown',
+    label: updates[0]?.method !== undefined ? methodLabel(updates[0].method, null) : 'unknown',
   };
   const path = join(dir, 'config.json');
   if (!exists) {
@@ -237,7 +238,7 @@ async function readConfig(
         ...raw,
         runId: typeof raw.runId === 'string' ? raw.runId : fallback.runId,
         lag: lagLabel(raw.lag) ?? fallback.lag,
-        label: typeof raw.label === 'string' ? raw.label : (method ?? fallback.label),
+        label: methodLabel(typeof raw.label === 'string' ? raw.label : (method ?? fallback.label), raw.objective),
         seed: typeof raw.seed === 'number' ? raw.seed : 0,
       },
       found: true,

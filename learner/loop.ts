@@ -121,6 +121,9 @@ export class TrainingLoop {
     this.envSteps = s.envSteps;
     this.randomReturn = typeof s.randomReturn === 'number' ? s.randomReturn : NaN; // null: crashed before measuring it
     this.evals.last = s.lastEval ?? undefined;
+    // The evaluation steps already spent: the --eval-share cap holds over every session of the run.
+    this.evals.envSteps = s.evalEnvSteps ?? 0;
+    this.evals.cappedSteps = s.evalCappedSteps ?? 0;
   }
 
   /** The loop's part of a checkpoint, now. */
@@ -132,7 +135,18 @@ export class TrainingLoop {
       returns: this.returns.snapshot(),
       randomReturn: this.randomReturn,
       lastEval: this.evals.last ?? null,
+      evalEnvSteps: this.evals.envSteps,
+      evalCappedSteps: this.evals.cappedSteps,
     };
+  }
+
+  /**
+   * Where the run stands now, for status lines: the learner's version, the training and
+   * evaluation environment steps and the latest evaluation. A resumed run gives the restored
+   * ones from the start, before its first update.
+   */
+  progress(): { version: number; envSteps: number; evalEnvSteps: number; lastEval: EvalStat | undefined } {
+    return { version: this.o.learner.version, envSteps: this.envSteps, evalEnvSteps: this.evals.envSteps, lastEval: this.evals.last };
   }
 
   /** Write a checkpoint (logged); a failure is logged and training goes on. */
@@ -185,9 +199,16 @@ export class TrainingLoop {
           fromVersion: r.fromVersion,
           version: learner.version,
           envSteps: this.envSteps,
+          evalEnvSteps: this.evals.envSteps,
+          evalCappedSteps: this.evals.cappedSteps,
           elapsedSeconds: (this.o.clock.now() - this.t0) / 1000,
         },
         'resumed from a checkpoint',
+      );
+    if (r && r.state.evalCappedSteps === undefined)
+      log.warn(
+        { kind: 'eval-steps-unknown', checkpoint: r.file },
+        'the checkpoint predates the evaluation step counts: evaluation steps (and the --eval-share account) count from 0 in this session',
       );
     else this.checkpoint(false); // version 0: from now on a crash leaves something to resume from
     // A uniform policy (all-zero parameters) is the random baseline for the collapse flag.

@@ -2,7 +2,7 @@
  * What a checkpoint holds and how a run resumes from it. A checkpoint (learner/checkpoint.ts
  * file format) is the learner's state (float64 parameters, Adam m/v/t, minibatch RNG, version)
  * plus the loop's (env steps, elapsed time, intake totals, return window, random baseline, last
- * evaluation) plus what makes it self-describing (resolved config, model hash, code version), so
+ * evaluation, evaluation steps spent) plus what makes it self-describing (resolved config, model hash, code version), so
  * that `eval` and `export` need nothing else.
  *
  * Versions on resume: an update record in the log after the checkpoint belongs to updates lost
@@ -32,6 +32,14 @@ export interface LoopState {
   returns: { last: number[]; episodes: number };
   randomReturn: number;
   lastEval: EvalStat | null;
+  /**
+   * Environment steps of every evaluation so far (the update records' `evalEnvSteps`), and of
+   * those the --eval-share cap counts (periodic evaluations, target confirmations), so that a
+   * resumed run's cap holds over all its sessions. Absent in checkpoints written before they
+   * were kept: such a resume counts from 0 (it says so in the log), not derived from the log.
+   */
+  evalEnvSteps?: number;
+  evalCappedSteps?: number;
 }
 
 export interface RunCheckpointMeta extends CheckpointMeta, LoopState {
@@ -63,6 +71,11 @@ export function fromCheckpoint(c: Checkpoint): { learner: LearnerState; meta: Ru
   const need: (keyof RunCheckpointMeta)[] = ['envSteps', 'elapsedMs', 'counts', 'returns', 'rng', 'adamT', 'modelHash', 'config'];
   for (const k of need) if (m[k] === undefined || m[k] === null) throw new CorruptCheckpointError(`meta.${k} is missing`);
   if (!Array.isArray(m.rng) || m.rng.length !== 4) throw new CorruptCheckpointError('meta.rng is not four words');
+  for (const k of ['evalEnvSteps', 'evalCappedSteps'] as const) {
+    const v = m[k];
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0))
+      throw new CorruptCheckpointError(`meta.${k} is not a number of steps`);
+  }
   const meta = m as RunCheckpointMeta;
   return {
     meta,

@@ -19,7 +19,6 @@ import { learnerNetworkOptions, parseLearnerNetwork } from '../networkOptions.js
 import { loadEnvModuleOf } from '../envModule.js';
 import { logExists } from '../../protocol/logFiles.js';
 import { toLauncher, UpdateRelay } from '../../protocol/ipc.js';
-import type { EvalStat, UpdateRecord } from '../../protocol/records.js';
 import { formatLearnerStatus } from '../progress.js';
 
 export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
@@ -88,8 +87,6 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
       import('../../protocol/messages.js'),
     ]);
     const tb = tbDir === undefined ? null : new TensorBoardWriter(tbDir);
-    let lastUpdate: UpdateRecord | undefined;
-    let lastEval: EvalStat | undefined;
     // tfjs is loaded only for --grad tfjs; the default float64 path reports 'js'.
     const backend = cfg.grad === 'tfjs' ? await initBackend(cfg.backend) : activeBackend();
     const logger = createLogger(
@@ -104,8 +101,6 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
       logger,
       curve: net.curve,
       onUpdate: (r) => {
-        lastUpdate = r;
-        lastEval = r.eval ?? lastEval;
         tb?.addUpdate(r);
         relay.add(r);
       },
@@ -139,17 +134,20 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     if (launched) toLauncher({ type: 'ready', endpoint: server.endpoint, backend });
     else process.stdout.write(`isreshape learner: backend ${backend}; listening on ${server.endpoint}; run directory ${cfg.runDir}\n`);
     // Alone (not under train's launcher), a status line every --status-every seconds.
+    // The loop's own position, not the last update record's: a resumed run shows its restored
+    // version, steps and evaluation from the first line, before any update.
     const t0 = Date.now();
-    let prev = { t: t0, steps: 0 };
+    let prev = { t: t0, steps: server.trainingLoop.progress().envSteps };
     const status = () => {
       const loop = server.trainingLoop;
       const now = Date.now();
-      const steps = lastUpdate?.envSteps ?? 0;
+      const at = loop.progress();
+      const steps = at.envSteps;
       const c = loop.intake.counts;
       process.stdout.write(
         formatLearnerStatus({
           elapsedMs: now - t0,
-          version: lastUpdate?.version ?? 0,
+          version: at.version,
           envSteps: steps,
           budget: cfg.steps,
           stepsPerSec: now > prev.t ? ((steps - prev.steps) * 1000) / (now - prev.t) : 0,
@@ -157,7 +155,7 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
           trained: c.trained,
           dropped: c.dropped,
           rejected: c.rejected,
-          ...(lastEval ? { lastEval } : {}),
+          ...(at.lastEval ? { lastEval: at.lastEval } : {}),
         }) + '\n',
       );
       prev = { t: now, steps };

@@ -38,7 +38,7 @@ describe('isreshape analyze', () => {
     expect(r.out).toMatch(/^final eval episodes +100$/m);
     expect(r.out).toMatch(/^random policy return +22$/m);
     // The answer first: the outcome table opens the output, log parsing closes it.
-    expect(r.out.indexOf('Outcome: v5, lag fixed:4')).toBe(0);
+    expect(r.out.indexOf('Outcome: v5 floor=const, lag fixed:4')).toBe(0);
     expect(r.out.indexOf('Log parsing')).toBeGreaterThan(r.out.indexOf('Rollout accounting'));
     expect(r.out).toMatch(/^stop reason +step budget reached$/m);
     expect(r.out).toMatch(/^4-7 +640 +0\.926 +0\.800 /m);
@@ -133,21 +133,23 @@ describe('isreshape compare', () => {
     expect(j.groups).toHaveLength(4);
     // final = 3000 steps / 10 + seed (+ 100 for v5): IQM of 4 seeds = the mean of the middle two.
     // (4 seeds: MIN_SEEDS_TO_RANK, below which compare draws no "behind" verdict.)
-    const v5 = j.groups.find((g) => g.method === 'v5' && g.lag === 'fixed:8')!;
+    const v5 = j.groups.find((g) => g.method === 'v5 floor=const' && g.lag === 'fixed:8')!;
     expect(v5.iqm.value).toBeCloseTo(401.5, 9);
     expect(v5.iqm.lo).toBeGreaterThanOrEqual(400);
     expect(v5.iqm.hi).toBeLessThanOrEqual(403);
     expect(j.bootstrap.reps).toBe(2000);
     expect(j.ranks[0]!.rows[1]!.poi!.value).toBe(0); // every ppo seed is below every v5 seed
-    expect(j.ranks[0]!.summary).toMatch(/^At lag none, v5 leads with IQM [\d.]+ \[[\d.]+, [\d.]+\] over 4 seed\(s\); ppo is behind it/);
+    expect(j.ranks[0]!.summary).toMatch(
+      /^At lag none, v5 floor=const leads with IQM [\d.]+ \[[\d.]+, [\d.]+\] over 4 seed\(s\); ppo is behind it/,
+    );
     expect(j.lags).toEqual(['none', 'fixed:8']);
     expect(j.ranks.map((x) => x.rows.map((y) => [y.label, y.tied]))).toEqual([
       [
-        ['v5', true],
+        ['v5 floor=const', true],
         ['ppo', false],
       ],
       [
-        ['v5', true],
+        ['v5 floor=const', true],
         ['ppo', false],
       ],
     ]);

@@ -3,6 +3,8 @@
  * learner prints a status line every --status-every seconds (actors connected, rollouts trained),
  * the actor prints one line when it joins (the learner's version then) and keeps its log in a
  * folder named after the learner's run id, which the learner's parameters carry (protocol 4).
+ * A learner resumed alone shows the resumed version and steps from its first status line (issue
+ * 22: it showed v 0 and 0 steps until its first update).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -10,7 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt, smallRunArgs } from '../helpers/cli.js';
+import { CLI, ensureBuilt, recordsOf, runCli, smallRunArgs } from '../helpers/cli.js';
 
 const RUN = smallRunArgs({ hidden: 16, workers: 1, 'batch-segments': 1, seed: 5 });
 
@@ -116,4 +118,35 @@ describe('a learner and an actor started alone', () => {
     expect(log).toContain('"kind":"actor-start"');
     expect(log).toContain('"kind":"actor-error"');
   }, 120_000);
+
+  it('a resumed learner shows the resumed version and steps from its first status line, before any update', async () => {
+    ensureBuilt();
+    const cwd = mkdtempSync(join(tmpdir(), 'isr-console-'));
+    dirs.push(cwd);
+    const runDir = join(cwd, 'run');
+    const first = await runCli(['train', ...RUN, '--steps', '1280', '--run-dir', runDir, '--quiet'], 180_000);
+    expect(first.code, first.out + first.err).toBe(0);
+    const before = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { version: number; envSteps: number };
+    expect(before.version).toBeGreaterThan(0);
+    // Alone, no actor: no update will come, so every status line shows what was restored.
+    const bind = `tcp://127.0.0.1:${await freePort()}`;
+    const l = start(cwd, ['learner', '--resume', runDir, '--steps', '100000', '--bind', bind, '--status-every', '1']);
+    try {
+      const line = /^isreshape learner: \d+:\d\d \| .*$/m;
+      await waitFor(() => line.test(l.out), 'the first status line', [l]);
+      const k = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n));
+      expect(line.exec(l.out)![0]).toMatch(
+        new RegExp(
+          `^isreshape learner: \\d+:\\d\\d \\| v ${before.version} \\| ${k(before.envSteps).replace('.', '\\.')}/100\\.0k steps \\| 0 steps/s \\| 0 actors \\|`,
+        ),
+      );
+      l.proc.kill('SIGTERM');
+      expect(await l.exit, l.out + l.err).toBe(0);
+    } finally {
+      if (l.proc.exitCode === null) l.proc.kill('SIGKILL');
+    }
+    // The learner resumed at the version its status line showed, and trained nothing more.
+    const resumed = recordsOf<{ version: number; envSteps: number }>(join(runDir, 'learner.ndjson'), 'resume');
+    expect(resumed).toEqual([expect.objectContaining({ version: before.version, envSteps: before.envSteps })]);
+  }, 240_000);
 });

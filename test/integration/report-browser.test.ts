@@ -41,7 +41,7 @@ describe('report.html in headless Chromium', () => {
     expect((dom.stdout.match(/<svg[\s>]/g) ?? []).length).toBe(files.charts);
     // The headline comes first: the first section after the title is the outcome table.
     const firstH2 = /<h2>([^<]*)<\/h2>/.exec(dom.stdout)?.[1];
-    expect(firstH2).toMatch(/^Outcome: v5, lag fixed:4/);
+    expect(firstH2).toMatch(/^Outcome: v5 floor=const, lag fixed:4/);
     expect(dom.stdout.indexOf('Log parsing')).toBeGreaterThan(dom.stdout.indexOf('Rollout accounting'));
     const headings = [...dom.stdout.matchAll(/<h2>([^<]*)<\/h2>/g)].map((m) => m[1]);
     expect(new Set(headings).size, 'no heading repeated').toBe(headings.length);

@@ -92,23 +92,23 @@ describe('compareRuns', () => {
     expect(g.finalReturn!.halfWidth).toBeCloseTo(4.302652729749462 * Math.sqrt(9 / 3), 6);
     const none = a.figures.ranks.find((r) => r.lag === 'none')!;
     expect(none.rows.map((r) => [r.label, r.tied])).toEqual([
-      ['v5', true],
+      ['v5 floor=const', true],
       ['ppo', true],
     ]);
     const lagged = a.figures.ranks.find((r) => r.lag === 'fixed:16')!;
     expect(lagged.rows.map((r) => [r.label, r.tied])).toEqual([
-      ['v5', true],
+      ['v5 floor=const', true],
       ['ppo', false],
     ]);
     expect(g).toMatchObject({ collapsed: 0, collapsedEver: 0 });
     expect(g.finalEntropy!.mean).toBeCloseTo(0.6, 12);
-    const v5lag = a.figures.groups.find((x) => x.label === 'v5' && x.lag === 'fixed:16')!;
+    const v5lag = a.figures.groups.find((x) => x.label === 'v5 floor=const' && x.lag === 'fixed:16')!;
     expect(v5lag).toMatchObject({ collapsed: 3, collapsedEver: 3, noFinalEval: 0 });
     expect(v5lag.finalEntropy!.mean).toBeCloseTo(0.01, 12);
     const text = a.tables.map(renderText).join('\n');
     expect(text).toContain("Welch's unequal-variances t-test");
     expect(text).toContain('Ranking per lag by the IQM of the final evaluation return');
-    expect(text).toMatch(/v5 +fixed:16 +3 .* 3\/3 +0\.010 ± 0\.000/);
+    expect(text).toMatch(/v5 floor=const +fixed:16 +3 .* 3\/3 +0\.010 ± 0\.000/);
     expect(a.charts.map((c) => c.name)).toEqual([
       'heat-return',
       'heat-collapse',
@@ -208,10 +208,10 @@ describe('compareRuns: robust statistics and grouping', () => {
       }
     const a = compareRuns(runs, 475, { bootstrap: 200 });
     expect(a.figures.varied).toEqual(['lr']);
-    expect(a.figures.rows).toEqual(['v5 lr=0.001', 'v5 lr=0.01']);
+    expect(a.figures.rows).toEqual(['v5 floor=const lr=0.001', 'v5 floor=const lr=0.01']);
     expect(a.figures.groups.map((g) => [g.row, g.flags, g.iqm!.value])).toEqual([
-      ['v5 lr=0.001', { lr: '0.001' }, 400.5],
-      ['v5 lr=0.01', { lr: '0.01' }, 100.5],
+      ['v5 floor=const lr=0.001', { lr: '0.001' }, 400.5],
+      ['v5 floor=const lr=0.01', { lr: '0.01' }, 100.5],
     ]);
     expect(a.charts.map((c) => c.name)).toEqual(expect.arrayContaining(['return-vs-lr', 'collapse-vs-lr']));
   });
@@ -236,7 +236,7 @@ describe('compareRuns: robust statistics and grouping', () => {
     for (const x of norm) expect([0.5, 0.6, 0.7].some((y) => Math.abs(x - y) < 1e-12)).toBe(true);
     expect(a.figures.aggregate).toHaveLength(1);
     const agg = a.figures.aggregate[0]!;
-    expect(agg).toMatchObject({ row: 'v5', tasks: ['Acrobot-v1', 'CartPole-v1'], n: 6 });
+    expect(agg).toMatchObject({ row: 'v5 floor=const', tasks: ['Acrobot-v1', 'CartPole-v1'], n: 6 });
     expect(agg.iqm.value).toBeCloseTo(0.6, 12); // [.5 .5 .6 .6 .7 .7] trimmed by 1 each end
     expect(agg.iqm.lo).toBeGreaterThanOrEqual(0.5);
     expect(agg.iqm.hi).toBeLessThanOrEqual(0.7);

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -49,6 +49,37 @@ describe('readRun', () => {
     expect(run.malformed).toBe(3);
     expect(run.truncated).toBe(false);
     expect(run.warnings.join('\n')).toMatch(/3 malformed line/);
+  });
+
+  it("labels v5 and v5-fixed with their floor: the draft's constant floor reads floor=const, not plain v5 (issue 22)", async () => {
+    const cases: Array<[string, Record<string, unknown> | undefined, string]> = [
+      ['v5', { method: 'v5', floor: 'const' }, 'v5 floor=const'],
+      ['v5', { method: 'v5' }, 'v5 floor=const'], // a config.json from before --floor: the constant floor
+      ['v5', undefined, 'v5 floor=const'], // nor an objective at all
+      ['v5 trust=log sft-trust', { method: 'v5', floor: 'const', trust: 'log', sftTrust: true }, 'v5 floor=const trust=log sft-trust'],
+      ['v5-fixed', { method: 'v5-fixed', floor: 'const' }, 'v5-fixed floor=const'],
+      ['v5 floor=neg-is', { method: 'v5', floor: 'neg-is' }, 'v5 floor=neg-is'],
+      ['v5-fixed floor=max1 trust=log', { method: 'v5-fixed', floor: 'max1', trust: 'log' }, 'v5-fixed floor=max1 trust=log'],
+      ['ppo', { method: 'ppo', floor: 'const' }, 'ppo'],
+      ['v3.1', { method: 'v3.1', floor: 'const' }, 'v3.1'],
+    ];
+    for (const [label, objective, shown] of cases) {
+      const dir = join(tmp(), 'run');
+      writeSynthRun(dir, { method: label.split(' ')[0], label });
+      const cfgPath = join(dir, 'config.json');
+      const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
+      if (objective === undefined) delete cfg.objective;
+      else cfg.objective = objective;
+      writeFileSync(cfgPath, JSON.stringify(cfg));
+      expect((await readRun(dir)).config.label, `${label} ${JSON.stringify(objective)}`).toBe(shown);
+    }
+    // No config.json: the label comes from the log, which names the method only.
+    const dir = join(tmp(), 'run');
+    writeSynthRun(dir, { method: 'v5' });
+    rmSync(join(dir, 'config.json'));
+    const run = await readRun(dir);
+    expect(run.configFound).toBe(false);
+    expect(run.config.label).toBe('v5 floor=unknown');
   });
 
   it('skips a truncated last line (no summary) without failing', async () => {

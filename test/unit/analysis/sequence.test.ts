@@ -145,18 +145,18 @@ describe('sequence figures', () => {
       seq('v5', 'teacher', 'none', 2, NaN, NaN, 0.5, { extraConfig: { advantage: 'group' }, greedySuccess: undefined, success: undefined }),
     ]);
     const f = sequenceFigures(rs)!;
-    expect(f.methods).toEqual(['sft advantage=group', 'sft advantage=reward', 'v5 advantage=group']);
+    expect(f.methods).toEqual(['sft advantage=group', 'sft advantage=reward', 'v5 floor=const advantage=group']);
     expect(f.skipped).toHaveLength(1);
     expect(f.skipped[0]).toContain('behaviour sometimes');
-    const v5 = f.rows.find((r) => r.method === 'v5 advantage=group')!;
+    const v5 = f.rows.find((r) => r.method === 'v5 floor=const advantage=group')!;
     expect(v5.seeds).toEqual([0, 2]);
     expect(v5.n).toBe(1);
     expect(v5.missing).toBe(1);
     expect(v5.meanReward).toBeCloseTo((0.91 + 0.5) / 2, 12);
     expect(f.best).toHaveLength(1);
-    expect(f.best[0]!.methods).toEqual(['sft advantage=reward', 'v5 advantage=group']);
+    expect(f.best[0]!.methods).toEqual(['sft advantage=reward', 'v5 floor=const advantage=group']);
     expect(f.summary[0]!.sentence).toBe(
-      'At lag none, the highest greedy exact match is: at teacher share 1, sft advantage=reward and v5 advantage=group tie with 1.000 [1.000, 1.000] over 2 seed(s), of 3 methods.',
+      'At lag none, the highest greedy exact match is: at teacher share 1, sft advantage=reward and v5 floor=const advantage=group tie with 1.000 [1.000, 1.000] over 2 seed(s), of 3 methods.',
     );
   });
 

@@ -177,8 +177,8 @@ describe('sweep --vary, run in-process with a fake train', () => {
     expect(r.out).toContain('sweep: 4 cells (1 methods x 2 tau-h x 1 lags x 2 seeds), 3000 steps each');
     expect(r.out).toMatch(/\[4\/4\] v5_tau-h-\d_lag0_seed\d ok/);
     expect(r.out).toContain('grouped also on the config flags that vary across these runs: objective.tauH');
-    expect(r.out).toContain('v5 objective.tauH=1');
-    expect(r.out).toContain('v5 objective.tauH=2');
+    expect(r.out).toContain('v5 floor=const objective.tauH=1');
+    expect(r.out).toContain('v5 floor=const objective.tauH=2');
     expect(readdirSync(join(out, '_logs')).sort()).toEqual(ran.map((n) => `${n}.log`).sort());
     expect(readFileSync(join(out, '_logs', 'v5_tau-h-2_lag0_seed1.log'), 'utf8')).toContain('--tau-h 2 --lag none --seed 1');
 

@@ -2,7 +2,9 @@
  * Checkpoint state and resume, in-process: the learner's exportState/importState continue the
  * exact same trajectory (through the real checkpoint file format), the version a resumed run
  * starts at, and the training loop resumed from a checkpoint taken by its own checkpointer
- * (totals carried on, versions never reused, budget counted from where it stopped).
+ * (totals carried on, versions never reused, budget counted from where it stopped, evaluation
+ * steps and the --eval-share account carried on; a checkpoint written before they were kept
+ * still loads and counts them from 0).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +24,7 @@ import { ParamPublisher } from '../../../learner/publisher.js';
 import type { LearnerServerConfig } from '../../../learner/config.js';
 import type { TrainingSegment } from '../../../learner/batch.js';
 import { MsgType, type HelloMsg, type RolloutMsg } from '../../../protocol/messages.js';
-import { FakeEvaluator, FakeLearnerTransport, ManualClock, MemoryLogger, testConfig, type Sent } from './fakes.js';
+import { EVAL_EPISODE_STEPS, FakeEvaluator, FakeLearnerTransport, ManualClock, MemoryLogger, testConfig, type Sent } from './fakes.js';
 
 const spec = { obsDim: 4, nActions: 2, hidden: [8] };
 const HASH = modelHash(spec);
@@ -240,6 +242,65 @@ describe('TrainingLoop checkpoint and resume', () => {
       expect(s2.received).toBe(s2.trained + s2.dropped + s2.rejected);
       expect(s2.randomReturn).toBe(s1.randomReturn);
       expect(s2.return.episodes).toBeGreaterThan(meta.returns.episodes);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('carries the evaluation steps and the --eval-share account on; an older checkpoint without them counts from 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'isr-resume-'));
+    try {
+      const store = new CheckpointStore(dir, { keep: 10 });
+      // 128 training steps per update; 64 evaluation steps allowed per update; 10 episodes of 14 steps asked for.
+      // Asynchronous mode: a deterministic run's schedule cannot resume (it waits for the sequence numbers of its version).
+      const cfg = testConfig({ steps: 8 * 2 * SEG, checkpointEvery: 0, evalEvery: 1, evalEpisodes: 10, evalShare: 0.5 });
+      const first = rig(cfg, store, new Learner(spec, cfg, initParams(spec, cfg.seed), cfg.seed));
+      await first.loop.run();
+      const u1 = first.logger.kind('update') as Array<{ evalEnvSteps: number }>;
+      const found = store.loadLatest()!;
+      const { learner: st, meta } = fromCheckpoint(found.checkpoint);
+      const baseline = 10 * 2 * EVAL_EPISODE_STEPS; // the random baseline: counted in the total, outside the cap
+      expect(meta.final).toBe(true);
+      expect(meta.evalEnvSteps).toBeGreaterThanOrEqual(u1.at(-1)!.evalEnvSteps);
+      expect(meta.evalEnvSteps! - baseline).toBe(meta.evalCappedSteps); // no confirmation; the final evaluation comes after the checkpoint
+      expect(meta.evalCappedSteps).toBeGreaterThan(0.5 * 8 * 2 * SEG - 10 * 14); // the first session used its share
+      expect(meta.evalCappedSteps).toBeLessThanOrEqual(0.5 * 8 * 2 * SEG + 10 * 14);
+
+      const resumeFrom = (m: typeof meta) => {
+        const cfg2 = { ...cfg, steps: 12 * 2 * SEG };
+        const learner = new Learner(spec, cfg2, initParams(spec, 42), 42);
+        learner.importState(st);
+        learner.version = resumeVersion(m, 8);
+        return rig(cfg2, store, learner, { state: m, fromVersion: m.version, file: found.file });
+      };
+      const second = resumeFrom(meta);
+      await second.loop.run();
+      expect(second.logger.kind('resume')).toEqual([
+        expect.objectContaining({ evalEnvSteps: meta.evalEnvSteps, evalCappedSteps: meta.evalCappedSteps }),
+      ]);
+      expect(second.logger.kind('eval-steps-unknown')).toEqual([]);
+      const u2 = second.logger.kind('update') as Array<{ envSteps: number; evalEnvSteps: number }>;
+      expect(u2.map((u) => u.envSteps)).toEqual([9, 10, 11, 12].map((k) => k * 2 * SEG));
+      // The total goes on from the checkpoint's; the cap counts the first session's steps: over all
+      // updates, within 0.5 x the training steps plus the one evaluation it may overrun by (10 x 14).
+      expect(u2[0]!.evalEnvSteps).toBeGreaterThanOrEqual(meta.evalEnvSteps!);
+      for (const u of u2) expect(u.evalEnvSteps - baseline).toBeLessThanOrEqual(0.5 * u.envSteps + 10 * 14);
+
+      // A checkpoint from before the counts were kept: it loads, the log says the counts start at 0.
+      const old = structuredClone(meta) as Partial<typeof meta>;
+      delete old.evalEnvSteps;
+      delete old.evalCappedSteps;
+      const reread = fromCheckpoint(decodeCheckpoint(encodeCheckpoint(toCheckpoint(st, old as typeof meta))));
+      expect(reread.meta.evalCappedSteps).toBeUndefined();
+      const third = resumeFrom(reread.meta);
+      await third.loop.run();
+      expect(third.logger.kind('resume')).toEqual([expect.objectContaining({ evalEnvSteps: 0, evalCappedSteps: 0 })]);
+      expect(third.logger.kind('eval-steps-unknown')).toEqual([expect.objectContaining({ checkpoint: found.file })]);
+      const u3 = third.logger.kind('update') as Array<{ evalEnvSteps: number }>;
+      expect(u3[0]!.evalEnvSteps).toBeLessThan(meta.evalEnvSteps!);
+      // A present but broken count is refused.
+      const bad = toCheckpoint(st, { ...meta, evalCappedSteps: -1 });
+      expect(() => fromCheckpoint(decodeCheckpoint(encodeCheckpoint(bad)))).toThrow(/meta.evalCappedSteps is not a number of steps/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
