@@ -4,7 +4,8 @@
  * rollouts in flight per actor as its credit, a new rollout on each ack, acting version = the newest parameters
  * received, a heartbeat every second) against a real `isreshape learner` child process. Measures
  * the learner's updates/s, rollouts acked/s, the parameter bytes the actors received per second
- * and per rollout acked (bound: one parameter message per rollout answered), and the learner's
+ * and per rollout acked (each parameter message counted with the ack it precedes; bound: one
+ * parameter message per rollout answered), and the learner's
  * RSS at the end.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -137,7 +138,11 @@ export async function manyActorsPoint(actors: number, ms: number, warmMs = 1500)
         incarnation: a + 1,
       };
       let seq = 0,
-        version = -1;
+        version = -1,
+        // Parameter bytes received since this actor's last ack: the learner sends a rollout's
+        // parameters just before its ack, so they count with that ack (in the window or not),
+        // not by arrival time (a window edge that splits the pair would count one without the other).
+        pending = 0;
       const send = (m: RolloutMsg | HelloMsg) => sock.send(encode(m)).catch(() => undefined);
       const rollout = (): RolloutMsg => ({
         type: MsgType.Rollout,
@@ -170,14 +175,18 @@ export async function manyActorsPoint(actors: number, ms: number, warmMs = 1500)
                 noteParams(m.version, m.params);
                 version = Math.max(version, m.version);
                 paramMsgBytes = framesBytes(frames);
-                if (counting) paramBytes += paramMsgBytes;
+                pending += paramMsgBytes;
                 vLast = Math.max(vLast, m.version);
                 if (first) {
                   joined++;
                   for (let k = 0; k < credit; k++) void send(rollout());
                 }
               } else if (m.type === MsgType.Ack) {
-                if (counting && m.status !== AckStatus.Rejected) acks++;
+                if (counting && m.status !== AckStatus.Rejected) {
+                  acks++;
+                  paramBytes += pending;
+                }
+                pending = 0;
                 if (!stopped) void send(rollout());
               } else if (m.type === MsgType.Stop) break;
             }
