@@ -21,10 +21,17 @@ export class FifoSchedule implements BatchSchedule {
   }
 }
 
-/** Deterministic: the [actorId, seq] keys update `version` trains on. */
+/**
+ * Deterministic: the [actorId, seq] keys update `version` trains on, counted from the version
+ * of this learner's first batch: a resumed run (`--resume` at version V) gets fresh actors
+ * whose sequence numbers start at 0 again, so its first update takes seqs [0, B/A), not
+ * [V B/A, ...) (which never come: the resumed run waited forever).
+ */
 export class SequenceSchedule implements BatchSchedule {
   /** Rollouts per actor per update. */
   readonly perActor: number;
+  /** The version of the first batch taken (0, or the resumed version). */
+  private base: number | null = null;
 
   constructor(
     readonly actors: number,
@@ -49,7 +56,8 @@ export class SequenceSchedule implements BatchSchedule {
   }
 
   take(intake: Intake, version: number): QueuedRollout[] | null {
-    return intake.takeKeys(this.keys(version));
+    this.base ??= version;
+    return intake.takeKeys(this.keys(version - this.base));
   }
 }
 

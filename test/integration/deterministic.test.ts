@@ -67,6 +67,20 @@ describe('deterministic mode', () => {
     expect(b).toEqual(a);
   }, 180_000);
 
+  it('a resumed run trains on: fresh actors start their sequence numbers at 0 again', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'isr-det-resume-')), 'run');
+    const first = await runCli(['train', ...FLAGS, '--seed', '3', '--run-dir', dir]);
+    expect(first.code, first.out + first.err).toBe(0);
+    const before = recordsOf(join(dir, 'learner.ndjson'), 'update').length;
+    // It used to wait for the sequence numbers of version V (V x B/A on) that fresh actors never send.
+    const again = await runCli(['train', '--resume', dir, '--steps', '5000', '--quiet'], 120_000);
+    expect(again.code, again.out + again.err).toBe(0);
+    const ups = recordsOf(join(dir, 'learner.ndjson'), 'update') as { version: number; envSteps: number }[];
+    expect(ups.length).toBeGreaterThan(before + 10);
+    expect(ups.at(-1)!.envSteps).toBeGreaterThanOrEqual(5000);
+    for (let k = 1; k < ups.length; k++) expect(ups[k].version).toBeGreaterThan(ups[k - 1].version);
+  }, 240_000);
+
   it('the trainer thread changes nothing: identical update records with --no-trainer-thread', async () => {
     const a = await run(5);
     const b = await run(5, ['--no-trainer-thread']);

@@ -70,6 +70,20 @@ describe('SequenceSchedule (deterministic)', () => {
     ]);
   });
 
+  it('counts from the version of its first batch: a resumed run (fresh actors from seq 0) trains', () => {
+    const i = new Intake(10, true);
+    const s = new SequenceSchedule(2, 1, 2);
+    for (const a of [0, 1]) for (const q of [0, 1]) i.offer(r(a, q));
+    expect(keysOf(s.take(i, 7))).toEqual([
+      [0, 0],
+      [1, 0],
+    ]);
+    expect(keysOf(s.take(i, 8))).toEqual([
+      [0, 1],
+      [1, 1],
+    ]);
+  });
+
   it('refuses a batch size that is not a multiple of actors x workers', () => {
     expect(() => new SequenceSchedule(2, 2, 6)).toThrow(/batchSegments 6 must be a positive multiple of actors x workers = 4/);
     expect(() => new SequenceSchedule(2, 2, 0)).toThrow(RangeError);
