@@ -326,7 +326,8 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
     return 1;
   }
   if (s.failed === true) {
-    say(`isreshape train: the run failed: ${s.stopReason}`);
+    // An environment at fault in an evaluation (hung, bad values): its message names the env, the call and the time.
+    say(`isreshape train: the run failed: ${s.evalError ?? s.stopReason}`);
     return 1;
   }
   if (learnerCode !== 0) {
