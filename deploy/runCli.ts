@@ -200,10 +200,9 @@ export async function envRuntimeLine(envId: string, message: string): Promise<st
     // Loaded only here: the commands that step envs have it loaded (with the env's module) already.
     const { envRegistry } = await import('../envs/registry.js');
     const src = envRegistry.sourceOf(envId);
-    from = src === 'built-in' ? ' (a built-in env)' : ` (env module ${src})`;
+    from = src === 'built-in' ? ' (built-in)' : ` (env module ${src})`;
   } catch {
     // not registered in this thread (a message from elsewhere): no source to name
   }
-  const what = message.startsWith(`env '${envId}': `) ? message.slice(`env '${envId}': `.length) : message;
-  return `environment '${envId}'${from} misbehaved: ${what}. Fix its create()/reset()/step() (README, "Your own environment", says what they must return)`;
+  return `${message}. The environment${from} broke its contract: fix its create()/reset()/step() (README, "Your own environment", says what they must return)`;
 }

@@ -169,7 +169,7 @@ describe('an environment at fault in an evaluation', () => {
     const bad = await runCli(['eval', runDir, '--episodes', '3'], 120_000);
     expect(bad.code, bad.err).toBe(1);
     expect(bad.err).toBe(
-      `isreshape: environment 'Faulty-v0' (env module ${mod}) misbehaved: step returned observation[0] = NaN; observations must be finite numbers (float32). Fix its create()/reset()/step() (README, "Your own environment", says what they must return)\n`,
+      `isreshape: env 'Faulty-v0': step returned observation[0] = NaN; observations must be finite numbers (float32). The environment (env module ${mod}) broke its contract: fix its create()/reset()/step() (README, "Your own environment", says what they must return)\n`,
     );
   }, 400_000);
 
@@ -177,10 +177,10 @@ describe('an environment at fault in an evaluation', () => {
     const mod = join(dir, 'actornan.mjs');
     // Fewer than 3 envs created: an actor's thread (2), not the evaluator's (10 and more).
     writeFileSync(mod, envModule('nan', { under: 3 }));
-    const { code, out, runDir } = await train('actornan', mod, { 'restart-actors': false });
+    const { code, out, runDir } = await train('actornan', mod, { 'no-restart-actors': true });
     expect(code, out).toBe(1);
     expect(out).toContain(
-      `[actor 0] isreshape: environment 'Faulty-v0' (env module ${mod}) misbehaved: step returned observation[0] = NaN; observations must be finite numbers (float32). Fix its create()/reset()/step()`,
+      `[actor 0] isreshape: env 'Faulty-v0': step returned observation[0] = NaN; observations must be finite numbers (float32). The environment (env module ${mod}) broke its contract: fix its create()/reset()/step()`,
     );
     expect(out).toContain('isreshape train: actor 0 exited with code 1');
     expect(out).not.toMatch(STACK);
