@@ -236,6 +236,16 @@ export const COMMAND_FIELDS: readonly CommandFieldRow[] = [
   },
   {
     command: 'eval',
+    flag: 'env-timeout',
+    kind: 'number',
+    range: { ok: (x: number) => x > 0 && x <= 86_400, text: 'in (0, 86400]' },
+    derived: "the run's --env-timeout",
+    help: "seconds an environment's reset() or step() may run before the evaluation is stopped with a message naming the env, the call and the time",
+    group: 'evaluation',
+    source: "the run's config.json (default 60)",
+  },
+  {
+    command: 'eval',
     flag: 'json',
     kind: 'boolean',
     default: false,

@@ -7,7 +7,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -66,7 +66,35 @@ interface Child {
 
 const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
 
-const forkCli: SpawnCli = (args) => fork(CLI, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
+/**
+ * The glibc malloc setting the learner process gets (issue 21). A peer can make libzmq hold
+ * hundreds of MB (every frame of a multipart message is buffered until its last one arrives,
+ * each frame under the socket's size limit: nothing in the JS API bounds that), and glibc kept
+ * what libzmq's I/O thread freed in its arena: RSS stayed at 400-800 MB after such a flood.
+ * Allocations at or above MALLOC_MMAP_THRESHOLD_ get their own mapping, returned to the OS when
+ * freed. Measured with scripts/flood-rss.mjs (a learner process, 4 peers x 2 messages x 2000
+ * frames of 65,000 B; RSS before -> after, MB): unset 97 -> 812, 706, 403; 131072 (the glibc
+ * default's starting value: these frames stay below it) 95 -> 409, 606, 370; 32768 95 -> 90.
+ * Frames below the threshold are not covered (4000 frames of 30,000 B: 95 -> 787 at 32768):
+ * this narrows the problem, it does not bound it (README, Security). Only the learner gets it:
+ * it is the one process peers send to, and given to the actors too it cost a third of train's
+ * steps/s (3 interleaved runs each, machine load 6-9); the learner alone: no difference beyond
+ * the noise of that machine (load 11-12). The user's own malloc tuning wins (childEnv).
+ */
+export const MALLOC_TUNING: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '32768' };
+
+/**
+ * The environment of the learner child: `env` plus MALLOC_TUNING on Linux, unless the
+ * user set any malloc tuning of their own (a MALLOC_* variable, or glibc.malloc.* in
+ * GLIBC_TUNABLES), which is then left exactly as it is.
+ */
+export function childEnv(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): NodeJS.ProcessEnv {
+  const own = Object.keys(env).some((k) => /^MALLOC_[A-Z_]+$/.test(k)) || /glibc\.malloc\./.test(env.GLIBC_TUNABLES ?? '');
+  return own || platform !== 'linux' ? env : { ...env, ...MALLOC_TUNING };
+}
+
+const forkCli: SpawnCli = (args) =>
+  fork(CLI, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [], env: args[0] === 'learner' ? childEnv() : process.env });
 
 /**
  * Start a child. With `forward`, each line it writes (stdout and stderr: what an environment
@@ -97,22 +125,86 @@ function spawnChild(spawn: SpawnCli, name: string, args: string[], forward?: (li
   return child;
 }
 
+/** The private endpoint directories' prefix, and the file in each that names its launcher's pid. */
+const PRIVATE_PREFIX = 'isreshape-';
+export const OWNER_FILE = 'owner.pid';
+
+/** Where the private directories are made: a unix socket path holds at most 107 bytes, so a long TMPDIR falls back to /tmp. */
+export function privateBase(): string {
+  return tmpdir().length > 60 ? '/tmp' : tmpdir();
+}
+
 /**
  * The run's private endpoint: an ipc:// socket in a new directory of mode 0700 (owned by this
  * user), so that no other user's process can connect to the learner, nor bind the address to
  * pose as it after the learner exits (README, Security). Returns the endpoint and the directory.
+ * The directory holds `owner.pid` (this process's pid, then the learner's, one a line): the
+ * launcher removes it when the run ends, and a launcher killed before that (SIGKILL) leaves it
+ * for a later one to remove once those processes are gone (`removeStalePrivateDirs`, called
+ * first here; `removed` lists what it removed).
  */
-export function privateEndpoint(): { endpoint: string; dir: string } {
-  // A unix socket path holds at most 107 bytes: a long TMPDIR falls back to /tmp.
-  const base = tmpdir().length > 60 ? '/tmp' : tmpdir();
-  const dir = mkdtempSync(path.join(base, 'isreshape-'));
+export function privateEndpoint(): { endpoint: string; dir: string; removed: string[] } {
+  const base = privateBase();
+  const removed = removeStalePrivateDirs(base);
+  const dir = mkdtempSync(path.join(base, PRIVATE_PREFIX));
   chmodSync(dir, 0o700);
   const st = statSync(dir);
   if ((st.mode & 0o077) !== 0 || (process.getuid !== undefined && st.uid !== process.getuid()))
     throw new Error(
       `${dir}: not a private directory (mode ${(st.mode & 0o777).toString(8)}, owner ${st.uid}); refusing to run the learner there`,
     );
-  return { endpoint: `ipc://${path.join(dir, 'learner.sock')}`, dir };
+  writeFileSync(path.join(dir, OWNER_FILE), `${process.pid}\n`, { mode: 0o600 });
+  return { endpoint: `ipc://${path.join(dir, 'learner.sock')}`, dir, removed };
+}
+
+/** Whether process `pid` exists (EPERM: it does, another user's). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove the private endpoint directories in `base` left by launchers that died without
+ * cleaning up (SIGKILL): only real directories (not links) named `isreshape-*`, owned by this
+ * user, of mode 0700, whose `owner.pid` names processes none of which exists any more (the
+ * launcher, and the learner still serving the socket until it has stopped). A directory without
+ * that file (being made right now, or from an older version) is left alone, as is anything that
+ * cannot be read. Returns the directories removed.
+ */
+export function removeStalePrivateDirs(base: string = privateBase()): string[] {
+  const uid = process.getuid?.();
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(base);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(PRIVATE_PREFIX)) continue;
+    const dir = path.join(base, name);
+    try {
+      const st = lstatSync(dir);
+      if (!st.isDirectory() || (st.mode & 0o777) !== 0o700 || (uid !== undefined && st.uid !== uid)) continue;
+      const owner = path.join(dir, OWNER_FILE);
+      const ost = lstatSync(owner);
+      if (!ost.isFile() || (uid !== undefined && ost.uid !== uid)) continue;
+      const pids = readFileSync(owner, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map(Number);
+      if (pids.length === 0 || pids.some((p) => !Number.isInteger(p) || p <= 0 || pidAlive(p))) continue;
+      rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+    } catch {
+      // gone meanwhile, no owner file, not ours to read: left alone
+    }
+  }
+  return removed;
 }
 
 function waitExit(c: Child): Promise<number | null> {
@@ -140,6 +232,11 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   const runArgs = opts.resume ? ['--resume', cfg.runDir] : ['--config', cfgFile, '--join'];
   // Learner and actors talk over an ipc:// socket only this user can open (privateEndpoint).
   const priv = privateEndpoint();
+  if (priv.removed.length > 0)
+    log.info(
+      { kind: 'stale-ipc-removed', dirs: priv.removed },
+      'removed private socket folders of launchers that died (SIGKILL) before removing them',
+    );
   // What the learner prints (one line about a full disk, an unwritten summary) is shown as it comes.
   const learner = spawnChild(
     spawn,
@@ -147,6 +244,8 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
     ['learner', ...runArgs, '--bind', priv.endpoint, ...(opts.tensorboard !== undefined ? ['--tensorboard', opts.tensorboard] : [])],
     (line) => opts.out.write(`${tty ? '\r\x1b[2K' : ''}[learner] ${line}\n`),
   );
+  // The learner serves the socket until it has stopped: the folder is stale only once it is gone too.
+  if (learner.proc.pid !== undefined) appendFileSync(path.join(priv.dir, OWNER_FILE), `${learner.proc.pid}\n`);
   const actors: Child[] = [];
   let failure: string | null = null;
   let summary: SummaryRecord | null = null;
@@ -331,7 +430,8 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
     return 1;
   }
   if (s.failed === true) {
-    say(`isreshape train: the run failed: ${s.stopReason}`);
+    // An environment at fault in an evaluation (hung, bad values): its message names the env, the call and the time.
+    say(`isreshape train: the run failed: ${s.evalError ?? s.stopReason}`);
     return 1;
   }
   if (learnerCode !== 0) {

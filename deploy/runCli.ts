@@ -12,6 +12,7 @@ import yargs from 'yargs';
 import type { CommandModule } from 'yargs';
 import { UsageError } from './errors.js';
 import { FIELDS } from './schema.js';
+import { asEnvRuntimeError } from '../envs/check.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyCommand = CommandModule<any, any>;
@@ -174,10 +175,34 @@ export async function runCli(argsIn: readonly string[], io: CliIo): Promise<numb
       io.stderr.write(`isreshape: ${await withSuggestion(err.message, args)}\n`);
       return 2;
     }
+    // An environment that returned bad values (envs/check.ts): one line saying which, what and what to do; its
+    // stack (the framework's checks, not the env's code) is no help.
+    const envErr = asEnvRuntimeError(err);
+    if (envErr !== null) {
+      io.stderr.write(`isreshape: ${await envRuntimeLine(envErr.envId, envErr.message)}\n`);
+      return 1;
+    }
     // A fault the error names fully (an environment that hung: envs/watchdog.ts) is one line, no stack.
     const fault = err instanceof Error && (err as { fault?: unknown }).fault === true;
     const msg = err instanceof Error ? (fault ? err.message : (err.stack ?? err.message)) : String(err);
     io.stderr.write(`isreshape: ${msg}\n`);
     return 1;
   }
+}
+
+/**
+ * The line for an environment that broke its contract at run time: the message (`env 'ID':
+ * step returned ...`), where the env comes from, and what to do.
+ */
+export async function envRuntimeLine(envId: string, message: string): Promise<string> {
+  let from = '';
+  try {
+    // Loaded only here: the commands that step envs have it loaded (with the env's module) already.
+    const { envRegistry } = await import('../envs/registry.js');
+    const src = envRegistry.sourceOf(envId);
+    from = src === 'built-in' ? ' (built-in)' : ` (env module ${src})`;
+  } catch {
+    // not registered in this thread (a message from elsewhere): no source to name
+  }
+  return `${message}. The environment${from} broke its contract: fix its create()/reset()/step() (README, "Your own environment", says what they must return)`;
 }

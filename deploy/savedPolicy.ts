@@ -11,6 +11,7 @@ import { loadEnvModule, modelSpecFor } from '../envs/registry.js';
 import { modelHash } from '../model/params.js';
 import type { ModelSpec } from '../model/spec.js';
 import { UsageError } from './errors.js';
+import { DEFAULT_ENV_TIMEOUT_SEC } from '../envs/watchdog.js';
 
 export interface SavedPolicy {
   /** The checkpoint file read. */
@@ -21,6 +22,10 @@ export interface SavedPolicy {
   spec: ModelSpec;
   /** The float64 master copy. */
   params: Float64Array;
+  /** The run's env module (loaded into this thread already), or null. */
+  envModule: string | null;
+  /** The run's --env-timeout, seconds (absent in its config: the default). */
+  envTimeoutSec: number;
 }
 
 /** Load the policy of `target` (run directory or checkpoint file); errors name `what` (e.g. 'eval'). */
@@ -50,13 +55,22 @@ export async function loadSavedPolicy(target: string, what: string): Promise<Sav
       ck = loadCheckpointFile(target);
     }
     const { learner, meta } = fromCheckpoint(ck);
-    const cfg = meta.config as { env?: unknown; seed?: unknown; hidden?: unknown; envModule?: unknown };
+    const cfg = meta.config as { env?: unknown; seed?: unknown; hidden?: unknown; envModule?: unknown; envTimeoutSec?: unknown };
     if (typeof cfg.env !== 'string' || !Array.isArray(cfg.hidden)) throw new Error('its config lacks env or hidden');
     if (typeof cfg.envModule === 'string') await loadEnvModule(cfg.envModule); // the run's own environment module
     // The learner's spec (head and environment spec included), so the hash check compares like with like.
     const spec: ModelSpec = modelSpecFor(cfg.env, cfg.hidden as number[]);
     if (modelHash(spec) !== meta.modelHash) throw new Error(`model hash ${meta.modelHash} does not match its config (${modelHash(spec)})`);
-    return { file, version: meta.version, envId: cfg.env, seed: typeof cfg.seed === 'number' ? cfg.seed : 1, spec, params: learner.params };
+    return {
+      file,
+      version: meta.version,
+      envId: cfg.env,
+      seed: typeof cfg.seed === 'number' ? cfg.seed : 1,
+      spec,
+      params: learner.params,
+      envModule: typeof cfg.envModule === 'string' ? cfg.envModule : null,
+      envTimeoutSec: typeof cfg.envTimeoutSec === 'number' && cfg.envTimeoutSec > 0 ? cfg.envTimeoutSec : DEFAULT_ENV_TIMEOUT_SEC,
+    };
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new UsageError(`${what}: cannot load a policy from '${target}': ${(e as Error).message}`);

@@ -22,6 +22,21 @@ export class EnvRuntimeError extends Error {
   }
 }
 
+/**
+ * `e` as an EnvRuntimeError, also one that crossed a thread (a structured clone keeps only the
+ * message and the stack, whose first line still names the class: piscina's task errors); null
+ * for any other error. The env id is read back from the message (`env 'ID': ...`).
+ */
+export function asEnvRuntimeError(e: unknown): EnvRuntimeError | null {
+  if (e instanceof EnvRuntimeError) return e;
+  if (!(e instanceof Error)) return null;
+  if (e.name !== 'EnvRuntimeError' && !(e.stack ?? '').startsWith('EnvRuntimeError: ')) return null;
+  const id = /^env '([^']+)'/.exec(e.message)?.[1] ?? '?';
+  const r = new EnvRuntimeError(id, e.message);
+  if (e.stack !== undefined) r.stack = e.stack;
+  return r;
+}
+
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
 const isPositiveInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x > 0;
 const show = (x: unknown): string => (typeof x === 'string' ? `'${x}'` : Array.isArray(x) ? `[${x.map(show).join(', ')}]` : String(x));

@@ -19,10 +19,25 @@
  * estimate (a policy that improved, or a confirmation), so the account may pass the cap by one
  * evaluation's steps, which the next ones make up for. The random baseline and the final
  * evaluation are outside the cap.
+ *
+ * Failures. An evaluation the environment is to blame for (it hung past --env-timeout:
+ * EnvTimeoutError; it returned bad values: EnvRuntimeError) is the run's `fault`: the loop stops
+ * on it with the run marked failed (learner/loop.ts), and a final evaluation after it is not
+ * attempted (an environment that hung once would cost another timeout). Any other failure (the
+ * thread died, the environment threw) is logged and the run goes on: a periodic evaluation or a
+ * confirmation is simply missing, and a random baseline that failed is NaN (measured again on
+ * resume).
  */
 import type { EvalStat } from '../protocol/records.js';
 import { EvalSchedule, type EvalOptions } from './stopPolicy.js';
 import type { LoopLogger, PolicyEvaluator } from './ports.js';
+import { EnvTimeoutError } from '../envs/watchdog.js';
+import { EnvRuntimeError } from '../envs/check.js';
+
+/** Whether an evaluation failed because of its environment: it hung, or returned bad values. */
+export function isEnvFault(e: unknown): e is EnvTimeoutError | EnvRuntimeError {
+  return e instanceof EnvTimeoutError || e instanceof EnvRuntimeError;
+}
 
 export interface EvalSchedulerOptions extends EvalOptions {
   /** Deterministic mode: every due evaluation is awaited. */
@@ -41,6 +56,8 @@ export class EvalScheduler {
   confirmed: EvalStat | undefined;
   /** Environment steps of the periodic evaluations and target confirmations: the account the share cap applies to. */
   cappedSteps = 0;
+  /** The first evaluation the environment is to blame for (it hung, or returned bad values): its message; null while none. */
+  fault: string | null = null;
   /** Periodic evaluations run with fewer episodes than evalEpisodes, or postponed, by the share cap. */
   readonly capped = { shortened: 0, postponed: 0 };
   private pending: Promise<EvalStat> | null = null;
@@ -65,7 +82,13 @@ export class EvalScheduler {
 
   /** Run the evaluator now, counting its environment steps. */
   async evaluate(params: Float32Array, version: number, episodes: number, capped = false): Promise<EvalStat> {
-    const r = await this.evaluator.run(params, version, episodes);
+    let r: EvalStat;
+    try {
+      r = await this.evaluator.run(params, version, episodes);
+    } catch (e) {
+      if (isEnvFault(e)) this.fault ??= e.message;
+      throw e;
+    }
     this.envSteps += r.envSteps ?? 0;
     if (capped) this.cappedSteps += r.envSteps ?? 0;
     if (r.envSteps !== undefined && r.envSteps > 0 && r.episodes > 0) this.episodeSteps = r.envSteps / r.episodes;
@@ -86,7 +109,20 @@ export class EvalScheduler {
 
   /** The random baseline: a uniform policy (all-zero parameters), at least 10 episodes. */
   async randomReturn(paramCount: number): Promise<number> {
-    return (await this.evaluate(new Float32Array(paramCount), -1, Math.max(10, this.o.evalEpisodes))).stochastic;
+    try {
+      return (await this.evaluate(new Float32Array(paramCount), -1, Math.max(10, this.o.evalEpisodes))).stochastic;
+    } catch (e) {
+      this.failedOne(-1, e);
+      return NaN;
+    }
+  }
+
+  /** Log a failed evaluation (the loop reads `fault` for one the environment is to blame for). */
+  private failedOne(version: number, e: unknown): void {
+    this.logger.error(
+      { kind: 'eval-failed', version, err: String(e), envFault: isEnvFault(e) },
+      isEnvFault(e) ? 'evaluation failed: the environment is at fault' : 'evaluation failed',
+    );
   }
 
   /**
@@ -115,14 +151,18 @@ export class EvalScheduler {
       this.postponed = false;
       if (episodes < this.o.evalEpisodes) this.capped.shortened++;
       const p = this.evaluate(params, version, episodes, true);
-      if (this.o.deterministic) ready = await p;
+      if (this.o.deterministic)
+        ready = await p.catch((e: unknown) => {
+          this.failedOne(version, e);
+          return undefined;
+        });
       else {
         this.pending = p;
         p.then(
           (r) => {
             this.done = r;
           },
-          (e: unknown) => this.logger.error({ kind: 'eval-failed', err: String(e) }, 'evaluation failed'),
+          (e: unknown) => this.failedOne(version, e),
         ).finally(() => {
           this.pending = null;
         });
@@ -132,9 +172,17 @@ export class EvalScheduler {
     return ready;
   }
 
-  /** Confirm a target over finalEvalEpisodes episodes of `params` (kept for the final evaluation; counted by the share cap). */
-  async confirm(params: Float32Array, version: number): Promise<EvalStat> {
-    this.confirmed = await this.evaluate(params, version, this.o.finalEvalEpisodes, true);
+  /**
+   * Confirm a target over finalEvalEpisodes episodes of `params` (kept for the final evaluation;
+   * counted by the share cap). Undefined when the evaluation failed (logged).
+   */
+  async confirm(params: Float32Array, version: number): Promise<EvalStat | undefined> {
+    try {
+      this.confirmed = await this.evaluate(params, version, this.o.finalEvalEpisodes, true);
+    } catch (e) {
+      this.failedOne(version, e);
+      return undefined;
+    }
     return this.confirmed;
   }
 
@@ -145,6 +193,7 @@ export class EvalScheduler {
 
   /** The final evaluation of `version`: the confirmation of the very same parameters, or a new one. */
   async final(params: Float32Array, version: number): Promise<EvalStat> {
+    if (this.fault !== null) throw new Error(`not attempted: an earlier evaluation failed: ${this.fault}`);
     return this.schedule.reusableFinal(this.confirmed, version) ?? (await this.evaluate(params, version, this.o.finalEvalEpisodes));
   }
 

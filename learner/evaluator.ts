@@ -2,7 +2,10 @@
  * Evaluation of the current policy in a worker thread (never lagged): one pinned worker
  * (infra/pinnedWorker.ts, the primitive the gradient shards use too) running
  * envs/evalWorker.ts's episodes. The learner passes parameters in and gets an EvalStat;
- * evaluations asked for while one runs wait their turn, in order.
+ * evaluations asked for while one runs wait their turn, in order. An environment at fault fails
+ * the evaluation with an error of its own class: one that hung (EnvTimeoutError, from the
+ * watchdog) or returned bad values (EnvRuntimeError); learner/evalScheduler.ts stops the run on
+ * either.
  */
 import type { ModelSpec } from '../model/spec.js';
 import type { EvalStat } from '../protocol/records.js';
@@ -10,6 +13,8 @@ import type { EvalTask } from '../envs/evalWorker.js';
 import { workerFile } from '../infra/workerFile.js';
 import { PinnedWorker } from '../infra/pinnedWorker.js';
 import { DEFAULT_ENV_TIMEOUT_SEC, EnvTimeoutError, EnvWatchdog, envHangMessage, newEnvBeacon, type EnvHang } from '../envs/watchdog.js';
+import { EnvRuntimeError } from '../envs/check.js';
+import type { EnvErrorReply } from './evalThread.js';
 
 export class Evaluator {
   private worker = Evaluator.spawn();
@@ -67,9 +72,16 @@ export class Evaluator {
       void w.close(); // terminates the thread: the call below fails
     });
     try {
-      return (await w.call(0, task)) as EvalStat;
+      const r = (await w.call(0, task)) as EvalStat | EnvErrorReply;
+      if ('envError' in r)
+        throw new EnvRuntimeError(
+          r.envError.envId,
+          `${r.envError.message} (in the learner's evaluation thread, ${evaluationOf(task.version)})`,
+        );
+      return r;
     } catch (e) {
-      if (hang !== null) throw new EnvTimeoutError(envHangMessage(this.envId, hang, "the learner's evaluation thread"));
+      if (hang !== null)
+        throw new EnvTimeoutError(envHangMessage(this.envId, hang, `the learner's evaluation thread (${evaluationOf(task.version)})`));
       throw e;
     } finally {
       dog.stop();
@@ -80,4 +92,9 @@ export class Evaluator {
   async close(): Promise<void> {
     await this.worker.close();
   }
+}
+
+/** Which evaluation evaluates `version`, in messages: version -1 is the random baseline (all-zero parameters). */
+export function evaluationOf(version: number): string {
+  return version < 0 ? 'the random-policy baseline' : `evaluating version ${version}`;
 }

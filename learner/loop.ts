@@ -303,6 +303,13 @@ export class TrainingLoop {
       this.o.logger.error({ kind: 'cannot-learn', reason: stuck }, stuck);
       this.stop(stuck);
     }
+    // An evaluation the environment is to blame for (hung, bad values: evalScheduler.ts) ends the run, failed.
+    const fault = this.stopping ? null : this.evals.fault;
+    if (fault !== null) {
+      this.failed = true;
+      this.o.logger.error({ kind: 'eval-env-fault', error: fault }, 'an evaluation failed because of the environment: stopping');
+      this.stop(`evaluation failed: ${fault}`);
+    }
   }
 
   /**
@@ -313,6 +320,7 @@ export class TrainingLoop {
   private async confirmTarget(params: Float32Array): Promise<void> {
     const v = this.o.learner.version;
     const check = await this.evals.confirm(params, v);
+    if (check === undefined) return; // failed (logged; an environment at fault stops the run at the next budget check)
     const why = this.stopPolicy.confirmed(check, this.envSteps);
     this.o.logger.info({
       kind: 'target-check',
@@ -351,7 +359,8 @@ export class TrainingLoop {
       counts: this.intake.counts,
       finalEval,
       finalEvalError,
-      failed: this.failed,
+      ...(this.evals.fault !== null ? { evalError: this.evals.fault } : {}),
+      failed: this.failed || this.evals.fault !== null,
       randomReturn: this.randomReturn,
       returns: this.returns,
       stopReason: this.stopReason,

@@ -141,7 +141,9 @@ export interface SummaryInput {
   /** Absent when the final evaluation failed (`finalEvalError` says why). */
   finalEval: EvalStat | undefined;
   finalEvalError?: string;
-  /** The run stopped because it could not go on (StopPolicy.cannotLearn). */
+  /** The first evaluation the environment was to blame for (it hung or returned bad values; learner/evalScheduler.ts). */
+  evalError?: string;
+  /** The run stopped because it could not go on (StopPolicy.cannotLearn), or an evaluation's environment failed (`evalError`). */
   failed?: boolean;
   randomReturn: number;
   returns: ReturnWindow;
@@ -173,6 +175,7 @@ export function summaryRecord(s: SummaryInput): SummaryRecord {
     return: s.returns.summary,
     stopReason: s.stopReason,
     ...(s.finalEvalError !== undefined ? { finalEvalError: s.finalEvalError } : {}),
+    ...(s.evalError !== undefined ? { evalError: s.evalError } : {}),
     ...(s.failed === true ? { failed: true } : {}),
   };
 }

@@ -202,7 +202,13 @@ export interface SummaryRecord extends BaseRecord, RolloutAccounting {
   stopReason: string;
   /** The final evaluation failed (the environment threw or hung): its message; finalEval is then absent. */
   finalEvalError?: string;
-  /** True when the run stopped because it could not go on (every rollout rejected: stopReason says why); the learner exits 1. */
+  /**
+   * The first evaluation (random baseline, periodic, target check or final) whose environment was
+   * to blame: it hung past --env-timeout or returned bad values. The run stopped on it (or, for
+   * the final evaluation, ended with it) and is `failed`.
+   */
+  evalError?: string;
+  /** True when the run stopped because it could not go on (every rollout rejected: stopReason says why) or `evalError`; the learner exits 1. */
   failed?: boolean;
   return: { mean100: number | null; episodes: number };
 }

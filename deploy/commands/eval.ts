@@ -21,25 +21,23 @@ export const evalCommand: CommandModule<object, Record<string, unknown>> = {
   handler: async (argv) => {
     const episodes = checkCommandFlag('eval', 'episodes', argv.episodes) as number;
     const seed = checkCommandFlag('eval', 'seed', argv.seed) as number | undefined;
+    const envTimeout = checkCommandFlag('eval', 'env-timeout', argv['env-timeout']) as number | undefined;
     const p = await loadSavedPolicy(argv.target as string, 'eval');
-    const { evaluatePolicy } = await import('../../envs/evaluate.js');
+    const { evaluateInThread } = await import('../../envs/evalRunner.js');
     const greedy = argv.greedy as boolean;
-    // With --json, what the environment prints (console.log) goes to stderr: stdout stays one JSON line.
-    const log = console.log;
-    if (argv.json) console.log = console.error;
-    let returns: number[];
-    try {
-      ({ returns } = evaluatePolicy({
-        envId: p.envId,
-        modelSpec: p.spec,
-        params: Float32Array.from(p.params),
-        episodes,
-        greedy,
-        seed: seed ?? p.seed,
-      }));
-    } finally {
-      console.log = log;
-    }
+    const timeoutSec = envTimeout ?? p.envTimeoutSec;
+    // In a worker thread under the env watchdog: an environment whose reset() or step() hangs
+    // ends the command with one line (envs/watchdog.ts) instead of hanging it. With --json, what
+    // the environment prints (console.log) goes to stderr: stdout stays one JSON line.
+    const { returns } = await evaluateInThread(
+      { envId: p.envId, modelSpec: p.spec, params: Float32Array.from(p.params), episodes, greedy, seed: seed ?? p.seed },
+      {
+        envModule: p.envModule,
+        timeoutMs: timeoutSec * 1000,
+        where: "isreshape eval's worker thread",
+        stdout: argv.json ? process.stderr : process.stdout,
+      },
+    );
     const { mean, std } = meanStd(returns);
     if (argv.json) process.stdout.write(JSON.stringify({ episodes, mean, std, greedy, version: p.version }) + '\n');
     else

@@ -78,7 +78,7 @@ describe('command field rows', () => {
 
   it('give yargs options: type by kind, defaults, computed defaults described, groups, hidden and required rows', () => {
     const ev = commandOptions('eval');
-    expect(Object.keys(ev)).toEqual(['episodes', 'greedy', 'seed', 'json']);
+    expect(Object.keys(ev)).toEqual(['episodes', 'greedy', 'seed', 'env-timeout', 'json']);
     expect(ev.episodes).toMatchObject({ type: 'number', default: 100, group: 'Evaluation:' });
     expect(ev.seed).toMatchObject({ type: 'number', defaultDescription: "the run's seed" });
     expect(ev.seed!.default).toBeUndefined();

@@ -1,6 +1,9 @@
 /** The evaluation scheduler alone, with the fake evaluator: due versions, background and awaited runs, confirmation reuse, the share cap. */
 import { describe, expect, it } from 'vitest';
 import { EvalScheduler } from '../../../learner/evalScheduler.js';
+import { EnvTimeoutError } from '../../../envs/watchdog.js';
+import { EnvRuntimeError } from '../../../envs/check.js';
+import type { EvalStat } from '../../../protocol/records.js';
 import { EVAL_EPISODE_STEPS, FakeEvaluator, MemoryLogger, until } from './fakes.js';
 
 const P = Float32Array.of(1, 2, 3);
@@ -74,6 +77,67 @@ describe('EvalScheduler', () => {
     expect(ev.closed).toBe(true);
   });
 
+  describe('failures', () => {
+    /** An evaluator whose run for `version` fails with `err`, fine otherwise. */
+    const failingAt = (bad: number, err: Error, gate?: Promise<void>) => ({
+      calls: [] as number[],
+      async run(_p: Float32Array, version: number, episodes: number): Promise<EvalStat> {
+        this.calls.push(version);
+        if (gate) await gate;
+        if (version === bad) throw err;
+        return { stochastic: 1, greedy: 1, episodes, version };
+      },
+      close: async () => {},
+    });
+    const hang = new EnvTimeoutError("environment 'X': step() did not return within 2.0 s (--env-timeout) in somewhere");
+
+    it('an environment that hangs in the random baseline: NaN, logged, and the fault is kept; the final evaluation is not attempted', async () => {
+      const logger = new MemoryLogger();
+      const ev = failingAt(-1, hang);
+      const s = new EvalScheduler(ev, { ...opts, deterministic: true }, logger);
+      expect(await s.randomReturn(3)).toBeNaN();
+      expect(s.fault).toBe(hang.message);
+      expect(logger.kind('eval-failed')).toMatchObject([{ version: -1, envFault: true }]);
+      await expect(s.final(P, 0)).rejects.toThrow(`not attempted: an earlier evaluation failed: ${hang.message}`);
+      expect(ev.calls).toEqual([-1]);
+    });
+
+    it('deterministic mode: a periodic evaluation whose env returned bad values attaches nothing and is the fault (no throw)', async () => {
+      const bad = new EnvRuntimeError('X', "env 'X': step returned observation[0] = NaN");
+      const s = new EvalScheduler(failingAt(2, bad), { ...opts, deterministic: true }, new MemoryLogger());
+      expect(await s.atUpdate(P, 2, 1e9)).toBeUndefined();
+      expect(s.fault).toBe(bad.message);
+    });
+
+    it('asynchronous mode: a background evaluation that hangs becomes the fault once it fails', async () => {
+      let open = () => {};
+      const gate = new Promise<void>((r) => (open = r));
+      const s = new EvalScheduler(failingAt(2, hang, gate), { ...opts, deterministic: false }, new MemoryLogger());
+      await s.atUpdate(P, 2, 1e9);
+      await s.atUpdate(P, 3, 1e9);
+      expect(s.fault).toBeNull(); // still running
+      open();
+      await s.settle();
+      await until(() => !s.running, 'the failure');
+      expect(s.fault).toBe(hang.message);
+    });
+
+    it('a confirmation that fails returns undefined; an error the env is not blamed for is no fault, and the final evaluation still runs', async () => {
+      const logger = new MemoryLogger();
+      const s = new EvalScheduler(failingAt(6, new Error('worker died')), { ...opts, deterministic: true }, logger);
+      expect(await s.confirm(P, 6)).toBeUndefined();
+      expect(s.fault).toBeNull();
+      expect(logger.kind('eval-failed')).toMatchObject([{ version: 6, envFault: false, err: 'Error: worker died' }]);
+      expect((await s.final(P, 7)).version).toBe(7);
+    });
+
+    it('the final evaluation that hangs is the fault, and rejects with its own message', async () => {
+      const s = new EvalScheduler(failingAt(9, hang), { ...opts, deterministic: true }, new MemoryLogger());
+      await expect(s.final(P, 9)).rejects.toBe(hang);
+      expect(s.fault).toBe(hang.message);
+    });
+  });
+
   describe('the share cap (--eval-share)', () => {
     // The fake's episodes are 2 x EVAL_EPISODE_STEPS = 14 steps long.
     const L = 2 * EVAL_EPISODE_STEPS;
@@ -133,7 +197,7 @@ describe('EvalScheduler', () => {
       }
       const ev = new FakeEvaluator();
       const s = new EvalScheduler(ev, { ...opts, deterministic: true, evalShare: 0.5 }, new MemoryLogger());
-      expect((await s.confirm(P, 2)).episodes).toBe(8); // whatever the budget
+      expect((await s.confirm(P, 2))?.episodes).toBe(8); // whatever the budget
       expect(s.cappedSteps).toBe(8 * L);
       expect((await s.final(P, 3)).episodes).toBe(8);
       expect(s.cappedSteps).toBe(8 * L); // the final evaluation is outside the account
