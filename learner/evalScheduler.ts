@@ -91,8 +91,13 @@ export class EvalScheduler {
     }
     this.envSteps += r.envSteps ?? 0;
     if (capped) this.cappedSteps += r.envSteps ?? 0;
-    if (r.envSteps !== undefined && r.envSteps > 0 && r.episodes > 0) this.episodeSteps = r.envSteps / r.episodes;
+    this.noteEpisodeSteps(r);
     return r;
+  }
+
+  /** Take the steps per episode of `r` (an evaluation, or the one a checkpoint restored) as the estimate the share cap sizes evaluations with. */
+  noteEpisodeSteps(r: EvalStat | undefined): void {
+    if (r?.envSteps !== undefined && r.envSteps > 0 && r.episodes > 0) this.episodeSteps = r.envSteps / r.episodes;
   }
 
   /**

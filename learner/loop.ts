@@ -121,6 +121,8 @@ export class TrainingLoop {
     this.envSteps = s.envSteps;
     this.randomReturn = typeof s.randomReturn === 'number' ? s.randomReturn : NaN; // null: crashed before measuring it
     this.evals.last = s.lastEval ?? undefined;
+    // Its steps per episode size the first capped evaluation of this session (not 1 step an episode).
+    this.evals.noteEpisodeSteps(this.evals.last);
     // The evaluation steps already spent: the --eval-share cap holds over every session of the run.
     this.evals.envSteps = s.evalEnvSteps ?? 0;
     this.evals.cappedSteps = s.evalCappedSteps ?? 0;

@@ -142,6 +142,20 @@ describe('EvalScheduler', () => {
     // The fake's episodes are 2 x EVAL_EPISODE_STEPS = 14 steps long.
     const L = 2 * EVAL_EPISODE_STEPS;
 
+    it('after a resume, the restored evaluation sizes the first capped one (not one step an episode)', async () => {
+      const s = new EvalScheduler(
+        new FakeEvaluator(),
+        { evalEvery: 1, evalEpisodes: 10, finalEvalEpisodes: 8, deterministic: true, evalShare: 0.5 },
+        new MemoryLogger(),
+      );
+      s.cappedSteps = 500; // restored from the checkpoint
+      expect(s.episodesAt(1100)).toBe(10); // no estimate: 50 steps left read as 50 one-step episodes
+      s.noteEpisodeSteps({ ...(await new FakeEvaluator().run(P, 3, 2)), envSteps: 200, episodes: 10 }); // the restored lastEval: 20 steps an episode
+      expect(s.episodesAt(1100)).toBe(2); // floor(50 / 20)
+      s.noteEpisodeSteps(undefined); // a checkpoint without one changes nothing
+      expect(s.episodesAt(1100)).toBe(2);
+    });
+
     it('shortens an evaluation to what the share leaves, postpones it below one episode, and stays within the share', async () => {
       const ev = new FakeEvaluator();
       const logger = new MemoryLogger();
