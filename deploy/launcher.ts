@@ -66,35 +66,7 @@ interface Child {
 
 const CLI = fileURLToPath(new URL('./cli.js', import.meta.url));
 
-/**
- * The glibc malloc setting the learner process gets (issue 21). A peer can make libzmq hold
- * hundreds of MB (every frame of a multipart message is buffered until its last one arrives,
- * each frame under the socket's size limit: nothing in the JS API bounds that), and glibc kept
- * what libzmq's I/O thread freed in its arena: RSS stayed at 400-800 MB after such a flood.
- * Allocations at or above MALLOC_MMAP_THRESHOLD_ get their own mapping, returned to the OS when
- * freed. Measured with scripts/flood-rss.mjs (a learner process, 4 peers x 2 messages x 2000
- * frames of 65,000 B; RSS before -> after, MB): unset 97 -> 812, 706, 403; 131072 (the glibc
- * default's starting value: these frames stay below it) 95 -> 409, 606, 370; 32768 95 -> 90.
- * Frames below the threshold are not covered (4000 frames of 30,000 B: 95 -> 787 at 32768):
- * this narrows the problem, it does not bound it (README, Security). Only the learner gets it:
- * it is the one process peers send to, and given to the actors too it cost a third of train's
- * steps/s (3 interleaved runs each, machine load 6-9); the learner alone: no difference beyond
- * the noise of that machine (load 11-12). The user's own malloc tuning wins (childEnv).
- */
-export const MALLOC_TUNING: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: '32768' };
-
-/**
- * The environment of the learner child: `env` plus MALLOC_TUNING on Linux, unless the
- * user set any malloc tuning of their own (a MALLOC_* variable, or glibc.malloc.* in
- * GLIBC_TUNABLES), which is then left exactly as it is.
- */
-export function childEnv(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): NodeJS.ProcessEnv {
-  const own = Object.keys(env).some((k) => /^MALLOC_[A-Z_]+$/.test(k)) || /glibc\.malloc\./.test(env.GLIBC_TUNABLES ?? '');
-  return own || platform !== 'linux' ? env : { ...env, ...MALLOC_TUNING };
-}
-
-const forkCli: SpawnCli = (args) =>
-  fork(CLI, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [], env: args[0] === 'learner' ? childEnv() : process.env });
+const forkCli: SpawnCli = (args) => fork(CLI, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [] });
 
 /**
  * Start a child. With `forward`, each line it writes (stdout and stderr: what an environment
