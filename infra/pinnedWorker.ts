@@ -5,9 +5,8 @@
  *
  * A request is an op code and a few numbers written into a small shared control block
  * (`ints`, `floats`), a sequence number bumped with `Atomics.store` and `Atomics.notify`; the
- * worker, parked in `Atomics.wait` (after a short spin, `spinUs`, or as long as the caller's
- * `keepAwake` asked), runs the op and stores the sequence number it finished, with
- * `Atomics.notify`. A synchronisation costs a store and a
+ * worker, parked in `Atomics.wait` (after a short spin, `spinUs`), runs the op and stores the
+ * sequence number it finished, with `Atomics.notify`. A synchronisation costs a store and a
  * futex wake, not a structured-clone message and two event-loop turns. Big data lives in
  * SharedArrayBuffers the caller hands over once (`send`); a structured value can travel with a
  * request (`send` before `start`) and back with its answer (the handler's return value): both
@@ -25,11 +24,7 @@ const REQ = 0,
   DONE = 1,
   OP = 2,
   STATUS = 3,
-  /** Microseconds the idle worker should spin from now on before it parks (`keepAwake`; 0 once read). */
-  SPIN = 4,
-  /** Times the worker parked in Atomics.wait (counted by the worker). */
-  PARKS = 5,
-  HEADER = 6;
+  HEADER = 4;
 /** Integer and float arguments per request. */
 export const PINNED_INTS = 12;
 export const PINNED_FLOATS = 8;
@@ -127,23 +122,6 @@ export class PinnedWorker {
     Atomics.notify(this.ctl, REQ);
   }
 
-  /**
-   * The next request comes within about `us` microseconds: the idle worker spins until then
-   * instead of parking (a parked one is woken now), so that request starts without a futex
-   * wake's latency (about 12 us here). For serial stretches of the caller between requests
-   * that are longer than `spinUs`; the worker parks again when `us` passes without a request.
-   */
-  keepAwake(us: number): void {
-    if (this.failure !== null || this.closed) return;
-    Atomics.store(this.ctl, SPIN, Math.max(1, Math.min(1_000_000, Math.round(us))));
-    Atomics.notify(this.ctl, REQ);
-  }
-
-  /** How many times the idle worker has parked in Atomics.wait (each park costs the next request a futex wake). */
-  get parks(): number {
-    return Atomics.load(this.ctl, PARKS);
-  }
-
   /** True while the last request runs. */
   get busy(): boolean {
     return Atomics.load(this.ctl, DONE) !== this.seq;
@@ -229,24 +207,11 @@ export async function servePinned(setup: (data: unknown) => PinnedHandler | Prom
   const h = await setup(data);
   let seen = 0;
   for (;;) {
-    if (Atomics.load(ctl, REQ) === seen) {
-      // Spin for spinUs, or for as long as the last keepAwake asked, then park; any wake
-      // without a new request (keepAwake) spins again.
-      let t0 = performance.now();
-      let limitUs = spinUs;
-      for (;;) {
-        if (Atomics.load(ctl, SPIN) !== 0) {
-          limitUs = Atomics.exchange(ctl, SPIN, 0);
-          t0 = performance.now();
-        }
-        if (Atomics.load(ctl, REQ) !== seen || (performance.now() - t0) * 1000 >= limitUs) break;
-      }
-      if (Atomics.load(ctl, REQ) === seen) {
-        Atomics.add(ctl, PARKS, 1);
-        Atomics.wait(ctl, REQ, seen);
-        continue;
-      }
+    if (spinUs > 0 && Atomics.load(ctl, REQ) === seen) {
+      const t0 = performance.now();
+      while (Atomics.load(ctl, REQ) === seen && (performance.now() - t0) * 1000 < spinUs);
     }
+    while (Atomics.load(ctl, REQ) === seen) Atomics.wait(ctl, REQ, seen);
     seen = Atomics.load(ctl, REQ);
     const op = Atomics.load(ctl, OP);
     if (op === OP_EXIT) break;

@@ -17,7 +17,7 @@ import { lossAndGradJs } from './lossJs.js';
 import { forwardTrain, Workspace } from '../model/grad.js';
 import { ADAM_BETA1, ADAM_BETA2, FlatAdam, type AdamState } from './adam.js';
 import type { LearnerConfig } from './config.js';
-import { GradThreads, KEEP_AWAKE_US } from './threads.js';
+import { GradThreads } from './threads.js';
 
 /** Where one update's time went, ms (computed with performance.now, summed over its minibatches). */
 export interface UpdateTimes {
@@ -197,7 +197,6 @@ export class Learner {
   async update(segs: TrainingSegment[], envSteps: number): Promise<UpdateStats> {
     const threads = this.threads;
     if (threads === null) return this.step(segs, envSteps);
-    threads.keepAwake(KEEP_AWAKE_US); // the batch is built on this thread before the first request
     const gen = this.updateSteps(segs, envSteps);
     let loaded: Batch | null = null;
     let loadMs = 0,

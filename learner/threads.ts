@@ -450,13 +450,6 @@ export interface ThreadTimes {
   allReduceMs: number;
 }
 
-/**
- * How long the workers spin while this thread builds a batch (before the batch's forward pass,
- * and between it and the first minibatch), us: longer than that work at the usual sizes
- * (about 0.1 to 0.3 ms for 512 rows), so the next request finds them awake.
- */
-export const KEEP_AWAKE_US = 1000;
-
 /** How long the main thread spins on the workers' done flags before it sleeps, ms. */
 const SPIN_MS = 0.02;
 
@@ -655,18 +648,7 @@ export class GradThreads {
     R.obs.set(obs.subarray(0, count * d));
     const L = this.threads;
     await this.fanOut(ShardOp.Rows, (s) => Math.floor((s * count) / L), 0);
-    // Next: the advantages and the batch copy on this thread, then the first minibatch.
-    this.keepAwake(KEEP_AWAKE_US);
     return { logits: R.logits.subarray(0, count * nA), values: R.values.subarray(0, count) };
-  }
-
-  /**
-   * The next request comes within about `us` microseconds (serial work of this thread first,
-   * such as building the batch): the workers spin until then rather than park, so that the
-   * request does not wait for them to wake (infra/pinnedWorker.ts keepAwake).
-   */
-  keepAwake(us: number): void {
-    for (const w of this.workers) w.keepAwake(us);
   }
 
   /** Copy an update's batch into shared memory (grown on demand; the shards get new buffers then). */

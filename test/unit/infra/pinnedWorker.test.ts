@@ -29,28 +29,6 @@ describe('PinnedWorker', () => {
     }
   });
 
-  it('keepAwake wakes a parked worker to spin for the time asked, and the next request then needs no park', async () => {
-    const w = worker(null, 0); // spinUs 0: parks as soon as it is idle
-    const parkedBy = async (n: number) => {
-      while (w.parks < n) await new Promise((r) => setTimeout(r, 1));
-    };
-    w.ints[0] = 1;
-    w.floats[0] = 0;
-    await w.call(0);
-    await parkedBy(1);
-    const b1 = w.parks;
-    w.keepAwake(1000); // wakes, spins 1 ms, parks again
-    await parkedBy(b1 + 1);
-    const b2 = w.parks;
-    w.keepAwake(1_000_000); // 1 s: far longer than the next request takes to come
-    await new Promise((r) => setTimeout(r, 20));
-    expect(w.parks).toBe(b2); // still spinning
-    w.ints[0] = 4;
-    expect(await w.call(0)).toMatchObject({ sum: 4 });
-    await parkedBy(b2 + 1); // after the request it parks at once (spinUs 0)
-    expect(w.parks).toBe(b2 + 1);
-  });
-
   it('waitSync blocks until done; a second start while one is in flight is refused', () => {
     const w = worker();
     w.ints[0] = 30;
