@@ -46,12 +46,27 @@ export async function loadEnvModuleOf(argv: Record<string, unknown>): Promise<st
 }
 
 /**
+ * Load env module `file` (a path a run's config holds) into this process's registry, after the
+ * same trial import in a throwaway worker as `--env-module` gets: a module whose import hangs is
+ * a UsageError naming it and `timeoutSec`, not a command that never returns (`eval`, `export`).
+ */
+export async function loadEnvModuleWatched(file: string, timeoutSec: number): Promise<void> {
+  await probeImport(file, timeoutSec, "the run's env module");
+  try {
+    await loadEnvModule(file);
+  } catch (e) {
+    if (e instanceof EnvModuleError) throw new UsageError(`the run's env module: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
  * Import `file` once in a throwaway worker thread first: a module whose import never finishes
  * (a loop at its top level, an await that never settles) would hang this thread beyond any
  * timer's reach. One that has not finished within `timeoutSec` is a UsageError naming it, the
  * call and the time; one that fails is left to the real import, which says why.
  */
-async function probeImport(file: string, timeoutSec: number): Promise<void> {
+async function probeImport(file: string, timeoutSec: number, what = '--env-module'): Promise<void> {
   const url = pathToFileURL(path.resolve(file)).href;
   const w = new Worker(`import(${JSON.stringify(url)}).then(() => process.exit(0), () => process.exit(0));`, {
     eval: true,
@@ -70,7 +85,7 @@ async function probeImport(file: string, timeoutSec: number): Promise<void> {
   if (!done) {
     await w.terminate();
     throw new UsageError(
-      `--env-module: importing ${file} did not finish within ${timeoutSec} s (--env-timeout): the module's top-level code hangs`,
+      `${what}: importing ${file} did not finish within ${timeoutSec} s (--env-timeout): the module's top-level code hangs`,
     );
   }
 }

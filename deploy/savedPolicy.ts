@@ -7,7 +7,8 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { CheckpointStore, loadCheckpointFile } from '../learner/checkpoint.js';
 import { fromCheckpoint } from '../learner/runState.js';
-import { loadEnvModule, modelSpecFor } from '../envs/registry.js';
+import { modelSpecFor } from '../envs/registry.js';
+import { loadEnvModuleWatched } from './envModule.js';
 import { modelHash } from '../model/params.js';
 import type { ModelSpec } from '../model/spec.js';
 import { UsageError } from './errors.js';
@@ -28,8 +29,12 @@ export interface SavedPolicy {
   envTimeoutSec: number;
 }
 
-/** Load the policy of `target` (run directory or checkpoint file); errors name `what` (e.g. 'eval'). */
-export async function loadSavedPolicy(target: string, what: string): Promise<SavedPolicy> {
+/**
+ * Load the policy of `target` (run directory or checkpoint file); errors name `what` (e.g.
+ * 'eval'). The run's env module is imported under a time limit: `envTimeoutSec`, else the run's
+ * --env-timeout.
+ */
+export async function loadSavedPolicy(target: string, what: string, envTimeoutSec?: number): Promise<SavedPolicy> {
   let isDir: boolean;
   try {
     isDir = statSync(target).isDirectory();
@@ -57,7 +62,9 @@ export async function loadSavedPolicy(target: string, what: string): Promise<Sav
     const { learner, meta } = fromCheckpoint(ck);
     const cfg = meta.config as { env?: unknown; seed?: unknown; hidden?: unknown; envModule?: unknown; envTimeoutSec?: unknown };
     if (typeof cfg.env !== 'string' || !Array.isArray(cfg.hidden)) throw new Error('its config lacks env or hidden');
-    if (typeof cfg.envModule === 'string') await loadEnvModule(cfg.envModule); // the run's own environment module
+    const timeoutSec = typeof cfg.envTimeoutSec === 'number' && cfg.envTimeoutSec > 0 ? cfg.envTimeoutSec : DEFAULT_ENV_TIMEOUT_SEC;
+    // The run's own environment module (a hang at its import ends the command with a UsageError).
+    if (typeof cfg.envModule === 'string') await loadEnvModuleWatched(cfg.envModule, envTimeoutSec ?? timeoutSec);
     // The learner's spec (head and environment spec included), so the hash check compares like with like.
     const spec: ModelSpec = modelSpecFor(cfg.env, cfg.hidden as number[]);
     if (modelHash(spec) !== meta.modelHash) throw new Error(`model hash ${meta.modelHash} does not match its config (${modelHash(spec)})`);
@@ -69,7 +76,7 @@ export async function loadSavedPolicy(target: string, what: string): Promise<Sav
       spec,
       params: learner.params,
       envModule: typeof cfg.envModule === 'string' ? cfg.envModule : null,
-      envTimeoutSec: typeof cfg.envTimeoutSec === 'number' && cfg.envTimeoutSec > 0 ? cfg.envTimeoutSec : DEFAULT_ENV_TIMEOUT_SEC,
+      envTimeoutSec: timeoutSec,
     };
   } catch (e) {
     if (e instanceof UsageError) throw e;

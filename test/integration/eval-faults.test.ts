@@ -171,6 +171,14 @@ describe('an environment at fault in an evaluation', () => {
     expect(bad.err).toBe(
       `isreshape: env 'Faulty-v0': step returned observation[0] = NaN; observations must be finite numbers (float32). The environment (env module ${mod}) broke its contract: fix its create()/reset()/step() (README, "Your own environment", says what they must return)\n`,
     );
+
+    // The module made to hang at its import: eval ends with one line naming it and the time.
+    writeFileSync(mod, `for (;;);\n${envModule('step', { over: -1 })}`);
+    const stuck = await runCli(['eval', runDir, '--episodes', '3', '--env-timeout', '1'], 120_000);
+    expect(stuck.code, stuck.err).toBe(2);
+    expect(stuck.err).toBe(
+      `isreshape: the run's env module: importing ${mod} did not finish within 1 s (--env-timeout): the module's top-level code hangs\n`,
+    );
   }, 400_000);
 
   it("an actor's env returns NaN: the actor's one line names the env and what to do, no stack; the run fails", async () => {
