@@ -23,6 +23,8 @@ import type { LoopLogger, LoopTransport } from './ports.js';
 
 /** How long the control plane waits for rollouts before it runs the idle checks again, ms. */
 export const IDLE_POLL_MS = 200;
+/** A batch that has waited this long, with rollouts queued and none arriving from connected actors, is reported (once), ms. */
+export const STALL_WARN_MS = 15_000;
 const NON_FINITE_DETAIL = 'non-finite-gradient: the batch gradient had NaN or Infinity; not trained';
 
 export interface ControlPlaneOptions {
@@ -47,6 +49,8 @@ export class ControlPlane {
   private receiving: Promise<void> | null = null;
   private stopping = false;
   private stopReason = '';
+  /** The message of the current stall (a batch that cannot fill, reported after STALL_WARN_MS); null when none. */
+  stalled: string | null = null;
   /** Valid control messages (hellos answered, heartbeats, actor stats): not rollouts, so not in the intake's counts. */
   controlAccepted = 0;
 
@@ -90,16 +94,44 @@ export class ControlPlane {
    * (the training loop's budget checks, which may stop it).
    */
   async *batches(onIdle: () => void = () => {}): AsyncGenerator<QueuedRollout[], void, undefined> {
+    // A stall: some rollouts queued, not a batch, and no new one for STALL_WARN_MS while actors
+    // are connected (their heartbeats keep them registered). Reported once per stall.
+    let queued = -1,
+      since = this.o.clock.now(),
+      reported = false;
     while (!this.stopping) {
       const b = this.schedule.take(this.intake, this.o.version());
       if (b) {
+        queued = -1;
+        this.stalled = null;
         yield b;
         continue;
       }
       await this.intake.wait(IDLE_POLL_MS, this.o.clock);
       this.expireSilent();
       onIdle();
+      const q = this.intake.counts.pending;
+      const now = this.o.clock.now();
+      if (q !== queued) {
+        queued = q;
+        since = now;
+        reported = false;
+        this.stalled = null;
+      } else if (!reported && q > 0 && this.admission.actors.length > 0 && now - since >= STALL_WARN_MS) {
+        reported = true;
+        this.reportStall(q, (now - since) / 1000);
+      }
     }
+  }
+
+  private reportStall(queued: number, seconds: number): void {
+    const c = this.o.cfg;
+    const actors = this.admission.actors.length;
+    this.stalled = `waiting for a batch: ${queued} of ${c.batchSegments} rollouts queued, none new for ${Math.round(seconds)} s from the ${actors} connected actor(s) (--actors ${c.actors}), which keep at most --max-inflight rollouts per worker unacknowledged until they are trained. If actors x workers x max-inflight < --batch-segments (${c.batchSegments}) the run cannot go on: give the actors a larger --max-inflight, start more of them, or lower --batch-segments${c.deterministic ? ' (--deterministic: each actor sends its share of every batch in order; one that restarted or skipped a sequence number stalls it too)' : ''}`;
+    this.o.logger.warn(
+      { kind: 'batch-stalled', queued, batchSegments: c.batchSegments, actors, seconds: Math.round(seconds) },
+      this.stalled,
+    );
   }
 
   /** Peers of the registered actors. */

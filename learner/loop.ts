@@ -102,6 +102,11 @@ export class TrainingLoop {
     return this.control.admission;
   }
 
+  /** The control plane's report of a batch that cannot fill (control.ts STALL_WARN_MS), while it lasts; else null. */
+  get stalled(): string | null {
+    return this.control.stalled;
+  }
+
   /** Valid control messages (hellos answered, heartbeats, actor stats). */
   get controlAccepted(): number {
     return this.control.controlAccepted;

@@ -138,8 +138,12 @@ export const learnerCommand: CommandModule<object, Record<string, unknown>> = {
     // version, steps and evaluation from the first line, before any update.
     const t0 = Date.now();
     let prev = { t: t0, steps: server.trainingLoop.progress().envSteps };
+    let stallShown: string | null = null;
     const status = () => {
       const loop = server.trainingLoop;
+      // A batch that cannot fill (learner/control.ts): said once, on stderr, while it lasts.
+      if (loop.stalled !== null && loop.stalled !== stallShown) process.stderr.write(`isreshape learner: ${loop.stalled}\n`);
+      stallShown = loop.stalled;
       const now = Date.now();
       const at = loop.progress();
       const steps = at.envSteps;

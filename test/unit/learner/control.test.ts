@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { modelHash } from '../../../model/params.js';
-import { ControlPlane } from '../../../learner/control.js';
+import { ControlPlane, STALL_WARN_MS } from '../../../learner/control.js';
 import { ParamPublisher } from '../../../learner/publisher.js';
 import { AckStatus, MsgType, type HelloMsg, type RolloutMsg } from '../../../protocol/messages.js';
 import { makeRollout } from '../protocol/helpers.js';
@@ -84,6 +84,30 @@ describe('ControlPlane', () => {
     });
     expect((await it.next()).done).toBe(true);
     expect(idle).toBe(3);
+  });
+
+  it('reports a batch that cannot fill (rollouts queued, none new from connected actors) once, after STALL_WARN_MS', async () => {
+    const p = plane({ batchSegments: 2 });
+    p.publisher.publish(0, new Float32Array(4 * 8 + 8 + 8 * 2 + 2 + 8 + 1));
+    p.control.start();
+    const a = Buffer.from('a0');
+    p.transport.push(a, hello(0));
+    p.transport.push(a, rollout(0, 0)); // its only one in flight: the second never comes
+    await until(() => p.control.intake.counts.pending === 1, 'the rollout queued');
+    const t0 = p.clock.now();
+    let idle = 0;
+    const it = p.control.batches(() => {
+      if (p.clock.now() - t0 > 2 * STALL_WARN_MS) p.control.stop();
+      else if (++idle % 20 === 0) p.transport.push(a, { type: MsgType.Heartbeat, actorId: 0, incarnation: 9 }); // still connected
+    });
+    expect((await it.next()).done).toBe(true);
+    const w = p.logger.kind('batch-stalled');
+    expect(w).toHaveLength(1);
+    expect(w[0]).toMatchObject({ queued: 1, batchSegments: 2, actors: 1 });
+    const line = p.logger.lines.find((l) => l.obj.kind === 'batch-stalled')!;
+    expect(line.level).toBe('warn');
+    expect(line.msg).toMatch(/1 of 2 rollouts queued, none new for 15 s .* larger --max-inflight/);
+    expect(p.control.stalled).toBe(line.msg); // what the standalone learner's status prints
   });
 
   it('deterministic mode yields exactly the seqs due for the version, whatever order they arrive in', async () => {
