@@ -14,7 +14,7 @@
  * (the thread is idle between updates: the loop checkpoints only then).
  */
 import type { ModelSpec } from '../model/spec.js';
-import type { RolloutMsg } from '../protocol/messages.js';
+import { ROLLOUT_ARRAY_KEYS, type RolloutMsg } from '../protocol/messages.js';
 import { PinnedWorker } from '../infra/pinnedWorker.js';
 import { workerFile } from '../infra/workerFile.js';
 import type { LearnerConfig } from './config.js';
@@ -46,22 +46,7 @@ export interface UpdateReply {
   params: Float32Array;
 }
 
-/** The typed arrays of a rollout message, in a fixed order. */
-const ARRAY_KEYS = [
-  'obs',
-  'lastObs',
-  'actions',
-  'boxActions',
-  'rewards',
-  'terminated',
-  'truncated',
-  'finalObs',
-  'logmu',
-  'episodeReturns',
-  'episodeLengths',
-  'source',
-] as const;
-type ArrayKey = (typeof ARRAY_KEYS)[number];
+type ArrayKey = (typeof ROLLOUT_ARRAY_KEYS)[number];
 type RolloutArray = Float32Array | Int32Array | Uint8Array;
 type ArrayCtor = new (b: ArrayBuffer, byteOffset: number, length: number) => RolloutArray;
 
@@ -73,7 +58,7 @@ type ArrayCtor = new (b: ArrayBuffer, byteOffset: number, length: number) => Rol
  * by one. Before: one copy per array (12 buffers a rollout), then a structured clone of each.
  */
 export function compactRollout(m: RolloutMsg, transfer: ArrayBuffer[]): RolloutMsg {
-  const present = ARRAY_KEYS.filter((k) => m[k] !== undefined);
+  const present = ROLLOUT_ARRAY_KEYS.filter((k) => m[k] !== undefined);
   const arrays = present.map((k) => m[k] as RolloutArray);
   const out: RolloutMsg = { ...m };
   const set = (k: ArrayKey, a: RolloutArray) => ((out as unknown as Record<ArrayKey, RolloutArray>)[k] = a);

@@ -110,6 +110,22 @@ export interface RolloutMsg {
   source?: Uint8Array;
 }
 
+/** The typed-array fields of a RolloutMsg (the optional ones last). */
+export const ROLLOUT_ARRAY_KEYS = [
+  'obs',
+  'lastObs',
+  'actions',
+  'rewards',
+  'terminated',
+  'truncated',
+  'finalObs',
+  'logmu',
+  'episodeReturns',
+  'episodeLengths',
+  'boxActions',
+  'source',
+] as const satisfies readonly (keyof RolloutMsg)[];
+
 /** A parameter version from the learner. */
 export interface ParamsMsg {
   type: MsgType.Params;
