@@ -77,6 +77,15 @@ export function smallRunArgs(over: Record<string, FlagValue> = {}): string[] {
   return argv;
 }
 
+/** Resolve once `f()` is true, polling every 100 ms; throw naming `what` after `tries` polls. */
+export async function until(f: () => boolean, what: string, tries = 3000): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (f()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
 /** Update records in one learner-to-launcher IPC message (protocol/ipc.ts: 'update' carries one, 'updates' a batch). */
 export function updatesIn(m: { type: string; records?: unknown[] }): number {
   return m.type === 'update' ? 1 : m.type === 'updates' ? (m.records?.length ?? 0) : 0;

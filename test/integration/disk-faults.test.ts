@@ -27,7 +27,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, recordsOf, runCli, smallRunArgs, startTrain } from '../helpers/cli.js';
+import { ensureBuilt, recordsOf, runCli, smallRunArgs, startTrain, until } from '../helpers/cli.js';
 import { CheckpointStore, decodeCheckpoint, encodeCheckpoint } from '../../learner/checkpoint.js';
 import { logExists } from '../../protocol/logFiles.js';
 import type { SummaryRecord } from '../../protocol/records.js';
@@ -60,13 +60,6 @@ function fillDisk(file: string): number {
 }
 
 /** Poll `f` every 100 ms, at most `tries` times (a bound, not a timing assertion). */
-async function until(f: () => boolean, what: string, tries = 3000): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (f()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 const hasUpdate = (runDir: string) => {
   const f = join(runDir, 'learner.ndjson');

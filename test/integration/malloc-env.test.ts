@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zmq from 'zeromq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ensureBuilt } from '../helpers/cli.js';
+import { CLI, ensureBuilt, until } from '../helpers/cli.js';
 
 /** The opt-in setting the README gives for a learner that faces untrusted peers (not the default: it cost 15-25% of end-to-end steps/s). */
 const MALLOC_TUNING = { MALLOC_MMAP_THRESHOLD_: '32768' };
@@ -27,13 +27,6 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(f: () => boolean, what: string, tries = 3000): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (f()) return;
-    await sleep(100);
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 const rssMiB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, ensureBuilt, recordsOf, smallRunArgs } from '../helpers/cli.js';
+import { CLI, ROOT, ensureBuilt, recordsOf, smallRunArgs, until } from '../helpers/cli.js';
 
 const isRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
@@ -28,14 +28,6 @@ c.on('error', (e) => { let w = 'ok'; try { fs.writeFileSync(${JSON.stringify(joi
     timeout: 30_000,
   });
   return (r.stdout + r.stderr).trim();
-}
-
-async function until(f: () => boolean, what: string, tries = 3000): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (f()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`gave up waiting for ${what}`);
 }
 
 beforeAll(() => ensureBuilt(), 300_000);

@@ -7,7 +7,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, recordsOf, runCli, smallRunArgs, startTrain } from '../helpers/cli.js';
+import { ensureBuilt, recordsOf, runCli, smallRunArgs, startTrain, until } from '../helpers/cli.js';
 import { OWNER_FILE, privateBase } from '../../deploy/launcher.js';
 
 let dir = '';
@@ -19,14 +19,6 @@ beforeAll(() => {
 afterAll(() => {
   for (const d of [dir, ...controls]) rmSync(d, { recursive: true, force: true });
 });
-
-async function until(f: () => boolean, what: string, tries = 3000): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (f()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 const alive = (pid: number) => {
   try {

@@ -12,20 +12,13 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, recordsOf, runCli, smallRunArgs, startTrain } from '../helpers/cli.js';
+import { ensureBuilt, recordsOf, runCli, smallRunArgs, startTrain, until } from '../helpers/cli.js';
 import { CheckpointStore } from '../../learner/checkpoint.js';
 import type { SummaryRecord } from '../../protocol/records.js';
 
 const STACK = /^\s+at .+:\d+:\d+\)?$/m;
 
 /** Poll `f` every 100 ms, at most `tries` times (a bound, not a timing assertion). */
-async function until(f: () => boolean, what: string, tries = 3000): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (f()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 const alive = (pid: number) => {
   try {

@@ -7,7 +7,7 @@ import { initParams } from '../../../model/params.js';
 import { SegmentCollector } from '../../../actor/collect.js';
 import { Learner } from '../../../learner/learner.js';
 import { compactRollout, TrainerThread } from '../../../learner/trainer.js';
-import { MsgType, type RolloutMsg } from '../../../protocol/messages.js';
+import { MsgType, ROLLOUT_ARRAY_KEYS, type RolloutMsg } from '../../../protocol/messages.js';
 import { encode, decode } from '../../../protocol/codec.js';
 import { learnerConfig } from './fakes.js';
 
@@ -24,18 +24,8 @@ function segment(params: Float32Array, seed: number): RolloutMsg {
 }
 
 describe('compactRollout (what crosses to the thread)', () => {
-  const keys = [
-    'obs',
-    'lastObs',
-    'actions',
-    'rewards',
-    'terminated',
-    'truncated',
-    'finalObs',
-    'logmu',
-    'episodeReturns',
-    'episodeLengths',
-  ] as const;
+  // The arrays every rollout has (not the optional boxActions and source).
+  const keys = ROLLOUT_ARRAY_KEYS.filter((k) => k !== 'boxActions' && k !== 'source');
 
   it('a decoded rollout: its arrays copied once, into one transferable buffer, equal and aligned', () => {
     const m = segment(initParams(spec, 1), 5);
