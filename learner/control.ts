@@ -97,8 +97,7 @@ export class ControlPlane {
     // A stall: some rollouts queued, not a batch, and no new one for STALL_WARN_MS while actors
     // are connected (their heartbeats keep them registered). Reported once per stall.
     let queued = -1,
-      since = this.o.clock.now(),
-      reported = false;
+      since = this.o.clock.now();
     while (!this.stopping) {
       const b = this.schedule.take(this.intake, this.o.version());
       if (b) {
@@ -115,11 +114,9 @@ export class ControlPlane {
       if (q !== queued) {
         queued = q;
         since = now;
-        reported = false;
         this.stalled = null;
-      } else if (!reported && q > 0 && this.admission.actors.length > 0 && now - since >= STALL_WARN_MS) {
-        reported = true;
-        this.reportStall(q, (now - since) / 1000);
+      } else if (this.stalled === null && q > 0 && this.admission.actors.length > 0 && now - since >= STALL_WARN_MS) {
+        this.reportStall(q, (now - since) / 1000); // sets this.stalled: once per stall
       }
     }
   }
