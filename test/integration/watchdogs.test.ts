@@ -33,7 +33,7 @@ const hasRecord = (file: string, kind: string) => existsSync(file) && readFileSy
 const pidOf = (file: string) => (JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!) as { pid: number }).pid;
 
 let dir = '';
-const HANG = (flag: string) => `import { existsSync } from 'node:fs';
+const HANG = (flag: string) => `import { existsSync, writeFileSync } from 'node:fs';
 export const envs = {
   'Hang-v0': {
     spec: { observationSize: 1, action: { type: 'discrete', n: 2 }, maxEpisodeSteps: 20 },
@@ -41,7 +41,7 @@ export const envs = {
       let t = 0;
       return {
         reset() { t = 0; return [0]; },
-        step(a) { if (existsSync(${JSON.stringify(flag)})) for (;;); t++; return { observation: [t / 20], reward: a, terminated: false, truncated: false }; },
+        step(a) { if (existsSync(${JSON.stringify(flag)})) { writeFileSync(${JSON.stringify(flag)} + '.hung-' + process.pid, ''); for (;;); } t++; return { observation: [t / 20], reward: a, terminated: false, truncated: false }; },
       };
     },
   },
@@ -161,14 +161,21 @@ describe('watchdogs', () => {
       'updates and both actors',
     );
     writeFileSync(flag, '');
-    const pids = [pidOf(learnerLog), pidOf(join(runDir, 'actor-0.ndjson')), pidOf(join(runDir, 'actor-1.ndjson'))];
+    const actorPids = [0, 1].map((k) => pidOf(join(runDir, `actor-${k}.ndjson`)));
+    const pids = [pidOf(learnerLog), ...actorPids];
+    // An actor whose env hangs marks it; the other may be waiting for credit (the batch needs both
+    // actors' rollouts), never reaching step(): that one stops cleanly. Kill once one actor hangs.
+    const hung = (p: number) => existsSync(`${flag}.hung-${p}`);
+    await until(() => actorPids.some(hung), 'an actor hanging in step()');
     t.kill('SIGKILL');
     await t.exit;
     await until(() => pids.every((p) => !alive(p)), 'the learner and the actors to exit', 1500);
     for (const k of [0, 1]) {
       const log = join(runDir, `actor-${k}.ndjson`);
       expect(recordsOf(log, 'launcher-gone')).toHaveLength(1);
-      expect(recordsOf(log, 'actor-stop-forced')).toHaveLength(1);
+      // Hung in step(): its stop bound ends it. Not hung: it stops after its segment.
+      if (hung(actorPids[k])) expect(recordsOf(log, 'actor-stop-forced')).toHaveLength(1);
+      else expect(recordsOf(log, 'actor-stop')).toHaveLength(1);
     }
     const s = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as SummaryRecord;
     expect(s.stopReason).toBe('the launcher exited');
