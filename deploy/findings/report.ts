@@ -41,6 +41,14 @@ const TASK_ORDER = [
   'seq-reverse-share0.5',
   'seq-reverse-share1',
 ];
+/**
+ * v5 and v5-fixed with the draft's constant floor: the results file keeps the label config.json
+ * gives (the default floor left out, 'v5'); the report names the floor, as `analyze` does.
+ */
+const V5_CONST = 'v5 floor=const';
+const SHOWN: Readonly<Record<string, string>> = { v5: V5_CONST, 'v5-fixed': 'v5-fixed floor=const' };
+export const shownMethod = (m: string): string => SHOWN[m] ?? m;
+
 const METHOD_ORDER = [
   'sft',
   'sft advantage=reward',
@@ -50,12 +58,12 @@ const METHOD_ORDER = [
   'vtrace',
   'sapo',
   'v3.1',
-  'v5',
+  V5_CONST,
   'v5 floor=neg-is',
   'v5 floor=max1',
-  'v5-fixed',
+  'v5-fixed floor=const',
 ];
-const V5 = ['v5', 'v5 floor=neg-is'];
+const V5 = [V5_CONST, 'v5 floor=neg-is'];
 const BASELINES = ['v3.1', 'ppo', 'is'];
 const NAMES: Record<string, string> = { ppo: 'ppo (clip)', is: 'is (noclip)' };
 
@@ -82,7 +90,7 @@ const verdictText = (c: Comparison): string =>
 
 /** The report's blocks. `planned`: every cell of the grids (for the status table). */
 export function findingsBlocks(results: readonly ResultLine[], planned: readonly FindingsCell[]): Block[] {
-  const res = [...results].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const res = results.map((r) => ({ ...r, method: shownMethod(r.method) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const cells = cellsOf(res);
   const get = (task: string, method: string, lag: number, setting = '') => cells.get(cellId(task, method, setting, lag));
   const main = res.filter((r) => r.grid !== 2);
@@ -235,7 +243,7 @@ export function findingsBlocks(results: readonly ResultLine[], planned: readonly
       }
       return { k, n };
     };
-    const c5 = pooled('v5');
+    const c5 = pooled(V5_CONST);
     const cn = pooled('v5 floor=neg-is');
     if (c5.n === 0 && cn.n === 0) continue;
     const cmp = compareRates(c5.k, c5.n, cn.k, cn.n);
@@ -244,7 +252,7 @@ export function findingsBlocks(results: readonly ResultLine[], planned: readonly
     );
     for (const lag of lags) {
       const row = [taskTitle(task), String(lag)];
-      for (const m of ['v5', 'v5 floor=neg-is', 'v5 floor=max1', 'v3.1', 'ppo']) {
+      for (const m of [V5_CONST, 'v5 floor=neg-is', 'v5 floor=max1', 'v3.1', 'ppo']) {
         const c = get(task, m, lag);
         row.push(c ? fmtRate(c.collapsed, c.n) : '-');
       }
@@ -285,9 +293,9 @@ export function findingsBlocks(results: readonly ResultLine[], planned: readonly
     for (const lag of lags) {
       const m = get(task, 'v5 floor=max1', lag);
       const row = [taskTitle(task), String(lag), m ? fmtInterval(m.iqm) : '-', m ? fmtRate(m.collapsed, m.n) : '-'];
-      for (const other of ['v5', 'v5 floor=neg-is', 'ppo']) {
+      for (const other of [V5_CONST, 'v5 floor=neg-is', 'ppo']) {
         const c = compare(m, get(task, other, lag));
-        if (other === 'v5' && c.verdict in tl) tl[c.verdict]!++;
+        if (other === V5_CONST && c.verdict in tl) tl[c.verdict]!++;
         row.push(c.poi === null ? '-' : `${verdictText(c)} (${c.nx}/${c.ny})`);
       }
       q3rows.push(row);
@@ -400,8 +408,8 @@ export function findingsBlocks(results: readonly ResultLine[], planned: readonly
     const heat: HeatCell[] = [];
     for (const s of settings)
       for (const [method, lag, col] of [
-        ['v5', 4, cols[0]],
-        ['v5', 16, cols[1]],
+        [V5_CONST, 4, cols[0]],
+        [V5_CONST, 16, cols[1]],
         ['v5 floor=neg-is', 4, cols[2]],
         ['v5 floor=neg-is', 16, cols[3]],
       ] as const) {
@@ -502,21 +510,21 @@ function grid2Answer(g2: readonly ResultLine[], cells: Map<string, Cell>): { sen
       const b = cell(m, 16);
       return { k: (a?.collapsed ?? 0) + (b?.collapsed ?? 0), n: (a?.n ?? 0) + (b?.n ?? 0) };
     };
-    const c = pool('v5');
+    const c = pool(V5_CONST);
     const n = pool('v5 floor=neg-is');
     kc += c.k;
     nc += c.n;
     kn += n.k;
     nn += n.n;
-    if ((cell('v5', 4)?.n ?? 0) >= MIN_SEEDS && (cell('v5', 16)?.n ?? 0) >= MIN_SEEDS) {
+    if ((cell(V5_CONST, 4)?.n ?? 0) >= MIN_SEEDS && (cell(V5_CONST, 16)?.n ?? 0) >= MIN_SEEDS) {
       full++;
       if (c.k === 0) clean.push(`${s} (0/${c.n}, rate below ${fmt(wilson(0, c.n).hi)} at 95%)`);
     }
     rows.push([
       s,
       c.n ? fmtRate(c.k, c.n) : '-',
-      fmtInterval(cell('v5', 4)?.iqm ?? null),
-      fmtInterval(cell('v5', 16)?.iqm ?? null),
+      fmtInterval(cell(V5_CONST, 4)?.iqm ?? null),
+      fmtInterval(cell(V5_CONST, 16)?.iqm ?? null),
       n.n ? fmtRate(n.k, n.n) : '-',
       fmtInterval(cell('v5 floor=neg-is', 4)?.iqm ?? null),
       fmtInterval(cell('v5 floor=neg-is', 16)?.iqm ?? null),

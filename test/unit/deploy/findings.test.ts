@@ -167,12 +167,14 @@ describe('findings report', () => {
       /the constant floor collapsed in 5\/10 \[0\.24, 0\.76\] runs over all lags, neg-is in 0\/10 \[0\.00, 0\.28\] \(not resolved\)/,
     );
     // Q1: ppo is ahead of v5 at lag 0 (resolved), `is` has too few seeds, seq has no v5 runs (no section).
-    expect(md).toContain('| `v5` vs `ppo (clip)` | 0.00 [0.00, 0.00] **behind** (5/5) |');
-    expect(md).toContain('`v5` vs `is (noclip)` | 0.00 [0.00, 0.00] too few seeds (5/3)');
+    // The results file's 'v5' (config.json's label, default floor left out) is shown with its floor.
+    expect(md).toContain('| `v5 floor=const` vs `ppo (clip)` | 0.00 [0.00, 0.00] **behind** (5/5) |');
+    expect(md).not.toMatch(/`v5`/);
+    expect(md).toContain('`v5 floor=const` vs `is (noclip)` | 0.00 [0.00, 0.00] too few seeds (5/3)');
     expect(md.slice(md.indexOf('## 1.'), md.indexOf('## 2.'))).not.toContain('seq-reverse');
     // The CartPole family pooled over its two tasks at lag 0 (both have 5 seeds of ppo and v5 there).
     expect(md).toContain('### CartPole: pooled over its tasks');
-    expect(md).toContain('| `v5` vs `ppo (clip)` | 0.00 [0.00, 0.00] **behind** (2 tasks, 10/10 runs) | - |');
+    expect(md).toContain('| `v5 floor=const` vs `ppo (clip)` | 0.00 [0.00, 0.00] **behind** (2 tasks, 10/10 runs) | - |');
     // `is` has 3 seeds: it is in the cell table, but never a recommendation.
     expect(md).toMatch(/\| CartPole-v1, IMPALA-style \| `is` \| 0 \| 3 \|/);
     const q4 = md.slice(md.indexOf('## 4.'), md.indexOf('## Heat maps'));
