@@ -137,9 +137,9 @@ export class SegmentCollector {
     const truncated = new Uint8Array(T * E);
     const logmu = new Float32Array(T * E);
     const finals: Float32Array[] = [];
-    // One float64 copy per segment (the Gaussian head reads its log standard deviations from it),
-    // and the parameters loaded into the policy's forward pass once.
-    const mu = Float64Array.from(params);
+    // The parameters loaded into the policy's forward pass once per segment; the Gaussian head
+    // reads its log standard deviations from them (float32 values, read as numbers).
+    const mu = params;
     this.policy.load(mu);
     const out = this.stepOut;
     for (let t = 0; t < T; t++) {

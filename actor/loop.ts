@@ -33,7 +33,7 @@ import { randomInt } from 'node:crypto';
 import { AckStatus, MsgType, type HelloMsg, type Message, type RolloutMsg } from '../protocol/messages.js';
 import type { BehaviourOptions } from './collect.js';
 import type { DecodeResult } from '../protocol/codec.js';
-import type { Clock } from '../protocol/clock.js';
+import { WOKEN, type Clock } from '../protocol/clock.js';
 import { validateParams } from '../protocol/validate.js';
 import type { ModelSpec } from '../model/spec.js';
 import { modelHash, paramCount } from '../model/params.js';
@@ -381,7 +381,7 @@ export class ActorLoop {
   /** Resolve after `ms` or at the next notify(), whichever comes first. */
   private async waitFor(ms: number): Promise<void> {
     const ac = new AbortController();
-    const done = () => ac.abort();
+    const done = () => ac.abort(WOKEN);
     this.waiters.add(done);
     try {
       await this.d.clock.sleep(ms, ac.signal);
@@ -407,7 +407,7 @@ export class ActorLoop {
         else if (m.version < this.history.latest)
           this.startRejoin(`params version ${m.version} is older than the newest held ${this.history.latest} (the learner restarted)`);
         else {
-          this.history.add(m.version, m.params.slice());
+          this.history.add(m.version, sharedCopy(m.params));
           this.versionsReceived++;
         }
       } else if (m.type === MsgType.Ack) {
@@ -609,4 +609,15 @@ export class ActorLoop {
       },
     });
   }
+}
+
+/**
+ * A version's parameters as the history keeps them: a copy in shared memory, so that handing
+ * them to a slot's worker thread passes a handle, not a 36 KB (at [64, 64]) structured clone per
+ * segment. Never written after this: the thread may read it while the main thread goes on.
+ */
+function sharedCopy(a: Float32Array): Float32Array {
+  const c = new Float32Array(new SharedArrayBuffer(a.byteLength));
+  c.set(a);
+  return c;
 }

@@ -9,7 +9,7 @@
  * keyed buffer (deterministic mode: update u takes exactly the sequence numbers it is due).
  */
 import type { DropReason, RolloutMsg } from '../protocol/messages.js';
-import { wallClock, type Clock } from '../protocol/clock.js';
+import { WOKEN, wallClock, type Clock } from '../protocol/clock.js';
 import type { RolloutAccounting } from '../protocol/records.js';
 
 export interface QueuedRollout {
@@ -227,7 +227,7 @@ export class Intake {
   /** Resolve when something is offered, at wakeAll(), or after `ms` of `clock` (default: the wall clock). */
   async wait(ms: number, clock: Clock = wallClock): Promise<void> {
     const ac = new AbortController();
-    const done = () => ac.abort();
+    const done = () => ac.abort(WOKEN);
     this.waiters.add(done);
     try {
       await clock.sleep(ms, ac.signal);

@@ -16,7 +16,7 @@
  * log mu takes one of two values, log(1 - eps + eps/V) (the right token) or log(eps/V); the
  * learner checks the claim is one of them. A run without a teacher refuses teacher rows.
  *
- * Versions: the verifier keeps its own copies (float64) of the last `capacity` versions; a
+ * Versions: the verifier keeps its own copies (float32, as published; widened to float64 when loaded into the forward pass) of the last `capacity` versions; a
  * rollout whose behaviour version is no longer held cannot be verified and is dropped as stale
  * (never trained unverified).
  */
@@ -42,7 +42,7 @@ export const LOGMU_RELATIVE = 1e-5;
  * than the learner's own forward + backward per trained row.
  */
 export const DEFAULT_VERIFY_SHARE = 1;
-/** Versions kept for verification at least (cheap: one float64 copy of the parameters each). */
+/** Versions kept for verification at least (cheap: one float32 copy of the parameters each). */
 export const MIN_VERIFY_VERSIONS = 64;
 
 export interface ClaimVerifierOptions {
@@ -60,7 +60,7 @@ export interface ClaimVerifierOptions {
 export type ClaimVerdict = Refusal | DropDecision | null;
 
 export class ClaimVerifier {
-  private readonly versions = new Map<number, Float64Array>();
+  private readonly versions = new Map<number, Float32Array>();
   private newest = -1;
   private readonly share: number;
   private readonly capacity: number;
@@ -91,7 +91,7 @@ export class ClaimVerifier {
 
   /** Hold `params` as version `version` (called at every publish); the oldest beyond capacity are forgotten. */
   note(version: number, params: Float32Array): void {
-    this.versions.set(version, Float64Array.from(params));
+    this.versions.set(version, params.slice());
     if (version === this.fwdVersion) this.fwdVersion = -1;
     if (version > this.newest) this.newest = version;
     for (const v of this.versions.keys()) if (v <= this.newest - this.capacity) this.versions.delete(v);

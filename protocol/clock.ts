@@ -24,3 +24,9 @@ export const wallClock: Clock = {
       signal?.addEventListener('abort', done, { once: true });
     }),
 };
+
+/**
+ * The reason to abort a sleep's signal with when waking it: a given reason spares abort() the
+ * DOMException it otherwise builds, stack trace and all (a wake per rollout on the hot path).
+ */
+export const WOKEN = 'woken';
