@@ -12,6 +12,8 @@
  * - protocol over raw ZeroMQ message rate at 4 KB and 248 KB;
  * - pipelineEfficiency: end-to-end 1 actor x 1 worker at L = 1 over min(learner-only at L = 1,
  *   actor-only at 1 thread), target >= 0.7;
+ * - where the end-to-end runs' CPU goes: CPU per env step by thread role (bench/threadCpu.ts),
+ *   and the ceiling it sets, cores x 1e6 / total steps/s, however well the threads overlap;
  * - many actors (bench/manyActors.ts): A = 1, 16, 64, 256 simulated actors against a real
  *   learner: updates/s, rollouts/s, parameter bytes/s and per rollout, learner RSS.
  * Each rate is printed with its ratio to one thread and to linear scaling; RSS at start and end.
@@ -37,6 +39,7 @@ import { actorOnlyFps, CARTPOLE_SPEC, makeSegments } from './throughput.js';
 import { protocolThroughput, rawThroughput, receiveSideThroughput, rolloutMessage } from './transport.js';
 import { timed } from './results.js';
 import { manyActorsPoint, type ManyActorsPoint } from './manyActors.js';
+import { CPU_ROLES, startThreadCpuSampler, type CpuPerStep, type ThreadCpuSampler } from './threadCpu.js';
 
 const T = 32,
   E = 4,
@@ -94,6 +97,8 @@ export interface EndToEndPoint {
   efficiency: number;
   updates: number;
   timeMs: UpdateTimeSplit | null;
+  /** CPU time per environment step over the same steady window, by thread role (bench/threadCpu.ts); null without /proc. */
+  cpuUsPerStep: CpuPerStep | null;
 }
 /** A predicted speedup (Amdahl from the measured serial and parallel time per update), not a measurement. */
 export interface PredictedPoint {
@@ -165,6 +170,61 @@ async function manyActorsCurve(ms: number, say: (s: string) => void): Promise<Ma
     );
   }
   return pts;
+}
+
+const CPU_HEADERS: Record<(typeof CPU_ROLES)[number], string> = {
+  learnerMain: 'learner main',
+  trainer: 'trainer',
+  actorMain: 'actor main',
+  envWorker: 'env worker',
+  zmqIo: 'ZeroMQ I/O',
+  runtimeHelpers: 'runtime helpers',
+  launcher: 'launcher',
+};
+
+/**
+ * The end-to-end runs' CPU per env step by thread role, and what it means for the pipeline
+ * target: with `cpus` cores the run can take at most cpus x 1e6 / total steps/s however well
+ * its threads overlap (its ceiling), whatever is left of the efficiency target's denominator.
+ */
+export function cpuLines(r: Pick<ScalingResults, 'endToEnd' | 'learnerOnly' | 'actorOnly' | 'machine'>): string[] {
+  const pts = r.endToEnd.filter((p) => p.cpuUsPerStep !== null);
+  if (pts.length === 0) return ['End-to-end CPU per env step: not measured (no /proc)'];
+  const cpus = r.machine.cpus;
+  const lines = renderText({
+    title: `End-to-end CPU per env step, us (user + system, from /proc, the same steady window; ${cpus} cores)`,
+    headers: [
+      'actors x workers',
+      'learner threads',
+      ...CPU_ROLES.map((k) => CPU_HEADERS[k]),
+      'total',
+      `ceiling on ${cpus} cores, steps/s`,
+      'measured steps/s',
+    ],
+    rows: pts.map((p) => {
+      const c = p.cpuUsPerStep!;
+      return [
+        `${p.actors} x ${p.workers}`,
+        String(p.learnerThreads),
+        ...CPU_ROLES.map((k) => num(c[k])),
+        num(c.total),
+        int((cpus * 1e6) / c.total),
+        int(p.stepsPerSec),
+      ];
+    }),
+    note: 'trainer / env worker: the busiest other thread of the learner / actor process; runtime helpers: every other thread (V8 garbage collector and compiler, libuv)',
+  }).split('\n');
+  const one = pts.find((p) => p.actors === 1 && p.workers === 1 && p.learnerThreads === 1);
+  const lo = r.learnerOnly.find((p) => p.threads === 1)?.samplesPerSec ?? NaN;
+  const ao = r.actorOnly.find((p) => p.threads === 1)?.stepsPerSec ?? NaN;
+  if (one) {
+    const den = Math.min(lo, ao);
+    const ceiling = (cpus * 1e6) / one.cpuUsPerStep!.total;
+    lines.push(
+      `pipeline CPU ceiling, 1 x 1 at L = 1: ${cpus} cores x 1e6 / ${num(one.cpuUsPerStep!.total)} us = ${int(ceiling)} steps/s = ${num(ceiling / den)} of min(learner-only, actor-only) = ${int(den)}; efficiency 0.7 needs at most ${num((cpus * 1e6) / (0.7 * den))} us of CPU per step, spread evenly over the cores`,
+    );
+  }
+  return lines;
 }
 
 /** Lines stating the pipeline and many-actors targets with their measured ratios. */
@@ -296,12 +356,22 @@ async function endToEndPoint(
     String(steps),
     '--quiet',
   ];
-  return withTrainRun(args, (run) => {
-    // Skip the first tenth of the updates (start-up: threads, JIT, actors joining).
-    const ups = run.updates.slice(Math.floor(run.updates.length / 10));
-    const stepsPerSec = steadyStepsPerSecond(ups) ?? NaN;
-    return { actors, workers, learnerThreads, stepsPerSec, updates: run.updates.length, timeMs: meanTimeSplit(ups) };
-  });
+  let sampler: ThreadCpuSampler | null = null;
+  return withTrainRun(
+    args,
+    (run) => {
+      // Skip the first tenth of the updates (start-up: threads, JIT, actors joining).
+      const ups = run.updates.slice(Math.floor(run.updates.length / 10));
+      const stepsPerSec = steadyStepsPerSecond(ups) ?? NaN;
+      const first = ups[0],
+        last = ups.at(-1);
+      const cpuUsPerStep = sampler && first && last ? sampler.stop(first.time, last.time, last.envSteps - first.envSteps) : null;
+      return { actors, workers, learnerThreads, stepsPerSec, updates: run.updates.length, timeMs: meanTimeSplit(ups), cpuUsPerStep };
+    },
+    (pid) => {
+      sampler = startThreadCpuSampler(pid);
+    },
+  ).finally(() => sampler?.stop(0, 0, 0));
 }
 
 const int = (x: number): string => (Number.isFinite(x) ? String(Math.round(x)) : '-');
@@ -549,6 +619,8 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
       note: 'x one thread: against 1 actor x 1 worker with 1 learner thread; of linear: that ratio over (actor threads + learner threads) / 2',
     }),
   );
+  say('');
+  for (const l of cpuLines(r)) say(l);
   say('');
   for (const t of learnerTargets(r)) say(t);
   for (const l of pipelineTargets(r)) say(l);

@@ -13,8 +13,12 @@ import type { UpdateRecord } from '../protocol/records.js';
 
 const CLI = fileURLToPath(new URL('../deploy/cli.js', import.meta.url));
 
-/** Run `train` with `args` (no --run-dir: this adds one) and hand the finished run to `use`. */
-export async function withTrainRun<T>(args: string[], use: (run: RunData, runDir: string) => T | Promise<T>): Promise<T> {
+/** Run `train` with `args` (no --run-dir: this adds one) and hand the finished run to `use`; `onSpawn` gets the child's pid. */
+export async function withTrainRun<T>(
+  args: string[],
+  use: (run: RunData, runDir: string) => T | Promise<T>,
+  onSpawn?: (pid: number) => void,
+): Promise<T> {
   const dir = mkdtempSync(path.join(tmpdir(), 'isreshape-bench-'));
   const runDir = path.join(dir, 'run');
   try {
@@ -23,6 +27,7 @@ export async function withTrainRun<T>(args: string[], use: (run: RunData, runDir
       const child = spawn(process.execPath, [CLI, 'train', ...args, '--run-dir', runDir], { stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout.on('data', (d: Buffer) => out.push(d.toString()));
       child.stderr.on('data', (d: Buffer) => out.push(d.toString()));
+      if (child.pid !== undefined) onSpawn?.(child.pid);
       child.on('error', reject);
       child.on('exit', (c) => resolve(c ?? 1));
     });
