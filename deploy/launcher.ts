@@ -403,7 +403,9 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   }
   if (s.failed === true) {
     // An environment at fault in an evaluation (hung, bad values): its message names the env, the call and the time.
-    say(`isreshape train: the run failed: ${s.evalError ?? s.stopReason}`);
+    say(
+      `isreshape train: the run failed: ${s.evalError ?? (s.finalEvalError !== undefined ? `the final evaluation failed: ${s.finalEvalError}` : s.stopReason)}`,
+    );
     return 1;
   }
   if (learnerCode !== 0) {

@@ -367,7 +367,8 @@ export class TrainingLoop {
       finalEval,
       finalEvalError,
       ...(this.evals.fault !== null ? { evalError: this.evals.fault } : {}),
-      failed: this.failed || this.evals.fault !== null,
+      // A run whose final evaluation failed, for whatever reason, has not delivered what it promised: failed.
+      failed: this.failed || this.evals.fault !== null || finalEvalError !== undefined,
       randomReturn: this.randomReturn,
       returns: this.returns,
       stopReason: this.stopReason,

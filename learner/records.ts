@@ -143,7 +143,7 @@ export interface SummaryInput {
   finalEvalError?: string;
   /** The first evaluation the environment was to blame for (it hung or returned bad values; learner/evalScheduler.ts). */
   evalError?: string;
-  /** The run stopped because it could not go on (StopPolicy.cannotLearn), or an evaluation's environment failed (`evalError`). */
+  /** The run stopped because it could not go on (StopPolicy.cannotLearn), an evaluation's environment failed (`evalError`), or the final evaluation failed (`finalEvalError`). */
   failed?: boolean;
   randomReturn: number;
   returns: ReturnWindow;

@@ -208,7 +208,7 @@ export interface SummaryRecord extends BaseRecord, RolloutAccounting {
    * the final evaluation, ended with it) and is `failed`.
    */
   evalError?: string;
-  /** True when the run stopped because it could not go on (every rollout rejected: stopReason says why) or `evalError`; the learner exits 1. */
+  /** True when the run stopped because it could not go on (every rollout rejected: stopReason says why), or `evalError`, or `finalEvalError`; the learner exits 1. */
   failed?: boolean;
   return: { mean100: number | null; episodes: number };
 }

@@ -210,13 +210,16 @@ export const envs = {
     writeFileSync(brk, String(update!.pid));
     const code = await t.exit;
     const out = t.out();
-    expect(code, out).toBe(0);
+    // Training finished, but the run did not deliver its final evaluation: exit 1, saying why.
+    expect(code, out).toBe(1);
     expect(out).toContain('final evaluation FAILED: ');
+    expect(out).toMatch(/isreshape train: the run failed: the final evaluation failed: .*evaluation env broke on purpose/);
     expect(out).toContain('evaluation env broke on purpose');
     expect(out).not.toMatch(STACK);
     const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as SummaryRecord;
     expect(summary.finalEval).toBeUndefined();
     expect(summary.finalEvalError).toContain('evaluation env broke on purpose');
+    expect(summary.failed).toBe(true);
     expect(summary.envSteps).toBeGreaterThanOrEqual(3000);
     expect(logExists(join(runDir, 'learner.ndjson'))).toBe(true);
     expect(recordsOf(join(runDir, 'learner.ndjson'), 'final-eval-failed')).toHaveLength(1);
