@@ -39,6 +39,7 @@ import { actorOnlyFps, CARTPOLE_SPEC, makeSegments } from './throughput.js';
 import { protocolThroughput, rawThroughput, receiveSideThroughput, rolloutMessage } from './transport.js';
 import { timed } from './results.js';
 import { manyActorsPoint, type ManyActorsPoint } from './manyActors.js';
+import { computeCeiling, type ComputeCeiling } from './computeCeiling.js';
 import { CPU_ROLES, startThreadCpuSampler, type CpuPerStep, type ThreadCpuSampler } from './threadCpu.js';
 
 const T = 32,
@@ -127,6 +128,8 @@ export interface PredictionBasis {
 export interface ScalingResults {
   settings: string;
   machine: { cpus: number; node: string; loadAtStart: number[]; loadAtEnd: number[] };
+  /** N threads of a pure compute loop over one (bench/computeCeiling.ts): what the machine itself gives the learner threads. */
+  computeCeiling: ComputeCeiling;
   rssMB: { start: number; end: number };
   learnerOnly: LearnerPoint[];
   /** The same at [256, 256] (compute dominates). */
@@ -447,7 +450,9 @@ export function predictSpeedups(
 }
 
 /** The targets of issue 20 that this bench measures on the learner, each with its ratio. */
-export function learnerTargets(r: Pick<ScalingResults, 'learnerOnly' | 'learnerOnlyLarge' | 'predicted'>): string[] {
+export function learnerTargets(
+  r: Pick<ScalingResults, 'learnerOnly' | 'learnerOnlyLarge' | 'predicted'> & Partial<Pick<ScalingResults, 'computeCeiling'>>,
+): string[] {
   const ratio = (pts: LearnerPoint[]) => {
     const a = pts.find((p) => p.threads === 1)?.samplesPerSec;
     const b = pts.find((p) => p.threads === 2)?.samplesPerSec;
@@ -459,6 +464,11 @@ export function learnerTargets(r: Pick<ScalingResults, 'learnerOnly' | 'learnerO
   return [
     line('learner-only 2 threads / 1 thread [64,64]', ratio(r.learnerOnly), 1.6, 'measured'),
     line('learner-only 2 threads / 1 thread [256,256]', ratio(r.learnerOnlyLarge), 1.8, 'measured'),
+    ...(r.computeCeiling && r.computeCeiling.threads === 2
+      ? [
+          `  (this machine, the same run: 2 threads of a pure compute loop gave ${num(r.computeCeiling.ratio)}x one; the learner reached ${num(ratio(r.learnerOnly) / r.computeCeiling.ratio)} of that at [64,64], ${num(ratio(r.learnerOnlyLarge) / r.computeCeiling.ratio)} at [256,256])`,
+        ]
+      : []),
     ...(p12 === null
       ? []
       : [
@@ -487,6 +497,10 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
     `scaling bench: ${settings}; ${availableParallelism()} cpus, load ${loadAtStart.map((x) => x.toFixed(2)).join(' ')}, threads 1..${N}`,
   );
 
+  const ceiling = await computeCeiling(N);
+  say(
+    `  machine: ${N} threads of a pure compute loop give ${num(ceiling.ratio)}x one (1 thread ${int(ceiling.oneBefore)} / ${int(ceiling.oneAfter)} loops/s; ${N} threads ${ceiling.each.map(int).join(' + ')})`,
+  );
   const segs = makeSegments(initParams(CARTPOLE_SPEC, 1), 16, T, E);
   const learnerOnly = await learnerCurve(N, segs, 2 * a.ms, say);
   const largeSegs = makeSegments(initParams(LARGE_SPEC, 1), 16, T, E, LARGE_SPEC);
@@ -503,7 +517,7 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
     );
   const rssAfterLearner = rssMB();
   if (a.learnerOnly) {
-    const r = learnerOnlyResults(settings, rssStart, loadAtStart, learnerOnly, learnerOnlyLarge, predicted, predictionBasis);
+    const r = learnerOnlyResults(settings, rssStart, loadAtStart, learnerOnly, learnerOnlyLarge, predicted, predictionBasis, ceiling);
     r.rssAfterMB.learnerOnly = rssAfterLearner;
     printLearner(r, say);
     return r;
@@ -565,6 +579,7 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
   const r: ScalingResults = {
     settings,
     machine: { cpus: availableParallelism(), node: process.version, loadAtStart, loadAtEnd: loadavg() },
+    computeCeiling: ceiling,
     rssMB: { start: rssStart, end: rssMB() },
     learnerOnly,
     learnerOnlyLarge,
@@ -640,11 +655,13 @@ function learnerOnlyResults(
   learnerOnlyLarge: LearnerPoint[],
   predicted: PredictedPoint[],
   predictionBasis: PredictionBasis,
+  ceiling: ComputeCeiling,
 ): ScalingResults {
   const nan = { '4KB': NaN, '248KB': NaN };
   return {
     settings,
     machine: { cpus: availableParallelism(), node: process.version, loadAtStart, loadAtEnd: loadavg() },
+    computeCeiling: ceiling,
     rssMB: { start: rssStart, end: rssMB() },
     learnerOnly,
     learnerOnlyLarge,
