@@ -3,8 +3,10 @@
  * IMPALA-style settings (CartPole-v1, hidden [64,64], segments of T=32 x E=4, 4 segments =
  * 512 samples per update, one pass of 4 minibatches of 128):
  * - actor-only env steps/s against actor threads 1..N (piscina, real collect task);
+ * - a pure compute loop on 1 and N threads (bench/computeCeiling.ts): what the machine gives;
  * - learner-only samples/s against --learner-threads 1..N (no actor running), with the
- *   learner's per-update time split;
+ *   learner's per-update time split, at [64,64] and [256,256], and at [64,64] with
+ *   --learner-parallel data;
  * - end-to-end steps/s of real `train` child runs over a grid of (actor processes x workers,
  *   learner threads), steady state from the update records, with their time split; each
  *   worker slot may have two batches in flight (--max-inflight 8), so that collecting and
@@ -134,6 +136,8 @@ export interface ScalingResults {
   learnerOnly: LearnerPoint[];
   /** The same at [256, 256] (compute dominates). */
   learnerOnlyLarge: LearnerPoint[];
+  /** [64, 64] with --learner-parallel data (each thread its own minibatch; effective batch L x the minibatch): what a user trading exact semantics for throughput gets. */
+  learnerOnlyData: LearnerPoint[];
   /** Predicted learner-only speedups at [256, 256] for 4, 8 and 16 threads, and what they come from. */
   predicted: PredictedPoint[];
   predictionBasis: PredictionBasis;
@@ -298,12 +302,14 @@ async function learnerCurve(
   ms: number,
   say: (s: string) => void,
   spec: ModelSpec = CARTPOLE_SPEC,
+  parallel: 'exact' | 'data' = 'exact',
 ): Promise<LearnerPoint[]> {
   const ROUNDS = 10;
   const hidden = spec.hidden.join(',');
   const units = Array.from(
     { length: N },
-    (_, i) => new LearnerUnderTest(i + 1, buildConfig({ ...IMPALA, hidden, 'learner-threads': i + 1 }), segs, spec),
+    (_, i) =>
+      new LearnerUnderTest(i + 1, buildConfig({ ...IMPALA, hidden, 'learner-threads': i + 1, 'learner-parallel': parallel }), segs, spec),
   );
   try {
     for (const u of units) for (let i = 0; i < 6; i++) await u.update(false); // warm-up: threads, JIT, buffers
@@ -315,7 +321,8 @@ async function learnerCurve(
       }
     }
     const pts = units.map((u) => u.point());
-    for (const p of pts) say(`  learner-only [${hidden}] L=${p.threads}: ${int(p.samplesPerSec)} samples/s`);
+    for (const p of pts)
+      say(`  learner-only [${hidden}]${parallel === 'data' ? ' data' : ''} L=${p.threads}: ${int(p.samplesPerSec)} samples/s`);
     return pts;
   } finally {
     await Promise.all(units.map((u) => u.learner.dispose()));
@@ -451,7 +458,8 @@ export function predictSpeedups(
 
 /** The targets of issue 20 that this bench measures on the learner, each with its ratio. */
 export function learnerTargets(
-  r: Pick<ScalingResults, 'learnerOnly' | 'learnerOnlyLarge' | 'predicted'> & Partial<Pick<ScalingResults, 'computeCeiling'>>,
+  r: Pick<ScalingResults, 'learnerOnly' | 'learnerOnlyLarge' | 'predicted'> &
+    Partial<Pick<ScalingResults, 'computeCeiling' | 'learnerOnlyData'>>,
 ): string[] {
   const ratio = (pts: LearnerPoint[]) => {
     const a = pts.find((p) => p.threads === 1)?.samplesPerSec;
@@ -468,6 +476,9 @@ export function learnerTargets(
       ? [
           `  (this machine, the same run: 2 threads of a pure compute loop gave ${num(r.computeCeiling.ratio)}x one; the learner reached ${num(ratio(r.learnerOnly) / r.computeCeiling.ratio)} of that at [64,64], ${num(ratio(r.learnerOnlyLarge) / r.computeCeiling.ratio)} at [256,256])`,
         ]
+      : []),
+    ...(r.learnerOnlyData && r.learnerOnlyData.length >= 2
+      ? [`  (--learner-parallel data, not the targets' exact semantics: 2 threads / 1 thread [64,64] ${num(ratio(r.learnerOnlyData))}x)`]
       : []),
     ...(p12 === null
       ? []
@@ -505,6 +516,7 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
   const learnerOnly = await learnerCurve(N, segs, 2 * a.ms, say);
   const largeSegs = makeSegments(initParams(LARGE_SPEC, 1), 16, T, E, LARGE_SPEC);
   const learnerOnlyLarge = await learnerCurve(N, largeSegs, 2 * a.ms, say, LARGE_SPEC);
+  const learnerOnlyData = await learnerCurve(N, segs, a.ms, say, CARTPOLE_SPEC, 'data');
   const { basis: predictionBasis, predicted } = predictSpeedups(
     learnerOnlyLarge,
     forwardMs(LARGE_SPEC, largeSegs),
@@ -517,7 +529,17 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
     );
   const rssAfterLearner = rssMB();
   if (a.learnerOnly) {
-    const r = learnerOnlyResults(settings, rssStart, loadAtStart, learnerOnly, learnerOnlyLarge, predicted, predictionBasis, ceiling);
+    const r = learnerOnlyResults(
+      settings,
+      rssStart,
+      loadAtStart,
+      learnerOnly,
+      learnerOnlyLarge,
+      learnerOnlyData,
+      predicted,
+      predictionBasis,
+      ceiling,
+    );
     r.rssAfterMB.learnerOnly = rssAfterLearner;
     printLearner(r, say);
     return r;
@@ -583,6 +605,7 @@ export async function runScaling(a: ScalingArgs, say: (s: string) => void = (s) 
     rssMB: { start: rssStart, end: rssMB() },
     learnerOnly,
     learnerOnlyLarge,
+    learnerOnlyData,
     predicted,
     predictionBasis,
     actorOnly,
@@ -653,6 +676,7 @@ function learnerOnlyResults(
   loadAtStart: number[],
   learnerOnly: LearnerPoint[],
   learnerOnlyLarge: LearnerPoint[],
+  learnerOnlyData: LearnerPoint[],
   predicted: PredictedPoint[],
   predictionBasis: PredictionBasis,
   ceiling: ComputeCeiling,
@@ -665,6 +689,7 @@ function learnerOnlyResults(
     rssMB: { start: rssStart, end: rssMB() },
     learnerOnly,
     learnerOnlyLarge,
+    learnerOnlyData,
     predicted,
     predictionBasis,
     actorOnly: [],
@@ -683,6 +708,7 @@ function printLearner(r: ScalingResults, say: (s: string) => void): void {
   for (const [label, pts] of [
     ['[64,64]', r.learnerOnly],
     ['[256,256]', r.learnerOnlyLarge],
+    ['[64,64], --learner-parallel data (each thread its own minibatch of 128: effective batch L x 128)', r.learnerOnlyData],
   ] as const) {
     say('');
     say(
@@ -736,14 +762,17 @@ export function scalingSummary(r: ScalingResults): object {
   return {
     learnerOnly: r.learnerOnly.map(({ threads, samplesPerSec }) => ({ threads, samplesPerSec })),
     learnerOnlyLarge: r.learnerOnlyLarge.map(({ threads, samplesPerSec }) => ({ threads, samplesPerSec })),
+    learnerOnlyData: r.learnerOnlyData.map(({ threads, samplesPerSec }) => ({ threads, samplesPerSec })),
+    computeCeiling: { threads: r.computeCeiling.threads, ratio: r.computeCeiling.ratio },
     predicted: r.predicted.map(({ threads, speedup }) => ({ threads, speedup })),
     actorOnly: r.actorOnly.map(({ threads, stepsPerSec }) => ({ threads, stepsPerSec })),
-    endToEnd: r.endToEnd.map(({ actors, workers, learnerThreads, stepsPerSec, efficiency }) => ({
+    endToEnd: r.endToEnd.map(({ actors, workers, learnerThreads, stepsPerSec, efficiency, cpuUsPerStep }) => ({
       actors,
       workers,
       learnerThreads,
       stepsPerSec,
       efficiency,
+      cpuUsPerStep,
     })),
     protocolOverRaw: r.protocolOverRaw,
     ...pipelineSummary(r),
