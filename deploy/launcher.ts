@@ -8,10 +8,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { appendFileSync, chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { constFloorNotice, type RunConfig } from './config.js';
+import { constFloorNotice, coresNotice, type RunConfig } from './config.js';
 import { formatLag } from '../protocol/lag.js';
 import type { EvalStat, SummaryRecord, UpdateRecord } from '../protocol/records.js';
 import { learnerMessage } from '../protocol/ipc.js';
@@ -27,6 +27,8 @@ export interface LaunchOptions {
   tensorboard?: string;
   /** Starts one child with CLI arguments (default: fork this CLI with an IPC channel). Tests pass fakes. */
   spawn?: SpawnCli;
+  /** Cores the run shares (default os.availableParallelism()): for the start-up note when its threads outnumber them. */
+  cores?: number;
   /** How long actors get to exit after SIGTERM before SIGKILL (default 5000 ms). */
   killGraceMs?: number;
   /**
@@ -194,8 +196,7 @@ export async function launchTraining(cfg: RunConfig, opts: LaunchOptions): Promi
   say(
     `isreshape train: ${cfg.env}, method ${cfg.label}, lag ${formatLag(cfg.lag)}, seed ${cfg.seed}, ${cfg.actors} actors x ${cfg.workers} workers x ${cfg.envsPerWorker} envs${cfg.deterministic ? ', deterministic' : ''}`,
   );
-  const notice = constFloorNotice(cfg.objective);
-  if (notice) say(notice);
+  for (const notice of [constFloorNotice(cfg.objective), coresNotice(cfg, opts.cores ?? availableParallelism())]) if (notice) say(notice);
   say(`run directory: ${cfg.runDir}`);
   if (!opts.quiet) say(`resolved config (also in config.json): ${JSON.stringify(cfg)}`);
 

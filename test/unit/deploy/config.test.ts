@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   constFloorNotice,
+  coresNotice,
   DEFAULT_CONFIG,
   defaultRunId,
   freezeConfig,
@@ -311,6 +312,16 @@ describe('lag, labels, notices', () => {
     expect(constFloorNotice({ ...DEFAULT_OBJECTIVE, method: 'v5-fixed' })).toMatch(/^note: v5-fixed with --floor const/);
     expect(constFloorNotice({ ...DEFAULT_OBJECTIVE, method: 'v5', floor: 'neg-is' })).toBeNull();
     expect(constFloorNotice({ ...DEFAULT_OBJECTIVE, method: 'ppo' })).toBeNull();
+  });
+
+  it('notes a train whose learner threads and actor threads outnumber the cores, and only then', () => {
+    const at = (learnerThreads: number, actors: number, workers: number, cores: number) =>
+      coresNotice({ learnerThreads, actors, workers }, cores);
+    expect(at(2, 1, 1, 2)).toMatch(/^note: 2 learner threads and 1 x 1 actor threads share 2 cores;/);
+    expect(at(4, 2, 2, 4)).toContain('Use fewer learner threads');
+    expect(at(1, 8, 4, 2)).toBeNull(); // one learner thread: nothing to synchronise
+    expect(at(2, 1, 2, 4)).toBeNull(); // 2 + 2 threads on 4 cores
+    expect(at(8, 4, 2, 16)).toBeNull();
   });
 
   it('freezeConfig freezes deeply and passes primitives through', () => {

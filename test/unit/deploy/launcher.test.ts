@@ -220,6 +220,14 @@ describe('launchTraining with fake children', () => {
     expect(text).toMatch(/^note: v5 with --floor const/m);
   });
 
+  it('notes learner threads that share the cores with the actors', async () => {
+    const cfg = { ...config(), learnerThreads: 2 };
+    const shared = await launch(cfg, { spawn: fakeSpawn(finishes(1)).spawn, quiet: true, cores: 2 });
+    expect(shared.text).toMatch(/^note: 2 learner threads and 2 x \d+ actor threads share 2 cores;/m);
+    const own = await launch({ ...config(), learnerThreads: 2 }, { spawn: fakeSpawn(finishes(1)).spawn, quiet: true, cores: 64 });
+    expect(own.text).not.toContain('learner threads');
+  });
+
   it('an actor that dies is reported with its code and stderr; the learner is stopped; exit 1', async () => {
     const cfg = config();
     const f = fakeSpawn((l, actors) => {
