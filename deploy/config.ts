@@ -208,14 +208,14 @@ export function constFloorNotice(o: ObjectiveConfig): string | null {
  * The start-up line for a `train` whose learner threads and actor threads together outnumber
  * the cores, or null. The learner threads synchronise several times a minibatch: when the
  * actors hold the cores, each wake-up waits for one. Measured: on 2 cores, end-to-end at
- * --learner-threads 2 was 0.78 to 1.04 x --learner-threads 1 in four scaling-bench runs
- * (README, Scaling, measured).
+ * --learner-threads 2 was 0.68 to 0.98 x --learner-threads 1 (12 pairs of cells, four
+ * scaling-bench runs of session 8; README, Scaling, measured).
  */
 export function coresNotice(c: Pick<RunConfig, 'learnerThreads' | 'actors' | 'workers'>, cores: number): string | null {
   const L = c.learnerThreads ?? 1;
   const busy = L + c.actors * c.workers;
   if (L < 2 || busy <= cores) return null;
-  return `note: ${L} learner threads and ${c.actors} x ${c.workers} actor threads share ${cores} cores; the learner threads synchronise several times a minibatch and wait for a core each time (on 2 cores, --learner-threads 2 measured 0.78-1.04x the end-to-end steps/s of 1: README, Scaling, measured). Use fewer learner threads, or give the learner cores of its own.`;
+  return `note: ${L} learner threads and ${c.actors} x ${c.workers} actor threads share ${cores} cores; the learner threads synchronise several times a minibatch and wait for a core each time (on 2 cores, --learner-threads 2 measured 0.68-0.98x the end-to-end steps/s of 1: README, Scaling, measured). Use fewer learner threads, or give the learner cores of its own.`;
 }
 
 /** Deep-freeze a config so that no component can change it after validation. */
