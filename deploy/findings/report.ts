@@ -347,7 +347,13 @@ export function findingsBlocks(results: readonly ResultLine[], planned: readonly
         `${beaten} of ${eligible.length - 1}`,
       ]);
       q4s.push(
-        `${taskTitle(task)}, lag ${lag}: ${ties.length === 0 ? `\`${best.method}\` (resolved ahead of all ${eligible.length - 1} others)` : `\`${best.method}\` has the highest IQM, but is not resolved from ${ties.length} other(s), so any of them`}`,
+        `${taskTitle(task)}, lag ${lag}: ${
+          eligible.length === 1
+            ? `\`${best.method}\` is the only method with ${MIN_SEEDS}+ seeds so far (nothing to compare it with)`
+            : ties.length === 0
+              ? `\`${best.method}\` (resolved ahead of all ${eligible.length - 1} others)`
+              : `\`${best.method}\` has the highest IQM, but is not resolved from ${ties.length} other(s), so any of them`
+        }`,
       );
     }
   }

@@ -186,6 +186,14 @@ describe('findings report', () => {
     expect(md).toMatch(/Every setting with 5\+ seeds at both lags collapsed at least once with the constant floor/);
   });
 
+  it('a task and lag where one method alone has 5+ seeds: said so, nothing ranked', async () => {
+    const results = (await readResults(FIXTURE)).filter((r) => r.method === 'ppo' && r.task === 'cartpole-impala' && r.lag === 0);
+    expect(results.length).toBeGreaterThanOrEqual(5);
+    const md = toMarkdown(findingsBlocks(results, cells));
+    expect(md).toContain('lag 0: `ppo` is the only method with 5+ seeds so far (nothing to compare it with)');
+    expect(md).not.toContain('resolved ahead of all 0 others');
+  });
+
   it('is a function of the results alone: the order of the lines does not change a byte', async () => {
     const results = await readResults(FIXTURE);
     const shuffled: ResultLine[] = [...results].reverse();
