@@ -652,7 +652,7 @@ export const FIELDS: readonly FieldRow[] = [
     kind: 'number',
     default: 0.25,
     range: nonNeg,
-    help: 'evaluations while training use at most this share of the training steps: each periodic one gets min(eval-episodes, what the share leaves / the latest mean episode length) episodes, and waits for an update that affords one; target confirmations run in full but count; the random baseline and the final evaluation are outside (0: no cap)',
+    help: 'evaluations while training use at most this share of the training steps: each periodic one gets min(eval-episodes, what the share leaves / the latest mean episode length) episodes, and waits for an update that affords one; target confirmations run in full outside it, the next after a failed one waiting until the training steps have doubled; the random baseline and the final evaluation are outside (0: no cap)',
     group: 'evaluation',
     source: 'project choice: one evaluation step per four training steps at most (a 200k-step run had used 848k)',
   },

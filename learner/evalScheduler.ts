@@ -7,18 +7,23 @@
  * evaluation of the same version reuses it. Evaluation environment steps are counted apart
  * from training steps.
  *
- * The share cap (`evalShare` S > 0): the environment steps of the evaluations made while
- * training (periodic ones and target confirmations) stay within S x the training steps so far.
+ * The share cap (`evalShare` S > 0): the environment steps of the periodic evaluations made
+ * while training stay within S x the training steps so far.
  * Before each due periodic evaluation the scheduler turns what is left of that budget into
  * episodes, at the mean episode length of the latest evaluation (the random baseline's before
  * the first): min(evalEpisodes, floor(left / length)). Fewer than one episode postpones the
- * evaluation to the first later update whose budget allows one. A confirmation always runs
- * finalEvalEpisodes episodes (a target is confirmed over the same episodes as the final
- * evaluation), but its steps count, so a failed one postpones the periodic evaluations (and so
- * the next confirmation) until training has caught up. An evaluation can run longer than its
- * estimate (a policy that improved, or a confirmation), so the account may pass the cap by one
+ * evaluation to the first later update whose budget allows one. An evaluation can run longer
+ * than its estimate (a policy that improved), so the account may pass the cap by one
  * evaluation's steps, which the next ones make up for. The random baseline and the final
  * evaluation are outside the cap.
+ *
+ * Target confirmations run finalEvalEpisodes episodes (a target is confirmed over the same
+ * episodes as the final evaluation) and are bounded by a back-off instead: after one fails at
+ * s training steps, the next may start from 2 s on (`mayConfirm`). So a run makes at most
+ * about log2(budget / s) + 1 confirmations, and a failed one never stops the periodic
+ * evaluations, nor with them the early stop (when its steps counted against the share, one
+ * failed 100-episode confirmation could postpone every later evaluation past the step budget).
+ * The back-off starts afresh when a run is resumed.
  *
  * Failures. An evaluation the environment is to blame for (it hung past --env-timeout:
  * EnvTimeoutError; it returned bad values: EnvRuntimeError) is the run's `fault`: the loop stops
@@ -54,8 +59,10 @@ export class EvalScheduler {
   last: EvalStat | undefined;
   /** The latest target confirmation. */
   confirmed: EvalStat | undefined;
-  /** Environment steps of the periodic evaluations and target confirmations: the account the share cap applies to. */
+  /** Environment steps of the periodic evaluations: the account the share cap applies to. */
   cappedSteps = 0;
+  /** Training steps from which the next target confirmation may start (the back-off after a failed one). */
+  confirmAfter = 0;
   /** The first evaluation the environment is to blame for (it hung, or returned bad values): its message; null while none. */
   fault: string | null = null;
   /** Periodic evaluations run with fewer episodes than evalEpisodes, or postponed, by the share cap. */
@@ -177,17 +184,30 @@ export class EvalScheduler {
     return ready;
   }
 
+  /** Whether a target confirmation may start after `trainSteps` training steps (see the back-off above). */
+  mayConfirm(trainSteps: number): boolean {
+    return trainSteps >= this.confirmAfter;
+  }
+
   /**
    * Confirm a target over finalEvalEpisodes episodes of `params` (kept for the final evaluation;
-   * counted by the share cap). Undefined when the evaluation failed (logged).
+   * outside the share cap). Undefined when the evaluation failed (logged). `upheld` says whether
+   * the result holds the target: when it does not, the next confirmation waits until training
+   * has doubled (`confirmAfter`).
    */
-  async confirm(params: Float32Array, version: number): Promise<EvalStat | undefined> {
+  async confirm(
+    params: Float32Array,
+    version: number,
+    trainSteps: number,
+    upheld: (r: EvalStat) => boolean,
+  ): Promise<EvalStat | undefined> {
     try {
-      this.confirmed = await this.evaluate(params, version, this.o.finalEvalEpisodes, true);
+      this.confirmed = await this.evaluate(params, version, this.o.finalEvalEpisodes);
     } catch (e) {
       this.failedOne(version, e);
       return undefined;
     }
+    if (!upheld(this.confirmed)) this.confirmAfter = Math.max(this.confirmAfter, 2 * trainSteps);
     return this.confirmed;
   }
 

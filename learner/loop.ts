@@ -72,6 +72,8 @@ export class TrainingLoop {
   private stopReason = '';
   /** Stopped because it could not learn (StopPolicy.cannotLearn). */
   private failed = false;
+  /** The back-off (EvalScheduler.confirmAfter) last reported as making a confirmation wait: one line per back-off. */
+  private confirmWaitLogged = -1;
   private envSteps = 0;
   private randomReturn = NaN;
 
@@ -274,7 +276,16 @@ export class TrainingLoop {
       const cp = this.o.checkpointer;
       if (cp && this.checkpointDue(cp)) this.checkpoint(false);
       this.checkBudgets();
-      if (!this.stopping && this.stopPolicy.needsConfirmation(ev)) await this.confirmTarget(params);
+      if (!this.stopping && this.stopPolicy.needsConfirmation(ev)) {
+        if (this.evals.mayConfirm(this.envSteps)) await this.confirmTarget(params);
+        else if (this.confirmWaitLogged !== this.evals.confirmAfter) {
+          this.confirmWaitLogged = this.evals.confirmAfter;
+          log.info(
+            { kind: 'target-confirm-waits', version: learner.version, envSteps: this.envSteps, confirmAfter: this.evals.confirmAfter },
+            `an evaluation reached the target again; after a failed confirmation the next waits until ${this.evals.confirmAfter} training steps`,
+          );
+        }
+      }
     }
     await batches.return();
     return this.finish();
@@ -326,7 +337,7 @@ export class TrainingLoop {
    */
   private async confirmTarget(params: Float32Array): Promise<void> {
     const v = this.o.learner.version;
-    const check = await this.evals.confirm(params, v);
+    const check = await this.evals.confirm(params, v, this.envSteps, (r) => this.stopPolicy.confirmed(r, this.envSteps) !== null);
     if (check === undefined) return; // failed (logged; an environment at fault stops the run at the next budget check)
     const why = this.stopPolicy.confirmed(check, this.envSteps);
     this.o.logger.info({

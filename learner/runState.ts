@@ -34,7 +34,7 @@ export interface LoopState {
   lastEval: EvalStat | null;
   /**
    * Environment steps of every evaluation so far (the update records' `evalEnvSteps`), and of
-   * those the --eval-share cap counts (periodic evaluations, target confirmations), so that a
+   * those the --eval-share cap counts (periodic evaluations; target confirmations too before session 8), so that a
    * resumed run's cap holds over all its sessions. Absent in checkpoints written before they
    * were kept: such a resume counts from 0 (it says so in the log), not derived from the log.
    */

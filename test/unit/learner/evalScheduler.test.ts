@@ -68,7 +68,7 @@ describe('EvalScheduler', () => {
     const s = new EvalScheduler(ev, { ...opts, deterministic: true }, new MemoryLogger());
     expect(await s.randomReturn(3)).toBe(9); // version -1 of the fake
     expect(ev.calls[0]).toEqual({ version: -1, episodes: 10, nParams: 3 });
-    const c = await s.confirm(P, 6);
+    const c = await s.confirm(P, 6, 100, () => true);
     expect(await s.final(P, 6)).toBe(c);
     const calls = ev.calls.length;
     expect((await s.final(P, 7)).version).toBe(7);
@@ -125,7 +125,7 @@ describe('EvalScheduler', () => {
     it('a confirmation that fails returns undefined; an error the env is not blamed for is no fault, and the final evaluation still runs', async () => {
       const logger = new MemoryLogger();
       const s = new EvalScheduler(failingAt(6, new Error('worker died')), { ...opts, deterministic: true }, logger);
-      expect(await s.confirm(P, 6)).toBeUndefined();
+      expect(await s.confirm(P, 6, 100, () => true)).toBeUndefined();
       expect(s.fault).toBeNull();
       expect(logger.kind('eval-failed')).toMatchObject([{ version: 6, envFault: false, err: 'Error: worker died' }]);
       expect((await s.final(P, 7)).version).toBe(7);
@@ -199,7 +199,7 @@ describe('EvalScheduler', () => {
       expect(ev.calls.filter((c) => c.version >= 0).map((c) => [c.version, c.episodes])).toEqual([[6, 2]]);
     });
 
-    it('no cap (0 or absent): evalEpisodes whatever the training steps; confirmations run in full but count, the final evaluation does not', async () => {
+    it('no cap (0 or absent): evalEpisodes whatever the training steps; confirmations run in full, outside the cap, as does the final evaluation', async () => {
       for (const evalShare of [0, undefined]) {
         const ev = new FakeEvaluator();
         const s = new EvalScheduler(
@@ -211,13 +211,23 @@ describe('EvalScheduler', () => {
       }
       const ev = new FakeEvaluator();
       const s = new EvalScheduler(ev, { ...opts, deterministic: true, evalShare: 0.5 }, new MemoryLogger());
-      expect((await s.confirm(P, 2))?.episodes).toBe(8); // whatever the budget
-      expect(s.cappedSteps).toBe(8 * L);
+      expect((await s.confirm(P, 2, 100, () => false))?.episodes).toBe(8); // whatever the budget
+      expect(s.cappedSteps).toBe(0);
       expect((await s.final(P, 3)).episodes).toBe(8);
-      expect(s.cappedSteps).toBe(8 * L); // the final evaluation is outside the account
-      // The failed confirmation's 112 steps postpone the periodic evaluations until 0.5 x training passes them by an episode.
-      expect(await s.atUpdate(P, 4, 2 * 8 * L)).toBeUndefined();
-      expect((await s.atUpdate(P, 5, 2 * 9 * L))?.episodes).toBe(1);
+      expect(s.cappedSteps).toBe(0); // the final evaluation is outside the account too
+      // The failed confirmation does not postpone the periodic evaluations: 0.5 x 28 steps affords one 14-step episode.
+      expect((await s.atUpdate(P, 4, 2 * L))?.episodes).toBe(1);
+    });
+
+    it('a failed confirmation makes the next wait until training has doubled; an upheld one sets no wait', async () => {
+      const s = new EvalScheduler(new FakeEvaluator(), { ...opts, deterministic: true, evalShare: 0.5 }, new MemoryLogger());
+      expect(s.mayConfirm(0)).toBe(true);
+      await s.confirm(P, 2, 1000, () => false);
+      expect([s.mayConfirm(1999), s.mayConfirm(2000)]).toEqual([false, true]);
+      await s.confirm(P, 3, 2500, () => false);
+      expect([s.mayConfirm(4999), s.mayConfirm(5000)]).toEqual([false, true]);
+      await s.confirm(P, 4, 5000, () => true);
+      expect(s.confirmAfter).toBe(5000);
     });
   });
 });

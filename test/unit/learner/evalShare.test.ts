@@ -17,16 +17,21 @@ import { EVAL_EPISODE_STEPS, FakeEvaluator, FakeLearnerTransport, ManualClock, M
 const spec = { obsDim: 4, nActions: 2, hidden: [8] };
 const HASH = modelHash(spec);
 
-async function run(evalShare: number | undefined): Promise<{ updates: UpdateRecord[]; evaluator: FakeEvaluator }> {
+async function run(
+  evalShare: number | undefined,
+  o: { evaluator?: FakeEvaluator; steps?: number; targetReturn?: number } = {},
+): Promise<{ updates: UpdateRecord[]; evaluator: FakeEvaluator; logger: MemoryLogger }> {
   const cfg = testConfig({
-    steps: 8 * 2 * 64,
+    steps: o.steps ?? 8 * 2 * 64,
     evalEvery: 1,
     evalEpisodes: 10,
     deterministic: true,
     ...(evalShare === undefined ? {} : { evalShare }),
+    ...(o.targetReturn === undefined ? {} : { targetReturn: o.targetReturn }),
   });
   const transport = new FakeLearnerTransport();
-  const evaluator = new FakeEvaluator();
+  const evaluator = o.evaluator ?? new FakeEvaluator();
+  const logger = new MemoryLogger();
   const updates: UpdateRecord[] = [];
   const loop = new TrainingLoop({
     cfg,
@@ -37,7 +42,7 @@ async function run(evalShare: number | undefined): Promise<{ updates: UpdateReco
     clock: new ManualClock(),
     evaluator,
     publisher: new ParamPublisher((p, m) => transport.send(p, m), HASH, cfg.historyVersions),
-    logger: new MemoryLogger(),
+    logger,
     backend: 'test',
     endpoint: 'inproc://unit',
     onUpdate: (r) => updates.push(r),
@@ -71,7 +76,7 @@ async function run(evalShare: number | undefined): Promise<{ updates: UpdateReco
     incarnation: 1,
   });
   await loop.run();
-  return { updates, evaluator };
+  return { updates, evaluator, logger };
 }
 
 beforeAll(async () => {
@@ -89,6 +94,40 @@ describe('--eval-share through the training loop', () => {
     // 64 evaluation steps per update of 128 training steps: floor((64 v - steps so far) / 14) episodes of 14, never the 10 asked for.
     expect(periodic).toEqual([4, 5, 4, 5, 4, 5, 5, 4]);
     expect(updates.at(-1)!.evalEnvSteps! - baseline).toBe(36 * 14); // 504 of the 512 allowed
+  });
+
+  it('a failed target confirmation does not stop the periodic evaluations; the next waits until training has doubled, then the run stops on it', async () => {
+    // Short evaluations always reach the target (100); a confirmation (finalEvalEpisodes episodes) only from version 10 on.
+    const FINAL = testConfig({}).finalEvalEpisodes;
+    const evaluator = new (class extends FakeEvaluator {
+      override async run(params: Float32Array, version: number, episodes: number) {
+        const r = await super.run(params, version, episodes);
+        const x = version < 0 ? 9 : episodes === FINAL && version < 10 ? 50 : 150;
+        return { ...r, stochastic: x, greedy: x };
+      }
+    })();
+    const { updates, logger } = await run(0.5, { evaluator, steps: 40 * 128, targetReturn: 100 });
+    const checks = logger.kind('target-check') as unknown as Array<{ version: number; envSteps: number; reached: boolean }>;
+    // v1's evaluation reached the target; its confirmation failed at 128 steps (next from 256). v2 had no
+    // evaluation of its own (the cap: v1's used the share), v3's reached it: failed at 384 (next from 768), v4-v7 wait,
+    // v8 fails at 1024 (next from 2048), v9-v15 wait, v16 (a version from 10 on) is upheld and ends the run.
+    expect(updates[1]!.eval?.stochastic).toBe(50); // v2's record shows v1's failed confirmation, no new evaluation
+    expect(checks.map((c) => [c.version, c.envSteps, c.reached])).toEqual([
+      [1, 128, false],
+      [3, 384, false],
+      [8, 1024, false],
+      [16, 2048, true],
+    ]);
+    for (let i = 1; i < checks.length; i++) expect(checks[i]!.envSteps).toBeGreaterThanOrEqual(2 * checks[i - 1]!.envSteps);
+    expect(updates.at(-1)!.version).toBe(16);
+    // The confirmations' steps are outside the cap: the periodic evaluations kept within it.
+    const baseline = 10 * 2 * EVAL_EPISODE_STEPS;
+    const confirmSteps = checks.length * FINAL * 2 * EVAL_EPISODE_STEPS;
+    for (const u of updates) expect(u.evalEnvSteps! - baseline - confirmSteps).toBeLessThanOrEqual(0.5 * u.envSteps);
+    // One line per back-off that made a confirmation wait.
+    expect((logger.kind('target-confirm-waits') as unknown as Array<{ confirmAfter: number }>).map((l) => l.confirmAfter)).toEqual([
+      768, 2048,
+    ]);
   });
 
   it('without the cap every evaluation runs --eval-episodes', async () => {
