@@ -139,15 +139,14 @@ export class SegmentCollector {
     const finals: Float32Array[] = [];
     // The parameters loaded into the policy's forward pass once per segment; the Gaussian head
     // reads its log standard deviations from them (float32 values, read as numbers).
-    const mu = params;
-    this.policy.load(mu);
+    this.policy.load(params);
     const out = this.stepOut;
     for (let t = 0; t < T; t++) {
       const o = t * E;
       obs.set(this.vec.obs, o * d);
       this.policy.logits(this.vec.obs, E, this.logits);
       const act = (boxActions ?? actions).subarray(o * aw, (o + E) * aw);
-      head.sample(this.logits, E, mu, this.actionRng, act, logmu.subarray(o, o + E));
+      head.sample(this.logits, E, params, this.actionRng, act, logmu.subarray(o, o + E));
       if (boxActions === undefined) this.teacherActs(act as Int32Array, logmu.subarray(o, o + E));
       out.rewards = rewards.subarray(o, o + E);
       out.terminated = terminated.subarray(o, o + E);
