@@ -73,7 +73,7 @@ export const FIELDS: readonly FieldRow[] = [
     help: "off-policy correction; --method v5 is the draft's IS Reshape v5 (constant floor: add --floor neg-is for the variant that did not collapse)",
     group: 'objective',
     source:
-      'measured: docs/findings/results.ndjson, CartPole 5 seeds x lags 0/16/64: ppo reached 475 in 15/15 runs, 0 collapsed; v5 --floor neg-is 13/15; the draft v5 8/15, 7 collapsed (README)',
+      'measured: docs/findings/results.ndjson, IMPALA-style CartPole 10 seeds x lags 0/16/64: ppo reached 475 in 28/30 runs, 0 collapsed; v5 --floor neg-is 27/30; the draft v5 15/30, 14 collapsed; cartpole preset, lags 0-64: ppo 40/40, v5 neg-is 30/40 (README)',
   },
   {
     flag: 'eps',
