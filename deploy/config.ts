@@ -201,7 +201,7 @@ function validateSequence(c: RunConfig): void {
  */
 export function constFloorNotice(o: ObjectiveConfig): string | null {
   if ((o.method !== 'v5' && o.method !== 'v5-fixed') || o.floor !== 'const') return null;
-  return `note: ${o.method} with --floor const (the draft's constant floor) collapsed in 7 of 15 IMPALA-style CartPole runs at lags 0, 16 and 64, --floor neg-is in none (5 seeds per lag, docs/FINDINGS.md). Add --floor neg-is unless you are reproducing the draft.`;
+  return `note: ${o.method} with --floor const (the draft's constant floor) collapsed in 14 of 30 IMPALA-style CartPole runs at lags 0, 16 and 64, --floor neg-is in none (10 seeds per lag, docs/FINDINGS.md). Add --floor neg-is unless you are reproducing the draft.`;
 }
 
 /**

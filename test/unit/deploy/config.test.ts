@@ -307,7 +307,7 @@ describe('lag, labels, notices', () => {
   it('the constant floor notice: one line for v5 / v5-fixed with --floor const only; none for the defaults', () => {
     expect(constFloorNotice(DEFAULT_OBJECTIVE)).toBeNull();
     const n = constFloorNotice({ ...DEFAULT_OBJECTIVE, method: 'v5' });
-    expect(n).toMatch(/7 of 15 IMPALA-style CartPole runs .*\(5 seeds per lag, docs\/FINDINGS.md\).*--floor neg-is/);
+    expect(n).toMatch(/14 of 30 IMPALA-style CartPole runs .*\(10 seeds per lag, docs\/FINDINGS.md\).*--floor neg-is/);
     expect(n).not.toContain('\n');
     expect(constFloorNotice({ ...DEFAULT_OBJECTIVE, method: 'v5-fixed' })).toMatch(/^note: v5-fixed with --floor const/);
     expect(constFloorNotice({ ...DEFAULT_OBJECTIVE, method: 'v5', floor: 'neg-is' })).toBeNull();
