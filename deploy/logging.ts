@@ -202,7 +202,10 @@ export function createDeferredLogger(base: { role: string; backend: string; runI
       if (dest) throw new Error(`deferred logger: already writing to ${file}`);
       runId = id;
       mkdirSync(path.dirname(f), { recursive: true });
+      // A killed predecessor may have torn the last line: end it before appending (as RotatingLog does).
+      const torn = endsMidLine(f);
       const d = pino.destination({ dest: f, sync: true, mkdir: true });
+      if (torn) d.write('\n');
       for (const line of kept.splice(0)) d.write(`${JSON.stringify({ ...(JSON.parse(line) as object), runId: id })}\n`);
       dest = d;
       file = f;

@@ -9,7 +9,8 @@
  * `<stem>.<k>.ndjson.gz.tmp`, fsynced, renamed to `<stem>.<k>.ndjson.gz`, and only then is the
  * uncompressed segment removed: a crash at any point leaves every line in one complete file
  * (protocol/logFiles.ts reads whichever exists, the .gz first). Opening the log finishes what a
- * crash left: a segment with a complete .gz loses its uncompressed copy, one without is compressed.
+ * crash left: a segment with a complete .gz loses its uncompressed copy, one without is compressed,
+ * and a torn last line in the active file is ended with a newline before anything is appended.
  */
 import { closeSync, createReadStream, createWriteStream, fstatSync, mkdirSync, openSync, readdirSync, readSync } from 'node:fs';
 import { renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
@@ -63,7 +64,13 @@ export class RotatingLog {
     this.nextK = maxK + 1;
     this.fd = openSync(file, 'a+');
     this.size = fstatSync(this.fd).size;
-    if (this.size > 0) this.atLineStart = lastByteIsNewline(this.fd, this.size);
+    // A process killed inside a write leaves a torn last line. End it, so that the first record
+    // appended now starts a line of its own instead of being glued to the fragment (readers
+    // count the fragment as one malformed line and keep every whole record).
+    if (this.size > 0 && !lastByteIsNewline(this.fd, this.size)) {
+      this.atLineStart = false; // no rotation between the fragment and its newline
+      this.write('\n');
+    }
   }
 
   /** Segments rotated so far (the next one is numbered this + 1). */

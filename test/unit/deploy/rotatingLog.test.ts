@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { RotatingLog } from '../../../deploy/rotatingLog.js';
-import { createLogger } from '../../../deploy/logging.js';
+import { createDeferredLogger, createLogger } from '../../../deploy/logging.js';
 import { fileLines, logLines, logLinesSync, logSegments } from '../../../protocol/logFiles.js';
 import { readNdjsonLog } from '../../../analysis/read.js';
 import { maxLoggedVersion } from '../../../learner/runState.js';
@@ -150,6 +150,46 @@ describe('RotatingLog', () => {
     expect(end.newline).toBe(false);
     const stats = await readNdjsonLog(file, () => {});
     expect(stats).toMatchObject({ parsed: 100, malformed: 0, truncatedLast: true });
+  });
+
+  it('reopened after a write torn by a kill, ends the fragment so the next record is a line of its own', async () => {
+    // Reopened with no limit, and with a limit the newline alone would cross: no rotation may
+    // come between the fragment and its newline.
+    for (const limit of ['none', 'at the torn size'] as const) {
+      const dir = tmp('isr-rot-');
+      const file = join(dir, 'learner.ndjson');
+      const first = new RotatingLog(file, { maxBytes: 0 });
+      for (let i = 0; i < 5; i++) first.write(line(i));
+      first.write('{"kind":"update","version":5,"w'); // the process dies here
+      const reopened = new RotatingLog(file, { maxBytes: limit === 'none' ? 0 : statSync(file).size });
+      for (let i = 6; i < 9; i++) reopened.write(line(i));
+      await reopened.close();
+      const lines = [...logLinesSync(file)];
+      expect(lines, limit).toHaveLength(9);
+      expect(lines[5]).toBe('{"kind":"update","version":5,"w');
+      expect(lines.slice(6).map((l) => JSON.parse(l) as unknown)).toEqual([6, 7, 8].map((i) => JSON.parse(line(i)) as unknown));
+      const stats = await readNdjsonLog(file, () => {});
+      expect(stats, limit).toMatchObject({ parsed: 8, malformed: 1, truncatedLast: false });
+    }
+  });
+
+  it("the actor's deferred logger also ends a torn last line before appending its first record", () => {
+    const dir = tmp('isr-rot-');
+    const file = join(dir, 'actor-0.ndjson');
+    writeFileSync(file, line(0) + '{"kind":"actor-st'); // the earlier actor was killed mid-write
+    const d = createDeferredLogger({ role: 'actor', backend: 'js', runId: 'pending' });
+    d.logger.info({ kind: 'actor-start' }, 'kept until open');
+    d.open(file, 'run-1');
+    d.logger.info({ kind: 'actor-stats' }, 'written');
+    d.logger.flush();
+    const lines = readFileSync(file, 'utf8').split('\n');
+    expect(lines).toHaveLength(5); // 4 lines and the empty string after the last newline
+    expect(lines[1]).toBe('{"kind":"actor-st');
+    const recs = lines.slice(2, 4).map((l) => JSON.parse(l) as { kind: string; runId: string });
+    expect(recs.map((r) => [r.kind, r.runId])).toEqual([
+      ['actor-start', 'run-1'],
+      ['actor-stats', 'run-1'],
+    ]);
   });
 
   it('is the learner logger: pino lines through a small --log-max-mb rotate, flush waits for compression', async () => {
