@@ -52,8 +52,8 @@ export interface ObjectiveConfig {
  * CartPole, 10 seeds at lags 0, 16 and 64) ppo reached 475 in 28/30 runs and collapsed in none,
  * v5 with the neg-is floor in 27/30 (not told apart), the draft's v5 (constant floor) in 15/30
  * with 14/30 collapsed; on the cartpole preset (lags 0, 4, 16, 64) ppo in 40/40, v5 neg-is in
- * 30/40 (README, "Which correction to trust"). The draft's v5 is one flag away: `--method v5` (its floor default
- * stays the draft's `const`). Frozen: copy with a spread to change a field.
+ * 30/40 (README, "Which correction to trust"). The draft's v5 is one flag away: `--method v5`
+ * (its floor default stays the draft's `const`). Frozen: copy with a spread to change a field.
  */
 export const DEFAULT_OBJECTIVE: Readonly<ObjectiveConfig> = Object.freeze({
   method: 'ppo',

@@ -143,7 +143,8 @@ describe('learner crash recovery (SIGKILL + --resume)', () => {
     const byKind = new Map<string, Record<string, unknown>[]>();
     const stats = await readNdjsonLog(log, (rec) => {
       const k = String(rec.kind);
-      byKind.set(k, [...(byKind.get(k) ?? []), rec]);
+      if (!byKind.has(k)) byKind.set(k, []);
+      byKind.get(k)!.push(rec);
     });
     expect(stats.malformed).toBeLessThanOrEqual(kills);
     const records = <T>(kind: string): T[] => (byKind.get(kind) ?? []) as T[];
